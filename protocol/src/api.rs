@@ -1,0 +1,177 @@
+//! JSON bodies of the relay's control endpoints, and of every error.
+//!
+//! None of these carry personal data: the relay knows ids, roles and opaque blobs only. Names of
+//! practices and people travel inside encrypted documents.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Id;
+
+/// Header that carries the operator's signup secret on `POST /v1/workspaces`.
+pub const SIGNUP_SECRET_HEADER: &str = "x-trellis-signup-secret";
+
+/// A member's role in a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Created the workspace; may do everything.
+    Owner,
+    /// May invite members and devices.
+    Admin,
+    /// May read and write the workspace's data and add their own devices.
+    Member,
+}
+
+impl Role {
+    /// The lowercase name used on the wire and in the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses the lowercase name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Whether this role may invite new members.
+    pub fn can_invite_members(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+/// `POST /v1/workspaces`: registers a workspace made on a device, with that device as the
+/// owner's first device. The signup secret goes in [`SIGNUP_SECRET_HEADER`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateWorkspaceRequest {
+    /// The workspace id, made on the device.
+    pub workspace_id: Id,
+    /// The owner's member id, made on the device.
+    pub member_id: Id,
+    /// The registering device's id.
+    pub device_id: Id,
+}
+
+/// Answer to signup and to invite redemption: the credentials of the registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCredentials {
+    /// The workspace the device now belongs to.
+    pub workspace_id: Id,
+    /// The member the device belongs to.
+    pub member_id: Id,
+    /// That member's role.
+    pub role: Role,
+    /// Bearer token for every later call. The relay keeps only its hash.
+    pub token: String,
+}
+
+/// `POST /v1/workspaces/{ws}/invites`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateInviteRequest {
+    /// Role of the new member (ignored for device invites, which keep the inviter's role).
+    pub role: Role,
+    /// `true`: the invite adds another device of the inviting member, not a new member.
+    #[serde(default)]
+    pub device: bool,
+    /// Seconds until the invite expires (the relay caps it; default 7 days).
+    #[serde(default)]
+    pub ttl_seconds: Option<u64>,
+}
+
+/// Answer to [`CreateInviteRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateInviteResponse {
+    /// The single-use secret the invitee presents. The relay keeps only its hash.
+    pub invite_secret: String,
+    /// Role the invitee will have.
+    pub role: Role,
+    /// Whether it adds a device of the inviting member.
+    pub device: bool,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// `POST /v1/invites/redeem`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedeemInviteRequest {
+    /// The workspace named in the invite code.
+    pub workspace_id: Id,
+    /// The secret from the invite code.
+    pub invite_secret: String,
+    /// The redeeming device's id.
+    pub device_id: Id,
+    /// Member id the device proposes for a new member (ignored for device invites).
+    pub member_id: Id,
+}
+
+/// Answer to a push: one seq per entry, in request order, and the newest seq of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// The seq of each pushed entry (the existing one for an entry the relay already had).
+    pub seqs: Vec<u64>,
+    /// How many entries were new.
+    pub stored: u64,
+    /// The newest seq in the workspace's log.
+    pub head: u64,
+}
+
+/// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMessage {
+    /// The newest seq.
+    pub head: u64,
+}
+
+/// Body of every error answer: `{"error": code, "message": text}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, one of the constants in [`codes`].
+    pub error: String,
+    /// What went wrong, in words a person can act on. Never personal data.
+    pub message: String,
+}
+
+/// The error codes the relay answers with.
+pub mod codes {
+    /// 400: the request is malformed.
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// 401: no valid device token (or signup secret).
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// 403: authenticated, but the role or workspace does not allow this.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// 404: no such workspace or route.
+    pub const NOT_FOUND: &str = "not_found";
+    /// 409: the thing already exists.
+    pub const CONFLICT: &str = "conflict";
+    /// 410: the invite was used or has expired.
+    pub const GONE: &str = "gone";
+    /// 413: the body or batch is too large.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// 500: the relay failed; retry later.
+    pub const INTERNAL: &str = "internal";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_requests_have_stable_json() {
+        assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
+        let req: CreateInviteRequest = serde_json::from_str(r#"{"role":"member"}"#).unwrap();
+        assert!(!req.device);
+        assert_eq!(req.ttl_seconds, None);
+        for role in [Role::Owner, Role::Admin, Role::Member] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert!(!Role::Member.can_invite_members());
+    }
+}

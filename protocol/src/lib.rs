@@ -1,0 +1,50 @@
+//! The Trellis wire format, shared by the core's sync client and the relay.
+//!
+//! The relay is blind: it stores and returns opaque, end-to-end-encrypted change blobs and never
+//! parses automerge. Everything both sides must agree on lives here, and nothing else:
+//!
+//! * [`Id`]: the random 128-bit identifiers of workspaces, members, devices and documents.
+//! * [`api`]: the JSON bodies of the control endpoints (workspace signup, invites, push replies,
+//!   live notifications) and of every error ([`api::ErrorBody`]).
+//! * [`batch`]: the compact binary codec of change batches (push requests, pull replies).
+//!
+//! # The sync protocol in one page
+//!
+//! Each workspace has an append-only log on the relay. An entry is `(seq, doc_id, change_hash,
+//! bytes)`; `seq` is assigned by the relay, `bytes` is an encrypted automerge change.
+//!
+//! * `POST /v1/workspaces/{ws}/push` — body: [`batch::encode_push`]. The relay stores each entry
+//!   once, keyed by `(doc_id, change_hash)`, and answers [`api::PushResponse`] with one seq per
+//!   entry in request order (the existing seq for an entry it already had). A retry after a lost
+//!   answer therefore stores nothing twice.
+//! * `GET /v1/workspaces/{ws}/pull?after=SEQ&limit=N` — answer: [`batch::encode_pull`], the
+//!   entries with `seq > after` in order, the newest seq, and whether more remain.
+//! * `GET /v1/workspaces/{ws}/live` — a WebSocket on which the relay sends
+//!   [`api::LiveMessage`] as JSON text with the newest seq, at once and after every push.
+//! * `POST /v1/workspaces` — create a workspace ([`api::CreateWorkspaceRequest`], needs the
+//!   operator's signup secret); `POST /v1/workspaces/{ws}/invites` — issue an invite;
+//!   `POST /v1/invites/redeem` — redeem one and register a device.
+//!
+//! Every request but signup and redeem carries `Authorization: Bearer <device token>`. Errors are
+//! JSON [`api::ErrorBody`] with a 4xx/5xx status.
+
+pub mod api;
+pub mod batch;
+mod id;
+
+pub use id::{Id, IdError};
+
+/// Path prefix of every relay endpoint.
+pub const API_PREFIX: &str = "/v1";
+
+/// Largest encrypted change the relay accepts in one entry (1 MiB).
+pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+/// Most entries in one push request or pull reply.
+pub const MAX_BATCH_ENTRIES: usize = 1_000;
+
+/// Largest request body the relay accepts (16 MiB).
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Length of a change hash (an automerge change hash, keyed, see the core's crypto module).
+pub const HASH_LEN: usize = 32;
