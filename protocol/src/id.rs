@@ -47,6 +47,13 @@ pub fn fill_random(buf: &mut [u8]) {
     getrandom::fill(buf).expect("the operating system's random source is unavailable");
 }
 
+/// A fresh 256-bit secret as 64 hex digits: device tokens and invite secrets.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    fill_random(&mut bytes);
+    hex::encode(bytes)
+}
+
 impl FromStr for Id {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Id, IdError> {

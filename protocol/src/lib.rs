@@ -32,7 +32,7 @@ pub mod api;
 pub mod batch;
 mod id;
 
-pub use id::{Id, IdError};
+pub use id::{fill_random, random_secret, Id, IdError};
 
 /// Path prefix of every relay endpoint.
 pub const API_PREFIX: &str = "/v1";
