@@ -1,1 +1,47 @@
-//! placeholder
+//! trellis-core: everything a Trellis app does, with no UI and no platform code.
+//!
+//! A therapist's referral network lives in small automerge documents ([`docs`](crate::docs):
+//! one per organization and contact, a logbook per member per month, one per workspace), kept in
+//! one SQLite file per device ([`Store`]). Screens read an index in the same file, written in the
+//! same transaction as every document change, so lists and search never walk documents. Every
+//! change is sealed with the workspace key ([`WorkspaceKey`]) and queued in an outbox; the
+//! sync client pushes the outbox to a blind relay and pulls the workspace's log after a cursor.
+//!
+//! ```no_run
+//! # async fn demo() -> trellis_core::Result<()> {
+//! use trellis_core::{NewActivity, OrgKind, Store};
+//! let store = Store::open("/tmp/trellis/store.sqlite3")?;
+//! store.init("Dana")?;
+//! store.create_workspace("Maple Street Counseling")?;
+//! store.add_org("Lincoln Middle School", OrgKind::School, None)?;
+//! store.log_activity(&NewActivity {
+//!     organization: Some("Lincoln".into()),
+//!     minutes: 20,
+//!     ..Default::default()
+//! })?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+pub mod crypto;
+mod db;
+mod docs;
+mod error;
+mod index;
+pub mod invite;
+pub mod model;
+mod ops;
+mod queries;
+mod store;
+mod sync;
+pub mod time;
+
+pub use crypto::WorkspaceKey;
+pub use db::SCHEMA_VERSION;
+pub use error::{Error, Result};
+pub use invite::InviteCode;
+pub use model::*;
+pub use ops::{MAX_NAME_BYTES, MAX_TEXT_BYTES};
+pub use queries::SEARCH_LIMIT;
+pub use store::{Device, Store};
+pub use trellis_protocol::api::Role;

@@ -1,0 +1,138 @@
+//! The HTTP client of the relay's API (see `trellis_protocol` for the endpoints).
+
+use std::time::Duration;
+
+use trellis_protocol::api::{
+    CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
+    ErrorBody, PushResponse, RedeemInviteRequest, SIGNUP_SECRET_HEADER,
+};
+use trellis_protocol::batch::{self, PullBatch, PushEntry};
+use trellis_protocol::Id;
+
+use crate::error::{Error, Result};
+
+/// A connection to one relay, optionally as one device.
+pub(crate) struct RelayClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl RelayClient {
+    /// A client for the relay at `base` (http:// or https://).
+    pub(crate) fn new(base: &str, token: Option<&str>) -> Result<RelayClient> {
+        let base = normalize_url(base)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))?;
+        Ok(RelayClient {
+            http,
+            base,
+            token: token.map(str::to_string),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base, trellis_protocol::API_PREFIX)
+    }
+
+    fn authed(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub(crate) async fn create_workspace(
+        &self,
+        signup_secret: &str,
+        req: &CreateWorkspaceRequest,
+    ) -> Result<DeviceCredentials> {
+        let rb = self
+            .http
+            .post(self.url("/workspaces"))
+            .header(SIGNUP_SECRET_HEADER, signup_secret)
+            .json(req);
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn create_invite(
+        &self,
+        ws: &Id,
+        req: &CreateInviteRequest,
+    ) -> Result<CreateInviteResponse> {
+        let rb = self.authed(
+            self.http
+                .post(self.url(&format!("/workspaces/{ws}/invites"))),
+        );
+        json(send(rb.json(req)).await?).await
+    }
+
+    pub(crate) async fn redeem(&self, req: &RedeemInviteRequest) -> Result<DeviceCredentials> {
+        let rb = self.http.post(self.url("/invites/redeem")).json(req);
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn push(&self, ws: &Id, entries: &[PushEntry]) -> Result<PushResponse> {
+        let rb = self
+            .authed(self.http.post(self.url(&format!("/workspaces/{ws}/push"))))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(batch::encode_push(entries));
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn pull(&self, ws: &Id, after: u64, limit: usize) -> Result<PullBatch> {
+        let rb = self.authed(
+            self.http
+                .get(self.url(&format!("/workspaces/{ws}/pull")))
+                .query(&[("after", after), ("limit", limit as u64)]),
+        );
+        let bytes = send(rb)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        batch::decode_pull(&bytes)
+            .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))
+    }
+}
+
+/// Checks and trims a relay URL.
+pub(crate) fn normalize_url(url: &str) -> Result<String> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        return Err(Error::invalid(format!(
+            "\"{url}\" is not a relay URL; write it like http://127.0.0.1:8787"
+        )));
+    }
+    Ok(url.to_string())
+}
+
+async fn send(rb: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+    let resp = rb.send().await.map_err(|e| Error::Network(e.to_string()))?;
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap_or_default();
+    Err(match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(e) => Error::Relay {
+            status,
+            code: e.error,
+            message: e.message,
+        },
+        Err(_) => Error::Relay {
+            status,
+            code: "unknown".into(),
+            message: "the relay answered with an unexpected error".into(),
+        },
+    })
+}
+
+async fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
+    resp.json()
+        .await
+        .map_err(|e| Error::Corrupt(format!("the relay sent an unreadable answer: {e}")))
+}

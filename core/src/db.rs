@@ -1,0 +1,144 @@
+//! The local SQLite file: connection settings and the versioned schema.
+//!
+//! One file per device, in WAL mode with `synchronous=NORMAL` (a committed action survives an
+//! app crash or kill; see docs for power loss). Tables:
+//!
+//! * `meta`: this device's identity and the current workspace.
+//! * `workspaces`: each workspace joined, its key, relay, token and pull cursor.
+//! * `documents`: the latest saved bytes of every automerge document.
+//! * `outbox`: local changes, already encrypted, that the relay has not acknowledged.
+//! * the index (`orgs`, `contacts`, `contact_notes`, `activities`, `activity_contacts`,
+//!   `members`, and the FTS5 table `search`): what every screen reads. It is rewritten for a
+//!   document in the same transaction as the document changes, and can be rebuilt from the
+//!   documents at any time.
+//!
+//! The schema version lives in `PRAGMA user_version`; [`migrate`] applies the numbered
+//! migrations in order, each in its own transaction.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// Numbered migrations; index `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key BLOB NOT NULL,
+    member_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    relay_url TEXT,
+    token TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    last_sync_at TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE documents (
+    ws TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    kind TEXT,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (ws, doc_id)
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ws TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    change_hash BLOB NOT NULL,
+    envelope BLOB NOT NULL
+);
+CREATE INDEX outbox_ws ON outbox (ws, id);
+CREATE TABLE members (
+    ws TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE orgs (
+    ws TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+    address TEXT, created_at TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE contacts (
+    ws TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, org_id TEXT,
+    category TEXT NOT NULL, phones TEXT NOT NULL, emails TEXT NOT NULL, needs TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE contact_notes (
+    ws TEXT NOT NULL, contact_id TEXT NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL,
+    author_id TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (ws, contact_id, id)
+);
+CREATE TABLE activities (
+    ws TEXT NOT NULL, id TEXT NOT NULL, logbook_id TEXT NOT NULL, kind TEXT NOT NULL,
+    at_ms INTEGER NOT NULL, minutes INTEGER NOT NULL, org_id TEXT, note TEXT,
+    left_behind TEXT NOT NULL, logged_by TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE INDEX activities_at ON activities (ws, at_ms);
+CREATE INDEX activities_logbook ON activities (ws, logbook_id);
+CREATE TABLE activity_contacts (
+    ws TEXT NOT NULL, activity_id TEXT NOT NULL, contact_id TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (ws, activity_id, contact_id)
+);
+CREATE INDEX activity_contacts_contact ON activity_contacts (ws, contact_id);
+CREATE VIRTUAL TABLE search USING fts5(
+    ws UNINDEXED, doc_id UNINDEXED, kind UNINDEXED, id UNINDEXED, title, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+"#];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Opens (creating if needed) the store file and brings its schema up to date.
+pub fn open(path: &std::path::Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies every migration past the file's `user_version`.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_gets_the_latest_schema_and_reopening_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let conn = open(&path).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let schema = |c: &Connection| -> Vec<String> {
+            let mut st = c
+                .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let before = schema(&conn);
+        drop(conn);
+        let again = open(&path).unwrap();
+        assert_eq!(schema(&again), before);
+    }
+}

@@ -1,0 +1,86 @@
+//! The core's one error type.
+//!
+//! Every variant says what went wrong in words a user can act on. Messages name things by their
+//! kind and short id, never by personal data (a contact's name appears only in candidate lists
+//! of [`Error::Ambiguous`] / [`Error::NotFound`], which answer the user's own query on their own
+//! device and are never logged).
+
+/// A result with the core's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store has no device identity yet.
+    #[error("this device is not set up yet: run `trellis init --name NAME` first")]
+    NotInitialized,
+    /// There is no workspace to act on.
+    #[error("no workspace yet: create one with `trellis workspace create NAME` or join one with `trellis workspace join CODE`")]
+    NoWorkspace,
+    /// The workspace has no relay.
+    #[error("workspace {0} is local only: connect it to a relay first")]
+    NotConnected(String),
+    /// A name or id matched nothing.
+    #[error("no {what} matches \"{query}\"{}", candidates_hint(candidates))]
+    NotFound {
+        /// Kind of thing looked up (organization, contact, workspace).
+        what: &'static str,
+        /// What the user typed.
+        query: String,
+        /// Close matches the user may have meant.
+        candidates: Vec<String>,
+    },
+    /// A name or id matched several things.
+    #[error("\"{query}\" matches several {what}s: {}; use more of the name or an id prefix", candidates.join(", "))]
+    Ambiguous {
+        /// Kind of thing looked up.
+        what: &'static str,
+        /// What the user typed.
+        query: String,
+        /// Every match, as "name (id prefix)".
+        candidates: Vec<String>,
+    },
+    /// The input is not acceptable; nothing was changed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The thing already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The relay could not be reached.
+    #[error("could not reach the relay: {0}")]
+    Network(String),
+    /// The relay refused the request.
+    #[error("the relay refused ({status} {code}): {message}")]
+    Relay {
+        /// HTTP status.
+        status: u16,
+        /// The relay's error code (see `trellis_protocol::api::codes`).
+        code: String,
+        /// The relay's message.
+        message: String,
+    },
+    /// A change from the relay could not be decrypted or read.
+    #[error("a change from the relay could not be read ({0}); the workspace key may be wrong")]
+    Corrupt(String),
+    /// The local database failed.
+    #[error("local storage failed: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// An automerge document failed to load or change.
+    #[error("a document could not be read or changed: {0}")]
+    Document(#[from] automerge::AutomergeError),
+}
+
+fn candidates_hint(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean: {}?", candidates.join(", "))
+    }
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid(msg: impl Into<String>) -> Error {
+        Error::InvalidInput(msg.into())
+    }
+}

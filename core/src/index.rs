@@ -1,0 +1,164 @@
+//! The SQLite index: what lists, search and status read.
+//!
+//! [`reindex`] rewrites every index row that comes from one document, inside the caller's
+//! transaction, so the index always matches the documents. It never reads other documents:
+//! names of related things (an activity's organization, a note's author) are joined at query
+//! time, so a document that arrives later shows up everywhere it is referenced.
+
+use automerge::Automerge;
+use rusqlite::{params, Transaction};
+
+use crate::docs::{self, ActivityDoc, ContactDoc, DocKind, LogbookDoc, OrgDoc, WorkspaceDoc};
+use crate::error::Result;
+
+/// Rewrites the index rows that come from `doc`.
+pub(crate) fn reindex(tx: &Transaction, ws: &str, doc_id: &str, doc: &Automerge) -> Result<()> {
+    clear(tx, ws, doc_id)?;
+    match docs::kind_of(doc) {
+        Some(DocKind::Workspace) => index_workspace(tx, ws, &docs::read(doc)),
+        Some(DocKind::Organization) => index_org(tx, ws, doc_id, &docs::read(doc)),
+        Some(DocKind::Contact) => index_contact(tx, ws, doc_id, &docs::read(doc)),
+        Some(DocKind::Logbook) => index_logbook(tx, ws, doc_id, &docs::read(doc)),
+        // A document whose genesis has not arrived yet: nothing to show.
+        None => Ok(()),
+    }
+}
+
+fn clear(tx: &Transaction, ws: &str, doc_id: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM orgs WHERE ws = ?1 AND id = ?2",
+        "DELETE FROM contacts WHERE ws = ?1 AND id = ?2",
+        "DELETE FROM contact_notes WHERE ws = ?1 AND contact_id = ?2",
+        "DELETE FROM activity_contacts WHERE ws = ?1 AND activity_id IN
+            (SELECT id FROM activities WHERE ws = ?1 AND logbook_id = ?2)",
+        "DELETE FROM activities WHERE ws = ?1 AND logbook_id = ?2",
+        "DELETE FROM search WHERE ws = ?1 AND doc_id = ?2",
+    ] {
+        tx.execute(sql, params![ws, doc_id])?;
+    }
+    if doc_id == ws {
+        tx.execute("DELETE FROM members WHERE ws = ?1", params![ws])?;
+    }
+    Ok(())
+}
+
+fn index_workspace(tx: &Transaction, ws: &str, doc: &WorkspaceDoc) -> Result<()> {
+    for (id, m) in &doc.members {
+        tx.execute(
+            "INSERT INTO members (ws, id, name, role) VALUES (?1, ?2, ?3, ?4)",
+            params![ws, id, m.name, m.role],
+        )?;
+    }
+    if !doc.name.is_empty() {
+        tx.execute(
+            "UPDATE workspaces SET name = ?2 WHERE id = ?1",
+            params![ws, doc.name],
+        )?;
+    }
+    Ok(())
+}
+
+fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
+    tx.execute(
+        "INSERT INTO orgs (ws, id, name, kind, address, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![ws, id, doc.name, doc.kind, doc.address, doc.created_at],
+    )?;
+    let body = [doc.kind.as_str(), doc.address.as_deref().unwrap_or("")].join(" ");
+    add_search(tx, ws, id, "organization", id, &doc.name, &body)
+}
+
+fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
+    tx.execute(
+        "INSERT INTO contacts (ws, id, name, org_id, category, phones, emails, needs, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            ws,
+            id,
+            doc.name,
+            doc.org_id,
+            doc.category,
+            serde_json::to_string(&doc.phones).unwrap_or_default(),
+            serde_json::to_string(&doc.emails).unwrap_or_default(),
+            doc.needs,
+            doc.created_at
+        ],
+    )?;
+    let mut body = vec![doc.category.clone(), doc.needs.clone().unwrap_or_default()];
+    body.extend(doc.emails.iter().cloned());
+    for n in &doc.notes {
+        tx.execute(
+            "INSERT OR IGNORE INTO contact_notes (ws, contact_id, id, at, author_id, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![ws, id, n.id, n.at, n.author, n.text],
+        )?;
+        body.push(n.text.clone());
+    }
+    add_search(tx, ws, id, "contact", id, &doc.name, &body.join(" "))
+}
+
+fn index_logbook(tx: &Transaction, ws: &str, logbook_id: &str, doc: &LogbookDoc) -> Result<()> {
+    for (id, a) in &doc.activities {
+        index_activity(tx, ws, logbook_id, id, a)?;
+    }
+    Ok(())
+}
+
+fn index_activity(
+    tx: &Transaction,
+    ws: &str,
+    logbook_id: &str,
+    id: &str,
+    a: &ActivityDoc,
+) -> Result<()> {
+    let left: Vec<crate::model::LeftBehind> = a
+        .left_behind
+        .iter()
+        .map(|l| crate::model::LeftBehind {
+            item: l.item.clone(),
+            qty: u32::try_from(l.qty).unwrap_or(0),
+        })
+        .collect();
+    tx.execute(
+        "INSERT OR REPLACE INTO activities
+           (ws, id, logbook_id, kind, at_ms, minutes, org_id, note, left_behind, logged_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            ws,
+            id,
+            logbook_id,
+            a.kind,
+            a.at_ms,
+            a.minutes.max(0),
+            a.org_id,
+            a.note,
+            serde_json::to_string(&left).unwrap_or_default(),
+            a.logged_by
+        ],
+    )?;
+    for (pos, c) in a.contact_ids.iter().enumerate() {
+        tx.execute(
+            "INSERT OR IGNORE INTO activity_contacts (ws, activity_id, contact_id, position)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![ws, id, c, pos as i64],
+        )?;
+    }
+    let items: Vec<&str> = left.iter().map(|l| l.item.as_str()).collect();
+    let body = format!("{} {}", a.note.as_deref().unwrap_or(""), items.join(" "));
+    add_search(tx, ws, logbook_id, "activity", id, &a.kind, &body)
+}
+
+fn add_search(
+    tx: &Transaction,
+    ws: &str,
+    doc_id: &str,
+    kind: &str,
+    id: &str,
+    title: &str,
+    body: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO search (ws, doc_id, kind, id, title, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![ws, doc_id, kind, id, title, body],
+    )?;
+    Ok(())
+}

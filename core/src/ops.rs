@@ -1,0 +1,219 @@
+//! What a therapist records: organizations, contacts, notes, activities.
+//!
+//! Each method is one user action and one SQLite transaction (see [`crate::store`]): the
+//! automerge change, its sealed outbox row and the index rows commit together or not at all.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ROOT};
+use trellis_protocol::Id;
+
+use crate::docs::{self, DocKind};
+use crate::error::{Error, Result};
+use crate::model::{
+    Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NoteEntry, OrgKind,
+    Organization,
+};
+use crate::queries;
+use crate::store::{change_doc, non_empty, Store};
+use crate::time;
+
+/// Longest free text accepted in one field (a note, needs), in bytes.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// Longest name accepted, in bytes.
+pub const MAX_NAME_BYTES: usize = 300;
+
+impl Store {
+    /// Adds an organization to the current workspace.
+    pub fn add_org(
+        &self,
+        name: &str,
+        kind: OrgKind,
+        address: Option<&str>,
+    ) -> Result<Organization> {
+        let name = checked_name(name)?;
+        let address = optional_text(address, "address")?;
+        let id = Id::random();
+        self.write(|tx, ws, me| {
+            change_doc(tx, ws, me, &id, DocKind::Organization, |t| {
+                t.put(ROOT, "name", name.as_str())?;
+                t.put(ROOT, "kind", kind.as_str())?;
+                if let Some(a) = &address {
+                    t.put(ROOT, "address", a.as_str())?;
+                }
+                t.put(ROOT, "created_at", time::now_rfc3339())?;
+                Ok(())
+            })?;
+            queries::org_by_id(tx, ws, &id.to_hex())
+        })
+    }
+
+    /// Adds a contact to the current workspace.
+    pub fn add_contact(&self, new: &NewContact) -> Result<Contact> {
+        let name = checked_name(&new.name)?;
+        let category = new.category.unwrap_or(ContactCategory::Other);
+        let phone = optional_text(new.phone.as_deref(), "phone")?;
+        let email = optional_text(new.email.as_deref(), "email")?;
+        if let Some(e) = &email {
+            if !e.contains('@') {
+                return Err(Error::invalid(format!("\"{e}\" is not an email address")));
+            }
+        }
+        let needs = optional_text(new.needs.as_deref(), "needs")?;
+        let id = Id::random();
+        self.write(|tx, ws, me| {
+            let org = match &new.organization {
+                Some(q) => Some(queries::resolve_org(tx, ws, q)?.id),
+                None => None,
+            };
+            change_doc(tx, ws, me, &id, DocKind::Contact, |t| {
+                t.put(ROOT, "name", name.as_str())?;
+                if let Some(o) = &org {
+                    t.put(ROOT, "org_id", o.as_str())?;
+                }
+                t.put(ROOT, "category", category.as_str())?;
+                for (list, value) in [("phones", &phone), ("emails", &email)] {
+                    if let Some(v) = value {
+                        let (_, obj) = t
+                            .get(ROOT, list)?
+                            .ok_or_else(|| Error::invalid("damaged contact document"))?;
+                        t.insert(&obj, 0, v.as_str())?;
+                    }
+                }
+                if let Some(n) = &needs {
+                    t.put(ROOT, "needs", n.as_str())?;
+                }
+                t.put(ROOT, "created_at", time::now_rfc3339())?;
+                Ok(())
+            })?;
+            queries::contact_by_id(tx, ws, &id.to_hex())
+        })
+    }
+
+    /// Appends a dated entry to a contact's notes. Entries appended on two devices at once both
+    /// survive the merge. Keep client details out (see [`crate::NOTE_PRIVACY_HINT`]).
+    pub fn append_note(&self, contact: &str, text: &str) -> Result<NoteEntry> {
+        let text = non_empty(text, "note")?;
+        check_len(&text, MAX_TEXT_BYTES, "note")?;
+        let note_id = Id::random().to_hex();
+        let at = time::now_rfc3339();
+        self.write(|tx, ws, me| {
+            let c = queries::resolve_contact(tx, ws, contact)?;
+            let doc_id: Id =
+                c.id.parse()
+                    .map_err(|_| Error::invalid("damaged contact id"))?;
+            change_doc(tx, ws, me, &doc_id, DocKind::Contact, |t| {
+                let notes = match t.get(ROOT, "notes")? {
+                    Some((_, obj)) => obj,
+                    None => t.put_object(ROOT, "notes", ObjType::List)?,
+                };
+                let len = t.length(&notes);
+                let n = t.insert_object(&notes, len, ObjType::Map)?;
+                t.put(&n, "id", note_id.as_str())?;
+                t.put(&n, "at", at.as_str())?;
+                t.put(&n, "author", ws.member_id.to_hex())?;
+                t.put(&n, "text", text.as_str())?;
+                Ok(())
+            })?;
+            Ok(NoteEntry {
+                id: note_id.clone(),
+                at: at.clone(),
+                author: me.name.clone(),
+                text: text.clone(),
+            })
+        })
+    }
+
+    /// Logs an activity (a drop-by unless another kind is given) in this member's logbook for
+    /// the activity's month.
+    pub fn log_activity(&self, new: &NewActivity) -> Result<Activity> {
+        let kind = new.kind.unwrap_or(ActivityKind::DropBy);
+        let at_ms = match &new.at {
+            Some(s) => time::parse_rfc3339(s)?,
+            None => time::now_ms(),
+        };
+        if new.minutes > 24 * 60 {
+            return Err(Error::invalid("minutes must be at most 1440 (one day)"));
+        }
+        let note = optional_text(new.note.as_deref(), "note")?;
+        for l in &new.left_behind {
+            checked_name(&l.item)?;
+            if l.qty == 0 {
+                return Err(Error::invalid(format!(
+                    "the quantity left of \"{}\" must be at least 1",
+                    l.item
+                )));
+            }
+        }
+        let activity_id = Id::random().to_hex();
+        self.write(|tx, ws, me| {
+            let org = match &new.organization {
+                Some(q) => Some(queries::resolve_org(tx, ws, q)?.id),
+                None => None,
+            };
+            let mut contacts = Vec::new();
+            for q in &new.contacts {
+                let c = queries::resolve_contact(tx, ws, q)?.id;
+                if !contacts.contains(&c) {
+                    contacts.push(c);
+                }
+            }
+            let logbook = docs::logbook_id(&ws.id, &ws.member_id, &time::month_of(at_ms));
+            change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
+                let acts = match t.get(ROOT, "activities")? {
+                    Some((_, obj)) => obj,
+                    None => t.put_object(ROOT, "activities", ObjType::Map)?,
+                };
+                let a = t.put_object(&acts, activity_id.as_str(), ObjType::Map)?;
+                t.put(&a, "kind", kind.as_str())?;
+                t.put(&a, "at_ms", at_ms)?;
+                t.put(&a, "minutes", i64::from(new.minutes))?;
+                if let Some(o) = &org {
+                    t.put(&a, "org_id", o.as_str())?;
+                }
+                let list = t.put_object(&a, "contact_ids", ObjType::List)?;
+                for (i, c) in contacts.iter().enumerate() {
+                    t.insert(&list, i, c.as_str())?;
+                }
+                if let Some(n) = &note {
+                    t.put(&a, "note", n.as_str())?;
+                }
+                let left = t.put_object(&a, "left_behind", ObjType::List)?;
+                for (i, l) in new.left_behind.iter().enumerate() {
+                    let item = t.insert_object(&left, i, ObjType::Map)?;
+                    t.put(&item, "item", l.item.trim())?;
+                    t.put(&item, "qty", i64::from(l.qty))?;
+                }
+                t.put(&a, "logged_by", ws.member_id.to_hex())?;
+                Ok(())
+            })?;
+            queries::activity_by_id(tx, ws, &activity_id)
+        })
+    }
+}
+
+fn check_len(s: &str, max: usize, what: &str) -> Result<()> {
+    if s.len() > max {
+        Err(Error::invalid(format!(
+            "the {what} is too long ({} bytes; at most {max})",
+            s.len()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn checked_name(s: &str) -> Result<String> {
+    let name = non_empty(s, "name")?;
+    check_len(&name, MAX_NAME_BYTES, "name")?;
+    Ok(name)
+}
+
+fn optional_text(s: Option<&str>, what: &str) -> Result<Option<String>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(t) => {
+            check_len(t, MAX_TEXT_BYTES, what)?;
+            Ok(Some(t.to_string()))
+        }
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,355 @@
+//! What screens read: lists, details, search and status, all from the SQLite index; and how a
+//! name or id prefix typed by a person resolves to one thing.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::{Error, Result};
+use crate::model::{
+    Activity, ActivityKind, Contact, ContactCategory, ContactDetail, LeftBehind, NoteEntry,
+    OrgKind, Organization, SearchHit, Status,
+};
+use crate::store::{current_ws, get_meta, Store, Ws};
+use crate::time;
+
+/// Most results one search returns.
+pub const SEARCH_LIMIT: usize = 50;
+
+impl Store {
+    fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
+        let conn = self.lock();
+        let ws = current_ws(&conn)?;
+        f(&conn, &ws)
+    }
+
+    /// Organizations of the current workspace, by name.
+    pub fn organizations(&self) -> Result<Vec<Organization>> {
+        self.read(|c, ws| {
+            let mut st = c.prepare(&format!(
+                "{ORG_SELECT} WHERE ws = ?1 ORDER BY name COLLATE NOCASE"
+            ))?;
+            let rows = st.query_map([ws.id.to_hex()], org_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Contacts of the current workspace, by name.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.read(|c, ws| {
+            let mut st = c.prepare(&format!(
+                "{CONTACT_SELECT} WHERE c.ws = ?1 ORDER BY c.name COLLATE NOCASE"
+            ))?;
+            let rows = st.query_map([ws.id.to_hex()], contact_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// One contact, by name or id prefix, with its notes (oldest first).
+    pub fn contact(&self, query: &str) -> Result<ContactDetail> {
+        self.read(|c, ws| {
+            let contact = resolve_contact(c, ws, query)?;
+            let mut st = c.prepare(
+                "SELECT n.id, n.at, coalesce(m.name, 'a former member'), n.text
+                 FROM contact_notes n LEFT JOIN members m ON m.ws = n.ws AND m.id = n.author_id
+                 WHERE n.ws = ?1 AND n.contact_id = ?2 ORDER BY n.at, n.id",
+            )?;
+            let notes = st
+                .query_map(params![ws.id.to_hex(), contact.id], |r| {
+                    Ok(NoteEntry {
+                        id: r.get(0)?,
+                        at: r.get(1)?,
+                        author: r.get(2)?,
+                        text: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ContactDetail { contact, notes })
+        })
+    }
+
+    /// Activities of the current workspace, newest first.
+    pub fn activities(&self) -> Result<Vec<Activity>> {
+        self.read(|c, ws| {
+            let mut st = c.prepare(&format!(
+                "{ACTIVITY_SELECT} WHERE a.ws = ?1 ORDER BY a.at_ms DESC, a.id"
+            ))?;
+            let rows = st.query_map([ws.id.to_hex()], activity_row)?;
+            let mut out: Vec<Activity> = rows.collect::<rusqlite::Result<_>>()?;
+            for a in &mut out {
+                fill_contacts(c, ws, a)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// Full-text search over contacts (names, needs, notes), organizations and activity notes.
+    /// Every word is matched as a prefix; the best matches come first.
+    pub fn search(&self, query: &str) -> Result<Vec<SearchHit>> {
+        let fts = fts_query(query)?;
+        self.read(|c, ws| {
+            let mut st = c.prepare(
+                "SELECT kind, id, title FROM search WHERE search MATCH ?2 AND ws = ?1
+                 ORDER BY rank LIMIT ?3",
+            )?;
+            let rows = st.query_map(params![ws.id.to_hex(), fts, SEARCH_LIMIT as i64], |r| {
+                Ok(SearchHit {
+                    kind: r.get(0)?,
+                    id: r.get(1)?,
+                    title: r.get(2)?,
+                })
+            })?;
+            let mut hits: Vec<SearchHit> = rows.collect::<rusqlite::Result<_>>()?;
+            for h in hits.iter_mut().filter(|h| h.kind == "activity") {
+                let a = activity_by_id(c, ws, &h.id)?;
+                h.title = format!(
+                    "{} at {} on {}",
+                    a.kind,
+                    a.organization.as_deref().unwrap_or("no organization"),
+                    a.at.get(..10).unwrap_or(&a.at)
+                );
+            }
+            Ok(hits)
+        })
+    }
+
+    /// Pending changes, last sync and cursor of the current workspace.
+    pub fn status(&self) -> Result<Status> {
+        self.read(|c, ws| {
+            let pending: i64 = c.query_row(
+                "SELECT count(*) FROM outbox WHERE ws = ?1",
+                [ws.id.to_hex()],
+                |r| r.get(0),
+            )?;
+            let last_sync_at: Option<String> = c.query_row(
+                "SELECT last_sync_at FROM workspaces WHERE id = ?1",
+                [ws.id.to_hex()],
+                |r| r.get(0),
+            )?;
+            Ok(Status {
+                workspace_id: ws.id.to_hex(),
+                workspace: ws.name.clone(),
+                relay_url: ws.relay_url.clone(),
+                pending_changes: u64::try_from(pending).unwrap_or(0),
+                last_sync_at,
+                cursor: ws.cursor,
+            })
+        })
+    }
+
+    /// The current workspace's id, if there is one.
+    pub fn current_workspace_id(&self) -> Result<Option<String>> {
+        get_meta(&self.lock(), "current_workspace")
+    }
+}
+
+const ORG_SELECT: &str = "SELECT id, name, kind, address, created_at FROM orgs";
+
+fn org_row(r: &Row) -> rusqlite::Result<Organization> {
+    Ok(Organization {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        kind: OrgKind::parse(&r.get::<_, String>(2)?).unwrap_or(OrgKind::Other),
+        address: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+const CONTACT_SELECT: &str = "SELECT c.id, c.name, c.org_id, o.name, c.category, c.phones,
+    c.emails, c.needs, c.created_at,
+    (SELECT max(a.at_ms) FROM activity_contacts ac
+       JOIN activities a ON a.ws = ac.ws AND a.id = ac.activity_id
+     WHERE ac.ws = c.ws AND ac.contact_id = c.id)
+  FROM contacts c LEFT JOIN orgs o ON o.ws = c.ws AND o.id = c.org_id";
+
+fn contact_row(r: &Row) -> rusqlite::Result<Contact> {
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
+    };
+    Ok(Contact {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        organization_id: r.get(2)?,
+        organization: r.get(3)?,
+        category: ContactCategory::parse(&r.get::<_, String>(4)?).unwrap_or(ContactCategory::Other),
+        phones: list(5)?,
+        emails: list(6)?,
+        needs: r.get(7)?,
+        created_at: r.get(8)?,
+        last_touch_at: r.get::<_, Option<i64>>(9)?.map(time::format_ms),
+    })
+}
+
+const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.at_ms, a.minutes, a.org_id, o.name,
+    a.note, a.left_behind, coalesce(m.name, 'a member not synced yet')
+  FROM activities a
+  LEFT JOIN orgs o ON o.ws = a.ws AND o.id = a.org_id
+  LEFT JOIN members m ON m.ws = a.ws AND m.id = a.logged_by";
+
+fn activity_row(r: &Row) -> rusqlite::Result<Activity> {
+    Ok(Activity {
+        id: r.get(0)?,
+        kind: ActivityKind::parse(&r.get::<_, String>(1)?).unwrap_or(ActivityKind::DropBy),
+        at: time::format_ms(r.get(2)?),
+        minutes: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        organization_id: r.get(4)?,
+        organization: r.get(5)?,
+        note: r.get(6)?,
+        left_behind: serde_json::from_str::<Vec<LeftBehind>>(&r.get::<_, String>(7)?)
+            .unwrap_or_default(),
+        logged_by: r.get(8)?,
+        contacts: Vec::new(),
+        contact_ids: Vec::new(),
+    })
+}
+
+fn fill_contacts(c: &Connection, ws: &Ws, a: &mut Activity) -> Result<()> {
+    let mut st = c.prepare(
+        "SELECT ac.contact_id, coalesce(ct.name, 'a contact not synced yet')
+         FROM activity_contacts ac
+         LEFT JOIN contacts ct ON ct.ws = ac.ws AND ct.id = ac.contact_id
+         WHERE ac.ws = ?1 AND ac.activity_id = ?2 ORDER BY ac.position",
+    )?;
+    let rows = st.query_map(params![ws.id.to_hex(), a.id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (id, name) = row?;
+        a.contact_ids.push(id);
+        a.contacts.push(name);
+    }
+    Ok(())
+}
+
+pub(crate) fn org_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<Organization> {
+    c.query_row(
+        &format!("{ORG_SELECT} WHERE ws = ?1 AND id = ?2"),
+        params![ws.id.to_hex(), id],
+        org_row,
+    )
+    .optional()?
+    .ok_or_else(|| not_found("organization", id, vec![]))
+}
+
+pub(crate) fn contact_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<Contact> {
+    c.query_row(
+        &format!("{CONTACT_SELECT} WHERE c.ws = ?1 AND c.id = ?2"),
+        params![ws.id.to_hex(), id],
+        contact_row,
+    )
+    .optional()?
+    .ok_or_else(|| not_found("contact", id, vec![]))
+}
+
+pub(crate) fn activity_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<Activity> {
+    let mut a = c
+        .query_row(
+            &format!("{ACTIVITY_SELECT} WHERE a.ws = ?1 AND a.id = ?2"),
+            params![ws.id.to_hex(), id],
+            activity_row,
+        )
+        .optional()?
+        .ok_or_else(|| not_found("activity", id, vec![]))?;
+    fill_contacts(c, ws, &mut a)?;
+    Ok(a)
+}
+
+/// Resolves an organization by exact name, name prefix or id prefix.
+pub(crate) fn resolve_org(c: &Connection, ws: &Ws, query: &str) -> Result<Organization> {
+    let id = resolve(c, ws, "organization", "orgs", query)?;
+    org_by_id(c, ws, &id)
+}
+
+/// Resolves a contact by exact name, name prefix or id prefix.
+pub(crate) fn resolve_contact(c: &Connection, ws: &Ws, query: &str) -> Result<Contact> {
+    let id = resolve(c, ws, "contact", "contacts", query)?;
+    contact_by_id(c, ws, &id)
+}
+
+/// The one row of `table` that `query` names: an exact (case-insensitive) name wins, then a
+/// unique name prefix or id prefix (4+ hex digits). Otherwise a clear error with candidates.
+fn resolve(
+    c: &Connection,
+    ws: &Ws,
+    what: &'static str,
+    table: &str,
+    query: &str,
+) -> Result<String> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Err(Error::invalid(format!("the {what} name must not be empty")));
+    }
+    let mut st = c.prepare(&format!(
+        "SELECT id, name FROM {table} WHERE ws = ?1 ORDER BY name COLLATE NOCASE"
+    ))?;
+    let all: Vec<(String, String)> = st
+        .query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let label = |(id, name): &(String, String)| format!("{name} ({})", &id[..8.min(id.len())]);
+    let exact: Vec<_> = all.iter().filter(|(_, n)| n.to_lowercase() == q).collect();
+    if let [one] = exact.as_slice() {
+        return Ok(one.0.clone());
+    }
+    let by_id = q.len() >= 4 && q.chars().all(|ch| ch.is_ascii_hexdigit());
+    let matches: Vec<_> = if exact.len() > 1 {
+        exact
+    } else {
+        all.iter()
+            .filter(|(id, n)| n.to_lowercase().starts_with(&q) || (by_id && id.starts_with(&q)))
+            .collect()
+    };
+    match matches.as_slice() {
+        [one] => Ok(one.0.clone()),
+        [] => {
+            let near: Vec<String> = all
+                .iter()
+                .filter(|(_, n)| {
+                    let n = n.to_lowercase();
+                    q.split_whitespace().any(|w| n.contains(w))
+                })
+                .take(5)
+                .map(label)
+                .collect();
+            Err(not_found(what, query, near))
+        }
+        many => Err(Error::Ambiguous {
+            what,
+            query: query.into(),
+            candidates: many.iter().map(|m| label(m)).collect(),
+        }),
+    }
+}
+
+fn not_found(what: &'static str, query: &str, candidates: Vec<String>) -> Error {
+    Error::NotFound {
+        what,
+        query: query.into(),
+        candidates,
+    }
+}
+
+/// Turns what a person typed into an FTS5 query: every word a quoted prefix term.
+fn fts_query(query: &str) -> Result<String> {
+    let terms: Vec<String> = query
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    if terms.is_empty() {
+        return Err(Error::invalid("search for at least one word"));
+    }
+    Ok(terms.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn typed_queries_become_safe_prefix_terms() {
+        assert_eq!(fts_query("anx teen").unwrap(), "\"anx\"* \"teen\"*");
+        assert_eq!(
+            fts_query("o'brien \"x").unwrap(),
+            "\"o\"* \"brien\"* \"x\"*"
+        );
+        assert!(fts_query("  -- ").is_err());
+    }
+}

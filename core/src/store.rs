@@ -1,0 +1,389 @@
+//! The store: one SQLite file per device, and the one path every local change takes.
+//!
+//! [`Store::change_doc`] is that path: in a single SQLite transaction it loads the document (or
+//! makes its genesis), applies the automerge change, seals every new change into the outbox,
+//! saves the document and rewrites its index rows. If the transaction commits, the action
+//! survives a crash and will reach the relay; if it does not, nothing half-done is visible.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use automerge::{ActorId, Automerge};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use trellis_protocol::Id;
+
+use crate::crypto::WorkspaceKey;
+use crate::docs::{self, DocKind};
+use crate::error::{Error, Result};
+use crate::index;
+use crate::model::WorkspaceInfo;
+
+/// A device's local store.
+///
+/// All methods take `&self`; the store is `Send + Sync` and may be shared (e.g. in an `Arc`).
+/// Local writes are synchronous and take well under a millisecond; network calls are `async`.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+/// This device's identity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Device {
+    /// Device id (also its automerge actor id).
+    pub id: String,
+    /// The user's name, shown to the rest of the practice.
+    pub name: String,
+}
+
+/// A workspace as loaded for an operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Ws {
+    pub id: Id,
+    pub name: String,
+    pub key: WorkspaceKey,
+    pub member_id: Id,
+    pub role: String,
+    pub relay_url: Option<String>,
+    pub token: Option<String>,
+    pub cursor: u64,
+}
+
+impl Store {
+    /// Opens the store at `path`, creating the file (and its schema) if needed.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
+        }
+        Ok(Store {
+            conn: Mutex::new(crate::db::open(path)?),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back
+        // on drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets up this device with the user's name. Fails if it is already set up.
+    pub fn init(&self, name: &str) -> Result<Device> {
+        let name = non_empty(name, "name")?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if get_meta(&tx, "device_id")?.is_some() {
+            return Err(Error::Conflict(
+                "this device is already set up; its data directory is in use".into(),
+            ));
+        }
+        let id = Id::random().to_hex();
+        set_meta(&tx, "device_id", &id)?;
+        set_meta(&tx, "user_name", &name)?;
+        tx.commit()?;
+        Ok(Device { id, name })
+    }
+
+    /// This device's identity.
+    pub fn device(&self) -> Result<Device> {
+        device(&self.lock())
+    }
+
+    /// Creates a workspace (a practice) on this device, with this user as its owner, and makes
+    /// it current. It stays local until connected to a relay.
+    pub fn create_workspace(&self, name: &str) -> Result<WorkspaceInfo> {
+        let name = non_empty(name, "workspace name")?;
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let me = device(&tx)?;
+        let ws = Ws {
+            id: Id::random(),
+            name: name.clone(),
+            key: WorkspaceKey::generate(),
+            member_id: Id::random(),
+            role: "owner".into(),
+            relay_url: None,
+            token: None,
+            cursor: 0,
+        };
+        insert_workspace(&tx, &ws)?;
+        change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
+            use automerge::transaction::Transactable;
+            t.put(automerge::ROOT, "name", name.as_str())?;
+            add_member(t, &ws.member_id, &me.name, "owner")
+        })?;
+        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        tx.commit()?;
+        Ok(info(&ws, true))
+    }
+
+    /// Every workspace on this device.
+    pub fn workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
+        let conn = self.lock();
+        let current = get_meta(&conn, "current_workspace")?;
+        let mut st = conn.prepare("SELECT id FROM workspaces ORDER BY created_at")?;
+        let ids: Vec<String> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|id| {
+                let ws = load_ws(&conn, id)?;
+                Ok(info(&ws, current.as_deref() == Some(id.as_str())))
+            })
+            .collect()
+    }
+
+    /// Makes the workspace named or id-prefixed by `query` current.
+    pub fn use_workspace(&self, query: &str) -> Result<WorkspaceInfo> {
+        let all = self.workspaces()?;
+        let q = query.trim().to_lowercase();
+        let hits: Vec<&WorkspaceInfo> = all
+            .iter()
+            .filter(|w| w.id.starts_with(&q) || w.name.to_lowercase() == q)
+            .collect();
+        match hits.as_slice() {
+            [one] => {
+                set_meta(&self.lock(), "current_workspace", &one.id)?;
+                Ok(WorkspaceInfo {
+                    current: true,
+                    ..(*one).clone()
+                })
+            }
+            [] => Err(Error::NotFound {
+                what: "workspace",
+                query: query.into(),
+                candidates: all.iter().map(|w| w.name.clone()).collect(),
+            }),
+            many => Err(Error::Ambiguous {
+                what: "workspace",
+                query: query.into(),
+                candidates: many
+                    .iter()
+                    .map(|w| format!("{} ({})", w.name, &w.id[..8]))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Rebuilds the whole index from the stored documents (e.g. after an upgrade).
+    pub fn rebuild_index(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let docs: Vec<(String, String, Vec<u8>)> = {
+            let mut st = tx.prepare("SELECT ws, doc_id, bytes FROM documents")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (ws, doc_id, bytes) in docs {
+            index::reindex(&tx, &ws, &doc_id, &Automerge::load(&bytes)?)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in one immediate transaction with the current workspace and this device.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction, &Ws, &Device) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let me = device(&tx)?;
+        let ws = current_ws(&tx)?;
+        let out = f(&tx, &ws, &me)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// Applies `f` to document `doc_id` (made from its genesis if new) and records the change:
+/// sealed changes into the outbox, the saved document, and its index rows. Call inside a
+/// transaction.
+pub(crate) fn change_doc<T>(
+    tx: &Transaction,
+    ws: &Ws,
+    me: &Device,
+    doc_id: &Id,
+    kind: DocKind,
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let (mut doc, before) = match load_doc(tx, ws, doc_id)? {
+        Some(doc) => {
+            let heads = doc.get_heads();
+            (doc, heads)
+        }
+        None => (docs::genesis(doc_id, kind)?, Vec::new()),
+    };
+    doc.set_actor(actor(me)?);
+    let out = doc.transact(f).map_err(|failure| failure.error)?.result;
+    let ws_hex = ws.id.to_hex();
+    let doc_hex = doc_id.to_hex();
+    for mut change in doc.get_changes(&before) {
+        let hash = ws.key.keyed_hash(&change.hash().0);
+        let envelope = ws.key.seal(&ws.id, doc_id, &change.bytes());
+        tx.execute(
+            "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
+            params![ws_hex, doc_hex, hash.as_slice(), envelope],
+        )?;
+    }
+    save_doc(tx, &ws_hex, &doc_hex, &doc)?;
+    Ok(out)
+}
+
+/// Saves a document and rewrites its index rows.
+pub(crate) fn save_doc(tx: &Transaction, ws: &str, doc_id: &str, doc: &Automerge) -> Result<()> {
+    tx.execute(
+        "INSERT INTO documents (ws, doc_id, kind, bytes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (ws, doc_id) DO UPDATE SET kind = excluded.kind, bytes = excluded.bytes",
+        params![
+            ws,
+            doc_id,
+            docs::kind_of(doc).map(|k| k.as_str()),
+            doc.save()
+        ],
+    )?;
+    index::reindex(tx, ws, doc_id, doc)
+}
+
+/// Loads a stored document.
+pub(crate) fn load_doc(conn: &Connection, ws: &Ws, doc_id: &Id) -> Result<Option<Automerge>> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT bytes FROM documents WHERE ws = ?1 AND doc_id = ?2",
+            params![ws.id.to_hex(), doc_id.to_hex()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(match bytes {
+        Some(b) => Some(Automerge::load(&b)?),
+        None => None,
+    })
+}
+
+/// Adds (or renames) a member in the workspace document.
+pub(crate) fn add_member(
+    t: &mut automerge::transaction::Transaction<'_>,
+    member: &Id,
+    name: &str,
+    role: &str,
+) -> Result<()> {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    let members = match t.get(automerge::ROOT, "members")? {
+        Some((_, id)) => id,
+        None => t.put_object(automerge::ROOT, "members", automerge::ObjType::Map)?,
+    };
+    let m = t.put_object(&members, member.to_hex(), automerge::ObjType::Map)?;
+    t.put(&m, "name", name)?;
+    t.put(&m, "role", role)?;
+    Ok(())
+}
+
+fn actor(me: &Device) -> Result<ActorId> {
+    let id: Id = me
+        .id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+    Ok(ActorId::from(id.as_bytes().as_slice()))
+}
+
+pub(crate) fn device(conn: &Connection) -> Result<Device> {
+    match (get_meta(conn, "device_id")?, get_meta(conn, "user_name")?) {
+        (Some(id), Some(name)) => Ok(Device { id, name }),
+        _ => Err(Error::NotInitialized),
+    }
+}
+
+pub(crate) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
+    conn.execute(
+        "INSERT INTO workspaces (id, name, key, member_id, role, relay_url, token, cursor, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            ws.id.to_hex(),
+            ws.name,
+            ws.key.as_bytes().as_slice(),
+            ws.member_id.to_hex(),
+            ws.role,
+            ws.relay_url,
+            ws.token,
+            ws.cursor as i64,
+            crate::time::now_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
+    let id = get_meta(conn, "current_workspace")?.ok_or(Error::NoWorkspace)?;
+    load_ws(conn, &id)
+}
+
+pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
+    let row = conn
+        .query_row(
+            "SELECT id, name, key, member_id, role, relay_url, token, cursor
+             FROM workspaces WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or(Error::NoWorkspace)?;
+    let damaged = || Error::invalid("a workspace record in this store is damaged");
+    Ok(Ws {
+        id: row.0.parse().map_err(|_| damaged())?,
+        name: row.1,
+        key: WorkspaceKey::from_slice(&row.2).map_err(|_| damaged())?,
+        member_id: row.3.parse().map_err(|_| damaged())?,
+        role: row.4,
+        relay_url: row.5,
+        token: row.6,
+        cursor: u64::try_from(row.7).unwrap_or(0),
+    })
+}
+
+pub(crate) fn info(ws: &Ws, current: bool) -> WorkspaceInfo {
+    WorkspaceInfo {
+        id: ws.id.to_hex(),
+        name: ws.name.clone(),
+        relay_url: ws.relay_url.clone(),
+        member_id: ws.member_id.to_hex(),
+        role: ws.role.clone(),
+        current,
+    }
+}
+
+/// Trims `s` and refuses it if empty.
+pub(crate) fn non_empty(s: &str, what: &str) -> Result<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        Err(Error::invalid(format!("the {what} must not be empty")))
+    } else {
+        Ok(t.to_string())
+    }
+}

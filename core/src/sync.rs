@@ -1,0 +1,333 @@
+//! The sync client: connecting a workspace to a relay, invites, joining, and push/pull.
+//!
+//! Sync is cursor-based (DESIGN.md): **push** sends the outbox in order and deletes the rows
+//! the relay acknowledged (a retry after a lost answer is harmless: the relay stores each change
+//! once); **pull** asks for the log after the workspace's cursor and applies each batch in one
+//! transaction together with the new cursor, so a crash mid-pull repeats at most one batch, and
+//! applying a change twice is a no-op in automerge. Cost grows with what changed, not with the
+//! number of documents.
+//!
+//! The store's lock is never held across a network call: local writes go on during a sync.
+
+use std::collections::BTreeMap;
+
+use automerge::{Automerge, Change};
+use rusqlite::params;
+use trellis_protocol::api::{
+    CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
+};
+use trellis_protocol::batch::{PullBatch, PushEntry};
+use trellis_protocol::{Id, HASH_LEN};
+
+use crate::client::{normalize_url, RelayClient};
+use crate::crypto::WorkspaceKey;
+use crate::docs::DocKind;
+use crate::error::{Error, Result};
+use crate::invite::InviteCode;
+use crate::model::{SyncReport, WorkspaceInfo};
+use crate::store::{
+    add_member, change_doc, current_ws, device, info, insert_workspace, non_empty, save_doc,
+    set_meta, Store, Ws,
+};
+use crate::time;
+
+/// Outbox rows sent in one push.
+const PUSH_BATCH: usize = 500;
+/// Log entries asked for in one pull.
+const PULL_BATCH: usize = 500;
+
+impl Store {
+    /// Creates a workspace and registers it on a relay at once, with this user as owner. Needs
+    /// the relay operator's signup secret. Nothing is stored locally unless the relay accepted.
+    pub async fn create_shared_workspace(
+        &self,
+        name: &str,
+        relay_url: &str,
+        signup_secret: &str,
+    ) -> Result<WorkspaceInfo> {
+        let name = non_empty(name, "workspace name")?;
+        let relay_url = normalize_url(relay_url)?;
+        let me = device(&self.lock())?;
+        let mut ws = Ws {
+            id: Id::random(),
+            name: name.clone(),
+            key: WorkspaceKey::generate(),
+            member_id: Id::random(),
+            role: Role::Owner.as_str().into(),
+            relay_url: Some(relay_url.clone()),
+            token: None,
+            cursor: 0,
+        };
+        let creds = register(&ws, &me.id, &relay_url, signup_secret).await?;
+        ws.token = Some(creds.token);
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        insert_workspace(&tx, &ws)?;
+        change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
+            use automerge::transaction::Transactable;
+            t.put(automerge::ROOT, "name", name.as_str())?;
+            add_member(t, &ws.member_id, &me.name, "owner")
+        })?;
+        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        tx.commit()?;
+        Ok(info(&ws, true))
+    }
+
+    /// Registers the current, local-only workspace on a relay; what was recorded so far is
+    /// pushed by the next sync.
+    pub async fn connect_workspace(
+        &self,
+        relay_url: &str,
+        signup_secret: &str,
+    ) -> Result<WorkspaceInfo> {
+        let relay_url = normalize_url(relay_url)?;
+        let (ws, me) = {
+            let conn = self.lock();
+            (current_ws(&conn)?, device(&conn)?)
+        };
+        if ws.token.is_some() {
+            return Err(Error::Conflict(format!(
+                "workspace {} is already connected to a relay",
+                ws.id
+            )));
+        }
+        let creds = register(&ws, &me.id, &relay_url, signup_secret).await?;
+        self.lock().execute(
+            "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
+            params![ws.id.to_hex(), relay_url, creds.token],
+        )?;
+        Ok(info(
+            &Ws {
+                relay_url: Some(relay_url),
+                token: Some(creds.token),
+                ..ws
+            },
+            true,
+        ))
+    }
+
+    /// Asks the relay for a single-use invite to the current workspace and returns the code to
+    /// hand over. `device: true` invites another device of this member; otherwise a new member
+    /// with `role` (owners and admins only). The code holds the workspace key: share it only
+    /// with the person it is for.
+    pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
+        let ws = current_ws(&self.lock())?;
+        let client = connected_client(&ws)?;
+        let resp = client
+            .create_invite(
+                &ws.id,
+                &CreateInviteRequest {
+                    role,
+                    device,
+                    ttl_seconds: None,
+                },
+            )
+            .await?;
+        Ok(InviteCode {
+            relay_url: ws.relay_url.clone().unwrap_or_default(),
+            workspace_id: ws.id,
+            workspace_name: ws.name.clone(),
+            secret: resp.invite_secret,
+            key: ws.key.clone(),
+        }
+        .encode())
+    }
+
+    /// Joins the workspace an invite code names, registers this device on its relay and makes
+    /// it current. Run [`Store::sync`] next to receive the practice's data.
+    pub async fn join(&self, code: &str, relay_override: Option<&str>) -> Result<WorkspaceInfo> {
+        let invite = InviteCode::decode(code)?;
+        let relay_url = match relay_override {
+            Some(u) => normalize_url(u)?,
+            None => normalize_url(&invite.relay_url)?,
+        };
+        let me = {
+            let conn = self.lock();
+            let me = device(&conn)?;
+            let exists: i64 = conn.query_row(
+                "SELECT count(*) FROM workspaces WHERE id = ?1",
+                [invite.workspace_id.to_hex()],
+                |r| r.get(0),
+            )?;
+            if exists > 0 {
+                return Err(Error::Conflict(format!(
+                    "this device is already in workspace {}",
+                    invite.workspace_id
+                )));
+            }
+            me
+        };
+        let device_id: Id = me
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+        let proposed = Id::random();
+        let creds = RelayClient::new(&relay_url, None)?
+            .redeem(&RedeemInviteRequest {
+                workspace_id: invite.workspace_id,
+                invite_secret: invite.secret.clone(),
+                device_id,
+                member_id: proposed,
+            })
+            .await?;
+        let ws = Ws {
+            id: invite.workspace_id,
+            name: invite.workspace_name.clone(),
+            key: invite.key.clone(),
+            member_id: creds.member_id,
+            role: creds.role.as_str().into(),
+            relay_url: Some(relay_url),
+            token: Some(creds.token),
+            cursor: 0,
+        };
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        insert_workspace(&tx, &ws)?;
+        if creds.member_id == proposed {
+            // A new member introduces herself to the practice in the workspace document.
+            change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
+                add_member(t, &ws.member_id, &me.name, creds.role.as_str())
+            })?;
+        }
+        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        tx.commit()?;
+        Ok(info(&ws, true))
+    }
+
+    /// Pushes the current workspace's outbox, then pulls everything after its cursor.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        let ws = current_ws(&self.lock())?;
+        let client = connected_client(&ws)?;
+        let mut report = SyncReport::default();
+
+        loop {
+            let rows = self.outbox_batch(&ws)?;
+            if rows.is_empty() {
+                break;
+            }
+            let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
+            let resp = client.push(&ws.id, &entries).await?;
+            if resp.seqs.len() != entries.len() {
+                return Err(Error::Corrupt(
+                    "the relay acknowledged a different number of changes".into(),
+                ));
+            }
+            let conn = self.lock();
+            let mut del = conn.prepare("DELETE FROM outbox WHERE id = ?1")?;
+            for (id, _) in &rows {
+                del.execute([id])?;
+            }
+            report.pushed += rows.len() as u64;
+        }
+
+        loop {
+            let cursor = current_ws(&self.lock())?.cursor;
+            let batch = client.pull(&ws.id, cursor, PULL_BATCH).await?;
+            let (applied, updated) = self.apply_pulled(&ws, &batch)?;
+            report.pulled += applied;
+            report.documents_updated += updated;
+            if !batch.more || batch.entries.is_empty() {
+                break;
+            }
+        }
+
+        let conn = self.lock();
+        conn.execute(
+            "UPDATE workspaces SET last_sync_at = ?2 WHERE id = ?1",
+            params![ws.id.to_hex(), time::now_rfc3339()],
+        )?;
+        report.cursor = current_ws(&conn)?.cursor;
+        Ok(report)
+    }
+
+    fn outbox_batch(&self, ws: &Ws) -> Result<Vec<(i64, PushEntry)>> {
+        let conn = self.lock();
+        let mut st = conn.prepare(
+            "SELECT id, doc_id, change_hash, envelope FROM outbox WHERE ws = ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![ws.id.to_hex(), PUSH_BATCH as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, doc, hash, envelope) = row?;
+            let damaged = || Error::invalid("an outbox row in this store is damaged");
+            let change_hash: [u8; HASH_LEN] = hash.try_into().map_err(|_| damaged())?;
+            out.push((
+                id,
+                PushEntry {
+                    doc_id: doc.parse().map_err(|_| damaged())?,
+                    change_hash,
+                    bytes: envelope,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Applies one pulled batch and advances the cursor, in one transaction. Returns the number
+    /// of entries applied and of documents that changed.
+    fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64)> {
+        let Some(last) = batch.entries.last() else {
+            return Ok((0, 0));
+        };
+        let mut by_doc: BTreeMap<Id, Vec<Change>> = BTreeMap::new();
+        for e in &batch.entries {
+            let plain = ws.key.open(&ws.id, &e.doc_id, &e.bytes)?;
+            let change = Change::from_bytes(plain)
+                .map_err(|err| Error::Corrupt(format!("not an automerge change: {err}")))?;
+            by_doc.entry(e.doc_id).or_default().push(change);
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut updated = 0;
+        for (doc_id, changes) in by_doc {
+            let mut doc = crate::store::load_doc(&tx, ws, &doc_id)?.unwrap_or_else(Automerge::new);
+            let before = doc.get_heads();
+            doc.apply_changes(changes)?;
+            if doc.get_heads() != before {
+                save_doc(&tx, &ws.id.to_hex(), &doc_id.to_hex(), &doc)?;
+                updated += 1;
+            }
+        }
+        tx.execute(
+            "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor < ?2",
+            params![ws.id.to_hex(), last.seq as i64],
+        )?;
+        tx.commit()?;
+        Ok((batch.entries.len() as u64, updated))
+    }
+}
+
+async fn register(
+    ws: &Ws,
+    device_id: &str,
+    relay_url: &str,
+    signup_secret: &str,
+) -> Result<trellis_protocol::api::DeviceCredentials> {
+    let device_id: Id = device_id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+    RelayClient::new(relay_url, None)?
+        .create_workspace(
+            signup_secret,
+            &CreateWorkspaceRequest {
+                workspace_id: ws.id,
+                member_id: ws.member_id,
+                device_id,
+            },
+        )
+        .await
+}
+
+fn connected_client(ws: &Ws) -> Result<RelayClient> {
+    match (&ws.relay_url, &ws.token) {
+        (Some(url), Some(token)) => RelayClient::new(url, Some(token)),
+        _ => Err(Error::NotConnected(ws.id.to_hex())),
+    }
+}
