@@ -1,0 +1,185 @@
+//! Who is calling: bearer tokens, the signup secret, and the workspace a device may touch.
+//!
+//! Tokens and invite secrets are random 256-bit strings ([`trellis_protocol::random_secret`]).
+//! The relay keeps only their SHA-256 ([`SecretHash`]), so a copy of the database lets no one
+//! act as a device. Looking a token up by its hash leaks nothing useful through timing; the
+//! signup secret, which is compared rather than looked up, is compared in constant time.
+//!
+//! [`WorkspaceDevice`] is the extractor every `/v1/workspaces/{ws}/...` route uses. It settles,
+//! in this order: a malformed `{ws}` is 400, a missing, garbled, unknown or revoked token is
+//! 401, and a valid token of another workspace is 403 (whether `{ws}` exists is not revealed).
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use trellis_protocol::api::SIGNUP_SECRET_HEADER;
+use trellis_protocol::Id;
+
+use crate::error::AppError;
+use crate::storage::DeviceAuth;
+use crate::AppState;
+
+/// Longest bearer token the relay will hash; real ones are 64 characters.
+const MAX_TOKEN_LEN: usize = 512;
+
+/// The SHA-256 of a token or invite secret: what storage keeps instead of the secret.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SecretHash([u8; 32]);
+
+impl SecretHash {
+    /// Hashes a secret.
+    pub fn of(secret: &str) -> SecretHash {
+        SecretHash(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// The 32 bytes of the hash.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Whether `secret` hashes to this, compared in constant time.
+    pub fn matches(&self, secret: &str) -> bool {
+        bool::from(SecretHash::of(secret).0.ct_eq(&self.0))
+    }
+}
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Even a hash is not printed: it is the key to a device row.
+        f.write_str("SecretHash(..)")
+    }
+}
+
+/// Reads `Authorization: Bearer <token>`; 401 if it is missing or garbled.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
+    let value = headers.get(AUTHORIZATION).ok_or_else(|| {
+        AppError::unauthorized(
+            "this endpoint needs an `Authorization: Bearer <device token>` header",
+        )
+    })?;
+    let garbled =
+        || AppError::unauthorized("the Authorization header is not `Bearer <device token>`");
+    let value = value.to_str().map_err(|_| garbled())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(garbled)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        return Err(garbled());
+    }
+    Ok(token)
+}
+
+/// Finds the device that holds the request's bearer token; 401 if there is none.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, AppError> {
+    let token = bearer_token(headers)?;
+    state
+        .storage
+        .device_by_token(SecretHash::of(token))
+        .await?
+        .ok_or_else(|| AppError::unauthorized("the device token is unknown or was revoked"))
+}
+
+#[derive(Deserialize)]
+struct WorkspaceParam {
+    ws: String,
+}
+
+/// An authenticated device acting on the workspace named in the path, which is its own.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkspaceDevice {
+    /// The workspace in the path (the device's own).
+    pub workspace_id: Id,
+    /// The calling device.
+    pub device: DeviceAuth,
+}
+
+impl FromRequestParts<AppState> for WorkspaceDevice {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let malformed =
+            || AppError::bad_request("the workspace id in the path must be 32 hexadecimal digits");
+        let Path(param) = Path::<WorkspaceParam>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| malformed())?;
+        let workspace_id: Id = param.ws.parse().map_err(|_| malformed())?;
+        let device = authenticate(state, &parts.headers).await?;
+        if device.workspace_id != workspace_id {
+            return Err(AppError::forbidden(
+                "this device does not belong to that workspace",
+            ));
+        }
+        Ok(WorkspaceDevice {
+            workspace_id,
+            device,
+        })
+    }
+}
+
+/// Proof that the request carries the operator's signup secret in
+/// [`trellis_protocol::api::SIGNUP_SECRET_HEADER`]; 401 otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct SignupAuthorized;
+
+impl FromRequestParts<AppState> for SignupAuthorized {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let presented = parts
+            .headers
+            .get(SIGNUP_SECRET_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or_default();
+        // An empty secret is never accepted, whatever the operator configured.
+        if !presented.is_empty() && state.signup_secret.matches(presented) {
+            Ok(SignupAuthorized)
+        } else {
+            Err(AppError::unauthorized(
+                "creating a workspace needs the relay operator's signup secret",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(value: &[u8]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_bytes(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_strictly() {
+        assert_eq!(bearer_token(&headers(b"Bearer abc")).unwrap(), "abc");
+        assert_eq!(bearer_token(&headers(b"bearer  abc ")).unwrap(), "abc");
+        for bad in [
+            &b"Basic abc"[..],
+            b"Bearer",
+            b"Bearer ",
+            b"abc",
+            b"Bearer \xff",
+        ] {
+            let err = bearer_token(&headers(bad)).unwrap_err();
+            assert_eq!(err.status(), axum::http::StatusCode::UNAUTHORIZED);
+        }
+        assert!(bearer_token(&HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn secret_hashes_match_only_their_secret() {
+        let h = SecretHash::of("s3cret");
+        assert!(h.matches("s3cret"));
+        assert!(!h.matches("s3cret "));
+        assert!(!h.matches(""));
+        assert_ne!(h, SecretHash::of("other"));
+        assert_eq!(format!("{h:?}"), "SecretHash(..)");
+    }
+}

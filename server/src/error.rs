@@ -1,0 +1,246 @@
+//! The one error type every handler and extractor returns, and the guarantee that clients only
+//! ever see JSON errors.
+//!
+//! [`AppError`] maps each failure to a status and a stable code from
+//! [`trellis_protocol::api::codes`], with a message a person can act on. Messages are fixed
+//! texts written here: they never echo request bodies, ids, tokens or secrets. Internal failures
+//! are logged (with their cause, which never holds secrets) and answered with a bare 500.
+//!
+//! axum's own rejections (bad JSON, body too large, bad query, not a WebSocket upgrade) are
+//! converted through the custom extractors in [`crate::extract`]; unknown routes and wrong
+//! methods have JSON fallbacks; and [`json_errors_only`] is a last net that rewrites any error
+//! response that is still not JSON.
+
+use std::borrow::Cow;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use trellis_protocol::api::{codes, ErrorBody};
+
+use crate::storage::StorageError;
+
+/// A failed request, as the client will see it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed.
+    #[error("{0}")]
+    BadRequest(Cow<'static, str>),
+    /// 401: no valid device token or signup secret.
+    #[error("{0}")]
+    Unauthorized(Cow<'static, str>),
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(Cow<'static, str>),
+    /// 404: no such route or thing.
+    #[error("{0}")]
+    NotFound(Cow<'static, str>),
+    /// 405: the route exists, the method does not.
+    #[error("{0}")]
+    MethodNotAllowed(Cow<'static, str>),
+    /// 409: the thing already exists.
+    #[error("{0}")]
+    Conflict(Cow<'static, str>),
+    /// 410: the invite was used or has expired.
+    #[error("{0}")]
+    Gone(Cow<'static, str>),
+    /// 413: the body or batch is too large.
+    #[error("{0}")]
+    PayloadTooLarge(Cow<'static, str>),
+    /// 500: the relay failed. The cause is logged, not sent.
+    #[error("the relay failed: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// A 400 with this message.
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::BadRequest(message.into())
+    }
+
+    /// A 401 with this message.
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Unauthorized(message.into())
+    }
+
+    /// A 403 with this message.
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Forbidden(message.into())
+    }
+
+    /// A 404 with this message.
+    pub fn not_found(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::NotFound(message.into())
+    }
+
+    /// A 409 with this message.
+    pub fn conflict(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Conflict(message.into())
+    }
+
+    /// A 410 with this message.
+    pub fn gone(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Gone(message.into())
+    }
+
+    /// A 413 with this message.
+    pub fn too_large(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::PayloadTooLarge(message.into())
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The machine-readable code from [`codes`]. A wrong method is a malformed request, so 405
+    /// carries [`codes::BAD_REQUEST`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) | AppError::MethodNotAllowed(_) => codes::BAD_REQUEST,
+            AppError::Unauthorized(_) => codes::UNAUTHORIZED,
+            AppError::Forbidden(_) => codes::FORBIDDEN,
+            AppError::NotFound(_) => codes::NOT_FOUND,
+            AppError::Conflict(_) => codes::CONFLICT,
+            AppError::Gone(_) => codes::GONE,
+            AppError::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// An error for a response that some layer produced with this status and no JSON body.
+    pub fn from_status(status: StatusCode) -> AppError {
+        match status {
+            StatusCode::UNAUTHORIZED => AppError::unauthorized("this request is not authorized"),
+            StatusCode::FORBIDDEN => AppError::forbidden("this request is not allowed"),
+            StatusCode::NOT_FOUND => AppError::not_found("there is no such endpoint"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                AppError::MethodNotAllowed("this endpoint does not accept that method".into())
+            }
+            StatusCode::CONFLICT => AppError::conflict("it already exists"),
+            StatusCode::GONE => AppError::gone("it is no longer available"),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large(format!(
+                "the request body is larger than {} bytes",
+                trellis_protocol::MAX_BODY_BYTES
+            )),
+            s if s.is_client_error() => AppError::bad_request("the request is malformed"),
+            s => AppError::Internal(format!("a layer answered {s}").into()),
+        }
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Conflict => AppError::conflict("it already exists"),
+            StorageError::NotFound => AppError::not_found("it does not exist"),
+            StorageError::Gone => AppError::gone("the invite was already used or has expired"),
+            other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                "the relay failed; try again later".to_owned()
+            }
+            other => {
+                tracing::debug!(status = status.as_u16(), message = %other, "request refused");
+                other.to_string()
+            }
+        };
+        let body = ErrorBody {
+            error: self.code().to_owned(),
+            message,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The fallback for unknown routes: 404 JSON.
+pub async fn not_found() -> AppError {
+    AppError::not_found("there is no such endpoint; every endpoint is under /v1")
+}
+
+/// The fallback for known routes called with the wrong method: 405 JSON.
+pub async fn method_not_allowed(method: Method) -> AppError {
+    AppError::MethodNotAllowed(format!("this endpoint does not accept {method}").into())
+}
+
+/// Middleware: rewrites any error response that is not JSON into an [`AppError`] body with the
+/// same status, so that no plain-text rejection of some layer ever reaches a client.
+pub async fn json_errors_only(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let mut rewritten = AppError::from_status(status).into_response();
+    // Keep the original status even where `from_status` has no exact variant (e.g. 415).
+    *rewritten.status_mut() = status;
+    rewritten
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_status_and_a_protocol_code() {
+        let all = [
+            (AppError::bad_request("x"), 400, codes::BAD_REQUEST),
+            (AppError::unauthorized("x"), 401, codes::UNAUTHORIZED),
+            (AppError::forbidden("x"), 403, codes::FORBIDDEN),
+            (AppError::not_found("x"), 404, codes::NOT_FOUND),
+            (
+                AppError::MethodNotAllowed("x".into()),
+                405,
+                codes::BAD_REQUEST,
+            ),
+            (AppError::conflict("x"), 409, codes::CONFLICT),
+            (AppError::gone("x"), 410, codes::GONE),
+            (AppError::too_large("x"), 413, codes::PAYLOAD_TOO_LARGE),
+            (AppError::Internal("x".into()), 500, codes::INTERNAL),
+        ];
+        for (err, status, code) in all {
+            assert_eq!(err.status().as_u16(), status);
+            assert_eq!(err.code(), code);
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_causes_are_not_sent_to_the_client() {
+        let response = AppError::Internal("disk I/O error at /secret/path".into()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.error, codes::INTERNAL);
+        assert!(!body.message.contains("secret"), "{}", body.message);
+        let err = AppError::from(StorageError::Corrupt("id"));
+        assert!(matches!(err, AppError::Internal(_)));
+    }
+}

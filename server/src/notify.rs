@@ -1,0 +1,111 @@
+//! In-process fan-out of "the log of workspace W now ends at seq N" to live WebSockets.
+//!
+//! One `tokio::sync::watch` channel per workspace that has listeners: a watch keeps only the
+//! newest value, which is all a client needs (it pulls everything after its cursor), so a slow
+//! socket can never make the relay buffer. Heads only move forward: [`Notifier::advance`]
+//! ignores an older value, so racing pushes and the initial read of the head cannot move a
+//! listener backwards. Channels are dropped once their last listener is gone.
+//!
+//! A PostgreSQL deployment with several relay processes would feed `advance` from
+//! LISTEN/NOTIFY; the sockets would not change.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::watch;
+use trellis_protocol::Id;
+
+/// Per-workspace head channels. Share it behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct Notifier {
+    channels: Mutex<HashMap<Id, watch::Sender<u64>>>,
+}
+
+impl Notifier {
+    /// An empty notifier.
+    pub fn new() -> Notifier {
+        Notifier::default()
+    }
+
+    /// Starts listening to a workspace's head. The receiver's current value is the newest head
+    /// this notifier has seen (0 if none): call [`Notifier::advance`] with the stored head after
+    /// subscribing, so that no push between the read and the subscription is missed.
+    pub fn subscribe(&self, workspace: Id) -> watch::Receiver<u64> {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .entry(workspace)
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    /// Announces that a workspace's log now ends at `head`; listeners wake only if it moved
+    /// forward.
+    pub fn advance(&self, workspace: Id, head: u64) {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(sender) = channels.get(&workspace) else {
+            return;
+        };
+        if sender.receiver_count() == 0 {
+            channels.remove(&workspace);
+            return;
+        }
+        sender.send_if_modified(|current| {
+            let moved = head > *current;
+            if moved {
+                *current = head;
+            }
+            moved
+        });
+    }
+
+    /// Drops the channel of a workspace whose listeners are all gone.
+    pub fn release(&self, workspace: Id) {
+        let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        if channels
+            .get(&workspace)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            channels.remove(&workspace);
+        }
+    }
+
+    /// How many workspaces currently have a channel.
+    pub fn channel_count(&self) -> usize {
+        self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_only_move_forward_and_idle_channels_are_dropped() {
+        let n = Notifier::new();
+        let ws = Id([1; 16]);
+        n.advance(ws, 5); // nobody listens: nothing is kept
+        assert_eq!(n.channel_count(), 0);
+
+        let mut rx = n.subscribe(ws);
+        assert_eq!(*rx.borrow_and_update(), 0);
+        n.advance(ws, 3);
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(*rx.borrow_and_update(), 3);
+        n.advance(ws, 2);
+        assert!(
+            !rx.has_changed().unwrap(),
+            "an older head must not wake listeners"
+        );
+        assert_eq!(*rx.borrow(), 3);
+
+        n.advance(Id([2; 16]), 9);
+        assert_eq!(*rx.borrow(), 3, "other workspaces do not leak in");
+
+        drop(rx);
+        n.release(ws);
+        assert_eq!(n.channel_count(), 0);
+    }
+}

@@ -1,0 +1,136 @@
+//! Invites: how members and their further devices join a workspace.
+//!
+//! An invite is a single-use secret with a role and an expiry; the relay keeps only its hash.
+//! Any device may invite another device of its own member (same role); only owners and admins
+//! may invite new members, and never as owners. Redeeming is atomic in storage, so of two
+//! devices racing with one secret exactly one gets in. The invite code a person passes on also
+//! carries the workspace key, which never reaches the relay.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use trellis_protocol::api::{
+    CreateInviteRequest, CreateInviteResponse, DeviceCredentials, RedeemInviteRequest, Role,
+};
+
+use super::CONTROL_BODY_LIMIT;
+use crate::auth::{SecretHash, WorkspaceDevice};
+use crate::error::AppError;
+use crate::extract::ApiJson;
+use crate::storage::{NewInvite, Redemption, StorageError};
+use crate::AppState;
+
+/// How long an invite lives when the request does not say: 7 days.
+pub const DEFAULT_INVITE_TTL_SECONDS: u64 = 7 * 24 * 3600;
+
+/// The longest an invite may live: 30 days (longer requests are shortened).
+pub const MAX_INVITE_TTL_SECONDS: u64 = 30 * 24 * 3600;
+
+/// `POST /v1/workspaces/{ws}/invites` and `POST /v1/invites/redeem`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/workspaces/{ws}/invites", post(create_invite))
+        .route("/v1/invites/redeem", post(redeem_invite))
+        .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
+}
+
+/// Issues an invite: 201 with the secret; 403 if a member invites a member; 400 for an owner
+/// invite or a zero TTL.
+async fn create_invite(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CreateInviteRequest>,
+) -> Result<(StatusCode, Json<CreateInviteResponse>), AppError> {
+    let role = if req.device {
+        caller.device.role
+    } else {
+        if !caller.device.role.can_invite_members() {
+            return Err(AppError::forbidden(
+                "only an owner or an admin may invite new members; members may invite their own devices",
+            ));
+        }
+        if req.role == Role::Owner {
+            return Err(AppError::bad_request(
+                "a new member can be invited as member or admin, not as owner",
+            ));
+        }
+        req.role
+    };
+    let ttl = match req.ttl_seconds {
+        None => DEFAULT_INVITE_TTL_SECONDS,
+        Some(0) => {
+            return Err(AppError::bad_request(
+                "ttl_seconds must be at least 1 (leave it out for 7 days)",
+            ))
+        }
+        Some(ttl) => ttl.min(MAX_INVITE_TTL_SECONDS),
+    };
+    // `ttl` is at most 30 days, far inside i64.
+    let expires_at = state
+        .clock
+        .now()
+        .saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
+    let secret = trellis_protocol::random_secret();
+    state
+        .storage
+        .create_invite(NewInvite {
+            secret_hash: SecretHash::of(&secret),
+            workspace_id: caller.workspace_id,
+            role,
+            device: req.device,
+            inviter_member_id: caller.device.member_id,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(workspace = %caller.workspace_id, device = req.device, "invite issued");
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateInviteResponse {
+            invite_secret: secret,
+            role,
+            device: req.device,
+            expires_at,
+        }),
+    ))
+}
+
+/// Redeems an invite and registers the device: 201 with its token; 404 for an unknown secret
+/// or another workspace; 410 if used or expired; 409 if the proposed member id is taken.
+async fn redeem_invite(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RedeemInviteRequest>,
+) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
+    let token = trellis_protocol::random_secret();
+    let redeemed = state
+        .storage
+        .redeem_invite(Redemption {
+            secret_hash: SecretHash::of(&req.invite_secret),
+            workspace_id: req.workspace_id,
+            device_id: req.device_id,
+            member_id: req.member_id,
+            token_hash: SecretHash::of(&token),
+            now: state.clock.now(),
+        })
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => {
+                AppError::not_found("no invite with this secret exists for this workspace")
+            }
+            StorageError::Gone => AppError::gone("this invite was already used or has expired"),
+            StorageError::Conflict => AppError::conflict(
+                "this member id already exists in the workspace; propose a new one",
+            ),
+            other => other.into(),
+        })?;
+    tracing::info!(workspace = %req.workspace_id, "invite redeemed");
+    Ok((
+        StatusCode::CREATED,
+        Json(DeviceCredentials {
+            workspace_id: req.workspace_id,
+            member_id: redeemed.member_id,
+            role: redeemed.role,
+            token,
+        }),
+    ))
+}

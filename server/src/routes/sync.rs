@@ -1,0 +1,103 @@
+//! Push and pull: the workspace's append-only log of encrypted changes.
+//!
+//! Bodies are the binary batches of [`trellis_protocol::batch`], decoded strictly before
+//! anything is stored: a malformed batch is 400, a batch over the entry or size limits is 413,
+//! and in both cases the log is unchanged. A push is one storage transaction; its answer leaves
+//! only after the commit, and then live sockets learn the new head. A pull reads one snapshot,
+//! stops at [`MAX_PULL_BYTES`] of change bytes, and says whether more remain.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use trellis_protocol::api::PushResponse;
+use trellis_protocol::batch::{self, DecodeError};
+use trellis_protocol::MAX_BATCH_ENTRIES;
+
+use crate::auth::WorkspaceDevice;
+use crate::error::AppError;
+use crate::extract::{ApiBody, ApiQuery};
+use crate::storage::PullQuery;
+use crate::AppState;
+
+/// Entries in a pull reply when the request gives no `limit`.
+pub const DEFAULT_PULL_LIMIT: usize = 500;
+
+/// A pull reply stops before its change bytes would pass this (8 MiB); at least one entry is
+/// always returned, and entries are at most [`trellis_protocol::MAX_ENTRY_BYTES`].
+pub const MAX_PULL_BYTES: usize = 8 << 20;
+
+/// `POST /v1/workspaces/{ws}/push` and `GET /v1/workspaces/{ws}/pull`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/workspaces/{ws}/push", post(push))
+        .route("/v1/workspaces/{ws}/pull", get(pull))
+}
+
+/// Stores a batch: 200 with one seq per entry; 400 malformed; 413 too large.
+async fn push(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    ApiBody(body): ApiBody,
+) -> Result<Json<PushResponse>, AppError> {
+    let entries = batch::decode_push(&body).map_err(decode_error)?;
+    drop(body);
+    let outcome = state.storage.push(caller.workspace_id, entries).await?;
+    if outcome.stored > 0 {
+        state.notifier.advance(caller.workspace_id, outcome.head);
+    }
+    tracing::info!(
+        workspace = %caller.workspace_id,
+        entries = outcome.seqs.len(),
+        stored = outcome.stored,
+        head = outcome.head,
+        "push"
+    );
+    Ok(Json(PushResponse {
+        seqs: outcome.seqs,
+        stored: outcome.stored,
+        head: outcome.head,
+    }))
+}
+
+fn decode_error(e: DecodeError) -> AppError {
+    match e {
+        DecodeError::TooManyEntries(_) | DecodeError::EntryTooLarge(_) => {
+            AppError::too_large(e.to_string())
+        }
+        other => AppError::bad_request(format!("the push body is not a valid batch: {other}")),
+    }
+}
+
+/// `?after=SEQ&limit=N`, both optional.
+#[derive(Debug, Deserialize)]
+struct PullParams {
+    after: Option<u64>,
+    limit: Option<u64>,
+}
+
+/// Reads entries after a seq: 200 `application/octet-stream`; 400 for a bad query.
+async fn pull(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<PullParams>,
+) -> Result<Response, AppError> {
+    let limit = match params.limit {
+        None => DEFAULT_PULL_LIMIT,
+        Some(0) => return Err(AppError::bad_request("limit must be at least 1")),
+        Some(n) => usize::try_from(n).map_or(MAX_BATCH_ENTRIES, |n| n.min(MAX_BATCH_ENTRIES)),
+    };
+    let query = PullQuery {
+        after: params.after.unwrap_or(0),
+        limit,
+        max_bytes: MAX_PULL_BYTES,
+    };
+    let batch = state.storage.pull(caller.workspace_id, query).await?;
+    Ok((
+        [(CONTENT_TYPE, "application/octet-stream")],
+        batch::encode_pull(&batch),
+    )
+        .into_response())
+}

@@ -1,0 +1,59 @@
+//! Signup: a device that made a workspace registers it, becoming its owner's first device.
+//!
+//! Ids are made on the device (the workspace exists offline before it is ever synced), so the
+//! relay only checks that the workspace id is free. Signup needs the operator's secret, so a
+//! public relay is not an open store for strangers.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use trellis_protocol::api::{CreateWorkspaceRequest, DeviceCredentials, Role};
+
+use super::CONTROL_BODY_LIMIT;
+use crate::auth::{SecretHash, SignupAuthorized};
+use crate::error::AppError;
+use crate::extract::ApiJson;
+use crate::storage::{NewWorkspace, StorageError};
+use crate::AppState;
+
+/// `POST /v1/workspaces`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/workspaces", post(create_workspace))
+        .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
+}
+
+/// Creates the workspace, its owner and the owner's first device: 201 with the device's token,
+/// 401 without the signup secret, 409 if the workspace id is taken.
+async fn create_workspace(
+    _signup: SignupAuthorized,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<CreateWorkspaceRequest>,
+) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
+    let token = trellis_protocol::random_secret();
+    state
+        .storage
+        .create_workspace(NewWorkspace {
+            workspace_id: req.workspace_id,
+            member_id: req.member_id,
+            device_id: req.device_id,
+            token_hash: SecretHash::of(&token),
+            now: state.clock.now(),
+        })
+        .await
+        .map_err(|e| match e {
+            StorageError::Conflict => AppError::conflict("a workspace with this id already exists"),
+            other => other.into(),
+        })?;
+    tracing::info!(workspace = %req.workspace_id, "workspace created");
+    Ok((
+        StatusCode::CREATED,
+        Json(DeviceCredentials {
+            workspace_id: req.workspace_id,
+            member_id: req.member_id,
+            role: Role::Owner,
+            token,
+        }),
+    ))
+}
