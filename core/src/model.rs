@@ -14,7 +14,7 @@ pub const NOTE_PRIVACY_HINT: &str =
 
 /// Defines a closed set of kebab-case names with parsing, listing and serde.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident ($label:literal) { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
@@ -37,7 +37,7 @@ macro_rules! string_enum {
                     _ => Err(Error::invalid(format!(
                         "\"{}\" is not a known {}; use one of: {}",
                         s,
-                        stringify!($name),
+                        $label,
                         Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
                     ))),
                 }
@@ -54,7 +54,7 @@ macro_rules! string_enum {
 
 string_enum! {
     /// What kind of place an organization is.
-    OrgKind {
+    OrgKind ("organization kind") {
         /// A school or district.
         School = "school",
         /// A clinic or group practice.
@@ -80,7 +80,7 @@ string_enum! {
 
 string_enum! {
     /// What kind of referral source a contact is.
-    ContactCategory {
+    ContactCategory ("contact category") {
         /// School counselor.
         SchoolCounselor = "school-counselor",
         /// School psychologist.
@@ -118,7 +118,7 @@ string_enum! {
 
 string_enum! {
     /// What kind of networking activity was logged.
-    ActivityKind {
+    ActivityKind ("activity kind") {
         /// Dropping by in person.
         DropBy = "drop-by",
         /// A scheduled meeting.
