@@ -27,56 +27,15 @@ use trellis_protocol::api::Role;
 use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
+mod schema;
+
+use schema::migrate;
+pub use schema::MIGRATIONS;
+
 use super::{
     DeviceAuth, NewInvite, NewWorkspace, PullQuery, PushOutcome, Redeemed, Redemption, SecretHash,
     Storage, StorageError, StorageResult,
 };
-
-/// The schema migrations, in order. Migration `i` takes the schema from version `i` to `i + 1`.
-/// Never edit one that has shipped; append a new one.
-pub const MIGRATIONS: &[&str] = &[
-    // 1: the initial schema.
-    "CREATE TABLE workspaces (
-        id BLOB PRIMARY KEY NOT NULL,
-        created_at INTEGER NOT NULL,
-        head INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE TABLE members (
-        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
-        member_id BLOB NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
-        created_at INTEGER NOT NULL,
-        PRIMARY KEY (workspace_id, member_id)
-    );
-    CREATE TABLE devices (
-        token_hash BLOB PRIMARY KEY NOT NULL,
-        workspace_id BLOB NOT NULL,
-        member_id BLOB NOT NULL,
-        device_id BLOB NOT NULL,
-        created_at INTEGER NOT NULL,
-        revoked_at INTEGER,
-        FOREIGN KEY (workspace_id, member_id) REFERENCES members(workspace_id, member_id)
-    );
-    CREATE INDEX devices_by_member ON devices (workspace_id, member_id);
-    CREATE TABLE invites (
-        secret_hash BLOB PRIMARY KEY NOT NULL,
-        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
-        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
-        device INTEGER NOT NULL CHECK (device IN (0, 1)),
-        inviter_member_id BLOB NOT NULL,
-        expires_at INTEGER NOT NULL,
-        used_at INTEGER
-    );
-    CREATE TABLE log (
-        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
-        seq INTEGER NOT NULL,
-        doc_id BLOB NOT NULL,
-        change_hash BLOB NOT NULL,
-        bytes BLOB NOT NULL,
-        PRIMARY KEY (workspace_id, seq),
-        UNIQUE (workspace_id, doc_id, change_hash)
-    );",
-];
 
 /// Most idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 4;
@@ -186,22 +145,6 @@ fn open_reader(path: &Path) -> StorageResult<Connection> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
-}
-
-/// Applies the migrations the database lacks, each in its own transaction.
-fn migrate(conn: &mut Connection) -> StorageResult<()> {
-    let known = MIGRATIONS.len() as i64;
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if found > known {
-        return Err(StorageError::NewerSchema { found, known });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 fn to_id(bytes: Vec<u8>) -> StorageResult<Id> {
@@ -567,67 +510,6 @@ impl Storage for SqliteStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
-        let mut stmt = conn
-            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-
-    fn user_version(conn: &Connection) -> i64 {
-        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap()
-    }
-
-    #[test]
-    fn every_old_schema_upgrades_to_the_fresh_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let fresh = SqliteStorage::open(dir.path().join("fresh.sqlite3")).unwrap();
-        let fresh_schema = schema(&lock(&fresh.inner.writer));
-        assert!(fresh_schema.iter().any(|(_, name, _)| name == "log"));
-        assert_eq!(
-            user_version(&lock(&fresh.inner.writer)),
-            MIGRATIONS.len() as i64
-        );
-
-        for applied in 0..MIGRATIONS.len() {
-            let path = dir.path().join(format!("old-{applied}.sqlite3"));
-            {
-                let conn = Connection::open(&path).unwrap();
-                for (i, sql) in MIGRATIONS.iter().take(applied).enumerate() {
-                    conn.execute_batch(sql).unwrap();
-                    conn.pragma_update(None, "user_version", i as i64 + 1)
-                        .unwrap();
-                }
-            }
-            let upgraded = SqliteStorage::open(&path).unwrap();
-            let conn = lock(&upgraded.inner.writer);
-            assert_eq!(
-                schema(&conn),
-                fresh_schema,
-                "upgraded from version {applied}"
-            );
-            assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
-        }
-    }
-
-    #[test]
-    fn a_database_from_a_newer_relay_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("newer.sqlite3");
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        assert!(matches!(
-            SqliteStorage::open(&path),
-            Err(StorageError::NewerSchema { found: 99, .. })
-        ));
-    }
 
     #[test]
     fn the_writer_is_durable_and_in_wal_mode() {

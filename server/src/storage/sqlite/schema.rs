@@ -1,0 +1,137 @@
+//! The SQLite schema as numbered migrations, and how a file is brought up to date.
+//!
+//! `PRAGMA user_version` counts the applied migrations. Opening a file applies the missing ones
+//! in order, each in its own transaction with its version bump, so a crash mid-upgrade leaves a
+//! file at some whole version. A file from a newer relay is refused rather than misread.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::storage::{StorageError, StorageResult};
+
+/// The schema migrations, in order. Migration `i` takes the schema from version `i` to `i + 1`.
+/// Never edit one that has shipped; append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "CREATE TABLE workspaces (
+        id BLOB PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL,
+        head INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE members (
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        member_id BLOB NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, member_id)
+    );
+    CREATE TABLE devices (
+        token_hash BLOB PRIMARY KEY NOT NULL,
+        workspace_id BLOB NOT NULL,
+        member_id BLOB NOT NULL,
+        device_id BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        FOREIGN KEY (workspace_id, member_id) REFERENCES members(workspace_id, member_id)
+    );
+    CREATE INDEX devices_by_member ON devices (workspace_id, member_id);
+    CREATE TABLE invites (
+        secret_hash BLOB PRIMARY KEY NOT NULL,
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        device INTEGER NOT NULL CHECK (device IN (0, 1)),
+        inviter_member_id BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    );
+    CREATE TABLE log (
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        seq INTEGER NOT NULL,
+        doc_id BLOB NOT NULL,
+        change_hash BLOB NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (workspace_id, seq),
+        UNIQUE (workspace_id, doc_id, change_hash)
+    );",
+];
+
+/// Applies the migrations the database lacks, each in its own transaction.
+pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StorageError::NewerSchema { found, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+
+    fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+        let mut stmt = conn
+            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn user_version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_old_schema_upgrades_to_the_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh_path = dir.path().join("fresh.sqlite3");
+        let _fresh = SqliteStorage::open(&fresh_path).unwrap();
+        let fresh = Connection::open(&fresh_path).unwrap();
+        let fresh_schema = schema(&fresh);
+        assert!(fresh_schema.iter().any(|(_, name, _)| name == "log"));
+        assert_eq!(user_version(&fresh), MIGRATIONS.len() as i64);
+
+        for applied in 0..MIGRATIONS.len() {
+            let path = dir.path().join(format!("old-{applied}.sqlite3"));
+            {
+                let conn = Connection::open(&path).unwrap();
+                for (i, sql) in MIGRATIONS.iter().take(applied).enumerate() {
+                    conn.execute_batch(sql).unwrap();
+                    conn.pragma_update(None, "user_version", i as i64 + 1)
+                        .unwrap();
+                }
+            }
+            let _upgraded = SqliteStorage::open(&path).unwrap();
+            let conn = Connection::open(&path).unwrap();
+            assert_eq!(
+                schema(&conn),
+                fresh_schema,
+                "upgraded from version {applied}"
+            );
+            assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+        }
+    }
+
+    #[test]
+    fn a_database_from_a_newer_relay_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.sqlite3");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(
+            SqliteStorage::open(&path),
+            Err(StorageError::NewerSchema { found: 99, .. })
+        ));
+    }
+}

@@ -1,0 +1,321 @@
+//! Stories of how people and devices get into a workspace: signup, invites, redemption.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{change, Relay, SIGNUP_SECRET};
+use trellis_protocol::api::{
+    codes, CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
+    RedeemInviteRequest, Role,
+};
+use trellis_protocol::Id;
+
+fn new_workspace() -> CreateWorkspaceRequest {
+    CreateWorkspaceRequest {
+        workspace_id: Id::random(),
+        member_id: Id::random(),
+        device_id: Id::random(),
+    }
+}
+
+fn member_invite(role: Role) -> CreateInviteRequest {
+    CreateInviteRequest {
+        role,
+        device: false,
+        ttl_seconds: None,
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_without_the_signup_secret_creates_nothing() {
+    let relay = Relay::start();
+    let req = new_workspace();
+
+    let wrong = relay.signup_with(Some("guess"), &req).await;
+    let err = wrong.error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED);
+    assert!(!err.message.contains("guess"));
+    relay
+        .signup_with(None, &req)
+        .await
+        .error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED);
+    relay
+        .signup_with(Some(""), &req)
+        .await
+        .error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED);
+
+    // Nothing was created: the operator can still register that very workspace id.
+    let creds: DeviceCredentials = relay
+        .signup_with(Some(SIGNUP_SECRET), &req)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(creds.role, Role::Owner);
+    assert_eq!(creds.token.len(), 64);
+}
+
+#[tokio::test]
+async fn a_workspace_id_can_be_registered_only_once() {
+    let relay = Relay::start();
+    let req = new_workspace();
+    let first: DeviceCredentials = relay
+        .signup_with(Some(SIGNUP_SECRET), &req)
+        .await
+        .json(StatusCode::CREATED);
+    relay
+        .signup_with(Some(SIGNUP_SECRET), &req)
+        .await
+        .error(StatusCode::CONFLICT, codes::CONFLICT);
+    // The first owner's token still works and the log is untouched.
+    assert_eq!(relay.pull(&first, 0).await.head, 0);
+}
+
+#[tokio::test]
+async fn an_owner_invites_a_member_who_joins_once() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+
+    let invite: CreateInviteResponse = relay
+        .invite(&owner, &member_invite(Role::Member))
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(invite.role, Role::Member);
+    assert!(!invite.device);
+    assert_eq!(invite.expires_at, 1_800_000_000 + 7 * 24 * 3600);
+
+    let member_id = Id::random();
+    let redeem = RedeemInviteRequest {
+        workspace_id: owner.workspace_id,
+        invite_secret: invite.invite_secret.clone(),
+        device_id: Id::random(),
+        member_id,
+    };
+    let member: DeviceCredentials = relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(member.workspace_id, owner.workspace_id);
+    assert_eq!(member.member_id, member_id);
+    assert_eq!(member.role, Role::Member);
+    assert_ne!(member.token, owner.token);
+
+    // The new member's device works at once.
+    relay.push(&member, &[change(1, 40)]).await;
+    assert_eq!(relay.pull(&owner, 0).await.head, 1);
+
+    // The secret is spent.
+    relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .error(StatusCode::GONE, codes::GONE);
+}
+
+#[tokio::test]
+async fn an_invite_expires() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let invite: CreateInviteResponse = relay
+        .invite(
+            &owner,
+            &CreateInviteRequest {
+                role: Role::Admin,
+                device: false,
+                ttl_seconds: Some(3600),
+            },
+        )
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(invite.expires_at, 1_800_000_000 + 3600);
+
+    relay.advance_clock(3600);
+    relay
+        .redeem(owner.workspace_id, &invite.invite_secret)
+        .await
+        .error(StatusCode::GONE, codes::GONE);
+}
+
+#[tokio::test]
+async fn invite_lifetimes_are_capped_and_never_zero() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let long: CreateInviteResponse = relay
+        .invite(
+            &owner,
+            &CreateInviteRequest {
+                role: Role::Member,
+                device: false,
+                ttl_seconds: Some(365 * 24 * 3600),
+            },
+        )
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(long.expires_at, 1_800_000_000 + 30 * 24 * 3600);
+
+    relay
+        .invite(
+            &owner,
+            &CreateInviteRequest {
+                role: Role::Member,
+                device: false,
+                ttl_seconds: Some(0),
+            },
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_member_cannot_invite_members_but_can_add_her_own_device() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let member = relay.add_member(&owner, Role::Member).await;
+
+    relay
+        .invite(&member, &member_invite(Role::Member))
+        .await
+        .error(StatusCode::FORBIDDEN, codes::FORBIDDEN);
+    relay
+        .invite(&member, &member_invite(Role::Admin))
+        .await
+        .error(StatusCode::FORBIDDEN, codes::FORBIDDEN);
+
+    // A device invite keeps her role whatever the request says.
+    let invite: CreateInviteResponse = relay
+        .invite(
+            &member,
+            &CreateInviteRequest {
+                role: Role::Admin,
+                device: true,
+                ttl_seconds: None,
+            },
+        )
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(invite.role, Role::Member);
+    assert!(invite.device);
+
+    // The proposed member id is ignored: the device joins her.
+    let tablet: DeviceCredentials = relay
+        .redeem(member.workspace_id, &invite.invite_secret)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(tablet.member_id, member.member_id);
+    assert_eq!(tablet.role, Role::Member);
+    assert_ne!(tablet.token, member.token);
+
+    // The new device syncs with the others.
+    relay.push(&tablet, &[change(7, 100)]).await;
+    assert_eq!(relay.pull(&member, 0).await.entries.len(), 1);
+}
+
+#[tokio::test]
+async fn an_admin_may_invite_members_but_nobody_invites_an_owner() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let admin = relay.add_member(&owner, Role::Admin).await;
+    assert_eq!(admin.role, Role::Admin);
+
+    let member = relay.add_member(&admin, Role::Member).await;
+    assert_eq!(member.role, Role::Member);
+
+    for inviter in [&owner, &admin] {
+        relay
+            .invite(inviter, &member_invite(Role::Owner))
+            .await
+            .error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST);
+    }
+    // An owner's own device invite is fine and keeps the owner role.
+    let laptop = relay.add_device(&owner).await;
+    assert_eq!(
+        (laptop.member_id, laptop.role),
+        (owner.member_id, Role::Owner)
+    );
+}
+
+#[tokio::test]
+async fn redeeming_with_the_wrong_workspace_or_secret_finds_nothing() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let other = relay.signup().await;
+    let invite: CreateInviteResponse = relay
+        .invite(&owner, &member_invite(Role::Member))
+        .await
+        .json(StatusCode::CREATED);
+
+    relay
+        .redeem(other.workspace_id, &invite.invite_secret)
+        .await
+        .error(StatusCode::NOT_FOUND, codes::NOT_FOUND);
+    relay
+        .redeem(owner.workspace_id, "not-a-secret")
+        .await
+        .error(StatusCode::NOT_FOUND, codes::NOT_FOUND);
+
+    // Those attempts did not spend the invite.
+    relay
+        .redeem(owner.workspace_id, &invite.invite_secret)
+        .await
+        .json::<DeviceCredentials>(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_taken_member_id_is_a_conflict_and_keeps_the_invite() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let invite: CreateInviteResponse = relay
+        .invite(&owner, &member_invite(Role::Member))
+        .await
+        .json(StatusCode::CREATED);
+
+    let mut redeem = RedeemInviteRequest {
+        workspace_id: owner.workspace_id,
+        invite_secret: invite.invite_secret,
+        device_id: Id::random(),
+        member_id: owner.member_id,
+    };
+    relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .error(StatusCode::CONFLICT, codes::CONFLICT);
+
+    redeem.member_id = Id::random();
+    let joined: DeviceCredentials = relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(joined.member_id, redeem.member_id);
+}
+
+#[tokio::test]
+async fn two_devices_racing_for_one_invite_get_exactly_one_seat() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    for _ in 0..5 {
+        let invite: CreateInviteResponse = relay
+            .invite(&owner, &member_invite(Role::Member))
+            .await
+            .json(StatusCode::CREATED);
+        let (a, b) = tokio::join!(
+            relay.redeem(owner.workspace_id, &invite.invite_secret),
+            relay.redeem(owner.workspace_id, &invite.invite_secret),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::GONE]);
+    }
+}
+
+#[tokio::test]
+async fn invites_need_a_device_of_that_workspace() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let stranger = relay.signup().await;
+    let uri = format!("/v1/workspaces/{}/invites", owner.workspace_id);
+
+    relay
+        .post_json(&uri, None, &member_invite(Role::Member))
+        .await
+        .error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED);
+    relay
+        .post_json(&uri, Some(&stranger.token), &member_invite(Role::Member))
+        .await
+        .error(StatusCode::FORBIDDEN, codes::FORBIDDEN);
+}
