@@ -335,6 +335,8 @@ pub struct SyncReport {
     pub pulled: u64,
     /// Documents that changed here because of the pull.
     pub documents_updated: u64,
+    /// Log entries that could not be decrypted or read, and were skipped.
+    pub skipped: u64,
     /// The cursor after the sync.
     pub cursor: u64,
 }

@@ -223,8 +223,9 @@ impl Store {
         loop {
             let cursor = current_ws(&self.lock())?.cursor;
             let batch = client.pull(&ws.id, cursor, PULL_BATCH).await?;
-            let (applied, updated) = self.apply_pulled(&ws, &batch)?;
+            let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
             report.pulled += applied;
+            report.skipped += skipped;
             report.documents_updated += updated;
             if !batch.more || batch.entries.is_empty() {
                 break;
@@ -271,17 +272,32 @@ impl Store {
     }
 
     /// Applies one pulled batch and advances the cursor, in one transaction. Returns the number
-    /// of entries applied and of documents that changed.
-    fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64)> {
+    /// of entries applied, of documents that changed, and of unreadable entries skipped.
+    fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64, u64)> {
         let Some(last) = batch.entries.last() else {
-            return Ok((0, 0));
+            return Ok((0, 0, 0));
         };
         let mut by_doc: BTreeMap<Id, Vec<Change>> = BTreeMap::new();
+        let mut skipped = 0;
         for e in &batch.entries {
-            let plain = ws.key.open(&ws.id, &e.doc_id, &e.bytes)?;
-            let change = Change::from_bytes(plain)
-                .map_err(|err| Error::Corrupt(format!("not an automerge change: {err}")))?;
-            by_doc.entry(e.doc_id).or_default().push(change);
+            // An entry that does not open with the workspace key, or is not an automerge
+            // change, cannot come from a working device of this practice. It is skipped (and
+            // counted) rather than stopping every later change from arriving.
+            let change = ws
+                .key
+                .open(&ws.id, &e.doc_id, &e.bytes)
+                .ok()
+                .and_then(|plain| Change::from_bytes(plain).ok());
+            match change {
+                Some(c) => by_doc.entry(e.doc_id).or_default().push(c),
+                None => {
+                    tracing::warn!(
+                        seq = e.seq,
+                        "skipped a log entry that is not a readable change"
+                    );
+                    skipped += 1;
+                }
+            }
         }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -300,7 +316,7 @@ impl Store {
             params![ws.id.to_hex(), last.seq as i64],
         )?;
         tx.commit()?;
-        Ok((batch.entries.len() as u64, updated))
+        Ok((batch.entries.len() as u64 - skipped, updated, skipped))
     }
 }
 

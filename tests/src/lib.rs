@@ -1,1 +1,219 @@
+//! Shared fixtures for the end-to-end scenarios: a real `trellis-relay` process on loopback and
+//! devices driven through the real `trellis` CLI, each with its own data directory.
+//!
+//! The binaries are taken from the workspace's target directory (`target/debug`, or
+//! `$CARGO_TARGET_DIR/debug`); they are built once per test run with `cargo build` if needed.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The signup secret the test relays are started with.
+pub const SIGNUP_SECRET: &str = "test-signup-secret";
+
+/// Directory holding the built `trellis` and `trellis-relay` binaries (built on first use).
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("tests/ sits in the workspace root")
+            .to_path_buf();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(&root)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "trellis-relay",
+                "-p",
+                "trellis-cli",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the binaries failed");
+        target.join("debug")
+    })
+}
+
+/// A relay process. Killed (SIGKILL) when dropped.
+pub struct Relay {
+    child: Child,
+    /// Its data directory.
+    pub data: PathBuf,
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Relay {
+    /// Starts a relay on `data`, on `port` (0: an ephemeral one), and waits until it listens.
+    pub fn start(data: &Path, port: u16) -> Relay {
+        let mut child = Command::new(bin_dir().join("trellis-relay"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data")
+            .arg(data)
+            .args(["--signup-secret", SIGNUP_SECRET])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the relay starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                _ => panic!("the relay exited before listening"),
+            }
+        };
+        // Keep draining stdout so the relay never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the URL ends with a port");
+        Relay {
+            child,
+            data: data.to_path_buf(),
+            url,
+            port,
+        }
+    }
+
+    /// Kills the relay with SIGKILL, as a crash would.
+    pub fn kill(mut self) -> (PathBuf, u16) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.data.clone(), self.port)
+    }
+
+    /// Kills it and starts it again on the same data and port.
+    pub fn restart(self) -> Relay {
+        let (data, port) = self.kill();
+        Relay::start_retrying(&data, port)
+    }
+
+    /// Starts on a given port, retrying briefly while the old socket is released.
+    pub fn start_retrying(data: &Path, port: u16) -> Relay {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let attempt = std::panic::catch_unwind(|| Relay::start(data, port));
+            match attempt {
+                Ok(r) => return r,
+                Err(e) if Instant::now() > deadline => std::panic::resume_unwind(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    /// All bytes of the relay's database files (main file and WAL), to scan for plaintext.
+    pub fn database_bytes(data: &Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(data).expect("the data dir exists") {
+            let path = entry.expect("readable dir").path();
+            if path.is_file() {
+                all.extend(std::fs::read(&path).unwrap_or_default());
+            }
+        }
+        all
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A device: the `trellis` CLI with its own data directory.
+pub struct Device {
+    /// Its data directory.
+    pub data: PathBuf,
+}
+
+impl Device {
+    /// A device whose store lives in `data`.
+    pub fn new(data: PathBuf) -> Device {
+        Device { data }
+    }
+
+    /// Runs `trellis --data DIR ARGS`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(bin_dir().join("trellis"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(args)
+            .env_remove("TRELLIS_DATA")
+            .env_remove("TRELLIS_SIGNUP_SECRET")
+            .output()
+            .expect("the CLI runs")
+    }
+
+    /// Runs a command with `--json`, asserts it succeeded and returns its JSON output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let out = self.run(&full);
+        assert!(
+            out.status.success(),
+            "trellis {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "trellis {args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs a command that must fail and returns its JSON error (`{"error", "message"}`).
+    pub fn json_err(&self, args: &[&str]) -> Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let out = self.run(&full);
+        assert!(!out.status.success(), "trellis {args:?} should have failed");
+        serde_json::from_slice(&out.stderr).unwrap_or_else(|e| {
+            panic!(
+                "trellis {args:?} printed no JSON error ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    /// The device token and workspace id its store holds for the current workspace.
+    pub fn credentials(&self) -> (String, String) {
+        let conn =
+            rusqlite::Connection::open(self.data.join("trellis.sqlite3")).expect("the store opens");
+        conn.query_row(
+            "SELECT w.token, w.id FROM workspaces w
+             JOIN meta m ON m.key = 'current_workspace' AND m.value = w.id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the device has a connected workspace")
+    }
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
