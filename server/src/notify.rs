@@ -69,6 +69,14 @@ impl Notifier {
         }
     }
 
+    /// Drops every channel, which ends every live socket (the relay is shutting down).
+    pub fn close_all(&self) {
+        self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// How many workspaces currently have a channel.
     pub fn channel_count(&self) -> usize {
         self.channels
@@ -106,6 +114,15 @@ mod tests {
 
         drop(rx);
         n.release(ws);
+        assert_eq!(n.channel_count(), 0);
+    }
+
+    #[test]
+    fn closing_all_channels_ends_every_listener() {
+        let n = Notifier::new();
+        let rx = n.subscribe(Id([1; 16]));
+        n.close_all();
+        assert!(rx.has_changed().is_err());
         assert_eq!(n.channel_count(), 0);
     }
 }

@@ -71,6 +71,12 @@ pub async fn serve(
     drop(out);
     tracing::info!(addr = %local, "relay started");
 
+    let notifier = std::sync::Arc::clone(&state.notifier);
+    let shutdown = async move {
+        shutdown.await;
+        // Upgraded (WebSocket) connections are not awaited by graceful shutdown: end them.
+        notifier.close_all();
+    };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await

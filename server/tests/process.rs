@@ -100,6 +100,49 @@ fn http(
     (status, response[split + 4..].to_vec())
 }
 
+/// Creates a workspace over HTTP; returns the owner's device.
+fn signup(addr: SocketAddr, secret: &str) -> DeviceCredentials {
+    let signup = serde_json::to_vec(&CreateWorkspaceRequest {
+        workspace_id: Id::random(),
+        member_id: Id::random(),
+        device_id: Id::random(),
+    })
+    .unwrap();
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/v1/workspaces",
+        &[
+            (SIGNUP_SECRET_HEADER, secret),
+            ("content-type", "application/json"),
+        ],
+        &signup,
+    );
+    assert_eq!(status, 201);
+    serde_json::from_slice(&body).unwrap()
+}
+
+/// Sends SIGTERM and waits for a successful exit.
+fn terminate(relay: &mut Running) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &relay.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = relay.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+}
+
 fn change(n: u8) -> PushEntry {
     PushEntry {
         doc_id: Id([n; 16]),
@@ -122,24 +165,7 @@ fn an_acknowledged_push_survives_a_crash_and_the_port_is_reusable() {
     let (status, body) = http(relay.addr, "GET", "/healthz", &[], b"");
     assert_eq!((status, body.as_slice()), (200, &br#"{"status":"ok"}"#[..]));
 
-    let signup = serde_json::to_vec(&CreateWorkspaceRequest {
-        workspace_id: Id::random(),
-        member_id: Id::random(),
-        device_id: Id::random(),
-    })
-    .unwrap();
-    let (status, body) = http(
-        relay.addr,
-        "POST",
-        "/v1/workspaces",
-        &[
-            (SIGNUP_SECRET_HEADER, &secret),
-            ("content-type", "application/json"),
-        ],
-        &signup,
-    );
-    assert_eq!(status, 201);
-    let owner: DeviceCredentials = serde_json::from_slice(&body).unwrap();
+    let owner = signup(relay.addr, &secret);
     let auth = format!("Bearer {}", owner.token);
     let push_path = format!("/v1/workspaces/{}/push", owner.workspace_id);
     let pull_path = format!("/v1/workspaces/{}/pull?after=0", owner.workspace_id);
@@ -201,21 +227,40 @@ fn an_acknowledged_push_survives_a_crash_and_the_port_is_reusable() {
 fn sigterm_stops_the_relay_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut relay = start(dir.path(), "127.0.0.1:0");
-    let killed = Command::new("kill")
-        .args(["-TERM", &relay.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = relay.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the relay did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status}");
+    terminate(&mut relay);
+}
+
+#[tokio::test]
+async fn sigterm_says_goodbye_on_open_live_sockets() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = start(dir.path(), "127.0.0.1:0");
+    let secret = relay.secret_line.clone().unwrap();
+    let owner = signup(relay.addr, &secret);
+
+    let mut req = format!(
+        "ws://{}/v1/workspaces/{}/live",
+        relay.addr, owner.workspace_id
+    )
+    .into_client_request()
+    .unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", owner.token).parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let first = socket.next().await.unwrap().unwrap();
+    assert_eq!(first.into_text().unwrap().as_str(), r#"{"head":0}"#);
+
+    terminate(&mut relay);
+    let last = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("the socket ends in time");
+    match last {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a going-away close frame, got {other:?}"),
+    }
 }

@@ -4,8 +4,10 @@
 //! The socket is one-way. Incoming messages are ignored (frames are capped at
 //! [`MAX_INCOMING_BYTES`] so nobody can make the relay buffer), except a close, which ends it.
 //! Heads come from [`crate::notify::Notifier`]; a slow socket only ever gets the newest one.
+//! When the relay shuts down the notifier closes its channels and each socket ends with a
+//! "going away" close frame, so clients reconnect rather than wait on a dead socket.
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -70,6 +72,13 @@ async fn run(mut socket: WebSocket, state: AppState, workspace: Id) {
             tokio::select! {
                 changed = heads.changed() => {
                     if changed.is_err() {
+                        // The relay is shutting down: say so instead of vanishing.
+                        let _ = socket
+                            .send(Message::Close(Some(CloseFrame {
+                                code: close_code::AWAY,
+                                reason: "the relay is shutting down".into(),
+                            })))
+                            .await;
                         break 'socket;
                     }
                     continue 'socket;

@@ -511,6 +511,97 @@ impl Storage for SqliteStorage {
 mod tests {
     use super::*;
 
+    fn new_workspace(token: &str) -> NewWorkspace {
+        NewWorkspace {
+            workspace_id: Id::random(),
+            member_id: Id::random(),
+            device_id: Id::random(),
+            token_hash: SecretHash::of(token),
+            now: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revoked_device_or_removed_member_is_not_found_by_its_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
+        let ws = new_workspace("tok");
+        storage.create_workspace(ws.clone()).await.unwrap();
+        let found = storage
+            .device_by_token(SecretHash::of("tok"))
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            Some(DeviceAuth {
+                workspace_id: ws.workspace_id,
+                member_id: ws.member_id,
+                device_id: ws.device_id,
+                role: Role::Owner,
+            })
+        );
+        assert_eq!(
+            storage
+                .device_by_token(SecretHash::of("tok2"))
+                .await
+                .unwrap(),
+            None
+        );
+
+        lock(&storage.inner.writer)
+            .execute("UPDATE devices SET revoked_at = 2", [])
+            .unwrap();
+        assert_eq!(
+            storage
+                .device_by_token(SecretHash::of("tok"))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_push_that_fails_midway_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
+        let ws = new_workspace("tok");
+        storage.create_workspace(ws.clone()).await.unwrap();
+        // Make the third insert fail, as a full disk would.
+        lock(&storage.inner.writer)
+            .execute_batch(
+                "CREATE TRIGGER fail_third BEFORE INSERT ON log WHEN NEW.seq = 3
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        let entries: Vec<PushEntry> = (1..=4u8)
+            .map(|n| PushEntry {
+                doc_id: Id([n; 16]),
+                change_hash: [n; HASH_LEN],
+                bytes: vec![n; 8],
+            })
+            .collect();
+        let failed = storage.push(ws.workspace_id, entries.clone()).await;
+        assert!(matches!(failed, Err(StorageError::Backend(_))));
+        assert_eq!(storage.head(ws.workspace_id).await.unwrap(), 0);
+        let query = PullQuery {
+            after: 0,
+            limit: 10,
+            max_bytes: 1 << 20,
+        };
+        assert!(storage
+            .pull(ws.workspace_id, query)
+            .await
+            .unwrap()
+            .entries
+            .is_empty());
+
+        lock(&storage.inner.writer)
+            .execute_batch("DROP TRIGGER fail_third")
+            .unwrap();
+        let pushed = storage.push(ws.workspace_id, entries).await.unwrap();
+        assert_eq!(pushed.seqs, [1, 2, 3, 4], "the failed push used up no seqs");
+    }
+
     #[test]
     fn the_writer_is_durable_and_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
