@@ -1,1 +1,29 @@
+//! trellis-ffi: the Trellis core exported to Kotlin, Swift and Python through uniffi.
+//!
+//! This crate is deliberately thin (DESIGN.md, "Parts"): it wraps [`trellis_core::Store`] in an
+//! exported object, mirrors the core's model in uniffi records and enums, and maps the core's
+//! error into one enum a UI can branch on. Every rule about what may be recorded, how names
+//! resolve and how sync works lives in the core, where it is tested without any foreign
+//! language; a function here that does more than convert is in the wrong crate.
+//!
+//! Files, one concern each: [`store`] (the object and its local, synchronous actions),
+//! [`sync`] (its network actions, async on a tokio runtime), [`types`] (records and enums),
+//! [`error`] (the one public error).
 
+uniffi::setup_scaffolding!();
+
+pub mod error;
+pub mod store;
+pub mod sync;
+pub mod types;
+
+pub use error::TrellisError;
+pub use store::TrellisStore;
+pub use types::*;
+
+/// The sentence to show wherever a free-text note is entered: keep client names and details
+/// out of notes, and write about the relationship instead.
+#[uniffi::export]
+pub fn note_privacy_hint() -> String {
+    trellis_core::NOTE_PRIVACY_HINT.to_string()
+}

@@ -1,0 +1,152 @@
+//! The exported store object and its local actions.
+//!
+//! [`TrellisStore`] wraps an `Arc<trellis_core::Store>` (STYLE: the exported object delegates
+//! to an inner type). Local actions are synchronous: each is one SQLite transaction in the
+//! core and takes well under a millisecond, so a UI may call them on its main thread.
+//!
+//! The object has one owner and an explicit [`TrellisStore::close`] (STYLE 7): a garbage
+//! collector may run a finalizer late or never, and the SQLite file should be released when
+//! the screen that owns it goes away. After `close()` every call fails with
+//! [`TrellisError::Closed`]. A network call already under way holds its own reference and
+//! finishes first; the file is released when it returns.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::error::TrellisError;
+use crate::types::{
+    Activity, Contact, ContactDetail, Device, NewContact, NewDropBy, NoteEntry, OrgKind,
+    Organization, SearchHit, Status, WorkspaceInfo,
+};
+
+/// A device's local Trellis store: one SQLite file holding every workspace this device is in.
+///
+/// Open it once per process and share it; all methods may be called from any thread. Call
+/// `close()` when done (on Kotlin, the generated `AutoCloseable.close()` does this).
+#[derive(uniffi::Object)]
+pub struct TrellisStore {
+    inner: RwLock<Option<Arc<trellis_core::Store>>>,
+}
+
+impl TrellisStore {
+    /// The open core store, or [`TrellisError::Closed`].
+    pub(crate) fn store(&self) -> Result<Arc<trellis_core::Store>, TrellisError> {
+        self.inner
+            .read()
+            // A panic elsewhere cannot leave an `Option<Arc<_>>` half-written.
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(TrellisError::closed)
+    }
+}
+
+fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().map(Into::into).collect()
+}
+
+#[uniffi::export]
+impl TrellisStore {
+    /// Opens the store at `path` (a file path; its folder is created if needed), creating the
+    /// database on first use.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>, TrellisError> {
+        let store = trellis_core::Store::open(path)?;
+        Ok(Arc::new(TrellisStore {
+            inner: RwLock::new(Some(Arc::new(store))),
+        }))
+    }
+
+    /// Releases the database. Later calls on this object fail with `TrellisError.Closed`;
+    /// closing twice is harmless.
+    pub fn close(&self) {
+        self.inner
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+
+    /// Sets up this device with the user's name. Fails with `Conflict` if already set up.
+    pub fn init(&self, name: String) -> Result<Device, TrellisError> {
+        Ok(self.store()?.init(&name)?.into())
+    }
+
+    /// This device's identity; `NotInitialized` before `init`.
+    pub fn device(&self) -> Result<Device, TrellisError> {
+        Ok(self.store()?.device()?.into())
+    }
+
+    /// Creates a local workspace (a practice) with this user as owner and makes it current.
+    /// It stays on this device until connected to a relay.
+    pub fn create_workspace(&self, name: String) -> Result<WorkspaceInfo, TrellisError> {
+        Ok(self.store()?.create_workspace(&name)?.into())
+    }
+
+    /// Every workspace on this device; the current one has `current = true`.
+    pub fn workspaces(&self) -> Result<Vec<WorkspaceInfo>, TrellisError> {
+        Ok(list(self.store()?.workspaces()?))
+    }
+
+    /// Adds an organization (school, clinic, congregation, ...) to the current workspace.
+    #[uniffi::method(default(address = None))]
+    pub fn add_org(
+        &self,
+        name: String,
+        kind: OrgKind,
+        address: Option<String>,
+    ) -> Result<Organization, TrellisError> {
+        Ok(self
+            .store()?
+            .add_org(&name, kind.into(), address.as_deref())?
+            .into())
+    }
+
+    /// Organizations of the current workspace, by name.
+    pub fn organizations(&self) -> Result<Vec<Organization>, TrellisError> {
+        Ok(list(self.store()?.organizations()?))
+    }
+
+    /// Adds a contact (a referral source) to the current workspace. Its organization is
+    /// given by name or id prefix and must exist.
+    pub fn add_contact(&self, contact: NewContact) -> Result<Contact, TrellisError> {
+        Ok(self.store()?.add_contact(&contact.into())?.into())
+    }
+
+    /// Appends a dated entry to the notes of the contact named (or id-prefixed) by `contact`.
+    /// Entries added on two devices at once both survive. Keep client details out (see
+    /// `note_privacy_hint()`).
+    pub fn append_note(&self, contact: String, text: String) -> Result<NoteEntry, TrellisError> {
+        Ok(self.store()?.append_note(&contact, &text)?.into())
+    }
+
+    /// Logs a drop-by in this member's logbook: the organization and contacts are given by
+    /// name or id prefix; an unknown one fails with `NotFound` (its `candidates` are the close
+    /// matches) and nothing is recorded.
+    pub fn log_drop_by(&self, drop_by: NewDropBy) -> Result<Activity, TrellisError> {
+        Ok(self.store()?.log_activity(&drop_by.into())?.into())
+    }
+
+    /// Contacts of the current workspace, by name.
+    pub fn contacts(&self) -> Result<Vec<Contact>, TrellisError> {
+        Ok(list(self.store()?.contacts()?))
+    }
+
+    /// One contact, by name or id prefix, with its notes (oldest first).
+    pub fn contact(&self, query: String) -> Result<ContactDetail, TrellisError> {
+        Ok(self.store()?.contact(&query)?.into())
+    }
+
+    /// Activities of the current workspace (every member's), newest first.
+    pub fn activities(&self) -> Result<Vec<Activity>, TrellisError> {
+        Ok(list(self.store()?.activities()?))
+    }
+
+    /// Full-text search over contacts (names, needs, notes), organizations and activity
+    /// notes; every word matches as a prefix, best matches first.
+    pub fn search(&self, query: String) -> Result<Vec<SearchHit>, TrellisError> {
+        Ok(list(self.store()?.search(&query)?))
+    }
+
+    /// Pending changes, last sync and cursor of the current workspace.
+    pub fn status(&self) -> Result<Status, TrellisError> {
+        Ok(self.store()?.status()?.into())
+    }
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the uniffi bindings of trellis-ffi and proves them from Kotlin (desktop JVM), Python
+# and, without a Swift toolchain, the Swift ABI. Used by CI; safe to run again (each tool is
+# fetched once, generated code is rebuilt every time). Run from anywhere:
+#
+#   bash scripts/bindings.sh
+#
+# Needs: Debian/Ubuntu (apt), rustup Rust, OpenJDK 17+, Node/npm, Python 3, gcc.
+# Generated code goes to out/ and is never committed (STYLE 11).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+KOTLIN_VERSION=2.4.20
+KOTLIN_SHA1=29e70cd78d185cc7e4d5292548477984256f406f # npm view kotlin-compiler@2.4.20 dist.shasum
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
+LIB=$TARGET/debug/libtrellis_ffi.so
+STATIC=$TARGET/debug/libtrellis_ffi.a
+BINDGEN=$TARGET/debug/uniffi-bindgen
+BINDGEN_SWIFT=$TARGET/debug/uniffi-bindgen-swift
+export TRELLIS_RELAY=$TARGET/debug/trellis-relay
+OUT=$ROOT/out
+
+T0=$SECONDS
+step() {
+  STEP_NAME=$1
+  STEP_T=$SECONDS
+  echo
+  echo "=== $1"
+}
+done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
+trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
+
+step "apt: JNA (Debian libjna-java + libjna-jni)"
+if ! dpkg -s libjna-java >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjna-java >/dev/null
+fi
+test -f /usr/share/java/jna.jar
+done_step
+
+step "kotlinc $KOTLIN_VERSION from the npm registry"
+if [[ ! -x .tools/kotlinc/bin/kotlinc-jvm ]]; then
+  rm -rf .tools/package .tools/kotlinc
+  mkdir -p .tools
+  (cd .tools && npm pack "kotlin-compiler@$KOTLIN_VERSION" --silent >/dev/null)
+  echo "$KOTLIN_SHA1  .tools/kotlin-compiler-$KOTLIN_VERSION.tgz" | sha1sum -c --quiet
+  tar xzf ".tools/kotlin-compiler-$KOTLIN_VERSION.tgz" -C .tools
+  mv .tools/package .tools/kotlinc
+  rm ".tools/kotlin-compiler-$KOTLIN_VERSION.tgz"
+fi
+.tools/kotlinc/bin/kotlinc-jvm -version 2>&1
+done_step
+
+step "python: .venv with pytest"
+if [[ ! -x .venv/bin/pytest ]]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q pytest
+fi
+.venv/bin/pytest --version
+done_step
+
+step "cargo build: trellis-ffi (cdylib + staticlib) and the uniffi-bindgen binaries"
+cargo build -p trellis-ffi --features cli --lib --bin uniffi-bindgen --bin uniffi-bindgen-swift
+ls -l "$LIB" "$STATIC" | awk '{print $5, $9}'
+done_step
+
+step "cargo test: trellis-ffi unit tests"
+cargo test -p trellis-ffi --features cli --lib --quiet
+done_step
+
+step "cargo build: trellis-relay (for the sync stories)"
+cargo build -p trellis-relay --bin trellis-relay
+test -x "$TRELLIS_RELAY"
+done_step
+
+step "generate bindings (kotlin, python, swift) into out/"
+rm -rf "$OUT"
+# uniffi-bindgen runs `cargo metadata` to find bindings/uniffi.toml: run it inside the crate.
+# --config: the desktop-JVM override (android = false), see bindings/ci/uniffi-jvm.toml.
+(
+  cd bindings
+  "$BINDGEN" generate "$LIB" --language kotlin --out-dir "$OUT/kotlin" --no-format \
+    --config ci/uniffi-jvm.toml
+  "$BINDGEN" generate "$LIB" --language python --out-dir "$OUT/python" --no-format
+  # Swift laid out as an XCFramework wants it: sources apart from the C module TrellisCoreFFI.
+  "$BINDGEN_SWIFT" "$LIB" "$OUT/swift/Sources" --swift-sources
+  "$BINDGEN_SWIFT" "$LIB" "$OUT/swift/Headers" --headers --modulemap --xcframework \
+    --module-name TrellisCoreFFI --modulemap-filename module.modulemap
+)
+find out -type f | sort
+if grep -q "import android" "$OUT/kotlin/org/trellis/core/trellis_ffi.kt"; then
+  echo "generated Kotlin imports android.*: the desktop override was not applied" >&2
+  exit 1
+fi
+done_step
+
+K=.tools/kotlinc/lib
+KCP=/usr/share/java/jna.jar:$K/kotlinx-coroutines-core-jvm.jar:$K/kotlin-test.jar
+JAR=$TARGET/kotlin/trellis-bindings-test.jar
+
+step "kotlinc: generated bindings + tests/kotlin"
+KT_SOURCES=("$OUT/kotlin/org/trellis/core/trellis_ffi.kt" tests/kotlin/*.kt)
+# Recompile only when the generated bindings or the tests changed (kotlinc takes ~30 s).
+KT_HASH=$(cat "${KT_SOURCES[@]}" | sha256sum | cut -c1-16)
+if [[ -f "$JAR" && "$(cat "$JAR.sha" 2>/dev/null)" == "$KT_HASH" ]]; then
+  echo "unchanged since the last compile ($KT_HASH): reusing $JAR"
+else
+  mkdir -p "$(dirname "$JAR")"
+  rm -f "$JAR" "$JAR.sha"
+  # C1-only JIT: noticeably faster for one compile on 2 cores. JAVA_OPTS replaces kotlinc's
+  # default heap settings.
+  JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1" .tools/kotlinc/bin/kotlinc-jvm -cp "$KCP" \
+    "${KT_SOURCES[@]}" -d "$JAR"
+  echo "$KT_HASH" >"$JAR.sha"
+fi
+done_step
+
+step "java: Kotlin stories against $LIB"
+java -Djna.library.path="$(dirname "$LIB")" -cp "$JAR:$KCP:$K/kotlin-stdlib.jar" TrellisBindingsTestKt
+done_step
+
+step "pytest: Python stories"
+cp "$LIB" "$OUT/python/" # the generated module loads lib<name>.so from its own folder
+PYTHONPATH=$OUT/python .venv/bin/python -m pytest -q -p no:cacheprovider tests/python
+done_step
+
+step "swift (no Swift toolchain here): header compiles and links; checksums match the library"
+# The header uses clang's _Nonnull/_Nullable; gcc needs them defined away.
+gcc -std=c11 -Wall -Werror -D_Nonnull= -D_Nullable= -I"$OUT/swift/Headers" \
+  tests/c/header_link_check.c "$STATIC" -lpthread -ldl -lm -o "$TARGET/header_link_check"
+"$TARGET/header_link_check"
+python3 tests/swift_checksums.py "$OUT/swift/Sources/TrellisCore.swift" "$LIB" \
+  "$OUT/swift/Headers/module.modulemap"
+done_step
+
+echo
+echo "=== all bindings checks passed in $((SECONDS - T0))s"

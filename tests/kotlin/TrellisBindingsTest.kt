@@ -1,0 +1,290 @@
+// Stories of use of the generated Kotlin bindings on the desktop JVM: what a therapist's
+// phone app does, through the same API the Android app uses. Plain main() with kotlin.test
+// assertions; suspend functions run under runBlocking. Prints "kotlin: N passed, M failed"
+// last and exits non-zero if anything failed.
+import java.io.File
+import java.net.ServerSocket
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
+import org.trellis.core.*
+
+var passed = 0
+var failed = 0
+
+fun check(name: String, body: () -> Unit) {
+    try {
+        body()
+        passed++
+        println("ok   $name")
+    } catch (t: Throwable) {
+        failed++
+        println("FAIL $name: $t")
+        t.printStackTrace(System.out)
+    }
+}
+
+val scratch: File = Files.createTempDirectory("trellis-kt").toFile()
+
+/** A fresh store on its own data directory, as a new phone would have. */
+fun newStore(label: String): TrellisStore =
+    TrellisStore.open(File(Files.createTempDirectory(scratch.toPath(), label).toFile(), "trellis.sqlite3").path)
+
+/** A device set up for [user] with a local workspace. */
+fun therapist(user: String): TrellisStore {
+    val store = newStore(user)
+    store.init(user)
+    store.createWorkspace("Maple Street Counseling")
+    return store
+}
+
+fun main() {
+    try {
+        localStories()
+        syncStories()
+    } catch (t: Throwable) { // e.g. UnsatisfiedLinkError when the .so is not found
+        failed++
+        println("FAIL setup: $t")
+        t.printStackTrace(System.out)
+    }
+    scratch.deleteRecursively()
+    println("kotlin: $passed passed, $failed failed")
+    kotlin.system.exitProcess(if (failed == 0) 0 else 1)
+}
+
+fun localStories() {
+    check("the privacy hint is the core's sentence about client details") {
+        assertTrue(notePrivacyHint().contains("client names"), notePrivacyHint())
+    }
+
+    check("a new phone must be set up before it records anything") {
+        newStore("fresh").use { store ->
+            val e = assertFailsWith<TrellisException.NotInitialized> { store.device() }
+            assertTrue(e.reason.contains("not set up"), e.reason)
+            val dana = store.init("Dana")
+            assertEquals("Dana", store.device().name)
+            assertEquals(dana, store.device())
+            assertFailsWith<TrellisException.Conflict> { store.init("Dana again") }
+            assertFailsWith<TrellisException.NoWorkspace> { store.contacts() }
+            val ws = store.createWorkspace("Maple Street Counseling")
+            assertEquals("owner", ws.role)
+            assertTrue(ws.current)
+            assertNull(ws.relayUrl)
+            assertEquals(listOf(ws), store.workspaces())
+        }
+    }
+
+    check("a therapist logs a drop-by at a school and finds it again") {
+        therapist("Dana").use { store ->
+            val school = store.addOrg("Lincoln Middle School", OrgKind.SCHOOL, "1200 Lincoln Ave")
+            assertEquals(OrgKind.SCHOOL, school.kind)
+            assertEquals("1200 Lincoln Ave", school.address)
+            val counselor = store.addContact(
+                NewContact(
+                    name = "Maria Rivera",
+                    organization = "Lincoln",
+                    category = ContactCategory.SCHOOL_COUNSELOR,
+                    email = "mrivera@lincoln.example",
+                )
+            )
+            assertEquals(school.id, counselor.organizationId)
+            assertEquals("Lincoln Middle School", counselor.organization)
+            assertEquals(listOf("mrivera@lincoln.example"), counselor.emails)
+
+            val left = listOf(LeftBehind("brochures", 10u), LeftBehind("succulent", 1u))
+            val logged = store.logDropBy(
+                NewDropBy(
+                    organization = "Lincoln",
+                    contacts = listOf("Maria"),
+                    minutes = 20u,
+                    note = "Counselors asked for flyers about the teen anxiety group",
+                    leftBehind = left,
+                )
+            )
+            val activities = store.activities()
+            assertEquals(1, activities.size)
+            val visit = activities[0]
+            assertEquals(logged, visit)
+            assertEquals(ActivityKind.DROP_BY, visit.kind)
+            assertEquals("Lincoln Middle School", visit.organization)
+            assertEquals(listOf("Maria Rivera"), visit.contacts)
+            assertEquals(listOf(counselor.id), visit.contactIds)
+            assertEquals(20u, visit.minutes)
+            assertEquals(left, visit.leftBehind)
+            assertEquals("Dana", visit.loggedBy)
+
+            val hits = store.search("anxiety")
+            assertTrue(hits.any { it.kind == "activity" && it.id == logged.id }, hits.toString())
+            assertTrue(store.search("rivera").any { it.kind == "contact" && it.id == counselor.id })
+
+            val note = store.appendNote("Maria", "Prefers email; the office is busy on Mondays")
+            val detail = store.contact("Maria Rivera")
+            assertEquals(counselor.id, detail.contact.id)
+            assertEquals(listOf(note), detail.notes)
+            assertEquals("Dana", detail.notes[0].author)
+            assertEquals(visit.at, store.contacts().single().lastTouchAt)
+
+            val status = store.status()
+            assertEquals("Maple Street Counseling", status.workspace)
+            assertNull(status.relayUrl)
+            assertTrue(status.pendingChanges > 0UL, "local changes wait in the outbox: $status")
+        }
+    }
+
+    check("an unknown organization raises NotFound with the close matches, and records nothing") {
+        therapist("Dana").use { store ->
+            store.addOrg("Lincoln Middle School", OrgKind.SCHOOL)
+            val e = assertFailsWith<TrellisException.NotFound> {
+                store.logDropBy(NewDropBy(organization = "Oak Middle School", minutes = 15u))
+            }
+            assertTrue(e.reason.contains("Oak Middle School"), e.reason)
+            assertTrue(e.reason.contains("Lincoln Middle School"), e.reason)
+            assertTrue(e.candidates.single().startsWith("Lincoln Middle School ("), e.candidates.toString())
+            assertEquals(emptyList(), store.activities())
+        }
+    }
+
+    check("bad input is refused with InvalidInput, and an ambiguous name with Ambiguous") {
+        therapist("Dana").use { store ->
+            val e = assertFailsWith<TrellisException.InvalidInput> {
+                store.addContact(NewContact(name = "Sam Lee", email = "not-an-address"))
+            }
+            assertTrue(e.reason.contains("not-an-address"), e.reason)
+            assertFailsWith<TrellisException.InvalidInput> { store.logDropBy(NewDropBy(minutes = 2000u)) }
+            assertFailsWith<TrellisException.InvalidInput> { store.logDropBy(NewDropBy(minutes = 5u, at = "yesterday")) }
+            store.addContact(NewContact(name = "Sam Lee"))
+            store.addContact(NewContact(name = "Sam Ortiz"))
+            val amb = assertFailsWith<TrellisException.Ambiguous> { store.appendNote("Sam", "hello") }
+            assertEquals(2, amb.candidates.size, amb.candidates.toString())
+            assertEquals(emptyList(), store.activities())
+        }
+    }
+
+    check("closing releases the store; what was recorded is there when it is opened again") {
+        val dir = Files.createTempDirectory(scratch.toPath(), "reopen").toFile()
+        val path = File(dir, "trellis.sqlite3").path
+        val store = TrellisStore.open(path)
+        store.init("Dana")
+        store.createWorkspace("Maple Street Counseling")
+        store.addOrg("St. Mark's Church", OrgKind.PLACE_OF_WORSHIP)
+        store.close()
+        // Kotlin's close() is the generated AutoCloseable one: it frees the Rust object at once.
+        assertFailsWith<IllegalStateException> { store.organizations() }
+        TrellisStore.open(path).use { again ->
+            assertEquals(listOf("St. Mark's Church"), again.organizations().map { it.name })
+            assertEquals("Dana", again.device().name)
+        }
+    }
+}
+
+fun syncStories() {
+    check("a relay that cannot be reached gives Network, and nothing is stored") {
+        val port = ServerSocket(0).use { it.localPort } // free now, nobody listening
+        newStore("offline").use { store ->
+            store.init("Dana")
+            val e = assertFailsWith<TrellisException.Network> {
+                runBlocking { store.createSharedWorkspace("Maple", "http://127.0.0.1:$port", "secret") }
+            }
+            assertTrue(e.reason.contains("relay"), e.reason)
+            assertEquals(emptyList(), store.workspaces())
+        }
+    }
+
+    val relay = try {
+        Relay.start()
+    } catch (t: Throwable) {
+        check("start the relay") { throw t }
+        return
+    }
+    relay.use {
+        check("a wrong signup secret is NotAuthorized") {
+            newStore("intruder").use { store ->
+                store.init("Mallory")
+                assertFailsWith<TrellisException.NotAuthorized> {
+                    runBlocking { store.createSharedWorkspace("Not a practice", relay.url, "wrong-secret") }
+                }
+                assertEquals(emptyList(), store.workspaces())
+            }
+        }
+
+        check("two clinicians share a practice: a drop-by on one phone reaches the other") {
+            val a = newStore("dana-phone")
+            val b = newStore("sam-phone")
+            try {
+                a.init("Dana")
+                val ws = runBlocking {
+                    a.createSharedWorkspace("Maple Street Counseling", relay.url, Relay.SIGNUP_SECRET)
+                }
+                assertEquals(relay.url, ws.relayUrl)
+                assertEquals("owner", ws.role)
+                a.addOrg("Lincoln Middle School", OrgKind.SCHOOL)
+                val code = runBlocking { a.createInvite(Role.MEMBER, false) }
+                assertTrue(code.isNotBlank())
+
+                b.init("Sam")
+                val joined = runBlocking { b.join(code) }
+                assertEquals(ws.id, joined.id)
+                assertEquals("member", joined.role)
+                assertEquals("Maple Street Counseling", joined.name)
+
+                val visit = a.logDropBy(
+                    NewDropBy(
+                        organization = "Lincoln",
+                        minutes = 30u,
+                        note = "Met the new principal",
+                        leftBehind = listOf(LeftBehind("cards", 5u)),
+                    )
+                )
+                val pushed = runBlocking { a.sync() }
+                assertTrue(pushed.pushed > 0UL, pushed.toString())
+                assertEquals(0UL, a.status().pendingChanges)
+                assertEquals(emptyList(), b.activities())
+                val pulled = runBlocking { b.sync() }
+                assertTrue(pulled.pulled > 0UL, pulled.toString())
+                assertEquals(pushed.cursor, a.status().cursor)
+
+                val seen = b.activities()
+                assertEquals(1, seen.size, seen.toString())
+                assertEquals(visit.id, seen[0].id)
+                assertEquals("Lincoln Middle School", seen[0].organization)
+                assertEquals("Met the new principal", seen[0].note)
+                assertEquals(listOf(LeftBehind("cards", 5u)), seen[0].leftBehind)
+                assertEquals("Dana", seen[0].loggedBy)
+                assertNotNull(b.status().lastSyncAt)
+
+                // And back: Sam's visit reaches Dana.
+                b.logDropBy(NewDropBy(organization = "Lincoln", minutes = 10u))
+                runBlocking { b.sync() }
+                runBlocking { a.sync() }
+                assertEquals(setOf("Dana", "Sam"), a.activities().map { it.loggedBy }.toSet())
+            } finally {
+                a.close()
+                b.close()
+            }
+        }
+
+        check("an invite works once") {
+            val a = newStore("owner")
+            val b = newStore("first")
+            val c = newStore("second")
+            try {
+                a.init("Dana")
+                runBlocking { a.createSharedWorkspace("Elm Therapy", relay.url, Relay.SIGNUP_SECRET) }
+                val code = runBlocking { a.createInvite(Role.MEMBER, false) }
+                b.init("Sam")
+                runBlocking { b.join(code) }
+                c.init("Alex")
+                val e = assertFailsWith<TrellisException.Relay> { runBlocking { c.join(code) } }
+                assertEquals(410.toUShort(), e.status, e.reason)
+                assertEquals("gone", e.code)
+                assertEquals(emptyList(), c.workspaces())
+            } finally {
+                listOf(a, b, c).forEach { it.close() }
+            }
+        }
+    }
+}
