@@ -231,6 +231,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn plain_text_errors_of_any_layer_are_rewritten_as_json() {
+        let plain = (StatusCode::UNSUPPORTED_MEDIA_TYPE, "nope").into_response();
+        let rewritten = json_errors_only(plain).await;
+        assert_eq!(rewritten.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let body = axum::body::to_bytes(rewritten.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.error, codes::BAD_REQUEST);
+
+        let plain = (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+        let body = json_errors_only(plain).await.into_body();
+        let body: ErrorBody =
+            serde_json::from_slice(&axum::body::to_bytes(body, 4096).await.unwrap()).unwrap();
+        assert_eq!(body.error, codes::INTERNAL);
+
+        // Successes and JSON errors pass untouched.
+        let ok = json_errors_only((StatusCode::OK, "fine").into_response()).await;
+        let ok = axum::body::to_bytes(ok.into_body(), 4096).await.unwrap();
+        assert_eq!(&ok[..], b"fine");
+        let json = json_errors_only(AppError::gone("spent").into_response()).await;
+        let json = axum::body::to_bytes(json.into_body(), 4096).await.unwrap();
+        let json: ErrorBody = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json.message, "spent");
+    }
+
+    #[tokio::test]
     async fn internal_causes_are_not_sent_to_the_client() {
         let response = AppError::Internal("disk I/O error at /secret/path".into()).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
