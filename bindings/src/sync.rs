@@ -1,9 +1,10 @@
 //! The store's network actions: sharing a workspace through a relay, invites, joining, sync.
 //!
 //! The core's sync client uses reqwest, which needs a tokio reactor. These methods are
-//! exported with `async_runtime = "tokio"`, so uniffi polls them inside tokio's context (one
-//! lazily started runtime shared by every call) whatever drives them on the foreign side:
-//! Kotlin coroutines, Swift tasks or Python's asyncio. No blocking call, no runtime per call.
+//! exported with `async_runtime = "tokio"`: uniffi wraps each future in async-compat's `Compat`,
+//! which enters one global tokio runtime (started lazily on its own thread, shared by every
+//! call) each time the future is polled, whatever polls it on the foreign side: Kotlin
+//! coroutines, Swift tasks or Python's asyncio. No blocking call and no runtime per call.
 //! The core never holds its database lock across a network call, so local writes go on while
 //! a sync is under way.
 
