@@ -10,6 +10,7 @@ class Relay private constructor(
     val url: String,
     private val process: Process,
     private val dataDir: File,
+    private val log: File,
 ) : AutoCloseable {
 
     companion object {
@@ -41,7 +42,7 @@ class Relay private constructor(
                     error("the relay $why; its log:\n${log.takeIf { it.exists() }?.readText()}")
                 }
                 val m = Regex("listening on (http://\\S+)").find(line)
-                if (m != null) return Relay(m.groupValues[1], process, data)
+                if (m != null) return Relay(m.groupValues[1], process, data, log)
             }
         }
     }
@@ -50,5 +51,6 @@ class Relay private constructor(
         process.destroy()
         if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
         dataDir.deleteRecursively()
+        log.delete()
     }
 }
