@@ -212,11 +212,24 @@ impl Store {
                     "the relay acknowledged a different number of changes".into(),
                 ));
             }
-            let conn = self.lock();
-            let mut del = conn.prepare("DELETE FROM outbox WHERE id = ?1")?;
-            for (id, _) in &rows {
-                del.execute([id])?;
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            {
+                let mut del = tx.prepare("DELETE FROM outbox WHERE id = ?1")?;
+                for (id, _) in &rows {
+                    del.execute([id])?;
+                }
             }
+            // When the acknowledged seqs are exactly the ones right after the cursor, every
+            // entry up to them is this device's own: skip pulling them back.
+            let cursor = crate::store::load_ws(&tx, &ws.id.to_hex())?.cursor;
+            if let Some(next) = own_run_after(cursor, &resp.seqs) {
+                tx.execute(
+                    "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor = ?3",
+                    params![ws.id.to_hex(), next as i64, cursor as i64],
+                )?;
+            }
+            tx.commit()?;
             report.pushed += rows.len() as u64;
         }
 
@@ -320,6 +333,17 @@ impl Store {
     }
 }
 
+/// If `seqs` are exactly `cursor + 1 ..= cursor + n` (in any order, repeats allowed), the new
+/// cursor `cursor + n`.
+fn own_run_after(cursor: u64, seqs: &[u64]) -> Option<u64> {
+    let mut sorted: Vec<u64> = seqs.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let first = *sorted.first()?;
+    let last = *sorted.last()?;
+    (first == cursor + 1 && last - first + 1 == sorted.len() as u64).then_some(last)
+}
+
 async fn register(
     ws: &Ws,
     device_id: &str,
@@ -345,5 +369,24 @@ fn connected_client(ws: &Ws) -> Result<RelayClient> {
     match (&ws.relay_url, &ws.token) {
         (Some(url), Some(token)) => RelayClient::new(url, Some(token)),
         _ => Err(Error::NotConnected(ws.id.to_hex())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_run_after;
+
+    #[test]
+    fn the_cursor_skips_only_a_contiguous_run_of_own_changes() {
+        assert_eq!(own_run_after(4, &[5, 6, 7]), Some(7));
+        assert_eq!(own_run_after(4, &[7, 5, 6, 6]), Some(7));
+        assert_eq!(own_run_after(4, &[5, 7]), None, "seq 6 is someone else's");
+        assert_eq!(own_run_after(4, &[6, 7]), None, "seq 5 is someone else's");
+        assert_eq!(
+            own_run_after(4, &[3, 5]),
+            None,
+            "a resent change sits earlier in the log"
+        );
+        assert_eq!(own_run_after(4, &[]), None);
     }
 }
