@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use automerge::{ActorId, Automerge};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::crypto::WorkspaceKey;
@@ -46,6 +47,22 @@ pub(crate) struct Ws {
     pub relay_url: Option<String>,
     pub token: Option<String>,
     pub cursor: u64,
+}
+
+impl Ws {
+    /// A new workspace owned by this user, with fresh ids and key.
+    pub(crate) fn new_owned(name: String, relay_url: Option<String>) -> Ws {
+        Ws {
+            id: Id::random(),
+            name,
+            key: WorkspaceKey::generate(),
+            member_id: Id::random(),
+            role: Role::Owner.as_str().into(),
+            relay_url,
+            token: None,
+            cursor: 0,
+        }
+    }
 }
 
 impl Store {
@@ -92,29 +109,25 @@ impl Store {
     /// Creates a workspace (a practice) on this device, with this user as its owner, and makes
     /// it current. It stays local until connected to a relay.
     pub fn create_workspace(&self, name: &str) -> Result<WorkspaceInfo> {
-        let name = non_empty(name, "workspace name")?;
+        let ws = Ws::new_owned(non_empty(name, "workspace name")?, None);
+        let me = self.device()?;
+        self.record_new_workspace(&ws, &me)
+    }
+
+    /// Stores a workspace this user just created, with the workspace document naming her its
+    /// owner, and makes it current: one transaction.
+    pub(crate) fn record_new_workspace(&self, ws: &Ws, me: &Device) -> Result<WorkspaceInfo> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let me = device(&tx)?;
-        let ws = Ws {
-            id: Id::random(),
-            name: name.clone(),
-            key: WorkspaceKey::generate(),
-            member_id: Id::random(),
-            role: "owner".into(),
-            relay_url: None,
-            token: None,
-            cursor: 0,
-        };
-        insert_workspace(&tx, &ws)?;
-        change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
+        insert_workspace(&tx, ws)?;
+        change_doc(&tx, ws, me, &ws.id, DocKind::Workspace, |t| {
             use automerge::transaction::Transactable;
-            t.put(automerge::ROOT, "name", name.as_str())?;
-            add_member(t, &ws.member_id, &me.name, "owner")
+            t.put(automerge::ROOT, "name", ws.name.as_str())?;
+            add_member(t, &ws.member_id, &me.name, Role::Owner.as_str())
         })?;
         set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
         tx.commit()?;
-        Ok(info(&ws, true))
+        Ok(info(ws, true))
     }
 
     /// Every workspace on this device.

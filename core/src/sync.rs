@@ -20,7 +20,6 @@ use trellis_protocol::batch::{PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
 use crate::client::{normalize_url, RelayClient};
-use crate::crypto::WorkspaceKey;
 use crate::docs::DocKind;
 use crate::error::{Error, Result};
 use crate::invite::InviteCode;
@@ -47,30 +46,11 @@ impl Store {
     ) -> Result<WorkspaceInfo> {
         let name = non_empty(name, "workspace name")?;
         let relay_url = normalize_url(relay_url)?;
-        let me = device(&self.lock())?;
-        let mut ws = Ws {
-            id: Id::random(),
-            name: name.clone(),
-            key: WorkspaceKey::generate(),
-            member_id: Id::random(),
-            role: Role::Owner.as_str().into(),
-            relay_url: Some(relay_url.clone()),
-            token: None,
-            cursor: 0,
-        };
+        let me = self.device()?;
+        let mut ws = Ws::new_owned(name, Some(relay_url.clone()));
         let creds = register(&ws, &me.id, &relay_url, signup_secret).await?;
         ws.token = Some(creds.token);
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        insert_workspace(&tx, &ws)?;
-        change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
-            use automerge::transaction::Transactable;
-            t.put(automerge::ROOT, "name", name.as_str())?;
-            add_member(t, &ws.member_id, &me.name, "owner")
-        })?;
-        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
-        tx.commit()?;
-        Ok(info(&ws, true))
+        self.record_new_workspace(&ws, &me)
     }
 
     /// Registers the current, local-only workspace on a relay; what was recorded so far is
