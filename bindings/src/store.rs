@@ -95,7 +95,12 @@ impl TrellisStore {
     ) -> Result<Organization, TrellisError> {
         Ok(self
             .store()?
-            .add_org(&name, kind.into(), address.as_deref())?
+            .add_org(&trellis_core::NewOrg {
+                name,
+                kind: Some(kind.into()),
+                address,
+                ..Default::default()
+            })?
             .into())
     }
 

@@ -372,9 +372,10 @@ impl From<NewContact> for trellis_core::NewContact {
             name: c.name,
             organization: c.organization,
             category: c.category.map(Into::into),
-            phone: c.phone,
-            email: c.email,
+            phones: c.phone.into_iter().collect(),
+            emails: c.email.into_iter().collect(),
             needs: c.needs,
+            ..Default::default()
         }
     }
 }

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use serde_json::json;
 use trellis_core::{
-    ContactCategory, Error, LeftBehind, NewActivity, NewContact, OrgKind, Role, Store,
+    ContactCategory, Error, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind, Role, Store,
     NOTE_PRIVACY_HINT,
 };
 
@@ -84,7 +84,12 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
             kind,
             address,
         }) => {
-            let org = store.add_org(&name, OrgKind::parse(&kind)?, address.as_deref())?;
+            let org = store.add_org(&NewOrg {
+                name,
+                kind: Some(OrgKind::parse(&kind)?),
+                address,
+                ..Default::default()
+            })?;
             out.show(&org, |o| {
                 println!("Added {} ({}), id {}", o.name, o.kind, short(&o.id))
             });
@@ -316,9 +321,10 @@ fn contact(store: &Store, out: Out, cmd: ContactCmd) -> Result<(), Error> {
                 name: a.name,
                 organization: a.org,
                 category,
-                phone: a.phone,
-                email: a.email,
+                phones: a.phone.into_iter().collect(),
+                emails: a.email.into_iter().collect(),
                 needs: a.needs,
+                ..Default::default()
             })?;
             out.show(&c, |c| {
                 println!("Added {} ({}), id {}", c.name, c.category, short(&c.id))

@@ -20,7 +20,8 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// Numbered migrations; index `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE workspaces (
     id TEXT PRIMARY KEY,
@@ -86,20 +87,91 @@ CREATE VIRTUAL TABLE search USING fts5(
     ws UNINDEXED, doc_id UNINDEXED, kind UNINDEXED, id UNINDEXED, title, body,
     tokenize = 'unicode61 remove_diacritics 2'
 );
-"#];
+"#,
+    // 2: the referral-network practices. Index tables are derived from the documents, so they
+    // are recreated and refilled (see `open`).
+    r#"
+DROP TABLE orgs;
+DROP TABLE contacts;
+DROP TABLE activities;
+CREATE TABLE orgs (
+    ws TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+    address TEXT, phone TEXT, website TEXT, lat REAL, lon REAL,
+    archived INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE contacts (
+    ws TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, org_id TEXT, role TEXT,
+    category TEXT NOT NULL, stage TEXT NOT NULL, cadence_days INTEGER,
+    phones TEXT NOT NULL, emails TEXT NOT NULL, needs TEXT, how_we_help TEXT,
+    tags TEXT NOT NULL, archived INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE activities (
+    ws TEXT NOT NULL, id TEXT NOT NULL, logbook_id TEXT NOT NULL, kind TEXT NOT NULL,
+    at_ms INTEGER NOT NULL, minutes INTEGER NOT NULL, org_id TEXT, note TEXT,
+    left_behind TEXT NOT NULL, logged_by TEXT NOT NULL, audience TEXT, attendance INTEGER,
+    PRIMARY KEY (ws, id)
+);
+CREATE INDEX activities_at ON activities (ws, at_ms);
+CREATE INDEX activities_logbook ON activities (ws, logbook_id);
+CREATE INDEX activities_org ON activities (ws, org_id);
+CREATE TABLE followups (
+    ws TEXT NOT NULL, id TEXT NOT NULL, logbook_id TEXT NOT NULL, kind TEXT NOT NULL,
+    contact_id TEXT, org_id TEXT, activity_id TEXT, due_ms INTEGER NOT NULL, note TEXT,
+    done_ms INTEGER, assigned_to TEXT NOT NULL, created_by TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE INDEX followups_due ON followups (ws, done_ms, due_ms);
+CREATE INDEX followups_logbook ON followups (ws, logbook_id);
+CREATE TABLE referrals (
+    ws TEXT NOT NULL, id TEXT NOT NULL, ledger_id TEXT NOT NULL, direction TEXT NOT NULL,
+    day TEXT NOT NULL, contact_id TEXT, org_id TEXT, reason TEXT NOT NULL,
+    status TEXT NOT NULL, channel TEXT NOT NULL, note TEXT, recorded_by TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+);
+CREATE INDEX referrals_ledger ON referrals (ws, ledger_id);
+CREATE TABLE catalog (
+    ws TEXT NOT NULL, item TEXT NOT NULL, name TEXT NOT NULL, stock INTEGER NOT NULL,
+    low_at INTEGER NOT NULL,
+    PRIMARY KEY (ws, item)
+);
+CREATE TABLE pitches (ws TEXT NOT NULL, category TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (ws, category));
+CREATE TABLE memberships (
+    ws TEXT NOT NULL, id TEXT NOT NULL, org_id TEXT NOT NULL, member_id TEXT NOT NULL,
+    role TEXT NOT NULL, renews TEXT,
+    PRIMARY KEY (ws, id)
+);
+CREATE TABLE reasons (ws TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+    PRIMARY KEY (ws, key));
+CREATE TABLE settings (ws TEXT NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (ws, key));
+DELETE FROM search;
+DELETE FROM contact_notes;
+DELETE FROM activity_contacts;
+DELETE FROM members;
+"#,
+];
+
+/// The schema version from which the index last changed shape: a store migrated across it has
+/// its index rebuilt from the documents when opened.
+const INDEX_VERSION: u32 = 2;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-/// Opens (creating if needed) the store file and brings its schema up to date.
-pub fn open(path: &std::path::Path) -> Result<Connection> {
+/// Opens (creating if needed) the store file and brings its schema up to date. The flag says
+/// whether the index must be rebuilt from the documents.
+pub fn open(path: &std::path::Path) -> Result<(Connection, bool)> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    let before: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     migrate(&mut conn)?;
-    Ok(conn)
+    Ok((conn, before > 0 && before < INDEX_VERSION))
 }
 
 /// Applies every migration past the file's `user_version`.
@@ -122,7 +194,8 @@ mod tests {
     fn a_new_file_gets_the_latest_schema_and_reopening_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.sqlite3");
-        let conn = open(&path).unwrap();
+        let (conn, rebuild) = open(&path).unwrap();
+        assert!(!rebuild, "a new file has nothing to rebuild");
         let v: u32 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
@@ -138,7 +211,22 @@ mod tests {
         };
         let before = schema(&conn);
         drop(conn);
-        let again = open(&path).unwrap();
+        let (again, rebuild) = open(&path).unwrap();
+        assert!(!rebuild);
         assert_eq!(schema(&again), before);
+
+        // A store from schema 1 upgrades to the same schema as a fresh one, and asks for its
+        // index to be rebuilt.
+        let old = dir.path().join("old.sqlite3");
+        {
+            let mut c = Connection::open(&old).unwrap();
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.commit().unwrap();
+        }
+        let (upgraded, rebuild) = open(&old).unwrap();
+        assert!(rebuild);
+        assert_eq!(schema(&upgraded), before);
     }
 }

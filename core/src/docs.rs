@@ -7,7 +7,17 @@
 //! | `workspace` | the workspace id | `name`, `members: {member_id: {name, role}}` |
 //! | `organization` | random | `name`, `kind`, `address`, `created_at` |
 //! | `contact` | random | `name`, `org_id`, `category`, `phones[]`, `emails[]`, `needs`, `created_at`, `notes[]` of `{id, at, author, text}` |
-//! | `logbook` | derived from (workspace, member, month) | `member`, `month`, `activities: {activity_id: {...}}` |
+//! | `logbook` | derived from (workspace, member, month) | `activities: {activity_id: {...}}`, `followups: {followup_id: {...}}` |
+//! | `ledger` | derived from (workspace, month) | `referrals: {referral_id: {...}}` |
+//!
+//! The workspace document also holds `settings` (goals), `catalog` (leave-behind items),
+//! `stock` (one automerge Counter per item and device: `"item/device"`, so concurrent use on two
+//! offline phones adds up and no two devices ever create the same counter), `pitches` (per
+//! contact category), `memberships` and `reasons` (referral reason categories).
+//!
+//! **Deletes** set `deleted: true` and nothing ever clears it, so a deleted document stays
+//! deleted after merging with any concurrent edit (no resurrection). **Archive** is an
+//! ordinary last-writer-wins flag that can be undone.
 //!
 //! Every document starts with the same **genesis change** on every device: it is made with an
 //! actor and content derived only from the document id and kind, so it is byte-identical
@@ -35,6 +45,7 @@ pub(crate) enum DocKind {
     Organization,
     Contact,
     Logbook,
+    Ledger,
 }
 
 impl DocKind {
@@ -44,6 +55,7 @@ impl DocKind {
             DocKind::Organization => "organization",
             DocKind::Contact => "contact",
             DocKind::Logbook => "logbook",
+            DocKind::Ledger => "ledger",
         }
     }
 
@@ -53,22 +65,34 @@ impl DocKind {
             DocKind::Organization,
             DocKind::Contact,
             DocKind::Logbook,
+            DocKind::Ledger,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
     }
 
-    /// The containers the genesis change creates.
+    /// The containers the genesis change creates. Frozen: changing a kind's list would make
+    /// new and old devices disagree on its genesis; add a new kind instead.
     fn containers(self) -> &'static [(&'static str, ObjType)] {
         match self {
-            DocKind::Workspace => &[("members", ObjType::Map)],
+            DocKind::Workspace => &[
+                ("members", ObjType::Map),
+                ("settings", ObjType::Map),
+                ("catalog", ObjType::Map),
+                ("stock", ObjType::Map),
+                ("pitches", ObjType::Map),
+                ("memberships", ObjType::Map),
+                ("reasons", ObjType::Map),
+            ],
             DocKind::Organization => &[],
             DocKind::Contact => &[
                 ("phones", ObjType::List),
                 ("emails", ObjType::List),
+                ("tags", ObjType::List),
                 ("notes", ObjType::List),
             ],
-            DocKind::Logbook => &[("activities", ObjType::Map)],
+            DocKind::Logbook => &[("activities", ObjType::Map), ("followups", ObjType::Map)],
+            DocKind::Ledger => &[("referrals", ObjType::Map)],
         }
     }
 }
@@ -96,6 +120,11 @@ pub(crate) fn logbook_id(workspace: &Id, member: &Id, month: &str) -> Id {
         member.as_bytes(),
         month.as_bytes(),
     ])
+}
+
+/// The id of a workspace's referral ledger for a month (`YYYY-MM`).
+pub(crate) fn ledger_id(workspace: &Id, month: &str) -> Id {
+    derive_id(&[b"trellis/ledger", workspace.as_bytes(), month.as_bytes()])
 }
 
 fn derive_id(parts: &[&[u8]]) -> Id {
@@ -135,6 +164,31 @@ pub(crate) fn read<T: for<'de> Deserialize<'de> + Default>(doc: &Automerge) -> T
 pub(crate) struct WorkspaceDoc {
     pub name: String,
     pub members: BTreeMap<String, MemberDoc>,
+    pub settings: BTreeMap<String, serde_json::Value>,
+    pub catalog: BTreeMap<String, CatalogDoc>,
+    pub stock: BTreeMap<String, i64>,
+    pub pitches: BTreeMap<String, String>,
+    pub memberships: BTreeMap<String, MembershipDoc>,
+    pub reasons: BTreeMap<String, String>,
+}
+
+/// A leave-behind item in the catalog (its stock lives in per-device counters).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct CatalogDoc {
+    pub name: String,
+    pub low_at: i64,
+}
+
+/// A membership in a community or professional organization.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct MembershipDoc {
+    pub org_id: String,
+    pub member_id: String,
+    pub role: String,
+    pub renews: Option<String>,
+    pub deleted: bool,
 }
 
 /// A member entry in the workspace document.
@@ -152,6 +206,12 @@ pub(crate) struct OrgDoc {
     pub name: String,
     pub kind: String,
     pub address: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub archived: bool,
+    pub deleted: bool,
     pub created_at: String,
 }
 
@@ -161,10 +221,17 @@ pub(crate) struct OrgDoc {
 pub(crate) struct ContactDoc {
     pub name: String,
     pub org_id: Option<String>,
+    pub role: Option<String>,
     pub category: String,
+    pub stage: Option<String>,
+    pub cadence_days: Option<i64>,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub needs: Option<String>,
+    pub how_we_help: Option<String>,
+    pub tags: Vec<String>,
+    pub archived: bool,
+    pub deleted: bool,
     pub created_at: String,
     pub notes: Vec<NoteDoc>,
 }
@@ -184,6 +251,45 @@ pub(crate) struct NoteDoc {
 #[serde(default)]
 pub(crate) struct LogbookDoc {
     pub activities: BTreeMap<String, ActivityDoc>,
+    pub followups: BTreeMap<String, FollowUpDoc>,
+}
+
+/// One follow-up in a logbook.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct FollowUpDoc {
+    pub kind: String,
+    pub contact_id: Option<String>,
+    pub org_id: Option<String>,
+    pub activity_id: Option<String>,
+    pub due_ms: i64,
+    pub note: Option<String>,
+    pub done_ms: Option<i64>,
+    pub assigned_to: String,
+    pub created_by: String,
+}
+
+/// A referral ledger document.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct LedgerDoc {
+    pub referrals: BTreeMap<String, ReferralDoc>,
+}
+
+/// One referral. There is deliberately no field for who the client is.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ReferralDoc {
+    pub direction: String,
+    pub day: String,
+    pub contact_id: Option<String>,
+    pub org_id: Option<String>,
+    pub reason: String,
+    pub status: String,
+    pub channel: String,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub deleted: bool,
 }
 
 /// One activity in a logbook.
@@ -198,6 +304,9 @@ pub(crate) struct ActivityDoc {
     pub note: Option<String>,
     pub left_behind: Vec<LeftBehindDoc>,
     pub logged_by: String,
+    pub audience: Option<String>,
+    pub attendance: Option<i64>,
+    pub deleted: bool,
 }
 
 /// One item left behind.

@@ -8,7 +8,9 @@
 use automerge::Automerge;
 use rusqlite::{params, Transaction};
 
-use crate::docs::{self, ActivityDoc, ContactDoc, DocKind, LogbookDoc, OrgDoc, WorkspaceDoc};
+use crate::docs::{
+    self, ActivityDoc, ContactDoc, DocKind, LedgerDoc, LogbookDoc, OrgDoc, WorkspaceDoc,
+};
 use crate::error::Result;
 
 /// Rewrites the index rows that come from `doc`.
@@ -19,6 +21,7 @@ pub(crate) fn reindex(tx: &Transaction, ws: &str, doc_id: &str, doc: &Automerge)
         Some(DocKind::Organization) => index_org(tx, ws, doc_id, &docs::read(doc)),
         Some(DocKind::Contact) => index_contact(tx, ws, doc_id, &docs::read(doc)),
         Some(DocKind::Logbook) => index_logbook(tx, ws, doc_id, &docs::read(doc)),
+        Some(DocKind::Ledger) => index_ledger(tx, ws, doc_id, &docs::read(doc)),
         // A document whose genesis has not arrived yet: nothing to show.
         None => Ok(()),
     }
@@ -32,12 +35,23 @@ fn clear(tx: &Transaction, ws: &str, doc_id: &str) -> Result<()> {
         "DELETE FROM activity_contacts WHERE ws = ?1 AND activity_id IN
             (SELECT id FROM activities WHERE ws = ?1 AND logbook_id = ?2)",
         "DELETE FROM activities WHERE ws = ?1 AND logbook_id = ?2",
+        "DELETE FROM followups WHERE ws = ?1 AND logbook_id = ?2",
+        "DELETE FROM referrals WHERE ws = ?1 AND ledger_id = ?2",
         "DELETE FROM search WHERE ws = ?1 AND doc_id = ?2",
     ] {
         tx.execute(sql, params![ws, doc_id])?;
     }
     if doc_id == ws {
-        tx.execute("DELETE FROM members WHERE ws = ?1", params![ws])?;
+        for table in [
+            "members",
+            "settings",
+            "catalog",
+            "pitches",
+            "memberships",
+            "reasons",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), params![ws])?;
+        }
     }
     Ok(())
 }
@@ -55,36 +69,111 @@ fn index_workspace(tx: &Transaction, ws: &str, doc: &WorkspaceDoc) -> Result<()>
             params![ws, doc.name],
         )?;
     }
+    for (key, value) in &doc.settings {
+        if let Some(v) = value.as_i64() {
+            tx.execute(
+                "INSERT INTO settings (ws, key, value) VALUES (?1, ?2, ?3)",
+                params![ws, key, v],
+            )?;
+        }
+    }
+    for (item, c) in &doc.catalog {
+        // Stock is the sum of every device's counter for the item.
+        let prefix = format!("{item}/");
+        let stock: i64 = doc
+            .stock
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| *v)
+            .sum();
+        tx.execute(
+            "INSERT INTO catalog (ws, item, name, stock, low_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![ws, item, c.name, stock, c.low_at],
+        )?;
+    }
+    for (category, text) in &doc.pitches {
+        tx.execute(
+            "INSERT INTO pitches (ws, category, text) VALUES (?1, ?2, ?3)",
+            params![ws, category, text],
+        )?;
+    }
+    for (id, m) in doc.memberships.iter().filter(|(_, m)| !m.deleted) {
+        tx.execute(
+            "INSERT INTO memberships (ws, id, org_id, member_id, role, renews)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![ws, id, m.org_id, m.member_id, m.role, m.renews],
+        )?;
+    }
+    for (key, name) in &doc.reasons {
+        tx.execute(
+            "INSERT INTO reasons (ws, key, name) VALUES (?1, ?2, ?3)",
+            params![ws, key, name],
+        )?;
+    }
     Ok(())
 }
 
 fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
+    if doc.deleted {
+        return Ok(());
+    }
     tx.execute(
-        "INSERT INTO orgs (ws, id, name, kind, address, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![ws, id, doc.name, doc.kind, doc.address, doc.created_at],
+        "INSERT INTO orgs
+           (ws, id, name, kind, address, phone, website, lat, lon, archived, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            ws,
+            id,
+            doc.name,
+            doc.kind,
+            doc.address,
+            doc.phone,
+            doc.website,
+            doc.lat,
+            doc.lon,
+            doc.archived,
+            doc.created_at
+        ],
     )?;
     let body = [doc.kind.as_str(), doc.address.as_deref().unwrap_or("")].join(" ");
     add_search(tx, ws, id, "organization", id, &doc.name, &body)
 }
 
 fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
+    if doc.deleted {
+        return Ok(());
+    }
+    let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
     tx.execute(
-        "INSERT INTO contacts (ws, id, name, org_id, category, phones, emails, needs, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO contacts (ws, id, name, org_id, role, category, stage, cadence_days,
+           phones, emails, needs, how_we_help, tags, archived, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             ws,
             id,
             doc.name,
             doc.org_id,
+            doc.role,
             doc.category,
-            serde_json::to_string(&doc.phones).unwrap_or_default(),
-            serde_json::to_string(&doc.emails).unwrap_or_default(),
+            doc.stage.as_deref().unwrap_or("prospect"),
+            doc.cadence_days,
+            json(&doc.phones),
+            json(&doc.emails),
             doc.needs,
+            doc.how_we_help,
+            json(&doc.tags),
+            doc.archived,
             doc.created_at
         ],
     )?;
-    let mut body = vec![doc.category.clone(), doc.needs.clone().unwrap_or_default()];
+    let mut body = vec![
+        doc.category.clone(),
+        doc.needs.clone().unwrap_or_default(),
+        doc.how_we_help.clone().unwrap_or_default(),
+        doc.role.clone().unwrap_or_default(),
+    ];
     body.extend(doc.emails.iter().cloned());
+    body.extend(doc.tags.iter().cloned());
     for n in &doc.notes {
         tx.execute(
             "INSERT OR IGNORE INTO contact_notes (ws, contact_id, id, at, author_id, text)
@@ -97,8 +186,54 @@ fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Resu
 }
 
 fn index_logbook(tx: &Transaction, ws: &str, logbook_id: &str, doc: &LogbookDoc) -> Result<()> {
-    for (id, a) in &doc.activities {
+    for (id, a) in doc.activities.iter().filter(|(_, a)| !a.deleted) {
         index_activity(tx, ws, logbook_id, id, a)?;
+    }
+    for (id, f) in &doc.followups {
+        tx.execute(
+            "INSERT INTO followups (ws, id, logbook_id, kind, contact_id, org_id, activity_id,
+               due_ms, note, done_ms, assigned_to, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                ws,
+                id,
+                logbook_id,
+                f.kind,
+                f.contact_id,
+                f.org_id,
+                f.activity_id,
+                f.due_ms,
+                f.note,
+                f.done_ms,
+                f.assigned_to,
+                f.created_by
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn index_ledger(tx: &Transaction, ws: &str, ledger_id: &str, doc: &LedgerDoc) -> Result<()> {
+    for (id, r) in doc.referrals.iter().filter(|(_, r)| !r.deleted) {
+        tx.execute(
+            "INSERT INTO referrals (ws, id, ledger_id, direction, day, contact_id, org_id,
+               reason, status, channel, note, recorded_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                ws,
+                id,
+                ledger_id,
+                r.direction,
+                r.day,
+                r.contact_id,
+                r.org_id,
+                r.reason,
+                r.status,
+                r.channel,
+                r.note,
+                r.recorded_by
+            ],
+        )?;
     }
     Ok(())
 }
@@ -119,9 +254,9 @@ fn index_activity(
         })
         .collect();
     tx.execute(
-        "INSERT OR REPLACE INTO activities
-           (ws, id, logbook_id, kind, at_ms, minutes, org_id, note, left_behind, logged_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT OR REPLACE INTO activities (ws, id, logbook_id, kind, at_ms, minutes, org_id,
+           note, left_behind, logged_by, audience, attendance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             ws,
             id,
@@ -132,7 +267,9 @@ fn index_activity(
             a.org_id,
             a.note,
             serde_json::to_string(&left).unwrap_or_default(),
-            a.logged_by
+            a.logged_by,
+            a.audience,
+            a.attendance
         ],
     )?;
     for (pos, c) in a.contact_ids.iter().enumerate() {
@@ -143,7 +280,12 @@ fn index_activity(
         )?;
     }
     let items: Vec<&str> = left.iter().map(|l| l.item.as_str()).collect();
-    let body = format!("{} {}", a.note.as_deref().unwrap_or(""), items.join(" "));
+    let body = format!(
+        "{} {} {}",
+        a.note.as_deref().unwrap_or(""),
+        a.audience.as_deref().unwrap_or(""),
+        items.join(" ")
+    );
     add_search(tx, ws, logbook_id, "activity", id, &a.kind, &body)
 }
 

@@ -9,11 +9,15 @@
 //!
 //! ```no_run
 //! # async fn demo() -> trellis_core::Result<()> {
-//! use trellis_core::{NewActivity, OrgKind, Store};
+//! use trellis_core::{NewActivity, NewOrg, OrgKind, Store};
 //! let store = Store::open("/tmp/trellis/store.sqlite3")?;
 //! store.init("Dana")?;
 //! store.create_workspace("Maple Street Counseling")?;
-//! store.add_org("Lincoln Middle School", OrgKind::School, None)?;
+//! store.add_org(&NewOrg {
+//!     name: "Lincoln Middle School".into(),
+//!     kind: Some(OrgKind::School),
+//!     ..Default::default()
+//! })?;
 //! store.log_activity(&NewActivity {
 //!     organization: Some("Lincoln".into()),
 //!     minutes: 20,

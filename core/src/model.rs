@@ -146,6 +146,46 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a relationship with a referral source stands.
+    Stage ("stage") {
+        /// Not met yet.
+        Prospect = "prospect",
+        /// Met once or introduced.
+        Introduced = "introduced",
+        /// An ongoing relationship.
+        Connected = "connected",
+        /// Has referred clients.
+        Referring = "referring",
+        /// Referrals go both ways.
+        Reciprocal = "reciprocal",
+        /// Gone quiet.
+        Dormant = "dormant",
+    }
+}
+
+impl Stage {
+    /// Whether recording a first referral from this contact moves it to `referring`.
+    pub fn before_referring(self) -> bool {
+        matches!(self, Stage::Prospect | Stage::Introduced | Stage::Connected)
+    }
+}
+
+impl ContactCategory {
+    /// How often, in days, to be in touch with a contact of this category unless set per
+    /// contact: monthly with schools, every six weeks with fellow clinicians, quarterly with
+    /// lawyers, every two months with everyone else.
+    pub fn default_cadence_days(self) -> u32 {
+        use ContactCategory::*;
+        match self {
+            SchoolCounselor | SchoolPsychologist | SocialWorker => 30,
+            Pediatrician | PrimaryCare | Psychiatrist | Therapist => 45,
+            FamilyLawyer | Attorney => 90,
+            _ => 60,
+        }
+    }
+}
+
 /// An organization: a school, clinic, practice, congregation, firm or club.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
@@ -157,8 +197,35 @@ pub struct Organization {
     pub kind: OrgKind,
     /// Street address, if known.
     pub address: Option<String>,
+    /// Phone, if known.
+    pub phone: Option<String>,
+    /// Website, if known.
+    pub website: Option<String>,
+    /// Latitude in degrees, if known.
+    pub lat: Option<f64>,
+    /// Longitude in degrees, if known.
+    pub lon: Option<f64>,
+    /// Archived: hidden from lists, kept for history.
+    pub archived: bool,
     /// When it was added (RFC 3339).
     pub created_at: String,
+}
+
+/// What to add: the input of [`crate::Store::add_org`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewOrg {
+    /// Name.
+    pub name: String,
+    /// Kind (`other` when `None`).
+    pub kind: Option<OrgKind>,
+    /// Street address.
+    pub address: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Latitude and longitude in degrees.
+    pub location: Option<(f64, f64)>,
 }
 
 /// A referral source.
@@ -172,14 +239,27 @@ pub struct Contact {
     pub organization_id: Option<String>,
     /// Organization name, if any.
     pub organization: Option<String>,
+    /// Role or title (e.g. "Lead counselor").
+    pub role: Option<String>,
     /// Category.
     pub category: ContactCategory,
+    /// Where the relationship stands.
+    pub stage: Stage,
+    /// Days between touches before the contact counts as losing touch (the contact's own
+    /// setting, or its category's default).
+    pub cadence_days: u32,
     /// Phone numbers.
     pub phones: Vec<String>,
     /// Email addresses.
     pub emails: Vec<String>,
     /// Their population's needs.
     pub needs: Option<String>,
+    /// How we can help them.
+    pub how_we_help: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// Archived: hidden from lists, kept for history.
+    pub archived: bool,
     /// The latest logged activity with this contact (RFC 3339), if any.
     pub last_touch_at: Option<String>,
     /// When it was added (RFC 3339).
@@ -271,14 +351,24 @@ pub struct NewContact {
     pub name: String,
     /// Organization, by name or id prefix.
     pub organization: Option<String>,
+    /// Role or title.
+    pub role: Option<String>,
     /// Category (`other` when `None`).
     pub category: Option<ContactCategory>,
-    /// Phone number.
-    pub phone: Option<String>,
-    /// Email address.
-    pub email: Option<String>,
+    /// Stage (`prospect` when `None`).
+    pub stage: Option<Stage>,
+    /// Cadence in days (the category's default when `None`).
+    pub cadence_days: Option<u32>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// Email addresses.
+    pub emails: Vec<String>,
     /// Their population's needs.
     pub needs: Option<String>,
+    /// How we can help them.
+    pub how_we_help: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
 }
 
 /// One search result.

@@ -10,8 +10,8 @@ use trellis_protocol::Id;
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::model::{
-    Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NoteEntry, OrgKind,
-    Organization,
+    Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NewOrg, NoteEntry,
+    OrgKind, Organization, Stage,
 };
 use crate::queries;
 use crate::store::{change_doc, non_empty, Store};
@@ -24,21 +24,32 @@ pub const MAX_NAME_BYTES: usize = 300;
 
 impl Store {
     /// Adds an organization to the current workspace.
-    pub fn add_org(
-        &self,
-        name: &str,
-        kind: OrgKind,
-        address: Option<&str>,
-    ) -> Result<Organization> {
-        let name = checked_name(name)?;
-        let address = optional_text(address, "address")?;
+    pub fn add_org(&self, new: &NewOrg) -> Result<Organization> {
+        let name = checked_name(&new.name)?;
+        let kind = new.kind.unwrap_or(OrgKind::Other);
+        let address = optional_text(new.address.as_deref(), "address")?;
+        let phone = optional_text(new.phone.as_deref(), "phone")?;
+        let website = optional_text(new.website.as_deref(), "website")?;
+        if let Some((lat, lon)) = new.location {
+            check_location(lat, lon)?;
+        }
         let id = Id::random();
         self.write(|tx, ws, me| {
             change_doc(tx, ws, me, &id, DocKind::Organization, |t| {
                 t.put(ROOT, "name", name.as_str())?;
                 t.put(ROOT, "kind", kind.as_str())?;
-                if let Some(a) = &address {
-                    t.put(ROOT, "address", a.as_str())?;
+                for (key, value) in [
+                    ("address", &address),
+                    ("phone", &phone),
+                    ("website", &website),
+                ] {
+                    if let Some(v) = value {
+                        t.put(ROOT, key, v.as_str())?;
+                    }
+                }
+                if let Some((lat, lon)) = new.location {
+                    t.put(ROOT, "lat", lat)?;
+                    t.put(ROOT, "lon", lon)?;
                 }
                 t.put(ROOT, "created_at", time::now_rfc3339())?;
                 Ok(())
@@ -51,14 +62,18 @@ impl Store {
     pub fn add_contact(&self, new: &NewContact) -> Result<Contact> {
         let name = checked_name(&new.name)?;
         let category = new.category.unwrap_or(ContactCategory::Other);
-        let phone = optional_text(new.phone.as_deref(), "phone")?;
-        let email = optional_text(new.email.as_deref(), "email")?;
-        if let Some(e) = &email {
-            if !e.contains('@') {
-                return Err(Error::invalid(format!("\"{e}\" is not an email address")));
-            }
+        let role = optional_text(new.role.as_deref(), "role")?;
+        let phones = text_list(&new.phones, "phone")?;
+        let emails = text_list(&new.emails, "email")?;
+        if let Some(e) = emails.iter().find(|e| !e.contains('@')) {
+            return Err(Error::invalid(format!("\"{e}\" is not an email address")));
         }
+        let tags = text_list(&new.tags, "tag")?;
         let needs = optional_text(new.needs.as_deref(), "needs")?;
+        let how = optional_text(new.how_we_help.as_deref(), "how we can help")?;
+        if let Some(days) = new.cadence_days {
+            check_cadence(days)?;
+        }
         let id = Id::random();
         self.write(|tx, ws, me| {
             let org = match &new.organization {
@@ -67,20 +82,28 @@ impl Store {
             };
             change_doc(tx, ws, me, &id, DocKind::Contact, |t| {
                 t.put(ROOT, "name", name.as_str())?;
-                if let Some(o) = &org {
-                    t.put(ROOT, "org_id", o.as_str())?;
-                }
                 t.put(ROOT, "category", category.as_str())?;
-                for (list, value) in [("phones", &phone), ("emails", &email)] {
+                t.put(ROOT, "stage", new.stage.unwrap_or(Stage::Prospect).as_str())?;
+                for (key, value) in [
+                    ("org_id", &org),
+                    ("role", &role),
+                    ("needs", &needs),
+                    ("how_we_help", &how),
+                ] {
                     if let Some(v) = value {
-                        let (_, obj) = t
-                            .get(ROOT, list)?
-                            .ok_or_else(|| Error::invalid("damaged contact document"))?;
-                        t.insert(&obj, 0, v.as_str())?;
+                        t.put(ROOT, key, v.as_str())?;
                     }
                 }
-                if let Some(n) = &needs {
-                    t.put(ROOT, "needs", n.as_str())?;
+                if let Some(days) = new.cadence_days {
+                    t.put(ROOT, "cadence_days", i64::from(days))?;
+                }
+                for (list, values) in [("phones", &phones), ("emails", &emails), ("tags", &tags)] {
+                    let (_, obj) = t
+                        .get(ROOT, list)?
+                        .ok_or_else(|| Error::invalid("damaged contact document"))?;
+                    for (i, v) in values.iter().enumerate() {
+                        t.insert(&obj, i, v.as_str())?;
+                    }
                 }
                 t.put(ROOT, "created_at", time::now_rfc3339())?;
                 Ok(())
@@ -191,7 +214,7 @@ impl Store {
     }
 }
 
-fn check_len(s: &str, max: usize, what: &str) -> Result<()> {
+pub(crate) fn check_len(s: &str, max: usize, what: &str) -> Result<()> {
     if s.len() > max {
         Err(Error::invalid(format!(
             "the {what} is too long ({} bytes; at most {max})",
@@ -202,13 +225,44 @@ fn check_len(s: &str, max: usize, what: &str) -> Result<()> {
     }
 }
 
-fn checked_name(s: &str) -> Result<String> {
+pub(crate) fn check_location(lat: f64, lon: f64) -> Result<()> {
+    if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "a location needs a latitude from -90 to 90 and a longitude from -180 to 180",
+        ))
+    }
+}
+
+pub(crate) fn check_cadence(days: u32) -> Result<()> {
+    if (1..=3650).contains(&days) {
+        Ok(())
+    } else {
+        Err(Error::invalid("a cadence is from 1 to 3650 days"))
+    }
+}
+
+/// Trims each entry, drops empty ones and checks lengths.
+fn text_list(values: &[String], what: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in values {
+        if let Some(t) = optional_text(Some(v), what)? {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn checked_name(s: &str) -> Result<String> {
     let name = non_empty(s, "name")?;
     check_len(&name, MAX_NAME_BYTES, "name")?;
     Ok(name)
 }
 
-fn optional_text(s: Option<&str>, what: &str) -> Result<Option<String>> {
+pub(crate) fn optional_text(s: Option<&str>, what: &str) -> Result<Option<String>> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         Some(t) => {
             check_len(t, MAX_TEXT_BYTES, what)?;

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::error::{Error, Result};
 use crate::model::{
     Activity, ActivityKind, Contact, ContactCategory, ContactDetail, LeftBehind, NoteEntry,
-    OrgKind, Organization, SearchHit, Status,
+    OrgKind, Organization, SearchHit, Stage, Status,
 };
 use crate::store::{current_ws, get_meta, Store, Ws};
 use crate::time;
@@ -25,7 +25,7 @@ impl Store {
     pub fn organizations(&self) -> Result<Vec<Organization>> {
         self.read(|c, ws| {
             let mut st = c.prepare(&format!(
-                "{ORG_SELECT} WHERE ws = ?1 ORDER BY name COLLATE NOCASE"
+                "{ORG_SELECT} WHERE ws = ?1 AND archived = 0 ORDER BY name COLLATE NOCASE"
             ))?;
             let rows = st.query_map([ws.id.to_hex()], org_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -36,7 +36,7 @@ impl Store {
     pub fn contacts(&self) -> Result<Vec<Contact>> {
         self.read(|c, ws| {
             let mut st = c.prepare(&format!(
-                "{CONTACT_SELECT} WHERE c.ws = ?1 ORDER BY c.name COLLATE NOCASE"
+                "{CONTACT_SELECT} WHERE c.ws = ?1 AND c.archived = 0 ORDER BY c.name COLLATE NOCASE"
             ))?;
             let rows = st.query_map([ws.id.to_hex()], contact_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -141,7 +141,8 @@ impl Store {
     }
 }
 
-const ORG_SELECT: &str = "SELECT id, name, kind, address, created_at FROM orgs";
+const ORG_SELECT: &str =
+    "SELECT id, name, kind, address, phone, website, lat, lon, archived, created_at FROM orgs";
 
 fn org_row(r: &Row) -> rusqlite::Result<Organization> {
     Ok(Organization {
@@ -149,32 +150,49 @@ fn org_row(r: &Row) -> rusqlite::Result<Organization> {
         name: r.get(1)?,
         kind: OrgKind::parse(&r.get::<_, String>(2)?).unwrap_or(OrgKind::Other),
         address: r.get(3)?,
-        created_at: r.get(4)?,
+        phone: r.get(4)?,
+        website: r.get(5)?,
+        lat: r.get(6)?,
+        lon: r.get(7)?,
+        archived: r.get(8)?,
+        created_at: r.get(9)?,
     })
 }
 
-const CONTACT_SELECT: &str = "SELECT c.id, c.name, c.org_id, o.name, c.category, c.phones,
-    c.emails, c.needs, c.created_at,
+pub(crate) const CONTACT_SELECT: &str = "SELECT c.id, c.name, c.org_id, o.name, c.category,
+    c.phones, c.emails, c.needs, c.created_at,
     (SELECT max(a.at_ms) FROM activity_contacts ac
        JOIN activities a ON a.ws = ac.ws AND a.id = ac.activity_id
-     WHERE ac.ws = c.ws AND ac.contact_id = c.id)
+     WHERE ac.ws = c.ws AND ac.contact_id = c.id),
+    c.role, c.stage, c.cadence_days, c.how_we_help, c.tags, c.archived
   FROM contacts c LEFT JOIN orgs o ON o.ws = c.ws AND o.id = c.org_id";
 
-fn contact_row(r: &Row) -> rusqlite::Result<Contact> {
+pub(crate) fn contact_row(r: &Row) -> rusqlite::Result<Contact> {
     let list = |i: usize| -> rusqlite::Result<Vec<String>> {
         Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
     };
+    let category =
+        ContactCategory::parse(&r.get::<_, String>(4)?).unwrap_or(ContactCategory::Other);
     Ok(Contact {
         id: r.get(0)?,
         name: r.get(1)?,
         organization_id: r.get(2)?,
         organization: r.get(3)?,
-        category: ContactCategory::parse(&r.get::<_, String>(4)?).unwrap_or(ContactCategory::Other),
+        category,
         phones: list(5)?,
         emails: list(6)?,
         needs: r.get(7)?,
         created_at: r.get(8)?,
         last_touch_at: r.get::<_, Option<i64>>(9)?.map(time::format_ms),
+        role: r.get(10)?,
+        stage: Stage::parse(&r.get::<_, String>(11)?).unwrap_or(Stage::Prospect),
+        cadence_days: r
+            .get::<_, Option<i64>>(12)?
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or_else(|| category.default_cadence_days()),
+        how_we_help: r.get(13)?,
+        tags: list(14)?,
+        archived: r.get(15)?,
     })
 }
 

@@ -73,9 +73,14 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
         }
-        Ok(Store {
-            conn: Mutex::new(crate::db::open(path)?),
-        })
+        let (conn, rebuild) = crate::db::open(path)?;
+        let store = Store {
+            conn: Mutex::new(conn),
+        };
+        if rebuild {
+            store.rebuild_index()?;
+        }
+        Ok(store)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -1,6 +1,16 @@
 //! Stories on one device with no network: what a therapist does in a school corridor.
 
-use trellis_core::{ContactCategory, Error, LeftBehind, NewActivity, NewContact, OrgKind, Store};
+use trellis_core::{
+    ContactCategory, Error, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind, Stage, Store,
+};
+
+fn school(name: &str) -> NewOrg {
+    NewOrg {
+        name: name.into(),
+        kind: Some(OrgKind::School),
+        ..Default::default()
+    }
+}
 
 fn phone() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -14,16 +24,22 @@ fn phone() -> (tempfile::TempDir, Store) {
 fn a_drop_by_logged_offline_shows_everywhere_and_survives_reopening() {
     let (dir, store) = phone();
     store
-        .add_org("Lincoln Middle School", OrgKind::School, Some("12 Elm St"))
+        .add_org(&NewOrg {
+            name: "Lincoln Middle School".into(),
+            kind: Some(OrgKind::School),
+            address: Some("12 Elm St".into()),
+            ..Default::default()
+        })
         .unwrap();
     let counselor = store
         .add_contact(&NewContact {
             name: "Rosa Jimenez".into(),
             organization: Some("lincoln".into()),
             category: Some(ContactCategory::SchoolCounselor),
-            phone: Some("555-0100".into()),
-            email: Some("rjimenez@lincoln.example".into()),
+            phones: vec!["555-0100".into()],
+            emails: vec!["rjimenez@lincoln.example".into()],
             needs: Some("teens with school avoidance and anxiety".into()),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(
@@ -31,6 +47,11 @@ fn a_drop_by_logged_offline_shows_everywhere_and_survives_reopening() {
         Some("Lincoln Middle School")
     );
     assert_eq!(counselor.last_touch_at, None);
+    assert_eq!(counselor.stage, Stage::Prospect);
+    assert_eq!(
+        counselor.cadence_days, 30,
+        "school counselors: monthly by default"
+    );
 
     let visit = store
         .log_activity(&NewActivity {
@@ -107,12 +128,8 @@ fn a_drop_by_logged_offline_shows_everywhere_and_survives_reopening() {
 #[test]
 fn ambiguous_and_unknown_names_are_clear_errors_that_change_nothing() {
     let (_dir, store) = phone();
-    store
-        .add_org("Lincoln Middle School", OrgKind::School, None)
-        .unwrap();
-    store
-        .add_org("Lincoln High School", OrgKind::School, None)
-        .unwrap();
+    store.add_org(&school("Lincoln Middle School")).unwrap();
+    store.add_org(&school("Lincoln High School")).unwrap();
     let before = store.status().unwrap().pending_changes;
 
     let err = store
