@@ -287,6 +287,12 @@ pub struct ContactDetail {
     pub contact: Contact,
     /// Notes, oldest first.
     pub notes: Vec<NoteEntry>,
+    /// The elevator pitch for the contact's category, to read before a visit.
+    pub pitch: Option<String>,
+    /// Open follow-ups with this contact, soonest first.
+    pub followups: Vec<FollowUp>,
+    /// Days since the last touch (or since the contact was added, if never touched).
+    pub days_since_touch: i64,
 }
 
 /// Something left behind on a visit: brochures, cards, a succulent.
@@ -323,6 +329,10 @@ pub struct Activity {
     pub left_behind: Vec<LeftBehind>,
     /// Name of the member who logged it.
     pub logged_by: String,
+    /// For talks and workshops: the audience.
+    pub audience: Option<String>,
+    /// For talks and workshops: how many attended.
+    pub attendance: Option<u32>,
 }
 
 /// What to log: the input of [`crate::Store::log_activity`].
@@ -342,6 +352,10 @@ pub struct NewActivity {
     pub left_behind: Vec<LeftBehind>,
     /// When it happened, RFC 3339 (now when `None`).
     pub at: Option<String>,
+    /// For talks and workshops: the audience (a Rotary lunch, a PTO evening).
+    pub audience: Option<String>,
+    /// For talks and workshops: how many attended.
+    pub attendance: Option<u32>,
 }
 
 /// What to add: the input of [`crate::Store::add_contact`].
@@ -448,4 +462,243 @@ mod tests {
             assert_eq!(ActivityKind::parse(k.as_str()).unwrap(), *k);
         }
     }
+}
+
+string_enum! {
+    /// What a follow-up is for.
+    FollowUpKind ("follow-up kind") {
+        /// A thank-you within the workspace's hours after a visit.
+        ThankYou = "thank-you",
+        /// A value-added check-in.
+        CheckIn = "check-in",
+        /// Send a useful resource.
+        SendResource = "send-resource",
+        /// Anything else.
+        Custom = "custom",
+    }
+}
+
+/// Something to do for a referral source, by a date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Follow-up id.
+    pub id: String,
+    /// Kind.
+    pub kind: FollowUpKind,
+    /// Contact id, if any.
+    pub contact_id: Option<String>,
+    /// Contact name, if any.
+    pub contact: Option<String>,
+    /// Organization id, if any.
+    pub organization_id: Option<String>,
+    /// Organization name, if any.
+    pub organization: Option<String>,
+    /// The activity that created it, if any.
+    pub activity_id: Option<String>,
+    /// When it is due (RFC 3339).
+    pub due_at: String,
+    /// Note.
+    pub note: Option<String>,
+    /// When it was done (RFC 3339), if done.
+    pub done_at: Option<String>,
+    /// Name of the member it is assigned to.
+    pub assigned_to: String,
+    /// Id of the member it is assigned to.
+    pub assigned_to_id: String,
+    /// Whether it is open and past due.
+    pub overdue: bool,
+}
+
+/// Which follow-ups to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpFilter {
+    /// Every open follow-up.
+    Open,
+    /// Open ones due within the next 24 hours or overdue.
+    Due,
+    /// Open ones past due.
+    Overdue,
+    /// Every follow-up, done or not.
+    All,
+}
+
+/// What to add: the input of [`crate::Store::add_followup`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewFollowUp {
+    /// Kind (`check-in` when `None`).
+    pub kind: Option<FollowUpKind>,
+    /// Contact, by name or id prefix.
+    pub contact: Option<String>,
+    /// Organization, by name or id prefix.
+    pub organization: Option<String>,
+    /// Due, RFC 3339 or a date `YYYY-MM-DD` (in a week when `None`).
+    pub due: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+string_enum! {
+    /// Which way a referral went.
+    ReferralDirection ("referral direction") {
+        /// A source referred someone to us.
+        Received = "received",
+        /// We referred someone to them.
+        Sent = "sent",
+    }
+}
+
+string_enum! {
+    /// Where a referral stands.
+    ReferralStatus ("referral status") {
+        /// First contact.
+        Inquiry = "inquiry",
+        /// A first appointment is booked.
+        Scheduled = "scheduled",
+        /// Became a client.
+        BecameClient = "became-client",
+        /// Not a fit.
+        NotAFit = "not-a-fit",
+    }
+}
+
+string_enum! {
+    /// How a referral arrived.
+    ReferralChannel ("referral channel") {
+        /// In person.
+        InPerson = "in-person",
+        /// By phone.
+        Phone = "phone",
+        /// Through a listserv.
+        Listserv = "listserv",
+        /// Through a directory listing.
+        Directory = "directory",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+/// A referral: that a source referred someone, or that we referred someone to them. There is
+/// deliberately no field for who the client is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Referral {
+    /// Referral id.
+    pub id: String,
+    /// Received from or sent to the partner.
+    pub direction: ReferralDirection,
+    /// The day (`YYYY-MM-DD`).
+    pub day: String,
+    /// Partner contact id, if a contact.
+    pub contact_id: Option<String>,
+    /// Partner contact name.
+    pub contact: Option<String>,
+    /// Partner organization id (the contact's organization when a contact).
+    pub organization_id: Option<String>,
+    /// Partner organization name.
+    pub organization: Option<String>,
+    /// Reason category (e.g. adolescent anxiety, couples, trauma, grief).
+    pub reason: String,
+    /// Status.
+    pub status: ReferralStatus,
+    /// Channel.
+    pub channel: ReferralChannel,
+    /// Note (no client details).
+    pub note: Option<String>,
+    /// Name of the member who recorded it.
+    pub recorded_by: String,
+}
+
+/// What to record: the input of [`crate::Store::add_referral`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReferral {
+    /// Received from or sent to.
+    pub direction: ReferralDirection,
+    /// The partner: a contact or organization, by name or id prefix.
+    pub partner: String,
+    /// Reason category; added to the workspace's list if new.
+    pub reason: String,
+    /// Status (`inquiry` when `None`).
+    pub status: Option<ReferralStatus>,
+    /// Channel (`other` when `None`).
+    pub channel: Option<ReferralChannel>,
+    /// Day, `YYYY-MM-DD` (today when `None`).
+    pub on: Option<String>,
+    /// Note (no client details).
+    pub note: Option<String>,
+}
+
+/// A workspace's goals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Networking minutes a week (default 240).
+    pub minutes_per_week: u32,
+    /// New connections a month (default 2).
+    pub new_connections_per_month: u32,
+    /// Hours after a visit by which a thank-you is due (default 48).
+    pub thank_you_hours: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            minutes_per_week: 240,
+            new_connections_per_month: 2,
+            thank_you_hours: 48,
+        }
+    }
+}
+
+/// A leave-behind item and its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockItem {
+    /// Item key (lowercase name).
+    pub item: String,
+    /// Display name.
+    pub name: String,
+    /// How many are left (all devices' use and restocks added up).
+    pub stock: i64,
+    /// Warn when stock is at or below this.
+    pub low_at: i64,
+    /// Whether stock is at or below `low_at`.
+    pub low: bool,
+}
+
+/// A membership in a community or professional organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Membership id.
+    pub id: String,
+    /// Organization id.
+    pub organization_id: String,
+    /// Organization name.
+    pub organization: String,
+    /// Member's name.
+    pub member: String,
+    /// Role (member, board, chair, ...).
+    pub role: String,
+    /// Renewal date, `YYYY-MM-DD`.
+    pub renews: Option<String>,
+}
+
+/// A contact past its stay-in-touch cadence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LosingTouch {
+    /// The contact.
+    #[serde(flatten)]
+    pub contact: Contact,
+    /// Days since the last touch (or since added).
+    pub days_since_touch: i64,
+    /// Days past the cadence.
+    pub days_overdue: i64,
+}
+
+/// An organization near a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nearby {
+    /// The organization.
+    #[serde(flatten)]
+    pub organization: Organization,
+    /// Distance in kilometres.
+    pub distance_km: f64,
+    /// Days since the last logged visit, if ever.
+    pub days_since_visit: Option<i64>,
 }

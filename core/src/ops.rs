@@ -9,10 +9,13 @@ use trellis_protocol::Id;
 
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
+use crate::followups::{put_followup, FollowUpFields};
+use crate::model::FollowUpKind;
 use crate::model::{
     Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NewOrg, NoteEntry,
     OrgKind, Organization, Stage,
 };
+use crate::practice;
 use crate::queries;
 use crate::store::{change_doc, non_empty, Store};
 use crate::time;
@@ -158,6 +161,7 @@ impl Store {
             return Err(Error::invalid("minutes must be at most 1440 (one day)"));
         }
         let note = optional_text(new.note.as_deref(), "note")?;
+        let audience = optional_text(new.audience.as_deref(), "audience")?;
         for l in &new.left_behind {
             checked_name(&l.item)?;
             if l.qty == 0 {
@@ -181,6 +185,7 @@ impl Store {
                 }
             }
             let logbook = docs::logbook_id(&ws.id, &ws.member_id, &time::month_of(at_ms));
+            let thank_you_hours = i64::from(practice::settings(tx, ws)?.thank_you_hours);
             change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
                 let acts = match t.get(ROOT, "activities")? {
                     Some((_, obj)) => obj,
@@ -207,8 +212,37 @@ impl Store {
                     t.put(&item, "qty", i64::from(l.qty))?;
                 }
                 t.put(&a, "logged_by", ws.member_id.to_hex())?;
+                if let Some(aud) = &audience {
+                    t.put(&a, "audience", aud.as_str())?;
+                }
+                if let Some(n) = new.attendance {
+                    t.put(&a, "attendance", i64::from(n))?;
+                }
+                if matches!(kind, ActivityKind::DropBy | ActivityKind::Meeting) {
+                    // A visit calls for a thank-you within the practice's hours.
+                    let followup_id = Id::random().to_hex();
+                    put_followup(
+                        t,
+                        ws,
+                        &followup_id,
+                        &FollowUpFields {
+                            kind: FollowUpKind::ThankYou,
+                            contact_id: contacts.first().map(String::as_str),
+                            org_id: org.as_deref(),
+                            activity_id: Some(activity_id.as_str()),
+                            due_ms: at_ms + thank_you_hours * 3_600_000,
+                            note: None,
+                        },
+                    )?;
+                }
                 Ok(())
             })?;
+            let used: Vec<(String, u32)> = new
+                .left_behind
+                .iter()
+                .map(|l| (l.item.clone(), l.qty))
+                .collect();
+            practice::use_stock(tx, ws, me, &used)?;
             queries::activity_by_id(tx, ws, &activity_id)
         })
     }

@@ -15,7 +15,7 @@ use crate::time;
 pub const SEARCH_LIMIT: usize = 50;
 
 impl Store {
-    fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
         let conn = self.lock();
         let ws = current_ws(&conn)?;
         f(&conn, &ws)
@@ -62,7 +62,13 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
-            Ok(ContactDetail { contact, notes })
+            Ok(ContactDetail {
+                pitch: crate::practice::pitch(c, ws, contact.category)?,
+                followups: crate::followups::open_for_contact(c, ws, &contact.id)?,
+                days_since_touch: crate::lifecycle::days_since_touch(&contact, time::now_ms()),
+                contact,
+                notes,
+            })
         })
     }
 
@@ -197,7 +203,7 @@ pub(crate) fn contact_row(r: &Row) -> rusqlite::Result<Contact> {
 }
 
 const ACTIVITY_SELECT: &str = "SELECT a.id, a.kind, a.at_ms, a.minutes, a.org_id, o.name,
-    a.note, a.left_behind, coalesce(m.name, 'a member not synced yet')
+    a.note, a.left_behind, coalesce(m.name, 'a member not synced yet'), a.audience, a.attendance
   FROM activities a
   LEFT JOIN orgs o ON o.ws = a.ws AND o.id = a.org_id
   LEFT JOIN members m ON m.ws = a.ws AND m.id = a.logged_by";
@@ -214,6 +220,10 @@ fn activity_row(r: &Row) -> rusqlite::Result<Activity> {
         left_behind: serde_json::from_str::<Vec<LeftBehind>>(&r.get::<_, String>(7)?)
             .unwrap_or_default(),
         logged_by: r.get(8)?,
+        audience: r.get(9)?,
+        attendance: r
+            .get::<_, Option<i64>>(10)?
+            .and_then(|n| u32::try_from(n).ok()),
         contacts: Vec::new(),
         contact_ids: Vec::new(),
     })

@@ -35,6 +35,45 @@ pub fn parse_rfc3339(s: &str) -> Result<i64> {
         })
 }
 
+/// Parses a due time: RFC 3339, or a day `YYYY-MM-DD` meaning 9:00 that morning in the
+/// device's time zone.
+pub fn parse_due(s: &str) -> Result<i64> {
+    if let Ok(ms) = parse_rfc3339(s) {
+        return Ok(ms);
+    }
+    let day = parse_day(s).map_err(|_| {
+        Error::invalid(format!(
+            "\"{s}\" is neither a day (2026-12-01) nor an RFC 3339 time"
+        ))
+    })?;
+    day.at(9, 0, 0, 0)
+        .to_zoned(TimeZone::system())
+        .map(|z| z.timestamp().as_millisecond())
+        .map_err(|_| Error::invalid(format!("\"{s}\" is not a time that exists here")))
+}
+
+/// Parses a day `YYYY-MM-DD`.
+pub fn parse_day(s: &str) -> Result<jiff::civil::Date> {
+    s.trim()
+        .parse::<jiff::civil::Date>()
+        .map_err(|_| Error::invalid(format!("\"{s}\" is not a day; write it like 2026-12-01")))
+}
+
+/// The day (`YYYY-MM-DD`) of a time in the device's time zone.
+pub fn day_of(ms: i64) -> jiff::civil::Date {
+    Timestamp::from_millisecond(ms)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned(TimeZone::system())
+        .date()
+}
+
+/// Milliseconds at the start of a day in the device's time zone.
+pub fn start_of_day(day: jiff::civil::Date) -> i64 {
+    day.to_zoned(TimeZone::system())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0)
+}
+
 /// The UTC month (`YYYY-MM`) of a time, which picks the logbook document.
 pub fn month_of(ms: i64) -> String {
     let t = Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH);
@@ -53,5 +92,9 @@ mod tests {
         assert_eq!(month_of(ms), "2026-12");
         assert!(parse_rfc3339("yesterday").is_err());
         assert!(parse_rfc3339("2026-11-30").is_err());
+        assert!(parse_due("2026-11-30").is_ok());
+        assert!(parse_due("someday").is_err());
+        assert_eq!(parse_day("2026-02-28").unwrap().day(), 28);
+        assert!(parse_day("2026-02-30").is_err());
     }
 }

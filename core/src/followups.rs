@@ -1,0 +1,320 @@
+//! Follow-ups: the thank-you a drop-by calls for, value-added check-ins, resources to send.
+//!
+//! A follow-up lives in the logbook of the member who created it (the month it was created),
+//! next to the activity that caused it. Completing, snoozing or reassigning edits it there, from
+//! any device of any member; two devices completing the same follow-up offline converge to
+//! "done" (each writes a `done_ms`; whichever wins, it is done).
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ReadDoc, ROOT};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use trellis_protocol::Id;
+
+use crate::docs::{self, DocKind};
+use crate::error::{Error, Result};
+use crate::model::{FollowUp, FollowUpFilter, FollowUpKind, NewFollowUp};
+use crate::ops::optional_text;
+use crate::queries::{resolve_contact, resolve_org};
+use crate::store::{change_doc, Device, Store, Ws};
+use crate::time;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// A follow-up to write into a logbook.
+pub(crate) struct FollowUpFields<'a> {
+    pub kind: FollowUpKind,
+    pub contact_id: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub activity_id: Option<&'a str>,
+    pub due_ms: i64,
+    pub note: Option<&'a str>,
+}
+
+/// Writes a new follow-up into the logbook's `followups` map.
+pub(crate) fn put_followup(
+    t: &mut automerge::transaction::Transaction<'_>,
+    ws: &Ws,
+    id: &str,
+    f: &FollowUpFields<'_>,
+) -> Result<()> {
+    let map = followups_obj(t)?;
+    let obj = t.put_object(&map, id, ObjType::Map)?;
+    t.put(&obj, "kind", f.kind.as_str())?;
+    for (key, value) in [
+        ("contact_id", f.contact_id),
+        ("org_id", f.org_id),
+        ("activity_id", f.activity_id),
+        ("note", f.note),
+    ] {
+        if let Some(v) = value {
+            t.put(&obj, key, v)?;
+        }
+    }
+    t.put(&obj, "due_ms", f.due_ms)?;
+    t.put(&obj, "assigned_to", ws.member_id.to_hex())?;
+    t.put(&obj, "created_by", ws.member_id.to_hex())?;
+    Ok(())
+}
+
+fn followups_obj(t: &mut automerge::transaction::Transaction<'_>) -> Result<ObjId> {
+    Ok(match t.get(ROOT, "followups")? {
+        Some((_, obj)) => obj,
+        None => t.put_object(ROOT, "followups", ObjType::Map)?,
+    })
+}
+
+impl Store {
+    /// Adds a follow-up by hand (a check-in, a resource to send), assigned to this member.
+    pub fn add_followup(&self, new: &NewFollowUp) -> Result<FollowUp> {
+        let note = optional_text(new.note.as_deref(), "note")?;
+        let due_ms = match &new.due {
+            Some(d) => time::parse_due(d)?,
+            None => time::now_ms() + 7 * DAY_MS,
+        };
+        if new.contact.is_none() && new.organization.is_none() && note.is_none() {
+            return Err(Error::invalid(
+                "a follow-up needs a contact, an organization or a note",
+            ));
+        }
+        let id = Id::random().to_hex();
+        self.write(|tx, ws, me| {
+            let contact = match &new.contact {
+                Some(q) => Some(resolve_contact(tx, ws, q)?),
+                None => None,
+            };
+            let org_id = match (&new.organization, &contact) {
+                (Some(q), _) => Some(resolve_org(tx, ws, q)?.id),
+                (None, Some(c)) => c.organization_id.clone(),
+                (None, None) => None,
+            };
+            let logbook = docs::logbook_id(&ws.id, &ws.member_id, &time::month_of(time::now_ms()));
+            change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
+                put_followup(
+                    t,
+                    ws,
+                    &id,
+                    &FollowUpFields {
+                        kind: new.kind.unwrap_or(FollowUpKind::CheckIn),
+                        contact_id: contact.as_ref().map(|c| c.id.as_str()),
+                        org_id: org_id.as_deref(),
+                        activity_id: None,
+                        due_ms,
+                        note: note.as_deref(),
+                    },
+                )
+            })?;
+            followup_by_id(tx, ws, &id)
+        })
+    }
+
+    /// Follow-ups of the current workspace, soonest due first.
+    pub fn followups(&self, filter: FollowUpFilter) -> Result<Vec<FollowUp>> {
+        let now = time::now_ms();
+        let (cond, bound) = match filter {
+            FollowUpFilter::All => ("1 = 1", 0),
+            FollowUpFilter::Open => ("f.done_ms IS NULL", 0),
+            FollowUpFilter::Due => ("f.done_ms IS NULL AND f.due_ms <= ?2", now + DAY_MS),
+            FollowUpFilter::Overdue => ("f.done_ms IS NULL AND f.due_ms < ?2", now),
+        };
+        self.read(|c, ws| {
+            let sql = format!("{SELECT} WHERE f.ws = ?1 AND ({cond}) ORDER BY f.due_ms, f.id");
+            let mut st = c.prepare(&sql)?;
+            let rows = if cond.contains("?2") {
+                st.query_map(params![ws.id.to_hex(), bound], |r| row(r, now))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            } else {
+                st.query_map(params![ws.id.to_hex()], |r| row(r, now))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
+            Ok(rows)
+        })
+    }
+
+    /// Marks a follow-up (by id prefix) done now.
+    pub fn complete_followup(&self, id: &str) -> Result<FollowUp> {
+        self.edit_followup(id, |t, obj, _| {
+            t.put(obj, "done_ms", time::now_ms())?;
+            Ok(())
+        })
+    }
+
+    /// Moves a follow-up's due time (RFC 3339 or `YYYY-MM-DD`).
+    pub fn snooze_followup(&self, id: &str, until: &str) -> Result<FollowUp> {
+        let due = time::parse_due(until)?;
+        self.edit_followup(id, |t, obj, _| {
+            t.put(obj, "due_ms", due)?;
+            Ok(())
+        })
+    }
+
+    /// Assigns a follow-up to another member of the practice (by name or id prefix).
+    pub fn reassign_followup(&self, id: &str, member: &str) -> Result<FollowUp> {
+        let member = member.to_string();
+        self.edit_followup(id, move |t, obj, target| {
+            t.put(obj, "assigned_to", target.resolve_member(&member)?)?;
+            Ok(())
+        })
+    }
+
+    fn edit_followup(
+        &self,
+        id: &str,
+        f: impl FnOnce(
+            &mut automerge::transaction::Transaction<'_>,
+            &ObjId,
+            &MemberLookup,
+        ) -> Result<()>,
+    ) -> Result<FollowUp> {
+        self.write(|tx, ws, me| {
+            let (full, logbook) = resolve_followup(tx, ws, id)?;
+            let members = MemberLookup::load(tx, ws)?;
+            let doc_id: Id = logbook
+                .parse()
+                .map_err(|_| Error::invalid("damaged follow-up record"))?;
+            edit_in_logbook(tx, ws, me, &doc_id, &full, |t, obj| f(t, obj, &members))?;
+            followup_by_id(tx, ws, &full)
+        })
+    }
+}
+
+fn edit_in_logbook(
+    tx: &rusqlite::Transaction,
+    ws: &Ws,
+    me: &Device,
+    doc_id: &Id,
+    id: &str,
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>, &ObjId) -> Result<()>,
+) -> Result<()> {
+    change_doc(tx, ws, me, doc_id, DocKind::Logbook, |t| {
+        let map = followups_obj(t)?;
+        let (_, obj) = t
+            .get(&map, id)?
+            .ok_or_else(|| Error::invalid("the follow-up is missing from its logbook"))?;
+        f(t, &obj)
+    })
+}
+
+/// The members of a workspace, for resolving a typed name.
+pub(crate) struct MemberLookup(Vec<(String, String)>);
+
+impl MemberLookup {
+    pub(crate) fn load(c: &Connection, ws: &Ws) -> Result<MemberLookup> {
+        let mut st = c.prepare("SELECT id, name FROM members WHERE ws = ?1 ORDER BY name")?;
+        let rows = st.query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(MemberLookup(rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    /// The member id named (case-insensitive, or a prefix of name or id) by `q`.
+    pub(crate) fn resolve_member(&self, q: &str) -> Result<String> {
+        let ql = q.trim().to_lowercase();
+        let exact: Vec<_> = self
+            .0
+            .iter()
+            .filter(|(_, n)| n.to_lowercase() == ql)
+            .collect();
+        let hits: Vec<_> = if exact.len() == 1 {
+            exact
+        } else {
+            self.0
+                .iter()
+                .filter(|(id, n)| n.to_lowercase().starts_with(&ql) || id.starts_with(&ql))
+                .collect()
+        };
+        match hits.as_slice() {
+            [one] => Ok(one.0.clone()),
+            [] => Err(Error::NotFound {
+                what: "member",
+                query: q.into(),
+                candidates: self.0.iter().map(|(_, n)| n.clone()).collect(),
+            }),
+            many => Err(Error::Ambiguous {
+                what: "member",
+                query: q.into(),
+                candidates: many.iter().map(|(_, n)| n.clone()).collect(),
+            }),
+        }
+    }
+}
+
+fn resolve_followup(c: &Connection, ws: &Ws, q: &str) -> Result<(String, String)> {
+    let q = q.trim().to_lowercase();
+    if q.len() < 4 || !q.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            "give a follow-up by its id (at least 4 hex digits, as `followup list` shows)",
+        ));
+    }
+    let mut st = c.prepare(
+        "SELECT id, logbook_id FROM followups WHERE ws = ?1 AND substr(id, 1, length(?2)) = ?2",
+    )?;
+    let hits: Vec<(String, String)> = st
+        .query_map(params![ws.id.to_hex(), q], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    match hits.len() {
+        1 => Ok(hits.into_iter().next().expect("one hit")),
+        0 => Err(Error::NotFound {
+            what: "follow-up",
+            query: q,
+            candidates: vec![],
+        }),
+        _ => Err(Error::Ambiguous {
+            what: "follow-up",
+            query: q,
+            candidates: hits
+                .into_iter()
+                .map(|(id, _)| id[..12].to_string())
+                .collect(),
+        }),
+    }
+}
+
+const SELECT: &str = "SELECT f.id, f.kind, f.contact_id, c.name, f.org_id, o.name,
+    f.activity_id, f.due_ms, f.note, f.done_ms, coalesce(m.name, 'a member not synced yet'),
+    f.assigned_to
+  FROM followups f
+  LEFT JOIN contacts c ON c.ws = f.ws AND c.id = f.contact_id
+  LEFT JOIN orgs o ON o.ws = f.ws AND o.id = f.org_id
+  LEFT JOIN members m ON m.ws = f.ws AND m.id = f.assigned_to";
+
+fn row(r: &Row, now: i64) -> rusqlite::Result<FollowUp> {
+    let due: i64 = r.get(7)?;
+    let done: Option<i64> = r.get(9)?;
+    Ok(FollowUp {
+        id: r.get(0)?,
+        kind: FollowUpKind::parse(&r.get::<_, String>(1)?).unwrap_or(FollowUpKind::Custom),
+        contact_id: r.get(2)?,
+        contact: r.get(3)?,
+        organization_id: r.get(4)?,
+        organization: r.get(5)?,
+        activity_id: r.get(6)?,
+        due_at: time::format_ms(due),
+        note: r.get(8)?,
+        done_at: done.map(time::format_ms),
+        assigned_to: r.get(10)?,
+        assigned_to_id: r.get(11)?,
+        overdue: done.is_none() && due < now,
+    })
+}
+
+pub(crate) fn followup_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<FollowUp> {
+    c.query_row(
+        &format!("{SELECT} WHERE f.ws = ?1 AND f.id = ?2"),
+        params![ws.id.to_hex(), id],
+        |r| row(r, time::now_ms()),
+    )
+    .optional()?
+    .ok_or_else(|| Error::NotFound {
+        what: "follow-up",
+        query: id.into(),
+        candidates: vec![],
+    })
+}
+
+/// Open follow-ups with one contact, soonest first.
+pub(crate) fn open_for_contact(c: &Connection, ws: &Ws, contact_id: &str) -> Result<Vec<FollowUp>> {
+    let now = time::now_ms();
+    let mut st = c.prepare(&format!(
+        "{SELECT} WHERE f.ws = ?1 AND f.contact_id = ?2 AND f.done_ms IS NULL ORDER BY f.due_ms"
+    ))?;
+    let rows = st.query_map(params![ws.id.to_hex(), contact_id], |r| row(r, now))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
