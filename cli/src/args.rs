@@ -37,9 +37,9 @@ pub enum Command {
     /// Referral sources
     #[command(subcommand)]
     Contact(ContactCmd),
-    /// Log networking activities
-    #[command(subcommand)]
-    Log(LogCmd),
+    /// Log a networking activity: drop-by, meeting, call, email, talk, workshop, training,
+    /// event, pro-bono, listserv, thank-you, gift
+    Log(LogArgs),
     /// Logged activities
     #[command(subcommand)]
     Activity(ActivityCmd),
@@ -48,6 +48,26 @@ pub enum Command {
         /// Words to look for
         query: String,
     },
+    /// Follow-ups: thank-yous, check-ins, resources to send
+    #[command(subcommand)]
+    Followup(FollowupCmd),
+    /// Referrals received and sent (never who the client is)
+    #[command(subcommand)]
+    Referral(ReferralCmd),
+    /// Reports: week, month, referrals, reciprocity, stock
+    Report(ReportArgs),
+    /// Leave-behinds and their stock
+    #[command(subcommand)]
+    Stock(StockCmd),
+    /// Elevator pitches per contact category
+    #[command(subcommand)]
+    Pitch(PitchCmd),
+    /// Community and professional memberships
+    #[command(subcommand)]
+    Membership(MembershipCmd),
+    /// The practice's goals
+    #[command(subcommand)]
+    Goal(GoalCmd),
     /// Push this device's changes to the relay, then pull everyone else's
     Sync,
     /// Pending changes, last sync and cursor
@@ -116,9 +136,57 @@ pub enum OrgCmd {
         /// Street address
         #[arg(long)]
         address: Option<String>,
+        /// Phone
+        #[arg(long)]
+        phone: Option<String>,
+        /// Website
+        #[arg(long)]
+        website: Option<String>,
+        /// Latitude (with --lon), for `org nearby`
+        #[arg(long, requires = "lon", allow_negative_numbers = true)]
+        lat: Option<f64>,
+        /// Longitude (with --lat)
+        #[arg(long, requires = "lat", allow_negative_numbers = true)]
+        lon: Option<f64>,
     },
     /// List organizations
     List,
+    /// Set an organization's location
+    Locate {
+        /// Name or id prefix
+        org: String,
+        /// Latitude
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        /// Longitude
+        #[arg(long, allow_negative_numbers = true)]
+        lon: f64,
+    },
+    /// Organizations near a point, nearest first, with days since the last visit
+    Nearby {
+        /// Latitude
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        /// Longitude
+        #[arg(long, allow_negative_numbers = true)]
+        lon: f64,
+        /// Radius in kilometres
+        #[arg(long, default_value_t = 10.0)]
+        within_km: f64,
+    },
+    /// Archive an organization (hide it from lists); --undo brings it back
+    Archive {
+        /// Name or id prefix
+        org: String,
+        /// Unarchive instead
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Delete an organization on every device, for good
+    Delete {
+        /// Name or id prefix
+        org: String,
+    },
 }
 
 /// `trellis contact ...`
@@ -140,6 +208,35 @@ pub enum ContactCmd {
         /// The text to append
         #[arg(long)]
         append: String,
+    },
+    /// Move a contact to a stage: prospect, introduced, connected, referring, reciprocal, dormant
+    Stage {
+        /// Name or id prefix
+        contact: String,
+        /// The stage
+        stage: String,
+    },
+    /// Set how often (days) to be in touch with a contact
+    Cadence {
+        /// Name or id prefix
+        contact: String,
+        /// Days
+        days: u32,
+    },
+    /// Contacts past their cadence, furthest past first
+    LosingTouch,
+    /// Archive a contact (hide it from lists); --undo brings it back
+    Archive {
+        /// Name or id prefix
+        contact: String,
+        /// Unarchive instead
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Delete a contact on every device, for good
+    Delete {
+        /// Name or id prefix
+        contact: String,
     },
 }
 
@@ -163,21 +260,31 @@ pub struct ContactAdd {
     /// Their population's needs
     #[arg(long)]
     pub needs: Option<String>,
-}
-
-/// `trellis log ...`
-#[derive(Debug, Subcommand)]
-pub enum LogCmd {
-    /// Log a drop-by
-    DropBy(DropBy),
-}
-
-/// `trellis log drop-by`
-#[derive(Debug, Args)]
-pub struct DropBy {
-    /// Organization (name or id prefix)
+    /// Role or title
     #[arg(long)]
-    pub org: String,
+    pub role: Option<String>,
+    /// prospect, introduced, connected, referring, reciprocal, dormant
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Days between touches [default: by category]
+    #[arg(long)]
+    pub cadence: Option<u32>,
+    /// How we can help them
+    #[arg(long)]
+    pub how_we_help: Option<String>,
+    /// A tag; repeat for several
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+}
+
+/// `trellis log KIND ...`
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// drop-by, meeting, call, email, talk, workshop, training, event, pro-bono, listserv, thank-you, gift
+    pub kind: String,
+    /// Organization (name or id prefix); required for a drop-by
+    #[arg(long)]
+    pub org: Option<String>,
     /// A contact met (name or id prefix); repeat for several
     #[arg(long = "contact")]
     pub contacts: Vec<String>,
@@ -193,6 +300,197 @@ pub struct DropBy {
     /// When, RFC 3339 (e.g. 2026-11-20T09:30:00-05:00) [default: now]
     #[arg(long)]
     pub at: Option<String>,
+    /// For a talk or workshop: the audience (e.g. "Rotary lunch")
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// For a talk or workshop: how many attended
+    #[arg(long)]
+    pub size: Option<u32>,
+}
+
+/// `trellis followup ...`
+#[derive(Debug, Subcommand)]
+pub enum FollowupCmd {
+    /// List open follow-ups, soonest first
+    List {
+        /// Only those due within a day or overdue
+        #[arg(long, conflicts_with_all = ["overdue", "all"])]
+        due: bool,
+        /// Only overdue ones
+        #[arg(long, conflicts_with = "all")]
+        overdue: bool,
+        /// Done ones too
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add a check-in, a resource to send, or a custom follow-up
+    Add {
+        /// Contact (name or id prefix)
+        #[arg(long)]
+        contact: Option<String>,
+        /// Organization (name or id prefix)
+        #[arg(long)]
+        org: Option<String>,
+        /// check-in, send-resource, thank-you, custom
+        #[arg(long, default_value = "check-in")]
+        kind: String,
+        /// Due: a day (2026-12-01) or RFC 3339 time [default: in a week]
+        #[arg(long)]
+        due: Option<String>,
+        /// Note
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Mark a follow-up done
+    Done {
+        /// Id prefix
+        id: String,
+    },
+    /// Move a follow-up's due date
+    Snooze {
+        /// Id prefix
+        id: String,
+        /// New due day or time
+        #[arg(long)]
+        until: String,
+    },
+    /// Assign a follow-up to another member
+    Assign {
+        /// Id prefix
+        id: String,
+        /// Member name or id prefix
+        member: String,
+    },
+}
+
+/// `trellis referral ...`
+#[derive(Debug, Subcommand)]
+pub enum ReferralCmd {
+    /// Record a referral (no client details, ever)
+    Add {
+        /// Received from this contact or organization
+        #[arg(long, conflicts_with = "to", required_unless_present = "to")]
+        from: Option<String>,
+        /// Sent to this contact or organization
+        #[arg(long)]
+        to: Option<String>,
+        /// Reason category, e.g. "adolescent anxiety", couples, trauma, grief
+        #[arg(long)]
+        reason: String,
+        /// inquiry, scheduled, became-client, not-a-fit
+        #[arg(long)]
+        status: Option<String>,
+        /// in-person, phone, listserv, directory, other
+        #[arg(long)]
+        channel: Option<String>,
+        /// The day (YYYY-MM-DD) [default: today]
+        #[arg(long)]
+        on: Option<String>,
+        /// Note (keep client details out)
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List referrals, newest first
+    List {
+        /// From this day
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this day
+        #[arg(long)]
+        until: Option<String>,
+    },
+}
+
+/// `trellis report ...`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// week (minutes by week against the goal), month (new connections), referrals, reciprocity, stock
+    #[arg(value_parser = ["week", "month", "referrals", "reciprocity", "stock"])]
+    pub report: String,
+    /// First day (YYYY-MM-DD)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD)
+    #[arg(long)]
+    pub to: Option<String>,
+    /// For `month`: which month (YYYY-MM) [default: this month]
+    #[arg(long)]
+    pub month: Option<String>,
+}
+
+/// `trellis stock ...`
+#[derive(Debug, Subcommand)]
+pub enum StockCmd {
+    /// Restock an item (adds it to the catalog if new)
+    Add {
+        /// Item, e.g. brochure
+        item: String,
+        /// How many more
+        qty: u32,
+    },
+    /// Items, stock and low-stock warnings
+    List,
+    /// Warn when an item's stock is at or below N
+    Low {
+        /// Item
+        item: String,
+        /// Threshold
+        at: u32,
+    },
+}
+
+/// `trellis pitch ...`
+#[derive(Debug, Subcommand)]
+pub enum PitchCmd {
+    /// Set the pitch for a contact category (empty text removes it)
+    Set {
+        /// Contact category
+        category: String,
+        /// The pitch
+        text: String,
+    },
+    /// Show the pitch for a contact category
+    Show {
+        /// Contact category
+        category: String,
+    },
+}
+
+/// `trellis membership ...`
+#[derive(Debug, Subcommand)]
+pub enum MembershipCmd {
+    /// Record a membership of yours
+    Add {
+        /// Organization (name or id prefix)
+        org: String,
+        /// Your role (member, board, chair, ...)
+        #[arg(long)]
+        role: String,
+        /// Renewal day (YYYY-MM-DD)
+        #[arg(long)]
+        renews: Option<String>,
+    },
+    /// Memberships in the practice, by renewal date
+    List,
+}
+
+/// `trellis goal ...`
+#[derive(Debug, Subcommand)]
+pub enum GoalCmd {
+    /// Show the goals
+    Show,
+    /// Change goals
+    Set {
+        /// Networking minutes a week
+        #[arg(long)]
+        minutes_per_week: Option<u32>,
+        /// New connections a month
+        #[arg(long)]
+        new_connections: Option<u32>,
+        /// Hours after a visit by which a thank-you is due
+        #[arg(long)]
+        thank_you_hours: Option<u32>,
+    },
 }
 
 /// `trellis activity ...`

@@ -4,19 +4,18 @@
 
 mod args;
 mod output;
+mod practice;
+mod records;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use serde_json::json;
-use trellis_core::{
-    ContactCategory, Error, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind, Role, Store,
-    NOTE_PRIVACY_HINT,
-};
+use trellis_core::{Error, Role, Store};
 
-use args::{ActivityCmd, Cli, Command, ContactCmd, LogCmd, OrgCmd, WorkspaceCmd};
-use output::{day, opt, short, table, Out};
+use args::{Cli, Command, WorkspaceCmd};
+use output::{opt, short, table, Out};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -79,116 +78,18 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
             });
         }
         Command::Workspace(cmd) => workspace(&store, out, cmd)?,
-        Command::Org(OrgCmd::Add {
-            name,
-            kind,
-            address,
-        }) => {
-            let org = store.add_org(&NewOrg {
-                name,
-                kind: Some(OrgKind::parse(&kind)?),
-                address,
-                ..Default::default()
-            })?;
-            out.show(&org, |o| {
-                println!("Added {} ({}), id {}", o.name, o.kind, short(&o.id))
-            });
-        }
-        Command::Org(OrgCmd::List) => {
-            let orgs = store.organizations()?;
-            out.show(&orgs, |orgs| {
-                let rows: Vec<Vec<String>> = orgs
-                    .iter()
-                    .map(|o| {
-                        vec![
-                            short(&o.id),
-                            o.name.clone(),
-                            o.kind.to_string(),
-                            opt(&o.address),
-                        ]
-                    })
-                    .collect();
-                table(
-                    &["ID", "NAME", "KIND", "ADDRESS"],
-                    &rows,
-                    "No organizations yet.",
-                );
-            });
-        }
-        Command::Contact(cmd) => contact(&store, out, cmd)?,
-        Command::Log(LogCmd::DropBy(d)) => {
-            let left = d
-                .left
-                .iter()
-                .map(|s| parse_left(s))
-                .collect::<Result<Vec<_>, _>>()?;
-            let act = store.log_activity(&NewActivity {
-                kind: None,
-                organization: Some(d.org),
-                contacts: d.contacts,
-                minutes: d.minutes,
-                note: d.note,
-                left_behind: left,
-                at: d.at,
-            })?;
-            out.show(&act, |a| {
-                println!(
-                    "Logged a {}-minute drop-by at {} on {} (saved on this device; `trellis sync` shares it).",
-                    a.minutes,
-                    a.organization.as_deref().unwrap_or("-"),
-                    &a.at[..10.min(a.at.len())]
-                )
-            });
-        }
-        Command::Activity(ActivityCmd::List) => {
-            let acts = store.activities()?;
-            out.show(&acts, |acts| {
-                let rows: Vec<Vec<String>> = acts
-                    .iter()
-                    .map(|a| {
-                        let left: Vec<String> = a
-                            .left_behind
-                            .iter()
-                            .map(|l| format!("{}×{}", l.qty, l.item))
-                            .collect();
-                        vec![
-                            a.at.replace('T', " ").trim_end_matches('Z').to_string(),
-                            a.kind.to_string(),
-                            opt(&a.organization),
-                            a.contacts.join(", "),
-                            a.minutes.to_string(),
-                            left.join(", "),
-                            a.logged_by.clone(),
-                            opt(&a.note),
-                        ]
-                    })
-                    .collect();
-                table(
-                    &[
-                        "WHEN (UTC)",
-                        "KIND",
-                        "ORGANIZATION",
-                        "MET",
-                        "MIN",
-                        "LEFT",
-                        "BY",
-                        "NOTE",
-                    ],
-                    &rows,
-                    "No activities yet. Log one with: trellis log drop-by --org ORG",
-                );
-            });
-        }
-        Command::Search { query } => {
-            let hits = store.search(&query)?;
-            out.show(&hits, |hits| {
-                let rows: Vec<Vec<String>> = hits
-                    .iter()
-                    .map(|h| vec![h.kind.clone(), short(&h.id), h.title.clone()])
-                    .collect();
-                table(&["KIND", "ID", "TITLE"], &rows, "Nothing found.");
-            });
-        }
+        Command::Org(cmd) => records::org(&store, out, cmd)?,
+        Command::Contact(cmd) => records::contact(&store, out, cmd)?,
+        Command::Log(args) => records::log(&store, out, args)?,
+        Command::Activity(cmd) => records::activity(&store, out, cmd)?,
+        Command::Search { query } => records::search(&store, out, &query)?,
+        Command::Followup(cmd) => practice::followup(&store, out, cmd)?,
+        Command::Referral(cmd) => practice::referral(&store, out, cmd)?,
+        Command::Report(args) => practice::report(&store, out, args)?,
+        Command::Stock(cmd) => practice::stock(&store, out, cmd)?,
+        Command::Pitch(cmd) => practice::pitch(&store, out, cmd)?,
+        Command::Membership(cmd) => practice::membership(&store, out, cmd)?,
+        Command::Goal(cmd) => practice::goal(&store, out, cmd)?,
         Command::Sync => {
             let report = runtime()?.block_on(store.sync())?;
             out.show(&report, |r| {
@@ -307,108 +208,4 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-fn contact(store: &Store, out: Out, cmd: ContactCmd) -> Result<(), Error> {
-    match cmd {
-        ContactCmd::Add(a) => {
-            let category = a
-                .category
-                .as_deref()
-                .map(ContactCategory::parse)
-                .transpose()?;
-            let c = store.add_contact(&NewContact {
-                name: a.name,
-                organization: a.org,
-                category,
-                phones: a.phone.into_iter().collect(),
-                emails: a.email.into_iter().collect(),
-                needs: a.needs,
-                ..Default::default()
-            })?;
-            out.show(&c, |c| {
-                println!("Added {} ({}), id {}", c.name, c.category, short(&c.id))
-            });
-        }
-        ContactCmd::List => {
-            let contacts = store.contacts()?;
-            out.show(&contacts, |cs| {
-                let rows: Vec<Vec<String>> = cs
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            short(&c.id),
-                            c.name.clone(),
-                            opt(&c.organization),
-                            c.category.to_string(),
-                            day(&c.last_touch_at),
-                        ]
-                    })
-                    .collect();
-                table(
-                    &["ID", "NAME", "ORGANIZATION", "CATEGORY", "LAST TOUCH"],
-                    &rows,
-                    "No contacts yet.",
-                );
-            });
-        }
-        ContactCmd::Show { contact } => {
-            let d = store.contact(&contact)?;
-            out.show(&d, |d| {
-                let c = &d.contact;
-                println!("{} ({})", c.name, c.category);
-                println!("  Organization: {}", opt(&c.organization));
-                println!(
-                    "  Phone:        {}",
-                    if c.phones.is_empty() {
-                        "-".into()
-                    } else {
-                        c.phones.join(", ")
-                    }
-                );
-                println!(
-                    "  Email:        {}",
-                    if c.emails.is_empty() {
-                        "-".into()
-                    } else {
-                        c.emails.join(", ")
-                    }
-                );
-                println!("  Needs:        {}", opt(&c.needs));
-                println!("  Last touch:   {}", day(&c.last_touch_at));
-                println!("  Notes:");
-                if d.notes.is_empty() {
-                    println!("    (none)");
-                }
-                for n in &d.notes {
-                    println!(
-                        "    {} {}: {}",
-                        &n.at[..10.min(n.at.len())],
-                        n.author,
-                        n.text
-                    );
-                }
-            });
-        }
-        ContactCmd::Note { contact, append } => {
-            let note = store.append_note(&contact, &append)?;
-            out.show(&note, |_| {
-                println!("Note added. ({NOTE_PRIVACY_HINT})");
-            });
-        }
-    }
-    Ok(())
-}
-
-fn parse_left(s: &str) -> Result<LeftBehind, Error> {
-    let bad = || Error::invalid(format!("\"{s}\" should be ITEM:QTY, e.g. brochure:10"));
-    let (item, qty) = s.rsplit_once(':').ok_or_else(bad)?;
-    let qty: u32 = qty.trim().parse().map_err(|_| bad())?;
-    if item.trim().is_empty() {
-        return Err(bad());
-    }
-    Ok(LeftBehind {
-        item: item.trim().to_string(),
-        qty,
-    })
 }

@@ -40,6 +40,7 @@ mod ops;
 mod practice;
 mod queries;
 mod referrals;
+pub mod reports;
 mod store;
 mod sync;
 pub mod time;
