@@ -293,7 +293,8 @@ pub(crate) fn resolve_contact(c: &Connection, ws: &Ws, query: &str) -> Result<Co
 }
 
 /// The one row of `table` that `query` names: an exact (case-insensitive) name wins, then a
-/// unique name prefix or id prefix (4+ hex digits). Otherwise a clear error with candidates.
+/// unique prefix of the name or of a word in it, or an id prefix (4+ hex digits). Otherwise a
+/// clear error with candidates.
 fn resolve(
     c: &Connection,
     ws: &Ws,
@@ -321,7 +322,11 @@ fn resolve(
         exact
     } else {
         all.iter()
-            .filter(|(id, n)| n.to_lowercase().starts_with(&q) || (by_id && id.starts_with(&q)))
+            .filter(|(id, n)| {
+                let n = n.to_lowercase();
+                // The start of the name or of any word in it: "Patel" finds "Dr. Amir Patel".
+                n.starts_with(&q) || n.contains(&format!(" {q}")) || (by_id && id.starts_with(&q))
+            })
             .collect()
     };
     match matches.as_slice() {
