@@ -33,6 +33,7 @@ mod docs;
 mod error;
 mod followups;
 mod index;
+pub mod interop;
 pub mod invite;
 pub mod lifecycle;
 pub mod model;
