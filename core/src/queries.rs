@@ -325,7 +325,10 @@ fn resolve(
             .filter(|(id, n)| {
                 let n = n.to_lowercase();
                 // The start of the name or of any word in it: "Patel" finds "Dr. Amir Patel".
-                n.starts_with(&q) || n.contains(&format!(" {q}")) || (by_id && id.starts_with(&q))
+                n.starts_with(&q)
+                    || n.contains(&format!(" {q}"))
+                    || words_match(&n, &q)
+                    || (by_id && id.starts_with(&q))
             })
             .collect()
     };
@@ -349,6 +352,19 @@ fn resolve(
             candidates: many.iter().map(|m| label(m)).collect(),
         }),
     }
+}
+
+/// Whether every word typed starts some word of the name: "dr patel" finds "Dr. Amir Patel".
+fn words_match(name: &str, query: &str) -> bool {
+    let words: Vec<&str> = name
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut typed = query
+        .split(|ch: char| !ch.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .peekable();
+    typed.peek().is_some() && typed.all(|t| words.iter().any(|w| w.starts_with(t)))
 }
 
 fn not_found(what: &'static str, query: &str, candidates: Vec<String>) -> Error {
@@ -375,6 +391,15 @@ fn fts_query(query: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::fts_query;
+
+    #[test]
+    fn typed_words_match_the_starts_of_name_words() {
+        use super::words_match;
+        assert!(words_match("dr. amir patel", "dr patel"));
+        assert!(words_match("dr. amir patel", "ami"));
+        assert!(!words_match("dr. amir patel", "dr smith"));
+        assert!(!words_match("dr. amir patel", "  "));
+    }
 
     #[test]
     fn typed_queries_become_safe_prefix_terms() {
