@@ -25,7 +25,7 @@ pub const DEFAULT_LOW_AT: i64 = 5;
 impl Store {
     /// The workspace's goals.
     pub fn settings(&self) -> Result<Settings> {
-        self.read(|c, ws| settings(c, ws))
+        self.read(settings)
     }
 
     /// Changes the goals given; the others stay.
@@ -162,16 +162,16 @@ impl Store {
                 }
                 Ok(())
             })?;
-            Ok(memberships(tx, ws)?
+            memberships(tx, ws)?
                 .into_iter()
                 .find(|m| m.id == id)
-                .ok_or_else(|| Error::invalid("the membership was not recorded"))?)
+                .ok_or_else(|| Error::invalid("the membership was not recorded"))
         })
     }
 
     /// Memberships of everyone in the practice, by renewal date.
     pub fn memberships(&self) -> Result<Vec<Membership>> {
-        self.read(|c, ws| memberships(c, ws))
+        self.read(memberships)
     }
 
     /// The practice's members as (id, name), by name.

@@ -167,8 +167,9 @@ impl Store {
     /// Contacts first met in a month (`YYYY-MM`, default this month), against the goal.
     pub fn connections_report(&self, month: Option<&str>) -> Result<ConnectionsReport> {
         let first = match month {
-            Some(m) => time::parse_day(&format!("{}-01", m.trim()))
-                .map_err(|_| Error::invalid(format!("\"{m}\" is not a month; write it like 2026-11")))?,
+            Some(m) => time::parse_day(&format!("{}-01", m.trim())).map_err(|_| {
+                Error::invalid(format!("\"{m}\" is not a month; write it like 2026-11"))
+            })?,
             None => time::day_of(time::now_ms()).first_of_month(),
         };
         let start = time::start_of_day(first);
@@ -244,7 +245,11 @@ impl Store {
     }
 
     /// Referrals sent and received per partner (default: all time), most exchanged first.
-    pub fn reciprocity_report(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<Reciprocity>> {
+    pub fn reciprocity_report(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<Reciprocity>> {
         let mut per: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for r in self.referrals(from, to)? {
             let e = per.entry(partner_name(&r)).or_default();
@@ -261,7 +266,7 @@ impl Store {
                 sent,
             })
             .collect();
-        out.sort_by(|a, b| (b.received + b.sent).cmp(&(a.received + a.sent)));
+        out.sort_by_key(|r| std::cmp::Reverse(r.received + r.sent));
         Ok(out)
     }
 
