@@ -214,7 +214,8 @@ fn record(at: usize, card: &VCard) -> Parsed {
             }
             VCardProperty::Note => notes.extend(one_text(e, " ")),
             VCardProperty::Categories => {
-                for tag in text_of(e).iter().flat_map(|t| t.split(',')) {
+                // calcard splits the list at unescaped commas; `\,` stays in a tag.
+                for tag in text_of(e) {
                     let tag = tag.trim();
                     if !tag.is_empty()
                         && !tag.eq_ignore_ascii_case(GOOGLE_ALL_CONTACTS)
