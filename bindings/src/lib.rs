@@ -6,13 +6,18 @@
 //! resolve and how sync works lives in the core, where it is tested without any foreign
 //! language; a function here that does more than convert is in the wrong crate.
 //!
-//! Files, one concern each: [`store`] (the object and its local, synchronous actions),
-//! [`sync`] (its network actions, async on a tokio runtime), [`types`] (records and enums),
-//! [`error`] (the one public error).
+//! Files, one concern each: [`store`] (the object, and its actions on organizations, contacts,
+//! notes and activities), [`relationships`] (follow-ups, stages, cadence, archive and delete,
+//! nearby, referrals), [`practice`] (goals, leave-behind stock, pitches, memberships),
+//! [`reports`], [`sync`] (the network actions, async on a tokio runtime), [`types`] (records
+//! and enums), [`error`] (the one public error).
 
 uniffi::setup_scaffolding!();
 
 pub mod error;
+pub mod practice;
+pub mod relationships;
+pub mod reports;
 pub mod store;
 pub mod sync;
 pub mod types;

@@ -14,8 +14,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::TrellisError;
 use crate::types::{
-    Activity, Contact, ContactDetail, Device, NewContact, NewDropBy, NoteEntry, OrgKind,
-    Organization, SearchHit, Status, WorkspaceInfo,
+    Activity, Contact, ContactDetail, Device, NewActivity, NewContact, NewDropBy, NewOrg,
+    NoteEntry, Organization, SearchHit, Status, WorkspaceInfo,
 };
 
 /// A device's local Trellis store: one SQLite file holding every workspace this device is in.
@@ -39,7 +39,8 @@ impl TrellisStore {
     }
 }
 
-fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
+/// Converts a list of core values.
+pub(crate) fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
 }
 
@@ -86,25 +87,11 @@ impl TrellisStore {
     }
 
     /// Adds an organization (school, clinic, congregation, ...) to the current workspace.
-    #[uniffi::method(default(address = None))]
-    pub fn add_org(
-        &self,
-        name: String,
-        kind: OrgKind,
-        address: Option<String>,
-    ) -> Result<Organization, TrellisError> {
-        Ok(self
-            .store()?
-            .add_org(&trellis_core::NewOrg {
-                name,
-                kind: Some(kind.into()),
-                address,
-                ..Default::default()
-            })?
-            .into())
+    pub fn add_org(&self, org: NewOrg) -> Result<Organization, TrellisError> {
+        Ok(self.store()?.add_org(&org.into())?.into())
     }
 
-    /// Organizations of the current workspace, by name.
+    /// Organizations of the current workspace, by name (archived ones left out).
     pub fn organizations(&self) -> Result<Vec<Organization>, TrellisError> {
         Ok(list(self.store()?.organizations()?))
     }
@@ -124,17 +111,28 @@ impl TrellisStore {
 
     /// Logs a drop-by in this member's logbook: the organization and contacts are given by
     /// name or id prefix; an unknown one fails with `NotFound` (its `candidates` are the close
-    /// matches) and nothing is recorded.
+    /// matches) and nothing is recorded. It also creates a thank-you follow-up, and takes what
+    /// was left behind out of stock for items in the catalog.
     pub fn log_drop_by(&self, drop_by: NewDropBy) -> Result<Activity, TrellisError> {
         Ok(self.store()?.log_activity(&drop_by.into())?.into())
     }
 
-    /// Contacts of the current workspace, by name.
+    /// Logs an activity of any kind (a talk with its audience and attendance, a call, a
+    /// thank-you note, ...) in this member's logbook, as `log_drop_by` does. A drop-by or
+    /// meeting creates a thank-you follow-up; any activity with a contact resets its
+    /// stay-in-touch clock.
+    pub fn log_activity(&self, activity: NewActivity) -> Result<Activity, TrellisError> {
+        Ok(self.store()?.log_activity(&activity.into())?.into())
+    }
+
+    /// Contacts of the current workspace, by name (archived ones left out).
     pub fn contacts(&self) -> Result<Vec<Contact>, TrellisError> {
         Ok(list(self.store()?.contacts()?))
     }
 
-    /// One contact, by name or id prefix, with its notes (oldest first).
+    /// One contact, by name or id prefix, with what to know before a visit: its notes (oldest
+    /// first), the pitch for its category, its open follow-ups and the days since the last
+    /// touch.
     pub fn contact(&self, query: String) -> Result<ContactDetail, TrellisError> {
         Ok(self.store()?.contact(&query)?.into())
     }
