@@ -89,10 +89,19 @@ impl Store {
             todos,
             minutes_per_week: settings.minutes_per_week,
             block_start: next_block_start(now.to_zoned(tz.clone()).datetime()),
-            time_zone: tz.iana_name().filter(|n| *n != "UTC").map(str::to_string),
+            time_zone: tz
+                .iana_name()
+                .filter(|n| !is_utc_only(n))
+                .map(str::to_string),
             now,
         }))
     }
+}
+
+/// A device set to UTC is usually one whose zone was never set (a server, a container): its
+/// 9:00 is better written as floating local time than pinned to Greenwich.
+fn is_utc_only(zone: &str) -> bool {
+    matches!(zone, "UTC" | "GMT" | "Universal" | "Zulu") || zone.starts_with("Etc/")
 }
 
 /// A follow-up as a to-do.
