@@ -1,13 +1,25 @@
-//! End-to-end encryption of changes.
+//! End-to-end encryption of changes, and key rotation.
 //!
-//! Each workspace has a 256-bit key made on the device that created it. It travels to other
-//! devices only inside invite codes (see [`crate::invite`]), never to the relay. Every automerge
-//! change is sealed with XChaCha20-Poly1305 before it enters the outbox; the workspace id and
-//! the document id are the associated data, so a blob moved to another document or workspace
-//! fails to open. The relay sees document ids, sizes and a keyed hash, and nothing else.
+//! Each workspace has a 256-bit key made on the device that created it (epoch 0). Keys travel
+//! to other devices only inside invite codes (see [`crate::invite`]) and, after a rotation,
+//! sealed to each remaining device's X25519 public key ([`DeviceKeys`]); the relay stores those
+//! sealed boxes and can open none of them. Every automerge change is sealed with the newest key
+//! before it enters the outbox; the workspace id, the document id and the key epoch are the
+//! associated data, so a blob moved to another document or workspace fails to open. The relay
+//! sees document ids, sizes and a keyed hash, and nothing else.
 //!
-//! Envelope layout: `version:u8 (=1) nonce:[24] ciphertext+tag`.
+//! When a member is removed, an owner's or admin's device makes the next epoch's key and seals
+//! it to every device that remains; changes made after that are unreadable with the keys the
+//! removed member had. What the removed member's devices already held stays readable to them:
+//! nothing can take back what a device already decrypted (and a purge on removal deletes it
+//! from a device that is still in the user's hands and honest).
+//!
+//! Envelope layout: `version:u8 (=1) epoch:u32le nonce:[24] ciphertext+tag`.
 
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
@@ -17,8 +29,9 @@ use crate::error::{Error, Result};
 
 const ENVELOPE_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
+const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
 
-/// A workspace's symmetric key.
+/// One epoch's symmetric workspace key.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WorkspaceKey([u8; 32]);
 
@@ -47,14 +60,55 @@ impl WorkspaceKey {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+}
 
-    /// Seals a change for `doc` in `workspace`.
+/// Every key epoch of a workspace this device knows, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRing(BTreeMap<u32, WorkspaceKey>);
+
+impl KeyRing {
+    /// A ring holding one key at epoch 0 (a new workspace).
+    pub fn new(key: WorkspaceKey) -> KeyRing {
+        KeyRing(BTreeMap::from([(0, key)]))
+    }
+
+    /// A ring from `(epoch, key)` pairs; it must hold epoch 0.
+    pub fn from_keys(keys: impl IntoIterator<Item = (u32, WorkspaceKey)>) -> Result<KeyRing> {
+        let map: BTreeMap<u32, WorkspaceKey> = keys.into_iter().collect();
+        if !map.contains_key(&0) {
+            return Err(Error::invalid(
+                "a key ring must hold the workspace's first key",
+            ));
+        }
+        Ok(KeyRing(map))
+    }
+
+    /// Adds (or replaces) an epoch's key.
+    pub fn insert(&mut self, epoch: u32, key: WorkspaceKey) {
+        self.0.insert(epoch, key);
+    }
+
+    /// The newest epoch and its key.
+    pub fn current(&self) -> (u32, &WorkspaceKey) {
+        self.0
+            .iter()
+            .next_back()
+            .map(|(e, k)| (*e, k))
+            .expect("a key ring always holds epoch 0")
+    }
+
+    /// Every `(epoch, key)`, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &WorkspaceKey)> {
+        self.0.iter().map(|(e, k)| (*e, k))
+    }
+
+    /// Seals a change for `doc` in `workspace` with the newest key.
     pub fn seal(&self, workspace: &Id, doc: &Id, plaintext: &[u8]) -> Vec<u8> {
+        let (epoch, key) = self.current();
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce);
-        let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.0));
-        let aad = associated_data(workspace, doc);
-        let sealed = cipher
+        let aad = associated_data(workspace, doc, epoch);
+        let sealed = XChaCha20Poly1305::new(Key::from_slice(&key.0))
             .encrypt(
                 XNonce::from_slice(&nonce),
                 Payload {
@@ -63,55 +117,122 @@ impl WorkspaceKey {
                 },
             )
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
         out.push(ENVELOPE_VERSION);
+        out.extend_from_slice(&epoch.to_le_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         out
     }
 
-    /// Opens an envelope sealed by [`WorkspaceKey::seal`] for the same workspace and document.
+    /// Opens an envelope sealed by [`KeyRing::seal`] for the same workspace and document, with
+    /// the key of the epoch it names.
     pub fn open(&self, workspace: &Id, doc: &Id, envelope: &[u8]) -> Result<Vec<u8>> {
-        if envelope.len() < 1 + NONCE_LEN + 16 {
-            return Err(Error::Corrupt("envelope too short".into()));
-        }
-        if envelope[0] != ENVELOPE_VERSION {
-            return Err(Error::Corrupt(format!(
-                "unknown envelope version {}",
-                envelope[0]
-            )));
-        }
-        let (nonce, sealed) = envelope[1..].split_at(NONCE_LEN);
-        let cipher = XChaCha20Poly1305::new(Key::from_slice(&self.0));
-        let aad = associated_data(workspace, doc);
-        cipher
+        let epoch = envelope_epoch(envelope)
+            .ok_or_else(|| Error::Corrupt("not a Trellis envelope".into()))?;
+        let key = self
+            .0
+            .get(&epoch)
+            .ok_or_else(|| Error::Corrupt(format!("no key for epoch {epoch}")))?;
+        let nonce = &envelope[5..HEADER_LEN];
+        let aad = associated_data(workspace, doc, epoch);
+        XChaCha20Poly1305::new(Key::from_slice(&key.0))
             .decrypt(
                 XNonce::from_slice(nonce),
                 Payload {
-                    msg: sealed,
+                    msg: &envelope[HEADER_LEN..],
                     aad: &aad,
                 },
             )
             .map_err(|_| Error::Corrupt("authentication failed".into()))
     }
 
-    /// The hash the relay deduplicates on: the automerge change hash, keyed with the workspace
-    /// key so the relay cannot match it against changes it might see elsewhere.
+    /// The hash the relay deduplicates on: the automerge change hash, keyed with the
+    /// workspace's first key (every member holds it) so the relay cannot match it against
+    /// changes it might see elsewhere, and so it does not change when the key rotates.
     pub fn keyed_hash(&self, change_hash: &[u8]) -> [u8; HASH_LEN] {
+        let first = self.0.get(&0).expect("a key ring always holds epoch 0");
         let mut h = Sha256::new();
         h.update(b"trellis/change-id/v1");
-        h.update(self.0);
+        h.update(first.0);
         h.update(change_hash);
         h.finalize().into()
     }
 }
 
-fn associated_data(workspace: &Id, doc: &Id) -> [u8; 42] {
-    let mut aad = [0u8; 42];
+/// The key epoch an envelope names, if it looks like one.
+pub fn envelope_epoch(envelope: &[u8]) -> Option<u32> {
+    if envelope.len() < HEADER_LEN + 16 || envelope[0] != ENVELOPE_VERSION {
+        return None;
+    }
+    Some(u32::from_le_bytes([
+        envelope[1],
+        envelope[2],
+        envelope[3],
+        envelope[4],
+    ]))
+}
+
+fn associated_data(workspace: &Id, doc: &Id, epoch: u32) -> [u8; 46] {
+    let mut aad = [0u8; 46];
     aad[..10].copy_from_slice(b"trellis/v1");
     aad[10..26].copy_from_slice(workspace.as_bytes());
-    aad[26..].copy_from_slice(doc.as_bytes());
+    aad[26..42].copy_from_slice(doc.as_bytes());
+    aad[42..].copy_from_slice(&epoch.to_le_bytes());
     aad
+}
+
+/// This device's X25519 key pair: rotated workspace keys are sealed to its public half.
+pub struct DeviceKeys(crypto_box::SecretKey);
+
+impl DeviceKeys {
+    /// A fresh key pair.
+    pub fn generate() -> DeviceKeys {
+        let mut bytes = [0u8; 32];
+        fill_random(&mut bytes);
+        DeviceKeys(crypto_box::SecretKey::from(bytes))
+    }
+
+    /// Reads the secret half from 64 hex digits.
+    pub fn from_hex(s: &str) -> Result<DeviceKeys> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(s, &mut bytes)
+            .map_err(|_| Error::invalid("the device key in this store is damaged"))?;
+        Ok(DeviceKeys(crypto_box::SecretKey::from(bytes)))
+    }
+
+    /// The secret half as 64 hex digits (kept in the local store only).
+    pub fn secret_hex(&self) -> String {
+        hex::encode(self.0.to_bytes())
+    }
+
+    /// The public half as 64 hex digits, as registered with the relay.
+    pub fn public_hex(&self) -> String {
+        hex::encode(self.0.public_key().as_bytes())
+    }
+
+    /// Opens a workspace key sealed to this device by [`seal_key_for`].
+    pub fn unseal_key(&self, sealed_b64: &str) -> Result<WorkspaceKey> {
+        let sealed = URL_SAFE_NO_PAD
+            .decode(sealed_b64)
+            .map_err(|_| Error::Corrupt("a sealed key is not base64".into()))?;
+        let plain = self.0.unseal(&sealed).map_err(|_| {
+            Error::Corrupt("a sealed key does not open with this device's key".into())
+        })?;
+        WorkspaceKey::from_slice(&plain)
+    }
+}
+
+/// Seals a workspace key to a device's public key (64 hex digits), as URL-safe base64.
+pub fn seal_key_for(device_public_hex: &str, key: &WorkspaceKey) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(device_public_hex, &mut bytes)
+        .map_err(|_| Error::Corrupt("the relay listed a malformed device key".into()))?;
+    let public = crypto_box::PublicKey::from(bytes);
+    let sealed = public
+        .seal(&mut crypto_box::aead::OsRng, key.as_bytes())
+        .map_err(|_| Error::Corrupt("sealing a key failed".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(sealed))
 }
 
 #[cfg(test)]
@@ -120,24 +241,65 @@ mod tests {
 
     #[test]
     fn sealed_changes_open_only_with_the_right_key_workspace_and_document() {
-        let key = WorkspaceKey::generate();
+        let ring = KeyRing::new(WorkspaceKey::generate());
         let (ws, doc) = (Id::random(), Id::random());
-        let env = key.seal(&ws, &doc, b"Ms. Rivera, counselor");
+        let env = ring.seal(&ws, &doc, b"Ms. Rivera, counselor");
         assert!(!env
             .windows(b"Rivera".len())
             .any(|w| w == b"Rivera".as_slice()));
-        assert_eq!(key.open(&ws, &doc, &env).unwrap(), b"Ms. Rivera, counselor");
-        assert!(key.open(&ws, &Id::random(), &env).is_err());
-        assert!(key.open(&Id::random(), &doc, &env).is_err());
-        assert!(WorkspaceKey::generate().open(&ws, &doc, &env).is_err());
+        assert_eq!(
+            ring.open(&ws, &doc, &env).unwrap(),
+            b"Ms. Rivera, counselor"
+        );
+        assert!(ring.open(&ws, &Id::random(), &env).is_err());
+        assert!(ring.open(&Id::random(), &doc, &env).is_err());
+        assert!(KeyRing::new(WorkspaceKey::generate())
+            .open(&ws, &doc, &env)
+            .is_err());
         let mut tampered = env.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
-        assert!(key.open(&ws, &doc, &tampered).is_err());
-        assert!(key.open(&ws, &doc, &env[..10]).is_err());
-        assert_ne!(
-            key.keyed_hash(b"abc"),
-            WorkspaceKey::generate().keyed_hash(b"abc")
+        assert!(ring.open(&ws, &doc, &tampered).is_err());
+        assert!(ring.open(&ws, &doc, &env[..10]).is_err());
+    }
+
+    #[test]
+    fn after_a_rotation_new_changes_need_the_new_key_and_old_ones_still_open() {
+        let first = WorkspaceKey::generate();
+        let mut ring = KeyRing::new(first.clone());
+        let (ws, doc) = (Id::random(), Id::random());
+        let old = ring.seal(&ws, &doc, b"before");
+        let hash_before = ring.keyed_hash(b"abc");
+        ring.insert(1, WorkspaceKey::generate());
+        let new = ring.seal(&ws, &doc, b"after");
+        assert_eq!(envelope_epoch(&new), Some(1));
+        assert_eq!(ring.open(&ws, &doc, &old).unwrap(), b"before");
+        assert_eq!(ring.open(&ws, &doc, &new).unwrap(), b"after");
+        // Someone holding only the first key reads the old change, not the new one.
+        let removed = KeyRing::new(first);
+        assert!(removed.open(&ws, &doc, &old).is_ok());
+        assert!(removed.open(&ws, &doc, &new).is_err());
+        // Relabelling the epoch does not help either.
+        let mut forged = new.clone();
+        forged[1..5].copy_from_slice(&0u32.to_le_bytes());
+        assert!(removed.open(&ws, &doc, &forged).is_err());
+        assert_eq!(
+            ring.keyed_hash(b"abc"),
+            hash_before,
+            "dedupe survives rotation"
         );
+    }
+
+    #[test]
+    fn a_key_sealed_to_a_device_opens_only_there() {
+        let phone = DeviceKeys::generate();
+        let laptop = DeviceKeys::generate();
+        let key = WorkspaceKey::generate();
+        let sealed = seal_key_for(&phone.public_hex(), &key).unwrap();
+        assert_eq!(phone.unseal_key(&sealed).unwrap(), key);
+        assert!(laptop.unseal_key(&sealed).is_err());
+        let again = DeviceKeys::from_hex(&phone.secret_hex()).unwrap();
+        assert_eq!(again.public_hex(), phone.public_hex());
+        assert!(seal_key_for("zz", &key).is_err());
     }
 }

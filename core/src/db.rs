@@ -152,6 +152,14 @@ DELETE FROM contact_notes;
 DELETE FROM activity_contacts;
 DELETE FROM members;
 "#,
+    // 3: key rotation: every epoch's workspace key (epoch 0 is `workspaces.key`).
+    r#"
+CREATE TABLE workspace_keys (
+    ws TEXT NOT NULL, epoch INTEGER NOT NULL, key BLOB NOT NULL,
+    PRIMARY KEY (ws, epoch)
+);
+INSERT INTO workspace_keys (ws, epoch, key) SELECT id, 0, key FROM workspaces;
+"#,
 ];
 
 /// The schema version from which the index last changed shape: a store migrated across it has

@@ -1,7 +1,8 @@
 //! Invite codes: everything a new device needs to join a workspace, in one pasteable line.
 //!
 //! A code carries the relay's URL, the workspace id and name, the single-use invite secret the
-//! relay checks, and the workspace key. The key never goes to the relay: only the secret is
+//! relay checks, and the workspace's keys (every epoch, so the new device can read the whole
+//! history). The keys never go to the relay: only the secret is
 //! sent when the code is redeemed. Anyone holding an unredeemed code can join, so it should
 //! travel the way a house key would (in person, a QR code, an encrypted message).
 //!
@@ -12,7 +13,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use trellis_protocol::Id;
 
-use crate::crypto::WorkspaceKey;
+use crate::crypto::{KeyRing, WorkspaceKey};
 use crate::error::{Error, Result};
 
 const PREFIX: &str = "trellis1.";
@@ -28,8 +29,8 @@ pub struct InviteCode {
     pub workspace_name: String,
     /// The single-use secret the relay checks.
     pub secret: String,
-    /// The workspace key.
-    pub key: WorkspaceKey,
+    /// The workspace's keys.
+    pub keys: KeyRing,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -38,7 +39,7 @@ struct Wire {
     w: Id,
     n: String,
     s: String,
-    k: String,
+    k: Vec<(u32, String)>,
 }
 
 impl InviteCode {
@@ -49,7 +50,11 @@ impl InviteCode {
             w: self.workspace_id,
             n: self.workspace_name.clone(),
             s: self.secret.clone(),
-            k: URL_SAFE_NO_PAD.encode(self.key.as_bytes()),
+            k: self
+                .keys
+                .iter()
+                .map(|(epoch, key)| (epoch, URL_SAFE_NO_PAD.encode(key.as_bytes())))
+                .collect(),
         };
         let json = serde_json::to_vec(&wire).expect("an invite always serializes");
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
@@ -63,7 +68,11 @@ impl InviteCode {
         let body = code.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad())?;
         let wire: Wire = serde_json::from_slice(&json).map_err(|_| bad())?;
-        let key = URL_SAFE_NO_PAD.decode(&wire.k).map_err(|_| bad())?;
+        let mut keys = Vec::new();
+        for (epoch, k) in &wire.k {
+            let bytes = URL_SAFE_NO_PAD.decode(k).map_err(|_| bad())?;
+            keys.push((*epoch, WorkspaceKey::from_slice(&bytes).map_err(|_| bad())?));
+        }
         if !(wire.r.starts_with("http://") || wire.r.starts_with("https://")) {
             return Err(bad());
         }
@@ -72,7 +81,7 @@ impl InviteCode {
             workspace_id: wire.w,
             workspace_name: wire.n,
             secret: wire.s,
-            key: WorkspaceKey::from_slice(&key).map_err(|_| bad())?,
+            keys: KeyRing::from_keys(keys).map_err(|_| bad())?,
         })
     }
 }
@@ -88,7 +97,11 @@ mod tests {
             workspace_id: Id::random(),
             workspace_name: "Maple Street Counseling".into(),
             secret: trellis_protocol::random_secret(),
-            key: WorkspaceKey::generate(),
+            keys: {
+                let mut ring = KeyRing::new(WorkspaceKey::generate());
+                ring.insert(1, WorkspaceKey::generate());
+                ring
+            },
         };
         let line = code.encode();
         assert!(line.starts_with("trellis1.") && !line.contains(char::is_whitespace));

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
-use crate::crypto::WorkspaceKey;
+use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::index;
@@ -41,7 +41,7 @@ pub struct Device {
 pub(crate) struct Ws {
     pub id: Id,
     pub name: String,
-    pub key: WorkspaceKey,
+    pub keys: KeyRing,
     pub member_id: Id,
     pub role: String,
     pub relay_url: Option<String>,
@@ -55,7 +55,7 @@ impl Ws {
         Ws {
             id: Id::random(),
             name,
-            key: WorkspaceKey::generate(),
+            keys: KeyRing::new(WorkspaceKey::generate()),
             member_id: Id::random(),
             role: Role::Owner.as_str().into(),
             relay_url,
@@ -101,6 +101,7 @@ impl Store {
         }
         let id = Id::random().to_hex();
         set_meta(&tx, "device_id", &id)?;
+        set_meta(&tx, "device_secret", &DeviceKeys::generate().secret_hex())?;
         set_meta(&tx, "user_name", &name)?;
         tx.commit()?;
         Ok(Device { id, name })
@@ -237,8 +238,8 @@ pub(crate) fn change_doc<T>(
     let ws_hex = ws.id.to_hex();
     let doc_hex = doc_id.to_hex();
     for mut change in doc.get_changes(&before) {
-        let hash = ws.key.keyed_hash(&change.hash().0);
-        let envelope = ws.key.seal(&ws.id, doc_id, &change.bytes());
+        let hash = ws.keys.keyed_hash(&change.hash().0);
+        let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
         tx.execute(
             "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
             params![ws_hex, doc_hex, hash.as_slice(), envelope],
@@ -334,7 +335,7 @@ pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
         params![
             ws.id.to_hex(),
             ws.name,
-            ws.key.as_bytes().as_slice(),
+            ws.keys.iter().next().map(|(_, k)| k.as_bytes().to_vec()).unwrap_or_default(),
             ws.member_id.to_hex(),
             ws.role,
             ws.relay_url,
@@ -343,7 +344,30 @@ pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
             crate::time::now_rfc3339()
         ],
     )?;
+    save_keys(conn, ws)
+}
+
+/// Stores every epoch of a workspace's key ring (existing epochs are kept).
+pub(crate) fn save_keys(conn: &Connection, ws: &Ws) -> Result<()> {
+    for (epoch, key) in ws.keys.iter() {
+        conn.execute(
+            "INSERT OR IGNORE INTO workspace_keys (ws, epoch, key) VALUES (?1, ?2, ?3)",
+            params![ws.id.to_hex(), epoch, key.as_bytes().as_slice()],
+        )?;
+    }
     Ok(())
+}
+
+/// This device's key pair (made now if the store predates device keys).
+pub(crate) fn device_keys(conn: &Connection) -> Result<DeviceKeys> {
+    match get_meta(conn, "device_secret")? {
+        Some(hex) => DeviceKeys::from_hex(&hex),
+        None => {
+            let keys = DeviceKeys::generate();
+            set_meta(conn, "device_secret", &keys.secret_hex())?;
+            Ok(keys)
+        }
+    }
 }
 
 pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
@@ -376,13 +400,28 @@ pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
     Ok(Ws {
         id: row.0.parse().map_err(|_| damaged())?,
         name: row.1,
-        key: WorkspaceKey::from_slice(&row.2).map_err(|_| damaged())?,
+        keys: load_ring(conn, id, &row.2)?,
         member_id: row.3.parse().map_err(|_| damaged())?,
         role: row.4,
         relay_url: row.5,
         token: row.6,
         cursor: u64::try_from(row.7).unwrap_or(0),
     })
+}
+
+fn load_ring(conn: &Connection, ws: &str, first: &[u8]) -> Result<KeyRing> {
+    let damaged = || Error::invalid("a workspace key in this store is damaged");
+    let mut ring = KeyRing::new(WorkspaceKey::from_slice(first).map_err(|_| damaged())?);
+    let mut st = conn.prepare("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")?;
+    let rows = st.query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    for row in rows {
+        let (epoch, key) = row?;
+        ring.insert(
+            epoch,
+            WorkspaceKey::from_slice(&key).map_err(|_| damaged())?,
+        );
+    }
+    Ok(ring)
 }
 
 pub(crate) fn info(ws: &Ws, current: bool) -> WorkspaceInfo {

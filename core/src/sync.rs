@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 use crate::invite::InviteCode;
 use crate::model::{SyncReport, WorkspaceInfo};
 use crate::store::{
-    add_member, change_doc, current_ws, device, info, insert_workspace, non_empty, save_doc,
-    set_meta, Store, Ws,
+    add_member, change_doc, current_ws, device, device_keys, info, insert_workspace, non_empty,
+    save_doc, set_meta, Store, Ws,
 };
 use crate::time;
 
@@ -48,7 +48,8 @@ impl Store {
         let relay_url = normalize_url(relay_url)?;
         let me = self.device()?;
         let mut ws = Ws::new_owned(name, Some(relay_url.clone()));
-        let creds = register(&ws, &me.id, &relay_url, signup_secret).await?;
+        let device_key = device_keys(&self.lock())?.public_hex();
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
         ws.token = Some(creds.token);
         self.record_new_workspace(&ws, &me)
     }
@@ -71,7 +72,8 @@ impl Store {
                 ws.id
             )));
         }
-        let creds = register(&ws, &me.id, &relay_url, signup_secret).await?;
+        let device_key = device_keys(&self.lock())?.public_hex();
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
         self.lock().execute(
             "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
             params![ws.id.to_hex(), relay_url, creds.token],
@@ -108,7 +110,7 @@ impl Store {
             workspace_id: ws.id,
             workspace_name: ws.name.clone(),
             secret: resp.invite_secret,
-            key: ws.key.clone(),
+            keys: ws.keys.clone(),
         }
         .encode())
     }
@@ -121,9 +123,10 @@ impl Store {
             Some(u) => normalize_url(u)?,
             None => normalize_url(&invite.relay_url)?,
         };
-        let me = {
+        let (me, device_key) = {
             let conn = self.lock();
             let me = device(&conn)?;
+            let device_key = device_keys(&conn)?.public_hex();
             let exists: i64 = conn.query_row(
                 "SELECT count(*) FROM workspaces WHERE id = ?1",
                 [invite.workspace_id.to_hex()],
@@ -135,7 +138,7 @@ impl Store {
                     invite.workspace_id
                 )));
             }
-            me
+            (me, device_key)
         };
         let device_id: Id = me
             .id
@@ -148,12 +151,13 @@ impl Store {
                 invite_secret: invite.secret.clone(),
                 device_id,
                 member_id: proposed,
+                device_key,
             })
             .await?;
         let ws = Ws {
             id: invite.workspace_id,
             name: invite.workspace_name.clone(),
-            key: invite.key.clone(),
+            keys: invite.keys.clone(),
             member_id: creds.member_id,
             role: creds.role.as_str().into(),
             relay_url: Some(relay_url),
@@ -277,7 +281,7 @@ impl Store {
             // change, cannot come from a working device of this practice. It is skipped (and
             // counted) rather than stopping every later change from arriving.
             let change = ws
-                .key
+                .keys
                 .open(&ws.id, &e.doc_id, &e.bytes)
                 .ok()
                 .and_then(|plain| Change::from_bytes(plain).ok());
@@ -327,6 +331,7 @@ fn own_run_after(cursor: u64, seqs: &[u64]) -> Option<u64> {
 async fn register(
     ws: &Ws,
     device_id: &str,
+    device_key: &str,
     relay_url: &str,
     signup_secret: &str,
 ) -> Result<trellis_protocol::api::DeviceCredentials> {
@@ -340,6 +345,7 @@ async fn register(
                 workspace_id: ws.id,
                 member_id: ws.member_id,
                 device_id,
+                device_key: device_key.to_string(),
             },
         )
         .await

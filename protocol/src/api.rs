@@ -58,6 +58,8 @@ pub struct CreateWorkspaceRequest {
     pub member_id: Id,
     /// The registering device's id.
     pub device_id: Id,
+    /// The device's X25519 public key (64 hex digits): rotated workspace keys are sealed to it.
+    pub device_key: String,
 }
 
 /// Answer to signup and to invite redemption: the credentials of the registered device.
@@ -110,6 +112,91 @@ pub struct RedeemInviteRequest {
     pub device_id: Id,
     /// Member id the device proposes for a new member (ignored for device invites).
     pub member_id: Id,
+    /// The device's X25519 public key (64 hex digits).
+    pub device_key: String,
+}
+
+/// A registered device, as `GET /v1/workspaces/{ws}/members` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub device_id: Id,
+    /// The member it belongs to.
+    pub member_id: Id,
+    /// Its X25519 public key (64 hex digits).
+    pub device_key: String,
+    /// Registered at, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// A member of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// Member id.
+    pub member_id: Id,
+    /// Role.
+    pub role: Role,
+    /// Whether the member was removed (or left).
+    pub removed: bool,
+}
+
+/// `GET /v1/workspaces/{ws}/members`: members, devices, and the key state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersResponse {
+    /// Every member, removed ones included.
+    pub members: Vec<MemberInfo>,
+    /// Every device, revoked ones included.
+    pub devices: Vec<DeviceInfo>,
+    /// The newest workspace key epoch (0 = the key made with the workspace).
+    pub key_epoch: u32,
+    /// Whether someone left or was removed since the last key rotation: an owner or admin
+    /// device should rotate the key.
+    pub rotation_needed: bool,
+}
+
+/// A new workspace key sealed to one device's public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrappedKey {
+    /// The device it is sealed to.
+    pub device_id: Id,
+    /// The sealed key (a crypto_box sealed box), URL-safe base64 without padding.
+    pub sealed: String,
+}
+
+/// `POST /v1/workspaces/{ws}/keys/rotate`, and the body of a member removal: the next key
+/// epoch, sealed to every device that remains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// The new epoch: exactly the current one plus one.
+    pub epoch: u32,
+    /// One sealed key per remaining (not revoked) device, each exactly once.
+    pub wrapped: Vec<WrappedKey>,
+}
+
+/// One sealed workspace key for the calling device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEnvelope {
+    /// The key's epoch.
+    pub epoch: u32,
+    /// The sealed key, URL-safe base64 without padding.
+    pub sealed: String,
+}
+
+/// `GET /v1/workspaces/{ws}/keys?after=EPOCH`: the calling device's sealed keys after an epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysResponse {
+    /// Oldest first.
+    pub keys: Vec<KeyEnvelope>,
+}
+
+/// `POST /v1/workspaces/{ws}/transfer`: make another member the owner (the caller becomes an
+/// admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// The new owner.
+    pub member_id: Id,
 }
 
 /// Answer to a push: one seq per entry, in request order, and the newest seq of the log.
@@ -145,6 +232,8 @@ pub mod codes {
     pub const BAD_REQUEST: &str = "bad_request";
     /// 401: no valid device token (or signup secret).
     pub const UNAUTHORIZED: &str = "unauthorized";
+    /// 401: this device was revoked, or its member removed: it should purge the workspace.
+    pub const REVOKED: &str = "revoked";
     /// 403: authenticated, but the role or workspace does not allow this.
     pub const FORBIDDEN: &str = "forbidden";
     /// 404: no such workspace or route.
@@ -155,6 +244,8 @@ pub mod codes {
     pub const GONE: &str = "gone";
     /// 413: the body or batch is too large.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// 429: too many requests; retry after the `Retry-After` seconds.
+    pub const RATE_LIMITED: &str = "rate_limited";
     /// 500: the relay failed; retry later.
     pub const INTERNAL: &str = "internal";
 }

@@ -24,6 +24,13 @@
 //! * `POST /v1/workspaces` — create a workspace ([`api::CreateWorkspaceRequest`], needs the
 //!   operator's signup secret); `POST /v1/workspaces/{ws}/invites` — issue an invite;
 //!   `POST /v1/invites/redeem` — redeem one and register a device.
+//! * Membership: `GET /v1/workspaces/{ws}/members` ([`api::MembersResponse`]);
+//!   `POST /v1/workspaces/{ws}/devices/{device}/revoke`; `POST /v1/workspaces/{ws}/members/{member}/remove`
+//!   with a [`api::KeyRotation`]; `POST /v1/workspaces/{ws}/leave`;
+//!   `POST /v1/workspaces/{ws}/transfer` ([`api::TransferRequest`]).
+//! * Keys: `POST /v1/workspaces/{ws}/keys/rotate` ([`api::KeyRotation`]) and
+//!   `GET /v1/workspaces/{ws}/keys?after=EPOCH` ([`api::KeysResponse`]). The relay stores
+//!   workspace keys only sealed to device public keys; it cannot open them.
 //!
 //! Every request but signup and redeem carries `Authorization: Bearer <device token>`. Errors are
 //! JSON [`api::ErrorBody`] with a 4xx/5xx status.
