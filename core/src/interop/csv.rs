@@ -255,6 +255,16 @@ mod tests {
     }
 
     #[test]
+    fn no_cut_of_a_csv_makes_the_import_panic() {
+        let text =
+            "name,emails,tags\n\"Ruiz, Ana\",a@x.org;b@x.org,\"yoga; \"\"teens\"\"\"\n\nB,,\r\n";
+        for (i, _) in text.char_indices() {
+            let _ = parse(&text[..i]);
+            let _ = parse(&text[i..]);
+        }
+    }
+
+    #[test]
     fn bad_rows_carry_their_line() {
         let rows =
             parse("name,category,cadence_days\nA,yoga,30\nB,astrologer,\n\nC,,soon\n,,\n").unwrap();

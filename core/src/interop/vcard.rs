@@ -481,6 +481,24 @@ mod tests {
     }
 
     #[test]
+    fn no_cut_or_mangled_file_makes_the_import_panic() {
+        let fixtures = [
+            include_str!("../../tests/fixtures/google.vcf"),
+            include_str!("../../tests/fixtures/apple.vcf"),
+            include_str!("../../tests/fixtures/outlook.vcf"),
+        ];
+        for text in fixtures {
+            for (i, _) in text.char_indices() {
+                let _ = parse(&text[..i]);
+                let _ = parse(&text[i..]);
+            }
+            let _ = parse(&text.replace(':', ";"));
+            let _ = parse(&text.replace('=', "=\r\n"));
+            let _ = parse(&text.replace("\r\n", "\r\n "));
+        }
+    }
+
+    #[test]
     fn geo_in_both_forms() {
         assert_eq!(parse_geo("geo:42.5,-71.25"), Some((42.5, -71.25)));
         assert_eq!(parse_geo("42.5;-71.25"), Some((42.5, -71.25)));
