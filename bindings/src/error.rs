@@ -90,6 +90,13 @@ pub enum TrellisError {
         /// What failed.
         reason: String,
     },
+    /// This device was revoked or its member removed from the workspace; the workspace's data
+    /// was deleted from this device. Show it and return to the workspace list.
+    #[error("{reason}")]
+    Removed {
+        /// What happened, in words for the user.
+        reason: String,
+    },
     /// `close()` was called on this store; open it again to go on.
     #[error("{reason}")]
     Closed {
@@ -129,6 +136,7 @@ impl From<trellis_core::Error> for TrellisError {
                 code,
             },
             E::Corrupt(_) => TrellisError::Corrupt { reason },
+            E::Removed(_) => TrellisError::Removed { reason },
             E::Storage(_) | E::Document(_) => TrellisError::Storage { reason },
         }
     }

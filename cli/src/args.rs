@@ -116,6 +116,27 @@ pub enum WorkspaceCmd {
     },
     /// Practices on this device
     List,
+    /// Members of the current practice and their devices (from the relay)
+    Members,
+    /// Revoke a device (lost phone, old laptop): it loses access at once
+    Revoke {
+        /// Device id prefix, as `workspace members` shows
+        device: String,
+    },
+    /// Remove a member from the practice and rotate the key (owners and admins)
+    Remove {
+        /// Member name or id prefix
+        member: String,
+    },
+    /// Leave the practice; this device deletes its data
+    Leave,
+    /// Make another member the owner (you become an admin)
+    Transfer {
+        /// Member name or id prefix
+        member: String,
+    },
+    /// Make a new key for the practice and share it with every remaining device
+    RotateKey,
     /// Make a practice current
     Use {
         /// Name or id prefix

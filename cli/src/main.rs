@@ -48,6 +48,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::Network(_) => "network",
         Error::Relay { .. } => "relay",
         Error::Corrupt(_) => "corrupt",
+        Error::Removed(_) => "removed",
         Error::Storage(_) | Error::Document(_) => "storage",
     }
 }
@@ -200,6 +201,74 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                     &rows,
                     "No workspaces yet.",
                 );
+            });
+        }
+        WorkspaceCmd::Members => {
+            let roster = runtime()?.block_on(store.roster())?;
+            out.show(&roster, |roster| {
+                let mut rows = Vec::new();
+                for m in roster {
+                    for (i, d) in m.devices.iter().enumerate() {
+                        rows.push(vec![
+                            if i == 0 {
+                                m.name.clone()
+                            } else {
+                                String::new()
+                            },
+                            if i == 0 {
+                                if m.removed {
+                                    format!("{} (removed)", m.role)
+                                } else {
+                                    m.role.clone()
+                                }
+                            } else {
+                                String::new()
+                            },
+                            short(&d.device_id),
+                            d.registered_at[..10.min(d.registered_at.len())].to_string(),
+                            match (d.revoked, d.this_device) {
+                                (true, _) => "revoked".into(),
+                                (false, true) => "this device".into(),
+                                (false, false) => String::new(),
+                            },
+                        ]);
+                    }
+                }
+                table(
+                    &["MEMBER", "ROLE", "DEVICE", "JOINED", ""],
+                    &rows,
+                    "No members.",
+                );
+            });
+        }
+        WorkspaceCmd::Revoke { device } => {
+            runtime()?.block_on(store.revoke_device(&device))?;
+            out.show(&json!({ "revoked": device }), |_| {
+                println!("Revoked. If the device was lost, run `trellis workspace rotate-key`.")
+            });
+        }
+        WorkspaceCmd::Remove { member } => {
+            runtime()?.block_on(store.remove_member(&member))?;
+            out.show(&json!({ "removed": member }), |_| {
+                println!("Removed {member}; the practice key was rotated.")
+            });
+        }
+        WorkspaceCmd::Leave => {
+            runtime()?.block_on(store.leave())?;
+            out.show(&json!({ "left": true }), |_| {
+                println!("You left the practice; its data was deleted from this device.")
+            });
+        }
+        WorkspaceCmd::Transfer { member } => {
+            runtime()?.block_on(store.transfer_ownership(&member))?;
+            out.show(&json!({ "owner": member }), |_| {
+                println!("{member} now owns the practice; you are an admin.")
+            });
+        }
+        WorkspaceCmd::RotateKey => {
+            let epoch = runtime()?.block_on(store.rotate_key())?;
+            out.show(&json!({ "epoch": epoch }), |_| {
+                println!("The practice key was rotated (epoch {epoch}).")
             });
         }
         WorkspaceCmd::Use { workspace } => {

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
-    ErrorBody, PushResponse, RedeemInviteRequest, SIGNUP_SECRET_HEADER,
+    ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
+    TransferRequest, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::Id;
@@ -96,6 +97,70 @@ impl RelayClient {
             .map_err(|e| Error::Network(e.to_string()))?;
         batch::decode_pull(&bytes)
             .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))
+    }
+}
+
+impl RelayClient {
+    pub(crate) async fn members(&self, ws: &Id) -> Result<MembersResponse> {
+        let rb = self.authed(
+            self.http
+                .get(self.url(&format!("/workspaces/{ws}/members"))),
+        );
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn revoke_device(&self, ws: &Id, device: &Id) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/devices/{device}/revoke"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub(crate) async fn remove_member(
+        &self,
+        ws: &Id,
+        member: &Id,
+        rotation: &KeyRotation,
+    ) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/members/{member}/remove"),
+            Some(rotation),
+        )
+        .await
+    }
+
+    pub(crate) async fn leave(&self, ws: &Id) -> Result<()> {
+        self.post_empty(&format!("/workspaces/{ws}/leave"), None::<&()>)
+            .await
+    }
+
+    pub(crate) async fn rotate(&self, ws: &Id, rotation: &KeyRotation) -> Result<()> {
+        self.post_empty(&format!("/workspaces/{ws}/keys/rotate"), Some(rotation))
+            .await
+    }
+
+    pub(crate) async fn keys(&self, ws: &Id, after: u32) -> Result<KeysResponse> {
+        let rb = self.authed(
+            self.http
+                .get(self.url(&format!("/workspaces/{ws}/keys")))
+                .query(&[("after", after)]),
+        );
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn transfer(&self, ws: &Id, member: &Id) -> Result<()> {
+        let body = TransferRequest { member_id: *member };
+        self.post_empty(&format!("/workspaces/{ws}/transfer"), Some(&body))
+            .await
+    }
+
+    async fn post_empty<B: serde::Serialize>(&self, path: &str, body: Option<&B>) -> Result<()> {
+        let mut rb = self.authed(self.http.post(self.url(path)));
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        send(rb).await.map(drop)
     }
 }
 

@@ -177,6 +177,8 @@ pub fn open(path: &std::path::Path) -> Result<(Connection, bool)> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted content is overwritten, not left in free pages: a purged workspace is gone.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     let before: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     migrate(&mut conn)?;
     Ok((conn, before > 0 && before < INDEX_VERSION))

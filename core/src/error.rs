@@ -49,6 +49,10 @@ pub enum Error {
     /// The relay could not be reached.
     #[error("could not reach the relay: {0}")]
     Network(String),
+    /// This device was revoked or its member removed from the workspace; the workspace's data
+    /// has been deleted from this device.
+    #[error("this device is no longer part of {0}; its data for that workspace was deleted from this device")]
+    Removed(String),
     /// The relay refused the request.
     #[error("the relay refused ({status} {code}): {message}")]
     Relay {

@@ -204,6 +204,11 @@ impl MemberLookup {
         Ok(MemberLookup(rows.collect::<rusqlite::Result<_>>()?))
     }
 
+    /// The name of a member, if the workspace document has reached this device.
+    pub(crate) fn name_of(&self, id: &str) -> Option<String> {
+        self.0.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone())
+    }
+
     /// The member id named (case-insensitive, or a prefix of name or id) by `q`.
     pub(crate) fn resolve_member(&self, q: &str) -> Result<String> {
         let ql = q.trim().to_lowercase();

@@ -36,6 +36,7 @@ mod index;
 pub mod interop;
 pub mod invite;
 pub mod lifecycle;
+pub mod members;
 pub mod model;
 mod ops;
 mod practice;

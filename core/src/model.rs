@@ -443,6 +443,8 @@ pub struct SyncReport {
     pub skipped: u64,
     /// The cursor after the sync.
     pub cursor: u64,
+    /// Whether a new workspace key arrived (someone left or was removed).
+    pub new_key: bool,
 }
 
 #[cfg(test)]

@@ -104,7 +104,8 @@ impl Store {
                     ttl_seconds: None,
                 },
             )
-            .await?;
+            .await;
+        let resp = self.guard(&ws, resp).await?;
         Ok(InviteCode {
             relay_url: ws.relay_url.clone().unwrap_or_default(),
             workspace_id: ws.id,
@@ -183,6 +184,10 @@ impl Store {
         let ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
+        if self.refresh_keys(&ws, &client).await? {
+            report.new_key = true;
+        }
+        let ws = current_ws(&self.lock())?;
 
         loop {
             let rows = self.outbox_batch(&ws)?;
@@ -190,7 +195,7 @@ impl Store {
                 break;
             }
             let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
-            let resp = client.push(&ws.id, &entries).await?;
+            let resp = self.guard(&ws, client.push(&ws.id, &entries).await).await?;
             if resp.seqs.len() != entries.len() {
                 return Err(Error::Corrupt(
                     "the relay acknowledged a different number of changes".into(),
@@ -219,7 +224,9 @@ impl Store {
 
         loop {
             let cursor = current_ws(&self.lock())?.cursor;
-            let batch = client.pull(&ws.id, cursor, PULL_BATCH).await?;
+            let batch = self
+                .guard(&ws, client.pull(&ws.id, cursor, PULL_BATCH).await)
+                .await?;
             let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
             report.pulled += applied;
             report.skipped += skipped;

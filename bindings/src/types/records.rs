@@ -406,5 +406,7 @@ mirror_record! {
         skipped: u64,
         /// The cursor after the sync.
         cursor: u64,
+        /// Whether a new workspace key arrived (someone left or was removed).
+        new_key: bool,
     }
 }
