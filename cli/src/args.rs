@@ -68,6 +68,12 @@ pub enum Command {
     /// The practice's goals
     #[command(subcommand)]
     Goal(GoalCmd),
+    /// Import contacts from vCard or CSV
+    #[command(subcommand)]
+    Import(crate::interop::ImportCmd),
+    /// Export contacts (vCard, CSV) or follow-ups and networking time (ICS)
+    #[command(subcommand)]
+    Export(crate::interop::ExportCmd),
     /// Push this device's changes to the relay, then pull everyone else's
     Sync,
     /// Pending changes, last sync and cursor

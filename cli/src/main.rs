@@ -3,6 +3,7 @@
 //! (as JSON `{"error", "message"}` with `--json`) and the exit code is 1.
 
 mod args;
+mod interop;
 mod output;
 mod practice;
 mod records;
@@ -91,6 +92,8 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
         Command::Pitch(cmd) => practice::pitch(&store, out, cmd)?,
         Command::Membership(cmd) => practice::membership(&store, out, cmd)?,
         Command::Goal(cmd) => practice::goal(&store, out, cmd)?,
+        Command::Import(cmd) => interop::import(&store, out.json, cmd)?,
+        Command::Export(cmd) => interop::export(&store, out.json, cmd)?,
         Command::Sync => {
             let report = runtime()?.block_on(store.sync())?;
             out.show(&report, |r| {

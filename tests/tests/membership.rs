@@ -1,0 +1,171 @@
+//! A practice of three; one clinician is removed. Her phone purges the practice, the two
+//! others keep syncing with a rotated key, and what they write after her removal cannot be read
+//! with the keys she had.
+
+use trellis_core::crypto::{envelope_epoch, KeyRing, WorkspaceKey};
+use trellis_protocol::batch;
+use trellis_tests::{contains, Device, Relay, SIGNUP_SECRET};
+
+fn invite(owner: &Device, who: &Device, name: &str) {
+    let code = owner.json(&["workspace", "invite"])["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    who.json(&["init", "--name", name]);
+    who.json(&["workspace", "join", &code]);
+}
+
+/// Every key epoch a device's store holds for its current workspace.
+fn keys_of(d: &Device) -> KeyRing {
+    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
+    let mut st = conn
+        .prepare("SELECT epoch, key FROM workspace_keys ORDER BY epoch")
+        .unwrap();
+    let keys: Vec<(u32, WorkspaceKey)> = st
+        .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (e, k) = r.unwrap();
+            (e, WorkspaceKey::from_slice(&k).unwrap())
+        })
+        .collect();
+    KeyRing::from_keys(keys).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let lee = Device::new(tmp.path().join("lee"));
+
+    dana.json(&["init", "--name", "Dana"]);
+    dana.json(&[
+        "workspace",
+        "create",
+        "Maple Street Counseling",
+        "--relay",
+        &relay.url,
+        "--signup-secret",
+        SIGNUP_SECRET,
+    ]);
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.json(&["sync"]);
+    invite(&dana, &sam, "Sam");
+    invite(&dana, &lee, "Lee");
+    for d in [&dana, &sam, &lee] {
+        d.json(&["sync"]);
+    }
+    let roster = dana.json(&["workspace", "members"]);
+    assert_eq!(roster.as_array().unwrap().len(), 3);
+    let lees_keys = keys_of(&lee);
+    assert_eq!(lees_keys.current().0, 0);
+
+    // Only owners and admins remove members.
+    let err = sam.json_err(&["workspace", "remove", "Lee"]);
+    assert_eq!(err["error"], "relay", "{err}");
+
+    dana.json(&["workspace", "remove", "Lee"]);
+    let roster = dana.json(&["workspace", "members"]);
+    let lee_entry = roster
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "Lee")
+        .unwrap();
+    assert_eq!(lee_entry["removed"], true);
+    assert!(lee_entry["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["revoked"] == true));
+
+    // Dana and Sam go on, with the new key.
+    dana.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--contact",
+        "Rosa",
+        "--note",
+        "Planning the spring parent night",
+    ]);
+    dana.json(&["sync"]);
+    let sam_sync = sam.json(&["sync"]);
+    assert_eq!(sam_sync["new_key"], true, "{sam_sync}");
+    sam.json(&[
+        "contact",
+        "note",
+        "Rosa",
+        "--append",
+        "Wants flyers by March",
+    ]);
+    sam.json(&["sync"]);
+    dana.json(&["sync"]);
+    for d in [&dana, &sam] {
+        assert_eq!(d.json(&["activity", "list"]).as_array().unwrap().len(), 1);
+        let notes = &d.json(&["contact", "show", "Rosa"])["notes"];
+        assert_eq!(notes[0]["text"], "Wants flyers by March");
+        assert_eq!(keys_of(d).current().0, 1);
+    }
+
+    // Lee's phone learns it was removed and deletes the practice.
+    let err = lee.json_err(&["sync"]);
+    assert_eq!(err["error"], "removed", "{err}");
+    assert!(lee
+        .json(&["workspace", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let err = lee.json_err(&["contact", "list"]);
+    assert_eq!(err["error"], "no_workspace");
+    let mut lee_files = Vec::new();
+    for entry in std::fs::read_dir(&lee.data).unwrap() {
+        lee_files.extend(std::fs::read(entry.unwrap().path()).unwrap_or_default());
+    }
+    assert!(
+        !contains(&lee_files, "Rosa Jimenez"),
+        "Lee's store was purged"
+    );
+    assert!(
+        !contains(&lee_files, "Lincoln Middle"),
+        "Lee's store was purged"
+    );
+
+    // What was written after the removal is sealed with epoch 1, which Lee never had.
+    let (token, ws) = dana.credentials();
+    let body = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/workspaces/{ws}/pull?after=0&limit=1000",
+            relay.url
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let log = batch::decode_pull(&body).unwrap();
+    let ws_id: trellis_protocol::Id = ws.parse().unwrap();
+    let dana_keys = keys_of(&dana);
+    let mut after_removal = 0;
+    for e in &log.entries {
+        match envelope_epoch(&e.bytes) {
+            Some(0) => assert!(lees_keys.open(&ws_id, &e.doc_id, &e.bytes).is_ok()),
+            Some(1) => {
+                after_removal += 1;
+                assert!(lees_keys.open(&ws_id, &e.doc_id, &e.bytes).is_err());
+                assert!(dana_keys.open(&ws_id, &e.doc_id, &e.bytes).is_ok());
+            }
+            other => panic!("unexpected epoch {other:?}"),
+        }
+    }
+    assert!(
+        after_removal >= 2,
+        "the drop-by and the note came after the removal"
+    );
+}
