@@ -1,0 +1,202 @@
+//! `trellis-relay admin ...`: the operator's commands, run on the data directory directly.
+//!
+//! `admin workspaces` opens the database **read-only** (SQLite's WAL lets it read while a relay
+//! is serving) and lists each workspace's log entries, log bytes, members and devices. It shows
+//! workspace ids and counts only: the relay holds no names, and the logs are encrypted.
+//! Removed members and revoked devices are not counted. `admin rotate-signup-secret` writes a
+//! new secret to `DATA/signup-secret` ([`crate::config::rotate_signup_secret`]).
+//!
+//! The same read-only queries feed the log gauges of `/metrics` through [`DatabaseFile`].
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+use trellis_protocol::Id;
+
+use crate::config::{rotate_signup_secret, AdminCommand, Config};
+use crate::metrics::{LogSize, LogSizeSource};
+
+/// Why an admin command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// There is no database in the data directory.
+    #[error("no relay database at {0}")]
+    NoDatabase(PathBuf),
+    /// The database could not be read.
+    #[error("cannot read the database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A file could not be read or written, or output failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// Output could not be encoded.
+    #[error("cannot encode the listing: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// One workspace, as `admin workspaces` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkspaceSummary {
+    /// The workspace id (32 hexadecimal digits).
+    pub workspace_id: String,
+    /// Created at, seconds since the Unix epoch.
+    pub created_at: i64,
+    /// The newest seq ever assigned in its log.
+    pub head: u64,
+    /// Log entries kept.
+    pub log_entries: u64,
+    /// Encrypted change bytes kept.
+    pub log_bytes: u64,
+    /// Members not removed.
+    pub members: u64,
+    /// Devices not revoked.
+    pub devices: u64,
+}
+
+/// The relay's database file, opened read-only for each question.
+#[derive(Debug, Clone)]
+pub struct DatabaseFile {
+    path: PathBuf,
+}
+
+impl DatabaseFile {
+    /// The database at `path` (it is opened only when asked something).
+    pub fn new(path: impl Into<PathBuf>) -> DatabaseFile {
+        DatabaseFile { path: path.into() }
+    }
+
+    fn open(&self) -> Result<Connection, AdminError> {
+        if !self.path.exists() {
+            return Err(AdminError::NoDatabase(self.path.clone()));
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    /// Every workspace, oldest first.
+    pub fn workspaces(&self) -> Result<Vec<WorkspaceSummary>, AdminError> {
+        let conn = self.open()?;
+        // Schema 2 marks removed members; a schema-1 file has none.
+        let member_filter = if has_column(&conn, "members", "removed_at")? {
+            "AND m.removed_at IS NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT w.id, w.created_at, w.head,
+                (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
+                (SELECT coalesce(sum(length(l.bytes)), 0) FROM log l WHERE l.workspace_id = w.id),
+                (SELECT count(*) FROM members m WHERE m.workspace_id = w.id {member_filter}),
+                (SELECT count(*) FROM devices d
+                    WHERE d.workspace_id = w.id AND d.revoked_at IS NULL)
+             FROM workspaces w ORDER BY w.created_at, w.id"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |row| {
+            let id: Vec<u8> = row.get(0)?;
+            Ok(WorkspaceSummary {
+                workspace_id: Id::from_slice(&id).map_or_else(|_| hex::encode(&id), |id| id.to_hex()),
+                created_at: row.get(1)?,
+                head: count(row.get(2)?),
+                log_entries: count(row.get(3)?),
+                log_bytes: count(row.get(4)?),
+                members: count(row.get(5)?),
+                devices: count(row.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Workspaces, log entries and log bytes across the whole relay.
+    pub fn log_size(&self) -> Result<LogSize, AdminError> {
+        let conn = self.open()?;
+        let workspaces: i64 = conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
+        let (entries, bytes): (i64, i64) = conn.query_row(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM log",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(LogSize {
+            workspaces: count(workspaces),
+            entries: count(entries),
+            bytes: count(bytes),
+        })
+    }
+}
+
+impl LogSizeSource for DatabaseFile {
+    fn log_size(&self) -> Result<LogSize, String> {
+        DatabaseFile::log_size(self).map_err(|e| e.to_string())
+    }
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
+/// Runs an admin command for `config`, writing its output to `out`.
+pub fn run(config: &Config, command: &AdminCommand, out: &mut impl Write) -> Result<(), AdminError> {
+    match command {
+        AdminCommand::Workspaces { json } => {
+            let listing = DatabaseFile::new(config.database_path()).workspaces()?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &listing)?;
+                writeln!(out)?;
+            } else {
+                write_table(&listing, out)?;
+            }
+        }
+        AdminCommand::RotateSignupSecret => {
+            std::fs::create_dir_all(&config.data)?;
+            let secret = rotate_signup_secret(&config.data)?;
+            writeln!(out, "signup secret: {secret}")?;
+            if config.signup_secret.is_some() {
+                writeln!(
+                    out,
+                    "note: this relay is configured with --signup-secret or \
+                     TRELLIS_RELAY_SIGNUP_SECRET, which wins over the file; change that instead"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_table(listing: &[WorkspaceSummary], out: &mut impl Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<32}  {:>10}  {:>12}  {:>7}  {:>7}",
+        "workspace", "entries", "bytes", "members", "devices"
+    )?;
+    for w in listing {
+        writeln!(
+            out,
+            "{:<32}  {:>10}  {:>12}  {:>7}  {:>7}",
+            w.workspace_id, w.log_entries, w.log_bytes, w.members, w.devices
+        )?;
+    }
+    let (entries, bytes) = listing
+        .iter()
+        .fold((0u64, 0u64), |(e, b), w| (e + w.log_entries, b + w.log_bytes));
+    writeln!(
+        out,
+        "{} workspaces, {entries} entries, {bytes} bytes",
+        listing.len()
+    )
+}
+
