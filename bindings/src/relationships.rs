@@ -113,14 +113,15 @@ impl TrellisStore {
 
     /// Referrals recorded between two days (inclusive, `YYYY-MM-DD`; unbounded when not
     /// given), newest first.
-    #[uniffi::method(default(from = None, to = None))]
+    #[uniffi::method(default(from_day = None, to_day = None))]
     pub fn referrals(
         &self,
-        from: Option<String>,
-        to: Option<String>,
+        from_day: Option<String>,
+        to_day: Option<String>,
     ) -> Result<Vec<Referral>, TrellisError> {
         Ok(list(
-            self.store()?.referrals(from.as_deref(), to.as_deref())?,
+            self.store()?
+                .referrals(from_day.as_deref(), to_day.as_deref())?,
         ))
     }
 

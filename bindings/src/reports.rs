@@ -8,17 +8,17 @@ use crate::types::{ConnectionsReport, Reciprocity, ReferralReport, StockUse, Tim
 
 #[uniffi::export]
 impl TrellisStore {
-    /// Networking minutes week by week from the Monday of `from`'s week to `to` (this week
+    /// Networking minutes week by week from the Monday of `from_day`'s week to `to_day` (this week
     /// when not given), against the weekly goal, with minutes by activity kind.
-    #[uniffi::method(default(from = None, to = None))]
+    #[uniffi::method(default(from_day = None, to_day = None))]
     pub fn time_report(
         &self,
-        from: Option<String>,
-        to: Option<String>,
+        from_day: Option<String>,
+        to_day: Option<String>,
     ) -> Result<TimeReport, TrellisError> {
         Ok(self
             .store()?
-            .time_report(from.as_deref(), to.as_deref())?
+            .time_report(from_day.as_deref(), to_day.as_deref())?
             .into())
     }
 
@@ -34,42 +34,43 @@ impl TrellisStore {
 
     /// Referrals between two days (all time when not given): received and sent, received by
     /// source, by the source's category and by reason, and how many became clients.
-    #[uniffi::method(default(from = None, to = None))]
+    #[uniffi::method(default(from_day = None, to_day = None))]
     pub fn referral_report(
         &self,
-        from: Option<String>,
-        to: Option<String>,
+        from_day: Option<String>,
+        to_day: Option<String>,
     ) -> Result<ReferralReport, TrellisError> {
         Ok(self
             .store()?
-            .referral_report(from.as_deref(), to.as_deref())?
+            .referral_report(from_day.as_deref(), to_day.as_deref())?
             .into())
     }
 
     /// Referrals sent and received per partner between two days (all time when not given),
     /// most exchanged first.
-    #[uniffi::method(default(from = None, to = None))]
+    #[uniffi::method(default(from_day = None, to_day = None))]
     pub fn reciprocity_report(
         &self,
-        from: Option<String>,
-        to: Option<String>,
+        from_day: Option<String>,
+        to_day: Option<String>,
     ) -> Result<Vec<Reciprocity>, TrellisError> {
-        Ok(list(
-            self.store()?
-                .reciprocity_report(from.as_deref(), to.as_deref())?,
-        ))
+        Ok(list(self.store()?.reciprocity_report(
+            from_day.as_deref(),
+            to_day.as_deref(),
+        )?))
     }
 
     /// Leave-behind stock now, and how many of each item were left behind between two days
     /// (all time when not given).
-    #[uniffi::method(default(from = None, to = None))]
+    #[uniffi::method(default(from_day = None, to_day = None))]
     pub fn stock_report(
         &self,
-        from: Option<String>,
-        to: Option<String>,
+        from_day: Option<String>,
+        to_day: Option<String>,
     ) -> Result<Vec<StockUse>, TrellisError> {
         Ok(list(
-            self.store()?.stock_report(from.as_deref(), to.as_deref())?,
+            self.store()?
+                .stock_report(from_day.as_deref(), to_day.as_deref())?,
         ))
     }
 }

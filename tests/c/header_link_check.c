@@ -8,8 +8,11 @@ int main(void) {
     uint16_t open = uniffi_trellis_ffi_checksum_constructor_trellisstore_open();
     uint16_t sync = uniffi_trellis_ffi_checksum_method_trellisstore_sync();
     uint16_t hint = uniffi_trellis_ffi_checksum_func_note_privacy_hint();
-    printf("contract_version=%u checksum(open)=%u checksum(sync)=%u checksum(note_privacy_hint)=%u\n",
-           version, open, sync, hint);
+    uint16_t referral = uniffi_trellis_ffi_checksum_method_trellisstore_add_referral();
+    uint16_t report = uniffi_trellis_ffi_checksum_method_trellisstore_stock_report();
+    printf("contract_version=%u checksum(open)=%u checksum(sync)=%u checksum(note_privacy_hint)=%u "
+           "checksum(add_referral)=%u checksum(stock_report)=%u\n",
+           version, open, sync, hint, referral, report);
     /* A checksum may be any u16, 0 included; swift_checksums.py compares them with the Swift. */
     return version == 0 ? 1 : 0;
 }

@@ -45,6 +45,7 @@ fun therapist(user: String): TrellisStore {
 fun main() {
     try {
         localStories()
+        practiceStories()
         syncStories()
     } catch (t: Throwable) { // e.g. UnsatisfiedLinkError when the .so is not found
         failed++
@@ -80,7 +81,7 @@ fun localStories() {
 
     check("a therapist logs a drop-by at a school and finds it again") {
         therapist("Dana").use { store ->
-            val school = store.addOrg("Lincoln Middle School", OrgKind.SCHOOL, "1200 Lincoln Ave")
+            val school = store.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL, address = "1200 Lincoln Ave"))
             assertEquals(OrgKind.SCHOOL, school.kind)
             assertEquals("1200 Lincoln Ave", school.address)
             val counselor = store.addContact(
@@ -88,7 +89,7 @@ fun localStories() {
                     name = "Maria Rivera",
                     organization = "Lincoln",
                     category = ContactCategory.SCHOOL_COUNSELOR,
-                    email = "mrivera@lincoln.example",
+                    emails = listOf("mrivera@lincoln.example"),
                 )
             )
             assertEquals(school.id, counselor.organizationId)
@@ -137,7 +138,7 @@ fun localStories() {
 
     check("an unknown organization raises NotFound with the close matches, and records nothing") {
         therapist("Dana").use { store ->
-            store.addOrg("Lincoln Middle School", OrgKind.SCHOOL)
+            store.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
             val e = assertFailsWith<TrellisException.NotFound> {
                 store.logDropBy(NewDropBy(organization = "Oak Middle School", minutes = 15u))
             }
@@ -151,7 +152,7 @@ fun localStories() {
     check("bad input is refused with InvalidInput, and an ambiguous name with Ambiguous") {
         therapist("Dana").use { store ->
             val e = assertFailsWith<TrellisException.InvalidInput> {
-                store.addContact(NewContact(name = "Sam Lee", email = "not-an-address"))
+                store.addContact(NewContact(name = "Sam Lee", emails = listOf("not-an-address")))
             }
             assertTrue(e.reason.contains("not-an-address"), e.reason)
             assertFailsWith<TrellisException.InvalidInput> { store.logDropBy(NewDropBy(minutes = 2000u)) }
@@ -170,7 +171,7 @@ fun localStories() {
         val store = TrellisStore.open(path)
         store.init("Dana")
         store.createWorkspace("Maple Street Counseling")
-        store.addOrg("St. Mark's Church", OrgKind.PLACE_OF_WORSHIP)
+        store.addOrg(NewOrg("St. Mark's Church", OrgKind.PLACE_OF_WORSHIP))
         store.close()
         // Kotlin's close() is the generated AutoCloseable one: it frees the Rust object at once.
         assertFailsWith<IllegalStateException> { store.organizations() }
@@ -221,7 +222,7 @@ fun syncStories() {
                 }
                 assertEquals(relay.url, ws.relayUrl)
                 assertEquals("owner", ws.role)
-                a.addOrg("Lincoln Middle School", OrgKind.SCHOOL)
+                a.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
                 val code = runBlocking { a.createInvite(Role.MEMBER, false) }
                 assertTrue(code.isNotBlank())
 
@@ -286,5 +287,7 @@ fun syncStories() {
                 listOf(a, b, c).forEach { it.close() }
             }
         }
+
+        practiceSyncStories(relay)
     }
 }

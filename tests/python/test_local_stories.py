@@ -26,11 +26,12 @@ def test_a_new_device_must_be_set_up_before_it_records_anything(new_store):
 
 def test_a_therapist_logs_a_drop_by_and_finds_it_again(therapist):
     store = therapist("Dana")
-    school = store.add_org("Lincoln Middle School", t.OrgKind.SCHOOL, "1200 Lincoln Ave")
+    school = store.add_org(t.NewOrg(
+        name="Lincoln Middle School", kind=t.OrgKind.SCHOOL, address="1200 Lincoln Ave"))
     assert (school.kind, school.address) == (t.OrgKind.SCHOOL, "1200 Lincoln Ave")
     counselor = store.add_contact(t.NewContact(
         name="Maria Rivera", organization="Lincoln",
-        category=t.ContactCategory.SCHOOL_COUNSELOR, email="mrivera@lincoln.example"))
+        category=t.ContactCategory.SCHOOL_COUNSELOR, emails=["mrivera@lincoln.example"]))
     assert counselor.organization_id == school.id
     assert counselor.organization == "Lincoln Middle School"
 
@@ -64,7 +65,7 @@ def test_a_therapist_logs_a_drop_by_and_finds_it_again(therapist):
 
 def test_an_unknown_organization_is_not_found_with_candidates_and_records_nothing(therapist):
     store = therapist("Dana")
-    store.add_org("Lincoln Middle School", t.OrgKind.SCHOOL)
+    store.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
     with pytest.raises(t.TrellisError.NotFound) as e:
         store.log_drop_by(t.NewDropBy(organization="Oak Middle School", minutes=15))
     assert "Oak Middle School" in e.value.reason
@@ -78,7 +79,7 @@ def test_an_unknown_organization_is_not_found_with_candidates_and_records_nothin
 def test_bad_input_is_refused_and_ambiguous_names_list_matches(therapist):
     store = therapist("Dana")
     with pytest.raises(t.TrellisError.InvalidInput) as e:
-        store.add_contact(t.NewContact(name="Sam Lee", email="not-an-address"))
+        store.add_contact(t.NewContact(name="Sam Lee", emails=["not-an-address"]))
     assert "not-an-address" in e.value.reason
     with pytest.raises(t.TrellisError.InvalidInput):
         store.log_drop_by(t.NewDropBy(minutes=2000))
@@ -95,7 +96,7 @@ def test_close_releases_the_store_and_later_calls_say_so(tmp_path):
     store = t.TrellisStore.open(path)
     store.init("Dana")
     store.create_workspace("Maple Street Counseling")
-    store.add_org("St. Mark's Church", t.OrgKind.PLACE_OF_WORSHIP)
+    store.add_org(t.NewOrg(name="St. Mark's Church", kind=t.OrgKind.PLACE_OF_WORSHIP))
     store.close()
     with pytest.raises(t.TrellisError.Closed) as e:
         store.organizations()

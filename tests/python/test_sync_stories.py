@@ -36,7 +36,7 @@ def test_a_drop_by_on_one_phone_reaches_the_other(relay, new_store):
     a.init("Dana")
     ws = asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
     assert (ws.relay_url, ws.role) == (relay.url, "owner")
-    a.add_org("Lincoln Middle School", t.OrgKind.SCHOOL)
+    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
 
     b.init("Sam")
@@ -78,3 +78,35 @@ def test_an_invite_works_once(relay, new_store):
         asyncio.run(c.join(code))
     assert (e.value.status, e.value.code) == (410, "gone"), e.value.reason
     assert c.workspaces() == []
+
+
+def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, new_store):
+    a, b = new_store("dana-phone"), new_store("sam-phone")
+    a.init("Dana")
+    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
+    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
+    a.restock("Brochures", 20)
+    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
+    b.init("Sam")
+    asyncio.run(b.join(code))
+    asyncio.run(a.sync())
+    asyncio.run(b.sync())
+    assert [(s.item, s.stock) for s in b.stock()] == [("brochures", 20)]
+
+    # Offline on both phones: Dana leaves 3; Sam restocks 10 and leaves 5.
+    a.log_drop_by(t.NewDropBy(organization="Lincoln", minutes=15,
+                              left_behind=[t.LeftBehind(item="brochures", qty=3)]))
+    b.restock("brochures", 10)
+    b.log_drop_by(t.NewDropBy(organization="Lincoln", minutes=10,
+                              left_behind=[t.LeftBehind(item="Brochures", qty=5)]))
+    assert [s.stock for s in a.stock()] == [17]
+    assert [s.stock for s in b.stock()] == [25]
+
+    asyncio.run(a.sync())
+    asyncio.run(b.sync())
+    asyncio.run(a.sync())
+    for phone in (a, b):
+        [brochures] = phone.stock()
+        assert (brochures.name, brochures.stock) == ("Brochures", 20 - 3 + 10 - 5)
+        assert [(u.name, u.stock, u.used) for u in phone.stock_report()] == [("Brochures", 22, 8)]
+        assert len(phone.followups(t.FollowUpFilter.OPEN)) == 2  # one thank-you per visit

@@ -390,6 +390,8 @@ mirror_record! {
         last_sync_at: Option<String>,
         /// The last relay seq applied here.
         cursor: u64,
+        /// Documents holding changes whose dependencies have not arrived (0 when healthy).
+        gaps: u64,
     }
 }
 
@@ -408,5 +410,9 @@ mirror_record! {
         cursor: u64,
         /// Whether a new workspace key arrived (someone left or was removed).
         new_key: bool,
+        /// Whether changes with missing dependencies made this sync pull the whole log again.
+        repulled: bool,
+        /// Documents still holding changes whose dependencies never arrived (0 when healthy).
+        gaps: u64,
     }
 }
