@@ -160,6 +160,14 @@ CREATE TABLE workspace_keys (
 );
 INSERT INTO workspace_keys (ws, epoch, key) SELECT id, 0, key FROM workspaces;
 "#,
+    // 4: gap repair: pulled changes whose dependencies have not arrived (automerge would drop
+    // them when the document is saved).
+    r#"
+CREATE TABLE held_changes (
+    ws TEXT NOT NULL, doc_id TEXT NOT NULL, hash BLOB NOT NULL, bytes BLOB NOT NULL,
+    PRIMARY KEY (ws, doc_id, hash)
+);
+"#,
 ];
 
 /// The schema version from which the index last changed shape: a store migrated across it has

@@ -114,7 +114,8 @@ fn index_workspace(tx: &Transaction, ws: &str, doc: &WorkspaceDoc) -> Result<()>
 }
 
 fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
-    if doc.deleted {
+    // Deleted, or only its genesis has arrived so far: nothing to show.
+    if doc.deleted || doc.name.is_empty() {
         return Ok(());
     }
     tx.execute(
@@ -140,7 +141,7 @@ fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
 }
 
 fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
-    if doc.deleted {
+    if doc.deleted || doc.name.is_empty() {
         return Ok(());
     }
     let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());

@@ -271,6 +271,7 @@ impl Store {
             "documents",
             "outbox",
             "workspace_keys",
+            "held_changes",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), [&id])?;
         }

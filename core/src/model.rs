@@ -428,6 +428,8 @@ pub struct Status {
     pub last_sync_at: Option<String>,
     /// The last relay seq applied here.
     pub cursor: u64,
+    /// Documents holding changes whose dependencies have not arrived (0 when healthy).
+    pub gaps: u64,
 }
 
 /// What one sync moved.
@@ -445,6 +447,10 @@ pub struct SyncReport {
     pub cursor: u64,
     /// Whether a new workspace key arrived (someone left or was removed).
     pub new_key: bool,
+    /// Whether changes with missing dependencies made this sync pull the whole log again.
+    pub repulled: bool,
+    /// Documents still holding changes whose dependencies never arrived (0 when healthy).
+    pub gaps: u64,
 }
 
 #[cfg(test)]

@@ -130,7 +130,13 @@ impl Store {
                 [ws.id.to_hex()],
                 |r| r.get(0),
             )?;
+            let gaps: i64 = c.query_row(
+                "SELECT count(DISTINCT doc_id) FROM held_changes WHERE ws = ?1",
+                [ws.id.to_hex()],
+                |r| r.get(0),
+            )?;
             Ok(Status {
+                gaps: u64::try_from(gaps).unwrap_or(0),
                 workspace_id: ws.id.to_hex(),
                 workspace: ws.name.clone(),
                 relay_url: ws.relay_url.clone(),

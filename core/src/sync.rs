@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{Automerge, Change};
+use automerge::{Automerge, Change, ReadDoc};
 use rusqlite::params;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
@@ -222,19 +222,19 @@ impl Store {
             report.pushed += rows.len() as u64;
         }
 
-        loop {
-            let cursor = current_ws(&self.lock())?.cursor;
-            let batch = self
-                .guard(&ws, client.pull(&ws.id, cursor, PULL_BATCH).await)
-                .await?;
-            let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
-            report.pulled += applied;
-            report.skipped += skipped;
-            report.documents_updated += updated;
-            if !batch.more || batch.entries.is_empty() {
-                break;
-            }
+        self.pull_to_head(&ws, &client, &mut report).await?;
+        if self.gaps(&ws)? > 0 {
+            // Changes are waiting for dependencies that the log should have delivered before
+            // them: pull the whole log once more rather than silently diverge.
+            tracing::warn!("changes with missing dependencies; pulling the log again");
+            self.lock().execute(
+                "UPDATE workspaces SET cursor = 0 WHERE id = ?1",
+                [ws.id.to_hex()],
+            )?;
+            self.pull_to_head(&ws, &client, &mut report).await?;
+            report.repulled = true;
         }
+        report.gaps = self.gaps(&ws)?;
 
         let conn = self.lock();
         conn.execute(
@@ -243,6 +243,37 @@ impl Store {
         )?;
         report.cursor = current_ws(&conn)?.cursor;
         Ok(report)
+    }
+
+    async fn pull_to_head(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        loop {
+            let cursor = current_ws(&self.lock())?.cursor;
+            let batch = self
+                .guard(ws, client.pull(&ws.id, cursor, PULL_BATCH).await)
+                .await?;
+            let (applied, updated, skipped) = self.apply_pulled(ws, &batch)?;
+            report.pulled += applied;
+            report.skipped += skipped;
+            report.documents_updated += updated;
+            if !batch.more || batch.entries.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Documents holding changes whose dependencies have not arrived.
+    fn gaps(&self, ws: &Ws) -> Result<u64> {
+        let n: i64 = self.lock().query_row(
+            "SELECT count(DISTINCT doc_id) FROM held_changes WHERE ws = ?1",
+            [ws.id.to_hex()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     fn outbox_batch(&self, ws: &Ws) -> Result<Vec<(i64, PushEntry)>> {
@@ -306,12 +337,32 @@ impl Store {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut updated = 0;
-        for (doc_id, changes) in by_doc {
+        let ws_hex = ws.id.to_hex();
+        for (doc_id, mut changes) in by_doc {
+            let doc_hex = doc_id.to_hex();
+            changes.extend(held(&tx, &ws_hex, &doc_hex)?);
             let mut doc = crate::store::load_doc(&tx, ws, &doc_id)?.unwrap_or_else(Automerge::new);
             let before = doc.get_heads();
-            doc.apply_changes(changes)?;
+            doc.apply_changes(changes.clone())?;
+            // Automerge queues a change whose dependencies are missing and drops it on save:
+            // keep such changes until their dependencies arrive.
+            for c in &changes {
+                let hash = c.hash().0.to_vec();
+                if doc.get_change_by_hash(&c.hash()).is_some() {
+                    tx.execute(
+                        "DELETE FROM held_changes WHERE ws = ?1 AND doc_id = ?2 AND hash = ?3",
+                        params![ws_hex, doc_hex, hash],
+                    )?;
+                } else {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO held_changes (ws, doc_id, hash, bytes)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![ws_hex, doc_hex, hash, c.raw_bytes()],
+                    )?;
+                }
+            }
             if doc.get_heads() != before {
-                save_doc(&tx, &ws.id.to_hex(), &doc_id.to_hex(), &doc)?;
+                save_doc(&tx, &ws_hex, &doc_hex, &doc)?;
                 updated += 1;
             }
         }
@@ -322,6 +373,19 @@ impl Store {
         tx.commit()?;
         Ok((batch.entries.len() as u64 - skipped, updated, skipped))
     }
+}
+
+/// Changes of a document held back for missing dependencies.
+fn held(tx: &rusqlite::Transaction, ws: &str, doc: &str) -> Result<Vec<Change>> {
+    let mut st = tx.prepare("SELECT bytes FROM held_changes WHERE ws = ?1 AND doc_id = ?2")?;
+    let rows = st.query_map(params![ws, doc], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for bytes in rows {
+        if let Ok(c) = Change::from_bytes(bytes?) {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// If `seqs` are exactly `cursor + 1 ..= cursor + n` (in any order, repeats allowed), the new
