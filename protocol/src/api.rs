@@ -242,6 +242,8 @@ pub mod codes {
     pub const CONFLICT: &str = "conflict";
     /// 410: the invite was used or has expired.
     pub const GONE: &str = "gone";
+    /// 410: the log entries asked for were compacted into a checkpoint: bootstrap from it.
+    pub const COMPACTED: &str = "compacted";
     /// 413: the body or batch is too large.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 429: too many requests; retry after the `Retry-After` seconds.

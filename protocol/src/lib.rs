@@ -32,12 +32,16 @@
 //!   `GET /v1/workspaces/{ws}/keys?after=EPOCH` ([`api::KeysResponse`]). The relay stores
 //!   workspace keys only sealed to device public keys; it cannot open them.
 //!
+//! * Checkpoints (per-document snapshots for new devices, and log compaction): see
+//!   [`snapshot`].
+//!
 //! Every request but signup and redeem carries `Authorization: Bearer <device token>`. Errors are
 //! JSON [`api::ErrorBody`] with a 4xx/5xx status.
 
 pub mod api;
 pub mod batch;
 mod id;
+pub mod snapshot;
 
 pub use id::{fill_random, random_secret, Id, IdError};
 
