@@ -100,7 +100,8 @@ impl DatabaseFile {
         let rows = stmt.query_map([], |row| {
             let id: Vec<u8> = row.get(0)?;
             Ok(WorkspaceSummary {
-                workspace_id: Id::from_slice(&id).map_or_else(|_| hex::encode(&id), |id| id.to_hex()),
+                workspace_id: Id::from_slice(&id)
+                    .map_or_else(|_| hex::encode(&id), |id| id.to_hex()),
                 created_at: row.get(1)?,
                 head: count(row.get(2)?),
                 log_entries: count(row.get(3)?),
@@ -115,7 +116,8 @@ impl DatabaseFile {
     /// Workspaces, log entries and log bytes across the whole relay.
     pub fn log_size(&self) -> Result<LogSize, AdminError> {
         let conn = self.open()?;
-        let workspaces: i64 = conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
+        let workspaces: i64 =
+            conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
         let (entries, bytes): (i64, i64) = conn.query_row(
             "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM log",
             [],
@@ -150,7 +152,11 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<
 }
 
 /// Runs an admin command for `config`, writing its output to `out`.
-pub fn run(config: &Config, command: &AdminCommand, out: &mut impl Write) -> Result<(), AdminError> {
+pub fn run(
+    config: &Config,
+    command: &AdminCommand,
+    out: &mut impl Write,
+) -> Result<(), AdminError> {
     match command {
         AdminCommand::Workspaces { json } => {
             let listing = DatabaseFile::new(config.database_path()).workspaces()?;
@@ -190,13 +196,12 @@ fn write_table(listing: &[WorkspaceSummary], out: &mut impl Write) -> io::Result
             w.workspace_id, w.log_entries, w.log_bytes, w.members, w.devices
         )?;
     }
-    let (entries, bytes) = listing
-        .iter()
-        .fold((0u64, 0u64), |(e, b), w| (e + w.log_entries, b + w.log_bytes));
+    let (entries, bytes) = listing.iter().fold((0u64, 0u64), |(e, b), w| {
+        (e + w.log_entries, b + w.log_bytes)
+    });
     writeln!(
         out,
         "{} workspaces, {entries} entries, {bytes} bytes",
         listing.len()
     )
 }
-

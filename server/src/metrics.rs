@@ -128,8 +128,7 @@ impl Metrics {
             "trellis_relay_live_sockets",
             "Live WebSockets currently open.",
         )?;
-        let workspaces =
-            IntGauge::new("trellis_relay_workspaces", "Workspaces registered.")?;
+        let workspaces = IntGauge::new("trellis_relay_workspaces", "Workspaces registered.")?;
         let log_entries = IntGauge::new(
             "trellis_relay_log_entries",
             "Log entries kept, across workspaces.",
@@ -232,11 +231,11 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 
     let read = metrics.request_bytes.with_label_values(&[route.as_str()]);
     let request = request.map(|body| {
-        Body::new(body.map_frame(move |frame| {
+        // `inspect_frame` keeps the body's size hint, so answers keep their Content-Length.
+        Body::new(body.inspect_frame(move |frame| {
             if let Some(data) = frame.data_ref() {
                 read.inc_by(data.len() as u64);
             }
-            frame
         }))
     });
 
@@ -252,11 +251,10 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .inc();
     let sent = metrics.response_bytes.with_label_values(&[route.as_str()]);
     response.map(|body| {
-        Body::new(body.map_frame(move |frame| {
+        Body::new(body.inspect_frame(move |frame| {
             if let Some(data) = frame.data_ref() {
                 sent.inc_by(data.len() as u64);
             }
-            frame
         }))
     })
 }

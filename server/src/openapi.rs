@@ -83,9 +83,7 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some(
-                        "A device token from signup or invite redemption.",
-                    ))
+                    .description(Some("A device token from signup or invite redemption."))
                     .build(),
             ),
         );
@@ -583,10 +581,11 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .collect();
-        let wire_roles: BTreeSet<String> = [wire::Role::Owner, wire::Role::Admin, wire::Role::Member]
-            .into_iter()
-            .map(|r| r.as_str().to_owned())
-            .collect();
+        let wire_roles: BTreeSet<String> =
+            [wire::Role::Owner, wire::Role::Admin, wire::Role::Member]
+                .into_iter()
+                .map(|r| r.as_str().to_owned())
+                .collect();
         assert_eq!(roles, wire_roles);
     }
 }
