@@ -6,8 +6,10 @@
 //! signup secret, which is compared rather than looked up, is compared in constant time.
 //!
 //! [`WorkspaceDevice`] is the extractor every `/v1/workspaces/{ws}/...` route uses. It settles,
-//! in this order: a malformed `{ws}` is 400, a missing, garbled, unknown or revoked token is
-//! 401, and a valid token of another workspace is 403 (whether `{ws}` exists is not revealed).
+//! in this order: a malformed `{ws}` is 400; a missing, garbled or unknown token is 401
+//! `unauthorized`; the token of a revoked device (or of a removed member's device) is 401
+//! `revoked`, whatever the workspace, so the device knows to purge its copy; and a valid token
+//! of another workspace is 403 (whether `{ws}` exists is not revealed).
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
@@ -20,7 +22,7 @@ use trellis_protocol::api::SIGNUP_SECRET_HEADER;
 use trellis_protocol::Id;
 
 use crate::error::AppError;
-use crate::storage::DeviceAuth;
+use crate::storage::{DeviceAuth, TokenLookup};
 use crate::AppState;
 
 /// Longest bearer token the relay will hash; real ones are 64 characters.
@@ -72,14 +74,30 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
     Ok(token)
 }
 
-/// Finds the device that holds the request's bearer token; 401 if there is none.
+/// Finds the device that holds the request's bearer token: 401 `unauthorized` if there is none,
+/// 401 `revoked` if it was revoked or its member removed.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceAuth, AppError> {
     let token = bearer_token(headers)?;
-    state
-        .storage
-        .device_by_token(SecretHash::of(token))
-        .await?
-        .ok_or_else(|| AppError::unauthorized("the device token is unknown or was revoked"))
+    authenticate_token(state, SecretHash::of(token)).await
+}
+
+/// Like [`authenticate`], for a token already hashed.
+pub async fn authenticate_token(
+    state: &AppState,
+    token: SecretHash,
+) -> Result<DeviceAuth, AppError> {
+    match state.storage.device_by_token(token).await? {
+        Some(TokenLookup::Active(device)) => Ok(device),
+        Some(TokenLookup::Revoked) => Err(revoked()),
+        None => Err(AppError::unauthorized("the device token is unknown")),
+    }
+}
+
+/// The answer to a revoked device: 401 with code `revoked`.
+pub fn revoked() -> AppError {
+    AppError::revoked(
+        "this device was revoked or its member removed from the workspace; purge this workspace's data",
+    )
 }
 
 #[derive(Deserialize)]

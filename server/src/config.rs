@@ -7,9 +7,15 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::auth::SecretHash;
+use crate::limits::{Limits, DEFAULT_RATE_PER_MINUTE};
 
 /// Name of the file in the data directory that keeps a generated signup secret.
 pub const SIGNUP_SECRET_FILE: &str = "signup-secret";
@@ -17,7 +23,7 @@ pub const SIGNUP_SECRET_FILE: &str = "signup-secret";
 /// Name of the SQLite database file in the data directory.
 pub const DATABASE_FILE: &str = "relay.sqlite3";
 
-/// `trellis-relay [--listen ADDR] [--data DIR] [--signup-secret S]`.
+/// `trellis-relay [flags] [admin ...]`: serves the relay, or runs an operator command.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "trellis-relay", version, about = "The Trellis sync relay")]
 pub struct Config {
@@ -26,12 +32,82 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Directory of the relay's database and signup secret (created if missing).
-    #[arg(long, env = "TRELLIS_RELAY_DATA", default_value = "relay-data")]
+    #[arg(
+        long,
+        env = "TRELLIS_RELAY_DATA",
+        default_value = "relay-data",
+        global = true
+    )]
     pub data: PathBuf,
 
     /// Secret required to create workspaces. Default: DATA/signup-secret, made on first start.
     #[arg(long, env = "TRELLIS_RELAY_SIGNUP_SECRET", hide_env_values = true)]
     pub signup_secret: Option<String>,
+
+    /// Log format on stderr: `text` for people, `json` (one object a line) for log collectors.
+    #[arg(
+        long,
+        env = "TRELLIS_RELAY_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// PEM certificate chain: serve HTTPS (with --tls-key) instead of plain HTTP.
+    #[arg(long, env = "TRELLIS_RELAY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "TRELLIS_RELAY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Requests a minute each device (or address, for signup and redeem) may make; a burst of
+    /// as many is allowed. Over it the relay answers 429 with Retry-After.
+    #[arg(long, env = "TRELLIS_RELAY_RATE_PER_MINUTE", default_value_t = NonZeroU32::new(DEFAULT_RATE_PER_MINUTE).unwrap_or(NonZeroU32::MIN))]
+    pub rate_per_minute: NonZeroU32,
+
+    /// Seconds a request may take to arrive and be answered; slower ones get 408.
+    #[arg(long, env = "TRELLIS_RELAY_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+
+    /// An operator command instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Operator commands on the data directory (they do not need the relay to be running).
+    Admin {
+        /// Which one.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// `trellis-relay admin ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Lists workspaces with their log entries, log bytes, members and devices (read-only).
+    Workspaces {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes a new signup secret to DATA/signup-secret and prints it. A running relay that
+    /// reads its secret from that file uses the new one from the next signup on.
+    RotateSignupSecret,
 }
 
 /// Where the signup secret came from.
@@ -98,6 +174,71 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data.join(DATABASE_FILE)
     }
+
+    /// The signup secret file's path.
+    pub fn signup_secret_path(&self) -> PathBuf {
+        self.data.join(SIGNUP_SECRET_FILE)
+    }
+
+    /// The traffic limits the flags ask for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            rate_per_minute: self.rate_per_minute,
+            request_timeout: Duration::from_secs(self.request_timeout),
+        }
+    }
+}
+
+/// The signup secret as the running relay checks it.
+#[derive(Debug, Clone)]
+pub enum SignupSecret {
+    /// Given by flag or environment: fixed for the life of the process.
+    Fixed(SecretHash),
+    /// Kept in `DATA/signup-secret` and read again at every signup, so that
+    /// `trellis-relay admin rotate-signup-secret` takes effect without a restart.
+    File(Arc<PathBuf>),
+}
+
+impl SignupSecret {
+    /// Whether `presented` is the current secret (compared in constant time). An unreadable
+    /// or empty file accepts nothing.
+    pub fn matches(&self, presented: &str) -> bool {
+        match self {
+            SignupSecret::Fixed(hash) => hash.matches(presented),
+            SignupSecret::File(path) => match std::fs::read_to_string(path.as_path()) {
+                Ok(content) if !content.trim().is_empty() => {
+                    SecretHash::of(content.trim()).matches(presented)
+                }
+                Ok(_) => {
+                    tracing::warn!("the signup secret file is empty; refusing signups");
+                    false
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the signup secret file; refusing signups");
+                    false
+                }
+            },
+        }
+    }
+}
+
+/// Replaces the secret in `DATA/signup-secret` with a new random one (written to a private
+/// temporary file, synced, then renamed over the old one) and returns it.
+pub fn rotate_signup_secret(data: &Path) -> io::Result<String> {
+    let path = data.join(SIGNUP_SECRET_FILE);
+    let temporary = data.join(format!("{SIGNUP_SECRET_FILE}.new"));
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let secret = trellis_protocol::random_secret();
+    write_private(&temporary, &secret)?;
+    std::fs::rename(&temporary, &path)?;
+    if let Ok(dir) = std::fs::File::open(data) {
+        // Make the rename durable; not every platform can sync a directory.
+        let _ = dir.sync_all();
+    }
+    Ok(secret)
 }
 
 /// Writes a new file readable by its owner only.
@@ -119,11 +260,11 @@ mod tests {
     use super::*;
 
     fn config(data: &Path, secret: Option<&str>) -> Config {
-        Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data: data.to_path_buf(),
-            signup_secret: secret.map(str::to_owned),
-        }
+        let mut config =
+            Config::try_parse_from(["trellis-relay", "--listen", "127.0.0.1:0"]).unwrap();
+        config.data = data.to_path_buf();
+        config.signup_secret = secret.map(str::to_owned);
+        config
     }
 
     #[test]
@@ -173,5 +314,88 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.signup_secret.as_deref(), Some("s"));
         assert!(Config::try_parse_from(["trellis-relay", "--listen", "nowhere"]).is_err());
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.limits(), Limits::default());
+        assert!(c.command.is_none());
+    }
+
+    #[test]
+    fn operations_flags_and_admin_commands_parse() {
+        let c = Config::try_parse_from([
+            "trellis-relay",
+            "--log-format",
+            "json",
+            "--tls-cert",
+            "cert.pem",
+            "--tls-key",
+            "key.pem",
+            "--rate-per-minute",
+            "60",
+            "--request-timeout",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.tls_cert, Some(PathBuf::from("cert.pem")));
+        assert_eq!(c.limits().rate_per_minute.get(), 60);
+        assert_eq!(c.limits().request_timeout, Duration::from_secs(5));
+        // A certificate without its key (or the reverse) is refused, as is a zero rate.
+        assert!(Config::try_parse_from(["trellis-relay", "--tls-cert", "c.pem"]).is_err());
+        assert!(Config::try_parse_from(["trellis-relay", "--tls-key", "k.pem"]).is_err());
+        assert!(Config::try_parse_from(["trellis-relay", "--rate-per-minute", "0"]).is_err());
+        assert!(Config::try_parse_from(["trellis-relay", "--request-timeout", "0"]).is_err());
+
+        let c = Config::try_parse_from([
+            "trellis-relay",
+            "admin",
+            "workspaces",
+            "--json",
+            "--data",
+            "/d",
+        ])
+        .unwrap();
+        assert_eq!(c.data, PathBuf::from("/d"));
+        assert!(matches!(
+            c.command,
+            Some(Command::Admin {
+                command: AdminCommand::Workspaces { json: true }
+            })
+        ));
+        let c = Config::try_parse_from(["trellis-relay", "admin", "rotate-signup-secret"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Some(Command::Admin {
+                command: AdminCommand::RotateSignupSecret
+            })
+        ));
+    }
+
+    #[test]
+    fn a_rotated_secret_replaces_the_file_and_is_checked_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = config(dir.path(), None).signup_secret().unwrap();
+        let checker = SignupSecret::File(Arc::new(dir.path().join(SIGNUP_SECRET_FILE)));
+        assert!(checker.matches(&first));
+        let second = rotate_signup_secret(dir.path()).unwrap();
+        assert_ne!(first, second);
+        assert!(!checker.matches(&first));
+        assert!(checker.matches(&second));
+        assert!(!checker.matches(""));
+        let (read, source) = config(dir.path(), None).signup_secret().unwrap();
+        assert_eq!(
+            (read.as_str(), source),
+            (second.as_str(), SecretSource::File)
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SIGNUP_SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_file(dir.path().join(SIGNUP_SECRET_FILE)).unwrap();
+        assert!(!checker.matches(&second));
     }
 }

@@ -13,13 +13,13 @@
 
 use std::borrow::Cow;
 
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{Method, StatusCode};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use trellis_protocol::api::{codes, ErrorBody};
 
-use crate::storage::StorageError;
+use crate::storage::{Refusal, StorageError};
 
 /// A failed request, as the client will see it.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,10 @@ pub enum AppError {
     /// 401: no valid device token or signup secret.
     #[error("{0}")]
     Unauthorized(Cow<'static, str>),
+    /// 401 with code `revoked`: the device was revoked or its member removed; it should purge
+    /// the workspace.
+    #[error("{0}")]
+    Revoked(Cow<'static, str>),
     /// 403: authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(Cow<'static, str>),
@@ -48,6 +52,15 @@ pub enum AppError {
     /// 413: the body or batch is too large.
     #[error("{0}")]
     PayloadTooLarge(Cow<'static, str>),
+    /// 408: the request did not arrive, or was not answered, in time.
+    #[error("{0}")]
+    RequestTimeout(Cow<'static, str>),
+    /// 429: too many requests from this device or address; answered with `Retry-After`.
+    #[error("too many requests; retry after {retry_after} seconds")]
+    RateLimited {
+        /// Whole seconds until the next request will be accepted (at least 1).
+        retry_after: u64,
+    },
     /// 500: the relay failed. The cause is logged, not sent.
     #[error("the relay failed: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -62,6 +75,11 @@ impl AppError {
     /// A 401 with this message.
     pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> AppError {
         AppError::Unauthorized(message.into())
+    }
+
+    /// A 401 `revoked` with this message.
+    pub fn revoked(message: impl Into<Cow<'static, str>>) -> AppError {
+        AppError::Revoked(message.into())
     }
 
     /// A 403 with this message.
@@ -93,13 +111,15 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::Revoked(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,11 +130,15 @@ impl AppError {
         match self {
             AppError::BadRequest(_) | AppError::MethodNotAllowed(_) => codes::BAD_REQUEST,
             AppError::Unauthorized(_) => codes::UNAUTHORIZED,
+            AppError::Revoked(_) => codes::REVOKED,
             AppError::Forbidden(_) => codes::FORBIDDEN,
             AppError::NotFound(_) => codes::NOT_FOUND,
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::Gone(_) => codes::GONE,
             AppError::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
+            // A request too slow to arrive is the client's fault, like a malformed one.
+            AppError::RequestTimeout(_) => codes::BAD_REQUEST,
+            AppError::RateLimited { .. } => codes::RATE_LIMITED,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -134,6 +158,9 @@ impl AppError {
                 "the request body is larger than {} bytes",
                 trellis_protocol::MAX_BODY_BYTES
             )),
+            StatusCode::REQUEST_TIMEOUT => AppError::RequestTimeout(
+                "the request took too long to arrive or to answer; try again".into(),
+            ),
             s if s.is_client_error() => AppError::bad_request("the request is malformed"),
             s => AppError::Internal(format!("a layer answered {s}").into()),
         }
@@ -146,7 +173,44 @@ impl From<StorageError> for AppError {
             StorageError::Conflict => AppError::conflict("it already exists"),
             StorageError::NotFound => AppError::not_found("it does not exist"),
             StorageError::Gone => AppError::gone("the invite was already used or has expired"),
+            StorageError::Refused(refusal) => refusal.into(),
             other => AppError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::CallerRevoked => crate::auth::revoked(),
+            Refusal::OwnerOrAdminOnly => {
+                AppError::forbidden("only an owner or an admin may do this")
+            }
+            Refusal::OwnerOnly => AppError::forbidden("only the owner may do this"),
+            Refusal::NotOwnDevice => AppError::forbidden(
+                "a member may revoke only her own devices; ask an owner or an admin",
+            ),
+            Refusal::AdminRemovesMembersOnly => AppError::forbidden(
+                "an admin may remove members only; only the owner may remove an admin",
+            ),
+            Refusal::OwnerMustTransfer => AppError::conflict(
+                "the owner cannot leave or be removed; transfer ownership to another member first",
+            ),
+            Refusal::MemberRemoved => {
+                AppError::conflict("that member was already removed from the workspace")
+            }
+            Refusal::AlreadyOwner => AppError::conflict("that member is already the owner"),
+            Refusal::StaleRotation => AppError::conflict(
+                "the key rotation does not match the workspace: its epoch must be the current \
+                 one plus one and it must seal the key to every remaining device exactly once; \
+                 fetch the members again and retry",
+            ),
+            Refusal::DeviceIdTaken => AppError::conflict(
+                "this device id is already registered in the workspace; propose a new one",
+            ),
+            Refusal::InviteOutdated => AppError::gone(
+                "the workspace key was rotated after this invite was issued; ask for a new invite",
+            ),
         }
     }
 }
@@ -168,7 +232,13 @@ impl IntoResponse for AppError {
             error: self.code().to_owned(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::RateLimited { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        response
     }
 }
 
@@ -212,6 +282,7 @@ mod tests {
         let all = [
             (AppError::bad_request("x"), 400, codes::BAD_REQUEST),
             (AppError::unauthorized("x"), 401, codes::UNAUTHORIZED),
+            (AppError::revoked("x"), 401, codes::REVOKED),
             (AppError::forbidden("x"), 403, codes::FORBIDDEN),
             (AppError::not_found("x"), 404, codes::NOT_FOUND),
             (
@@ -222,6 +293,16 @@ mod tests {
             (AppError::conflict("x"), 409, codes::CONFLICT),
             (AppError::gone("x"), 410, codes::GONE),
             (AppError::too_large("x"), 413, codes::PAYLOAD_TOO_LARGE),
+            (
+                AppError::RequestTimeout("x".into()),
+                408,
+                codes::BAD_REQUEST,
+            ),
+            (
+                AppError::RateLimited { retry_after: 3 },
+                429,
+                codes::RATE_LIMITED,
+            ),
             (AppError::Internal("x".into()), 500, codes::INTERNAL),
         ];
         for (err, status, code) in all {

@@ -15,31 +15,44 @@
 //! * [`notify`]: fan-out of new heads to live WebSockets.
 //! * [`error`] and [`extract`]: one JSON error type for every failure, including axum's own.
 //! * [`config`]: flags, environment and the signup secret file.
+//! * Operations: [`metrics`] (Prometheus `/metrics`), [`request_id`] (an id per request in
+//!   logs and answers), [`limits`] (rate limit and request timeout), [`openapi`] (the served
+//!   API description), [`tls`] (rustls), [`admin`] (the operator's commands).
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod limits;
+pub mod metrics;
 pub mod notify;
+pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod server;
 pub mod storage;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use serde_json::{json, Value};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::SecretHash;
-pub use config::Config;
+pub use config::{Config, SignupSecret};
 pub use error::AppError;
+pub use limits::Limits;
+pub use metrics::Metrics;
 pub use notify::Notifier;
 pub use storage::sqlite::SqliteStorage;
 pub use storage::{Storage, StorageError};
@@ -50,8 +63,11 @@ pub use storage::{Storage, StorageError};
 pub struct AppState {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) notifier: Arc<Notifier>,
-    pub(crate) signup_secret: SecretHash,
+    pub(crate) signup_secret: SignupSecret,
     pub(crate) clock: Clock,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) rate_limiter: Arc<limits::RateLimiter>,
+    pub(crate) request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -60,9 +76,36 @@ impl AppState {
         AppState {
             storage,
             notifier: Arc::new(Notifier::new()),
-            signup_secret: SecretHash::of(signup_secret),
+            signup_secret: SignupSecret::Fixed(SecretHash::of(signup_secret)),
             clock: Clock::system(),
+            metrics: Arc::new(Metrics::new()),
+            rate_limiter: Arc::new(limits::RateLimiter::new(Limits::default().rate_per_minute)),
+            request_timeout: Limits::default().request_timeout,
         }
+    }
+
+    /// The same state checking signups against `secret` (e.g. a file read at each signup).
+    pub fn with_signup_secret(mut self, secret: SignupSecret) -> AppState {
+        self.signup_secret = secret;
+        self
+    }
+
+    /// The same state with these traffic limits (fresh rate buckets).
+    pub fn with_limits(mut self, limits: Limits) -> AppState {
+        self.rate_limiter = Arc::new(limits::RateLimiter::new(limits.rate_per_minute));
+        self.request_timeout = limits.request_timeout;
+        self
+    }
+
+    /// The same state with these metrics (e.g. with a log size source).
+    pub fn with_metrics(mut self, metrics: Metrics) -> AppState {
+        self.metrics = Arc::new(metrics);
+        self
+    }
+
+    /// The relay's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The same state with another clock (tests use it to expire invites).
@@ -103,30 +146,66 @@ impl Clock {
 }
 
 /// The relay's router: every endpoint, JSON errors for everything (unknown routes, wrong
-/// methods, bodies over [`trellis_protocol::MAX_BODY_BYTES`]), and a tracing span per request.
+/// methods, bodies over [`trellis_protocol::MAX_BODY_BYTES`], rate limits, timeouts), metrics,
+/// and a tracing span with a request id per request.
+///
+/// Layers, outermost first: request id, tracing span, metrics, the JSON error net, the request
+/// timeout, the rate limit, the body limit, then the routes.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve_metrics))
+        .route("/v1/openapi.json", get(openapi::serve_openapi))
         .merge(routes::workspaces::router())
         .merge(routes::invites::router())
         .merge(routes::sync::router())
         .merge(routes::live::router())
+        .merge(routes::members::router())
+        .merge(routes::keys::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(trellis_protocol::MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.request_timeout,
+        ))
         .layer(middleware::map_response(error::json_errors_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
-                // Method and path only: never headers (tokens, secrets), queries or bodies.
+                // Method, route template and request id only: never the path (it holds member
+                // and device ids), headers (tokens, secrets), queries or bodies.
                 .make_span_with(|req: &Request| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
+                    let request_id = req
+                        .extensions()
+                        .get::<request_id::RequestId>()
+                        .map_or("", |id| id.0.as_str());
+                    tracing::info_span!("request", method = %req.method(), route, request_id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
 /// `GET /healthz`: the process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The relay is up", body = openapi::Health))
+)]
 async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }

@@ -6,8 +6,12 @@
 //! ignores an older value, so racing pushes and the initial read of the head cannot move a
 //! listener backwards. Channels are dropped once their last listener is gone.
 //!
-//! A PostgreSQL deployment with several relay processes would feed `advance` from
-//! LISTEN/NOTIFY; the sockets would not change.
+//! It also tells live sockets that their device was revoked ([`Notifier::revoke_devices`]), so
+//! each closes at once instead of waiting for its next request to fail: one `watch` channel per
+//! connected device, which flips to `true` once.
+//!
+//! A PostgreSQL deployment with several relay processes would feed `advance` and
+//! `revoke_devices` from LISTEN/NOTIFY; the sockets would not change.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -15,10 +19,11 @@ use std::sync::{Mutex, PoisonError};
 use tokio::sync::watch;
 use trellis_protocol::Id;
 
-/// Per-workspace head channels. Share it behind an `Arc`.
+/// Per-workspace head channels and per-device revocation channels. Share it behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct Notifier {
     channels: Mutex<HashMap<Id, watch::Sender<u64>>>,
+    devices: Mutex<HashMap<(Id, Id), watch::Sender<bool>>>,
 }
 
 impl Notifier {
@@ -69,9 +74,45 @@ impl Notifier {
         }
     }
 
+    /// Starts watching for a device's revocation: the receiver's value becomes `true` when
+    /// [`Notifier::revoke_devices`] names the device. Check the device in storage after
+    /// subscribing, so that a revocation between the two is not missed.
+    pub fn watch_device(&self, workspace: Id, device: Id) -> watch::Receiver<bool> {
+        let mut devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);
+        devices
+            .entry((workspace, device))
+            .or_insert_with(|| watch::channel(false).0)
+            .subscribe()
+    }
+
+    /// Tells the live sockets of these devices that they were revoked.
+    pub fn revoke_devices(&self, workspace: Id, revoked: &[Id]) {
+        let devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);
+        for device in revoked {
+            if let Some(sender) = devices.get(&(workspace, *device)) {
+                sender.send_replace(true);
+            }
+        }
+    }
+
+    /// Drops the revocation channel of a device whose sockets are all gone.
+    pub fn release_device(&self, workspace: Id, device: Id) {
+        let mut devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);
+        if devices
+            .get(&(workspace, device))
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            devices.remove(&(workspace, device));
+        }
+    }
+
     /// Drops every channel, which ends every live socket (the relay is shutting down).
     pub fn close_all(&self) {
         self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.devices
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
@@ -118,11 +159,39 @@ mod tests {
     }
 
     #[test]
+    fn a_revocation_reaches_only_the_named_devices() {
+        let n = Notifier::new();
+        let (ws, phone, laptop) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
+        let mut phone_rx = n.watch_device(ws, phone);
+        let mut laptop_rx = n.watch_device(ws, laptop);
+        let mut other_ws_rx = n.watch_device(Id([9; 16]), phone);
+        assert!(!*phone_rx.borrow_and_update());
+        n.revoke_devices(ws, &[phone, Id([4; 16])]);
+        assert!(phone_rx.has_changed().unwrap());
+        assert!(*phone_rx.borrow_and_update());
+        assert!(!laptop_rx.has_changed().unwrap());
+        assert!(!other_ws_rx.has_changed().unwrap());
+        assert!(!*other_ws_rx.borrow_and_update());
+        assert!(!*laptop_rx.borrow_and_update());
+
+        // A socket that subscribes late still sees the revocation while the channel lives.
+        assert!(*n.watch_device(ws, phone).borrow());
+        drop(phone_rx);
+        n.release_device(ws, phone);
+        assert!(
+            !*n.watch_device(ws, phone).borrow(),
+            "released once unwatched"
+        );
+    }
+
+    #[test]
     fn closing_all_channels_ends_every_listener() {
         let n = Notifier::new();
         let rx = n.subscribe(Id([1; 16]));
+        let device_rx = n.watch_device(Id([1; 16]), Id([2; 16]));
         n.close_all();
         assert!(rx.has_changed().is_err());
+        assert!(device_rx.has_changed().is_err());
         assert_eq!(n.channel_count(), 0);
     }
 }

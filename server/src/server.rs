@@ -2,20 +2,38 @@
 //!
 //! The two lines printed on stdout are an interface: `signup secret: <S>` (only when one was
 //! just generated) and `listening on http://<addr>` once the socket is bound, so scripts and
-//! tests that start the relay on port 0 learn the port. The socket is bound with
-//! `SO_REUSEADDR`, so a relay restarted right after a crash gets its port back.
+//! tests that start the relay on port 0 learn the port (`https://` when serving TLS). The
+//! socket is bound with `SO_REUSEADDR`, so a relay restarted right after a crash gets its port
+//! back.
+//!
+//! Connections are served by axum-server (plain, or TLS through [`crate::tls`]), which bounds
+//! how long a connection may take to send its first request and its request heads (the
+//! request timeout), against clients that open sockets and then say nothing. On shutdown the
+//! relay stops accepting, closes live sockets, and lets every in-flight request finish (a push
+//! whose body is still arriving is read, stored and answered) for up to the request timeout
+//! plus [`SHUTDOWN_GRACE`], after which what remains is cut.
 
 use std::future::Future;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::config::{Config, SecretError, SecretSource};
+use crate::admin::DatabaseFile;
+use crate::auth::SecretHash;
+use crate::config::{Config, SecretError, SecretSource, SignupSecret};
+use crate::metrics::Metrics;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::StorageError;
+use crate::tls::{self, TlsError};
 use crate::{app, AppState};
+
+/// How long past the request timeout a shutdown waits for in-flight requests.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Why the relay could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +47,9 @@ pub enum ServeError {
     /// The database could not be opened.
     #[error("cannot open the database: {0}")]
     Storage(#[from] StorageError),
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -49,38 +70,82 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     std::fs::create_dir_all(&config.data).map_err(ServeError::DataDir)?;
     let (secret, source) = config.signup_secret()?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
+        _ => None,
+    };
     let db_path = config.database_path();
     let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(db_path))
         .await
         .map_err(|e| ServeError::Storage(StorageError::Backend(Box::new(e))))??;
-    let state = AppState::new(Arc::new(storage), &secret);
+    let signup_secret = match source {
+        SecretSource::Given => SignupSecret::Fixed(SecretHash::of(&secret)),
+        // Read again at each signup, so a rotated file takes effect without a restart.
+        SecretSource::File | SecretSource::Generated => {
+            SignupSecret::File(Arc::new(config.signup_secret_path()))
+        }
+    };
+    let limits = config.limits();
+    let metrics =
+        Metrics::new().with_log_source(Arc::new(DatabaseFile::new(config.database_path())));
+    let state = AppState::new(Arc::new(storage), &secret)
+        .with_signup_secret(signup_secret)
+        .with_limits(limits)
+        .with_metrics(metrics);
 
     let listener = bind(config.listen).map_err(|source| ServeError::Bind {
         addr: config.listen,
         source,
     })?;
     let local = listener.local_addr().map_err(ServeError::Serve)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
 
     let mut out = io::stdout().lock();
     if source == SecretSource::Generated {
         // Printed once, on first start, for the operator; never logged.
         let _ = writeln!(out, "signup secret: {secret}");
     }
-    let _ = writeln!(out, "listening on http://{local}");
+    let _ = writeln!(out, "listening on {scheme}://{local}");
     let _ = out.flush();
     drop(out);
-    tracing::info!(addr = %local, "relay started");
+    tracing::info!(addr = %local, tls = tls.is_some(), "relay started");
 
-    let notifier = std::sync::Arc::clone(&state.notifier);
-    let shutdown = async move {
+    let handle: Handle<SocketAddr> = Handle::new();
+    let notifier = Arc::clone(&state.notifier);
+    let stopper = handle.clone();
+    tokio::spawn(async move {
         shutdown.await;
         // Upgraded (WebSocket) connections are not awaited by graceful shutdown: end them.
         notifier.close_all();
-    };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Serve)?;
+        stopper.graceful_shutdown(Some(limits.request_timeout + SHUTDOWN_GRACE));
+    });
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some(tls) => {
+            let mut server = axum_server::Server::from_listener(listener)
+                .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(
+                    RustlsConfig::from_config(tls),
+                ))
+                .handle(handle)
+                .first_request_timeout(limits.request_timeout);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(limits.request_timeout);
+            server.serve(service).await
+        }
+        None => {
+            let mut server = axum_server::Server::from_listener(listener)
+                .handle(handle)
+                .first_request_timeout(limits.request_timeout);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(limits.request_timeout);
+            server.serve(service).await
+        }
+    }
+    .map_err(ServeError::Serve)?;
     tracing::info!("relay stopped");
     Ok(())
 }

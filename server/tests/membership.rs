@@ -15,6 +15,7 @@ fn new_workspace() -> CreateWorkspaceRequest {
         workspace_id: Id::random(),
         member_id: Id::random(),
         device_id: Id::random(),
+        device_key: common::device_key(),
     }
 }
 
@@ -87,6 +88,7 @@ async fn an_owner_invites_a_member_who_joins_once() {
         invite_secret: invite.invite_secret.clone(),
         device_id: Id::random(),
         member_id,
+        device_key: common::device_key(),
     };
     let member: DeviceCredentials = relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -270,6 +272,7 @@ async fn a_taken_member_id_is_a_conflict_and_keeps_the_invite() {
         invite_secret: invite.invite_secret,
         device_id: Id::random(),
         member_id: owner.member_id,
+        device_key: common::device_key(),
     };
     relay
         .post_json("/v1/invites/redeem", None, &redeem)

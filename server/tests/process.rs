@@ -106,6 +106,7 @@ fn signup(addr: SocketAddr, secret: &str) -> DeviceCredentials {
         workspace_id: Id::random(),
         member_id: Id::random(),
         device_id: Id::random(),
+        device_key: format!("{}{}", Id::random(), Id::random()),
     })
     .unwrap();
     let (status, body) = http(

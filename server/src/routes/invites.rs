@@ -14,7 +14,7 @@ use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, DeviceCredentials, RedeemInviteRequest, Role,
 };
 
-use super::CONTROL_BODY_LIMIT;
+use super::{device_key, CONTROL_BODY_LIMIT};
 use crate::auth::{SecretHash, WorkspaceDevice};
 use crate::error::AppError;
 use crate::extract::ApiJson;
@@ -37,6 +37,22 @@ pub fn router() -> Router<AppState> {
 
 /// Issues an invite: 201 with the secret; 403 if a member invites a member; 400 for an owner
 /// invite or a zero TTL.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/invites",
+    tag = "invites",
+    params(crate::openapi::WorkspacePath),
+    request_body(content = crate::openapi::CreateInviteRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The invite", body = crate::openapi::CreateInviteResponse),
+        (status = 400, description = "Malformed workspace id or body", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
 async fn create_invite(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
@@ -95,12 +111,30 @@ async fn create_invite(
     ))
 }
 
-/// Redeems an invite and registers the device: 201 with its token; 404 for an unknown secret
-/// or another workspace; 410 if used or expired; 409 if the proposed member id is taken.
+/// Redeems an invite and registers the device: 201 with its token; 400 if `device_key` is not
+/// 64 hexadecimal digits; 404 for an unknown secret or another workspace; 410 if used, expired,
+/// issued by a member since removed, or issued before the last key rotation; 409 if the
+/// proposed member id or the device id is taken.
+#[utoipa::path(
+    post,
+    path = "/v1/invites/redeem",
+    tag = "invites",
+    request_body(content = crate::openapi::RedeemInviteRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new device", body = crate::openapi::DeviceCredentials),
+        (status = 400, description = "Malformed body or device key", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such invite for this workspace", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The member or device id is taken", body = crate::openapi::ErrorBody),
+        (status = 410, description = "The invite was used, has expired or is stale", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+    ),
+)]
 async fn redeem_invite(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RedeemInviteRequest>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
+    let device_key = device_key(&req.device_key)?;
     let token = trellis_protocol::random_secret();
     let redeemed = state
         .storage
@@ -109,6 +143,7 @@ async fn redeem_invite(
             workspace_id: req.workspace_id,
             device_id: req.device_id,
             member_id: req.member_id,
+            device_key,
             token_hash: SecretHash::of(&token),
             now: state.clock.now(),
         })

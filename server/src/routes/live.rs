@@ -6,21 +6,31 @@
 //! Heads come from [`crate::notify::Notifier`]; a slow socket only ever gets the newest one.
 //! When the relay shuts down the notifier closes its channels and each socket ends with a
 //! "going away" close frame, so clients reconnect rather than wait on a dead socket.
+//!
+//! When the socket's device is revoked (or its member removed or gone), the socket is closed
+//! at once with [`REVOKED_CLOSE_CODE`]; reconnecting then gets 401 `revoked`.
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use trellis_protocol::api::LiveMessage;
 use trellis_protocol::Id;
 
-use crate::auth::WorkspaceDevice;
+use crate::auth::{authenticate, WorkspaceDevice};
 use crate::error::AppError;
 use crate::AppState;
 
 /// Largest incoming frame or message accepted on the live socket.
 pub const MAX_INCOMING_BYTES: usize = 4 * 1024;
+
+/// Close code of a live socket whose device was revoked (an application code, 4000–4999).
+pub const REVOKED_CLOSE_CODE: u16 = 4001;
+
+/// Close reason of a live socket whose device was revoked.
+pub const REVOKED_CLOSE_REASON: &str = "revoked";
 
 /// `GET /v1/workspaces/{ws}/live`.
 pub fn router() -> Router<AppState> {
@@ -29,22 +39,75 @@ pub fn router() -> Router<AppState> {
 
 /// Upgrades to a WebSocket once the device is authenticated for the workspace; 400 if the
 /// request is not a WebSocket upgrade.
+#[utoipa::path(
+    get,
+    path = "/v1/workspaces/{ws}/live",
+    tag = "sync",
+    params(crate::openapi::WorkspacePath),
+    responses(
+        (status = 101, description = "WebSocket: `LiveMessage` JSON text at once and after every push; incoming frames over 4 KiB close it"),
+        (status = 400, description = "Malformed workspace id, or not a WebSocket upgrade", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
 async fn live(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     let upgrade = upgrade.map_err(|_| {
         AppError::bad_request("this endpoint is a WebSocket: send a GET with an upgrade request")
     })?;
     let workspace = caller.workspace_id;
+    let device = caller.device.device_id;
     Ok(upgrade
         .max_message_size(MAX_INCOMING_BYTES)
         .max_frame_size(MAX_INCOMING_BYTES)
-        .on_upgrade(move |socket| run(socket, state, workspace)))
+        .on_upgrade(move |socket| async move {
+            // Watch for a revocation before checking the token again, so that a revocation
+            // between the upgrade's authentication and this point is not missed.
+            let mut revoked = state.notifier.watch_device(workspace, device);
+            let still_valid = authenticate(&state, &headers).await.is_ok();
+            drop(headers);
+            run(socket, &state, workspace, still_valid, &mut revoked).await;
+            drop(revoked);
+            state.notifier.release_device(workspace, device);
+        }))
 }
 
-async fn run(mut socket: WebSocket, state: AppState, workspace: Id) {
+/// A close frame telling the device that the relay is shutting down.
+fn away_frame() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: close_code::AWAY,
+        reason: "the relay is shutting down".into(),
+    }))
+}
+
+/// A close frame telling the device it was revoked.
+fn revoked_frame() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: REVOKED_CLOSE_CODE,
+        reason: REVOKED_CLOSE_REASON.into(),
+    }))
+}
+
+async fn run(
+    mut socket: WebSocket,
+    state: &AppState,
+    workspace: Id,
+    still_valid: bool,
+    revoked: &mut tokio::sync::watch::Receiver<bool>,
+) {
+    if !still_valid || *revoked.borrow_and_update() {
+        let _ = socket.send(revoked_frame()).await;
+        return;
+    }
+    // Counted in the live sockets gauge until this function returns.
+    let _gauge = state.metrics.live_socket();
     // Subscribe before reading the head, so a push in between is not missed.
     let mut heads = state.notifier.subscribe(workspace);
     match state.storage.head(workspace).await {
@@ -73,15 +136,22 @@ async fn run(mut socket: WebSocket, state: AppState, workspace: Id) {
                 changed = heads.changed() => {
                     if changed.is_err() {
                         // The relay is shutting down: say so instead of vanishing.
-                        let _ = socket
-                            .send(Message::Close(Some(CloseFrame {
-                                code: close_code::AWAY,
-                                reason: "the relay is shutting down".into(),
-                            })))
-                            .await;
+                        let _ = socket.send(away_frame()).await;
                         break 'socket;
                     }
                     continue 'socket;
+                }
+                changed = revoked.changed() => {
+                    let frame = match changed {
+                        Ok(()) if *revoked.borrow_and_update() => {
+                            tracing::debug!(workspace = %workspace, "live socket of a revoked device closed");
+                            revoked_frame()
+                        }
+                        Ok(()) => continue,
+                        Err(_) => away_frame(),
+                    };
+                    let _ = socket.send(frame).await;
+                    break 'socket;
                 }
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break 'socket,

@@ -4,11 +4,28 @@
 //! * [`invites`]: `POST /v1/workspaces/{ws}/invites`, `POST /v1/invites/redeem`.
 //! * [`sync`]: `POST /v1/workspaces/{ws}/push`, `GET /v1/workspaces/{ws}/pull`.
 //! * [`live`]: `GET /v1/workspaces/{ws}/live` (WebSocket).
+//! * [`members`]: `GET /v1/workspaces/{ws}/members`, `POST .../devices/{device}/revoke`,
+//!   `POST .../members/{member}/remove`, `POST .../leave`, `POST .../transfer`.
+//! * [`keys`]: `POST /v1/workspaces/{ws}/keys/rotate`, `GET /v1/workspaces/{ws}/keys`.
 
 pub mod invites;
+pub mod keys;
 pub mod live;
+pub mod members;
 pub mod sync;
 pub mod workspaces;
 
+use crate::error::AppError;
+use crate::storage::DeviceKey;
+
 /// Largest JSON body a control endpoint accepts; their bodies are a few hundred bytes.
 pub const CONTROL_BODY_LIMIT: usize = 64 * 1024;
+
+/// Parses a device's public key from a request: 400 unless it is 64 hexadecimal digits.
+pub(crate) fn device_key(text: &str) -> Result<DeviceKey, AppError> {
+    DeviceKey::from_hex(text).ok_or_else(|| {
+        AppError::bad_request(
+            "device_key must be the device's X25519 public key as 64 hexadecimal digits",
+        )
+    })
+}

@@ -37,6 +37,22 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Stores a batch: 200 with one seq per entry; 400 malformed; 413 too large.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/push",
+    tag = "sync",
+    params(crate::openapi::WorkspacePath),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A push batch (`trellis_protocol::batch::encode_push`)"),
+    responses(
+        (status = 200, description = "One seq per entry; replayed entries keep their seq", body = crate::openapi::PushResponse),
+        (status = 400, description = "Malformed workspace id or batch", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Too many entries, an entry or the body too large", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
 async fn push(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
@@ -79,6 +95,20 @@ struct PullParams {
 }
 
 /// Reads entries after a seq: 200 `application/octet-stream`; 400 for a bad query.
+#[utoipa::path(
+    get,
+    path = "/v1/workspaces/{ws}/pull",
+    tag = "sync",
+    params(crate::openapi::WorkspacePath, crate::openapi::PullParams),
+    responses(
+        (status = 200, description = "A pull batch (`trellis_protocol::batch::encode_pull`)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Malformed workspace id or query", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
 async fn pull(
     caller: WorkspaceDevice,
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use trellis_protocol::api::{CreateWorkspaceRequest, DeviceCredentials, Role};
 
-use super::CONTROL_BODY_LIMIT;
+use super::{device_key, CONTROL_BODY_LIMIT};
 use crate::auth::{SecretHash, SignupAuthorized};
 use crate::error::AppError;
 use crate::extract::ApiJson;
@@ -25,12 +25,29 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Creates the workspace, its owner and the owner's first device: 201 with the device's token,
-/// 401 without the signup secret, 409 if the workspace id is taken.
+/// 400 if `device_key` is not 64 hexadecimal digits, 401 without the signup secret, 409 if the
+/// workspace id is taken.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces",
+    tag = "workspaces",
+    request_body(content = crate::openapi::CreateWorkspaceRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The owner's first device", body = crate::openapi::DeviceCredentials),
+        (status = 400, description = "Malformed body or device key", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Missing or wrong signup secret", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The workspace id is taken", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+    ),
+    security(("signup_secret" = []))
+)]
 async fn create_workspace(
     _signup: SignupAuthorized,
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CreateWorkspaceRequest>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
+    let device_key = device_key(&req.device_key)?;
     let token = trellis_protocol::random_secret();
     state
         .storage
@@ -38,6 +55,7 @@ async fn create_workspace(
             workspace_id: req.workspace_id,
             member_id: req.member_id,
             device_id: req.device_id,
+            device_key,
             token_hash: SecretHash::of(&token),
             now: state.clock.now(),
         })

@@ -7,12 +7,18 @@
 //! natively async backend needs no blocking thread; the SQLite backend runs its work on
 //! tokio's blocking pool.
 //!
-//! Secrets never reach storage: tokens and invite secrets arrive as [`SecretHash`]es.
+//! Secrets never reach storage: tokens and invite secrets arrive as [`SecretHash`]es, and
+//! workspace keys only sealed to device public keys, which the relay cannot open.
+//!
+//! Who may do what to a workspace's membership is decided by the pure rules in [`policy`],
+//! which every backend applies to the rows it reads inside the transaction, so a rule is
+//! checked against the same state it changes.
 
+pub mod policy;
 pub mod sqlite;
 
 use futures_util::future::BoxFuture;
-use trellis_protocol::api::Role;
+use trellis_protocol::api::{KeyEnvelope, KeyRotation, MembersResponse, Role};
 use trellis_protocol::batch::{PullBatch, PushEntry};
 use trellis_protocol::Id;
 
@@ -30,6 +36,9 @@ pub enum StorageError {
     /// The invite was already used or has expired.
     #[error("the invite was used or has expired")]
     Gone,
+    /// A rule refused the change; nothing changed.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// The database was written by a newer relay whose schema this one does not know.
     #[error("the database has schema version {found}; this relay knows up to {known}")]
     NewerSchema {
@@ -48,6 +57,77 @@ pub enum StorageError {
 
 /// A result of a storage call.
 pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Why a membership or key change was refused. Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The calling device was revoked, or its member removed, before the change ran.
+    CallerRevoked,
+    /// Only an owner or an admin may do this.
+    OwnerOrAdminOnly,
+    /// Only the owner may do this.
+    OwnerOnly,
+    /// A member may revoke only her own devices.
+    NotOwnDevice,
+    /// An admin may remove members, not admins or the owner.
+    AdminRemovesMembersOnly,
+    /// The owner cannot leave or be removed before transferring ownership.
+    OwnerMustTransfer,
+    /// The target member was removed (or left) already.
+    MemberRemoved,
+    /// The target member is already the owner.
+    AlreadyOwner,
+    /// A key rotation's epoch is not the current one plus one, or its sealed keys do not name
+    /// each remaining device exactly once.
+    StaleRotation,
+    /// The redeeming device's id is already registered in the workspace.
+    DeviceIdTaken,
+    /// The workspace key was rotated after the invite was issued, so the key the invite code
+    /// carries is outdated.
+    InviteOutdated,
+}
+
+impl From<Refusal> for StorageError {
+    fn from(refusal: Refusal) -> Self {
+        StorageError::Refused(refusal)
+    }
+}
+
+/// A device's X25519 public key, to which rotated workspace keys are sealed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeviceKey(pub [u8; 32]);
+
+impl DeviceKey {
+    /// Parses 64 hexadecimal digits (either case); `None` for anything else.
+    pub fn from_hex(text: &str) -> Option<DeviceKey> {
+        if text.len() != 64 {
+            return None;
+        }
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(text, &mut key).ok()?;
+        Some(DeviceKey(key))
+    }
+
+    /// The key as 64 lowercase hexadecimal digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl std::fmt::Debug for DeviceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeviceKey({})", self.to_hex())
+    }
+}
+
+/// What a bearer token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenLookup {
+    /// A registered device of a current member.
+    Active(DeviceAuth),
+    /// A device that was revoked, or whose member was removed or left.
+    Revoked,
+}
 
 /// A registered, unrevoked device, found by its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +151,8 @@ pub struct NewWorkspace {
     pub member_id: Id,
     /// The owner's first device.
     pub device_id: Id,
+    /// That device's public key.
+    pub device_key: DeviceKey,
     /// Hash of that device's bearer token.
     pub token_hash: SecretHash,
     /// Seconds since the Unix epoch.
@@ -105,6 +187,8 @@ pub struct Redemption {
     pub device_id: Id,
     /// The member id proposed for a new member (ignored for device invites).
     pub member_id: Id,
+    /// The redeeming device's public key.
+    pub device_key: DeviceKey,
     /// Hash of the bearer token the new device will use.
     pub token_hash: SecretHash,
     /// Seconds since the Unix epoch.
@@ -150,19 +234,24 @@ pub trait Storage: Send + Sync + 'static {
     /// [`StorageError::Conflict`] if the workspace id is taken.
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>>;
 
-    /// Finds the unrevoked device holding a token, with its member's current role.
+    /// Finds the device holding a token: [`TokenLookup::Active`] with its member's current
+    /// role, or [`TokenLookup::Revoked`] if the device was revoked or its member removed;
+    /// `None` for a token no device ever held.
     fn device_by_token(
         &self,
         token: SecretHash,
-    ) -> BoxFuture<'_, StorageResult<Option<DeviceAuth>>>;
+    ) -> BoxFuture<'_, StorageResult<Option<TokenLookup>>>;
 
     /// Stores an invite.
     fn create_invite(&self, invite: NewInvite) -> BoxFuture<'_, StorageResult<()>>;
 
     /// Redeems an invite atomically: marks it used and registers the device (and, for a member
     /// invite, the new member). [`StorageError::NotFound`] for an unknown secret or another
-    /// workspace, [`StorageError::Gone`] if used or expired, [`StorageError::Conflict`] if the
-    /// proposed member id already exists. On any error nothing changes.
+    /// workspace; [`StorageError::Gone`] if used, expired, or its issuer was removed;
+    /// [`Refusal::InviteOutdated`] if the workspace key was rotated since it was issued;
+    /// [`StorageError::Conflict`] if the proposed member id already exists (removed members
+    /// included); [`Refusal::DeviceIdTaken`] if the device id is registered in the workspace.
+    /// On any error nothing changes.
     fn redeem_invite(&self, redemption: Redemption) -> BoxFuture<'_, StorageResult<Redeemed>>;
 
     /// Appends entries to a workspace's log in one transaction, each at most once per
@@ -179,4 +268,58 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The newest seq of a workspace's log (0 when empty or unknown).
     fn head(&self, workspace: Id) -> BoxFuture<'_, StorageResult<u64>>;
+
+    /// Every member (removed ones flagged) and device (revoked ones flagged) of a workspace,
+    /// oldest first, with its key epoch and whether a rotation is needed.
+    /// [`StorageError::NotFound`] if the workspace does not exist.
+    fn members(&self, workspace: Id) -> BoxFuture<'_, StorageResult<MembersResponse>>;
+
+    /// Revokes a device of `actor`'s workspace by its id, as [`policy::may_revoke`] allows,
+    /// and marks the key for rotation (the device held it). [`StorageError::NotFound`] if the
+    /// workspace has no such device. Returns the devices revoked by this call: none if it was
+    /// revoked already (then nothing changes).
+    fn revoke_device(
+        &self,
+        actor: DeviceAuth,
+        device: Id,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
+
+    /// Removes a member and revokes all its devices, and rotates the workspace key with
+    /// `rotation`, all in one transaction, as [`policy::may_remove`] and
+    /// [`policy::check_rotation`] allow (the rotation is checked against the devices that
+    /// remain after the removal). [`StorageError::NotFound`] for an unknown member. Returns the
+    /// devices revoked.
+    fn remove_member(
+        &self,
+        actor: DeviceAuth,
+        member: Id,
+        rotation: KeyRotation,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
+
+    /// `actor`'s member leaves: it is marked removed, its devices revoked, and the key marked
+    /// for rotation. [`Refusal::OwnerMustTransfer`] for the owner. Returns the devices revoked.
+    fn leave(&self, actor: DeviceAuth, now: i64) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
+
+    /// Stores the next key epoch sealed to every remaining device, bumps the key epoch and
+    /// clears the rotation mark, as [`policy::may_rotate`] and [`policy::check_rotation`]
+    /// allow.
+    fn rotate_key(
+        &self,
+        actor: DeviceAuth,
+        rotation: KeyRotation,
+    ) -> BoxFuture<'_, StorageResult<()>>;
+
+    /// The keys sealed to a device with an epoch greater than `after`, oldest first.
+    fn sealed_keys(
+        &self,
+        workspace: Id,
+        device: Id,
+        after: u32,
+    ) -> BoxFuture<'_, StorageResult<Vec<KeyEnvelope>>>;
+
+    /// Makes `to` the owner and `actor`'s member an admin, as [`policy::may_transfer`]
+    /// allows. [`StorageError::NotFound`] for an unknown member.
+    fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>>;
 }

@@ -181,6 +181,7 @@ impl Relay {
             workspace_id: Id::random(),
             member_id: Id::random(),
             device_id: Id::random(),
+            device_key: device_key(),
         };
         let creds: DeviceCredentials = self
             .signup_with(Some(SIGNUP_SECRET), &req)
@@ -208,6 +209,7 @@ impl Relay {
                 invite_secret: secret.to_owned(),
                 device_id: Id::random(),
                 member_id: Id::random(),
+                device_key: device_key(),
             },
         )
         .await
@@ -288,6 +290,11 @@ impl Relay {
         .await
         .pull_batch()
     }
+}
+
+/// A random device public key: 64 hexadecimal digits.
+pub fn device_key() -> String {
+    format!("{}{}", Id::random(), Id::random())
 }
 
 /// A change of `len` bytes whose content and hash derive from `n`.

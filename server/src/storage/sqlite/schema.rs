@@ -52,6 +52,23 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (workspace_id, seq),
         UNIQUE (workspace_id, doc_id, change_hash)
     );",
+    // 2: device public keys, removed members, key epochs and keys sealed to devices.
+    // `device_key` is NULL only for devices registered before this version.
+    "ALTER TABLE devices ADD COLUMN device_key BLOB
+        CHECK (device_key IS NULL OR length(device_key) = 32);
+    CREATE INDEX devices_by_id ON devices (workspace_id, device_id);
+    ALTER TABLE members ADD COLUMN removed_at INTEGER;
+    ALTER TABLE workspaces ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE workspaces ADD COLUMN rotation_needed INTEGER NOT NULL DEFAULT 0
+        CHECK (rotation_needed IN (0, 1));
+    ALTER TABLE invites ADD COLUMN key_epoch INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE sealed_keys (
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        epoch INTEGER NOT NULL,
+        device_id BLOB NOT NULL,
+        sealed TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, device_id, epoch)
+    );",
 ];
 
 /// Applies the migrations the database lacks, each in its own transaction.

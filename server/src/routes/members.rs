@@ -1,0 +1,245 @@
+//! Membership after joining: listing members and devices, revoking a device, removing a
+//! member, leaving, and transferring ownership.
+//!
+//! The rules live in [`crate::storage::policy`] and are checked by storage inside the same
+//! transaction that makes the change, against the caller's role as it is then:
+//!
+//! | action | owner | admin | member |
+//! | --- | --- | --- | --- |
+//! | list members and devices | yes | yes | yes |
+//! | revoke a device | any | any | her own |
+//! | remove a member | anyone but herself | members only | no |
+//! | leave | no (transfer first) | yes | yes |
+//! | transfer ownership | to a current member | no | no |
+//!
+//! Revoking a device or a member leaving marks the workspace key for rotation (the devices
+//! that left held it); removing a member rotates it in the same transaction. Every device
+//! revoked here has its open live sockets closed at once, and every later call with its token
+//! is 401 `revoked`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use trellis_protocol::api::{KeyRotation, MembersResponse, TransferRequest};
+use trellis_protocol::Id;
+
+use super::keys::check_sealed_keys;
+use super::CONTROL_BODY_LIMIT;
+use crate::auth::WorkspaceDevice;
+use crate::error::AppError;
+use crate::extract::ApiJson;
+use crate::storage::StorageError;
+use crate::AppState;
+
+/// The membership endpoints.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/workspaces/{ws}/members", get(list_members))
+        .route(
+            "/v1/workspaces/{ws}/devices/{device}/revoke",
+            post(revoke_device),
+        )
+        .route(
+            "/v1/workspaces/{ws}/members/{member}/remove",
+            post(remove_member),
+        )
+        .route("/v1/workspaces/{ws}/leave", post(leave))
+        .route("/v1/workspaces/{ws}/transfer", post(transfer))
+        .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeviceParam {
+    device: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberParam {
+    member: String,
+}
+
+/// Parses an id from the path: 400 unless it is 32 hexadecimal digits.
+fn path_id(raw: Result<String, PathRejection>, what: &'static str) -> Result<Id, AppError> {
+    raw.ok().and_then(|raw| raw.parse().ok()).ok_or_else(|| {
+        AppError::bad_request(format!(
+            "the {what} id in the path must be 32 hexadecimal digits"
+        ))
+    })
+}
+
+/// Every member and device of the workspace, with the key state: 200.
+#[utoipa::path(
+    get,
+    path = "/v1/workspaces/{ws}/members",
+    tag = "members",
+    params(crate::openapi::WorkspacePath),
+    responses(
+        (status = 200, description = "Members, devices and key state", body = crate::openapi::MembersResponse),
+        (status = 400, description = "Malformed workspace id", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn list_members(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+) -> Result<Json<MembersResponse>, AppError> {
+    Ok(Json(state.storage.members(caller.workspace_id).await?))
+}
+
+/// Revokes a device: 204 (also if it was revoked already); 400 for a malformed id; 403 if a
+/// member names another member's device; 404 if the workspace has no such device.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/devices/{device}/revoke",
+    tag = "members",
+    params(crate::openapi::DevicePath),
+    responses(
+        (status = 204, description = "Revoked (also if it was already)"),
+        (status = 400, description = "Malformed id", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such device in this workspace", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn revoke_device(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    param: Result<Path<DeviceParam>, PathRejection>,
+) -> Result<StatusCode, AppError> {
+    let device = path_id(param.map(|Path(p)| p.device), "device")?;
+    let revoked = state
+        .storage
+        .revoke_device(caller.device, device, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => AppError::not_found("this workspace has no such device"),
+            other => other.into(),
+        })?;
+    state.notifier.revoke_devices(caller.workspace_id, &revoked);
+    tracing::info!(workspace = %caller.workspace_id, revoked = revoked.len(), "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a member, revokes its devices and rotates the key, in one transaction: 204; 400 for
+/// a malformed id or body; 403 for a member, or an admin naming an admin or the owner; 404 for
+/// an unknown member; 409 if the owner names herself, the member was removed already, or the
+/// rotation does not fit (nothing changes).
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/members/{member}/remove",
+    tag = "members",
+    params(crate::openapi::MemberPath),
+    request_body(content = crate::openapi::KeyRotation, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Removed, devices revoked, key rotated"),
+        (status = 400, description = "Malformed id or body", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such member", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not removable now, or the rotation does not fit", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn remove_member(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    param: Result<Path<MemberParam>, PathRejection>,
+    ApiJson(rotation): ApiJson<KeyRotation>,
+) -> Result<StatusCode, AppError> {
+    let member = path_id(param.map(|Path(p)| p.member), "member")?;
+    check_sealed_keys(&rotation)?;
+    let epoch = rotation.epoch;
+    let revoked = state
+        .storage
+        .remove_member(caller.device, member, rotation, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => AppError::not_found("this workspace has no such member"),
+            other => other.into(),
+        })?;
+    state.notifier.revoke_devices(caller.workspace_id, &revoked);
+    tracing::info!(
+        workspace = %caller.workspace_id,
+        revoked = revoked.len(),
+        epoch,
+        "member removed, key rotated"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's member leaves: 204, its devices are revoked (this one included) and the key is
+/// marked for rotation; 409 for the owner, who must transfer ownership first.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/leave",
+    tag = "members",
+    params(crate::openapi::WorkspacePath),
+    responses(
+        (status = 204, description = "Left; this device is revoked"),
+        (status = 400, description = "Malformed workspace id", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The owner must transfer ownership first", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn leave(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+) -> Result<StatusCode, AppError> {
+    let revoked = state
+        .storage
+        .leave(caller.device, state.clock.now())
+        .await?;
+    state.notifier.revoke_devices(caller.workspace_id, &revoked);
+    tracing::info!(workspace = %caller.workspace_id, revoked = revoked.len(), "member left");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes another member the owner and the caller an admin: 204; 403 unless the caller is the
+/// owner; 404 for an unknown member; 409 if the member was removed or is the caller.
+#[utoipa::path(
+    post,
+    path = "/v1/workspaces/{ws}/transfer",
+    tag = "members",
+    params(crate::openapi::WorkspacePath),
+    request_body(content = crate::openapi::TransferRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Ownership transferred"),
+        (status = 400, description = "Malformed id or body", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such member", body = crate::openapi::ErrorBody),
+        (status = 409, description = "The member was removed or is the caller", body = crate::openapi::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+    ),
+    security(("bearer" = []))
+)]
+async fn transfer(
+    caller: WorkspaceDevice,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> Result<StatusCode, AppError> {
+    state
+        .storage
+        .transfer_ownership(caller.device, req.member_id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => AppError::not_found("this workspace has no such member"),
+            other => other.into(),
+        })?;
+    tracing::info!(workspace = %caller.workspace_id, "ownership transferred");
+    Ok(StatusCode::NO_CONTENT)
+}
