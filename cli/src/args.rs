@@ -143,6 +143,9 @@ pub enum WorkspaceCmd {
     },
     /// Make a new key for the practice and share it with every remaining device
     RotateKey,
+    /// Upload a checkpoint (every document, sealed) so new devices start fast and the relay
+    /// can compact its log
+    Checkpoint,
     /// Make a practice current
     Use {
         /// Name or id prefix

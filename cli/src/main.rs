@@ -274,6 +274,15 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                 println!("The practice key was rotated (epoch {epoch}).")
             });
         }
+        WorkspaceCmd::Checkpoint => {
+            let r = runtime()?.block_on(store.checkpoint())?;
+            out.show(&r, |r| {
+                println!(
+                    "Checkpoint at seq {}: {} documents, {} bytes sealed.",
+                    r.seq, r.docs, r.bytes
+                )
+            });
+        }
         WorkspaceCmd::Use { workspace } => {
             let info = store.use_workspace(&workspace)?;
             out.show(&info, |w| println!("Now using {}.", w.name));

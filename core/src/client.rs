@@ -8,6 +8,9 @@ use trellis_protocol::api::{
     TransferRequest, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
+use trellis_protocol::snapshot::{
+    self, BeginCheckpoint, CheckpointInfo, CompleteCheckpoint, DocBatch,
+};
 use trellis_protocol::Id;
 
 use crate::error::{Error, Result};
@@ -153,6 +156,73 @@ impl RelayClient {
         let body = TransferRequest { member_id: *member };
         self.post_empty(&format!("/workspaces/{ws}/transfer"), Some(&body))
             .await
+    }
+
+    pub(crate) async fn begin_checkpoint(&self, ws: &Id, seq: u64) -> Result<CheckpointInfo> {
+        let rb = self
+            .authed(
+                self.http
+                    .post(self.url(&format!("/workspaces/{ws}/checkpoints"))),
+            )
+            .json(&BeginCheckpoint { seq });
+        json(send(rb).await?).await
+    }
+
+    pub(crate) async fn upload_docs(&self, ws: &Id, id: &Id, batch: &DocBatch) -> Result<()> {
+        let rb = self
+            .authed(
+                self.http
+                    .post(self.url(&format!("/workspaces/{ws}/checkpoints/{id}/docs"))),
+            )
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(snapshot::encode_docs(batch));
+        send(rb).await.map(drop)
+    }
+
+    pub(crate) async fn complete_checkpoint(&self, ws: &Id, id: &Id, docs: u64) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/checkpoints/{id}/complete"),
+            Some(&CompleteCheckpoint { docs }),
+        )
+        .await
+    }
+
+    /// The newest complete checkpoint, if there is one.
+    pub(crate) async fn latest_checkpoint(&self, ws: &Id) -> Result<Option<CheckpointInfo>> {
+        let rb = self.authed(
+            self.http
+                .get(self.url(&format!("/workspaces/{ws}/checkpoint"))),
+        );
+        match send(rb).await {
+            Ok(resp) => json(resp).await.map(Some),
+            Err(Error::Relay { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn download_docs(
+        &self,
+        ws: &Id,
+        id: &Id,
+        after: Option<&Id>,
+        limit: usize,
+    ) -> Result<DocBatch> {
+        let mut query = vec![("limit", limit.to_string())];
+        if let Some(a) = after {
+            query.push(("after", a.to_hex()));
+        }
+        let rb = self.authed(
+            self.http
+                .get(self.url(&format!("/workspaces/{ws}/checkpoints/{id}/docs")))
+                .query(&query),
+        );
+        let bytes = send(rb)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        snapshot::decode_docs(&bytes)
+            .map_err(|e| Error::Corrupt(format!("the relay sent a malformed snapshot batch: {e}")))
     }
 
     async fn post_empty<B: serde::Serialize>(&self, path: &str, body: Option<&B>) -> Result<()> {

@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod checkpoint;
 mod client;
 pub mod crypto;
 mod db;

@@ -225,7 +225,7 @@ impl Store {
     }
 
     /// The current workspace and a client for its relay.
-    fn connected(&self) -> Result<(Ws, RelayClient)> {
+    pub(crate) fn connected(&self) -> Result<(Ws, RelayClient)> {
         let ws = current_ws(&self.lock())?;
         let client = match (&ws.relay_url, &ws.token) {
             (Some(url), Some(token)) => RelayClient::new(url, Some(token))?,

@@ -449,6 +449,9 @@ pub struct SyncReport {
     pub new_key: bool,
     /// Whether changes with missing dependencies made this sync pull the whole log again.
     pub repulled: bool,
+    /// Documents loaded from a checkpoint (a new device, or one the relay's compaction left
+    /// behind).
+    pub bootstrapped_docs: u64,
     /// Documents still holding changes whose dependencies never arrived (0 when healthy).
     pub gaps: u64,
 }

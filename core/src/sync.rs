@@ -222,6 +222,16 @@ impl Store {
             report.pushed += rows.len() as u64;
         }
 
+        if ws.cursor == 0 {
+            // A new device starts from the newest checkpoint, if there is one.
+            if let Some(info) = self
+                .guard(&ws, client.latest_checkpoint(&ws.id).await)
+                .await?
+            {
+                let boot = self.bootstrap(&ws, &client, &info).await?;
+                report.bootstrapped_docs = boot.docs;
+            }
+        }
         self.pull_to_head(&ws, &client, &mut report).await?;
         if self.gaps(&ws)? > 0 {
             // Changes are waiting for dependencies that the log should have delivered before
@@ -253,9 +263,25 @@ impl Store {
     ) -> Result<()> {
         loop {
             let cursor = current_ws(&self.lock())?.cursor;
-            let batch = self
-                .guard(ws, client.pull(&ws.id, cursor, PULL_BATCH).await)
-                .await?;
+            let batch = match client.pull(&ws.id, cursor, PULL_BATCH).await {
+                Err(Error::Relay {
+                    status: 410, code, ..
+                }) if code == trellis_protocol::api::codes::COMPACTED => {
+                    // What this device needs was compacted into a checkpoint: start from it.
+                    let info = self
+                        .guard(ws, client.latest_checkpoint(&ws.id).await)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Corrupt(
+                                "the relay compacted its log but has no checkpoint".into(),
+                            )
+                        })?;
+                    let boot = self.bootstrap(ws, client, &info).await?;
+                    report.bootstrapped_docs += boot.docs;
+                    continue;
+                }
+                other => self.guard(ws, other).await?,
+            };
             let (applied, updated, skipped) = self.apply_pulled(ws, &batch)?;
             report.pulled += applied;
             report.skipped += skipped;

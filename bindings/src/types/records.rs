@@ -412,6 +412,8 @@ mirror_record! {
         new_key: bool,
         /// Whether changes with missing dependencies made this sync pull the whole log again.
         repulled: bool,
+        /// Documents loaded from a checkpoint (a new device, or one left behind by compaction).
+        bootstrapped_docs: u64,
         /// Documents still holding changes whose dependencies never arrived (0 when healthy).
         gaps: u64,
     }
