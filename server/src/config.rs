@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::auth::SecretHash;
-use crate::limits::{Limits, DEFAULT_RATE_PER_MINUTE};
+use crate::limits::{Limits, DEFAULT_RATE_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT};
 
 /// Name of the file in the data directory that keeps a generated signup secret.
 pub const SIGNUP_SECRET_FILE: &str = "signup-secret";
@@ -68,7 +68,7 @@ pub struct Config {
     pub rate_per_minute: NonZeroU32,
 
     /// Seconds a request may take to arrive and be answered; slower ones get 408.
-    #[arg(long, env = "TRELLIS_RELAY_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, env = "TRELLIS_RELAY_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
 
     /// An operator command instead of serving.

@@ -35,7 +35,7 @@ use crate::AppState;
 pub const DEFAULT_RATE_PER_MINUTE: u32 = 1200;
 
 /// How long a request may take to arrive and be answered by default.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Paths that are never rate limited.
 const UNLIMITED_PATHS: &[&str] = &["/healthz", "/metrics"];
