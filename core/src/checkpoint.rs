@@ -127,6 +127,7 @@ impl Store {
 
     /// Merges downloaded snapshots into the local documents, in one transaction.
     fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
+        self.mark(ws);
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let ws_hex = ws.id.to_hex();

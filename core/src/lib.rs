@@ -32,6 +32,7 @@ pub mod crypto;
 mod db;
 mod docs;
 mod error;
+pub mod events;
 mod followups;
 mod index;
 pub mod interop;

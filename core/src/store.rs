@@ -16,6 +16,7 @@ use trellis_protocol::Id;
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
+use crate::events::{Events, Listener, Subscription};
 use crate::index;
 use crate::model::WorkspaceInfo;
 
@@ -25,6 +26,7 @@ use crate::model::WorkspaceInfo;
 /// Local writes are synchronous and take well under a millisecond; network calls are `async`.
 pub struct Store {
     conn: Mutex<Connection>,
+    pub(crate) events: Events,
 }
 
 /// This device's identity.
@@ -73,9 +75,11 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
         }
-        let (conn, rebuild) = crate::db::open(path)?;
+        let (mut conn, rebuild) = crate::db::open(path)?;
+        let events = Events::install(&mut conn)?;
         let store = Store {
             conn: Mutex::new(conn),
+            events,
         };
         if rebuild {
             store.rebuild_index()?;
@@ -87,6 +91,17 @@ impl Store {
         // A panic while holding the lock leaves SQLite consistent (the transaction rolls back
         // on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Calls `listener` (on a background thread) whenever data changes or sync state moves,
+    /// until the returned subscription is dropped.
+    pub fn subscribe(&self, listener: std::sync::Arc<dyn Listener>) -> Subscription {
+        self.events.subscribe(listener)
+    }
+
+    /// Records which workspace the next commit writes, for change events.
+    pub(crate) fn mark(&self, ws: &Ws) {
+        *self.events.workspace.lock().unwrap_or_else(|p| p.into_inner()) = Some(ws.id.to_hex());
     }
 
     /// Sets up this device with the user's name. Fails if it is already set up.
@@ -123,6 +138,7 @@ impl Store {
     /// Stores a workspace this user just created, with the workspace document naming her its
     /// owner, and makes it current: one transaction.
     pub(crate) fn record_new_workspace(&self, ws: &Ws, me: &Device) -> Result<WorkspaceInfo> {
+        self.mark(ws);
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         insert_workspace(&tx, ws)?;
@@ -209,6 +225,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let me = device(&tx)?;
         let ws = current_ws(&tx)?;
+        self.mark(&ws);
         let out = f(&tx, &ws, &me)?;
         tx.commit()?;
         Ok(out)

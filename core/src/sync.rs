@@ -22,6 +22,7 @@ use trellis_protocol::{Id, HASH_LEN};
 use crate::client::{normalize_url, RelayClient};
 use crate::docs::DocKind;
 use crate::error::{Error, Result};
+use crate::events::SyncState;
 use crate::invite::InviteCode;
 use crate::model::{SyncReport, WorkspaceInfo};
 use crate::store::{
@@ -180,7 +181,26 @@ impl Store {
     }
 
     /// Pushes the current workspace's outbox, then pulls everything after its cursor.
+    /// Listeners hear `Syncing`, then `Idle`, `Offline` or `Error`.
     pub async fn sync(&self) -> Result<SyncReport> {
+        self.events.sync_state(SyncState::Syncing);
+        let result = self.sync_once().await;
+        let state = match &result {
+            Ok(_) => SyncState::Idle {
+                last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),
+            },
+            Err(Error::Network(_)) => SyncState::Offline {
+                pending: self.status().map(|s| s.pending_changes).unwrap_or(0),
+            },
+            Err(e) => SyncState::Error {
+                reason: e.to_string(),
+            },
+        };
+        self.events.sync_state(state);
+        result
+    }
+
+    async fn sync_once(&self) -> Result<SyncReport> {
         let ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
@@ -360,6 +380,7 @@ impl Store {
                 }
             }
         }
+        self.mark(ws);
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut updated = 0;

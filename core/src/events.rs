@@ -1,0 +1,218 @@
+//! Telling a UI that data changed and how sync is going.
+//!
+//! Every committed change to the index, local or pulled, is noticed by SQLite's update and
+//! commit hooks on the store's connection: the tables written map to the kinds of data a
+//! screen shows ([`ChangeKind`]), so no write path can forget to announce itself. Events are
+//! delivered on a background thread owned by the store, never while the store's lock is held,
+//! so a listener may call straight back into the store. A [`Subscription`] stops delivery when
+//! dropped.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, Weak};
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// A kind of data a screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// Practice name, members, goals, pitches, memberships, referral reasons.
+    Workspace,
+    /// Organizations.
+    Organizations,
+    /// Contacts and their notes.
+    Contacts,
+    /// Logged activities.
+    Activities,
+    /// Follow-ups.
+    FollowUps,
+    /// Referrals.
+    Referrals,
+    /// Leave-behind stock.
+    Stock,
+    /// Local changes waiting for the relay.
+    Pending,
+}
+
+/// Data changed in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataChanged {
+    /// The workspace, when known.
+    pub workspace_id: Option<String>,
+    /// What changed.
+    pub kinds: Vec<ChangeKind>,
+}
+
+/// How sync is going.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SyncState {
+    /// Up to date as of the last sync.
+    Idle {
+        /// Last successful sync (RFC 3339).
+        last_sync_at: Option<String>,
+    },
+    /// A sync is running.
+    Syncing,
+    /// The relay cannot be reached; changes wait on this device.
+    Offline {
+        /// Changes waiting for the relay.
+        pending: u64,
+    },
+    /// The last sync failed for another reason.
+    Error {
+        /// What went wrong, for the user.
+        reason: String,
+    },
+}
+
+/// Something a listener is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Data changed.
+    Data(DataChanged),
+    /// Sync state changed.
+    Sync(SyncState),
+}
+
+/// Receives events. Implemented by UIs (through the bindings as a foreign trait).
+pub trait Listener: Send + Sync {
+    /// Data changed; reload what shows it.
+    fn data_changed(&self, change: &DataChanged);
+    /// Sync state changed.
+    fn sync_state(&self, state: &SyncState);
+}
+
+type Registry = Mutex<Vec<(u64, Arc<dyn Listener>)>>;
+
+/// The store's listeners and the thread that calls them.
+pub(crate) struct Events {
+    listeners: Arc<Registry>,
+    next_id: AtomicU64,
+    tx: Mutex<Sender<Event>>,
+    /// The workspace the current transaction writes, set by the write paths.
+    pub(crate) workspace: Arc<Mutex<Option<String>>>,
+}
+
+/// Stops delivering events to its listener when dropped.
+pub struct Subscription {
+    id: u64,
+    registry: Weak<Registry>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(r) = self.registry.upgrade() {
+            r.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl Events {
+    /// Starts the delivery thread and installs the hooks on the store's connection.
+    pub(crate) fn install(conn: &mut Connection) -> Result<Events> {
+        let (tx, rx) = channel::<Event>();
+        let listeners: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
+        let for_thread = Arc::downgrade(&listeners);
+        std::thread::Builder::new()
+            .name("trellis-events".into())
+            .spawn(move || {
+                // Ends when every sender is gone, i.e. when the store is dropped.
+                while let Ok(event) = rx.recv() {
+                    let Some(registry) = for_thread.upgrade() else {
+                        break;
+                    };
+                    let current: Vec<Arc<dyn Listener>> = registry
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .iter()
+                        .map(|(_, l)| Arc::clone(l))
+                        .collect();
+                    drop(registry);
+                    for l in current {
+                        match &event {
+                            Event::Data(d) => l.data_changed(d),
+                            Event::Sync(s) => l.sync_state(s),
+                        }
+                    }
+                }
+            })
+            .map_err(|e| crate::Error::invalid(format!("cannot start the event thread: {e}")))?;
+
+        let pending: Arc<Mutex<BTreeSet<ChangeKind>>> = Arc::default();
+        let workspace: Arc<Mutex<Option<String>>> = Arc::default();
+        let p = Arc::clone(&pending);
+        conn.update_hook(Some(move |_action, _db: &str, table: &str, _row: i64| {
+            if let Some(kind) = kind_of_table(table) {
+                p.lock().unwrap_or_else(|e| e.into_inner()).insert(kind);
+            }
+        }))?;
+        let (p, w, commit_tx) = (Arc::clone(&pending), Arc::clone(&workspace), tx.clone());
+        conn.commit_hook(Some(move || {
+            let kinds: Vec<ChangeKind> = std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+            if !kinds.is_empty() {
+                let workspace_id = w.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let _ = commit_tx.send(Event::Data(DataChanged {
+                    workspace_id,
+                    kinds,
+                }));
+            }
+            false // never turn a commit into a rollback
+        }))?;
+        let p = Arc::clone(&pending);
+        conn.rollback_hook(Some(move || {
+            p.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }))?;
+        Ok(Events {
+            listeners,
+            next_id: AtomicU64::new(1),
+            tx: Mutex::new(tx),
+            workspace,
+        })
+    }
+
+    /// Registers a listener until the returned subscription is dropped.
+    pub(crate) fn subscribe(&self, listener: Arc<dyn Listener>) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, listener));
+        Subscription {
+            id,
+            registry: Arc::downgrade(&self.listeners),
+        }
+    }
+
+    /// Queues a sync state for the listeners.
+    pub(crate) fn sync_state(&self, state: SyncState) {
+        let _ = self
+            .tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Event::Sync(state));
+    }
+}
+
+fn kind_of_table(table: &str) -> Option<ChangeKind> {
+    Some(match table {
+        "orgs" => ChangeKind::Organizations,
+        "contacts" | "contact_notes" => ChangeKind::Contacts,
+        "activities" | "activity_contacts" => ChangeKind::Activities,
+        "followups" => ChangeKind::FollowUps,
+        "referrals" => ChangeKind::Referrals,
+        "catalog" => ChangeKind::Stock,
+        "members" | "settings" | "pitches" | "memberships" | "reasons" => ChangeKind::Workspace,
+        "outbox" => ChangeKind::Pending,
+        _ => return None,
+    })
+}
