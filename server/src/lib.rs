@@ -162,6 +162,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::live::router())
         .merge(routes::members::router())
         .merge(routes::keys::router())
+        .merge(routes::checkpoints::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(trellis_protocol::MAX_BODY_BYTES))

@@ -39,6 +39,11 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         crate::routes::members::transfer,
         crate::routes::keys::rotate,
         crate::routes::keys::keys,
+        crate::routes::checkpoints::begin,
+        crate::routes::checkpoints::upload_docs,
+        crate::routes::checkpoints::complete,
+        crate::routes::checkpoints::latest,
+        crate::routes::checkpoints::download_docs,
     ),
     components(schemas(
         ErrorBody,
@@ -58,6 +63,9 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         KeyEnvelope,
         KeysResponse,
         TransferRequest,
+        BeginCheckpoint,
+        CheckpointInfo,
+        CompleteCheckpoint,
         Health,
     )),
     modifiers(&Security),
@@ -67,6 +75,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "invites", description = "Issuing and redeeming invites."),
         (name = "sync", description = "The encrypted change log and its live notifications."),
         (name = "members", description = "Members, devices, revocation and key rotation."),
+        (name = "checkpoints", description = "Sealed per-document snapshots for new devices, and log compaction."),
     )
 )]
 pub struct ApiDoc;
@@ -146,6 +155,30 @@ pub struct MemberPath {
     pub member: String,
 }
 
+/// The `{ws}` and `{id}` (checkpoint) path parameters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CheckpointPath {
+    /// The workspace id: 32 hexadecimal digits.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub ws: String,
+    /// The checkpoint id: 32 hexadecimal digits.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub id: String,
+}
+
+/// `GET /v1/workspaces/{ws}/checkpoints/{id}/docs` query.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocsParams {
+    /// Return documents whose id sorts after this one (32 hex digits; default: from the first).
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub after: Option<String>,
+    /// At most this many documents (default 500, at most 5000, at least 1); a body also stops
+    /// before 8 MiB of snapshots.
+    pub limit: Option<u64>,
+}
+
 /// `GET /v1/workspaces/{ws}/keys` query.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -200,6 +233,8 @@ pub enum ErrorCode {
     Conflict,
     /// 410: the invite was used or has expired.
     Gone,
+    /// 410: the log entries asked for were compacted into a checkpoint; bootstrap from it.
+    Compacted,
     /// 413: the body or batch is too large.
     PayloadTooLarge,
     /// 429: too many requests; retry after `Retry-After` seconds.
@@ -399,12 +434,41 @@ pub struct TransferRequest {
     pub member_id: String,
 }
 
+/// `POST /v1/workspaces/{ws}/checkpoints` body.
+#[derive(Debug, ToSchema)]
+pub struct BeginCheckpoint {
+    /// Every log entry up to this seq is in the snapshots to come; at most the head.
+    pub seq: u64,
+}
+
+/// A checkpoint, as started or as the newest complete one.
+#[derive(Debug, ToSchema)]
+pub struct CheckpointInfo {
+    /// Checkpoint id.
+    #[schema(pattern = "^[0-9a-fA-F]{32}$")]
+    pub checkpoint_id: String,
+    /// The log seq it covers.
+    pub seq: u64,
+    /// Documents in it (so far, while being uploaded).
+    pub docs: u64,
+    /// Their sealed bytes.
+    pub bytes: u64,
+}
+
+/// `POST /v1/workspaces/{ws}/checkpoints/{id}/complete` body.
+#[derive(Debug, ToSchema)]
+pub struct CompleteCheckpoint {
+    /// How many documents the uploader sent; the relay refuses to complete on a mismatch.
+    pub docs: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
     use serde::Serialize;
     use trellis_protocol::api as wire;
+    use trellis_protocol::snapshot;
     use trellis_protocol::Id;
     use utoipa::openapi::schema::Schema;
     use utoipa::openapi::RefOr;
@@ -544,6 +608,23 @@ mod tests {
                 "TransferRequest",
                 fields(&wire::TransferRequest { member_id: id }),
             ),
+            (
+                "BeginCheckpoint",
+                fields(&snapshot::BeginCheckpoint { seq: 1 }),
+            ),
+            (
+                "CheckpointInfo",
+                fields(&snapshot::CheckpointInfo {
+                    checkpoint_id: id,
+                    seq: 1,
+                    docs: 1,
+                    bytes: 1,
+                }),
+            ),
+            (
+                "CompleteCheckpoint",
+                fields(&snapshot::CompleteCheckpoint { docs: 1 }),
+            ),
         ];
         for (name, wire_fields) in cases {
             assert_eq!(properties(&doc, name), wire_fields, "{name}");
@@ -567,6 +648,7 @@ mod tests {
             wire::codes::NOT_FOUND,
             wire::codes::CONFLICT,
             wire::codes::GONE,
+            wire::codes::COMPACTED,
             wire::codes::PAYLOAD_TOO_LARGE,
             wire::codes::RATE_LIMITED,
             wire::codes::INTERNAL,

@@ -23,6 +23,7 @@ use trellis_protocol::api::{
     MembersResponse, Role, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch;
+use trellis_protocol::snapshot::{self, CheckpointInfo};
 use trellis_protocol::{Id, MAX_BODY_BYTES};
 use trellis_relay::routes::CONTROL_BODY_LIMIT;
 
@@ -144,6 +145,36 @@ const ENDPOINTS: &[Endpoint] = &[
         Auth::Bearer,
         Payload::Empty,
     ),
+    endpoint(
+        Method::POST,
+        "/v1/workspaces/{ws}/checkpoints",
+        Auth::Bearer,
+        Payload::Json,
+    ),
+    endpoint(
+        Method::POST,
+        "/v1/workspaces/{ws}/checkpoints/{id}/docs",
+        Auth::Bearer,
+        Payload::Batch,
+    ),
+    endpoint(
+        Method::POST,
+        "/v1/workspaces/{ws}/checkpoints/{id}/complete",
+        Auth::Bearer,
+        Payload::Json,
+    ),
+    endpoint(
+        Method::GET,
+        "/v1/workspaces/{ws}/checkpoint",
+        Auth::Bearer,
+        Payload::Empty,
+    ),
+    endpoint(
+        Method::GET,
+        "/v1/workspaces/{ws}/checkpoints/{id}/docs",
+        Auth::Bearer,
+        Payload::Empty,
+    ),
 ];
 
 /// A practice on the relay: an owner with a colleague, a colleague whose device was revoked,
@@ -155,6 +186,8 @@ struct World {
     colleague_device: Id,
     revoked: DeviceCredentials,
     stranger: DeviceCredentials,
+    /// An incomplete checkpoint of the owner's workspace.
+    checkpoint: Id,
 }
 
 impl World {
@@ -196,6 +229,14 @@ impl World {
             )
             .await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT, "{reply:?}");
+        let checkpoint: CheckpointInfo = relay
+            .post_json(
+                &format!("/v1/workspaces/{}/checkpoints", owner.workspace_id),
+                Some(&owner.token),
+                &json!({"seq": 1}),
+            )
+            .await
+            .json(StatusCode::CREATED);
         World {
             relay,
             owner,
@@ -203,6 +244,7 @@ impl World {
             colleague_device,
             revoked,
             stranger,
+            checkpoint: checkpoint.checkpoint_id,
         }
     }
 
@@ -214,12 +256,22 @@ impl World {
             .replace("{ws}", ws)
             .replace("{device}", &self.colleague_device.to_hex())
             .replace("{member}", &self.colleague.member_id.to_hex())
+            .replace("{id}", &self.checkpoint.to_hex())
     }
 
     /// A body the endpoint would accept from the owner.
     fn valid_body(&self, endpoint: &Endpoint) -> Vec<u8> {
         let value = match (endpoint.payload, endpoint.route) {
             (Payload::Empty, _) => return Vec::new(),
+            (Payload::Batch, "/v1/workspaces/{ws}/checkpoints/{id}/docs") => {
+                return snapshot::encode_docs(&snapshot::DocBatch {
+                    more: false,
+                    docs: vec![snapshot::DocSnapshot {
+                        doc_id: Id::random(),
+                        bytes: vec![7; 64],
+                    }],
+                })
+            }
             (Payload::Batch, _) => return batch::encode_push(&[change(3, 64)]),
             (_, "/v1/workspaces") => json!({
                 "workspace_id": Id::random(), "member_id": Id::random(),
@@ -231,6 +283,8 @@ impl World {
             }),
             (_, "/v1/workspaces/{ws}/invites") => json!({"role": "member"}),
             (_, "/v1/workspaces/{ws}/transfer") => json!({"member_id": self.colleague.member_id}),
+            (_, "/v1/workspaces/{ws}/checkpoints") => json!({"seq": 1}),
+            (_, "/v1/workspaces/{ws}/checkpoints/{id}/complete") => json!({"docs": 0}),
             // A rotation: the relay checks the epoch and devices in storage.
             _ => json!({"epoch": 1, "wrapped": []}),
         };

@@ -7,7 +7,10 @@
 //! * [`members`]: `GET /v1/workspaces/{ws}/members`, `POST .../devices/{device}/revoke`,
 //!   `POST .../members/{member}/remove`, `POST .../leave`, `POST .../transfer`.
 //! * [`keys`]: `POST /v1/workspaces/{ws}/keys/rotate`, `GET /v1/workspaces/{ws}/keys`.
+//! * [`checkpoints`]: `POST /v1/workspaces/{ws}/checkpoints`, `POST .../checkpoints/{id}/docs`,
+//!   `POST .../checkpoints/{id}/complete`, `GET .../checkpoint`, `GET .../checkpoints/{id}/docs`.
 
+pub mod checkpoints;
 pub mod invites;
 pub mod keys;
 pub mod live;

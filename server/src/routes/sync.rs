@@ -4,7 +4,8 @@
 //! anything is stored: a malformed batch is 400, a batch over the entry or size limits is 413,
 //! and in both cases the log is unchanged. A push is one storage transaction; its answer leaves
 //! only after the commit, and then live sockets learn the new head. A pull reads one snapshot,
-//! stops at [`MAX_PULL_BYTES`] of change bytes, and says whether more remain.
+//! stops at [`MAX_PULL_BYTES`] of change bytes, and says whether more remain. A pull from
+//! before the log floor (entries compacted into a checkpoint) is `410 compacted`.
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -19,7 +20,7 @@ use trellis_protocol::MAX_BATCH_ENTRIES;
 use crate::auth::WorkspaceDevice;
 use crate::error::AppError;
 use crate::extract::{ApiBody, ApiQuery};
-use crate::storage::PullQuery;
+use crate::storage::{PullQuery, StorageError};
 use crate::AppState;
 
 /// Entries in a pull reply when the request gives no `limit`.
@@ -105,6 +106,7 @@ struct PullParams {
         (status = 400, description = "Malformed workspace id or query", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 410, description = "`compacted`: the entries after `after` were compacted into a checkpoint; bootstrap from it", body = crate::openapi::ErrorBody),
         (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
     ),
     security(("bearer" = []))
@@ -124,7 +126,10 @@ async fn pull(
         limit,
         max_bytes: MAX_PULL_BYTES,
     };
-    let batch = state.storage.pull(caller.workspace_id, query).await?;
+    let batch = match state.storage.pull(caller.workspace_id, query).await {
+        Err(StorageError::Compacted { .. }) => return Ok(super::checkpoints::compacted()),
+        other => other?,
+    };
     Ok((
         [(CONTENT_TYPE, "application/octet-stream")],
         batch::encode_pull(&batch),

@@ -20,6 +20,7 @@ pub mod sqlite;
 use futures_util::future::BoxFuture;
 use trellis_protocol::api::{KeyEnvelope, KeyRotation, MembersResponse, Role};
 use trellis_protocol::batch::{PullBatch, PushEntry};
+use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 pub use crate::auth::SecretHash;
@@ -39,6 +40,16 @@ pub enum StorageError {
     /// A rule refused the change; nothing changed.
     #[error("refused: {0:?}")]
     Refused(Refusal),
+    /// A checkpoint call was refused; nothing changed.
+    #[error("checkpoint refused: {0:?}")]
+    Checkpoint(CheckpointRefusal),
+    /// A pull asked for log entries that were compacted into a checkpoint: the device must
+    /// bootstrap from the newest checkpoint.
+    #[error("the log entries before seq {floor} were compacted")]
+    Compacted {
+        /// The lowest seq still stored.
+        floor: u64,
+    },
     /// The database was written by a newer relay whose schema this one does not know.
     #[error("the database has schema version {found}; this relay knows up to {known}")]
     NewerSchema {
@@ -85,6 +96,36 @@ pub enum Refusal {
     /// The workspace key was rotated after the invite was issued, so the key the invite code
     /// carries is outdated.
     InviteOutdated,
+}
+
+/// Why a checkpoint call was refused. Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointRefusal {
+    /// The checkpoint would cover seqs the log has not reached.
+    AheadOfLog {
+        /// The newest seq of the log.
+        head: u64,
+    },
+    /// A complete checkpoint covering a later seq exists: this one would be of no use.
+    Superseded {
+        /// The seq the newest complete checkpoint covers.
+        newest: u64,
+    },
+    /// The checkpoint is complete already: its documents cannot change.
+    AlreadyComplete,
+    /// The uploader said it sent a different number of documents than the relay holds.
+    DocCount {
+        /// Documents stored for the checkpoint.
+        stored: u64,
+        /// Documents the uploader said it sent.
+        expected: u64,
+    },
+}
+
+impl From<CheckpointRefusal> for StorageError {
+    fn from(refusal: CheckpointRefusal) -> Self {
+        StorageError::Checkpoint(refusal)
+    }
 }
 
 impl From<Refusal> for StorageError {
@@ -226,6 +267,41 @@ pub struct PullQuery {
     pub max_bytes: usize,
 }
 
+/// A checkpoint to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewCheckpoint {
+    /// The new checkpoint's id (made by the relay).
+    pub checkpoint_id: Id,
+    /// Every log entry up to this seq is covered by the snapshots to come.
+    pub seq: u64,
+    /// Seconds since the Unix epoch.
+    pub now: i64,
+}
+
+/// What completing a checkpoint did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// The checkpoint, now the newest complete one.
+    pub checkpoint: CheckpointInfo,
+    /// Log entries deleted because the checkpoint covers them.
+    pub entries_removed: u64,
+    /// Older checkpoints deleted.
+    pub checkpoints_removed: u64,
+    /// The lowest seq still stored in the log from now on (the checkpoint's seq plus one).
+    pub floor: u64,
+}
+
+/// What a checkpoint download asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocsQuery {
+    /// Return documents whose id sorts after this one (all when `None`).
+    pub after: Option<Id>,
+    /// At most this many documents.
+    pub limit: usize,
+    /// Stop before the snapshots' bytes would exceed this (at least one is returned).
+    pub max_bytes: usize,
+}
+
 /// The relay's persistent state: workspaces, members, devices, invites and each workspace's log.
 ///
 /// Each method is one transaction. Implementations must be safe to call concurrently.
@@ -264,6 +340,8 @@ pub trait Storage: Send + Sync + 'static {
     ) -> BoxFuture<'_, StorageResult<PushOutcome>>;
 
     /// Reads log entries after a seq, in order, from one consistent snapshot.
+    /// [`StorageError::Compacted`] if entries right after `after` were compacted (`after + 1`
+    /// is below the workspace's log floor).
     fn pull(&self, workspace: Id, query: PullQuery) -> BoxFuture<'_, StorageResult<PullBatch>>;
 
     /// The newest seq of a workspace's log (0 when empty or unknown).
@@ -322,4 +400,55 @@ pub trait Storage: Send + Sync + 'static {
     /// Makes `to` the owner and `actor`'s member an admin, as [`policy::may_transfer`]
     /// allows. [`StorageError::NotFound`] for an unknown member.
     fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>>;
+
+    /// Starts a checkpoint of `actor`'s workspace at `new.seq`, with no documents yet.
+    /// [`CheckpointRefusal::AheadOfLog`] if the seq is past the head;
+    /// [`CheckpointRefusal::Superseded`] if a complete checkpoint covers a later seq;
+    /// [`Refusal::CallerRevoked`] if the caller was revoked meanwhile.
+    fn begin_checkpoint(
+        &self,
+        actor: DeviceAuth,
+        new: NewCheckpoint,
+    ) -> BoxFuture<'_, StorageResult<CheckpointInfo>>;
+
+    /// Stores (or replaces) documents' snapshots in an incomplete checkpoint.
+    /// [`StorageError::NotFound`] for an unknown checkpoint;
+    /// [`CheckpointRefusal::AlreadyComplete`] if it is complete.
+    fn put_checkpoint_docs(
+        &self,
+        workspace: Id,
+        checkpoint: Id,
+        docs: Vec<DocSnapshot>,
+    ) -> BoxFuture<'_, StorageResult<()>>;
+
+    /// Completes a checkpoint holding exactly `docs` documents and compacts: the checkpoint
+    /// becomes the newest complete one, every other checkpoint that is complete, was started
+    /// before it, or covers no later seq is deleted, and so are the log entries up to its seq;
+    /// the log floor becomes its seq plus one. The head never moves back.
+    /// [`StorageError::NotFound`] for an unknown checkpoint; [`CheckpointRefusal::DocCount`],
+    /// [`CheckpointRefusal::AlreadyComplete`] or [`CheckpointRefusal::Superseded`] otherwise,
+    /// and then nothing changes.
+    fn complete_checkpoint(
+        &self,
+        actor: DeviceAuth,
+        checkpoint: Id,
+        docs: u64,
+    ) -> BoxFuture<'_, StorageResult<Compaction>>;
+
+    /// The newest complete checkpoint of a workspace with its document count and bytes, if
+    /// there is one.
+    fn latest_checkpoint(
+        &self,
+        workspace: Id,
+    ) -> BoxFuture<'_, StorageResult<Option<CheckpointInfo>>>;
+
+    /// Reads a complete checkpoint's snapshots in doc id order, from one consistent snapshot;
+    /// `more` says whether documents remain after the last one returned.
+    /// [`StorageError::NotFound`] for an unknown or incomplete checkpoint.
+    fn checkpoint_docs(
+        &self,
+        workspace: Id,
+        checkpoint: Id,
+        query: DocsQuery,
+    ) -> BoxFuture<'_, StorageResult<DocBatch>>;
 }

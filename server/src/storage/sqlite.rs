@@ -14,8 +14,15 @@
 //!   a newer relay.
 //!
 //! Ids and hashes are stored as BLOBs, times as seconds since the Unix epoch, roles as their
-//! lowercase names. `workspaces.head` holds the newest seq so seqs are never reused, even if
-//! old log entries are compacted away one day.
+//! lowercase names. `workspaces.head` holds the newest seq so seqs are never reused, even
+//! after old log entries are compacted away: completing a checkpoint deletes the entries it
+//! covers and raises `workspaces.log_floor`, the lowest seq still stored (0: nothing
+//! compacted). A pull from below the floor is [`StorageError::Compacted`].
+//!
+//! The log is unique on `(workspace_id, doc_id, change_hash)` only among the entries still
+//! stored: a change whose entry was compacted and that a device pushes again (one that was
+//! offline since before the checkpoint) is stored again at a new seq. That is harmless:
+//! applying a change twice is a no-op for clients, and the checkpoint already holds it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,16 +34,19 @@ use trellis_protocol::api::{
     DeviceInfo, KeyEnvelope, KeyRotation, MemberInfo, MembersResponse, Role,
 };
 use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
+use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::{Id, HASH_LEN};
 
+mod checkpoints;
 mod schema;
 
 use schema::migrate;
 pub use schema::MIGRATIONS;
 
 use super::{
-    policy, DeviceAuth, DeviceKey, NewInvite, NewWorkspace, PullQuery, PushOutcome, Redeemed,
-    Redemption, Refusal, SecretHash, Storage, StorageError, StorageResult, TokenLookup,
+    policy, Compaction, DeviceAuth, DeviceKey, DocsQuery, NewCheckpoint, NewInvite, NewWorkspace,
+    PullQuery, PushOutcome, Redeemed, Redemption, Refusal, SecretHash, Storage, StorageError,
+    StorageResult, TokenLookup,
 };
 
 /// Most idle reader connections kept open.
@@ -460,13 +470,19 @@ fn pull(conn: &mut Connection, workspace: &Id, q: PullQuery) -> StorageResult<Pu
     // A deferred transaction: the head and the entries come from one snapshot.
     let tx = conn.transaction()?;
     let ws = workspace.as_bytes();
-    let head: i64 = tx
-        .query_row("SELECT head FROM workspaces WHERE id = ?1", [ws], |r| {
-            r.get(0)
-        })
+    let (head, floor): (i64, i64) = tx
+        .query_row(
+            "SELECT head, log_floor FROM workspaces WHERE id = ?1",
+            [ws],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?
-        .unwrap_or(0);
-    let head = to_seq(head)?;
+        .unwrap_or((0, 0));
+    let (head, floor) = (to_seq(head)?, to_seq(floor)?);
+    if q.after.saturating_add(1) < floor {
+        // The entries right after `after` were compacted into a checkpoint.
+        return Err(StorageError::Compacted { floor });
+    }
     let after = i64::try_from(q.after).unwrap_or(i64::MAX);
     let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
     let mut entries = Vec::new();
@@ -905,6 +921,48 @@ impl Storage for SqliteStorage {
 
     fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |conn| transfer_ownership(conn, &actor, &to))
+    }
+
+    fn begin_checkpoint(
+        &self,
+        actor: DeviceAuth,
+        new: NewCheckpoint,
+    ) -> BoxFuture<'_, StorageResult<CheckpointInfo>> {
+        self.write(move |conn| checkpoints::begin(conn, &actor, &new))
+    }
+
+    fn put_checkpoint_docs(
+        &self,
+        workspace: Id,
+        checkpoint: Id,
+        docs: Vec<DocSnapshot>,
+    ) -> BoxFuture<'_, StorageResult<()>> {
+        self.write(move |conn| checkpoints::put_docs(conn, &workspace, &checkpoint, &docs))
+    }
+
+    fn complete_checkpoint(
+        &self,
+        actor: DeviceAuth,
+        checkpoint: Id,
+        docs: u64,
+    ) -> BoxFuture<'_, StorageResult<Compaction>> {
+        self.write(move |conn| checkpoints::complete(conn, &actor, &checkpoint, docs))
+    }
+
+    fn latest_checkpoint(
+        &self,
+        workspace: Id,
+    ) -> BoxFuture<'_, StorageResult<Option<CheckpointInfo>>> {
+        self.read(move |conn| checkpoints::latest(conn, &workspace))
+    }
+
+    fn checkpoint_docs(
+        &self,
+        workspace: Id,
+        checkpoint: Id,
+        query: DocsQuery,
+    ) -> BoxFuture<'_, StorageResult<DocBatch>> {
+        self.read(move |conn| checkpoints::docs(conn, &workspace, &checkpoint, query))
     }
 }
 

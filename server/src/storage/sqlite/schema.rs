@@ -69,6 +69,26 @@ pub const MIGRATIONS: &[&str] = &[
         sealed TEXT NOT NULL,
         PRIMARY KEY (workspace_id, device_id, epoch)
     );",
+    // 3: checkpoints (sealed per-document snapshots) and the log floor below which the log
+    // was compacted into them (0: nothing compacted).
+    "ALTER TABLE workspaces ADD COLUMN log_floor INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE checkpoints (
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        checkpoint_id BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, checkpoint_id)
+    );
+    CREATE TABLE checkpoint_docs (
+        workspace_id BLOB NOT NULL,
+        checkpoint_id BLOB NOT NULL,
+        doc_id BLOB NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (workspace_id, checkpoint_id, doc_id),
+        FOREIGN KEY (workspace_id, checkpoint_id)
+            REFERENCES checkpoints(workspace_id, checkpoint_id)
+    );",
 ];
 
 /// Applies the migrations the database lacks, each in its own transaction.

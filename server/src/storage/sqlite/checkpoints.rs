@@ -1,0 +1,296 @@
+//! Checkpoints in SQLite: sealed per-document snapshots, and the log compaction that completing
+//! one performs.
+//!
+//! `checkpoints` holds one row per checkpoint (`complete` 0 while its documents are uploaded);
+//! `checkpoint_docs` holds each document's sealed bytes, keyed by `(workspace_id,
+//! checkpoint_id, doc_id)` so ids sort as bytes, which is the order of their hex digits.
+//! Completing a checkpoint, in one transaction: checks the document count, marks it complete,
+//! deletes every other checkpoint that is complete, was started before it (a smaller rowid) or
+//! covers no later seq, deletes the log entries up to its seq and raises `workspaces.log_floor`
+//! to its seq plus one. `workspaces.head` is left alone, so seqs never go backwards.
+//!
+//! A checkpoint may be started and completed only at or after the seq of the newest complete
+//! one, so the newest complete checkpoint always covers the highest seq, and the floor is always
+//! that seq plus one: a device that bootstraps from it can always pull on from its seq.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
+use trellis_protocol::Id;
+
+use super::{actor_role, to_id, to_seq};
+use crate::storage::{
+    CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
+    StorageResult,
+};
+
+/// The seq covered by the newest complete checkpoint of a workspace, if any.
+fn newest_complete_seq(tx: &Transaction<'_>, ws: &[u8]) -> StorageResult<Option<u64>> {
+    let seq: Option<i64> = tx.query_row(
+        "SELECT max(seq) FROM checkpoints WHERE workspace_id = ?1 AND complete = 1",
+        [ws],
+        |r| r.get(0),
+    )?;
+    seq.map(to_seq).transpose()
+}
+
+/// Whether a checkpoint exists and is complete; [`StorageError::NotFound`] if it does not
+/// exist.
+fn is_complete(tx: &Transaction<'_>, ws: &[u8], checkpoint: &Id) -> StorageResult<bool> {
+    tx.query_row(
+        "SELECT complete FROM checkpoints WHERE workspace_id = ?1 AND checkpoint_id = ?2",
+        params![ws, checkpoint.as_bytes()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StorageError::NotFound)
+}
+
+/// A checkpoint's document count and sealed bytes.
+fn doc_totals(tx: &Transaction<'_>, ws: &[u8], checkpoint: &Id) -> StorageResult<(u64, u64)> {
+    let (docs, bytes): (i64, i64) = tx.query_row(
+        "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM checkpoint_docs
+         WHERE workspace_id = ?1 AND checkpoint_id = ?2",
+        params![ws, checkpoint.as_bytes()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((to_seq(docs)?, to_seq(bytes)?))
+}
+
+pub(super) fn begin(
+    conn: &mut Connection,
+    actor: &DeviceAuth,
+    new: &NewCheckpoint,
+) -> StorageResult<CheckpointInfo> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    actor_role(&tx, actor)?;
+    let ws = actor.workspace_id.as_bytes();
+    let head: i64 = tx
+        .query_row("SELECT head FROM workspaces WHERE id = ?1", [ws], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    let head = to_seq(head)?;
+    if new.seq > head {
+        return Err(CheckpointRefusal::AheadOfLog { head }.into());
+    }
+    if let Some(newest) = newest_complete_seq(&tx, ws)? {
+        if new.seq < newest {
+            return Err(CheckpointRefusal::Superseded { newest }.into());
+        }
+    }
+    // `seq <= head`, which came from an INTEGER column, so it fits.
+    let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
+    tx.execute(
+        "INSERT INTO checkpoints (workspace_id, checkpoint_id, seq, complete, created_at)
+         VALUES (?1, ?2, ?3, 0, ?4)",
+        params![ws, new.checkpoint_id.as_bytes(), seq, new.now],
+    )?;
+    tx.commit()?;
+    Ok(CheckpointInfo {
+        checkpoint_id: new.checkpoint_id,
+        seq: new.seq,
+        docs: 0,
+        bytes: 0,
+    })
+}
+
+pub(super) fn put_docs(
+    conn: &mut Connection,
+    workspace: &Id,
+    checkpoint: &Id,
+    docs: &[DocSnapshot],
+) -> StorageResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ws = workspace.as_bytes();
+    if is_complete(&tx, ws, checkpoint)? {
+        return Err(CheckpointRefusal::AlreadyComplete.into());
+    }
+    {
+        let mut upsert = tx.prepare(
+            "INSERT INTO checkpoint_docs (workspace_id, checkpoint_id, doc_id, bytes)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (workspace_id, checkpoint_id, doc_id) DO UPDATE SET bytes = excluded.bytes",
+        )?;
+        for doc in docs {
+            upsert.execute(params![
+                ws,
+                checkpoint.as_bytes(),
+                doc.doc_id.as_bytes(),
+                doc.bytes
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The checkpoints that completing the one at `rowid` covering `seq` makes useless: every
+/// other one that is complete, was started before it, or covers no later seq.
+const SUPERSEDED: &str = "workspace_id = ?1 AND checkpoint_id != ?2
+     AND (complete = 1 OR rowid < ?3 OR seq <= ?4)";
+
+pub(super) fn complete(
+    conn: &mut Connection,
+    actor: &DeviceAuth,
+    checkpoint: &Id,
+    expected: u64,
+) -> StorageResult<Compaction> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    actor_role(&tx, actor)?;
+    let ws = actor.workspace_id.as_bytes();
+    let (rowid, seq, complete): (i64, i64, bool) = tx
+        .query_row(
+            "SELECT rowid, seq, complete FROM checkpoints
+             WHERE workspace_id = ?1 AND checkpoint_id = ?2",
+            params![ws, checkpoint.as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    if complete {
+        return Err(CheckpointRefusal::AlreadyComplete.into());
+    }
+    let seq_u = to_seq(seq)?;
+    if let Some(newest) = newest_complete_seq(&tx, ws)? {
+        if seq_u < newest {
+            return Err(CheckpointRefusal::Superseded { newest }.into());
+        }
+    }
+    let (docs, bytes) = doc_totals(&tx, ws, checkpoint)?;
+    if docs != expected {
+        return Err(CheckpointRefusal::DocCount {
+            stored: docs,
+            expected,
+        }
+        .into());
+    }
+    tx.execute(
+        "UPDATE checkpoints SET complete = 1 WHERE workspace_id = ?1 AND checkpoint_id = ?2",
+        params![ws, checkpoint.as_bytes()],
+    )?;
+    let doomed = params![ws, checkpoint.as_bytes(), rowid, seq];
+    tx.execute(
+        &format!(
+            "DELETE FROM checkpoint_docs WHERE workspace_id = ?1 AND checkpoint_id IN
+             (SELECT checkpoint_id FROM checkpoints WHERE {SUPERSEDED})"
+        ),
+        doomed,
+    )?;
+    let checkpoints_removed = tx.execute(
+        &format!("DELETE FROM checkpoints WHERE {SUPERSEDED}"),
+        doomed,
+    )?;
+    let entries_removed = tx.execute(
+        "DELETE FROM log WHERE workspace_id = ?1 AND seq <= ?2",
+        params![ws, seq],
+    )?;
+    tx.execute(
+        "UPDATE workspaces SET log_floor = max(log_floor, ?2) WHERE id = ?1",
+        params![ws, seq.saturating_add(1)],
+    )?;
+    let floor: i64 = tx.query_row(
+        "SELECT log_floor FROM workspaces WHERE id = ?1",
+        [ws],
+        |r| r.get(0),
+    )?;
+    tx.commit()?;
+    Ok(Compaction {
+        checkpoint: CheckpointInfo {
+            checkpoint_id: *checkpoint,
+            seq: seq_u,
+            docs,
+            bytes,
+        },
+        entries_removed: entries_removed as u64,
+        checkpoints_removed: checkpoints_removed as u64,
+        floor: to_seq(floor)?,
+    })
+}
+
+pub(super) fn latest(
+    conn: &mut Connection,
+    workspace: &Id,
+) -> StorageResult<Option<CheckpointInfo>> {
+    // A deferred transaction: the checkpoint and its totals come from one snapshot.
+    let tx = conn.transaction()?;
+    let ws = workspace.as_bytes();
+    let row: Option<(Vec<u8>, i64)> = tx
+        .query_row(
+            "SELECT checkpoint_id, seq FROM checkpoints
+             WHERE workspace_id = ?1 AND complete = 1
+             ORDER BY seq DESC, rowid DESC LIMIT 1",
+            [ws],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, seq)) = row else {
+        return Ok(None);
+    };
+    let checkpoint_id = to_id(id)?;
+    let (docs, bytes) = doc_totals(&tx, ws, &checkpoint_id)?;
+    tx.finish()?;
+    Ok(Some(CheckpointInfo {
+        checkpoint_id,
+        seq: to_seq(seq)?,
+        docs,
+        bytes,
+    }))
+}
+
+pub(super) fn docs(
+    conn: &mut Connection,
+    workspace: &Id,
+    checkpoint: &Id,
+    q: DocsQuery,
+) -> StorageResult<DocBatch> {
+    // A deferred transaction: the plan and the bytes come from one snapshot.
+    let tx = conn.transaction()?;
+    let ws = workspace.as_bytes();
+    if !is_complete(&tx, ws, checkpoint)? {
+        return Err(StorageError::NotFound);
+    }
+    // The empty blob sorts before every id.
+    let after: &[u8] = q.after.as_ref().map_or(&[], |id| id.as_bytes());
+    let mut chosen = Vec::new();
+    let mut more = false;
+    {
+        // Plan with the lengths only, so no snapshot is read that will not be sent.
+        let mut plan = tx.prepare(
+            "SELECT doc_id, length(bytes) FROM checkpoint_docs
+             WHERE workspace_id = ?1 AND checkpoint_id = ?2 AND doc_id > ?3
+             ORDER BY doc_id LIMIT ?4",
+        )?;
+        let limit = i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut rows = plan.query(params![ws, checkpoint.as_bytes(), after, limit])?;
+        let mut total = 0usize;
+        while let Some(row) = rows.next()? {
+            let len = usize::try_from(row.get::<_, i64>(1)?)
+                .map_err(|_| StorageError::Corrupt("snapshot length"))?;
+            if chosen.len() >= q.limit
+                || (!chosen.is_empty() && total.saturating_add(len) > q.max_bytes)
+            {
+                more = true;
+                break;
+            }
+            total = total.saturating_add(len);
+            chosen.push(to_id(row.get(0)?)?);
+        }
+    }
+    let mut docs = Vec::with_capacity(chosen.len());
+    {
+        let mut read = tx.prepare(
+            "SELECT bytes FROM checkpoint_docs
+             WHERE workspace_id = ?1 AND checkpoint_id = ?2 AND doc_id = ?3",
+        )?;
+        for doc_id in chosen {
+            let bytes: Vec<u8> = read
+                .query_row(params![ws, checkpoint.as_bytes(), doc_id.as_bytes()], |r| {
+                    r.get(0)
+                })?;
+            docs.push(DocSnapshot { doc_id, bytes });
+        }
+    }
+    tx.finish()?;
+    Ok(DocBatch { more, docs })
+}
