@@ -15,7 +15,8 @@ use serde_json::Value;
 /// The signup secret the test relays are started with.
 pub const SIGNUP_SECRET: &str = "test-signup-secret";
 
-/// Directory holding the built `trellis` and `trellis-relay` binaries (built on first use).
+/// Directory holding the built `trellis` and `trellis-relay` binaries: `$TRELLIS_BIN_DIR` when
+/// set, otherwise the workspace's debug binaries, built on first use.
 pub fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -26,6 +27,10 @@ pub fn bin_dir() -> &'static Path {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target"));
+        if let Some(dir) = std::env::var_os("TRELLIS_BIN_DIR") {
+            // Binaries built elsewhere (e.g. release builds for a measurement).
+            return PathBuf::from(dir);
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(&root)

@@ -169,3 +169,67 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
         "the drop-by and the note came after the removal"
     );
 }
+
+#[test]
+fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let lee = Device::new(tmp.path().join("lee"));
+    dana.json(&["init", "--name", "Dana"]);
+    dana.json(&[
+        "workspace",
+        "create",
+        "Maple Street Counseling",
+        "--relay",
+        &relay.url,
+        "--signup-secret",
+        SIGNUP_SECRET,
+    ]);
+    dana.json(&["contact", "add", "Rosa Jimenez"]);
+    dana.json(&["sync"]);
+    invite(&dana, &lee, "Lee");
+    assert_eq!(lee.json(&["contact", "list"])[0]["name"], "Rosa Jimenez");
+    let lees_keys = keys_of(&lee);
+
+    // The owner cannot simply leave; Lee can, and her phone forgets the practice at once.
+    let err = dana.json_err(&["workspace", "leave"]);
+    assert_eq!(err["error"], "relay", "{err}");
+    lee.json(&["workspace", "leave"]);
+    assert!(lee
+        .json(&["workspace", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The owner rotates; what she writes next is beyond Lee's keys.
+    let rotated = dana.json(&["workspace", "rotate-key"]);
+    assert_eq!(rotated["epoch"], 1);
+    dana.json(&[
+        "contact",
+        "note",
+        "Rosa",
+        "--append",
+        "Met at the district fair",
+    ]);
+    dana.json(&["sync"]);
+    let conn = rusqlite::Connection::open(dana.data.join("trellis.sqlite3")).unwrap();
+    assert_eq!(
+        conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        0
+    );
+    let (ws, doc): (String, String) = conn
+        .query_row(
+            "SELECT ws, id FROM contacts WHERE name = 'Rosa Jimenez'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let ws: trellis_protocol::Id = ws.parse().unwrap();
+    let doc: trellis_protocol::Id = doc.parse().unwrap();
+    // Seal a probe the way Dana's device now does, and check Lee's ring cannot open it.
+    let probe = keys_of(&dana).seal(&ws, &doc, b"after Lee left");
+    assert_eq!(envelope_epoch(&probe), Some(1));
+    assert!(lees_keys.open(&ws, &doc, &probe).is_err());
+}
