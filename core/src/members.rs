@@ -183,6 +183,19 @@ impl Store {
         Ok(true)
     }
 
+    /// Rotates the key if the relay says someone left or was revoked since the last rotation.
+    pub(crate) async fn rotate_if_needed(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+    ) -> Result<Option<u32>> {
+        let resp = self.guard(ws, client.members(&ws.id).await).await?;
+        if !resp.rotation_needed {
+            return Ok(None);
+        }
+        self.rotate_with(ws, client, None).await.map(Some)
+    }
+
     async fn rotate_with(&self, ws: &Ws, client: &RelayClient, remove: Option<Id>) -> Result<u32> {
         for attempt in 0..2 {
             let resp = self.guard(ws, client.members(&ws.id).await).await?;

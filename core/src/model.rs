@@ -452,6 +452,9 @@ pub struct SyncReport {
     /// Documents loaded from a checkpoint (a new device, or one the relay's compaction left
     /// behind).
     pub bootstrapped_docs: u64,
+    /// The key epoch this device made because someone left or a device was revoked (owners
+    /// and admins only).
+    pub rotated_to: Option<u32>,
     /// Documents still holding changes whose dependencies never arrived (0 when healthy).
     pub gaps: u64,
 }

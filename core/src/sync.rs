@@ -265,6 +265,13 @@ impl Store {
             report.repulled = true;
         }
         report.gaps = self.gaps(&ws)?;
+        if matches!(ws.role.as_str(), "owner" | "admin") {
+            // Someone left or a device was revoked since the last rotation: as an owner or
+            // admin, make the next key now so later changes are beyond what they held.
+            if let Some(epoch) = self.rotate_if_needed(&ws, &client).await? {
+                report.rotated_to = Some(epoch);
+            }
+        }
 
         let conn = self.lock();
         conn.execute(

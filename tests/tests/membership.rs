@@ -202,9 +202,10 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
         .unwrap()
         .is_empty());
 
-    // The owner rotates; what she writes next is beyond Lee's keys.
-    let rotated = dana.json(&["workspace", "rotate-key"]);
-    assert_eq!(rotated["epoch"], 1);
+    // The owner's next sync makes the next key; what she writes next is beyond Lee's keys.
+    let synced = dana.json(&["sync"]);
+    assert_eq!(synced["rotated_to"], 1, "{synced}");
+    assert!(dana.json(&["sync"])["rotated_to"].is_null(), "only once");
     dana.json(&[
         "contact",
         "note",

@@ -414,6 +414,8 @@ mirror_record! {
         repulled: bool,
         /// Documents loaded from a checkpoint (a new device, or one left behind by compaction).
         bootstrapped_docs: u64,
+        /// The key epoch this device made because someone left or a device was revoked.
+        rotated_to: Option<u32>,
         /// Documents still holding changes whose dependencies never arrived (0 when healthy).
         gaps: u64,
     }
