@@ -38,6 +38,7 @@ mod index;
 pub mod interop;
 pub mod invite;
 pub mod lifecycle;
+pub mod live;
 pub mod members;
 pub mod model;
 mod ops;
