@@ -9,20 +9,27 @@
 //! Files, one concern each: [`store`] (the object, and its actions on organizations, contacts,
 //! notes and activities), [`relationships`] (follow-ups, stages, cadence, archive and delete,
 //! nearby, referrals), [`practice`] (goals, leave-behind stock, pitches, memberships),
-//! [`reports`], [`sync`] (the network actions, async on a tokio runtime), [`types`] (records
-//! and enums), [`error`] (the one public error).
+//! [`reports`], [`sync`] (the network actions, async on the shared tokio runtime of
+//! `runtime.rs`), [`members`] (roster, revoke, remove, leave, transfer, key rotation,
+//! checkpoints), [`interop`] (import and export), [`live`] (listeners and background sync),
+//! [`types`] (records and enums), [`error`] (the one public error).
 
 uniffi::setup_scaffolding!();
 
 pub mod error;
+pub mod interop;
+pub mod live;
+pub mod members;
 pub mod practice;
 pub mod relationships;
 pub mod reports;
+mod runtime;
 pub mod store;
 pub mod sync;
 pub mod types;
 
 pub use error::TrellisError;
+pub use live::{LiveSyncHandle, SubscriptionHandle, TrellisListener};
 pub use store::TrellisStore;
 pub use types::*;
 

@@ -86,6 +86,12 @@ impl TrellisStore {
         Ok(list(self.store()?.workspaces()?))
     }
 
+    /// Makes the workspace named (or id-prefixed) by `query` current; `NotFound` or
+    /// `Ambiguous` (with `candidates`) otherwise.
+    pub fn use_workspace(&self, query: String) -> Result<WorkspaceInfo, TrellisError> {
+        Ok(self.store()?.use_workspace(&query)?.into())
+    }
+
     /// Adds an organization (school, clinic, congregation, ...) to the current workspace.
     pub fn add_org(&self, org: NewOrg) -> Result<Organization, TrellisError> {
         Ok(self.store()?.add_org(&org.into())?.into())

@@ -7,7 +7,8 @@
 //!
 //! Files by concern: [`enums`] (the core's closed sets of names), [`records`] (organizations,
 //! contacts, notes, activities, workspaces and sync), [`practice`] (follow-ups, referrals,
-//! goals, leave-behind stock, memberships, losing touch, nearby) and [`reports`].
+//! goals, leave-behind stock, memberships, losing touch, nearby), [`live`] (change events,
+//! sync states, the roster, checkpoints, imports) and [`reports`].
 
 /// Restates one of the core's closed enums and converts both ways. A variant added to the core
 /// and not here fails the build instead of being dropped.
@@ -71,11 +72,13 @@ macro_rules! mirror_record {
 }
 
 mod enums;
+mod live;
 mod practice;
 mod records;
 mod reports;
 
 pub use enums::*;
+pub use live::*;
 pub use practice::*;
 pub use records::*;
 pub use reports::*;
