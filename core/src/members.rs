@@ -110,13 +110,7 @@ impl Store {
     /// so that nothing written from now on is readable with the keys they had.
     pub async fn remove_member(&self, member: &str) -> Result<()> {
         let (ws, client) = self.connected()?;
-        let target: Id = {
-            let conn = self.lock();
-            MemberLookup::load(&conn, &ws)?
-                .resolve_member(member)?
-                .parse()
-                .map_err(|_| Error::invalid("a member id in this store is damaged"))?
-        };
+        let target = self.member_id(&ws, member)?;
         if target == ws.member_id {
             return Err(Error::invalid(
                 "to leave the practice yourself, use `workspace leave`",
@@ -144,13 +138,7 @@ impl Store {
     /// Makes another member (by name or id prefix) the owner; this member becomes an admin.
     pub async fn transfer_ownership(&self, member: &str) -> Result<()> {
         let (ws, client) = self.connected()?;
-        let target: Id = {
-            let conn = self.lock();
-            MemberLookup::load(&conn, &ws)?
-                .resolve_member(member)?
-                .parse()
-                .map_err(|_| Error::invalid("a member id in this store is damaged"))?
-        };
+        let target = self.member_id(&ws, member)?;
         self.guard(&ws, client.transfer(&ws.id, &target).await)
             .await?;
         self.lock().execute(
@@ -181,6 +169,15 @@ impl Store {
         reseal_outbox(&tx, &updated)?;
         tx.commit()?;
         Ok(true)
+    }
+
+    /// The member a typed name or id prefix names.
+    fn member_id(&self, ws: &Ws, member: &str) -> Result<Id> {
+        let conn = self.lock();
+        MemberLookup::load(&conn, ws)?
+            .resolve_member(member)?
+            .parse()
+            .map_err(|_| Error::invalid("a member id in this store is damaged"))
     }
 
     /// Rotates the key if the relay says someone left or was revoked since the last rotation.

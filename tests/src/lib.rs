@@ -202,6 +202,37 @@ impl Device {
         })
     }
 
+    /// Sets the device up for `name` and founds a practice on `relay`; returns the workspace.
+    pub fn found_practice(&self, relay: &Relay, name: &str, practice: &str) -> Value {
+        self.json(&["init", "--name", name]);
+        self.json(&[
+            "workspace",
+            "create",
+            practice,
+            "--relay",
+            &relay.url,
+            "--signup-secret",
+            SIGNUP_SECRET,
+        ])
+    }
+
+    /// An invite code from this device (`extra`: e.g. `["--device"]` or `["--role", "admin"]`).
+    pub fn invite(&self, extra: &[&str]) -> String {
+        let mut args = vec!["workspace", "invite"];
+        args.extend_from_slice(extra);
+        self.json(&args)["code"]
+            .as_str()
+            .expect("an invite code")
+            .to_string()
+    }
+
+    /// Sets another device up for `name` and joins it with a member invite from this one.
+    pub fn invite_member(&self, who: &Device, name: &str) -> Value {
+        let code = self.invite(&[]);
+        who.json(&["init", "--name", name]);
+        who.json(&["workspace", "join", &code])
+    }
+
     /// The device token and workspace id its store holds for the current workspace.
     pub fn credentials(&self) -> (String, String) {
         let conn =

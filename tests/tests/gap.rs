@@ -3,7 +3,7 @@
 //! the missing change arrives.
 
 use trellis_protocol::batch::{self, PushEntry};
-use trellis_tests::{Device, Relay, SIGNUP_SECRET};
+use trellis_tests::{Device, Relay};
 
 /// The outbox rows of a device, oldest first: (doc id, keyed hash, envelope).
 fn outbox(d: &Device) -> Vec<PushEntry> {
@@ -36,16 +36,7 @@ async fn a_change_whose_dependency_is_missing_is_kept_reported_and_healed() {
     let relay = Relay::start(&tmp.path().join("relay"), 0);
     let dana = Device::new(tmp.path().join("dana"));
     let sam = Device::new(tmp.path().join("sam"));
-    dana.json(&["init", "--name", "Dana"]);
-    dana.json(&[
-        "workspace",
-        "create",
-        "Maple Street Counseling",
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
     let org = dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
     dana.json(&[
         "org", "locate", "Lincoln", "--lat", "45.52", "--lon", "-122.68",
@@ -79,12 +70,7 @@ async fn a_change_whose_dependency_is_missing_is_kept_reported_and_healed() {
     };
     assert_eq!(push(first).await.unwrap().status(), 200);
 
-    let code = dana.json(&["workspace", "invite"])["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    sam.json(&["init", "--name", "Sam"]);
-    let joined = sam.json(&["workspace", "join", &code]);
+    let joined = dana.invite_member(&sam, "Sam");
     assert_eq!(joined["sync"]["repulled"], true, "{joined}");
     assert_eq!(joined["sync"]["gaps"], 1, "{joined}");
     assert_eq!(sam.json(&["status"])["gaps"], 1);

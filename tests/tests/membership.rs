@@ -4,16 +4,7 @@
 
 use trellis_core::crypto::{envelope_epoch, KeyRing, WorkspaceKey};
 use trellis_protocol::batch;
-use trellis_tests::{contains, Device, Relay, SIGNUP_SECRET};
-
-fn invite(owner: &Device, who: &Device, name: &str) {
-    let code = owner.json(&["workspace", "invite"])["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    who.json(&["init", "--name", name]);
-    who.json(&["workspace", "join", &code]);
-}
+use trellis_tests::{contains, Device, Relay};
 
 /// Every key epoch a device's store holds for its current workspace.
 fn keys_of(d: &Device) -> KeyRing {
@@ -40,21 +31,12 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
     let sam = Device::new(tmp.path().join("sam"));
     let lee = Device::new(tmp.path().join("lee"));
 
-    dana.json(&["init", "--name", "Dana"]);
-    dana.json(&[
-        "workspace",
-        "create",
-        "Maple Street Counseling",
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
     dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
     dana.json(&["sync"]);
-    invite(&dana, &sam, "Sam");
-    invite(&dana, &lee, "Lee");
+    dana.invite_member(&sam, "Sam");
+    dana.invite_member(&lee, "Lee");
     for d in [&dana, &sam, &lee] {
         d.json(&["sync"]);
     }
@@ -176,19 +158,10 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
     let relay = Relay::start(&tmp.path().join("relay"), 0);
     let dana = Device::new(tmp.path().join("dana"));
     let lee = Device::new(tmp.path().join("lee"));
-    dana.json(&["init", "--name", "Dana"]);
-    dana.json(&[
-        "workspace",
-        "create",
-        "Maple Street Counseling",
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["contact", "add", "Rosa Jimenez"]);
     dana.json(&["sync"]);
-    invite(&dana, &lee, "Lee");
+    dana.invite_member(&lee, "Lee");
     assert_eq!(lee.json(&["contact", "list"])[0]["name"], "Rosa Jimenez");
     let lees_keys = keys_of(&lee);
 

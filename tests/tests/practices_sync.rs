@@ -3,7 +3,7 @@
 //! one of them deleted stays deleted although the other edited it meanwhile.
 
 use serde_json::Value;
-use trellis_tests::{Device, Relay, SIGNUP_SECRET};
+use trellis_tests::{Device, Relay};
 
 fn stock_of(d: &Device, item: &str) -> i64 {
     d.json(&["stock", "list"])
@@ -33,16 +33,7 @@ fn two_offline_therapists_share_stock_follow_ups_and_referrals_and_converge() {
     let dana = Device::new(tmp.path().join("dana"));
     let sam = Device::new(tmp.path().join("sam"));
 
-    dana.json(&["init", "--name", "Dana"]);
-    dana.json(&[
-        "workspace",
-        "create",
-        "Maple Street Counseling",
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
     dana.json(&[
         "contact",
@@ -70,12 +61,7 @@ fn two_offline_therapists_share_stock_follow_ups_and_referrals_and_converge() {
         .unwrap()
         .to_string();
     dana.json(&["sync"]);
-    let code = dana.json(&["workspace", "invite"])["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    sam.json(&["init", "--name", "Sam"]);
-    sam.json(&["workspace", "join", &code]);
+    dana.invite_member(&sam, "Sam");
     assert_eq!(stock_of(&sam, "brochure"), 20);
 
     // Offline, both visit the school, use brochures, thank Rosa and record a referral.

@@ -3,20 +3,11 @@
 use trellis_protocol::api::{ErrorBody, PushResponse};
 use trellis_protocol::batch::{self, PushEntry};
 use trellis_protocol::Id;
-use trellis_tests::{Device, Relay, SIGNUP_SECRET};
+use trellis_tests::{Device, Relay};
 
 fn practice(tmp: &std::path::Path, relay: &Relay, who: &str, name: &str) -> Device {
     let d = Device::new(tmp.join(who));
-    d.json(&["init", "--name", who]);
-    d.json(&[
-        "workspace",
-        "create",
-        name,
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    d.found_practice(relay, who, name);
     d.json(&[
         "org",
         "add",

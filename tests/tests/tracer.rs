@@ -3,7 +3,7 @@
 //! relay crash.
 
 use serde_json::Value;
-use trellis_tests::{contains, Device, Relay, SIGNUP_SECRET};
+use trellis_tests::{contains, Device, Relay};
 
 fn names(v: &Value, key: &str) -> Vec<String> {
     let mut out: Vec<String> = v
@@ -25,16 +25,7 @@ fn two_therapists_and_a_laptop_log_offline_at_one_school_then_converge_through_a
     let b_phone = Device::new(tmp.path().join("b-phone"));
 
     // Dana creates the practice on her phone and adds the school and its counselor.
-    a_phone.json(&["init", "--name", "Dana Whitfield"]);
-    let ws = a_phone.json(&[
-        "workspace",
-        "create",
-        "Maple Street Counseling",
-        "--relay",
-        &relay.url,
-        "--signup-secret",
-        SIGNUP_SECRET,
-    ]);
+    let ws = a_phone.found_practice(&relay, "Dana Whitfield", "Maple Street Counseling");
     assert_eq!(ws["role"], "owner");
     a_phone.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
     a_phone.json(&[
@@ -52,14 +43,8 @@ fn two_therapists_and_a_laptop_log_offline_at_one_school_then_converge_through_a
     assert!(first["pushed"].as_u64().unwrap() >= 3, "{first}");
 
     // She invites her colleague Sam and her own laptop.
-    let code_b = a_phone.json(&["workspace", "invite", "--role", "member"])["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code_laptop = a_phone.json(&["workspace", "invite", "--device"])["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code_b = a_phone.invite(&["--role", "member"]);
+    let code_laptop = a_phone.invite(&["--device"]);
     b_phone.json(&["init", "--name", "Sam Okafor"]);
     let joined = b_phone.json(&["workspace", "join", &code_b]);
     assert_eq!(joined["workspace"]["role"], "member");
