@@ -46,6 +46,8 @@ fun main() {
     try {
         localStories()
         practiceStories()
+        listenerStories()
+        interopStories()
         syncStories()
     } catch (t: Throwable) { // e.g. UnsatisfiedLinkError when the .so is not found
         failed++
@@ -289,5 +291,7 @@ fun syncStories() {
         }
 
         practiceSyncStories(relay)
+        liveStories(relay)
+        membershipStories(relay)
     }
 }

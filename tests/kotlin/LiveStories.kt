@@ -1,0 +1,165 @@
+// Stories of live updates, membership and import/export through the generated Kotlin bindings:
+// a screen's listener hears a drop-by and stops hearing when its handle is closed; two phones
+// with background sync exchange a visit through a relay process without calling sync(); a
+// removed clinician's phone gets the typed Removed error; the roster, ownership transfer and
+// leaving; a CSV import with progress and the exports.
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
+import org.trellis.core.*
+
+/** What a screen's listener heard, in order. Called on the store's event thread. */
+class Heard : TrellisListener {
+    val changes = CopyOnWriteArrayList<DataChanged>()
+    val states = CopyOnWriteArrayList<SyncState>()
+    override fun dataChanged(change: DataChanged) { changes.add(change) }
+    override fun syncState(state: SyncState) { states.add(state) }
+    fun kinds(): Set<ChangeKind> = changes.flatMap { it.kinds }.toSet()
+}
+
+/** Waits until [done] holds, failing after [seconds]. */
+fun eventually(seconds: Int, what: String, done: () -> Boolean) {
+    val until = System.nanoTime() + seconds * 1_000_000_000L
+    while (!done()) {
+        if (System.nanoTime() > until) throw AssertionError("timed out waiting for: $what")
+        Thread.sleep(50)
+    }
+}
+
+/** Dana's phone with a practice on [relay] and a school; Sam's phone joined; both synced. */
+fun sharedPractice(relay: Relay, name: String): Pair<TrellisStore, TrellisStore> {
+    val a = newStore("$name-dana")
+    val b = newStore("$name-sam")
+    a.init("Dana")
+    runBlocking { a.createSharedWorkspace(name, relay.url, Relay.SIGNUP_SECRET) }
+    a.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
+    val code = runBlocking { a.createInvite(Role.MEMBER, false) }
+    runBlocking { a.sync() }
+    b.init("Sam")
+    runBlocking { b.join(code) }
+    runBlocking { b.sync() } // pushes Sam's introduction to the practice
+    runBlocking { a.sync() } // so Dana's phone knows Sam by name
+    return a to b
+}
+
+fun listenerStories() {
+    check("a screen's listener hears a drop-by and its thank-you, and nothing after close") {
+        therapist("Dana").use { store ->
+            store.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
+            val ws = store.workspaces().single { it.current }
+            val heard = Heard()
+            val handle = store.subscribe(heard)
+            store.logDropBy(NewDropBy(organization = "Lincoln", minutes = 20u, note = "Front office"))
+            eventually(5, "activities and follow-ups announced") {
+                heard.kinds().containsAll(listOf(ChangeKind.ACTIVITIES, ChangeKind.FOLLOW_UPS))
+            }
+            assertTrue(heard.changes.all { it.workspaceId == ws.id }, heard.changes.toString())
+            // The listener may call straight back into the store: the follow-up is there.
+            assertEquals(1, store.followups(FollowUpFilter.OPEN).size)
+
+            handle.close()
+            Thread.sleep(200) // an event already in flight may still land
+            heard.changes.clear()
+            store.logDropBy(NewDropBy(organization = "Lincoln", minutes = 5u))
+            Thread.sleep(500)
+            assertEquals(emptyList(), heard.changes.toList())
+            assertEquals(2, store.activities().size)
+        }
+    }
+}
+
+fun liveStories(relay: Relay) {
+    check("background sync carries a drop-by between two phones without anyone calling sync") {
+        val (a, b) = sharedPractice(relay, "Live Practice")
+        try {
+            val heardB = Heard()
+            b.subscribe(heardB).use {
+                val liveA = a.startLiveSync()
+                val liveB = b.startLiveSync()
+                assertTrue(liveA.isRunning() && liveB.isRunning())
+                a.logDropBy(NewDropBy(organization = "Lincoln", minutes = 25u, note = "Met the nurse"))
+                eventually(20, "the drop-by on Sam's phone") { b.activities().size == 1 }
+                assertEquals("Met the nurse", b.activities()[0].note)
+                assertEquals("Dana", b.activities()[0].loggedBy)
+                eventually(5, "Sam's screen told about it") { ChangeKind.ACTIVITIES in heardB.kinds() }
+                assertTrue(SyncState.Syncing in heardB.states, heardB.states.toString())
+                eventually(5, "Sam's sync idle again") { heardB.states.any { it is SyncState.Idle } }
+                liveA.close()
+                liveB.close()
+            }
+        } finally {
+            a.close()
+            b.close()
+        }
+    }
+}
+
+fun membershipStories(relay: Relay) {
+    check("the roster, a removal the removed phone learns as Removed, a transfer and leaving") {
+        val (a, b) = sharedPractice(relay, "Roster Practice")
+        val c = newStore("roster-alex")
+        try {
+            val roster = runBlocking { a.roster() }
+            assertEquals(setOf("Dana", "Sam"), roster.map { it.name }.toSet())
+            val dana = roster.single { it.name == "Dana" }
+            assertEquals("owner", dana.role)
+            assertTrue(dana.devices.single().thisDevice)
+            assertFalse(roster.single { it.name == "Sam" }.devices.single().thisDevice)
+
+            // Sam may not remove anyone; Dana removes Sam, whose phone learns it at its next sync.
+            assertFailsWith<TrellisException.NotAuthorized> { runBlocking { b.removeMember("Dana") } }
+            runBlocking { a.removeMember("Sam") }
+            val e = assertFailsWith<TrellisException.Removed> { runBlocking { b.sync() } }
+            assertTrue(e.reason.isNotBlank())
+            assertEquals(emptyList(), b.workspaces())
+            assertTrue(runBlocking { a.roster() }.single { it.name == "Sam" }.removed)
+
+            // Alex joins; Dana hands the practice over to Alex and leaves it.
+            val code = runBlocking { a.createInvite(Role.ADMIN, false) }
+            c.init("Alex")
+            runBlocking { c.join(code) }
+            runBlocking { c.sync() }
+            runBlocking { a.sync() }
+            runBlocking { a.transferOwnership("Alex") }
+            assertEquals("admin", a.workspaces().single().role)
+            assertEquals("owner", runBlocking { c.roster() }.single { it.name == "Alex" }.role)
+            runBlocking { a.leave() }
+            assertEquals(emptyList(), a.workspaces())
+        } finally {
+            listOf(a, b, c).forEach { it.close() }
+        }
+    }
+}
+
+/** Records import progress. */
+class Progress : ImportProgress {
+    val seen = CopyOnWriteArrayList<Pair<ULong, ULong>>()
+    override fun progress(done: ULong, total: ULong) { seen.add(done to total) }
+}
+
+fun interopStories() {
+    check("a spreadsheet of contacts is imported once, with progress, and exported again") {
+        therapist("Dana").use { store ->
+            val csv = "name,organization,category,emails\n" +
+                "Priya Shah,Lincoln Middle School,school-counselor,priya@lincoln.example\n" +
+                "Dr. Okafor,Elm Pediatrics,pediatrician,okafor@elm.example\n" +
+                "No Email,,,not-an-email\n"
+            val progress = Progress()
+            val report = store.importCsv(csv, progress)
+            assertEquals(2UL, report.added, report.toString())
+            assertEquals(1, report.skipped.size, report.toString())
+            assertEquals(4UL, report.skipped[0].lineOrCard)
+            assertEquals(3UL to 3UL, progress.seen.last())
+            assertEquals(0UL, store.importCsv(csv).added) // the second time adds nothing
+            assertTrue(store.exportVcard().contains("FN:Priya Shah"))
+            assertTrue(store.exportCsv().lines().any { it.startsWith("Priya Shah,") })
+            assertTrue(store.exportIcs().startsWith("BEGIN:VCALENDAR"))
+            val bad = assertFailsWith<TrellisException.InvalidInput> { store.importVcard("hello") }
+            assertNotNull(bad.reason)
+        }
+    }
+}
