@@ -1,0 +1,220 @@
+//! Dana's practice grows to a few organizations, 30 contacts and 100 drop-bys; she makes a
+//! checkpoint and the relay compacts its log. Sam's new phone joins and bootstraps from the
+//! checkpoint instead of replaying the log. Dana's tablet, offline since before the checkpoint
+//! and holding a drop-by logged offline, finds the log compacted (`410 compacted`), bootstraps
+//! too, keeps its drop-by, and everyone converges.
+
+use std::time::Instant;
+
+use serde_json::Value;
+use trellis_core::{NewActivity, NewContact, Store};
+use trellis_tests::{Device, Relay};
+
+const ORGS: [&str; 4] = [
+    "Lincoln Middle School",
+    "Riverside Clinic",
+    "St. Anne Parish",
+    "Hillcrest Pediatrics",
+];
+const CONTACTS: usize = 30;
+const DROP_BYS: usize = 100;
+
+/// Sorted `(name, organization)` of every contact the device lists.
+fn contacts(d: &Device) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = d
+        .json(&["contact", "list"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["organization"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Sorted `(id, at, contacts, note)` of every activity the device lists.
+fn activities(d: &Device) -> Vec<(String, String, String, String)> {
+    let mut out: Vec<_> = d
+        .json(&["activity", "list"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap_or_default().to_string(),
+                a["at"].as_str().unwrap_or_default().to_string(),
+                a["contacts"].to_string(),
+                a["note"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The status of a pull from `after` on the relay, with the device's own token.
+fn pull_status(relay: &Relay, d: &Device, after: u64) -> (u16, Value) {
+    let (token, ws) = d.credentials();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(format!(
+                "{}/v1/workspaces/{ws}/pull?after={after}",
+                relay.url
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the relay answers");
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.expect("a body");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    })
+}
+
+#[test]
+fn a_new_phone_and_a_long_offline_tablet_bootstrap_from_a_checkpoint_and_converge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let tablet = Device::new(tmp.path().join("tablet"));
+    let sam = Device::new(tmp.path().join("sam"));
+
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    for (org, kind) in ORGS
+        .iter()
+        .zip(["school", "clinic", "place-of-worship", "primary-care"])
+    {
+        dana.json(&["org", "add", org, "--kind", kind]);
+    }
+    dana.json(&["sync"]);
+    // Her tablet joins, syncs once, then stays in a drawer.
+    let code = dana.invite(&["--device"]);
+    tablet.json(&["init", "--name", "Dana"]);
+    tablet.json(&["workspace", "join", &code]);
+    let tablet_cursor = tablet.json(&["status"]);
+    assert_eq!(contacts(&tablet).len(), 0);
+
+    // Months of work on her phone: 30 contacts and 100 drop-bys (in-process, for speed).
+    {
+        let store = Store::open(dana.data.join("trellis.sqlite3")).expect("Dana's store opens");
+        for i in 0..CONTACTS {
+            store
+                .add_contact(&NewContact {
+                    name: format!("Contact {i:02}"),
+                    organization: Some(ORGS[i % ORGS.len()].to_string()),
+                    needs: Some(format!("needs of contact {i}")),
+                    ..Default::default()
+                })
+                .expect("a contact is added");
+        }
+        for i in 0..DROP_BYS {
+            let c = (i * 7) % CONTACTS;
+            store
+                .log_activity(&NewActivity {
+                    organization: Some(ORGS[c % ORGS.len()].to_string()),
+                    contacts: vec![format!("Contact {c:02}")],
+                    minutes: 15,
+                    note: Some(format!("drop-by {i}")),
+                    at: Some(format!(
+                        "2026-{:02}-{:02}T{:02}:00:00Z",
+                        1 + i % 12,
+                        1 + i % 28,
+                        8 + i % 9
+                    )),
+                    ..Default::default()
+                })
+                .expect("a drop-by is logged");
+        }
+    }
+    dana.json(&["sync"]);
+
+    // Meanwhile, offline, the tablet logs a drop-by of its own.
+    tablet.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Riverside",
+        "--note",
+        "left cards at the front desk (tablet, offline)",
+        "--at",
+        "2026-06-03T10:00:00Z",
+    ]);
+
+    // Dana makes a checkpoint; the relay compacts the log it covers.
+    let checkpoint = dana.json(&["workspace", "checkpoint"]);
+    let seq = checkpoint["seq"].as_u64().expect("a seq");
+    let docs = checkpoint["docs"].as_u64().expect("a document count");
+    let bytes = checkpoint["bytes"].as_u64().expect("a byte count");
+    // One document per organization and contact, and a logbook per member and month (the
+    // drop-bys fall in 12 months).
+    assert!(docs >= (ORGS.len() + CONTACTS + 12) as u64, "{checkpoint}");
+    assert!(seq > 0 && bytes > 0, "{checkpoint}");
+    let (status, body) = pull_status(&relay, &dana, 0);
+    assert_eq!((status, body["error"].as_str()), (410, Some("compacted")));
+    let (status, _) = pull_status(&relay, &dana, seq);
+    assert_eq!(status, 200, "the log after the checkpoint is served");
+
+    // Sam's new phone joins: it starts from the checkpoint.
+    let t = Instant::now();
+    let joined = dana.invite_member(&sam, "Sam");
+    let join_s = t.elapsed().as_secs_f64();
+    let boot = joined["sync"]["bootstrapped_docs"].as_u64().unwrap_or(0);
+    assert!(boot > 0, "{joined}");
+    assert_eq!(boot, docs, "{joined}");
+    assert_eq!(joined["sync"]["gaps"], 0, "{joined}");
+    let pulled = joined["sync"]["pulled"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        pulled < seq,
+        "only the log after the checkpoint is pulled: {joined}"
+    );
+    eprintln!(
+        "checkpoint bootstrap: {docs} documents, {bytes} sealed bytes, seq {seq}; \
+         new device joined and bootstrapped in {join_s:.2} s (CLI join incl. invite redemption), \
+         then pulled {pulled} log entries"
+    );
+    let dana_contacts = contacts(&dana);
+    assert_eq!(dana_contacts.len(), CONTACTS);
+    assert_eq!(contacts(&sam), dana_contacts);
+    assert_eq!(activities(&dana).len(), DROP_BYS);
+    assert_eq!(activities(&sam), activities(&dana));
+
+    // The tablet wakes up: its cursor is before the floor, so it is told the log was compacted,
+    // bootstraps from the checkpoint, and pushes its offline drop-by.
+    assert!(
+        tablet_cursor["cursor"].as_u64().unwrap_or(0) < seq,
+        "{tablet_cursor}"
+    );
+    let t = Instant::now();
+    let woke = tablet.json(&["sync"]);
+    let wake_s = t.elapsed().as_secs_f64();
+    assert!(
+        woke["bootstrapped_docs"].as_u64().unwrap_or(0) > 0,
+        "{woke}"
+    );
+    assert!(woke["pushed"].as_u64().unwrap_or(0) >= 1, "{woke}");
+    assert_eq!(woke["gaps"], 0, "{woke}");
+    eprintln!("offline tablet: compacted, bootstrapped and synced in {wake_s:.2} s ({woke})");
+
+    // Everyone converges, the tablet's drop-by included.
+    dana.json(&["sync"]);
+    sam.json(&["sync"]);
+    let all = activities(&dana);
+    assert_eq!(all.len(), DROP_BYS + 1);
+    assert!(
+        all.iter().any(|a| a.3.contains("tablet, offline")),
+        "the tablet's drop-by reached Dana"
+    );
+    for d in [&sam, &tablet] {
+        assert_eq!(activities(d), all);
+        assert_eq!(contacts(d), dana_contacts);
+    }
+}
