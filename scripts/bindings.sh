@@ -32,12 +32,13 @@ step() {
 done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
 trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
 
-step "apt: JNA (Debian libjna-java + libjna-jni)"
-if ! dpkg -s libjna-java >/dev/null 2>&1; then
+step "apt: JNA (Debian libjna-java + libjna-jni), JUnit 4 for android-sample/core-ui"
+if ! dpkg -s libjna-java junit4 >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjna-java >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libjna-java junit4 >/dev/null
 fi
 test -f /usr/share/java/jna.jar
+test -f /usr/share/java/junit4.jar
 done_step
 
 step "kotlinc $KOTLIN_VERSION from the npm registry"
@@ -119,6 +120,35 @@ done_step
 
 step "java: Kotlin stories against $LIB"
 java -Djna.library.path="$(dirname "$LIB")" -cp "$JAR:$KCP:$K/kotlin-stdlib.jar" TrellisBindingsTestKt
+done_step
+
+UI_JAR=$TARGET/kotlin/trellis-core-ui-test.jar
+UI_CP=$JAR:$KCP:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar
+step "kotlinc: android-sample/core-ui (platform-free view models) and its unit tests"
+UI_SOURCES=(android-sample/core-ui/src/main/kotlin/org/trellis/sample/ui/*.kt
+  android-sample/core-ui/src/test/kotlin/org/trellis/sample/ui/*.kt)
+# Compiled against the bindings classes already in $JAR: the module needs nothing else, and an
+# android.* import anywhere in it would fail here (no Android classes on this classpath).
+if grep -n "^import android" "${UI_SOURCES[@]}"; then
+  echo "android-sample/core-ui must not import Android classes" >&2
+  exit 1
+fi
+UI_HASH=$(cat "$JAR.sha" "${UI_SOURCES[@]}" | sha256sum | cut -c1-16)
+if [[ -f "$UI_JAR" && "$(cat "$UI_JAR.sha" 2>/dev/null)" == "$UI_HASH" ]]; then
+  echo "unchanged since the last compile ($UI_HASH): reusing $UI_JAR"
+else
+  rm -f "$UI_JAR" "$UI_JAR.sha"
+  JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1" .tools/kotlinc/bin/kotlinc-jvm -cp "$UI_CP" \
+    "${UI_SOURCES[@]}" -d "$UI_JAR"
+  echo "$UI_HASH" >"$UI_JAR.sha"
+fi
+done_step
+
+step "junit: android-sample/core-ui unit tests against $LIB"
+UI_TESTS=$(cd android-sample/core-ui/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
+# shellcheck disable=SC2086 # one class name per word
+java -Djna.library.path="$(dirname "$LIB")" -cp "$UI_JAR:$UI_CP:$K/kotlin-stdlib.jar" \
+  org.junit.runner.JUnitCore $UI_TESTS
 done_step
 
 step "pytest: Python stories"
