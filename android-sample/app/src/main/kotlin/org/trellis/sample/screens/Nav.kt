@@ -1,0 +1,118 @@
+package org.trellis.sample.screens
+
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.filled.Add
+import androidx.compose.material.icons.filled.Handshake
+import androidx.compose.material.icons.filled.People
+import androidx.compose.material.icons.filled.Today
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.ExtendedFloatingActionButton
+import androidx.compose.material3.Icon
+import androidx.compose.material3.NavigationBar
+import androidx.compose.material3.NavigationBarItem
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.vector.ImageVector
+import androidx.navigation.NavHostController
+import androidx.navigation.compose.NavHost
+import androidx.navigation.compose.composable
+import androidx.navigation.compose.currentBackStackEntryAsState
+import androidx.navigation.compose.rememberNavController
+import kotlinx.coroutines.flow.filter
+import org.trellis.core.ChangeKind
+import org.trellis.core.TrellisException
+import org.trellis.sample.ui.TrellisSession
+
+private data class Tab(val route: String, val label: String, val icon: ImageVector)
+
+private val tabs = listOf(
+    Tab("today", "Today", Icons.Filled.Today),
+    Tab("contacts", "Contacts", Icons.Filled.People),
+    Tab("referrals", "Referrals", Icons.Filled.Handshake),
+)
+
+/** Calls [refresh] now and again whenever one of [kinds] changes (locally or by sync). */
+@Composable
+fun RefreshOn(session: TrellisSession, vararg kinds: ChangeKind, refresh: () -> Unit) {
+    LaunchedEffect(session) {
+        refresh()
+        session.changes.filter { change -> change.kinds.any { it in kinds } }.collect { refresh() }
+    }
+}
+
+private fun hasPractice(session: TrellisSession): Boolean = try {
+    session.store.workspaces().isNotEmpty()
+} catch (e: TrellisException) {
+    false
+}
+
+/** The app's screens: join first if this phone is in no practice, then the tabs. */
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun TrellisNav(session: TrellisSession) {
+    var joined by remember { mutableStateOf(hasPractice(session)) }
+    if (!joined) {
+        JoinScreen(session, onJoined = { joined = true })
+        return
+    }
+    val nav = rememberNavController()
+    val current by nav.currentBackStackEntryAsState()
+    val route = current?.destination?.route
+    Scaffold(
+        topBar = {
+            TopAppBar(title = {
+                Column {
+                    Text("Trellis")
+                    SyncStatusLine(session)
+                }
+            })
+        },
+        bottomBar = {
+            NavigationBar {
+                tabs.forEach { tab ->
+                    NavigationBarItem(
+                        selected = route == tab.route,
+                        onClick = { nav.goToTab(tab.route) },
+                        icon = { Icon(tab.icon, contentDescription = null) },
+                        label = { Text(tab.label) },
+                    )
+                }
+            }
+        },
+        floatingActionButton = {
+            if (route != "dropby") {
+                ExtendedFloatingActionButton(
+                    onClick = { nav.navigate("dropby") },
+                    icon = { Icon(Icons.Filled.Add, contentDescription = null) },
+                    text = { Text("Log a drop-by") },
+                )
+            }
+        },
+    ) { padding ->
+        NavHost(nav, startDestination = "today", modifier = Modifier.padding(padding)) {
+            composable("today") { TodayScreen(session) }
+            composable("contacts") { ContactsScreen(session, onOpen = { nav.navigate("contact/$it") }) }
+            composable("contact/{id}") { entry ->
+                ContactScreen(session, entry.arguments?.getString("id") ?: "")
+            }
+            composable("dropby") { DropByScreen(session, onDone = { nav.popBackStack() }) }
+            composable("referrals") { ReferralsScreen(session) }
+        }
+    }
+}
+
+private fun NavHostController.goToTab(route: String) = navigate(route) {
+    popUpTo("today") { saveState = true }
+    launchSingleTop = true
+    restoreState = true
+}
