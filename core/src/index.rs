@@ -37,7 +37,9 @@ fn clear(tx: &Transaction, ws: &str, doc_id: &str) -> Result<()> {
         "DELETE FROM activities WHERE ws = ?1 AND logbook_id = ?2",
         "DELETE FROM followups WHERE ws = ?1 AND logbook_id = ?2",
         "DELETE FROM referrals WHERE ws = ?1 AND ledger_id = ?2",
-        "DELETE FROM search WHERE ws = ?1 AND doc_id = ?2",
+        "DELETE FROM search WHERE rowid IN
+            (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2)",
+        "DELETE FROM search_rows WHERE ws = ?1 AND doc_id = ?2",
     ] {
         tx.execute(sql, params![ws, doc_id])?;
     }
@@ -300,8 +302,13 @@ fn add_search(
     body: &str,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO search (ws, doc_id, kind, id, title, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![ws, doc_id, kind, id, title, body],
+        "INSERT INTO search_rows (ws, doc_id) VALUES (?1, ?2)",
+        params![ws, doc_id],
+    )?;
+    tx.execute(
+        "INSERT INTO search (rowid, ws, doc_id, kind, id, title, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![tx.last_insert_rowid(), ws, doc_id, kind, id, title, body],
     )?;
     Ok(())
 }

@@ -278,6 +278,7 @@ impl Store {
             "settings",
             "members",
             "search",
+            "search_rows",
             "documents",
             "outbox",
             "workspace_keys",
