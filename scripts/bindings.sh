@@ -165,5 +165,10 @@ python3 tests/swift_checksums.py "$OUT/swift/Sources/TrellisCore.swift" "$LIB" \
   "$OUT/swift/Headers/module.modulemap"
 done_step
 
+step "swift (no Swift toolchain here): ios-sample's calls match the generated Swift API"
+python3 ios-sample/check_swift_api.py "$OUT/swift/Sources/TrellisCore.swift" \
+  ios-sample/TrellisKit/Sources/TrellisUI ios-sample/TrellisSample
+done_step
+
 echo
 echo "=== all bindings checks passed in $((SECONDS - T0))s"
