@@ -74,10 +74,12 @@ pub enum SyncState {
 /// Something a listener is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// Data changed.
-    Data(DataChanged),
+    /// Data changed (numbered in commit order).
+    Data(u64, DataChanged),
     /// Sync state changed.
     Sync(SyncState),
+    /// The current sync state, for one listener that just subscribed.
+    Current(u64, SyncState),
 }
 
 /// Receives events. Implemented by UIs (through the bindings as a foreign trait).
@@ -88,12 +90,15 @@ pub trait Listener: Send + Sync {
     fn sync_state(&self, state: &SyncState);
 }
 
-type Registry = Mutex<Vec<(u64, Arc<dyn Listener>)>>;
+/// Listeners with their id and the last commit number before they subscribed.
+type Registry = Mutex<Vec<(u64, u64, Arc<dyn Listener>)>>;
 
 /// The store's listeners and the thread that calls them.
 pub(crate) struct Events {
     listeners: Arc<Registry>,
     next_id: AtomicU64,
+    /// Number of the last commit that changed data.
+    commits: Arc<AtomicU64>,
     tx: Mutex<Sender<Event>>,
     /// The workspace the current transaction writes, set by the write paths.
     pub(crate) workspace: Arc<Mutex<Option<String>>>,
@@ -110,7 +115,7 @@ impl Drop for Subscription {
         if let Some(r) = self.registry.upgrade() {
             r.lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .retain(|(id, _)| *id != self.id);
+                .retain(|(id, _, _)| *id != self.id);
         }
     }
 }
@@ -129,16 +134,29 @@ impl Events {
                     let Some(registry) = for_thread.upgrade() else {
                         break;
                     };
-                    let current: Vec<Arc<dyn Listener>> = registry
+                    let current: Vec<(u64, Arc<dyn Listener>)> = registry
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .iter()
-                        .map(|(_, l)| Arc::clone(l))
+                        .map(|(_, since, l)| (*since, Arc::clone(l)))
                         .collect();
-                    drop(registry);
-                    for l in current {
+                    if let Event::Current(id, state) = &event {
+                        let target = registry
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .iter()
+                            .find(|(i, _, _)| i == id)
+                            .map(|(_, _, l)| Arc::clone(l));
+                        if let Some(l) = target {
+                            l.sync_state(state);
+                        }
+                        continue;
+                    }
+                    for (since, l) in current {
                         match &event {
-                            Event::Data(d) => l.data_changed(d),
+                            // Not what was committed before the listener subscribed.
+                            Event::Data(n, d) if *n > since => l.data_changed(d),
+                            Event::Data(..) | Event::Current(..) => {}
                             Event::Sync(s) => l.sync_state(s),
                         }
                     }
@@ -154,17 +172,28 @@ impl Events {
                 p.lock().unwrap_or_else(|e| e.into_inner()).insert(kind);
             }
         }))?;
-        let (p, w, commit_tx) = (Arc::clone(&pending), Arc::clone(&workspace), tx.clone());
+        let commits = Arc::new(AtomicU64::new(0));
+        let (p, w, n, commit_tx) = (
+            Arc::clone(&pending),
+            Arc::clone(&workspace),
+            Arc::clone(&commits),
+            tx.clone(),
+        );
         conn.commit_hook(Some(move || {
-            let kinds: Vec<ChangeKind> = std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
+            let kinds: Vec<ChangeKind> =
+                std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))
+                    .into_iter()
+                    .collect();
             if !kinds.is_empty() {
                 let workspace_id = w.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let _ = commit_tx.send(Event::Data(DataChanged {
-                    workspace_id,
-                    kinds,
-                }));
+                let number = n.fetch_add(1, Ordering::SeqCst) + 1;
+                let _ = commit_tx.send(Event::Data(
+                    number,
+                    DataChanged {
+                        workspace_id,
+                        kinds,
+                    },
+                ));
             }
             false // never turn a commit into a rollback
         }))?;
@@ -175,18 +204,30 @@ impl Events {
         Ok(Events {
             listeners,
             next_id: AtomicU64::new(1),
+            commits,
             tx: Mutex::new(tx),
             workspace,
         })
     }
 
-    /// Registers a listener until the returned subscription is dropped.
-    pub(crate) fn subscribe(&self, listener: Arc<dyn Listener>) -> Subscription {
+    /// Registers a listener until the returned subscription is dropped; it hears `current`
+    /// at once.
+    pub(crate) fn subscribe(
+        &self,
+        listener: Arc<dyn Listener>,
+        current: SyncState,
+    ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let since = self.commits.load(Ordering::SeqCst);
         self.listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((id, listener));
+            .push((id, since, listener));
+        let _ = self
+            .tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Event::Current(id, current));
         Subscription {
             id,
             registry: Arc::downgrade(&self.listeners),
@@ -211,7 +252,10 @@ fn kind_of_table(table: &str) -> Option<ChangeKind> {
         "followups" => ChangeKind::FollowUps,
         "referrals" => ChangeKind::Referrals,
         "catalog" => ChangeKind::Stock,
-        "members" | "settings" | "pitches" | "memberships" | "reasons" => ChangeKind::Workspace,
+        // `meta` changes when the device switches workspace.
+        "members" | "settings" | "pitches" | "memberships" | "reasons" | "meta" => {
+            ChangeKind::Workspace
+        }
         "outbox" => ChangeKind::Pending,
         _ => return None,
     })

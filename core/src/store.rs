@@ -94,14 +94,21 @@ impl Store {
     }
 
     /// Calls `listener` (on a background thread) whenever data changes or sync state moves,
-    /// until the returned subscription is dropped.
+    /// until the returned subscription is dropped. It hears the current sync state at once.
     pub fn subscribe(&self, listener: std::sync::Arc<dyn Listener>) -> Subscription {
-        self.events.subscribe(listener)
+        let current = crate::events::SyncState::Idle {
+            last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),
+        };
+        self.events.subscribe(listener, current)
     }
 
     /// Records which workspace the next commit writes, for change events.
     pub(crate) fn mark(&self, ws: &Ws) {
-        *self.events.workspace.lock().unwrap_or_else(|p| p.into_inner()) = Some(ws.id.to_hex());
+        *self
+            .events
+            .workspace
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(ws.id.to_hex());
     }
 
     /// Sets up this device with the user's name. Fails if it is already set up.

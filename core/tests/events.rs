@@ -7,13 +7,15 @@ use std::time::Duration;
 use trellis_core::events::{ChangeKind, DataChanged, Listener, SyncState};
 use trellis_core::{NewActivity, NewOrg, OrgKind, Store};
 
-struct Screen(Mutex<Sender<DataChanged>>);
+struct Screen(Mutex<Sender<DataChanged>>, Mutex<Sender<SyncState>>);
 
 impl Listener for Screen {
     fn data_changed(&self, change: &DataChanged) {
         let _ = self.0.lock().unwrap().send(change.clone());
     }
-    fn sync_state(&self, _state: &SyncState) {}
+    fn sync_state(&self, state: &SyncState) {
+        let _ = self.1.lock().unwrap().send(state.clone());
+    }
 }
 
 fn next(rx: &Receiver<DataChanged>) -> DataChanged {
@@ -28,7 +30,13 @@ fn a_listener_hears_what_changed_until_its_subscription_is_dropped() {
     store.init("Dana").unwrap();
     let ws = store.create_workspace("Maple").unwrap();
     let (tx, rx) = channel();
-    let sub = store.subscribe(Arc::new(Screen(Mutex::new(tx))));
+    let (state_tx, state_rx) = channel();
+    let sub = store.subscribe(Arc::new(Screen(Mutex::new(tx), Mutex::new(state_tx))));
+    // A new listener hears where sync stands at once.
+    assert_eq!(
+        state_rx.recv_timeout(Duration::from_secs(10)).unwrap(),
+        SyncState::Idle { last_sync_at: None }
+    );
 
     store
         .add_org(&NewOrg {
