@@ -57,6 +57,6 @@ pub use invite::InviteCode;
 pub use model::*;
 pub use ops::{MAX_NAME_BYTES, MAX_TEXT_BYTES};
 pub use practice::DEFAULT_LOW_AT;
-pub use queries::SEARCH_LIMIT;
+pub use queries::{HISTORY_LIMIT, SEARCH_LIMIT};
 pub use store::{Device, Store};
 pub use trellis_protocol::api::Role;

@@ -291,6 +291,9 @@ pub struct ContactDetail {
     pub pitch: Option<String>,
     /// Open follow-ups with this contact, soonest first.
     pub followups: Vec<FollowUp>,
+    /// The latest activities with this contact, newest first (at most
+    /// [`crate::HISTORY_LIMIT`]).
+    pub history: Vec<Activity>,
     /// Days since the last touch (or since the contact was added, if never touched).
     pub days_since_touch: i64,
 }

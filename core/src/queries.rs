@@ -14,6 +14,9 @@ use crate::time;
 /// Most results one search returns.
 pub const SEARCH_LIMIT: usize = 50;
 
+/// Most activities a contact page shows.
+pub const HISTORY_LIMIT: usize = 50;
+
 impl Store {
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
         let conn = self.lock();
@@ -62,7 +65,22 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
+            let mut st = c.prepare(&format!(
+                "{ACTIVITY_SELECT} JOIN activity_contacts ac
+                   ON ac.ws = a.ws AND ac.activity_id = a.id AND ac.contact_id = ?2
+                 WHERE a.ws = ?1 ORDER BY a.at_ms DESC, a.id LIMIT ?3"
+            ))?;
+            let mut history: Vec<Activity> = st
+                .query_map(
+                    params![ws.id.to_hex(), contact.id, HISTORY_LIMIT as i64],
+                    activity_row,
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            for a in &mut history {
+                fill_contacts(c, ws, a)?;
+            }
             Ok(ContactDetail {
+                history,
                 pitch: crate::practice::pitch(c, ws, contact.category)?,
                 followups: crate::followups::open_for_contact(c, ws, &contact.id)?,
                 days_since_touch: crate::lifecycle::days_since_touch(&contact, time::now_ms()),

@@ -123,8 +123,12 @@ fn a_drop_by_asks_for_a_thank_you_within_two_days_which_can_be_done_snoozed_or_r
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].id, check_in.id);
     assert_eq!(store.followups(FollowUpFilter::All).unwrap().len(), 2);
-    // The contact page shows what is still open with that contact.
-    assert_eq!(store.contact("Patel").unwrap().followups.len(), 1);
+    // The contact page shows what is still open with that contact, and its history.
+    let patel = store.contact("Patel").unwrap();
+    assert_eq!(patel.followups.len(), 1);
+    assert_eq!(patel.history.len(), 1);
+    assert_eq!(patel.history[0].kind, ActivityKind::Call);
+    assert_eq!(store.contact("Rosa").unwrap().history.len(), 1);
     assert!(store.contact("Rosa").unwrap().followups.is_empty());
 }
 

@@ -203,6 +203,8 @@ mirror_record! {
         pitch: Option<String>,
         /// Open follow-ups with this contact, soonest first.
         followups: Vec<FollowUp> [list],
+        /// The latest activities with this contact, newest first (at most 50).
+        history: Vec<Activity> [list],
         /// Days since the last touch (or since the contact was added, if never touched).
         days_since_touch: i64,
     }

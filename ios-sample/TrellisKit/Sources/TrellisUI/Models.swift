@@ -89,9 +89,9 @@ public final class ContactModel {
 
     public func refresh() {
         do {
-            detail = try store.contact(query: contactId)
-            // The core has no per-contact activity query yet; activities() is newest first.
-            history = try store.activities().filter { $0.contactIds.contains(contactId) }
+            let page = try store.contact(query: contactId)
+            detail = page
+            history = page.history
             problem = nil
         } catch {
             problem = Format.problem(error)

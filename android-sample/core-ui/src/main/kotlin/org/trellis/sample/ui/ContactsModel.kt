@@ -85,9 +85,7 @@ class ContactModel(private val store: TrellisStore, private val contactId: Strin
     fun refresh() {
         _state.value = try {
             val detail = store.contact(contactId)
-            // The core has no per-contact activity query yet; activities() is newest first.
-            val history = store.activities().filter { contactId in it.contactIds }
-            Result.success(ContactPage(detail, history))
+            Result.success(ContactPage(detail, detail.history))
         } catch (e: TrellisException) {
             Result.failure(e)
         }
