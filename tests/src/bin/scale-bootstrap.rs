@@ -126,6 +126,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             8 + rng.next(9)
         );
         let c = rng.next(contacts);
+        if i % 2000 == 0 {
+            eprintln!(
+                "logged {i}/{activities} activities in {:.0} s",
+                t.elapsed().as_secs_f64()
+            );
+        }
         who.log_activity(&NewActivity {
             organization: Some(format!("Organization {:05}", c % orgs)),
             contacts: vec![format!("Contact {c:05}")],
