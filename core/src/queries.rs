@@ -189,10 +189,14 @@ fn org_row(r: &Row) -> rusqlite::Result<Organization> {
     })
 }
 
+// The last touch of each contact: its own activity_contacts rows, then those activities. Left
+// to itself, SQLite answered max(at_ms) by walking every activity in time order (or every
+// activity_contacts row) for each contact: at 2,000 contacts and 20,000 activities, listing
+// contacts took 5.7 s that way. INDEXED BY and CROSS JOIN pin the cheap plan.
 pub(crate) const CONTACT_SELECT: &str = "SELECT c.id, c.name, c.org_id, o.name, c.category,
     c.phones, c.emails, c.needs, c.created_at,
-    (SELECT max(a.at_ms) FROM activity_contacts ac
-       JOIN activities a ON a.ws = ac.ws AND a.id = ac.activity_id
+    (SELECT max(a.at_ms) FROM activity_contacts ac INDEXED BY activity_contacts_contact
+       CROSS JOIN activities a ON a.ws = ac.ws AND a.id = ac.activity_id
      WHERE ac.ws = c.ws AND ac.contact_id = c.id),
     c.role, c.stage, c.cadence_days, c.how_we_help, c.tags, c.archived
   FROM contacts c LEFT JOIN orgs o ON o.ws = c.ws AND o.id = c.org_id";
