@@ -168,6 +168,12 @@ impl Metrics {
     }
 
     /// Counts a live socket until the guard is dropped.
+    /// How many live sockets are open now.
+    pub fn open_live_sockets(&self) -> i64 {
+        self.live_sockets.get()
+    }
+
+    /// Counts a live socket as open until the returned guard is dropped.
     pub fn live_socket(&self) -> LiveSocketGuard {
         self.live_sockets.inc();
         LiveSocketGuard(self.live_sockets.clone())

@@ -35,6 +35,9 @@ use crate::{app, AppState};
 /// How long past the request timeout a shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+/// How long a shutdown waits for live sockets to send their going-away frame.
+const LIVE_GOODBYE: Duration = Duration::from_secs(2);
+
 /// Why the relay could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -112,11 +115,17 @@ pub async fn serve(
 
     let handle: Handle<SocketAddr> = Handle::new();
     let notifier = Arc::clone(&state.notifier);
+    let live = Arc::clone(&state.metrics);
     let stopper = handle.clone();
     tokio::spawn(async move {
         shutdown.await;
-        // Upgraded (WebSocket) connections are not awaited by graceful shutdown: end them.
+        // Upgraded (WebSocket) connections are not awaited by graceful shutdown: end them, and
+        // let them send their going-away frame before the process can exit.
         notifier.close_all();
+        let deadline = tokio::time::Instant::now() + LIVE_GOODBYE;
+        while live.open_live_sockets() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         stopper.graceful_shutdown(Some(limits.request_timeout + SHUTDOWN_GRACE));
     });
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -162,31 +171,39 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(1024)
 }
 
-/// Completes on ctrl-c or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on ctrl-c or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal sent right after the `listening on` line is caught.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(term), Ok(int)) => Some((term, int)),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM or ctrl-c");
+                None
+            }
+        }
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            Some((mut term, mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for ctrl-c");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }
