@@ -14,6 +14,7 @@ use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
+use crate::db::Durability;
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::events::{Events, Listener, Subscription};
@@ -67,15 +68,28 @@ impl Ws {
     }
 }
 
+/// How to open a [`Store`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How hard each commit works to survive a crash; [`Durability::Normal`] by default.
+    pub durability: Durability,
+}
+
 impl Store {
-    /// Opens the store at `path`, creating the file (and its schema) if needed.
+    /// Opens the store at `path`, creating the file (and its schema) if needed, with the
+    /// default options.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens the store at `path` with `options`, creating the file (and its schema) if needed.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
         }
-        let (mut conn, rebuild) = crate::db::open(path)?;
+        let (mut conn, rebuild) = crate::db::open(path, options.durability)?;
         let events = Events::install(&mut conn)?;
         let store = Store {
             conn: Mutex::new(conn),
