@@ -268,7 +268,7 @@ mod tests {
         // index to be rebuilt.
         let old = dir.path().join("old.sqlite3");
         {
-            let mut c = Connection::open(&old, Durability::Normal).unwrap();
+            let mut c = Connection::open(&old).unwrap();
             let tx = c.transaction().unwrap();
             tx.execute_batch(MIGRATIONS[0]).unwrap();
             tx.pragma_update(None, "user_version", 1).unwrap();
