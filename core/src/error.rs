@@ -66,12 +66,28 @@ pub enum Error {
     /// A change from the relay could not be decrypted or read.
     #[error("a change from the relay could not be read ({0}); the workspace key may be wrong")]
     Corrupt(String),
-    /// The local database failed.
-    #[error("local storage failed: {0}")]
+    /// The local database failed. A full disk and a read-only file are said in those words;
+    /// the action's transaction rolled back, so nothing of it was saved.
+    #[error("local storage failed: {}", storage_reason(.0))]
     Storage(#[from] rusqlite::Error),
     /// An automerge document failed to load or change.
     #[error("a document could not be read or changed: {0}")]
     Document(#[from] automerge::AutomergeError),
+}
+
+fn storage_reason(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => {
+            "the disk is full, or the store reached its size limit; nothing of this action was saved (free some space and try again)".into()
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => {
+            "the store's file is read-only; nothing of this action was saved (make the data directory writable and try again)".into()
+        }
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            format!("{e} (the store's file could not be read or written: is the disk full or the file read-only?)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 fn candidates_hint(candidates: &[String]) -> String {

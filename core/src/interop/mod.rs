@@ -133,6 +133,42 @@ impl Store {
     }
 }
 
+/// What an import would read from a file, before anything is compared with the workspace or
+/// written: the contacts it holds and the records that cannot be read. Nothing is stored; an
+/// app can show it before the user confirms the import.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportPreview {
+    /// The contacts the file holds, in file order (duplicates of existing contacts included:
+    /// those are found when the import runs).
+    pub contacts: Vec<crate::model::NewContact>,
+    /// The records that cannot be imported, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+impl ImportPreview {
+    fn of(records: Vec<import::Parsed>) -> ImportPreview {
+        let mut preview = ImportPreview::default();
+        for r in records {
+            match r {
+                Ok(rec) => preview.contacts.push(rec.contact),
+                Err(skip) => preview.skipped.push(skip),
+            }
+        }
+        preview
+    }
+}
+
+/// Reads a vCard file the way [`Store::import_vcard`] does, without a store. The same input
+/// gives the same errors and the same skipped cards.
+pub fn preview_vcard(text: &str) -> Result<ImportPreview> {
+    vcard::parse(text).map(ImportPreview::of)
+}
+
+/// Reads a contact CSV the way [`Store::import_csv`] does, without a store.
+pub fn preview_csv(text: &str) -> Result<ImportPreview> {
+    csv::parse(text).map(ImportPreview::of)
+}
+
 /// Reads a file's bytes as text the way address-book exports come: UTF-8 (with or without a
 /// byte-order mark), UTF-16 with a byte-order mark (some Windows exports), and otherwise
 /// Latin-1, which never fails.
