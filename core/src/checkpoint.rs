@@ -15,8 +15,10 @@ use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 use crate::client::RelayClient;
+use crate::docstore::{self, Tx};
 use crate::error::{Error, Result};
-use crate::store::{current_ws, load_doc, save_doc, Store, Ws};
+use crate::index;
+use crate::store::{current_ws, Store, Ws};
 
 /// Sealed bytes sent in one upload body.
 const UPLOAD_BYTES: usize = 4 << 20;
@@ -129,7 +131,7 @@ impl Store {
     fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
         self.mark(ws);
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = Tx::new(conn.transaction()?, &self.docs);
         let ws_hex = ws.id.to_hex();
         for d in docs {
             // A snapshot that does not open or load is skipped: the log after it still
@@ -142,14 +144,17 @@ impl Store {
                 tracing::warn!("skipped a snapshot that is not an automerge document");
                 continue;
             };
-            let doc = match load_doc(&tx, ws, &d.doc_id)? {
-                Some(mut local) => {
+            let doc_hex = d.doc_id.to_hex();
+            let (doc, before, stored) = match tx.load(&ws_hex, &doc_hex)? {
+                Some((mut local, stored)) => {
+                    let before = local.get_heads();
                     local.merge(&mut snap)?;
-                    local
+                    (local, before, Some(stored))
                 }
-                None => snap,
+                None => (snap, Vec::new(), None),
             };
-            save_doc(&tx, &ws_hex, &d.doc_id.to_hex(), &doc)?;
+            index::reindex(&tx, &ws_hex, &doc_hex, &doc)?;
+            tx.save(&ws_hex, &doc_hex, doc, &before, stored)?;
         }
         tx.commit()?;
         Ok(())
@@ -159,15 +164,16 @@ impl Store {
     /// last doc id in it (`None` when there are no more).
     fn seal_docs_after(&self, ws: &Ws, after: &str) -> Result<(DocBatch, Option<String>)> {
         let conn = self.lock();
+        let ws_hex = ws.id.to_hex();
         let mut st = conn.prepare(
-            "SELECT doc_id, bytes FROM documents WHERE ws = ?1 AND doc_id > ?2 ORDER BY doc_id",
+            "SELECT doc_id FROM documents WHERE ws = ?1 AND doc_id > ?2 ORDER BY doc_id",
         )?;
-        let mut rows = st.query(params![ws.id.to_hex(), after])?;
+        let mut rows = st.query(params![ws_hex, after])?;
         let mut batch = DocBatch::default();
         let (mut size, mut last) = (0usize, None);
         while let Some(row) = rows.next()? {
             let doc: String = row.get(0)?;
-            let bytes: Vec<u8> = row.get(1)?;
+            let bytes = docstore::stored_bytes(&conn, &ws_hex, &doc)?;
             let doc_id: Id = doc
                 .parse()
                 .map_err(|_| Error::invalid("a document id in this store is damaged"))?;

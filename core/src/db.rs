@@ -177,11 +177,30 @@ CREATE TABLE search_rows (
 CREATE INDEX search_rows_doc ON search_rows (ws, doc_id);
 DELETE FROM search;
 "#,
+    // 6: writes cost what changed, not the size of the document. A document is its last full
+    // save (`documents.bytes`) plus the changes saved since, one row each in `doc_chunks`, folded
+    // back into a full save now and then. `version` changes with every save, so a document
+    // kept in memory is known to be current by reading one integer. Full-text rows remember the
+    // entry (activity, follow-up, referral) they came from, so one entry's rows can be
+    // rewritten alone.
+    r#"
+ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN chunk_bytes INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE doc_chunks (
+    ws TEXT NOT NULL, doc_id TEXT NOT NULL, n INTEGER NOT NULL, bytes BLOB NOT NULL,
+    PRIMARY KEY (ws, doc_id, n)
+);
+ALTER TABLE search_rows ADD COLUMN entry TEXT;
+DROP INDEX search_rows_doc;
+CREATE INDEX search_rows_entry ON search_rows (ws, doc_id, entry);
+DELETE FROM search;
+DELETE FROM search_rows;
+"#,
 ];
 
 /// The schema version from which the index last changed shape: a store migrated across it has
 /// its index rebuilt from the documents when opened.
-const INDEX_VERSION: u32 = 5;
+const INDEX_VERSION: u32 = 6;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

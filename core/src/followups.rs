@@ -178,7 +178,7 @@ impl Store {
 }
 
 fn edit_in_logbook(
-    tx: &rusqlite::Transaction,
+    tx: &crate::docstore::Tx,
     ws: &Ws,
     me: &Device,
     doc_id: &Id,

@@ -4,30 +4,162 @@
 //! transaction, so the index always matches the documents. It never reads other documents:
 //! names of related things (an activity's organization, a note's author) are joined at query
 //! time, so a document that arrives later shows up everywhere it is referenced.
+//!
+//! Logbooks and ledgers grow all month, so a change to them rewrites only the entries it
+//! touched ([`update`] with the entries [`touched`] finds in the change's automerge patches).
+//! An entry is indexed the same way either path: by reading that entry alone, so one damaged
+//! entry hides only itself.
 
-use automerge::Automerge;
-use rusqlite::{params, Transaction};
+use std::collections::BTreeSet;
+
+use automerge::{Automerge, Patch, PatchAction, Prop, ReadDoc, ROOT};
+use rusqlite::{params, Connection};
 
 use crate::docs::{
-    self, ActivityDoc, ContactDoc, DocKind, LedgerDoc, LogbookDoc, OrgDoc, WorkspaceDoc,
+    self, ActivityDoc, ContactDoc, DocKind, FollowUpDoc, OrgDoc, ReferralDoc, WorkspaceDoc,
 };
 use crate::error::Result;
 
+/// Which index rows a change can have affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Touched {
+    /// Anything: rewrite every row of the document.
+    All,
+    /// Only these entries, as (section, key): e.g. ("activities", activity id).
+    Entries(BTreeSet<(String, String)>),
+}
+
+/// The sections whose entries are indexed one by one.
+const ENTRY_SECTIONS: &[&str] = &["activities", "followups", "referrals"];
+
+/// The entries a change touched, from the patches automerge logged while applying it. Anything
+/// outside an entry (a new container, a field at the root, another kind of document) means
+/// [`Touched::All`].
+pub(crate) fn touched(kind: Option<DocKind>, patches: &[Patch]) -> Touched {
+    if !matches!(kind, Some(DocKind::Logbook | DocKind::Ledger)) {
+        return Touched::All;
+    }
+    let mut entries = BTreeSet::new();
+    for patch in patches {
+        let section = match patch.path.first() {
+            Some((_, Prop::Map(section))) if ENTRY_SECTIONS.contains(&section.as_str()) => section,
+            _ => return Touched::All,
+        };
+        let key = match (patch.path.get(1), &patch.action) {
+            (Some((_, Prop::Map(key))), _) => key.clone(),
+            (None, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key }) => key.clone(),
+            (
+                None,
+                PatchAction::Increment {
+                    prop: Prop::Map(key),
+                    ..
+                },
+            )
+            | (
+                None,
+                PatchAction::Conflict {
+                    prop: Prop::Map(key),
+                },
+            ) => key.clone(),
+            _ => return Touched::All,
+        };
+        entries.insert((section.clone(), key));
+    }
+    Touched::Entries(entries)
+}
+
+/// Rewrites the index rows of `doc` that `touched` says may have changed.
+pub(crate) fn update(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    doc: &Automerge,
+    touched: &Touched,
+) -> Result<()> {
+    let Touched::Entries(entries) = touched else {
+        return reindex(tx, ws, doc_id, doc);
+    };
+    for (section, key) in entries {
+        clear_entry(tx, ws, doc_id, section, key)?;
+        index_entry(tx, ws, doc_id, doc, section, key)?;
+    }
+    Ok(())
+}
+
 /// Rewrites the index rows that come from `doc`.
-pub(crate) fn reindex(tx: &Transaction, ws: &str, doc_id: &str, doc: &Automerge) -> Result<()> {
+pub(crate) fn reindex(tx: &Connection, ws: &str, doc_id: &str, doc: &Automerge) -> Result<()> {
     clear(tx, ws, doc_id)?;
     match docs::kind_of(doc) {
         Some(DocKind::Workspace) => index_workspace(tx, ws, &docs::read(doc)),
         Some(DocKind::Organization) => index_org(tx, ws, doc_id, &docs::read(doc)),
         Some(DocKind::Contact) => index_contact(tx, ws, doc_id, &docs::read(doc)),
-        Some(DocKind::Logbook) => index_logbook(tx, ws, doc_id, &docs::read(doc)),
-        Some(DocKind::Ledger) => index_ledger(tx, ws, doc_id, &docs::read(doc)),
+        Some(DocKind::Logbook | DocKind::Ledger) => {
+            for section in ENTRY_SECTIONS {
+                let Some((_, map)) = doc.get(ROOT, *section)? else {
+                    continue;
+                };
+                for key in doc.keys(&map) {
+                    index_entry(tx, ws, doc_id, doc, section, &key)?;
+                }
+            }
+            Ok(())
+        }
         // A document whose genesis has not arrived yet: nothing to show.
         None => Ok(()),
     }
 }
 
-fn clear(tx: &Transaction, ws: &str, doc_id: &str) -> Result<()> {
+/// Indexes one entry of a logbook or ledger as it is in `doc` (nothing if absent or deleted).
+fn index_entry(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    doc: &Automerge,
+    section: &str,
+    key: &str,
+) -> Result<()> {
+    match section {
+        "activities" => match docs::read_entry::<ActivityDoc>(doc, section, key) {
+            Some(a) if !a.deleted => index_activity(tx, ws, doc_id, key, &a),
+            _ => Ok(()),
+        },
+        "followups" => match docs::read_entry::<FollowUpDoc>(doc, section, key) {
+            Some(f) => index_followup(tx, ws, doc_id, key, &f),
+            None => Ok(()),
+        },
+        "referrals" => match docs::read_entry::<ReferralDoc>(doc, section, key) {
+            Some(r) if !r.deleted => index_referral(tx, ws, doc_id, key, &r),
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Removes the index rows of one entry.
+fn clear_entry(tx: &Connection, ws: &str, doc_id: &str, section: &str, key: &str) -> Result<()> {
+    let sqls: &[&str] = match section {
+        "activities" => &[
+            "DELETE FROM activity_contacts WHERE ws = ?1 AND activity_id = ?3",
+            "DELETE FROM activities WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2",
+        ],
+        "followups" => &["DELETE FROM followups WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2"],
+        "referrals" => &["DELETE FROM referrals WHERE ws = ?1 AND id = ?3 AND ledger_id = ?2"],
+        _ => &[],
+    };
+    for sql in sqls {
+        tx.prepare_cached(sql)?.execute(params![ws, doc_id, key])?;
+    }
+    tx.prepare_cached(
+        "DELETE FROM search WHERE rowid IN
+            (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2 AND entry = ?3)",
+    )?
+    .execute(params![ws, doc_id, key])?;
+    tx.prepare_cached("DELETE FROM search_rows WHERE ws = ?1 AND doc_id = ?2 AND entry = ?3")?
+        .execute(params![ws, doc_id, key])?;
+    Ok(())
+}
+
+fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
     for sql in [
         "DELETE FROM orgs WHERE ws = ?1 AND id = ?2",
         "DELETE FROM contacts WHERE ws = ?1 AND id = ?2",
@@ -58,7 +190,7 @@ fn clear(tx: &Transaction, ws: &str, doc_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn index_workspace(tx: &Transaction, ws: &str, doc: &WorkspaceDoc) -> Result<()> {
+fn index_workspace(tx: &Connection, ws: &str, doc: &WorkspaceDoc) -> Result<()> {
     for (id, m) in &doc.members {
         tx.execute(
             "INSERT INTO members (ws, id, name, role) VALUES (?1, ?2, ?3, ?4)",
@@ -115,7 +247,7 @@ fn index_workspace(tx: &Transaction, ws: &str, doc: &WorkspaceDoc) -> Result<()>
     Ok(())
 }
 
-fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
+fn index_org(tx: &Connection, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
     // Deleted, or only its genesis has arrived so far: nothing to show.
     if doc.deleted || doc.name.is_empty() {
         return Ok(());
@@ -139,10 +271,10 @@ fn index_org(tx: &Transaction, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
         ],
     )?;
     let body = [doc.kind.as_str(), doc.address.as_deref().unwrap_or("")].join(" ");
-    add_search(tx, ws, id, "organization", id, &doc.name, &body)
+    add_search(tx, ws, id, None, "organization", id, &doc.name, &body)
 }
 
-fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
+fn index_contact(tx: &Connection, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
     if doc.deleted || doc.name.is_empty() {
         return Ok(());
     }
@@ -185,64 +317,69 @@ fn index_contact(tx: &Transaction, ws: &str, id: &str, doc: &ContactDoc) -> Resu
         )?;
         body.push(n.text.clone());
     }
-    add_search(tx, ws, id, "contact", id, &doc.name, &body.join(" "))
+    add_search(tx, ws, id, None, "contact", id, &doc.name, &body.join(" "))
 }
 
-fn index_logbook(tx: &Transaction, ws: &str, logbook_id: &str, doc: &LogbookDoc) -> Result<()> {
-    for (id, a) in doc.activities.iter().filter(|(_, a)| !a.deleted) {
-        index_activity(tx, ws, logbook_id, id, a)?;
-    }
-    for (id, f) in &doc.followups {
-        tx.execute(
-            "INSERT INTO followups (ws, id, logbook_id, kind, contact_id, org_id, activity_id,
-               due_ms, note, done_ms, assigned_to, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                ws,
-                id,
-                logbook_id,
-                f.kind,
-                f.contact_id,
-                f.org_id,
-                f.activity_id,
-                f.due_ms,
-                f.note,
-                f.done_ms,
-                f.assigned_to,
-                f.created_by
-            ],
-        )?;
-    }
+fn index_followup(
+    tx: &Connection,
+    ws: &str,
+    logbook_id: &str,
+    id: &str,
+    f: &FollowUpDoc,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO followups (ws, id, logbook_id, kind, contact_id, org_id, activity_id,
+           due_ms, note, done_ms, assigned_to, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        ws,
+        id,
+        logbook_id,
+        f.kind,
+        f.contact_id,
+        f.org_id,
+        f.activity_id,
+        f.due_ms,
+        f.note,
+        f.done_ms,
+        f.assigned_to,
+        f.created_by
+    ])?;
     Ok(())
 }
 
-fn index_ledger(tx: &Transaction, ws: &str, ledger_id: &str, doc: &LedgerDoc) -> Result<()> {
-    for (id, r) in doc.referrals.iter().filter(|(_, r)| !r.deleted) {
-        tx.execute(
-            "INSERT INTO referrals (ws, id, ledger_id, direction, day, contact_id, org_id,
-               reason, status, channel, note, recorded_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                ws,
-                id,
-                ledger_id,
-                r.direction,
-                r.day,
-                r.contact_id,
-                r.org_id,
-                r.reason,
-                r.status,
-                r.channel,
-                r.note,
-                r.recorded_by
-            ],
-        )?;
-    }
+fn index_referral(
+    tx: &Connection,
+    ws: &str,
+    ledger_id: &str,
+    id: &str,
+    r: &ReferralDoc,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO referrals (ws, id, ledger_id, direction, day, contact_id, org_id,
+           reason, status, channel, note, recorded_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        ws,
+        id,
+        ledger_id,
+        r.direction,
+        r.day,
+        r.contact_id,
+        r.org_id,
+        r.reason,
+        r.status,
+        r.channel,
+        r.note,
+        r.recorded_by
+    ])?;
     Ok(())
 }
 
 fn index_activity(
-    tx: &Transaction,
+    tx: &Connection,
     ws: &str,
     logbook_id: &str,
     id: &str,
@@ -256,31 +393,31 @@ fn index_activity(
             qty: u32::try_from(l.qty).unwrap_or(0),
         })
         .collect();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO activities (ws, id, logbook_id, kind, at_ms, minutes, org_id,
            note, left_behind, logged_by, audience, attendance)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            ws,
-            id,
-            logbook_id,
-            a.kind,
-            a.at_ms,
-            a.minutes.max(0),
-            a.org_id,
-            a.note,
-            serde_json::to_string(&left).unwrap_or_default(),
-            a.logged_by,
-            a.audience,
-            a.attendance
-        ],
-    )?;
+    )?
+    .execute(params![
+        ws,
+        id,
+        logbook_id,
+        a.kind,
+        a.at_ms,
+        a.minutes.max(0),
+        a.org_id,
+        a.note,
+        serde_json::to_string(&left).unwrap_or_default(),
+        a.logged_by,
+        a.audience,
+        a.attendance
+    ])?;
     for (pos, c) in a.contact_ids.iter().enumerate() {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO activity_contacts (ws, activity_id, contact_id, position)
              VALUES (?1, ?2, ?3, ?4)",
-            params![ws, id, c, pos as i64],
-        )?;
+        )?
+        .execute(params![ws, id, c, pos as i64])?;
     }
     let items: Vec<&str> = left.iter().map(|l| l.item.as_str()).collect();
     let body = format!(
@@ -289,26 +426,168 @@ fn index_activity(
         a.audience.as_deref().unwrap_or(""),
         items.join(" ")
     );
-    add_search(tx, ws, logbook_id, "activity", id, &a.kind, &body)
+    add_search(tx, ws, logbook_id, Some(id), "activity", id, &a.kind, &body)
 }
 
+/// Adds a full-text row for a document (`entry` `None`) or one entry of it.
+#[allow(clippy::too_many_arguments)]
 fn add_search(
-    tx: &Transaction,
+    tx: &Connection,
     ws: &str,
     doc_id: &str,
+    entry: Option<&str>,
     kind: &str,
     id: &str,
     title: &str,
     body: &str,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO search_rows (ws, doc_id) VALUES (?1, ?2)",
-        params![ws, doc_id],
-    )?;
-    tx.execute(
+    tx.prepare_cached("INSERT INTO search_rows (ws, doc_id, entry) VALUES (?1, ?2, ?3)")?
+        .execute(params![ws, doc_id, entry])?;
+    tx.prepare_cached(
         "INSERT INTO search (rowid, ws, doc_id, kind, id, title, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![tx.last_insert_rowid(), ws, doc_id, kind, id, title, body],
-    )?;
+    )?
+    .execute(params![
+        tx.last_insert_rowid(),
+        ws,
+        doc_id,
+        kind,
+        id,
+        title,
+        body
+    ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::*;
+    use crate::Store;
+
+    /// Every row of every index table, in a stable order.
+    fn dump(store: &Store) -> Vec<String> {
+        let conn = store.lock();
+        let mut out = Vec::new();
+        for (table, cols) in [
+            ("orgs", "*"),
+            ("contacts", "*"),
+            ("contact_notes", "*"),
+            ("activities", "*"),
+            ("activity_contacts", "*"),
+            ("followups", "*"),
+            ("referrals", "*"),
+            ("catalog", "*"),
+            ("members", "*"),
+            ("search", "ws, doc_id, kind, id, title, body"),
+            ("search_rows", "ws, doc_id, entry"),
+        ] {
+            let mut st = conn
+                .prepare(&format!("SELECT {cols} FROM {table}"))
+                .unwrap();
+            let n = st.column_count();
+            let mut rows: Vec<String> = st
+                .query_map([], |r| {
+                    let mut row = vec![table.to_string()];
+                    for i in 0..n {
+                        row.push(format!("{:?}", r.get_ref(i)?));
+                    }
+                    Ok(row.join("|"))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            rows.sort();
+            out.extend(rows);
+        }
+        out
+    }
+
+    #[test]
+    fn a_month_indexed_entry_by_entry_reads_exactly_like_an_index_rebuilt_from_the_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        store.init("Dana").unwrap();
+        store.create_workspace("Maple Street").unwrap();
+        store
+            .add_org(&NewOrg {
+                name: "Lincoln Middle School".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .add_contact(&NewContact {
+                name: "Ms. Rivera".into(),
+                organization: Some("Lincoln".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        store.restock("brochure", 40).unwrap();
+        let mut followups = Vec::new();
+        for day in 1..=40 {
+            store
+                .log_activity(&NewActivity {
+                    organization: Some("Lincoln".into()),
+                    contacts: vec!["Rivera".into()],
+                    minutes: 15,
+                    note: Some(format!(
+                        "Visit {day}: talked about the spring parent night."
+                    )),
+                    left_behind: vec![LeftBehind {
+                        item: "brochure".into(),
+                        qty: 1,
+                    }],
+                    at: Some(format!("2026-03-{:02}T15:00:00Z", day % 28 + 1)),
+                    ..Default::default()
+                })
+                .unwrap();
+            if day % 5 == 0 {
+                let f = store
+                    .add_followup(&NewFollowUp {
+                        contact: Some("Rivera".into()),
+                        due: Some("2026-04-01".into()),
+                        note: Some("Send the group flyer".into()),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                followups.push(f.id);
+            }
+            if day % 7 == 0 {
+                store
+                    .add_referral(&NewReferral {
+                        direction: ReferralDirection::Received,
+                        partner: "Rivera".into(),
+                        reason: "anxiety".into(),
+                        status: None,
+                        channel: None,
+                        on: None,
+                        note: None,
+                    })
+                    .unwrap();
+                store.append_note("Rivera", "Prefers email.").unwrap();
+            }
+        }
+        for (i, id) in followups.iter().enumerate() {
+            if i % 2 == 0 {
+                store.complete_followup(id).unwrap();
+            } else {
+                store.snooze_followup(id, "2026-05-01").unwrap();
+            }
+        }
+        let incremental = dump(&store);
+        assert!(
+            incremental
+                .iter()
+                .filter(|r| r.starts_with("activities|"))
+                .count()
+                == 40
+        );
+        store.rebuild_index().unwrap();
+        assert_eq!(incremental, dump(&store));
+
+        // And from the file alone, with no document in memory.
+        drop(store);
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        store.rebuild_index().unwrap();
+        assert_eq!(incremental, dump(&store));
+    }
 }

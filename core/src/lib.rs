@@ -31,6 +31,7 @@ mod client;
 pub mod crypto;
 mod db;
 mod docs;
+mod docstore;
 mod error;
 pub mod events;
 mod followups;

@@ -186,7 +186,7 @@ impl Store {
 
 /// Moves a contact to `referring` if it is at an earlier stage (a first referral from them).
 pub(crate) fn promote_to_referring(
-    tx: &rusqlite::Transaction,
+    tx: &crate::docstore::Tx,
     ws: &Ws,
     me: &Device,
     contact: &Contact,

@@ -280,6 +280,7 @@ impl Store {
             "search",
             "search_rows",
             "documents",
+            "doc_chunks",
             "outbox",
             "workspace_keys",
             "held_changes",
@@ -303,6 +304,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.docs.clear();
         // Move the overwritten pages out of the WAL too.
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         tracing::info!("purged a workspace this device was removed from");

@@ -187,7 +187,7 @@ impl Store {
 /// Takes what was left behind out of stock, for the items in the catalog. Call inside the
 /// transaction that logs the activity.
 pub(crate) fn use_stock(
-    tx: &rusqlite::Transaction,
+    tx: &crate::docstore::Tx,
     ws: &Ws,
     me: &Device,
     items: &[(String, u32)],

@@ -8,17 +8,18 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use automerge::{ActorId, Automerge};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use automerge::{ActorId, Automerge, ReadDoc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
 use crate::db::Durability;
 use crate::docs::{self, DocKind};
+use crate::docstore::{self, DocCache, Tx};
 use crate::error::{Error, Result};
 use crate::events::{Events, Listener, Subscription};
-use crate::index;
+use crate::index::{self, Touched};
 use crate::model::WorkspaceInfo;
 
 /// A device's local store.
@@ -28,6 +29,8 @@ use crate::model::WorkspaceInfo;
 pub struct Store {
     conn: Mutex<Connection>,
     pub(crate) events: Events,
+    /// Recently written documents, so a write need not load its document from the file.
+    pub(crate) docs: DocCache,
 }
 
 /// This device's identity.
@@ -94,6 +97,7 @@ impl Store {
         let store = Store {
             conn: Mutex::new(conn),
             events,
+            docs: DocCache::default(),
         };
         if rebuild {
             store.rebuild_index()?;
@@ -161,7 +165,10 @@ impl Store {
     pub(crate) fn record_new_workspace(&self, ws: &Ws, me: &Device) -> Result<WorkspaceInfo> {
         self.mark(ws);
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx::new(
+            conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            &self.docs,
+        );
         insert_workspace(&tx, ws)?;
         change_doc(&tx, ws, me, &ws.id, DocKind::Workspace, |t| {
             use automerge::transaction::Transactable;
@@ -225,25 +232,26 @@ impl Store {
     pub fn rebuild_index(&self) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let docs: Vec<(String, String, Vec<u8>)> = {
-            let mut st = tx.prepare("SELECT ws, doc_id, bytes FROM documents")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let docs: Vec<(String, String)> = {
+            let mut st = tx.prepare("SELECT ws, doc_id FROM documents")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        for (ws, doc_id, bytes) in docs {
-            index::reindex(&tx, &ws, &doc_id, &Automerge::load(&bytes)?)?;
+        for (ws, doc_id) in docs {
+            let doc = Automerge::load(&docstore::stored_bytes(&tx, &ws, &doc_id)?)?;
+            index::reindex(&tx, &ws, &doc_id, &doc)?;
         }
         tx.commit()?;
         Ok(())
     }
 
     /// Runs `f` in one immediate transaction with the current workspace and this device.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction, &Ws, &Device) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx, &Ws, &Device) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx::new(
+            conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+            &self.docs,
+        );
         let me = device(&tx)?;
         let ws = current_ws(&tx)?;
         self.mark(&ws);
@@ -254,67 +262,55 @@ impl Store {
 }
 
 /// Applies `f` to document `doc_id` (made from its genesis if new) and records the change:
-/// sealed changes into the outbox, the saved document, and its index rows. Call inside a
-/// transaction.
+/// sealed changes into the outbox, what changed of the document, and the index rows of what
+/// it touched. Call inside a transaction. Costs what changed, not the document's size (see
+/// [`crate::docstore`]).
 pub(crate) fn change_doc<T>(
-    tx: &Transaction,
+    tx: &Tx,
     ws: &Ws,
     me: &Device,
     doc_id: &Id,
     kind: DocKind,
     f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
-    let (mut doc, before) = match load_doc(tx, ws, doc_id)? {
-        Some(doc) => {
-            let heads = doc.get_heads();
-            (doc, heads)
-        }
-        None => (docs::genesis(doc_id, kind)?, Vec::new()),
-    };
-    doc.set_actor(actor(me)?);
-    let out = doc.transact(f).map_err(|failure| failure.error)?.result;
     let ws_hex = ws.id.to_hex();
     let doc_hex = doc_id.to_hex();
-    for mut change in doc.get_changes(&before) {
+    let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
+        Some((doc, stored)) => (doc, Some(stored)),
+        None => (docs::genesis(doc_id, kind)?, None),
+    };
+    let before = doc.get_heads();
+    doc.set_actor(actor(me)?);
+    let mut done = doc
+        .transact_and_log_patches(f)
+        .map_err(|failure| failure.error)?;
+    let touched = match stored {
+        Some(_) => index::touched(docs::kind_of(&doc), &doc.make_patches(&mut done.patch_log)),
+        None => Touched::All,
+    };
+    // A new document's genesis travels with its first change.
+    let new_changes = match (stored, done.hash) {
+        (None, _) => doc.get_changes(&[]),
+        (Some(_), Some(hash)) => doc.get_change_by_hash(&hash).into_iter().collect(),
+        (Some(_), None) => Vec::new(),
+    };
+    for mut change in new_changes {
         let hash = ws.keys.keyed_hash(&change.hash().0);
         let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
-            params![ws_hex, doc_hex, hash.as_slice(), envelope],
-        )?;
+        )?
+        .execute(params![ws_hex, doc_hex, hash.as_slice(), envelope])?;
     }
-    save_doc(tx, &ws_hex, &doc_hex, &doc)?;
-    Ok(out)
-}
-
-/// Saves a document and rewrites its index rows.
-pub(crate) fn save_doc(tx: &Transaction, ws: &str, doc_id: &str, doc: &Automerge) -> Result<()> {
-    tx.execute(
-        "INSERT INTO documents (ws, doc_id, kind, bytes) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (ws, doc_id) DO UPDATE SET kind = excluded.kind, bytes = excluded.bytes",
-        params![
-            ws,
-            doc_id,
-            docs::kind_of(doc).map(|k| k.as_str()),
-            doc.save()
-        ],
+    index::update(tx, &ws_hex, &doc_hex, &doc, &touched)?;
+    tx.save(
+        &ws_hex,
+        &doc_hex,
+        doc,
+        if stored.is_some() { &before } else { &[] },
+        stored,
     )?;
-    index::reindex(tx, ws, doc_id, doc)
-}
-
-/// Loads a stored document.
-pub(crate) fn load_doc(conn: &Connection, ws: &Ws, doc_id: &Id) -> Result<Option<Automerge>> {
-    let bytes: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT bytes FROM documents WHERE ws = ?1 AND doc_id = ?2",
-            params![ws.id.to_hex(), doc_id.to_hex()],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(match bytes {
-        Some(b) => Some(Automerge::load(&b)?),
-        None => None,
-    })
+    Ok(done.result)
 }
 
 /// Adds (or renames) a member in the workspace document.

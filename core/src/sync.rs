@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{Automerge, Change, ReadDoc};
+use automerge::{Automerge, Change, PatchLog, ReadDoc};
 use rusqlite::params;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
@@ -20,14 +20,16 @@ use trellis_protocol::batch::{PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
 use crate::client::{normalize_url, RelayClient};
-use crate::docs::DocKind;
+use crate::docs::{self, DocKind};
+use crate::docstore::Tx;
 use crate::error::{Error, Result};
 use crate::events::SyncState;
+use crate::index::{self, Touched};
 use crate::invite::InviteCode;
 use crate::model::{SyncReport, WorkspaceInfo};
 use crate::store::{
     add_member, change_doc, current_ws, device, device_keys, info, insert_workspace, non_empty,
-    save_doc, set_meta, Store, Ws,
+    set_meta, Store, Ws,
 };
 use crate::time;
 
@@ -167,7 +169,7 @@ impl Store {
             cursor: 0,
         };
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = Tx::new(conn.transaction()?, &self.docs);
         insert_workspace(&tx, &ws)?;
         if creds.member_id == proposed {
             // A new member introduces herself to the practice in the workspace document.
@@ -389,15 +391,22 @@ impl Store {
         }
         self.mark(ws);
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = Tx::new(
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            &self.docs,
+        );
         let mut updated = 0;
         let ws_hex = ws.id.to_hex();
         for (doc_id, mut changes) in by_doc {
             let doc_hex = doc_id.to_hex();
             changes.extend(held(&tx, &ws_hex, &doc_hex)?);
-            let mut doc = crate::store::load_doc(&tx, ws, &doc_id)?.unwrap_or_else(Automerge::new);
+            let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
+                Some((doc, stored)) => (doc, Some(stored)),
+                None => (Automerge::new(), None),
+            };
             let before = doc.get_heads();
-            doc.apply_changes(changes.clone())?;
+            let mut log = PatchLog::active();
+            doc.apply_changes_log_patches(changes.clone(), &mut log)?;
             // Automerge queues a change whose dependencies are missing and drops it on save:
             // keep such changes until their dependencies arrive.
             for c in &changes {
@@ -416,7 +425,12 @@ impl Store {
                 }
             }
             if doc.get_heads() != before {
-                save_doc(&tx, &ws_hex, &doc_hex, &doc)?;
+                let touched = match stored {
+                    Some(_) => index::touched(docs::kind_of(&doc), &doc.make_patches(&mut log)),
+                    None => Touched::All,
+                };
+                index::update(&tx, &ws_hex, &doc_hex, &doc, &touched)?;
+                tx.save(&ws_hex, &doc_hex, doc, &before, stored)?;
                 updated += 1;
             }
         }
