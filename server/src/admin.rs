@@ -7,6 +7,10 @@
 //! new secret to `DATA/signup-secret` ([`crate::config::rotate_signup_secret`]).
 //!
 //! The same read-only queries feed the log gauges of `/metrics` through [`DatabaseFile`].
+//!
+//! With `--database postgres://...` the same listing is read from PostgreSQL (one consistent
+//! snapshot), and [`PgLogSize`] feeds the gauges. The signup secret file stays per data
+//! directory: relays sharing a database should be given one secret by flag or environment.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -17,6 +21,8 @@ use trellis_protocol::Id;
 
 use crate::config::{rotate_signup_secret, AdminCommand, Config};
 use crate::metrics::{LogSize, LogSizeSource};
+use crate::storage::postgres::PgStorage;
+use crate::storage::StorageError;
 
 /// Why an admin command failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,9 @@ pub enum AdminError {
     /// Output could not be encoded.
     #[error("cannot encode the listing: {0}")]
     Json(#[from] serde_json::Error),
+    /// The PostgreSQL database could not be reached or read.
+    #[error("cannot read the database: {0}")]
+    Storage(#[from] StorageError),
 }
 
 /// One workspace, as `admin workspaces` lists it.
@@ -151,15 +160,40 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<
     .map(|found| found.is_some())
 }
 
+/// The log gauges of a relay on PostgreSQL, read from the database at each scrape.
+#[derive(Clone)]
+pub struct PgLogSize {
+    storage: PgStorage,
+    runtime: tokio::runtime::Handle,
+}
+
+impl PgLogSize {
+    /// Reads through `storage`, on `runtime` (the scrape runs on a blocking thread).
+    pub fn new(storage: PgStorage, runtime: tokio::runtime::Handle) -> PgLogSize {
+        PgLogSize { storage, runtime }
+    }
+}
+
+impl LogSizeSource for PgLogSize {
+    fn log_size(&self) -> Result<LogSize, String> {
+        self.runtime
+            .block_on(self.storage.log_size())
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Runs an admin command for `config`, writing its output to `out`.
-pub fn run(
+pub async fn run(
     config: &Config,
     command: &AdminCommand,
     out: &mut impl Write,
 ) -> Result<(), AdminError> {
     match command {
         AdminCommand::Workspaces { json } => {
-            let listing = DatabaseFile::new(config.database_path()).workspaces()?;
+            let listing = match &config.database {
+                Some(url) => PgStorage::connect(url, 1).await?.workspaces().await?,
+                None => DatabaseFile::new(config.database_path()).workspaces()?,
+            };
             if *json {
                 serde_json::to_writer_pretty(&mut *out, &listing)?;
                 writeln!(out)?;

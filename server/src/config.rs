@@ -40,6 +40,21 @@ pub struct Config {
     )]
     pub data: PathBuf,
 
+    /// The database: `postgres://user:password@host:port/dbname` to share one PostgreSQL
+    /// database between several relay processes. Default: SQLite in DATA/relay.sqlite3.
+    #[arg(
+        long,
+        env = "TRELLIS_RELAY_DATABASE",
+        hide_env_values = true,
+        value_parser = parse_database,
+        global = true
+    )]
+    pub database: Option<String>,
+
+    /// Most connections this process keeps open to PostgreSQL.
+    #[arg(long, env = "TRELLIS_RELAY_DATABASE_CONNECTIONS", default_value_t = crate::storage::postgres::DEFAULT_POOL_SIZE, value_parser = parse_connections)]
+    pub database_connections: usize,
+
     /// Secret required to create workspaces. Default: DATA/signup-secret, made on first start.
     #[arg(long, env = "TRELLIS_RELAY_SIGNUP_SECRET", hide_env_values = true)]
     pub signup_secret: Option<String>,
@@ -76,6 +91,23 @@ pub struct Config {
     pub command: Option<Command>,
 }
 
+/// Accepts a PostgreSQL URL only (SQLite is the default and needs no flag).
+fn parse_database(url: &str) -> Result<String, String> {
+    if crate::storage::postgres::is_postgres_url(url) {
+        Ok(url.to_owned())
+    } else {
+        Err("expected postgres://user:password@host:port/dbname".to_owned())
+    }
+}
+
+/// Accepts 1 to 1000 connections.
+fn parse_connections(n: &str) -> Result<usize, String> {
+    match n.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err("expected a number of connections from 1 to 1000".to_owned()),
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -88,7 +120,8 @@ pub enum LogFormat {
 /// Commands besides serving.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Operator commands on the data directory (they do not need the relay to be running).
+    /// Operator commands on the data directory or the --database (they do not need the relay
+    /// to be running).
     Admin {
         /// Which one.
         #[command(subcommand)]

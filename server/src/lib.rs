@@ -11,8 +11,10 @@
 //!   [`server::serve`] runs it on a socket with graceful shutdown.
 //! * [`routes`]: one router per area (workspaces, invites, sync, live).
 //! * [`auth`]: bearer tokens, the signup secret, and the workspace a device may touch.
-//! * [`storage`]: the [`Storage`] trait and its SQLite backend.
-//! * [`notify`]: fan-out of new heads to live WebSockets.
+//! * [`storage`]: the [`Storage`] trait and its backends, SQLite (the default) and PostgreSQL
+//!   (several relay processes on one database).
+//! * [`notify`]: fan-out of new heads to live WebSockets (fed across processes by the
+//!   PostgreSQL backend).
 //! * [`error`] and [`extract`]: one JSON error type for every failure, including axum's own.
 //! * [`config`]: flags, environment and the signup secret file.
 //! * Operations: [`metrics`] (Prometheus `/metrics`), [`request_id`] (an id per request in
@@ -54,6 +56,7 @@ pub use error::AppError;
 pub use limits::Limits;
 pub use metrics::Metrics;
 pub use notify::Notifier;
+pub use storage::postgres::PgStorage;
 pub use storage::sqlite::SqliteStorage;
 pub use storage::{Storage, StorageError};
 
@@ -72,10 +75,26 @@ pub struct AppState {
 
 impl AppState {
     /// State over a storage backend, with the operator's signup secret and the system clock.
+    ///
+    /// When the storage is shared with other relay processes ([`Storage::follow`]), this
+    /// spawns the task that feeds their heads and revocations to this state's live sockets, on
+    /// the current tokio runtime (it must be called inside one; outside, a warning is logged
+    /// and only this process's own changes reach its sockets).
     pub fn new(storage: Arc<dyn Storage>, signup_secret: &str) -> AppState {
+        let notifier = Arc::new(Notifier::new());
+        if let Some(follow) = storage.follow(Arc::downgrade(&notifier)) {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    runtime.spawn(follow);
+                }
+                Err(_) => tracing::warn!(
+                    "no async runtime: live sockets will not hear of other relay processes"
+                ),
+            }
+        }
         AppState {
             storage,
-            notifier: Arc::new(Notifier::new()),
+            notifier,
             signup_secret: SignupSecret::Fixed(SecretHash::of(signup_secret)),
             clock: Clock::system(),
             metrics: Arc::new(Metrics::new()),

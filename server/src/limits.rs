@@ -10,15 +10,20 @@
 //! proxy every unauthenticated request shares the proxy's address; the device limit is
 //! unaffected.
 //!
-//! **Timeout.** A request whose body does not arrive, or whose answer is not ready, within
-//! `request_timeout` is answered 408 (JSON, through the error net), and nothing is stored: a push
-//! is stored only after its whole body was read and decoded. The server also bounds how long a
-//! connection may take to send its request head (see [`crate::server`]).
-
+//! **Across relay processes.** With SQLite there is one process and the buckets live in it.
+//! When the storage shares state between processes (PostgreSQL, see
+//! [`crate::storage::Storage::take_request`]), the buckets live in the database instead, with
+//! the same algorithm (GCRA) and the same shape, one upsert a request: a device that spreads
+//! its requests over N processes still gets `rate_per_minute` in all. The bucket is keyed by
+//! the caller and the rate, so give every process the same `--rate-per-minute`. If the
+//! database cannot answer (it is down), the request is let through and a warning logged: the
+//! request then fails or succeeds on its own merits, and a database hiccup must not turn into
+//! 429s.
+//!
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -26,8 +31,11 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
+use sha2::{Digest, Sha256};
+
 use crate::auth::{bearer_token, SecretHash};
 use crate::error::AppError;
+use crate::storage::{RateQuota, Storage};
 use crate::AppState;
 
 /// Requests per minute a device (or an address without a token) may make by default: far
@@ -70,11 +78,29 @@ enum Caller {
     Address(IpAddr),
 }
 
-/// Per-device and per-address token buckets.
+impl Caller {
+    /// The key a shared bucket is stored under: a hash of the caller (the token's hash, or the
+    /// address) and the rate, so a process configured with another rate has buckets of its own.
+    fn key(&self, per_minute: NonZeroU32) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        match self {
+            Caller::Device(token) => {
+                hash.update(b"device ");
+                hash.update(token);
+            }
+            Caller::Address(ip) => hash.update(format!("address {ip}").as_bytes()),
+        }
+        hash.update(format!(" per minute {per_minute}").as_bytes());
+        hash.finalize().into()
+    }
+}
+
+/// Per-device and per-address token buckets, or the storage's shared counters.
 pub struct RateLimiter {
     buckets: DefaultKeyedRateLimiter<Caller>,
     clock: DefaultClock,
     checks: AtomicU64,
+    per_minute: NonZeroU32,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -92,6 +118,34 @@ impl RateLimiter {
             buckets: DefaultKeyedRateLimiter::dashmap(Quota::per_minute(per_minute)),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
+            per_minute,
+        }
+    }
+
+    /// Takes one request from the caller's bucket: the storage's shared one when it keeps
+    /// buckets for several processes, else this process's. `Err(seconds)` to wait if it is
+    /// empty.
+    async fn check_with(&self, storage: &dyn Storage, caller: Caller) -> Result<(), u64> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        let per_minute = i64::from(self.per_minute.get());
+        let interval = (60_000_000 / per_minute).max(1);
+        let quota = RateQuota {
+            interval_micros: interval,
+            burst_micros: interval * per_minute,
+        };
+        let Some(taken) = storage.take_request(caller.key(self.per_minute), now, quota) else {
+            return self.check(caller);
+        };
+        match taken.await {
+            Ok(None) => Ok(()),
+            // Whole seconds, rounded up, at least one.
+            Ok(Some(wait)) => Err(wait.div_ceil(1_000_000).max(1)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take the request from the shared rate limit");
+                Ok(())
+            }
         }
     }
 
@@ -123,7 +177,11 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
                 .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
         ),
     };
-    match state.rate_limiter.check(caller) {
+    let checked = state
+        .rate_limiter
+        .check_with(state.storage.as_ref(), caller)
+        .await;
+    match checked {
         Ok(()) => next.run(request).await,
         Err(retry_after) => {
             state.metrics.rate_limited();

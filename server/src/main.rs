@@ -13,7 +13,14 @@ async fn main() -> ExitCode {
     let config = Config::parse();
     init_logging(config.log_format);
     if let Some(Command::Admin { command }) = &config.command {
-        return match trellis_relay::admin::run(&config, command, &mut std::io::stdout().lock()) {
+        let mut out = Vec::new();
+        let done = trellis_relay::admin::run(&config, command, &mut out).await;
+        {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+        }
+        return match done {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("trellis-relay admin: {e}");

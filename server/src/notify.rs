@@ -10,8 +10,12 @@
 //! each closes at once instead of waiting for its next request to fail: one `watch` channel per
 //! connected device, which flips to `true` once.
 //!
-//! A PostgreSQL deployment with several relay processes would feed `advance` and
-//! `revoke_devices` from LISTEN/NOTIFY; the sockets would not change.
+//! With several relay processes on one PostgreSQL database, a push or a revocation served by
+//! another process reaches this one's sockets through the database: each process follows
+//! LISTEN/NOTIFY (`storage/postgres/listen.rs`) and calls [`Notifier::advance`] and
+//! [`Notifier::revoke_devices`] here, the same calls the routes make for their own writes.
+//! After (re)connecting, the listener catches up from [`Notifier::workspaces`] and
+//! [`Notifier::watched_devices`]. The sockets do not know where a wakeup came from.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -116,6 +120,26 @@ impl Notifier {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// The workspaces that currently have a channel (live sockets may be listening).
+    pub fn workspaces(&self) -> Vec<Id> {
+        self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    /// The `(workspace, device)` pairs whose revocation is being watched.
+    pub fn watched_devices(&self) -> Vec<(Id, Id)> {
+        self.devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
     }
 
     /// How many workspaces currently have a channel.

@@ -1,4 +1,5 @@
-//! Running the relay as a process: data directory, signup secret, storage, socket, shutdown.
+//! Running the relay as a process: data directory, signup secret, storage (SQLite in the data
+//! directory, or PostgreSQL with `--database`), socket, shutdown.
 //!
 //! The two lines printed on stdout are an interface: `signup secret: <S>` (only when one was
 //! just generated) and `listening on http://<addr>` once the socket is bound, so scripts and
@@ -23,12 +24,13 @@ use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::admin::DatabaseFile;
+use crate::admin::{DatabaseFile, PgLogSize};
 use crate::auth::SecretHash;
 use crate::config::{Config, SecretError, SecretSource, SignupSecret};
-use crate::metrics::Metrics;
+use crate::metrics::{LogSizeSource, Metrics};
+use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
-use crate::storage::StorageError;
+use crate::storage::{Storage, StorageError};
 use crate::tls::{self, TlsError};
 use crate::{app, AppState};
 
@@ -77,10 +79,7 @@ pub async fn serve(
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
         _ => None,
     };
-    let db_path = config.database_path();
-    let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(db_path))
-        .await
-        .map_err(|e| ServeError::Storage(StorageError::Backend(Box::new(e))))??;
+    let (storage, log_source) = open_storage(&config).await?;
     let signup_secret = match source {
         SecretSource::Given => SignupSecret::Fixed(SecretHash::of(&secret)),
         // Read again at each signup, so a rotated file takes effect without a restart.
@@ -89,9 +88,8 @@ pub async fn serve(
         }
     };
     let limits = config.limits();
-    let metrics =
-        Metrics::new().with_log_source(Arc::new(DatabaseFile::new(config.database_path())));
-    let state = AppState::new(Arc::new(storage), &secret)
+    let metrics = Metrics::new().with_log_source(log_source);
+    let state = AppState::new(storage, &secret)
         .with_signup_secret(signup_secret)
         .with_limits(limits)
         .with_metrics(metrics);
@@ -157,6 +155,31 @@ pub async fn serve(
     .map_err(ServeError::Serve)?;
     tracing::info!("relay stopped");
     Ok(())
+}
+
+/// Opens the storage the configuration names, with the source of its `/metrics` log gauges:
+/// PostgreSQL for `--database postgres://...` (migrated, and followed for other processes'
+/// changes once the state is built), else SQLite in the data directory.
+pub async fn open_storage(
+    config: &Config,
+) -> Result<(Arc<dyn Storage>, Arc<dyn LogSizeSource>), ServeError> {
+    if let Some(url) = &config.database {
+        let storage = PgStorage::connect(url, config.database_connections).await?;
+        tracing::info!(
+            connections = config.database_connections,
+            "using PostgreSQL"
+        );
+        let source = PgLogSize::new(storage.clone(), tokio::runtime::Handle::current());
+        return Ok((Arc::new(storage), Arc::new(source)));
+    }
+    let db_path = config.database_path();
+    let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(db_path))
+        .await
+        .map_err(|e| ServeError::Storage(StorageError::Backend(Box::new(e))))??;
+    Ok((
+        Arc::new(storage),
+        Arc::new(DatabaseFile::new(config.database_path())),
+    ))
 }
 
 /// Binds a listening socket with `SO_REUSEADDR`.

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use common::{change, Relay, Reply};
-use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 use trellis_protocol::api::{codes, DeviceCredentials, Role};
 use trellis_protocol::snapshot::{
@@ -138,32 +137,25 @@ fn docs_batch(reply: &Reply) -> DocBatch {
 
 /// Rows of the relay's tables that checkpoints touch, and the workspace's head and floor.
 fn db_state(relay: &Relay, ws: Id) -> (Vec<i64>, i64, i64, i64, i64) {
-    let conn = Connection::open_with_flags(
-        relay.dir.path().join("relay.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let seqs: Vec<i64> = conn
-        .prepare("SELECT seq FROM log WHERE workspace_id = ?1 ORDER BY seq")
-        .unwrap()
-        .query_map([ws.as_bytes()], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let (head, floor): (i64, i64) = conn
-        .query_row(
-            "SELECT head, log_floor FROM workspaces WHERE id = ?1",
-            [ws.as_bytes()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+    let ws = Some(ws.as_bytes().as_slice());
+    let seqs: Vec<i64> = relay
+        .int_rows(
+            "SELECT seq FROM log WHERE workspace_id = $1 ORDER BY seq",
+            ws,
         )
-        .unwrap();
-    let checkpoints: i64 = conn
-        .query_row("SELECT count(*) FROM checkpoints", [], |r| r.get(0))
-        .unwrap();
-    let docs: i64 = conn
-        .query_row("SELECT count(*) FROM checkpoint_docs", [], |r| r.get(0))
-        .unwrap();
-    (seqs, head, floor, checkpoints, docs)
+        .into_iter()
+        .map(|row| row[0])
+        .collect();
+    let head_floor = relay.int_rows("SELECT head, log_floor FROM workspaces WHERE id = $1", ws);
+    let checkpoints = relay.int_rows("SELECT count(*) FROM checkpoints", None);
+    let docs = relay.int_rows("SELECT count(*) FROM checkpoint_docs", None);
+    (
+        seqs,
+        head_floor[0][0],
+        head_floor[0][1],
+        checkpoints[0][0],
+        docs[0][0],
+    )
 }
 
 #[tokio::test]

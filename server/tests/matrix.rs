@@ -15,8 +15,6 @@ use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
 use common::{change, device_key, Relay, SIGNUP_SECRET};
-use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags};
 use serde_json::json;
 use trellis_protocol::api::{
     codes, CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
@@ -330,40 +328,7 @@ impl World {
 
     /// Every row of every table (and the schema version), to compare before and after.
     fn snapshot(&self) -> Vec<String> {
-        let conn = Connection::open_with_flags(
-            self.relay.dir.path().join("relay.sqlite3"),
-            OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
-        let mut out = vec![format!("user_version {version}")];
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(tables.iter().any(|t| t == "log"), "{tables:?}");
-        for table in tables {
-            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
-            let columns = stmt.column_count();
-            let mut rows: Vec<String> = stmt
-                .query_map([], |row| {
-                    (0..columns)
-                        .map(|i| row.get::<_, Value>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .unwrap()
-                .map(|row| format!("{table} {:?}", row.unwrap()))
-                .collect();
-            rows.sort();
-            out.push(format!("{table}: {} rows", rows.len()));
-            out.extend(rows);
-        }
-        out
+        self.relay.dump()
     }
 }
 

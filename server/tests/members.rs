@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use common::{change, Relay, SIGNUP_SECRET};
 use futures_util::StreamExt;
-use rusqlite::{Connection, OpenFlags};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -183,27 +182,35 @@ fn rotation(epoch: u32, devices: &[&Device]) -> KeyRotation {
 
 /// Everything the membership endpoints may change, as rows of text, to compare before/after.
 fn db_state(relay: &Relay) -> Vec<String> {
-    let conn = Connection::open_with_flags(
-        relay.dir.path().join("relay.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
     let mut rows = Vec::new();
-    for sql in [
-        "SELECT hex(id) || key_epoch || rotation_needed FROM workspaces ORDER BY id",
-        "SELECT hex(member_id) || role || ifnull(removed_at, '-') FROM members ORDER BY member_id",
-        "SELECT hex(device_id) || ifnull(revoked_at, '-') FROM devices ORDER BY device_id",
-        "SELECT hex(device_id) || epoch || sealed FROM sealed_keys ORDER BY device_id, epoch",
-        "SELECT hex(secret_hash) || ifnull(used_at, '-') FROM invites ORDER BY secret_hash",
+    for (sqlite, postgres) in [
+        (
+            "SELECT hex(id) || key_epoch || rotation_needed FROM workspaces ORDER BY id",
+            "SELECT encode(id, 'hex') || key_epoch || rotation_needed FROM workspaces ORDER BY id",
+        ),
+        (
+            "SELECT hex(member_id) || role || ifnull(removed_at, '-') FROM members ORDER BY member_id",
+            "SELECT encode(member_id, 'hex') || role || coalesce(removed_at::text, '-')
+             FROM members ORDER BY member_id",
+        ),
+        (
+            "SELECT hex(device_id) || ifnull(revoked_at, '-') FROM devices ORDER BY device_id",
+            "SELECT encode(device_id, 'hex') || coalesce(revoked_at::text, '-')
+             FROM devices ORDER BY device_id",
+        ),
+        (
+            "SELECT hex(device_id) || epoch || sealed FROM sealed_keys ORDER BY device_id, epoch",
+            "SELECT encode(device_id, 'hex') || epoch || sealed FROM sealed_keys
+             ORDER BY device_id, epoch",
+        ),
+        (
+            "SELECT hex(secret_hash) || ifnull(used_at, '-') FROM invites ORDER BY secret_hash",
+            "SELECT encode(secret_hash, 'hex') || coalesce(used_at::text, '-') FROM invites
+             ORDER BY secret_hash",
+        ),
     ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let found = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        rows.push(sql.to_owned());
-        rows.extend(found);
+        rows.push(sqlite.to_owned());
+        rows.extend(relay.text_rows(sqlite, postgres));
     }
     rows
 }

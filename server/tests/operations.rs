@@ -22,11 +22,22 @@ use tower::ServiceExt;
 use trellis_protocol::api::{codes, CreateWorkspaceRequest, DeviceCredentials};
 use trellis_protocol::Id;
 use trellis_relay::admin::DatabaseFile;
-use trellis_relay::config::{rotate_signup_secret, AdminCommand, Config, SIGNUP_SECRET_FILE};
+use trellis_relay::config::{rotate_signup_secret, AdminCommand, SIGNUP_SECRET_FILE};
 use trellis_relay::{app, Limits, Metrics, SignupSecret};
 
-fn database(relay: &Relay) -> DatabaseFile {
-    DatabaseFile::new(relay.dir.path().join("relay.sqlite3"))
+/// What `admin workspaces` lists for this relay's database.
+async fn listing(relay: &Relay) -> Vec<trellis_relay::admin::WorkspaceSummary> {
+    match relay.postgres_url() {
+        Some(url) => trellis_relay::PgStorage::connect(&url, 1)
+            .await
+            .unwrap()
+            .workspaces()
+            .await
+            .unwrap(),
+        None => DatabaseFile::new(relay.dir.path().join("relay.sqlite3"))
+            .workspaces()
+            .unwrap(),
+    }
 }
 
 async fn get(relay: &Relay, uri: &str) -> Reply {
@@ -36,7 +47,7 @@ async fn get(relay: &Relay, uri: &str) -> Reply {
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_show_the_log_size() {
     let mut relay = Relay::start();
-    let source = Arc::new(database(&relay));
+    let source = relay.log_source();
     relay.app = app(relay
         .state
         .clone()
@@ -369,7 +380,7 @@ async fn the_operator_lists_workspaces_with_their_sizes() {
     let second = relay.signup().await;
     relay.push(&second, &[change(3, 7)]).await;
 
-    let listing = database(&relay).workspaces().unwrap();
+    let listing = listing(&relay).await;
     assert_eq!(listing.len(), 2);
     let summary = |id: Id| {
         listing
@@ -389,14 +400,16 @@ async fn the_operator_lists_workspaces_with_their_sizes() {
         (1, 7, 1, 1)
     );
 
-    let mut config = <Config as clap::Parser>::try_parse_from(["trellis-relay"]).unwrap();
-    config.data = relay.dir.path().to_path_buf();
+    let config = relay.admin_config();
     let mut out = Vec::new();
-    trellis_relay::admin::run(&config, &AdminCommand::Workspaces { json: true }, &mut out).unwrap();
+    trellis_relay::admin::run(&config, &AdminCommand::Workspaces { json: true }, &mut out)
+        .await
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2);
     let mut out = Vec::new();
     trellis_relay::admin::run(&config, &AdminCommand::Workspaces { json: false }, &mut out)
+        .await
         .unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains(&first.workspace_id.to_hex()), "{table}");

@@ -1,5 +1,6 @@
-//! The relay's persistent state behind one trait, so the embedded SQLite backend and a future
-//! PostgreSQL backend can serve the same routes and pass the same tests.
+//! The relay's persistent state behind one trait, so the embedded SQLite backend ([`sqlite`],
+//! the default: one process, one file) and the PostgreSQL backend ([`postgres`]: any number of
+//! relay processes on one database) serve the same routes and pass the same tests.
 //!
 //! The trait speaks in the relay's own terms (workspaces, members, devices, invites, the log),
 //! never in SQL. Every method is one transaction: either all of it happened or none of it did.
@@ -13,9 +14,19 @@
 //! Who may do what to a workspace's membership is decided by the pure rules in [`policy`],
 //! which every backend applies to the rows it reads inside the transaction, so a rule is
 //! checked against the same state it changes.
+//!
+//! Two provided methods exist for backends shared by several relay processes:
+//! [`Storage::follow`] feeds heads and revocations committed by any process into this process's
+//! [`Notifier`] (live sockets), and [`Storage::take_request`] keeps the rate limit's token
+//! buckets in the database so the limit holds across processes. A single-process backend (SQLite)
+//! keeps the defaults: its own writes are all there is to announce, and its rate limit is the
+//! in-process token bucket of [`crate::limits`].
 
 pub mod policy;
+pub mod postgres;
 pub mod sqlite;
+
+use std::sync::Weak;
 
 use futures_util::future::BoxFuture;
 use trellis_protocol::api::{KeyEnvelope, KeyRotation, MembersResponse, Role};
@@ -24,6 +35,7 @@ use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 pub use crate::auth::SecretHash;
+use crate::notify::Notifier;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -302,6 +314,16 @@ pub struct DocsQuery {
     pub max_bytes: usize,
 }
 
+/// A token bucket's shape, for [`Storage::take_request`] (the generic cell rate algorithm, as
+/// the in-process limiter uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateQuota {
+    /// Microseconds in which one request's token comes back.
+    pub interval_micros: i64,
+    /// Microseconds of requests a full bucket holds (the burst: requests times interval).
+    pub burst_micros: i64,
+}
+
 /// The relay's persistent state: workspaces, members, devices, invites and each workspace's log.
 ///
 /// Each method is one transaction. Implementations must be safe to call concurrently.
@@ -451,4 +473,28 @@ pub trait Storage: Send + Sync + 'static {
         checkpoint: Id,
         query: DocsQuery,
     ) -> BoxFuture<'_, StorageResult<DocBatch>>;
+
+    /// For a backend shared by several relay processes: takes one request from `caller`'s
+    /// token bucket (`caller` is a hash naming a device or an address, and the quota), kept in
+    /// the database so every process draws from the same bucket. `Ok(None)` if the request
+    /// may go ahead, `Ok(Some(micros))` if the bucket is empty and refills enough in that
+    /// many microseconds. `None` (the default) when the rate limit is kept in each process.
+    fn take_request(
+        &self,
+        caller: [u8; 32],
+        now_micros: i64,
+        quota: RateQuota,
+    ) -> Option<BoxFuture<'_, StorageResult<Option<u64>>>> {
+        let _ = (caller, now_micros, quota);
+        None
+    }
+
+    /// For a backend shared by several relay processes: a task to spawn once per process that
+    /// feeds the heads and device revocations committed by any process into `notifier`, until
+    /// the notifier is dropped. `None` (the default) when this process makes every change
+    /// itself, and the routes' own announcements suffice.
+    fn follow(&self, notifier: Weak<Notifier>) -> Option<BoxFuture<'static, ()>> {
+        let _ = notifier;
+        None
+    }
 }

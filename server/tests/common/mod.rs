@@ -1,5 +1,12 @@
-//! Shared fixtures: a relay over a temporary SQLite file, driven through `app()` without a
+//! Shared fixtures: a relay over a temporary database, driven through `app()` without a
 //! socket, and helpers that speak the wire protocol the way a client does.
+//!
+//! The database is SQLite in a temporary directory, or, when `TRELLIS_TEST_POSTGRES` holds a
+//! superuser URL of a PostgreSQL server (`scripts/pg.sh` starts a throwaway one and sets it),
+//! a fresh PostgreSQL database made for the test (`CREATE DATABASE trellis_<random>`), so the
+//! same suites run on both backends and tests stay independent and parallel. The database's
+//! URL is kept in the test's directory, so [`Relay::open`] on the same directory is a restart
+//! on the same database. Databases are left for the throwaway server to take with it.
 
 #![allow(dead_code)] // each test file uses a different part of the fixtures
 
@@ -20,7 +27,78 @@ use trellis_protocol::api::{
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
-use trellis_relay::{app, AppState, Clock, SqliteStorage};
+use trellis_relay::metrics::LogSizeSource;
+use trellis_relay::storage::Storage;
+use trellis_relay::{app, AppState, Clock, PgStorage, SqliteStorage};
+
+/// The environment variable naming the PostgreSQL server the suites run against.
+pub const POSTGRES_ENV: &str = "TRELLIS_TEST_POSTGRES";
+
+/// The file in a test's directory that keeps its PostgreSQL database's URL.
+const POSTGRES_URL_FILE: &str = "postgres-url";
+
+/// The PostgreSQL server's superuser URL, when the suites run against PostgreSQL.
+pub fn postgres_server() -> Option<String> {
+    std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Runs `f` on a runtime of its own on another thread, for blocking helpers called from
+/// inside a test's runtime.
+pub fn on_own_runtime<T: Send + 'static>(
+    f: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    })
+    .join()
+    .unwrap()
+}
+
+/// Makes a fresh database on the server at `server` (a superuser URL) and returns its URL.
+pub fn fresh_postgres_database(server: &str) -> String {
+    let name = format!("trellis_{}", Id::random());
+    let server = server.to_owned();
+    let (base, _) = server.rsplit_once('/').expect("a URL ending with /dbname");
+    let url = format!("{base}/{name}");
+    on_own_runtime(async move {
+        let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+            .await
+            .expect("the PostgreSQL server answers");
+        let driver = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = driver.await;
+    });
+    url
+}
+
+/// A client of a PostgreSQL database, on a runtime of its own.
+fn postgres_query(url: &str, sql: &str, param: Option<Vec<u8>>) -> Vec<tokio_postgres::Row> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    on_own_runtime(async move {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        let rows = match &param {
+            Some(p) => client.query(&sql, &[p]).await,
+            None => client.query(&sql, &[]).await,
+        }
+        .unwrap();
+        drop(client);
+        let _ = driver.await;
+        rows
+    })
+}
 
 /// The operator's signup secret in these tests.
 pub const SIGNUP_SECRET: &str = "operator-signup-secret";
@@ -100,10 +178,153 @@ impl Relay {
 
     /// A relay over the database in `dir` (a restart, when the directory was used before).
     pub fn open(dir: Arc<TempDir>) -> Relay {
-        let storage = SqliteStorage::open(dir.path().join("relay.sqlite3")).unwrap();
+        let storage: Arc<dyn Storage> = match Relay::postgres_url_in(&dir) {
+            Some(url) => Arc::new(connect_postgres(url)),
+            None => Arc::new(SqliteStorage::open(dir.path().join("relay.sqlite3")).unwrap()),
+        };
+        Relay::over(dir, storage)
+    }
+
+    /// The PostgreSQL database of a test directory: the one made for it before, or a fresh
+    /// one when the suites run against PostgreSQL; `None` on SQLite.
+    fn postgres_url_in(dir: &TempDir) -> Option<String> {
+        let file = dir.path().join(POSTGRES_URL_FILE);
+        if let Ok(url) = std::fs::read_to_string(&file) {
+            return Some(url);
+        }
+        let url = fresh_postgres_database(&postgres_server()?);
+        std::fs::write(&file, &url).unwrap();
+        Some(url)
+    }
+
+    /// A second relay instance over the same database as this one (another relay process on
+    /// PostgreSQL), with its own pool, notifier, rate limiter and clock; `None` on SQLite.
+    pub fn sibling(&self) -> Option<Relay> {
+        let url = self.postgres_url()?;
+        Some(Relay::over(
+            Arc::clone(&self.dir),
+            Arc::new(connect_postgres(url)),
+        ))
+    }
+
+    /// The URL of this relay's PostgreSQL database; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join(POSTGRES_URL_FILE)).ok()
+    }
+
+    /// Where `/metrics` reads the log gauges of this relay's database.
+    pub fn log_source(&self) -> Arc<dyn LogSizeSource> {
+        match self.postgres_url() {
+            Some(url) => Arc::new(trellis_relay::admin::PgLogSize::new(
+                connect_postgres(url),
+                tokio::runtime::Handle::current(),
+            )),
+            None => Arc::new(trellis_relay::admin::DatabaseFile::new(
+                self.dir.path().join("relay.sqlite3"),
+            )),
+        }
+    }
+
+    /// The operator's configuration for this relay's data directory and database.
+    pub fn admin_config(&self) -> trellis_relay::Config {
+        let mut config =
+            <trellis_relay::Config as clap::Parser>::try_parse_from(["trellis-relay"]).unwrap();
+        config.data = self.dir.path().to_path_buf();
+        config.database = self.postgres_url();
+        config
+    }
+
+    /// Rows of integers: `sql` (in the SQL both backends speak, `$1` bound to `param`).
+    pub fn int_rows(&self, sql: &str, param: Option<&[u8]>) -> Vec<Vec<i64>> {
+        match self.postgres_url() {
+            Some(url) => postgres_query(&url, sql, param.map(<[u8]>::to_vec))
+                .iter()
+                .map(|row| (0..row.len()).map(|i| row.get::<_, i64>(i)).collect())
+                .collect(),
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    self.dir.path().join("relay.sqlite3"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let columns = stmt.column_count();
+                let params: Vec<&dyn rusqlite::ToSql> = match &param {
+                    Some(p) => vec![p],
+                    None => vec![],
+                };
+                stmt.query_map(params.as_slice(), |row| {
+                    (0..columns)
+                        .map(|i| row.get::<_, i64>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+            }
+        }
+    }
+
+    /// One text column of every row: `sqlite` on SQLite, `postgres` on PostgreSQL.
+    pub fn text_rows(&self, sqlite: &str, postgres: &str) -> Vec<String> {
+        match self.postgres_url() {
+            Some(url) => postgres_query(&url, postgres, None)
+                .iter()
+                .map(|row| row.get::<_, String>(0))
+                .collect(),
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    self.dir.path().join("relay.sqlite3"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap();
+                let mut stmt = conn.prepare(sqlite).unwrap();
+                stmt.query_map([], |r| r.get::<_, String>(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            }
+        }
+    }
+
+    /// Every row of every table of the relay's state (and the schema version), as text, to
+    /// compare before and after. PostgreSQL's rate-limit counters are not state and are left
+    /// out.
+    pub fn dump(&self) -> Vec<String> {
+        let Some(url) = self.postgres_url() else {
+            return sqlite_dump(&self.dir.path().join("relay.sqlite3"));
+        };
+        let version = postgres_query(&url, "SELECT max(version) FROM relay_schema", None);
+        let mut out = vec![format!("schema {}", version[0].get::<_, i64>(0))];
+        let tables: Vec<String> = postgres_query(
+            &url,
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name NOT IN ('rate_buckets', 'relay_schema')
+             ORDER BY table_name",
+            None,
+        )
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        assert!(tables.iter().any(|t| t == "log"), "{tables:?}");
+        for table in tables {
+            let mut rows: Vec<String> =
+                postgres_query(&url, &format!("SELECT t::text FROM \"{table}\" t"), None)
+                    .iter()
+                    .map(|r| format!("{table} {}", r.get::<_, String>(0)))
+                    .collect();
+            rows.sort();
+            out.push(format!("{table}: {} rows", rows.len()));
+            out.extend(rows);
+        }
+        out
+    }
+
+    /// A relay over `storage`.
+    fn over(dir: Arc<TempDir>, storage: Arc<dyn Storage>) -> Relay {
         let now = Arc::new(AtomicI64::new(1_800_000_000));
         let clock_now = Arc::clone(&now);
-        let state = AppState::new(Arc::new(storage), SIGNUP_SECRET)
+        let state = AppState::new(storage, SIGNUP_SECRET)
             .with_clock(Clock::from_fn(move || clock_now.load(Ordering::SeqCst)));
         Relay {
             dir,
@@ -309,4 +530,47 @@ pub fn change(n: u32, len: usize) -> PushEntry {
         change_hash,
         bytes,
     }
+}
+
+/// Connects to a PostgreSQL database (migrating it) with a small pool. The pool's connections
+/// are made later, on the test's runtime.
+pub fn connect_postgres(url: String) -> PgStorage {
+    on_own_runtime(async move { PgStorage::connect(&url, 4).await.unwrap() })
+}
+
+/// Every row of every table of a SQLite relay database (and its schema version), as text.
+pub fn sqlite_dump(path: &std::path::Path) -> Vec<String> {
+    use rusqlite::types::Value;
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let mut out = vec![format!("user_version {version}")];
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.iter().any(|t| t == "log"), "{tables:?}");
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|i| row.get::<_, Value>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .map(|row| format!("{table} {:?}", row.unwrap()))
+            .collect();
+        rows.sort();
+        out.push(format!("{table}: {} rows", rows.len()));
+        out.extend(rows);
+    }
+    out
 }

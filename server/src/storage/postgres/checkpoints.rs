@@ -1,0 +1,271 @@
+//! Checkpoints in PostgreSQL: the same rules as `storage/sqlite/checkpoints.rs`, with
+//! `checkpoints.started` (an identity column) in place of SQLite's rowid to tell which
+//! checkpoint was begun first. Writes take the workspace's row lock first, like every write.
+
+use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
+use trellis_protocol::Id;
+
+use super::{all, b, exec, lock_for, lock_workspace, one, opt, to_id, to_seq, Tx};
+use crate::storage::{
+    CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
+    StorageResult,
+};
+
+/// The seq covered by the newest complete checkpoint of a workspace, if any.
+async fn newest_complete_seq(tx: &Tx<'_>, ws: &[u8]) -> StorageResult<Option<u64>> {
+    let seq: Option<i64> = one(
+        tx,
+        "SELECT max(seq) FROM checkpoints WHERE workspace_id = $1 AND complete",
+        &[&ws],
+    )
+    .await?
+    .try_get(0)?;
+    seq.map(to_seq).transpose()
+}
+
+/// Whether a checkpoint exists and is complete; [`StorageError::NotFound`] if it does not
+/// exist.
+async fn is_complete(tx: &Tx<'_>, ws: &[u8], checkpoint: &Id) -> StorageResult<bool> {
+    Ok(opt(
+        tx,
+        "SELECT complete FROM checkpoints WHERE workspace_id = $1 AND checkpoint_id = $2",
+        &[&ws, &b(checkpoint)],
+    )
+    .await?
+    .ok_or(StorageError::NotFound)?
+    .try_get(0)?)
+}
+
+/// A checkpoint's document count and sealed bytes.
+async fn doc_totals(tx: &Tx<'_>, ws: &[u8], checkpoint: &Id) -> StorageResult<(u64, u64)> {
+    let row = one(
+        tx,
+        "SELECT count(*), coalesce(sum(length(bytes)), 0)::bigint FROM checkpoint_docs
+         WHERE workspace_id = $1 AND checkpoint_id = $2",
+        &[&ws, &b(checkpoint)],
+    )
+    .await?;
+    Ok((to_seq(row.try_get(0)?)?, to_seq(row.try_get(1)?)?))
+}
+
+pub(super) async fn begin(
+    tx: &Tx<'_>,
+    actor: &DeviceAuth,
+    new: &NewCheckpoint,
+) -> StorageResult<CheckpointInfo> {
+    lock_for(tx, actor).await?;
+    let ws = b(&actor.workspace_id);
+    let head = to_seq(lock_workspace(tx, &actor.workspace_id).await?)?;
+    if new.seq > head {
+        return Err(CheckpointRefusal::AheadOfLog { head }.into());
+    }
+    if let Some(newest) = newest_complete_seq(tx, ws).await? {
+        if new.seq < newest {
+            return Err(CheckpointRefusal::Superseded { newest }.into());
+        }
+    }
+    // `seq <= head`, which came from a bigint column, so it fits.
+    let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
+    exec(
+        tx,
+        "INSERT INTO checkpoints (workspace_id, checkpoint_id, seq, complete, created_at)
+         VALUES ($1, $2, $3, false, $4)",
+        &[&ws, &b(&new.checkpoint_id), &seq, &new.now],
+    )
+    .await?;
+    Ok(CheckpointInfo {
+        checkpoint_id: new.checkpoint_id,
+        seq: new.seq,
+        docs: 0,
+        bytes: 0,
+    })
+}
+
+pub(super) async fn put_docs(
+    tx: &Tx<'_>,
+    workspace: &Id,
+    checkpoint: &Id,
+    docs: &[DocSnapshot],
+) -> StorageResult<()> {
+    lock_workspace(tx, workspace).await?;
+    let ws = b(workspace);
+    if is_complete(tx, ws, checkpoint).await? {
+        return Err(CheckpointRefusal::AlreadyComplete.into());
+    }
+    for doc in docs {
+        exec(
+            tx,
+            "INSERT INTO checkpoint_docs (workspace_id, checkpoint_id, doc_id, bytes)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (workspace_id, checkpoint_id, doc_id)
+             DO UPDATE SET bytes = excluded.bytes",
+            &[&ws, &b(checkpoint), &b(&doc.doc_id), &doc.bytes],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The checkpoints that completing the one begun at `started` covering `seq` makes useless:
+/// every other one that is complete, was begun before it, or covers no later seq.
+const SUPERSEDED: &str = "workspace_id = $1 AND checkpoint_id != $2
+     AND (complete OR started < $3 OR seq <= $4)";
+
+pub(super) async fn complete(
+    tx: &Tx<'_>,
+    actor: &DeviceAuth,
+    checkpoint: &Id,
+    expected: u64,
+) -> StorageResult<Compaction> {
+    lock_for(tx, actor).await?;
+    let ws = b(&actor.workspace_id);
+    let row = opt(
+        tx,
+        "SELECT started, seq, complete FROM checkpoints
+         WHERE workspace_id = $1 AND checkpoint_id = $2",
+        &[&ws, &b(checkpoint)],
+    )
+    .await?
+    .ok_or(StorageError::NotFound)?;
+    let (started, seq, complete): (i64, i64, bool) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    if complete {
+        return Err(CheckpointRefusal::AlreadyComplete.into());
+    }
+    let seq_u = to_seq(seq)?;
+    if let Some(newest) = newest_complete_seq(tx, ws).await? {
+        if seq_u < newest {
+            return Err(CheckpointRefusal::Superseded { newest }.into());
+        }
+    }
+    let (docs, bytes) = doc_totals(tx, ws, checkpoint).await?;
+    if docs != expected {
+        return Err(CheckpointRefusal::DocCount {
+            stored: docs,
+            expected,
+        }
+        .into());
+    }
+    exec(
+        tx,
+        "UPDATE checkpoints SET complete = true WHERE workspace_id = $1 AND checkpoint_id = $2",
+        &[&ws, &b(checkpoint)],
+    )
+    .await?;
+    let id = b(checkpoint);
+    exec(
+        tx,
+        &format!(
+            "DELETE FROM checkpoint_docs WHERE workspace_id = $1 AND checkpoint_id IN
+             (SELECT checkpoint_id FROM checkpoints WHERE {SUPERSEDED})"
+        ),
+        &[&ws, &id, &started, &seq],
+    )
+    .await?;
+    let checkpoints_removed = exec(
+        tx,
+        &format!("DELETE FROM checkpoints WHERE {SUPERSEDED}"),
+        &[&ws, &id, &started, &seq],
+    )
+    .await?;
+    let entries_removed = exec(
+        tx,
+        "DELETE FROM log WHERE workspace_id = $1 AND seq <= $2",
+        &[&ws, &seq],
+    )
+    .await?;
+    let floor: i64 = one(
+        tx,
+        "UPDATE workspaces SET log_floor = greatest(log_floor, $2) WHERE id = $1
+         RETURNING log_floor",
+        &[&ws, &seq.saturating_add(1)],
+    )
+    .await?
+    .try_get(0)?;
+    Ok(Compaction {
+        checkpoint: CheckpointInfo {
+            checkpoint_id: *checkpoint,
+            seq: seq_u,
+            docs,
+            bytes,
+        },
+        entries_removed,
+        checkpoints_removed,
+        floor: to_seq(floor)?,
+    })
+}
+
+pub(super) async fn latest(tx: &Tx<'_>, workspace: &Id) -> StorageResult<Option<CheckpointInfo>> {
+    let ws = b(workspace);
+    let row = opt(
+        tx,
+        "SELECT checkpoint_id, seq FROM checkpoints
+         WHERE workspace_id = $1 AND complete
+         ORDER BY seq DESC, started DESC LIMIT 1",
+        &[&ws],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let checkpoint_id = to_id(row.try_get(0)?)?;
+    let (docs, bytes) = doc_totals(tx, ws, &checkpoint_id).await?;
+    Ok(Some(CheckpointInfo {
+        checkpoint_id,
+        seq: to_seq(row.try_get(1)?)?,
+        docs,
+        bytes,
+    }))
+}
+
+pub(super) async fn docs(
+    tx: &Tx<'_>,
+    workspace: &Id,
+    checkpoint: &Id,
+    q: DocsQuery,
+) -> StorageResult<DocBatch> {
+    let ws = b(workspace);
+    if !is_complete(tx, ws, checkpoint).await? {
+        return Err(StorageError::NotFound);
+    }
+    // The empty bytea sorts before every id.
+    let after: &[u8] = q.after.as_ref().map_or(&[], b);
+    let limit = i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX);
+    let mut chosen = Vec::new();
+    let mut more = false;
+    let mut total = 0usize;
+    // Plan with the lengths only, so no snapshot is read that will not be sent.
+    for row in all(
+        tx,
+        "SELECT doc_id, length(bytes)::bigint FROM checkpoint_docs
+         WHERE workspace_id = $1 AND checkpoint_id = $2 AND doc_id > $3
+         ORDER BY doc_id LIMIT $4",
+        &[&ws, &b(checkpoint), &after, &limit],
+    )
+    .await?
+    {
+        let len = usize::try_from(row.try_get::<_, i64>(1)?)
+            .map_err(|_| StorageError::Corrupt("snapshot length"))?;
+        if chosen.len() >= q.limit
+            || (!chosen.is_empty() && total.saturating_add(len) > q.max_bytes)
+        {
+            more = true;
+            break;
+        }
+        total = total.saturating_add(len);
+        chosen.push(to_id(row.try_get(0)?)?);
+    }
+    let mut docs = Vec::with_capacity(chosen.len());
+    for doc_id in chosen {
+        let bytes: Vec<u8> = one(
+            tx,
+            "SELECT bytes FROM checkpoint_docs
+             WHERE workspace_id = $1 AND checkpoint_id = $2 AND doc_id = $3",
+            &[&ws, &b(checkpoint), &b(&doc_id)],
+        )
+        .await?
+        .try_get(0)?;
+        docs.push(DocSnapshot { doc_id, bytes });
+    }
+    Ok(DocBatch { more, docs })
+}
