@@ -4,6 +4,8 @@
 //! The binaries are taken from the workspace's target directory (`target/debug`, or
 //! `$CARGO_TARGET_DIR/debug`); they are built once per test run with `cargo build` if needed.
 
+pub mod sim;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -1,0 +1,32 @@
+//! The convergence simulator: one seeded schedule of a practice's devices writing, going offline
+//! and syncing through a lossy, reordering network and a relay that restarts, then a final full
+//! sync and the invariants a user relies on.
+//!
+//! A schedule has 1 or 2 workspaces and 3 to 6 devices (`trellis_core::Store`s in temporary
+//! directories): in the first workspace the founder has a second device and at least one other
+//! member; the second workspace, when there is one, has two members. Every device talks to the
+//! real relay through its own fault-injecting proxy ([`net`]). The seeded RNG picks the
+//! operations (add, edit, archive and delete contacts and organizations, log activities with
+//! leave-behinds, append notes, restock, add and complete follow-ups, record referrals), which
+//! device does them, when devices sync, go offline and come back, when the relay restarts, and
+//! the network's faults.
+//!
+//! After the final full sync (faults off, every device online, every device synced until
+//! nothing moves) the schedule checks, for each workspace:
+//! 1. every device shows the same thing on every screen (the JSON of every list, every
+//!    contact's page and every report), not only the same automerge heads;
+//! 2. every write a device acknowledged (the call returned `Ok`) is there: organizations,
+//!    contacts, notes, activities, follow-ups (completed ones done), referrals; deleted
+//!    contacts and organizations stay deleted whatever edits raced with the delete
+//!    (`lifecycle.rs`); an edited field holds one of the values acknowledged for it;
+//! 3. the stock of every item is what was restocked minus what was left behind;
+//! 4. nothing is pending or waiting for missing dependencies.
+//!
+//! [`run_schedule`] returns the failure with the seed and the schedule's trace; the same seed
+//! replays the same schedule.
+
+pub mod net;
+pub mod rng;
+mod world;
+
+pub use world::{run_schedule, Failure, Outcome};

@@ -1,0 +1,423 @@
+//! The network of one simulated schedule: the real relay (`trellis_relay::app` over a SQLite
+//! file) served in-process on loopback, and in front of it one fault-injecting proxy per device,
+//! on a port that stays the same across relay restarts.
+//!
+//! The proxy forwards every request to the relay that is up at the time and, while faults are
+//! on, uses the schedule's seeded RNG to:
+//! - drop the answer to a push after the relay committed it (the client sees a broken
+//!   connection and pushes the same changes again later),
+//! - send a push to the relay twice,
+//! - drop the answer to a pull,
+//! - ask the relay for small pages, duplicate entries within a page and shuffle them,
+//! - hold an entry back and deliver it in a later answer (after entries that depend on it).
+//!
+//! A device that is offline gets a broken connection for every request.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use trellis_protocol::batch::{self, LogEntry};
+use trellis_relay::{app, AppState, Limits, SqliteStorage};
+
+use super::rng::Rng;
+
+/// The signup secret of the simulated relay.
+pub const SIGNUP_SECRET: &str = "sim-signup-secret";
+
+/// Fault probabilities while chaos is on (each out of 1000).
+#[derive(Debug, Clone, Copy)]
+pub struct Faults {
+    /// Drop the answer to a push the relay committed.
+    pub drop_push_answer: u32,
+    /// Forward a push twice.
+    pub duplicate_push: u32,
+    /// Drop the answer to a pull.
+    pub drop_pull_answer: u32,
+    /// Ask the relay for a page of 1 to 4 entries instead of the client's limit.
+    pub small_page: u32,
+    /// Duplicate and shuffle the entries of a page.
+    pub shuffle_page: u32,
+    /// Hold one entry of a page back until a later answer.
+    pub delay_entry: u32,
+}
+
+impl Faults {
+    /// No faults: the final full sync.
+    pub const NONE: Faults = Faults {
+        drop_push_answer: 0,
+        duplicate_push: 0,
+        drop_pull_answer: 0,
+        small_page: 0,
+        shuffle_page: 0,
+        delay_entry: 0,
+    };
+
+    /// Random fault rates for one schedule.
+    pub fn random(rng: &mut Rng) -> Faults {
+        Faults {
+            drop_push_answer: rng.below(250) as u32,
+            duplicate_push: rng.below(200) as u32,
+            drop_pull_answer: rng.below(150) as u32,
+            small_page: rng.below(500) as u32,
+            shuffle_page: rng.below(500) as u32,
+            delay_entry: rng.below(400) as u32,
+        }
+    }
+}
+
+/// What the proxies did, for the trace and the totals.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FaultCounts {
+    /// Push answers dropped after the relay committed.
+    pub dropped_push_answers: u64,
+    /// Pushes forwarded twice.
+    pub duplicated_pushes: u64,
+    /// Pull answers dropped.
+    pub dropped_pull_answers: u64,
+    /// Pages with duplicated and shuffled entries.
+    pub shuffled_pages: u64,
+    /// Entries delivered late, after later entries.
+    pub delayed_entries: u64,
+    /// Requests refused because the device was offline.
+    pub refused_offline: u64,
+    /// Relay restarts.
+    pub relay_restarts: u64,
+}
+
+struct Control {
+    rng: Rng,
+    faults: Faults,
+    offline: Vec<bool>,
+    /// Entries held back per device, delivered in its next answered pull.
+    delayed: Vec<VecDeque<LogEntry>>,
+    upstream: String,
+    http: reqwest::Client,
+    counts: FaultCounts,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    device: usize,
+    control: Arc<Mutex<Control>>,
+}
+
+/// The relay and the devices' proxies of one schedule.
+pub struct Net {
+    db: PathBuf,
+    relay: Option<JoinHandle<()>>,
+    proxies: Vec<JoinHandle<()>>,
+    /// Each device's relay URL (its proxy).
+    pub urls: Vec<String>,
+    control: Arc<Mutex<Control>>,
+}
+
+impl Net {
+    /// Starts a relay over `dir/relay.sqlite3` and a proxy for each of `devices`.
+    pub async fn start(dir: &Path, devices: usize, rng: Rng) -> Net {
+        let db = dir.join("relay.sqlite3");
+        let (relay, upstream) = start_relay(&db).await;
+        let control = Arc::new(Mutex::new(Control {
+            rng,
+            faults: Faults::NONE,
+            offline: vec![false; devices],
+            delayed: vec![VecDeque::new(); devices],
+            upstream,
+            http: reqwest::Client::new(),
+            counts: FaultCounts::default(),
+        }));
+        let mut proxies = Vec::new();
+        let mut urls = Vec::new();
+        for device in 0..devices {
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port for the proxy");
+            let addr = listener.local_addr().expect("a bound address");
+            urls.push(format!("http://{addr}"));
+            let router = Router::new().fallback(forward).with_state(Proxy {
+                device,
+                control: Arc::clone(&control),
+            });
+            proxies.push(tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            }));
+        }
+        Net {
+            db,
+            relay: Some(relay),
+            proxies,
+            urls,
+            control,
+        }
+    }
+
+    fn control(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the fault rates.
+    pub fn set_faults(&self, faults: Faults) {
+        self.control().faults = faults;
+    }
+
+    /// Takes a device off the network, or brings it back.
+    pub fn set_offline(&self, device: usize, offline: bool) {
+        self.control().offline[device] = offline;
+    }
+
+    /// Whether a device is offline.
+    pub fn is_offline(&self, device: usize) -> bool {
+        self.control().offline[device]
+    }
+
+    /// Entries still held back for a device.
+    pub fn delayed(&self, device: usize) -> usize {
+        self.control().delayed[device].len()
+    }
+
+    /// What the proxies did so far.
+    pub fn counts(&self) -> FaultCounts {
+        self.control().counts
+    }
+
+    /// Stops the relay (dropping its connections) and starts a new one over the same
+    /// database; the proxies forward to it from now on.
+    pub async fn restart_relay(&mut self) {
+        if let Some(old) = self.relay.take() {
+            old.abort();
+            let _ = old.await;
+        }
+        let (relay, upstream) = start_relay(&self.db).await;
+        self.relay = Some(relay);
+        let mut c = self.control();
+        c.upstream = upstream;
+        c.http = reqwest::Client::new();
+        c.counts.relay_restarts += 1;
+    }
+
+    /// The relay's database file.
+    pub fn database(&self) -> &Path {
+        &self.db
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        if let Some(r) = self.relay.take() {
+            r.abort();
+        }
+        for p in &self.proxies {
+            p.abort();
+        }
+    }
+}
+
+async fn start_relay(db: &Path) -> (JoinHandle<()>, String) {
+    let storage = SqliteStorage::open(db).expect("the relay database opens");
+    let limits = Limits {
+        rate_per_minute: std::num::NonZeroU32::new(10_000_000).unwrap_or(std::num::NonZeroU32::MIN),
+        ..Limits::default()
+    };
+    let state = AppState::new(Arc::new(storage), SIGNUP_SECRET).with_limits(limits);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port for the relay");
+    let addr = listener.local_addr().expect("a bound address");
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, service).await;
+    });
+    (task, format!("http://{addr}"))
+}
+
+/// An answer whose headers say 200 and whose body breaks off: the connection drops after the
+/// relay did the work.
+fn broken() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("the simulated network dropped it"))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+enum Kind {
+    Push,
+    Pull,
+    Other,
+}
+
+async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return broken();
+    };
+    let path = parts.uri.path().to_string();
+    let kind = if parts.method == Method::POST && path.ends_with("/push") {
+        Kind::Push
+    } else if parts.method == Method::GET && path.ends_with("/pull") {
+        Kind::Pull
+    } else {
+        Kind::Other
+    };
+    // Decide everything up front, under the lock, in request order (deterministic per seed).
+    let (upstream, http, twice, drop_answer, page, shuffle, delay) = {
+        let mut c = proxy.control.lock().unwrap_or_else(|e| e.into_inner());
+        if c.offline[proxy.device] {
+            c.counts.refused_offline += 1;
+            return broken();
+        }
+        let f = c.faults;
+        let mut roll = |p: u32| c.rng.below(1000) < u64::from(p);
+        let (twice, drop_answer, page, shuffle, delay) = match kind {
+            Kind::Push => (
+                roll(f.duplicate_push),
+                roll(f.drop_push_answer),
+                false,
+                false,
+                false,
+            ),
+            Kind::Pull => (
+                false,
+                roll(f.drop_pull_answer),
+                roll(f.small_page),
+                roll(f.shuffle_page),
+                roll(f.delay_entry),
+            ),
+            Kind::Other => (false, false, false, false, false),
+        };
+        let page = page.then(|| 1 + c.rng.below(4));
+        (
+            c.upstream.clone(),
+            c.http.clone(),
+            twice,
+            drop_answer,
+            page,
+            shuffle,
+            delay,
+        )
+    };
+    let mut query = parts.uri.query().unwrap_or_default().to_string();
+    if let Some(n) = page {
+        query = query
+            .split('&')
+            .map(|kv| {
+                if kv.starts_with("limit=") {
+                    format!("limit={n}")
+                } else {
+                    kv.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+    }
+    let url = if query.is_empty() {
+        format!("{upstream}{path}")
+    } else {
+        format!("{upstream}{path}?{query}")
+    };
+    let send = || {
+        let mut rb = http.request(parts.method.clone(), url.as_str());
+        for (name, value) in parts.headers.iter() {
+            if name != axum::http::header::HOST && name != axum::http::header::CONTENT_LENGTH {
+                rb = rb.header(name, value);
+            }
+        }
+        rb.body(body.clone()).send()
+    };
+    if twice {
+        let _ = send().await;
+        proxy.lock().counts.duplicated_pushes += 1;
+    }
+    let Ok(resp) = send().await else {
+        return broken();
+    };
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let Ok(bytes) = resp.bytes().await else {
+        return broken();
+    };
+    if drop_answer {
+        let mut c = proxy.lock();
+        match kind {
+            Kind::Push => c.counts.dropped_push_answers += 1,
+            _ => c.counts.dropped_pull_answers += 1,
+        }
+        return broken();
+    }
+    let bytes = match kind {
+        Kind::Pull if status.is_success() => proxy.rework_pull(&bytes, shuffle, delay),
+        _ => bytes,
+    };
+    answer(status, &headers, bytes)
+}
+
+impl Proxy {
+    fn lock(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reorders a pull answer as the schedule asks and delivers entries held back earlier.
+    fn rework_pull(&self, bytes: &Bytes, shuffle: bool, delay: bool) -> Bytes {
+        let Ok(mut batch) = batch::decode_pull(bytes) else {
+            return bytes.clone();
+        };
+        let mut c = self.lock();
+        let held: Vec<LogEntry> = c.delayed[self.device].drain(..).collect();
+        if delay && batch.entries.len() >= 2 {
+            // Hold back one entry that is not the last: the cursor moves past it now.
+            let i = c.rng.below(batch.entries.len() as u64 - 1) as usize;
+            let e = batch.entries.remove(i);
+            c.delayed[self.device].push_back(e);
+            c.counts.delayed_entries += 1;
+        }
+        if shuffle && batch.entries.len() >= 2 {
+            let n = batch.entries.len();
+            for _ in 0..=c.rng.below(2) {
+                let i = c.rng.below(n as u64) as usize;
+                let copy = batch.entries[i].clone();
+                batch.entries.push(copy);
+            }
+            // Shuffle all but the last entry, which keeps the page's highest seq.
+            let last = batch.entries.len() - 1;
+            let max_at = (0..batch.entries.len())
+                .max_by_key(|&i| batch.entries[i].seq)
+                .unwrap_or(last);
+            batch.entries.swap(max_at, last);
+            for i in (1..last).rev() {
+                let j = c.rng.below(i as u64 + 1) as usize;
+                batch.entries.swap(i, j);
+            }
+            c.counts.shuffled_pages += 1;
+        }
+        // Late entries go first, so the answer still ends with the highest seq.
+        let mut entries = held;
+        entries.append(&mut batch.entries);
+        batch.entries = entries;
+        Bytes::from(batch::encode_pull(&batch))
+    }
+}
+
+fn answer(status: reqwest::StatusCode, headers: &HeaderMap, body: Bytes) -> Response {
+    let mut builder = Response::builder().status(status.as_u16());
+    for (name, value) in headers.iter() {
+        if name != axum::http::header::CONTENT_LENGTH
+            && name != axum::http::header::TRANSFER_ENCODING
+            && name != axum::http::header::CONNECTION
+        {
+            builder = builder.header(name, value);
+        }
+    }
+    builder
+        .body(Body::from(body))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
