@@ -51,6 +51,41 @@ pub fn bin_dir() -> &'static Path {
     })
 }
 
+/// The environment variable naming a PostgreSQL server (a superuser URL) to run the relays
+/// on; unset, they use SQLite in their data directory. `scripts/pg.sh` sets it.
+pub const POSTGRES_ENV: &str = "TRELLIS_TEST_POSTGRES";
+
+/// The PostgreSQL database of a relay's data directory: the one made for it before (its URL is
+/// kept in `DATA/postgres-url`, so a restart finds it), or a fresh one (`CREATE DATABASE`
+/// through `psql`) when [`POSTGRES_ENV`] is set; `None` for SQLite. Relays started on one
+/// data directory share its database, as relay processes behind a load balancer would.
+pub fn database_url(data: &Path) -> Option<String> {
+    let file = data.join("postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url.trim().to_string());
+    }
+    let server = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+    let (base, _) = server.rsplit_once('/').expect("a URL ending with /dbname");
+    let name = format!(
+        "trellis_e2e_{}",
+        trellis_protocol::random_secret()[..24].to_lowercase()
+    );
+    let made = Command::new("psql")
+        .args([
+            server.as_str(),
+            "-qAt",
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .status()
+        .expect("psql runs");
+    assert!(made.success(), "creating a PostgreSQL database failed");
+    let url = format!("{base}/{name}");
+    std::fs::create_dir_all(data).expect("the data dir can be made");
+    std::fs::write(&file, &url).expect("the data dir is writable");
+    Some(url)
+}
+
 /// A relay process. Killed (SIGKILL) when dropped.
 pub struct Relay {
     child: Child,
@@ -65,7 +100,11 @@ pub struct Relay {
 impl Relay {
     /// Starts a relay on `data`, on `port` (0: an ephemeral one), and waits until it listens.
     pub fn start(data: &Path, port: u16) -> Relay {
-        let mut child = Command::new(bin_dir().join("trellis-relay"))
+        let mut command = Command::new(bin_dir().join("trellis-relay"));
+        if let Some(url) = database_url(data) {
+            command.args(["--database", &url]);
+        }
+        let mut child = command
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data")
             .arg(data)
