@@ -71,6 +71,7 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
                         s.syncs += o.syncs;
                         s.failed_syncs += o.failed_syncs;
                         let (f, g) = (&mut s.faults, o.faults);
+                        f.lost_pushes += g.lost_pushes;
                         f.dropped_push_answers += g.dropped_push_answers;
                         f.duplicated_pushes += g.duplicated_pushes;
                         f.dropped_pull_answers += g.dropped_pull_answers;

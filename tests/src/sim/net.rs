@@ -4,6 +4,7 @@
 //!
 //! The proxy forwards every request to the relay that is up at the time and, while faults are
 //! on, uses the schedule's seeded RNG to:
+//! - lose a push on the way (the relay never sees it),
 //! - drop the answer to a push after the relay committed it (the client sees a broken
 //!   connection and pushes the same changes again later),
 //! - send a push to the relay twice,
@@ -36,6 +37,8 @@ pub const SIGNUP_SECRET: &str = "sim-signup-secret";
 /// Fault probabilities while chaos is on (each out of 1000).
 #[derive(Debug, Clone, Copy)]
 pub struct Faults {
+    /// Lose a push before it reaches the relay.
+    pub lose_push: u32,
     /// Drop the answer to a push the relay committed.
     pub drop_push_answer: u32,
     /// Forward a push twice.
@@ -53,6 +56,7 @@ pub struct Faults {
 impl Faults {
     /// No faults: the final full sync.
     pub const NONE: Faults = Faults {
+        lose_push: 0,
         drop_push_answer: 0,
         duplicate_push: 0,
         drop_pull_answer: 0,
@@ -64,6 +68,7 @@ impl Faults {
     /// Random fault rates for one schedule.
     pub fn random(rng: &mut Rng) -> Faults {
         Faults {
+            lose_push: rng.below(150) as u32,
             drop_push_answer: rng.below(250) as u32,
             duplicate_push: rng.below(200) as u32,
             drop_pull_answer: rng.below(150) as u32,
@@ -77,6 +82,8 @@ impl Faults {
 /// What the proxies did, for the trace and the totals.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FaultCounts {
+    /// Pushes lost before they reached the relay.
+    pub lost_pushes: u64,
     /// Push answers dropped after the relay committed.
     pub dropped_push_answers: u64,
     /// Pushes forwarded twice.
@@ -277,6 +284,11 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             return broken();
         }
         let f = c.faults;
+        let mut roll = |p: u32| c.rng.below(1000) < u64::from(p);
+        if matches!(kind, Kind::Push) && roll(f.lose_push) {
+            c.counts.lost_pushes += 1;
+            return broken();
+        }
         let mut roll = |p: u32| c.rng.below(1000) < u64::from(p);
         let (twice, drop_answer, page, shuffle, delay) = match kind {
             Kind::Push => (
