@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use trellis_tests::sim::rng::Rng;
 use trellis_tests::{bin_dir, Device};
 
-/// Bursts per run (each ends in at most one kill).
+/// Bursts per run (each ends in at most one kill); `TRELLIS_CRASH_BURSTS` sets another number.
 const BURSTS: usize = 40;
 /// Writes per burst, at most.
 const BURST_LEN: usize = 5;
@@ -77,6 +77,10 @@ fn a_phone_killed_in_the_middle_of_write_bursts_keeps_every_write_it_confirmed()
     let seed = seed();
     eprintln!("crash_burst seed {seed} (replay: TRELLIS_CRASH_SEED={seed})");
     let mut rng = Rng::new(seed);
+    let bursts: usize = std::env::var("TRELLIS_CRASH_BURSTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(BURSTS);
     let tmp = tempfile::tempdir().unwrap();
     let phone = Device::new(tmp.path().join("phone"));
     phone.json(&["init", "--name", "Dana"]);
@@ -92,7 +96,7 @@ fn a_phone_killed_in_the_middle_of_write_bursts_keeps_every_write_it_confirmed()
     let mut attempted: Vec<Write> = Vec::new();
     let mut kills = 0;
     let mut n = 0;
-    for _ in 0..BURSTS {
+    for _ in 0..bursts {
         // The kill lands anywhere from start-up of the first write to the end of the third.
         let deadline = Instant::now() + Duration::from_micros(rng.below(3 * one));
         for _ in 0..BURST_LEN {
@@ -126,11 +130,11 @@ fn a_phone_killed_in_the_middle_of_write_bursts_keeps_every_write_it_confirmed()
         }
     }
     eprintln!(
-        "{kills} kills in {BURSTS} bursts; {} of {} writes confirmed",
+        "{kills} kills in {bursts} bursts; {} of {} writes confirmed",
         confirmed.len(),
         attempted.len()
     );
-    assert!(kills >= BURSTS * 2 / 3, "too few kills landed: {kills}");
+    assert!(kills >= bursts * 2 / 3, "too few kills landed: {kills}");
 
     // What the screens show now.
     let names = |v: serde_json::Value, key: &str| -> Vec<String> {
