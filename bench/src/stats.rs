@@ -153,6 +153,10 @@ mod tests {
         assert_eq!((s.n, s.min, s.max), (100, 1.0, 100.0));
         assert_eq!((s.p50, s.p95, s.p99), (50.0, 95.0, 99.0));
         assert_eq!(s.median_range(1), "50.0 (1.0–100.0)");
+        // Nearest rank rounds up: the 95th percentile of ten samples is the largest.
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        let s = Summary::of(&ten);
+        assert_eq!((s.p50, s.p95, s.p99), (5.0, 10.0, 10.0));
         assert!(Summary::of(&[]).p50.is_nan());
     }
 
