@@ -376,17 +376,24 @@ async fn insert_device(tx: &Tx<'_>, d: &NewDevice<'_>) -> StorageResult<()> {
     Ok(())
 }
 
-async fn device_by_token(tx: &Tx<'_>, token: &SecretHash) -> StorageResult<Option<TokenLookup>> {
-    let row = opt(
-        tx,
-        "SELECT d.workspace_id, d.member_id, d.device_id, m.role,
+/// Finds a device by its token: one statement outside a transaction (it runs on every
+/// request, and a single statement reads one snapshot anyway).
+async fn device_by_token(
+    client: &deadpool_postgres::Object,
+    token: &SecretHash,
+) -> StorageResult<Option<TokenLookup>> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT d.workspace_id, d.member_id, d.device_id, m.role,
                 d.revoked_at IS NOT NULL OR m.removed_at IS NOT NULL
          FROM devices d
          JOIN members m ON m.workspace_id = d.workspace_id AND m.member_id = d.member_id
          WHERE d.token_hash = $1",
-        &[&token.as_bytes().as_slice()],
-    )
-    .await?;
+        )
+        .await?;
+    let row = client
+        .query_opt(&stmt, &[&token.as_bytes().as_slice()])
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -1013,7 +1020,10 @@ impl Storage for PgStorage {
         &self,
         token: SecretHash,
     ) -> BoxFuture<'_, StorageResult<Option<TokenLookup>>> {
-        self.read(move |tx| Box::pin(async move { device_by_token(tx, &token).await }))
+        Box::pin(async move {
+            let client = self.inner.pool.get().await?;
+            device_by_token(&client, &token).await
+        })
     }
 
     fn create_invite(&self, invite: NewInvite) -> BoxFuture<'_, StorageResult<()>> {
