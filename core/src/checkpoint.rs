@@ -145,16 +145,18 @@ impl Store {
                 continue;
             };
             let doc_hex = d.doc_id.to_hex();
-            let (doc, before, stored) = match tx.load(&ws_hex, &doc_hex)? {
+            match tx.load(&ws_hex, &doc_hex)? {
                 Some((mut local, stored)) => {
                     let before = local.get_heads();
                     local.merge(&mut snap)?;
-                    (local, before, Some(stored))
+                    index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
+                    tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
                 }
-                None => (snap, Vec::new(), None),
-            };
-            index::reindex(&tx, &ws_hex, &doc_hex, &doc)?;
-            tx.save(&ws_hex, &doc_hex, doc, &before, stored)?;
+                None => {
+                    index::reindex(&tx, &ws_hex, &doc_hex, &snap)?;
+                    tx.insert_loaded(&ws_hex, &doc_hex, &snap, &plain)?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())

@@ -5,7 +5,7 @@ use std::time::Duration;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
     ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
-    TransferRequest, SIGNUP_SECRET_HEADER,
+    TransferRequest, KEY_EPOCH_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::snapshot::{
@@ -14,6 +14,16 @@ use trellis_protocol::snapshot::{
 use trellis_protocol::Id;
 
 use crate::error::{Error, Result};
+
+/// A pull's answer: the batch, and what the relay said about the workspace key (`None` from a
+/// relay that does not say).
+pub(crate) struct Pulled {
+    pub batch: PullBatch,
+    /// The workspace's current key epoch.
+    pub key_epoch: Option<u32>,
+    /// For owners and admins: whether the key should be rotated now.
+    pub rotation_needed: Option<bool>,
+}
 
 /// A connection to one relay, optionally as one device.
 pub(crate) struct RelayClient {
@@ -87,19 +97,32 @@ impl RelayClient {
         json(send(rb).await?).await
     }
 
-    pub(crate) async fn pull(&self, ws: &Id, after: u64, limit: usize) -> Result<PullBatch> {
+    pub(crate) async fn pull(&self, ws: &Id, after: u64, limit: usize) -> Result<Pulled> {
         let rb = self.authed(
             self.http
                 .get(self.url(&format!("/workspaces/{ws}/pull")))
                 .query(&[("after", after), ("limit", limit as u64)]),
         );
-        let bytes = send(rb)
-            .await?
+        let resp = send(rb).await?;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let key_epoch = header(KEY_EPOCH_HEADER).and_then(|v| v.parse().ok());
+        let rotation_needed = header(ROTATION_NEEDED_HEADER).map(|v| v == "true");
+        let bytes = resp
             .bytes()
             .await
             .map_err(|e| Error::Network(e.to_string()))?;
-        batch::decode_pull(&bytes)
-            .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))
+        let batch = batch::decode_pull(&bytes)
+            .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))?;
+        Ok(Pulled {
+            batch,
+            key_epoch,
+            rotation_needed,
+        })
     }
 }
 

@@ -193,6 +193,8 @@ CREATE TABLE doc_chunks (
 ALTER TABLE search_rows ADD COLUMN entry TEXT;
 DROP INDEX search_rows_doc;
 CREATE INDEX search_rows_entry ON search_rows (ws, doc_id, entry);
+CREATE INDEX contacts_name ON contacts (ws, name COLLATE NOCASE, id);
+CREATE INDEX orgs_name ON orgs (ws, name COLLATE NOCASE);
 DELETE FROM search;
 DELETE FROM search_rows;
 "#,
@@ -240,6 +242,45 @@ impl Durability {
             Durability::Full => "FULL",
         }
     }
+}
+
+/// WAL pages after which the log is copied back into the database file.
+const CHECKPOINT_PAGES: i32 = 1000;
+
+/// Moves WAL checkpoints off the write path: SQLite would otherwise copy the log into the
+/// database (and flush it) inside whichever commit crosses [`CHECKPOINT_PAGES`], making that one
+/// action tens of milliseconds. Instead a commit that crosses it wakes a background thread,
+/// which runs a passive checkpoint on its own connection (it never blocks a writer). The thread
+/// ends when `conn` is closed.
+pub fn checkpoint_in_background(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    let path = path.to_path_buf();
+    let spawned = std::thread::Builder::new()
+        .name("trellis-wal-checkpoint".into())
+        .spawn(move || {
+            let Ok(conn) = Connection::open(&path) else {
+                return;
+            };
+            while woken.recv().is_ok() {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::debug!("background checkpoint failed: {e}");
+                }
+            }
+        });
+    if spawned.is_err() {
+        // No thread: SQLite checkpoints inside commits as usual.
+        return Ok(());
+    }
+    conn.wal_hook(Some(
+        move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            if pages >= CHECKPOINT_PAGES {
+                // Full means a checkpoint is already due; the thread will see this commit's pages.
+                let _ = wake.try_send(());
+            }
+            Ok(())
+        },
+    ))?;
+    Ok(())
 }
 
 /// Applies every migration past the file's `user_version`.

@@ -207,6 +207,31 @@ impl<'c> Tx<'c> {
         Ok(true)
     }
 
+    /// Stores a document that was not stored before from bytes it was just loaded from (a
+    /// checkpoint's snapshot), without saving it again and without keeping it in memory: a
+    /// new device stores thousands of these at once.
+    pub(crate) fn insert_loaded(
+        &self,
+        ws: &str,
+        doc_id: &str,
+        doc: &Automerge,
+        bytes: &[u8],
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (ws, doc_id, kind, bytes, version, chunk_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+            )?
+            .execute(params![
+                ws,
+                doc_id,
+                docs::kind_of(doc).map(|k| k.as_str()),
+                bytes,
+                random_version()
+            ])?;
+        Ok(())
+    }
+
     /// Replaces a document's full save and drops its saved changes.
     fn fold(
         &self,

@@ -68,6 +68,52 @@ pub(crate) fn touched(kind: Option<DocKind>, patches: &[Patch]) -> Touched {
     Touched::Entries(entries)
 }
 
+/// The entries one local change touched, read from the change's own operations: an operation
+/// on a section map names its entry, and an operation on an object the same change created
+/// belongs to that object's entry. Cheaper than building patches (which looks up every
+/// object's path in the document), and enough for adding entries. `None` when the change
+/// edits an object made earlier (then ask [`touched`] with the patches).
+pub(crate) fn touched_by_change(
+    doc: &Automerge,
+    kind: Option<DocKind>,
+    change: &automerge::Change,
+) -> Option<Touched> {
+    use automerge::legacy::{Key, ObjectId, OpType};
+    if !matches!(kind, Some(DocKind::Logbook | DocKind::Ledger)) {
+        return Some(Touched::All);
+    }
+    let sections: Vec<(String, &str)> = ENTRY_SECTIONS
+        .iter()
+        .filter_map(|s| Some((doc.get(ROOT, *s).ok()??.1.to_string(), *s)))
+        .collect();
+    let expanded = change.decode();
+    let mut created: std::collections::HashMap<String, (String, String)> = Default::default();
+    let mut entries = BTreeSet::new();
+    for (i, op) in expanded.operations.iter().enumerate() {
+        let obj = match &op.obj {
+            ObjectId::Root => return Some(Touched::All),
+            ObjectId::Id(id) => id.to_string(),
+        };
+        let entry = match sections.iter().find(|(id, _)| *id == obj) {
+            Some((_, section)) => match &op.key {
+                Key::Map(key) => (section.to_string(), key.to_string()),
+                Key::Seq(_) => return Some(Touched::All),
+            },
+            None => created.get(&obj)?.clone(),
+        };
+        if let OpType::Make(_) = op.action {
+            let op_id = format!(
+                "{}@{}",
+                expanded.start_op.get() + i as u64,
+                expanded.actor_id
+            );
+            created.insert(op_id, entry.clone());
+        }
+        entries.insert(entry);
+    }
+    Some(Touched::Entries(entries))
+}
+
 /// Rewrites the index rows of `doc` that `touched` says may have changed.
 pub(crate) fn update(
     tx: &Connection,

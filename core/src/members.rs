@@ -193,7 +193,12 @@ impl Store {
         self.rotate_with(ws, client, None).await.map(Some)
     }
 
-    async fn rotate_with(&self, ws: &Ws, client: &RelayClient, remove: Option<Id>) -> Result<u32> {
+    pub(crate) async fn rotate_with(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+        remove: Option<Id>,
+    ) -> Result<u32> {
         for attempt in 0..2 {
             let resp = self.guard(ws, client.members(&ws.id).await).await?;
             let key = WorkspaceKey::generate();

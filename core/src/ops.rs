@@ -174,12 +174,12 @@ impl Store {
         let activity_id = Id::random().to_hex();
         self.write(|tx, ws, me| {
             let org = match &new.organization {
-                Some(q) => Some(queries::resolve_org(tx, ws, q)?.id),
+                Some(q) => Some(queries::resolve_org_id(tx, ws, q)?),
                 None => None,
             };
             let mut contacts = Vec::new();
             for q in &new.contacts {
-                let c = queries::resolve_contact(tx, ws, q)?.id;
+                let c = queries::resolve_contact_id(tx, ws, q)?;
                 if !contacts.contains(&c) {
                     contacts.push(c);
                 }

@@ -46,6 +46,46 @@ impl Store {
         })
     }
 
+    /// One page of the active contacts in name order, for screens that show a long list a
+    /// page at a time: at most `limit` (1 to 500) contacts after `after`, the id of the last
+    /// contact of the previous page (`None` for the first page). Costs the page, not the list.
+    pub fn contacts_page(&self, after: Option<&str>, limit: u32) -> Result<Vec<Contact>> {
+        if !(1..=500).contains(&limit) {
+            return Err(Error::invalid("a page holds 1 to 500 contacts"));
+        }
+        self.read(|c, ws| {
+            let ws_hex = ws.id.to_hex();
+            let (name, id) = match after {
+                None => (String::new(), String::new()),
+                Some(after) => {
+                    let name: String = c
+                        .query_row(
+                            "SELECT name FROM contacts WHERE ws = ?1 AND id = ?2",
+                            params![ws_hex, after],
+                            |r| r.get(0),
+                        )
+                        .optional()?
+                        .ok_or_else(|| not_found("contact", after, vec![]))?;
+                    (name, after.to_string())
+                }
+            };
+            // Walk the name index and stop at the page: no sort of the whole list, and a
+            // contact's last touch is computed for the page's rows only.
+            let select = CONTACT_SELECT.replace(
+                "FROM contacts c ",
+                "FROM contacts c INDEXED BY contacts_name ",
+            );
+            let mut st = c.prepare_cached(&format!(
+                "{select}
+                 WHERE c.ws = ?1 AND c.archived = 0
+                   AND (c.name COLLATE NOCASE, c.id) > (?2, ?3)
+                 ORDER BY c.name COLLATE NOCASE, c.id LIMIT ?4"
+            ))?;
+            let rows = st.query_map(params![ws_hex, name, id, limit], contact_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// One contact, by name or id prefix, with its notes (oldest first).
     pub fn contact(&self, query: &str) -> Result<ContactDetail> {
         self.read(|c, ws| {
@@ -310,14 +350,50 @@ pub(crate) fn activity_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<Activi
 
 /// Resolves an organization by exact name, name prefix or id prefix.
 pub(crate) fn resolve_org(c: &Connection, ws: &Ws, query: &str) -> Result<Organization> {
-    let id = resolve(c, ws, "organization", "orgs", query)?;
+    let id = resolve_org_id(c, ws, query)?;
     org_by_id(c, ws, &id)
 }
 
 /// Resolves a contact by exact name, name prefix or id prefix.
 pub(crate) fn resolve_contact(c: &Connection, ws: &Ws, query: &str) -> Result<Contact> {
-    let id = resolve(c, ws, "contact", "contacts", query)?;
+    let id = resolve_contact_id(c, ws, query)?;
     contact_by_id(c, ws, &id)
+}
+
+/// The id of the organization `query` names (see [`resolve_org`]).
+pub(crate) fn resolve_org_id(c: &Connection, ws: &Ws, query: &str) -> Result<String> {
+    resolve(c, ws, "organization", "orgs", query)
+}
+
+/// The id of the contact `query` names (see [`resolve_contact`]).
+pub(crate) fn resolve_contact_id(c: &Connection, ws: &Ws, query: &str) -> Result<String> {
+    resolve(c, ws, "contact", "contacts", query)
+}
+
+/// The row a whole id or a whole name (the only one with it) names, found by index; `None`
+/// when the slower reading of every name must decide.
+fn resolve_fast(c: &Connection, ws: &Ws, table: &str, q: &str) -> Result<Option<String>> {
+    let ws_hex = ws.id.to_hex();
+    if q.len() == 32 && q.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        let sql = format!("SELECT id FROM {table} WHERE ws = ?1 AND id = ?2");
+        let found: Option<String> = c
+            .prepare_cached(&sql)?
+            .query_row(params![ws_hex, q], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let sql =
+        format!("SELECT id, name FROM {table} WHERE ws = ?1 AND name = ?2 COLLATE NOCASE LIMIT 2");
+    let mut st = c.prepare_cached(&sql)?;
+    let rows: Vec<(String, String)> = st
+        .query_map(params![ws_hex, q], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(match rows.as_slice() {
+        [(id, name)] if name.to_lowercase() == q => Some(id.clone()),
+        _ => None,
+    })
 }
 
 /// The one row of `table` that `query` names: an exact (case-insensitive) name wins, then a
@@ -333,6 +409,11 @@ fn resolve(
     let q = query.trim().to_lowercase();
     if q.is_empty() {
         return Err(Error::invalid(format!("the {what} name must not be empty")));
+    }
+    // What apps send (a whole id) and what people type most (a whole name) are answered by an
+    // index; anything else reads the names.
+    if let Some(id) = resolve_fast(c, ws, table, &q)? {
+        return Ok(id);
     }
     let mut st = c.prepare(&format!(
         "SELECT id, name FROM {table} WHERE ws = ?1 ORDER BY name COLLATE NOCASE"
@@ -437,5 +518,85 @@ mod tests {
             "\"o\"* \"brien\"* \"x\"*"
         );
         assert!(fts_query("  -- ").is_err());
+    }
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use crate::model::NewContact;
+    use crate::Store;
+
+    #[test]
+    fn a_long_contact_list_reads_a_page_at_a_time_in_the_same_order_as_the_whole_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        store.init("Dana").unwrap();
+        store.create_workspace("Maple Street").unwrap();
+        for i in 0..120 {
+            // Names that tie and differ only in case, to exercise the tie-break on id.
+            let name = match i % 3 {
+                0 => format!("Counselor {:03}", i / 3),
+                1 => format!("counselor {:03}", i / 3),
+                _ => format!("Dr. Patel {i}"),
+            };
+            store
+                .add_contact(&NewContact {
+                    name,
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let whole: Vec<String> = store
+            .contacts()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let mut paged = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.contacts_page(after.as_deref(), 50).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.len() <= 50);
+            after = page.last().map(|c| c.id.clone());
+            paged.extend(page.into_iter().map(|c| c.id));
+        }
+        let mut sorted_whole = whole.clone();
+        sorted_whole.sort();
+        let mut sorted_paged = paged.clone();
+        sorted_paged.sort();
+        assert_eq!(sorted_paged, sorted_whole, "every contact once");
+        assert!(store.contacts_page(None, 0).is_err());
+
+        // The first page walks the name index: no sort of the whole list.
+        let conn = store.lock();
+        let ws: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'current_workspace'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let select = super::CONTACT_SELECT.replace(
+            "FROM contacts c ",
+            "FROM contacts c INDEXED BY contacts_name ",
+        );
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {select} WHERE c.ws = ?1 AND c.archived = 0
+                   AND (c.name COLLATE NOCASE, c.id) > ('', '')
+                 ORDER BY c.name COLLATE NOCASE, c.id LIMIT 50"
+            ))
+            .unwrap()
+            .query_map([&ws], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+            "plan: {plan:?}"
+        );
     }
 }

@@ -93,6 +93,7 @@ impl Store {
                 .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
         }
         let (mut conn, rebuild) = crate::db::open(path, options.durability)?;
+        crate::db::checkpoint_in_background(&mut conn, path)?;
         let events = Events::install(&mut conn)?;
         let store = Store {
             conn: Mutex::new(conn),
@@ -284,15 +285,21 @@ pub(crate) fn change_doc<T>(
     let mut done = doc
         .transact_and_log_patches(f)
         .map_err(|failure| failure.error)?;
-    let touched = match stored {
-        Some(_) => index::touched(docs::kind_of(&doc), &doc.make_patches(&mut done.patch_log)),
-        None => Touched::All,
-    };
     // A new document's genesis travels with its first change.
     let new_changes = match (stored, done.hash) {
         (None, _) => doc.get_changes(&[]),
         (Some(_), Some(hash)) => doc.get_change_by_hash(&hash).into_iter().collect(),
         (Some(_), None) => Vec::new(),
+    };
+    let kind_now = docs::kind_of(&doc);
+    let touched = match (stored, new_changes.as_slice()) {
+        (None, _) => Touched::All,
+        (Some(_), []) => Touched::Entries(Default::default()),
+        (Some(_), [change]) => match index::touched_by_change(&doc, kind_now, change) {
+            Some(touched) => touched,
+            None => index::touched(kind_now, &doc.make_patches(&mut done.patch_log)),
+        },
+        (Some(_), _) => index::touched(kind_now, &doc.make_patches(&mut done.patch_log)),
     };
     for mut change in new_changes {
         let hash = ws.keys.keyed_hash(&change.hash().0);

@@ -206,11 +206,17 @@ impl Store {
         let ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
-        if self.refresh_keys(&ws, &client).await? {
-            report.new_key = true;
+        let mut keys = KeyCheck::default();
+        if !self.outbox_batch(&ws)?.is_empty() {
+            // Changes are sealed with the newest key the practice has: fetch it before pushing.
+            if self.refresh_keys(&ws, &client).await? {
+                report.new_key = true;
+            }
+            keys.checked = true;
         }
         let ws = current_ws(&self.lock())?;
 
+        let mut relay_head = None;
         loop {
             let rows = self.outbox_batch(&ws)?;
             if rows.is_empty() {
@@ -242,6 +248,7 @@ impl Store {
             }
             tx.commit()?;
             report.pushed += rows.len() as u64;
+            relay_head = Some(resp.head);
         }
 
         if ws.cursor == 0 {
@@ -254,7 +261,12 @@ impl Store {
                 report.bootstrapped_docs = boot.docs;
             }
         }
-        self.pull_to_head(&ws, &client, &mut report).await?;
+        // After a push that left the cursor at the relay's head there is nothing to pull.
+        let cursor = current_ws(&self.lock())?.cursor;
+        if relay_head != Some(cursor) {
+            self.pull_to_head(&ws, &client, &mut report, &mut keys)
+                .await?;
+        }
         if self.gaps(&ws)? > 0 {
             // Changes are waiting for dependencies that the log should have delivered before
             // them: pull the whole log once more rather than silently diverge.
@@ -263,14 +275,25 @@ impl Store {
                 "UPDATE workspaces SET cursor = 0 WHERE id = ?1",
                 [ws.id.to_hex()],
             )?;
-            self.pull_to_head(&ws, &client, &mut report).await?;
+            self.pull_to_head(&ws, &client, &mut report, &mut keys)
+                .await?;
             report.repulled = true;
         }
         report.gaps = self.gaps(&ws)?;
+        if keys.new_key {
+            report.new_key = true;
+        }
         if matches!(ws.role.as_str(), "owner" | "admin") {
             // Someone left or a device was revoked since the last rotation: as an owner or
-            // admin, make the next key now so later changes are beyond what they held.
-            if let Some(epoch) = self.rotate_if_needed(&ws, &client).await? {
+            // admin, make the next key now so later changes are beyond what they held. The
+            // pull said whether; ask only if there was no pull or the relay did not say.
+            let ws = current_ws(&self.lock())?;
+            let rotated = match keys.rotation_needed {
+                Some(true) => Some(self.rotate_with(&ws, &client, None).await?),
+                Some(false) => None,
+                None => self.rotate_if_needed(&ws, &client).await?,
+            };
+            if let Some(epoch) = rotated {
                 report.rotated_to = Some(epoch);
             }
         }
@@ -289,29 +312,48 @@ impl Store {
         ws: &Ws,
         client: &RelayClient,
         report: &mut SyncReport,
+        keys: &mut KeyCheck,
     ) -> Result<()> {
+        let mut ws = ws.clone();
         loop {
             let cursor = current_ws(&self.lock())?.cursor;
-            let batch = match client.pull(&ws.id, cursor, PULL_BATCH).await {
+            let pulled = match client.pull(&ws.id, cursor, PULL_BATCH).await {
                 Err(Error::Relay {
                     status: 410, code, ..
                 }) if code == trellis_protocol::api::codes::COMPACTED => {
                     // What this device needs was compacted into a checkpoint: start from it.
                     let info = self
-                        .guard(ws, client.latest_checkpoint(&ws.id).await)
+                        .guard(&ws, client.latest_checkpoint(&ws.id).await)
                         .await?
                         .ok_or_else(|| {
                             Error::Corrupt(
                                 "the relay compacted its log but has no checkpoint".into(),
                             )
                         })?;
-                    let boot = self.bootstrap(ws, client, &info).await?;
+                    let boot = self.bootstrap(&ws, client, &info).await?;
                     report.bootstrapped_docs += boot.docs;
                     continue;
                 }
-                other => self.guard(ws, other).await?,
+                other => self.guard(&ws, other).await?,
             };
-            let (applied, updated, skipped) = self.apply_pulled(ws, &batch)?;
+            // Open the batch with every key it may be sealed with: if the practice moved to a
+            // key this device does not hold yet (or the relay does not say), fetch it first.
+            let behind = match pulled.key_epoch {
+                Some(epoch) => epoch > ws.keys.current().0,
+                None => !keys.checked,
+            };
+            if behind {
+                if self.refresh_keys(&ws, client).await? {
+                    keys.new_key = true;
+                }
+                keys.checked = true;
+                ws = current_ws(&self.lock())?;
+            }
+            if pulled.rotation_needed.is_some() {
+                keys.rotation_needed = pulled.rotation_needed;
+            }
+            let batch = pulled.batch;
+            let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
             report.pulled += applied;
             report.skipped += skipped;
             report.documents_updated += updated;
@@ -441,6 +483,17 @@ impl Store {
         tx.commit()?;
         Ok((batch.entries.len() as u64 - skipped, updated, skipped))
     }
+}
+
+/// What one sync learned about the workspace key.
+#[derive(Debug, Default)]
+struct KeyCheck {
+    /// The sealed keys were fetched this sync.
+    checked: bool,
+    /// A key this device did not hold arrived.
+    new_key: bool,
+    /// The last pull's word on whether an owner or admin should rotate the key.
+    rotation_needed: Option<bool>,
 }
 
 /// Changes of a document held back for missing dependencies.

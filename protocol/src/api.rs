@@ -10,6 +10,15 @@ use crate::Id;
 /// Header that carries the operator's signup secret on `POST /v1/workspaces`.
 pub const SIGNUP_SECRET_HEADER: &str = "x-trellis-signup-secret";
 
+/// Response header of a pull: the workspace's current key epoch. A device that holds an older
+/// newest key fetches its sealed keys before opening the batch, so a reconnect with nothing new
+/// is one request.
+pub const KEY_EPOCH_HEADER: &str = "x-trellis-key-epoch";
+
+/// Response header of a pull, for owners and admins only: `true` when a member left or a device
+/// was revoked since the last key rotation, so the caller should rotate the key now.
+pub const ROTATION_NEEDED_HEADER: &str = "x-trellis-rotation-needed";
+
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -9,11 +9,12 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trellis_protocol::api::PushResponse;
+use trellis_protocol::api::{PushResponse, Role, KEY_EPOCH_HEADER, ROTATION_NEEDED_HEADER};
 use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::MAX_BATCH_ENTRIES;
 
@@ -95,14 +96,19 @@ struct PullParams {
     limit: Option<u64>,
 }
 
-/// Reads entries after a seq: 200 `application/octet-stream`; 400 for a bad query.
+/// Reads entries after a seq: 200 `application/octet-stream`, with the key epoch (and, for
+/// owners and admins, whether a rotation is needed) in headers; 400 for a bad query.
 #[utoipa::path(
     get,
     path = "/v1/workspaces/{ws}/pull",
     tag = "sync",
     params(crate::openapi::WorkspacePath, crate::openapi::PullParams),
     responses(
-        (status = 200, description = "A pull batch (`trellis_protocol::batch::encode_pull`)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "A pull batch (`trellis_protocol::batch::encode_pull`)", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(
+                ("x-trellis-key-epoch" = u32, description = "The workspace's current key epoch"),
+                ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation")
+            )),
         (status = 400, description = "Malformed workspace id or query", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
@@ -130,9 +136,23 @@ async fn pull(
         Err(StorageError::Compacted { .. }) => return Ok(super::checkpoints::compacted()),
         other => other?,
     };
-    Ok((
+    // What the device needs to know about the key rides along, so a reconnect with nothing
+    // new is this one request.
+    let keys = state.storage.members(caller.workspace_id).await?;
+    let mut response = (
         [(CONTENT_TYPE, "application/octet-stream")],
         batch::encode_pull(&batch),
     )
-        .into_response())
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(KEY_EPOCH_HEADER, HeaderValue::from(keys.key_epoch));
+    if matches!(caller.device.role, Role::Owner | Role::Admin) {
+        let needed = if keys.rotation_needed {
+            "true"
+        } else {
+            "false"
+        };
+        headers.insert(ROTATION_NEEDED_HEADER, HeaderValue::from_static(needed));
+    }
+    Ok(response)
 }
