@@ -136,6 +136,17 @@ impl TrellisStore {
         Ok(list(self.store()?.contacts()?))
     }
 
+    /// One page of the contacts of the current workspace, by name (archived ones left out):
+    /// at most `limit` (1 to 500) after the contact whose id is `after` (`None` for the first
+    /// page). For long lists: a page costs the page, not the whole list.
+    pub fn contacts_page(
+        &self,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Contact>, TrellisError> {
+        Ok(list(self.store()?.contacts_page(after.as_deref(), limit)?))
+    }
+
     /// One contact, by name or id prefix, with what to know before a visit: its notes (oldest
     /// first), the pitch for its category, its open follow-ups and the days since the last
     /// touch.
