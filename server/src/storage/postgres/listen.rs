@@ -197,3 +197,38 @@ async fn catch_up(pool: &Pool, notifier: &Notifier) -> StorageResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_move_heads_and_close_revoked_devices_and_garbage_is_ignored() {
+        let notifier = Notifier::new();
+        let (ws, phone, laptop) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
+        let mut heads = notifier.subscribe(ws);
+        let mut phone_rx = notifier.watch_device(ws, phone);
+        let laptop_rx = notifier.watch_device(ws, laptop);
+
+        apply(&notifier, HEADS_CHANNEL, &format!("{ws} 7"));
+        assert_eq!(*heads.borrow_and_update(), 7);
+        for garbage in [
+            "",
+            "7",
+            "not-an-id 8",
+            &format!("{ws} -1"),
+            &format!("{ws}"),
+        ] {
+            apply(&notifier, HEADS_CHANNEL, garbage);
+        }
+        assert!(!heads.has_changed().unwrap(), "malformed heads are ignored");
+
+        apply(
+            &notifier,
+            REVOCATIONS_CHANNEL,
+            &format!("{ws} {phone},not-an-id"),
+        );
+        assert!(*phone_rx.borrow_and_update());
+        assert!(!*laptop_rx.borrow(), "only the named device is closed");
+    }
+}
