@@ -39,9 +39,12 @@ use crate::error::Error;
 use crate::interop;
 use crate::invite::InviteCode;
 
+/// A check: runs one decoder on arbitrary bytes and panics if a property fails.
+pub type Check = fn(&[u8]);
+
 /// Every fuzz target: its name (the `fuzz/fuzz_targets/<name>.rs` file and the
 /// `fuzz/corpus/<name>/` folder) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("push_batch", push_batch),
     ("pull_batch", pull_batch),
     ("snapshot_docs", snapshot_docs),
@@ -54,7 +57,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The check of the target called `name`, if there is one.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Check> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 

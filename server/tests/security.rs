@@ -126,8 +126,11 @@ async fn practice_b(relay: &Relay) -> PracticeB {
     }
 }
 
+/// A request body: its content type and bytes.
+type Body = Option<(&'static str, Vec<u8>)>;
+
 /// Every workspace route, with `{ws}` to fill and a body that would be valid for its owner.
-fn routes(b: &PracticeB) -> Vec<(Method, String, Option<(&'static str, Vec<u8>)>)> {
+fn routes(b: &PracticeB) -> Vec<(Method, String, Body)> {
     let js = |v: serde_json::Value| Some(("application/json", serde_json::to_vec(&v).unwrap()));
     let cp = b.checkpoint;
     vec![
