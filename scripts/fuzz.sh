@@ -50,7 +50,7 @@ for t in "${TARGETS[@]}"; do
     echo "FAILED: $t found an input that breaks its property; see fuzz/artifacts/$t/ and docs/FUZZING.md"
     exit 1
   fi
-  EXECS[$t]=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1)
+  EXECS[$t]=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1 || echo 0)
   COVER[$t]=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*$' || echo "?")
 done
 
