@@ -167,9 +167,31 @@ impl Relay {
         }
     }
 
-    /// All bytes of the relay's database files (main file and WAL), to scan for plaintext.
+    /// All bytes of the relay's database files (main file and WAL), and of its PostgreSQL
+    /// database's tables when it has one, to scan for plaintext.
     pub fn database_bytes(data: &Path) -> Vec<u8> {
         let mut all = Vec::new();
+        if let Some(url) = database_url(data) {
+            // On PostgreSQL: every table's rows as raw bytes (binary COPY keeps bytea raw).
+            for table in [
+                "workspaces",
+                "members",
+                "devices",
+                "invites",
+                "log",
+                "sealed_keys",
+                "checkpoints",
+                "checkpoint_docs",
+            ] {
+                let copy = format!("COPY (SELECT * FROM {table}) TO STDOUT (FORMAT binary)");
+                let out = Command::new("psql")
+                    .args([url.as_str(), "-qAt", "-c", &copy])
+                    .output()
+                    .expect("psql runs");
+                assert!(out.status.success(), "reading {table} failed");
+                all.extend(out.stdout);
+            }
+        }
         for entry in std::fs::read_dir(data).expect("the data dir exists") {
             let path = entry.expect("readable dir").path();
             if path.is_file() {
