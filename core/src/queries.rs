@@ -165,7 +165,8 @@ impl Store {
                                       ORDER BY rowid DESC LIMIT ?5)
                  )
                  SELECT kind, id, title, bm25(search) AS score FROM search
-                 WHERE search MATCH ?2 AND rowid IN candidates ORDER BY score LIMIT ?3",
+                 WHERE search MATCH ?2 AND rowid IN candidates
+                 ORDER BY score, kind, id LIMIT ?3",
             )?;
             let in_titles = format!("title : ({fts})");
             let rows = st.query_map(
