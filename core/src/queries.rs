@@ -154,38 +154,48 @@ impl Store {
         let fts = fts_query(query)?;
         self.read(|c, ws| {
             // Ranking every match of a common prefix costs tens of milliseconds in a large
-            // practice. Rank a bounded set instead: every match in a name (few, and what people
-            // look for first) and the newest SEARCH_CANDIDATES matches anywhere (all matches,
-            // in most searches).
-            let mut st = c.prepare_cached(
-                "WITH candidates AS (
-                   SELECT rowid FROM search WHERE search MATCH ?4 AND ws = ?1
-                   UNION
-                   SELECT rowid FROM (SELECT rowid FROM search WHERE search MATCH ?2 AND ws = ?1
-                                      ORDER BY rowid DESC LIMIT ?5)
-                 )
-                 SELECT kind, id, title, bm25(search) AS score FROM search
-                 WHERE search MATCH ?2 AND rowid IN candidates
-                 ORDER BY score, kind, id LIMIT ?3",
-            )?;
-            let in_titles = format!("title : ({fts})");
-            let rows = st.query_map(
-                params![
-                    ws.id.to_hex(),
-                    fts,
-                    SEARCH_LIMIT as i64,
-                    in_titles,
-                    SEARCH_CANDIDATES
-                ],
-                |r| {
-                    Ok(SearchHit {
-                        kind: r.get(0)?,
-                        id: r.get(1)?,
-                        title: r.get(2)?,
-                    })
-                },
-            )?;
-            let mut hits: Vec<SearchHit> = rows.collect::<rusqlite::Result<_>>()?;
+            // practice. Names of contacts and organizations come first (few, and what people
+            // look for first), ranked; then
+            // the newest SEARCH_CANDIDATES matches anywhere (all matches, in most searches),
+            // ranked. Each query runs its match once.
+            let ws_hex = ws.id.to_hex();
+            let row = |r: &Row| -> rusqlite::Result<SearchHit> {
+                Ok(SearchHit {
+                    kind: r.get(0)?,
+                    id: r.get(1)?,
+                    title: r.get(2)?,
+                })
+            };
+            let mut hits: Vec<SearchHit> = c
+                .prepare_cached(
+                    "SELECT kind, id, title FROM search
+                     WHERE search MATCH ?2 AND ws = ?1 AND kind IN ('contact', 'organization')
+                     ORDER BY rank, kind, id LIMIT ?3",
+                )?
+                .query_map(
+                    params![ws_hex, format!("title : ({fts})"), SEARCH_LIMIT as i64],
+                    row,
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            if hits.len() < SEARCH_LIMIT {
+                let more: Vec<SearchHit> = c
+                    .prepare_cached(
+                        "SELECT kind, id, title FROM (
+                           SELECT kind, id, title, bm25(search) AS score FROM search
+                           WHERE search MATCH ?2 AND ws = ?1 ORDER BY rowid DESC LIMIT ?3
+                         ) ORDER BY score, kind, id",
+                    )?
+                    .query_map(params![ws_hex, fts, SEARCH_CANDIDATES], row)?
+                    .collect::<rusqlite::Result<_>>()?;
+                for h in more {
+                    if hits.len() >= SEARCH_LIMIT {
+                        break;
+                    }
+                    if !hits.iter().any(|k| k.kind == h.kind && k.id == h.id) {
+                        hits.push(h);
+                    }
+                }
+            }
             for h in hits.iter_mut().filter(|h| h.kind == "activity") {
                 let a = activity_by_id(c, ws, &h.id)?;
                 h.title = format!(
