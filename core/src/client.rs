@@ -89,10 +89,18 @@ impl RelayClient {
         json(send(rb).await?).await
     }
 
-    pub(crate) async fn push(&self, ws: &Id, entries: &[PushEntry]) -> Result<PushResponse> {
+    /// Pushes entries sealed with key `epoch`; the relay answers 409 `stale_key` if the
+    /// workspace has a newer key.
+    pub(crate) async fn push(
+        &self,
+        ws: &Id,
+        epoch: u32,
+        entries: &[PushEntry],
+    ) -> Result<PushResponse> {
         let rb = self
             .authed(self.http.post(self.url(&format!("/workspaces/{ws}/push"))))
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .header(KEY_EPOCH_HEADER, epoch)
             .body(batch::encode_push(entries));
         json(send(rb).await?).await
     }

@@ -207,15 +207,7 @@ impl Store {
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
         let mut keys = KeyCheck::default();
-        if !self.outbox_batch(&ws)?.is_empty() {
-            // Changes are sealed with the newest key the practice has: fetch it before pushing.
-            if self.refresh_keys(&ws, &client).await? {
-                report.new_key = true;
-            }
-            keys.checked = true;
-        }
-        let ws = current_ws(&self.lock())?;
-
+        let mut ws = ws;
         let mut relay_head = None;
         loop {
             let rows = self.outbox_batch(&ws)?;
@@ -223,7 +215,25 @@ impl Store {
                 break;
             }
             let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
-            let resp = self.guard(&ws, client.push(&ws.id, &entries).await).await?;
+            // Changes must be sealed with the practice's newest key: the relay refuses a batch
+            // sealed with an older one, and only then are the keys fetched (and the outbox
+            // sealed again), so a push is one request.
+            let resp = match client.push(&ws.id, ws.keys.current().0, &entries).await {
+                Err(Error::Relay {
+                    status: 409, code, ..
+                }) if code == trellis_protocol::api::codes::STALE_KEY && !keys.checked => {
+                    if self.refresh_keys(&ws, &client).await? {
+                        keys.new_key = true;
+                    }
+                    keys.checked = true;
+                    ws = current_ws(&self.lock())?;
+                    continue;
+                }
+                other => self.guard(&ws, other).await?,
+            };
+            if resp.key_epoch.is_some() {
+                keys.rotation_needed = resp.rotation_needed;
+            }
             if resp.seqs.len() != entries.len() {
                 return Err(Error::Corrupt(
                     "the relay acknowledged a different number of changes".into(),

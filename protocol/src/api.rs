@@ -13,6 +13,10 @@ pub const SIGNUP_SECRET_HEADER: &str = "x-trellis-signup-secret";
 /// Response header of a pull: the workspace's current key epoch. A device that holds an older
 /// newest key fetches its sealed keys before opening the batch, so a reconnect with nothing new
 /// is one request.
+///
+/// Request header of a push: the key epoch its entries are sealed with. The relay refuses the
+/// whole batch with 409 [`codes::STALE_KEY`] when the workspace has moved to a newer key, so a
+/// device pushes without fetching its keys first and refetches only when told.
 pub const KEY_EPOCH_HEADER: &str = "x-trellis-key-epoch";
 
 /// Response header of a pull, for owners and admins only: `true` when a member left or a device
@@ -217,6 +221,14 @@ pub struct PushResponse {
     pub stored: u64,
     /// The newest seq in the workspace's log.
     pub head: u64,
+    /// The workspace's current key epoch (absent from relays that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_epoch: Option<u32>,
+    /// Owners and admins only: a member left or a device was revoked since the last key
+    /// rotation, so the caller should rotate the key now (as the pull's
+    /// [`ROTATION_NEEDED_HEADER`] says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_needed: Option<bool>,
 }
 
 /// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.
@@ -253,6 +265,9 @@ pub mod codes {
     pub const GONE: &str = "gone";
     /// 410: the log entries asked for were compacted into a checkpoint: bootstrap from it.
     pub const COMPACTED: &str = "compacted";
+    /// 409: the push's entries are sealed with an older key than the workspace's newest one:
+    /// fetch the keys, seal the entries again, and push again. Nothing was stored.
+    pub const STALE_KEY: &str = "stale_key";
     /// 413: the body or batch is too large.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 429: too many requests; retry after the `Retry-After` seconds.

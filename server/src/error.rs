@@ -46,6 +46,9 @@ pub enum AppError {
     /// 409: the thing already exists.
     #[error("{0}")]
     Conflict(Cow<'static, str>),
+    /// 409 with code `stale_key`: a push sealed with an older key than the workspace's newest.
+    #[error("{0}")]
+    StaleKey(Cow<'static, str>),
     /// 410: the invite was used or has expired.
     #[error("{0}")]
     Gone(Cow<'static, str>),
@@ -115,7 +118,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::StaleKey(_) => StatusCode::CONFLICT,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -134,6 +137,7 @@ impl AppError {
             AppError::Forbidden(_) => codes::FORBIDDEN,
             AppError::NotFound(_) => codes::NOT_FOUND,
             AppError::Conflict(_) => codes::CONFLICT,
+            AppError::StaleKey(_) => codes::STALE_KEY,
             AppError::Gone(_) => codes::GONE,
             AppError::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
             // A request too slow to arrive is the client's fault, like a malformed one.
@@ -174,6 +178,11 @@ impl From<StorageError> for AppError {
             StorageError::NotFound => AppError::not_found("it does not exist"),
             StorageError::Gone => AppError::gone("the invite was already used or has expired"),
             StorageError::Refused(refusal) => refusal.into(),
+            StorageError::StaleKey { .. } => AppError::StaleKey(
+                "the entries are sealed with an older key than the workspace's newest; fetch \
+                 the keys, seal them again and push again (nothing was stored)"
+                    .into(),
+            ),
             other => AppError::Internal(Box::new(other)),
         }
     }

@@ -340,6 +340,10 @@ pub struct PushResponse {
     pub stored: u64,
     /// The newest seq of the log.
     pub head: u64,
+    /// The workspace's current key epoch.
+    pub key_epoch: Option<u32>,
+    /// Owners and admins only: a member left or a device was revoked since the last rotation.
+    pub rotation_needed: Option<bool>,
 }
 
 /// Sent as JSON text on the live WebSocket.
@@ -575,6 +579,8 @@ mod tests {
                     seqs: vec![1],
                     stored: 1,
                     head: 1,
+                    key_epoch: Some(1),
+                    rotation_needed: Some(false),
                 }),
             ),
             ("LiveMessage", fields(&wire::LiveMessage { head: 1 })),

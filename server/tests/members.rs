@@ -907,3 +907,100 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
     let joined = redeem(&relay, owner.ws(), &fresh).await;
     assert_eq!(joined.creds.role, Role::Member);
 }
+
+/// Pushes `entries` as `device`, saying they are sealed with key `epoch`.
+async fn push_sealed_with(
+    relay: &Relay,
+    device: &Device,
+    epoch: &str,
+    entries: &[batch::PushEntry],
+) -> common::Reply {
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(uri(device, "push"))
+        .header("authorization", format!("Bearer {}", device.token()))
+        .header("content-type", "application/octet-stream")
+        .header(trellis_protocol::api::KEY_EPOCH_HEADER, epoch)
+        .body(axum::body::Body::from(batch::encode_push(entries)))
+        .unwrap();
+    relay.call(request).await
+}
+
+#[tokio::test]
+async fn a_phone_that_missed_a_key_rotation_is_told_to_fetch_the_key_before_its_visits_are_stored()
+{
+    let relay = Relay::start();
+    let owner = signup(&relay).await;
+    let phone = join(&relay, &owner, Role::Member).await;
+    let leaver = join(&relay, &owner, Role::Member).await;
+
+    // Before any rotation, the phone's push at epoch 0 is stored, and the answer says the
+    // workspace is at epoch 0; a member is not told about rotations, the owner is.
+    let first: trellis_protocol::api::PushResponse =
+        push_sealed_with(&relay, &phone, "0", &[change(1, 300)])
+            .await
+            .json(StatusCode::OK);
+    assert_eq!((first.seqs.as_slice(), first.head), (&[1][..], 1));
+    assert_eq!(first.key_epoch, Some(0));
+    assert_eq!(first.rotation_needed, None, "members are not told");
+    let owners: trellis_protocol::api::PushResponse =
+        push_sealed_with(&relay, &owner, "0", &[change(2, 300)])
+            .await
+            .json(StatusCode::OK);
+    assert_eq!(owners.rotation_needed, Some(false));
+
+    // The owner removes a clinician and rotates to epoch 1 while the phone is offline.
+    assert_eq!(
+        remove(
+            &relay,
+            &owner,
+            leaver.member(),
+            &rotation(1, &[&owner, &phone])
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+
+    // The phone comes back with visits sealed with the old key: refused, and nothing stored.
+    let visits = [change(3, 300), change(4, 300)];
+    let err = push_sealed_with(&relay, &phone, "0", &visits)
+        .await
+        .error(StatusCode::CONFLICT, codes::STALE_KEY);
+    assert!(err.message.contains("fetch the keys"), "{}", err.message);
+    assert_eq!(relay.pull(&owner.creds, 0).await.entries.len(), 2);
+
+    // Sealed again with the new key, they are stored right after what was there.
+    let stored: trellis_protocol::api::PushResponse =
+        push_sealed_with(&relay, &phone, "1", &visits)
+            .await
+            .json(StatusCode::OK);
+    assert_eq!(stored.seqs, [3, 4]);
+    assert_eq!(stored.key_epoch, Some(1));
+    assert_eq!(relay.pull(&owner.creds, 0).await.entries.len(), 4);
+
+    // A push that names no epoch is stored as before; a malformed epoch is a 400.
+    let plain = relay.push(&phone.creds, &[change(5, 300)]).await;
+    assert_eq!(plain.seqs, [5]);
+    push_sealed_with(&relay, &phone, "one", &[change(6, 300)])
+        .await
+        .error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST);
+    assert_eq!(relay.pull(&owner.creds, 0).await.entries.len(), 5);
+
+    // A member leaving again makes the owner's next push say a rotation is needed.
+    let another = join(&relay, &owner, Role::Member).await;
+    let leave = relay
+        .send(
+            Method::POST,
+            &uri(&another, "leave"),
+            Some(another.token()),
+            None,
+        )
+        .await;
+    assert_eq!(leave.status, StatusCode::NO_CONTENT);
+    let told: trellis_protocol::api::PushResponse =
+        push_sealed_with(&relay, &owner, "1", &[change(7, 300)])
+            .await
+            .json(StatusCode::OK);
+    assert_eq!(told.rotation_needed, Some(true));
+}

@@ -76,8 +76,20 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
         "Planning the spring parent night",
     ]);
     dana.json(&["sync"]);
+    // Sam's phone missed the rotation: its drop-by is sealed with the old key. The relay refuses
+    // the push, so the phone fetches the new key, seals it again and pushes.
+    sam.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "Left brochures at the front office",
+    ]);
     let sam_sync = sam.json(&["sync"]);
     assert_eq!(sam_sync["new_key"], true, "{sam_sync}");
+    // Sam's first logbook of the month: its genesis and the drop-by.
+    assert_eq!(sam_sync["pushed"], 2, "{sam_sync}");
     sam.json(&[
         "contact",
         "note",
@@ -88,7 +100,7 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
     sam.json(&["sync"]);
     dana.json(&["sync"]);
     for d in [&dana, &sam] {
-        assert_eq!(d.json(&["activity", "list"]).as_array().unwrap().len(), 1);
+        assert_eq!(d.json(&["activity", "list"]).as_array().unwrap().len(), 2);
         let notes = &d.json(&["contact", "show", "Rosa"])["notes"];
         assert_eq!(notes[0]["text"], "Wants flyers by March");
         assert_eq!(keys_of(d).current().0, 1);
@@ -147,8 +159,8 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
         }
     }
     assert!(
-        after_removal >= 2,
-        "the drop-by and the note came after the removal"
+        after_removal >= 3,
+        "the two drop-bys and the note came after the removal"
     );
 }
 

@@ -9,7 +9,7 @@
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -38,18 +38,25 @@ pub fn router() -> Router<AppState> {
         .route("/v1/workspaces/{ws}/pull", get(pull))
 }
 
-/// Stores a batch: 200 with one seq per entry; 400 malformed; 413 too large.
+/// Stores a batch: 200 with one seq per entry, the key epoch and (owners and admins) whether a
+/// rotation is needed; 400 malformed; 409 `stale_key` when the `x-trellis-key-epoch` request
+/// header names an older key than the workspace's newest; 413 too large. Without the header
+/// the batch is stored whatever key sealed it.
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/push",
     tag = "sync",
-    params(crate::openapi::WorkspacePath),
+    params(
+        crate::openapi::WorkspacePath,
+        ("x-trellis-key-epoch" = Option<u32>, Header, description = "The key epoch the entries are sealed with; an older one than the workspace's is refused with 409 `stale_key`")
+    ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A push batch (`trellis_protocol::batch::encode_push`)"),
     responses(
         (status = 200, description = "One seq per entry; replayed entries keep their seq", body = crate::openapi::PushResponse),
         (status = 400, description = "Malformed workspace id or batch", body = crate::openapi::ErrorBody),
         (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
         (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
+        (status = 409, description = "`stale_key`: the entries are sealed with an older key than the workspace's newest; nothing was stored", body = crate::openapi::ErrorBody),
         (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
         (status = 413, description = "Too many entries, an entry or the body too large", body = crate::openapi::ErrorBody)
     ),
@@ -58,11 +65,26 @@ pub fn router() -> Router<AppState> {
 async fn push(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiBody(body): ApiBody,
 ) -> Result<Json<PushResponse>, AppError> {
+    let sealed_with = match headers.get(KEY_EPOCH_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.parse::<u32>().ok())
+                .ok_or_else(|| {
+                    AppError::bad_request("the x-trellis-key-epoch header must be a key epoch")
+                })?,
+        ),
+    };
     let entries = batch::decode_push(&body).map_err(decode_error)?;
     drop(body);
-    let outcome = state.storage.push(caller.workspace_id, entries).await?;
+    let outcome = state
+        .storage
+        .push(caller.workspace_id, entries, sealed_with)
+        .await?;
     if outcome.stored > 0 {
         state.notifier.advance(caller.workspace_id, outcome.head);
     }
@@ -73,10 +95,13 @@ async fn push(
         head = outcome.head,
         "push"
     );
+    let owner_or_admin = matches!(caller.device.role, Role::Owner | Role::Admin);
     Ok(Json(PushResponse {
         seqs: outcome.seqs,
         stored: outcome.stored,
         head: outcome.head,
+        key_epoch: Some(outcome.key_epoch),
+        rotation_needed: owner_or_admin.then_some(outcome.rotation_needed),
     }))
 }
 

@@ -55,6 +55,15 @@ pub enum StorageError {
     /// A checkpoint call was refused; nothing changed.
     #[error("checkpoint refused: {0:?}")]
     Checkpoint(CheckpointRefusal),
+    /// A push's entries are sealed with an older key than the workspace's current one; nothing
+    /// was stored.
+    #[error("the entries are sealed with key epoch {sealed}; the workspace is at {current}")]
+    StaleKey {
+        /// The epoch the push said its entries are sealed with.
+        sealed: u32,
+        /// The workspace's current key epoch.
+        current: u32,
+    },
     /// A pull asked for log entries that were compacted into a checkpoint: the device must
     /// bootstrap from the newest checkpoint.
     #[error("the log entries before seq {floor} were compacted")]
@@ -266,6 +275,10 @@ pub struct PushOutcome {
     pub stored: u64,
     /// The newest seq of the workspace's log after the push.
     pub head: u64,
+    /// The workspace's current key epoch, read in the push's transaction.
+    pub key_epoch: u32,
+    /// Whether a member left or a device was revoked since the last key rotation.
+    pub rotation_needed: bool,
 }
 
 /// What a pull asks for.
@@ -354,11 +367,13 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Appends entries to a workspace's log in one transaction, each at most once per
     /// `(doc_id, change_hash)`, with consecutive seqs. [`StorageError::NotFound`] if the
-    /// workspace does not exist.
+    /// workspace does not exist; [`StorageError::StaleKey`] (nothing stored) if `sealed_with`
+    /// names an older key epoch than the workspace's current one.
     fn push(
         &self,
         workspace: Id,
         entries: Vec<PushEntry>,
+        sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>>;
 
     /// Reads log entries after a seq, in order, from one consistent snapshot.

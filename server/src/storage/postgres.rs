@@ -537,9 +537,29 @@ async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<Redeemed> {
     Ok(redeemed)
 }
 
-async fn push(tx: &Tx<'_>, workspace: &Id, entries: &[PushEntry]) -> StorageResult<PushOutcome> {
+async fn push(
+    tx: &Tx<'_>,
+    workspace: &Id,
+    entries: &[PushEntry],
+    sealed_with: Option<u32>,
+) -> StorageResult<PushOutcome> {
     // The row lock queues concurrent pushes to this workspace, whichever process serves them.
-    let mut head = lock_workspace(tx, workspace).await?;
+    let state = opt(
+        tx,
+        "SELECT head, key_epoch, rotation_needed FROM workspaces WHERE id = $1 FOR UPDATE",
+        &[&b(workspace)],
+    )
+    .await?
+    .ok_or(StorageError::NotFound)?;
+    let mut head: i64 = state.try_get(0)?;
+    let key_epoch = to_epoch(state.try_get(1)?)?;
+    let rotation_needed: bool = state.try_get(2)?;
+    if let Some(sealed) = sealed_with.filter(|&sealed| sealed < key_epoch) {
+        return Err(StorageError::StaleKey {
+            sealed,
+            current: key_epoch,
+        });
+    }
     let ws = b(workspace);
     // The entries already stored, in one query: a retry keeps their seqs.
     let docs: Vec<&[u8]> = entries.iter().map(|e| b(&e.doc_id)).collect();
@@ -598,6 +618,8 @@ async fn push(tx: &Tx<'_>, workspace: &Id, entries: &[PushEntry]) -> StorageResu
         seqs,
         stored,
         head: to_seq(head)?,
+        key_epoch,
+        rotation_needed,
     })
 }
 
@@ -1038,8 +1060,11 @@ impl Storage for PgStorage {
         &self,
         workspace: Id,
         entries: Vec<PushEntry>,
+        sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>> {
-        self.write(move |tx| Box::pin(async move { push(tx, &workspace, &entries).await }))
+        self.write(move |tx| {
+            Box::pin(async move { push(tx, &workspace, &entries, sealed_with).await })
+        })
     }
 
     fn pull(&self, workspace: Id, query: PullQuery) -> BoxFuture<'_, StorageResult<PullBatch>> {

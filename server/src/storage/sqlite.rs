@@ -408,15 +408,25 @@ fn push(
     conn: &mut Connection,
     workspace: &Id,
     entries: &[PushEntry],
+    sealed_with: Option<u32>,
 ) -> StorageResult<PushOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ws = workspace.as_bytes();
-    let mut head: i64 = tx
-        .query_row("SELECT head FROM workspaces WHERE id = ?1", [ws], |r| {
-            r.get(0)
-        })
+    let (mut head, key_epoch, rotation_needed): (i64, i64, bool) = tx
+        .query_row(
+            "SELECT head, key_epoch, rotation_needed FROM workspaces WHERE id = ?1",
+            [ws],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?
         .ok_or(StorageError::NotFound)?;
+    let key_epoch = to_epoch(key_epoch)?;
+    if let Some(sealed) = sealed_with.filter(|&sealed| sealed < key_epoch) {
+        return Err(StorageError::StaleKey {
+            sealed,
+            current: key_epoch,
+        });
+    }
     let mut seqs = Vec::with_capacity(entries.len());
     let mut stored = 0u64;
     {
@@ -463,6 +473,8 @@ fn push(
         seqs,
         stored,
         head: to_seq(head)?,
+        key_epoch,
+        rotation_needed,
     })
 }
 
@@ -863,8 +875,9 @@ impl Storage for SqliteStorage {
         &self,
         workspace: Id,
         entries: Vec<PushEntry>,
+        sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>> {
-        self.write(move |conn| push(conn, &workspace, &entries))
+        self.write(move |conn| push(conn, &workspace, &entries, sealed_with))
     }
 
     fn pull(&self, workspace: Id, query: PullQuery) -> BoxFuture<'_, StorageResult<PullBatch>> {
@@ -1054,7 +1067,7 @@ mod tests {
                 bytes: vec![n; 8],
             })
             .collect();
-        let failed = storage.push(ws.workspace_id, entries.clone()).await;
+        let failed = storage.push(ws.workspace_id, entries.clone(), None).await;
         assert!(matches!(failed, Err(StorageError::Backend(_))));
         assert_eq!(storage.head(ws.workspace_id).await.unwrap(), 0);
         let query = PullQuery {
@@ -1072,7 +1085,7 @@ mod tests {
         lock(&storage.inner.writer)
             .execute_batch("DROP TRIGGER fail_third")
             .unwrap();
-        let pushed = storage.push(ws.workspace_id, entries).await.unwrap();
+        let pushed = storage.push(ws.workspace_id, entries, None).await.unwrap();
         assert_eq!(pushed.seqs, [1, 2, 3, 4], "the failed push used up no seqs");
     }
 
