@@ -13,6 +13,9 @@
 //! relay stops accepting, closes live sockets, and lets every in-flight request finish (a push
 //! whose body is still arriving is read, stored and answered) for up to the request timeout
 //! plus [`SHUTDOWN_GRACE`], after which what remains is cut.
+//!
+//! Accepted sockets get `TCP_NODELAY`: answers and live heads are small writes that must leave
+//! at once, not wait (Nagle) for the peer to acknowledge the previous one.
 
 use std::future::Future;
 use std::io::{self, Write};
@@ -20,6 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum_server::accept::NoDelayAcceptor;
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 use tokio::net::{TcpListener, TcpSocket};
@@ -130,9 +134,10 @@ pub async fn serve(
     match tls {
         Some(tls) => {
             let mut server = axum_server::Server::from_listener(listener)
-                .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(
-                    RustlsConfig::from_config(tls),
-                ))
+                .acceptor(
+                    axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(tls))
+                        .acceptor(NoDelayAcceptor::new()),
+                )
                 .handle(handle)
                 .first_request_timeout(limits.request_timeout);
             server
@@ -143,6 +148,7 @@ pub async fn serve(
         }
         None => {
             let mut server = axum_server::Server::from_listener(listener)
+                .acceptor(NoDelayAcceptor::new())
                 .handle(handle)
                 .first_request_timeout(limits.request_timeout);
             server

@@ -3,6 +3,8 @@
 //!
 //! The socket is one-way. Incoming messages are ignored (frames are capped at
 //! [`MAX_INCOMING_BYTES`] so nobody can make the relay buffer), except a close, which ends it.
+//! Its buffers are sized for that ([`LIVE_READ_BUFFER_BYTES`], heads written at once), so an
+//! idle socket costs a few KiB of relay memory rather than tungstenite's default 128 KiB.
 //! Heads come from [`crate::notify::Notifier`]; a slow socket only ever gets the newest one.
 //! When the relay shuts down the notifier closes its channels and each socket ends with a
 //! "going away" close frame, so clients reconnect rather than wait on a dead socket.
@@ -25,6 +27,18 @@ use crate::AppState;
 
 /// Largest incoming frame or message accepted on the live socket.
 pub const MAX_INCOMING_BYTES: usize = 4 * 1024;
+
+/// Read buffer of a live socket. The socket only ever reads close and ping frames, and
+/// tungstenite allocates this much per socket up front and zero-fills it on every read
+/// attempt: its default (128 KiB) cost 128 KiB of memory per socket and a 128 KiB memset per
+/// socket per head. A larger incoming frame (up to [`MAX_INCOMING_BYTES`]) still fits: the
+/// buffer grows to the frame's length while it is read.
+pub const LIVE_READ_BUFFER_BYTES: usize = 512;
+
+/// Most bytes a live socket may have waiting to be written. A head is one small text frame
+/// and a socket never has more than one in flight (each send waits for its flush), so this
+/// only bounds a misbehaving peer.
+pub const LIVE_MAX_WRITE_BUFFER_BYTES: usize = 16 * 1024;
 
 /// Close code of a live socket whose device was revoked (an application code, 4000–4999).
 pub const REVOKED_CLOSE_CODE: u16 = 4001;
@@ -67,6 +81,10 @@ async fn live(
     Ok(upgrade
         .max_message_size(MAX_INCOMING_BYTES)
         .max_frame_size(MAX_INCOMING_BYTES)
+        .read_buffer_size(LIVE_READ_BUFFER_BYTES)
+        // Each head is written at once (no batching of frames behind a 128 KiB target).
+        .write_buffer_size(0)
+        .max_write_buffer_size(LIVE_MAX_WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             // Watch for a revocation before checking the token again, so that a revocation
             // between the upgrade's authentication and this point is not missed.
