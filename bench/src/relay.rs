@@ -117,3 +117,17 @@ impl Drop for RelayProcess {
         let _ = self.child.wait();
     }
 }
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`; `None` if
+/// it cannot be read (not Linux, or the process is gone). `/proc` counts in `USER_HZ`, which
+/// Linux fixes at 100 a second for user space.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}

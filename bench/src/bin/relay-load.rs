@@ -18,7 +18,9 @@
 //! devices and listeners are spread over them round robin.
 //!
 //! Bounded: a fixed number of changes, and `--max-seconds` for the push phase; loopback only.
-//! Prints a markdown table row (with its header).
+//! Prints a markdown table row (with its header), including the CPU seconds the relay and the
+//! load generator each used during the push phase: both share the machine's cores, so a load
+//! generator near a core's worth of CPU is itself the limit.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,7 +30,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use trellis_bench::relay::{relay_bin, RelayOptions, RelayProcess, SIGNUP_SECRET};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use trellis_bench::relay::{cpu_seconds, relay_bin, RelayOptions, RelayProcess, SIGNUP_SECRET};
 use trellis_bench::stats::{proc_status_kib, Summary, Table};
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
@@ -38,6 +41,9 @@ use trellis_protocol::batch::{encode_push, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
 type Res<T> = trellis_bench::Result<T>;
+
+/// Read buffer of each listening socket (a live message is a few dozen bytes).
+const LISTENER_READ_BUFFER_BYTES: usize = 4096;
 
 /// Load a relay with pushing devices and listening sockets, and print what it sustained.
 #[derive(Parser, Debug, Clone)]
@@ -212,7 +218,12 @@ async fn listen(
     let mut req = url.into_client_request()?;
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(req).await?;
+    // tungstenite's default 128 KiB read buffer is zero-filled on every read: with thousands
+    // of listeners receiving a 14-byte head each, that memset was the load generator's top cost
+    // (and the load generator shares the cores with the relay).
+    let config = WebSocketConfig::default().read_buffer_size(LISTENER_READ_BUFFER_BYTES);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(req, Some(config), true).await?;
     let mut first = true;
     while !stop.load(Ordering::SeqCst) {
         let msg = match tokio::time::timeout(Duration::from_millis(250), socket.next()).await {
@@ -244,6 +255,13 @@ fn relay_mem_mib(pids: &[u32]) -> (f64, f64) {
             / 1024.0
     };
     (sum("VmRSS"), sum("VmHWM"))
+}
+
+/// CPU seconds used so far by the relay processes and by this load generator: on a shared
+/// machine this tells whether the relay or the load generator ran out of cores.
+fn cpu_use(pids: &[u32]) -> (f64, f64) {
+    let relays = pids.iter().filter_map(|p| cpu_seconds(*p)).sum();
+    (relays, cpu_seconds(std::process::id()).unwrap_or(0.0))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -346,6 +364,7 @@ async fn main() -> Res<()> {
     // Push phase.
     let per_device = a.changes.div_ceil(a.devices);
     let push_deadline = Instant::now() + Duration::from_secs(a.max_seconds);
+    let cpu0 = cpu_use(&pids);
     let t0 = Instant::now();
     let mut pushers = Vec::new();
     for (ws, relay, token) in devices {
@@ -378,6 +397,7 @@ async fn main() -> Res<()> {
         }
     }
     let push_s = t0.elapsed().as_secs_f64();
+    let cpu1 = cpu_use(&pids);
     let mem_after = relay_mem_mib(&pids);
     // Let the last notifications arrive, then stop the listeners.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -418,6 +438,7 @@ async fn main() -> Res<()> {
         "fanout p50 / p99 ms",
         "notifications (missed)",
         "relay RSS MiB: idle → sockets → end (peak)",
+        "CPU s in push phase: relay / load generator",
     ]);
     t.row(vec![
         format!(
@@ -447,6 +468,7 @@ async fn main() -> Res<()> {
             "{:.1} → {:.1} → {:.1} ({:.1})",
             mem_idle.0, mem_connected.0, mem_after.0, mem_after.1
         ),
+        format!("{:.1} / {:.1}", cpu1.0 - cpu0.0, cpu1.1 - cpu0.1),
     ]);
     println!("{}", t.render());
     if pushed < a.changes {
