@@ -12,7 +12,10 @@
 //! of random sealed-looking entries of `--change-bytes` bytes (default 400, a drop-by's
 //! sealed change) one request at a time. Every listener is a real WebSocket on
 //! `/v1/workspaces/{ws}/live`; fanout latency is from the start of the push that produced a
-//! head to a listener of the same workspace receiving that head (or a later one).
+//! head to a listener of the same workspace receiving that head (or a later one); "after
+//! answer" is the same from the moment the pusher got its answer (the commit), which leaves
+//! out the push's own wait for the database and shows the notifier and socket path alone
+//! (0 when the head reached the listener before the answer reached the pusher).
 //! `--preload` fills each workspace's log first, to see how ingest changes with log size.
 //! With `--database` and `--relays R`, R relay processes share one PostgreSQL database and
 //! devices and listeners are spread over them round robin.
@@ -385,13 +388,17 @@ async fn main() -> Res<()> {
             Ok::<_, trellis_bench::BenchError>((ws.id, out))
         }));
     }
-    let mut pushes: HashMap<Id, Vec<(u64, u64)>> = HashMap::new();
+    // Per workspace: (head, push start µs, push answer µs).
+    let mut pushes: HashMap<Id, Vec<(u64, u64, u64)>> = HashMap::new();
     let mut push_ms = Vec::new();
     let mut pushed = 0usize;
     for p in pushers {
         let (ws, out) = p.await??;
         for (head, start, lat, n) in out {
-            pushes.entry(ws).or_default().push((head, start));
+            pushes
+                .entry(ws)
+                .or_default()
+                .push((head, start, start + lat));
             push_ms.push(lat as f64 / 1000.0);
             pushed += n;
         }
@@ -409,22 +416,27 @@ async fn main() -> Res<()> {
         v.sort();
     }
     let mut fanout_ms = Vec::new();
+    let mut after_answer_ms = Vec::new();
     let mut notifications = 0usize;
     let mut missed = 0usize;
     for (ws, seen, task) in listeners {
         task.await??;
         let seen = seen.lock().map_err(|_| "a listener panicked")?.clone();
         notifications += seen.len();
-        for &(head, start) in pushes.get(&ws).map(Vec::as_slice).unwrap_or(&[]) {
+        for &(head, start, answered) in pushes.get(&ws).map(Vec::as_slice).unwrap_or(&[]) {
             let i = seen.partition_point(|&(h, _)| h < head);
             match seen.get(i) {
-                Some(&(_, at)) => fanout_ms.push(at.saturating_sub(start) as f64 / 1000.0),
+                Some(&(_, at)) => {
+                    fanout_ms.push(at.saturating_sub(start) as f64 / 1000.0);
+                    after_answer_ms.push(at.saturating_sub(answered) as f64 / 1000.0);
+                }
                 None => missed += 1,
             }
         }
     }
     let push = Summary::of(&push_ms);
     let fan = Summary::of(&fanout_ms);
+    let after_answer = Summary::of(&after_answer_ms);
     let mut t = Table::new(&[
         "relays",
         "devices",
@@ -436,6 +448,7 @@ async fn main() -> Res<()> {
         "changes/s",
         "push p50 / p99 ms",
         "fanout p50 / p99 ms",
+        "after answer p50 / p99 ms",
         "notifications (missed)",
         "relay RSS MiB: idle → sockets → end (peak)",
         "CPU s in push phase: relay / load generator",
@@ -460,6 +473,11 @@ async fn main() -> Res<()> {
         format!("{:.2} / {:.2}", push.p50, push.p99),
         if a.listeners > 0 {
             format!("{:.2} / {:.2}", fan.p50, fan.p99)
+        } else {
+            "—".into()
+        },
+        if a.listeners > 0 {
+            format!("{:.2} / {:.2}", after_answer.p50, after_answer.p99)
         } else {
             "—".into()
         },
