@@ -460,10 +460,10 @@ fn index_activity(
     ])?;
     for (pos, c) in a.contact_ids.iter().enumerate() {
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO activity_contacts (ws, activity_id, contact_id, position)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO activity_contacts (ws, activity_id, contact_id, position, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![ws, id, c, pos as i64])?;
+        .execute(params![ws, id, c, pos as i64, a.at_ms])?;
     }
     let items: Vec<&str> = left.iter().map(|l| l.item.as_str()).collect();
     let body = format!(

@@ -247,7 +247,7 @@ fn not_in_catalog(item: &str) -> Error {
 
 pub(crate) fn settings(c: &Connection, ws: &Ws) -> Result<Settings> {
     let mut s = Settings::default();
-    let mut st = c.prepare("SELECT key, value FROM settings WHERE ws = ?1")?;
+    let mut st = c.prepare_cached("SELECT key, value FROM settings WHERE ws = ?1")?;
     let rows = st.query_map([ws.id.to_hex()], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
     })?;

@@ -356,7 +356,8 @@ pub(crate) fn device(conn: &Connection) -> Result<Device> {
 
 pub(crate) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
         .optional()?)
 }
 
@@ -418,23 +419,22 @@ pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
 
 pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, name, key, member_id, role, relay_url, token, cursor
              FROM workspaces WHERE id = ?1",
-            [id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
-            },
-        )
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
         .optional()?
         .ok_or(Error::NoWorkspace)?;
     let damaged = || Error::invalid("a workspace record in this store is damaged");
@@ -453,7 +453,7 @@ pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
 fn load_ring(conn: &Connection, ws: &str, first: &[u8]) -> Result<KeyRing> {
     let damaged = || Error::invalid("a workspace key in this store is damaged");
     let mut ring = KeyRing::new(WorkspaceKey::from_slice(first).map_err(|_| damaged())?);
-    let mut st = conn.prepare("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")?;
+    let mut st = conn.prepare_cached("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")?;
     let rows = st.query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
     for row in rows {
         let (epoch, key) = row?;

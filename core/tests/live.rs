@@ -42,6 +42,9 @@ impl Link {
         let (up2, open2) = (Arc::clone(&up), Arc::clone(&open));
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                // Checked and registered under the lock `cut` takes, so a connection accepted
+                // just as the link is cut is either refused or closed by the cut.
+                let mut open = open2.lock().expect("lock");
                 if !up2.load(Ordering::SeqCst) {
                     continue; // dropped: the client sees the connection close
                 }
@@ -50,15 +53,16 @@ impl Link {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
-                open2.lock().expect("lock").push(task.abort_handle());
+                open.push(task.abort_handle());
             }
         });
         Link { addr, up, open }
     }
 
     fn cut(&self) {
+        let mut open = self.open.lock().expect("lock");
         self.up.store(false, Ordering::SeqCst);
-        for task in self.open.lock().expect("lock").drain(..) {
+        for task in open.drain(..) {
             task.abort();
         }
     }
