@@ -337,7 +337,8 @@ impl TrellisSide {
             let t = Instant::now();
             c.join(&code, None).await?;
             c.sync().await?;
-            let first_page = c.contacts()?.into_iter().take(50).count();
+            // The first page as the app lists it (a page, not the whole list).
+            let first_page = c.contacts_page(None, 50)?.len();
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
             traffic.push(self.proxy.counters.take());
             if first_page == 0 || c.contacts()?.len() != self.contact_ids.len() {

@@ -23,7 +23,51 @@ use crate::store::{current_ws, Store, Ws};
 /// Sealed bytes sent in one upload body.
 const UPLOAD_BYTES: usize = 4 << 20;
 /// Snapshots asked for in one download.
-const DOWNLOAD_DOCS: usize = 500;
+const DOWNLOAD_DOCS: usize = 2000;
+/// SQLite's page cache while a bootstrap writes (KiB). Indexing thousands of documents
+/// inserts into every index table's B-trees at random places; with the default cache (2 MiB)
+/// most of the time went to evicting dirty pages mid-transaction and reading them back.
+/// Only what is used is allocated, and the size is restored after.
+const BOOTSTRAP_CACHE_KIB: i64 = 64 * 1024;
+/// Snapshots each opening thread opens and loads ahead of the one being stored.
+const OPENED_AHEAD: usize = 16;
+/// Most threads opening snapshots while one stores them.
+const MAX_OPENERS: usize = 4;
+
+/// A snapshot the opening thread opened and loaded; `None` when it does not open with the
+/// workspace key or is not an automerge document.
+type Opened = Option<Box<Loaded>>;
+
+/// An opened, loaded snapshot.
+struct Loaded {
+    doc_id: Id,
+    plain: Vec<u8>,
+    snap: Automerge,
+    /// Its index rows, if it is new here (read on the opening thread; the writer reindexes
+    /// a document it already holds from the merge).
+    rows: Option<index::NewRows>,
+}
+
+/// Opens and loads one snapshot.
+fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
+    let Ok(plain) = ws.keys.open(&ws.id, &d.doc_id, &d.bytes) else {
+        tracing::warn!("skipped a snapshot that does not open with the workspace key");
+        return None;
+    };
+    let Ok(snap) = Automerge::load(&plain) else {
+        tracing::warn!("skipped a snapshot that is not an automerge document");
+        return None;
+    };
+    // The writer decides whether the document is new; reading rows it may not need costs
+    // little next to writing them, and this thread runs beside the writer.
+    let rows = index::read_new(&ws.id.to_hex(), &d.doc_id.to_hex(), &snap).ok();
+    Some(Box::new(Loaded {
+        doc_id: d.doc_id,
+        plain,
+        snap,
+        rows,
+    }))
+}
 
 /// What a checkpoint or a bootstrap moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -92,7 +136,31 @@ impl Store {
 
     /// Downloads a checkpoint and merges it into this device's documents, then moves the
     /// cursor to the seq it covers.
+    ///
+    /// Pipelined: the next page is requested before the current one is applied, so the relay
+    /// reads it while this device stores the current one; within a page, a second thread opens
+    /// and loads the snapshots while this one indexes and stores them. SQLite runs with a
+    /// larger page cache meanwhile (see [`BOOTSTRAP_CACHE_KIB`]). Each page is one
+    /// transaction: an interrupted bootstrap keeps the pages it committed, and the next sync
+    /// starts it over, merging what it already holds.
     pub(crate) async fn bootstrap(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+        info: &CheckpointInfo,
+    ) -> Result<CheckpointReport> {
+        let restore = self.enlarge_cache()?;
+        let result = self.download_and_merge(ws, client, info).await;
+        self.restore_cache(restore);
+        let report = result?;
+        self.lock().execute(
+            "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor < ?2",
+            params![ws.id.to_hex(), info.seq as i64],
+        )?;
+        Ok(report)
+    }
+
+    async fn download_and_merge(
         &self,
         ws: &Ws,
         client: &RelayClient,
@@ -102,64 +170,120 @@ impl Store {
             seq: info.seq,
             ..Default::default()
         };
-        let mut after: Option<Id> = None;
+        let download = |after: Option<Id>| async move {
+            let batch = client
+                .download_docs(&ws.id, &info.checkpoint_id, after.as_ref(), DOWNLOAD_DOCS)
+                .await;
+            self.guard(ws, batch).await
+        };
+        let mut batch = download(None).await?;
         loop {
-            let batch = self
-                .guard(
-                    ws,
-                    client
-                        .download_docs(&ws.id, &info.checkpoint_id, after.as_ref(), DOWNLOAD_DOCS)
-                        .await,
-                )
-                .await?;
             report.docs += batch.docs.len() as u64;
             report.bytes += batch.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>();
-            self.merge_snapshots(ws, &batch.docs)?;
-            after = batch.docs.last().map(|d| d.doc_id);
-            if !batch.more || after.is_none() {
-                break;
+            let after = batch.docs.last().map(|d| d.doc_id);
+            let more = batch.more && after.is_some();
+            if !more {
+                self.merge_snapshots(ws, &batch.docs)?;
+                return Ok(report);
             }
+            // The request for the next page is sent before this page is applied (joined,
+            // `download` is polled first), so the relay works while this thread does.
+            let (next, applied) = futures_util::future::join(download(after), async {
+                self.merge_snapshots(ws, &batch.docs)
+            })
+            .await;
+            applied?;
+            batch = next?;
         }
-        self.lock().execute(
-            "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor < ?2",
-            params![ws.id.to_hex(), info.seq as i64],
-        )?;
-        Ok(report)
     }
 
-    /// Merges downloaded snapshots into the local documents, in one transaction.
-    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
-        self.mark(ws);
-        let mut conn = self.lock();
-        let tx = Tx::new(conn.transaction()?, &self.docs);
-        let ws_hex = ws.id.to_hex();
-        for d in docs {
-            // A snapshot that does not open or load is skipped: the log after it still
-            // carries what later changes need, and a gap would be reported.
-            let Ok(plain) = ws.keys.open(&ws.id, &d.doc_id, &d.bytes) else {
-                tracing::warn!("skipped a snapshot that does not open with the workspace key");
-                continue;
-            };
-            let Ok(mut snap) = Automerge::load(&plain) else {
-                tracing::warn!("skipped a snapshot that is not an automerge document");
-                continue;
-            };
-            let doc_hex = d.doc_id.to_hex();
-            match tx.load(&ws_hex, &doc_hex)? {
-                Some((mut local, stored)) => {
-                    let before = local.get_heads();
-                    local.merge(&mut snap)?;
-                    index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
-                    tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
-                }
-                None => {
-                    index::reindex(&tx, &ws_hex, &doc_hex, &snap)?;
-                    tx.insert_loaded(&ws_hex, &doc_hex, &snap, &plain)?;
-                }
+    /// Sets SQLite's page cache to [`BOOTSTRAP_CACHE_KIB`] if it is smaller; returns the size
+    /// to restore.
+    fn enlarge_cache(&self) -> Result<Option<i64>> {
+        let conn = self.lock();
+        let before: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        // Negative: KiB; positive: pages (of 4 KiB here).
+        let kib = if before < 0 { -before } else { before * 4 };
+        if kib >= BOOTSTRAP_CACHE_KIB {
+            return Ok(None);
+        }
+        conn.pragma_update(None, "cache_size", -BOOTSTRAP_CACHE_KIB)?;
+        Ok(Some(before))
+    }
+
+    fn restore_cache(&self, before: Option<i64>) {
+        if let Some(before) = before {
+            if let Err(e) = self.lock().pragma_update(None, "cache_size", before) {
+                tracing::warn!("could not restore the page cache size after a bootstrap: {e}");
             }
         }
-        tx.commit()?;
-        Ok(())
+    }
+
+    /// Merges downloaded snapshots into the local documents, in one transaction. Opening
+    /// threads (one a core, at most [`MAX_OPENERS`]) decrypt, load and read the index rows of
+    /// the snapshots while this one writes them, in the batch's order.
+    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
+        self.mark(ws);
+        let ws_hex = ws.id.to_hex();
+        let openers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_OPENERS);
+        std::thread::scope(|s| {
+            // Opener k opens snapshots k, k + openers, ...; the writer takes them in turn.
+            let receivers: Vec<_> = (0..openers)
+                .map(|k| {
+                    let (send, receive) = std::sync::mpsc::sync_channel::<Opened>(OPENED_AHEAD);
+                    s.spawn(move || {
+                        for d in docs.iter().skip(k).step_by(openers) {
+                            if send.send(open_snapshot(ws, d)).is_err() {
+                                // The writer stopped (an error): nothing more to open.
+                                return;
+                            }
+                        }
+                    });
+                    receive
+                })
+                .collect();
+            let loaded = (0..docs.len()).map(|i| {
+                receivers[i % openers]
+                    .recv()
+                    .map_err(|_| Error::Corrupt("a snapshot opening thread stopped".into()))
+            });
+            let mut conn = self.lock();
+            let tx = Tx::new(conn.transaction()?, &self.docs);
+            for opened in loaded {
+                let opened = opened?;
+                // A snapshot that does not open or load is skipped: the log after it still
+                // carries what later changes need, and a gap would be reported.
+                let Some(loaded) = opened else {
+                    continue;
+                };
+                let Loaded {
+                    doc_id,
+                    plain,
+                    mut snap,
+                    rows,
+                } = *loaded;
+                let doc_hex = doc_id.to_hex();
+                match tx.load(&ws_hex, &doc_hex)? {
+                    Some((mut local, stored)) => {
+                        let before = local.get_heads();
+                        local.merge(&mut snap)?;
+                        index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
+                        tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
+                    }
+                    None => {
+                        let rows = match rows {
+                            Some(rows) => rows,
+                            None => index::read_new(&ws_hex, &doc_hex, &snap)?,
+                        };
+                        index::write_new(&tx, &ws_hex, &doc_hex, &snap, &rows)?;
+                        tx.insert_loaded(&ws_hex, &doc_hex, &snap, &plain)?;
+                    }
+                }
+            }
+            tx.commit()
+        })
     }
 
     /// Seals stored documents after a doc id, up to the upload size; returns the batch and the

@@ -505,6 +505,110 @@ fn add_search(
     Ok(())
 }
 
+/// The index rows of a document this device has never stored (one a checkpoint brought),
+/// read from the document by [`read_new`] on any thread and written by [`write_new`] in the
+/// writer's transaction: reading thousands of documents and writing their rows can then run
+/// on two threads.
+pub(crate) enum NewRows {
+    /// Rows written from the document itself, as [`reindex`] writes them (the workspace
+    /// document: joining writes some of its rows before it is stored).
+    Reindex,
+    /// An organization's row.
+    Org(OrgDoc),
+    /// A contact's rows.
+    Contact(ContactDoc),
+    /// A logbook's or ledger's entries, in the order [`reindex`] visits them.
+    Entries(Vec<NewEntry>),
+    /// Nothing to show (a document whose genesis has not arrived).
+    Nothing,
+}
+
+/// One entry of a logbook or ledger, by its key.
+pub(crate) enum NewEntry {
+    /// An activity that is not deleted.
+    Activity(String, ActivityDoc),
+    /// A follow-up.
+    FollowUp(String, FollowUpDoc),
+    /// A referral that is not deleted.
+    Referral(String, ReferralDoc),
+}
+
+/// Reads the index rows of `doc`, a document never stored here (see [`NewRows`]).
+pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<NewRows> {
+    if doc_id == ws {
+        return Ok(NewRows::Reindex);
+    }
+    Ok(match docs::kind_of(doc) {
+        Some(DocKind::Workspace) => NewRows::Reindex,
+        Some(DocKind::Organization) => NewRows::Org(docs::read(doc)),
+        Some(DocKind::Contact) => NewRows::Contact(docs::read(doc)),
+        Some(DocKind::Logbook | DocKind::Ledger) => {
+            let mut entries = Vec::new();
+            for section in ENTRY_SECTIONS {
+                let Some((_, map)) = doc.get(ROOT, *section)? else {
+                    continue;
+                };
+                // One pass over the section (as `docs::read_entry` reads each entry, without
+                // looking the section and the key up again for every entry).
+                for item in doc.map_range(&map, ..) {
+                    if !matches!(item.value, automerge::ValueRef::Object(_)) {
+                        continue;
+                    }
+                    let json = docs::to_json(doc, &item.id());
+                    let key = item.key.into_owned();
+                    let entry = match *section {
+                        "activities" => match serde_json::from_value::<ActivityDoc>(json) {
+                            Ok(a) if !a.deleted => Some(NewEntry::Activity(key, a)),
+                            _ => None,
+                        },
+                        "followups" => serde_json::from_value::<FollowUpDoc>(json)
+                            .ok()
+                            .map(|f| NewEntry::FollowUp(key, f)),
+                        "referrals" => match serde_json::from_value::<ReferralDoc>(json) {
+                            Ok(r) if !r.deleted => Some(NewEntry::Referral(key, r)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    entries.extend(entry);
+                }
+            }
+            NewRows::Entries(entries)
+        }
+        None => NewRows::Nothing,
+    })
+}
+
+/// Writes the rows [`read_new`] read from `doc`, a document never stored here: the rows
+/// [`reindex`] writes, without first deleting rows that cannot exist (index rows are written
+/// in the transaction that stores their document). Skipping the deletes matters when
+/// thousands of documents arrive at once: each multi-row delete of full-text rows makes FTS5
+/// flush the terms it holds in memory, leaving a small segment to merge later.
+pub(crate) fn write_new(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    doc: &Automerge,
+    rows: &NewRows,
+) -> Result<()> {
+    match rows {
+        NewRows::Reindex => reindex(tx, ws, doc_id, doc),
+        NewRows::Org(o) => index_org(tx, ws, doc_id, o),
+        NewRows::Contact(c) => index_contact(tx, ws, doc_id, c),
+        NewRows::Entries(entries) => {
+            for entry in entries {
+                match entry {
+                    NewEntry::Activity(key, a) => index_activity(tx, ws, doc_id, key, a)?,
+                    NewEntry::FollowUp(key, f) => index_followup(tx, ws, doc_id, key, f)?,
+                    NewEntry::Referral(key, r) => index_referral(tx, ws, doc_id, key, r)?,
+                }
+            }
+            Ok(())
+        }
+        NewRows::Nothing => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::model::*;

@@ -1,0 +1,222 @@
+//! Bootstrapping a new device into the core suite's generated practice (issue 8: "10k contacts
+//! / 100k activities ready to browse in ≤ 3 s; bytes ≤ 1.5× the compressed snapshots").
+//!
+//! ```text
+//! cargo build --release -p trellis-relay && cargo bench -p trellis-bench --bench bootstrap -- --runs 3
+//! cargo bench -p trellis-bench --bench bootstrap -- --contacts 1000 --runs 3
+//! ```
+//!
+//! The practice is `trellis-gen`'s (cached under `target/bench-data/`, generated on first use):
+//! the relay's data, with the checkpoint Dana uploaded, and Dana's store, both copied to a
+//! temporary directory so the cache is never written. A relay runs on the copy behind the
+//! byte-counting proxy; Dana's copy is pointed at the proxy. Each run, a new device (an empty
+//! store) redeems an invite Dana made and syncs, which downloads Dana's checkpoint and pulls
+//! the log after it; the run ends when the first page of contacts (50, as the app lists them)
+//! is read. Counted: wall time from the join to the first page, every byte on the wire and
+//! every HTTP request. Checked after the clock stops: the device lists every contact of the
+//! practice.
+
+use std::path::Path;
+use std::time::Instant;
+
+use trellis_bench::gen::{self, Params};
+use trellis_bench::proxy::{Proxy, Traffic};
+use trellis_bench::relay::{relay_bin, RelayOptions, RelayProcess};
+use trellis_bench::stats::{bytes, Summary, Table};
+use trellis_core::{Role, Store};
+
+type Res<T> = trellis_bench::Result<T>;
+
+/// Contacts on the first page of the list.
+const FIRST_PAGE: u32 = 50;
+
+struct Args {
+    contacts: usize,
+    runs: usize,
+}
+
+fn parse_args() -> Res<Args> {
+    let mut a = Args {
+        contacts: Params::default().contacts,
+        runs: 3,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--contacts" => a.contacts = it.next().unwrap_or_default().parse()?,
+            "--runs" => a.runs = it.next().unwrap_or_default().parse()?,
+            // cargo bench passes --bench; criterion-style filters are not used here.
+            _ => {}
+        }
+    }
+    if a.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    Ok(a)
+}
+
+/// Sealed bytes of the relay's newest complete checkpoint: what the snapshots weigh.
+fn checkpoint_bytes(relay_db: &Path) -> Res<u64> {
+    let c = rusqlite::Connection::open_with_flags(
+        relay_db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    let n: i64 = c.query_row(
+        "SELECT coalesce(sum(length(d.bytes)), 0) FROM checkpoint_docs d
+         WHERE d.checkpoint_id = (SELECT checkpoint_id FROM checkpoints
+                                  WHERE complete = 1 ORDER BY seq DESC, created_at DESC LIMIT 1)",
+        [],
+        |r| r.get(0),
+    )?;
+    if n == 0 {
+        return Err("the practice's relay holds no complete checkpoint".into());
+    }
+    Ok(n as u64)
+}
+
+/// Copies the relay's data directory (its database with WAL and shared memory).
+fn copy_relay(from: &Path, to: &Path) -> Res<()> {
+    gen::copy_store(&from.join("relay.sqlite3"), &to.join("relay.sqlite3"))
+}
+
+/// One bootstrap: time to the first page, time to synced, the traffic, and what it listed.
+struct Run {
+    first_page_ms: f64,
+    synced_ms: f64,
+    traffic: Traffic,
+    bootstrapped_docs: u64,
+}
+
+async fn bootstrap_once(
+    dana: &Store,
+    proxy: &Proxy,
+    i: usize,
+) -> Res<(Run, Store, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
+    let device = Store::open(dir.path().join("trellis.sqlite3"))?;
+    device.init(&format!("New device {i}"))?;
+    let code = dana.create_invite(Role::Member, false).await?;
+    proxy.counters.take();
+    let t = Instant::now();
+    device.join(&code, None).await?;
+    let sync = device.sync().await?;
+    let synced_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let page = device.contacts_page(None, FIRST_PAGE)?;
+    let first_page_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let traffic = proxy.counters.take();
+    if page.len() != FIRST_PAGE as usize {
+        return Err(format!("the first page lists {} contacts", page.len()).into());
+    }
+    Ok((
+        Run {
+            first_page_ms,
+            synced_ms,
+            traffic,
+            bootstrapped_docs: sync.bootstrapped_docs,
+        },
+        device,
+        dir,
+    ))
+}
+
+fn median_u64(v: &[u64]) -> u64 {
+    Summary::of(&v.iter().map(|x| *x as f64).collect::<Vec<_>>()).p50 as u64
+}
+
+async fn run(args: &Args) -> Res<Table> {
+    let practice = gen::cached(Params {
+        contacts: args.contacts,
+        ..Params::default()
+    })?;
+    let p = &practice.practice;
+    let tmp = tempfile::tempdir()?;
+    let relay_dir = tmp.path().join("relay");
+    copy_relay(&practice.relay_dir(), &relay_dir)?;
+    let snapshots = checkpoint_bytes(&relay_dir.join("relay.sqlite3"))?;
+    let dana_path = tmp.path().join("dana").join("trellis.sqlite3");
+    gen::copy_store(&practice.store_path("dana"), &dana_path)?;
+
+    let relay = RelayProcess::start(&relay_bin()?, &RelayOptions::sqlite(&relay_dir))?;
+    let proxy = Proxy::start(relay.port).await?;
+    {
+        // The cached store knows the relay of the run that generated it: point the copy at
+        // this one, through the proxy.
+        let c = rusqlite::Connection::open(&dana_path)?;
+        c.execute("UPDATE workspaces SET relay_url = ?1", [&proxy.url])?;
+    }
+    let dana = Store::open(&dana_path)?;
+
+    let mut runs = Vec::new();
+    for i in 0..args.runs {
+        let (r, device, _dir) = bootstrap_once(&dana, &proxy, i).await?;
+        // After the clock: the new device shows the whole practice.
+        let listed = device.contacts()?.len();
+        if listed != p.contacts {
+            return Err(format!("the new device lists {listed} of {} contacts", p.contacts).into());
+        }
+        eprintln!(
+            "bootstrap bench: run {}: first page at {:.0} ms (synced at {:.0} ms), {} docs from the checkpoint, {} down, {} requests",
+            i + 1,
+            r.first_page_ms,
+            r.synced_ms,
+            r.bootstrapped_docs,
+            bytes(r.traffic.down),
+            r.traffic.requests
+        );
+        runs.push(r);
+    }
+    drop(relay);
+
+    let first = Summary::of(&runs.iter().map(|r| r.first_page_ms).collect::<Vec<_>>());
+    let synced = Summary::of(&runs.iter().map(|r| r.synced_ms).collect::<Vec<_>>());
+    let up = median_u64(&runs.iter().map(|r| r.traffic.up).collect::<Vec<_>>());
+    let down = median_u64(&runs.iter().map(|r| r.traffic.down).collect::<Vec<_>>());
+    let requests = median_u64(&runs.iter().map(|r| r.traffic.requests).collect::<Vec<_>>());
+    let docs = median_u64(&runs.iter().map(|r| r.bootstrapped_docs).collect::<Vec<_>>());
+
+    let mut table = Table::new(&[
+        "practice",
+        "scenario",
+        "runs",
+        "to first page, ms median (min–max)",
+        "to synced, ms median (min–max)",
+        "bytes on the wire",
+        "requests",
+        "snapshots (sealed)",
+        "wire ÷ snapshots",
+        "notes",
+    ]);
+    table.row(vec![
+        format!("{} contacts / {} activities", p.contacts, p.activities),
+        "bootstrap a new device from Dana's checkpoint".into(),
+        runs.len().to_string(),
+        first.median_range(1),
+        synced.median_range(1),
+        format!(
+            "{} ({} up, {} down)",
+            bytes(up + down),
+            bytes(up),
+            bytes(down)
+        ),
+        requests.to_string(),
+        format!("{} in {docs} documents", bytes(snapshots)),
+        format!("{:.2}", (up + down) as f64 / snapshots as f64),
+        format!("join + sync + first page of {FIRST_PAGE} contacts; goal ≤ 3 s, ≤ 1.5× snapshots"),
+    ]);
+    Ok(table)
+}
+
+fn main() -> Res<()> {
+    let args = parse_args()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let table = rt.block_on(run(&args))?;
+    println!(
+        "\n## Bootstrap: a new device joins the generated practice\n\n{}\n",
+        trellis_bench::machine()
+    );
+    println!("{}", table.render());
+    Ok(())
+}

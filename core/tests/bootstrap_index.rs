@@ -1,0 +1,248 @@
+//! A new phone joins a practice that has a checkpoint: it downloads the snapshots, opens and
+//! indexes them on several threads, and must then read exactly like a device whose index was
+//! rebuilt from its documents one by one, and like the owner's own device.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use trellis_core::{
+    ContactCategory, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg, NewReferral,
+    ReferralDirection, Role, Store,
+};
+use trellis_relay::{app, AppState, SqliteStorage};
+
+const SECRET: &str = "bootstrap-index-secret";
+
+/// Serves a relay over a temporary database on a loopback port.
+async fn relay(dir: &TempDir) -> SocketAddr {
+    let storage = SqliteStorage::open(dir.path().join("relay.sqlite3")).expect("relay storage");
+    let router = app(AppState::new(Arc::new(storage), SECRET));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+/// Every row of every index table of the store file, in a stable order.
+fn index_rows(file: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the store read-only");
+    let mut out = Vec::new();
+    for (table, cols) in [
+        ("orgs", "*"),
+        ("contacts", "*"),
+        ("contact_notes", "*"),
+        ("activities", "*"),
+        ("activity_contacts", "*"),
+        ("followups", "*"),
+        ("referrals", "*"),
+        ("catalog", "*"),
+        ("members", "*"),
+        ("settings", "*"),
+        ("pitches", "*"),
+        ("memberships", "*"),
+        ("reasons", "*"),
+        ("search", "ws, doc_id, kind, id, title, body"),
+        ("search_rows", "ws, doc_id, entry"),
+    ] {
+        let mut st = conn
+            .prepare(&format!("SELECT {cols} FROM {table}"))
+            .expect("an index table");
+        let n = st.column_count();
+        let mut rows: Vec<String> = st
+            .query_map([], |r| {
+                let mut row = vec![table.to_string()];
+                for i in 0..n {
+                    row.push(match r.get_ref(i)? {
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                        v => format!("{v:?}"),
+                    });
+                }
+                Ok(row.join("|"))
+            })
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        rows.sort();
+        out.extend(rows);
+    }
+    out
+}
+
+/// Asserts two dumps are equal, showing only the rows that differ.
+fn assert_same_rows(left: &[String], right: &[String], what: &str) {
+    let only = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|r| !b.contains(r)).cloned().collect()
+    };
+    assert!(
+        left == right,
+        "{what}: rows only on the left: {:#?}\nonly on the right: {:#?}",
+        only(left, right),
+        only(right, left)
+    );
+}
+
+/// Dana's practice: organizations, contacts (one archived, one deleted), notes, visits over
+/// three months with things left behind, follow-ups (some done, some snoozed), referrals.
+fn write_practice(dana: &Store) {
+    for school in [
+        "Lincoln Middle School",
+        "Roosevelt High",
+        "Maple Pediatrics",
+    ] {
+        dana.add_org(&NewOrg {
+            name: school.into(),
+            ..Default::default()
+        })
+        .expect("add an organization");
+    }
+    let people = [
+        ("Ms. Rivera", "Lincoln", ContactCategory::SchoolCounselor),
+        ("Mr. Chen", "Roosevelt", ContactCategory::SchoolCounselor),
+        ("Dr. Okafor", "Maple", ContactCategory::Pediatrician),
+        ("Ms. Patel", "Lincoln", ContactCategory::SchoolCounselor),
+        ("Mr. Ortiz", "Roosevelt", ContactCategory::SchoolCounselor),
+    ];
+    for (name, org, category) in people {
+        dana.add_contact(&NewContact {
+            name: name.into(),
+            organization: Some(org.into()),
+            category: Some(category),
+            emails: vec![format!(
+                "{}@example.org",
+                name.to_lowercase().replace([' ', '.'], "")
+            )],
+            needs: Some("Groups for anxious teens after school.".into()),
+            ..Default::default()
+        })
+        .expect("add a contact");
+    }
+    dana.restock("brochure", 100).expect("restock");
+    let mut followups = Vec::new();
+    for day in 1..=45u32 {
+        let (who, org, _) = people[day as usize % people.len()];
+        dana.log_activity(&NewActivity {
+            organization: Some(org.into()),
+            contacts: vec![who.into()],
+            minutes: 10 + day % 4 * 5,
+            note: Some(format!(
+                "Visit {day}: talked about the spring parent night."
+            )),
+            left_behind: vec![LeftBehind {
+                item: "brochure".into(),
+                qty: 1 + day % 3,
+            }],
+            at: Some(format!(
+                "2026-{:02}-{:02}T15:00:00Z",
+                3 + day % 3,
+                day % 28 + 1
+            )),
+            ..Default::default()
+        })
+        .expect("log a visit");
+        if day % 4 == 0 {
+            let f = dana
+                .add_followup(&NewFollowUp {
+                    contact: Some(who.into()),
+                    due: Some("2026-07-01".into()),
+                    note: Some("Send the group flyer".into()),
+                    ..Default::default()
+                })
+                .expect("add a follow-up");
+            followups.push(f.id);
+        }
+        if day % 6 == 0 {
+            dana.add_referral(&NewReferral {
+                direction: ReferralDirection::Received,
+                partner: who.into(),
+                reason: "anxiety".into(),
+                status: None,
+                channel: None,
+                on: None,
+                note: Some("Parent called after the talk.".into()),
+            })
+            .expect("record a referral");
+            dana.append_note(who, "Prefers email.")
+                .expect("append a note");
+        }
+    }
+    for (i, id) in followups.iter().enumerate() {
+        if i % 2 == 0 {
+            dana.complete_followup(id).expect("complete");
+        } else {
+            dana.snooze_followup(id, "2026-08-01").expect("snooze");
+        }
+    }
+    dana.archive_contact("Ortiz", true).expect("archive");
+    dana.delete_contact("Patel").expect("delete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_from_its_documents()
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = relay(&dir).await;
+    let url = format!("http://{addr}");
+
+    let dana_file = dir.path().join("dana.sqlite3");
+    let dana = Store::open(&dana_file).expect("open Dana's store");
+    dana.init("Dana").expect("init");
+    dana.create_shared_workspace("Maple Street Counseling", &url, SECRET)
+        .await
+        .expect("create the shared workspace");
+    write_practice(&dana);
+    let made = dana.checkpoint().await.expect("checkpoint");
+    assert!(made.docs > 5, "the checkpoint holds the practice: {made:?}");
+
+    let phone_file = dir.path().join("phone.sqlite3");
+    let phone = Store::open(&phone_file).expect("open the phone's store");
+    phone.init("Dana's phone").expect("init");
+    let code = dana
+        .create_invite(Role::Member, false)
+        .await
+        .expect("invite");
+    phone.join(&code, None).await.expect("join");
+    let synced = phone.sync().await.expect("sync");
+    assert_eq!(
+        synced.bootstrapped_docs, made.docs,
+        "started from the checkpoint"
+    );
+    assert_eq!(synced.gaps, 0);
+
+    // What the phone shows is what Dana sees.
+    let names = |s: &Store| {
+        s.contacts()
+            .expect("contacts")
+            .into_iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&phone), names(&dana));
+    assert_eq!(names(&phone), ["Dr. Okafor", "Mr. Chen", "Ms. Rivera"]);
+    let hits = |s: &Store| s.search("parent night").expect("search").len();
+    assert_eq!(hits(&phone), 45);
+    assert_eq!(hits(&phone), hits(&dana));
+
+    // Row for row: the phone's index is Dana's (once she has seen the phone join), and an
+    // index rebuilt from its documents.
+    dana.sync().await.expect("Dana syncs");
+    let bootstrapped = index_rows(&phone_file);
+    assert_eq!(
+        bootstrapped
+            .iter()
+            .filter(|r| r.starts_with("activities|"))
+            .count(),
+        45
+    );
+    assert_same_rows(&bootstrapped, &index_rows(&dana_file), "the phone and Dana");
+    phone.rebuild_index().expect("rebuild the index");
+    assert_same_rows(
+        &bootstrapped,
+        &index_rows(&phone_file),
+        "bootstrapped and rebuilt",
+    );
+}
