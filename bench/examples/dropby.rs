@@ -1,0 +1,76 @@
+//! Logs N drop-bys (default 3,000) on a copy of the generated 10k-contact practice and prints
+//! their p50 and p99, for profiling the write path outside criterion:
+//!
+//! ```text
+//! cargo build --release -p trellis-bench --example dropby
+//! perf record --call-graph dwarf target/release/examples/dropby 2000
+//! strace -f -c -e trace=pwrite64,pread64,fsync target/release/examples/dropby 600
+//! ```
+//!
+//! The copy lives in `$DROPBY_DIR` (default `target/dropby`); `DROPBY_REUSE=1` logs into the
+//! existing copy, and `DROPBY_KEEP_WAL=1` exits without closing the store so that its WAL is
+//! left for `bench/scripts/wal-frames.py` to count the pages one drop-by writes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use trellis_bench::gen::{self, Params, Rng};
+use trellis_core::{Durability, NewActivity, Store, StoreOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let n: usize = match std::env::args().nth(1) {
+        Some(s) => s.parse()?,
+        None => 3000,
+    };
+    let practice = gen::cached(Params {
+        contacts: 10_000,
+        ..Params::default()
+    })?;
+    let dir = PathBuf::from(std::env::var("DROPBY_DIR").unwrap_or_else(|_| "target/dropby".into()));
+    let path = dir.join("trellis.sqlite3");
+    if std::env::var_os("DROPBY_REUSE").is_none() || !path.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        gen::copy_store(&practice.store_path("dana"), &path)?;
+    }
+    let store = Store::open_with(
+        &path,
+        StoreOptions {
+            durability: Durability::Normal,
+        },
+    )?;
+    let pairs: Vec<(String, String)> = store
+        .contacts()?
+        .into_iter()
+        .filter_map(|c| c.organization_id.map(|o| (o, c.id)))
+        .collect();
+    let mut rng = Rng::new(7);
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (org, contact) = rng.pick(&pairs).clone();
+        let at = format!(
+            "2026-10-{:02}T{:02}:{:02}:00Z",
+            1 + rng.below(31),
+            8 + rng.below(9),
+            rng.below(60)
+        );
+        let visit = NewActivity {
+            organization: Some(org),
+            contacts: vec![contact],
+            minutes: 20,
+            note: Some(gen::note(&mut rng)),
+            at: Some(at),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        store.log_activity(&visit)?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    if let (Some(p50), Some(p99)) = (ms.get(n / 2), ms.get(n * 99 / 100)) {
+        println!("{n} drop-bys: p50 {p50:.3} ms, p99 {p99:.3} ms");
+    }
+    if std::env::var_os("DROPBY_KEEP_WAL").is_some() {
+        std::process::exit(0);
+    }
+    Ok(())
+}
