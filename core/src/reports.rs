@@ -177,9 +177,8 @@ impl Store {
         let goal = self.settings()?.new_connections_per_month;
         let connections = self.read(|c, ws| {
             let mut st = c.prepare(
-                "SELECT ac.contact_id, ct.name, min(a.at_ms) AS first
+                "SELECT ac.contact_id, ct.name, min(ac.at_ms) AS first
                  FROM activity_contacts ac
-                 JOIN activities a ON a.ws = ac.ws AND a.id = ac.activity_id
                  JOIN contacts ct ON ct.ws = ac.ws AND ct.id = ac.contact_id
                  WHERE ac.ws = ?1 GROUP BY ac.contact_id
                  HAVING first >= ?2 AND first < ?3 ORDER BY first",
