@@ -26,7 +26,7 @@
 //! generator near a core's worth of CPU is itself the limit.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,8 +45,9 @@ use trellis_protocol::{Id, HASH_LEN};
 
 type Res<T> = trellis_bench::Result<T>;
 
-/// Read buffer of each listening socket (a live message is a few dozen bytes).
-const LISTENER_READ_BUFFER_BYTES: usize = 4096;
+/// Read buffer of each listening socket (a live message is a few dozen bytes; tungstenite
+/// zero-fills the buffer's free part on every read, so small is cheap).
+const LISTENER_READ_BUFFER_BYTES: usize = 256;
 
 /// Load a relay with pushing devices and listening sockets, and print what it sustained.
 #[derive(Parser, Debug, Clone)]
@@ -216,7 +217,7 @@ async fn listen(
     base: Instant,
     seen: Seen,
     ready: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Res<()> {
     let mut req = url.into_client_request()?;
     req.headers_mut()
@@ -228,11 +229,14 @@ async fn listen(
     let (mut socket, _) =
         tokio_tungstenite::connect_async_with_config(req, Some(config), true).await?;
     let mut first = true;
-    while !stop.load(Ordering::SeqCst) {
-        let msg = match tokio::time::timeout(Duration::from_millis(250), socket.next()).await {
-            Err(_) => continue,
-            Ok(None) => break,
-            Ok(Some(m)) => m?,
+    loop {
+        // No timer per message: the stop signal is a watch channel polled next to the socket.
+        let msg = tokio::select! {
+            _ = stop.changed() => break,
+            msg = socket.next() => match msg {
+                None => break,
+                Some(m) => m?,
+            },
         };
         if let tokio_tungstenite::tungstenite::Message::Text(text) = msg {
             let head: LiveMessage = serde_json::from_str(text.as_str())?;
@@ -323,7 +327,7 @@ async fn main() -> Res<()> {
         );
     }
     let base = Instant::now();
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
     let ready = Arc::new(AtomicU64::new(0));
     let mut listeners = Vec::new();
     for l in 0..a.listeners {
@@ -342,7 +346,7 @@ async fn main() -> Res<()> {
             base,
             seen.clone(),
             ready.clone(),
-            stop.clone(),
+            stopped.clone(),
         ));
         listeners.push((ws.id, seen, task));
     }
@@ -408,7 +412,7 @@ async fn main() -> Res<()> {
     let mem_after = relay_mem_mib(&pids);
     // Let the last notifications arrive, then stop the listeners.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::SeqCst);
+    stop.send_replace(true);
 
     // Fanout: for every push and every listener of its workspace, the first head at or past
     // the push's head that the listener received.
