@@ -3,7 +3,7 @@
 //! rebuilt from its documents one by one, and like the owner's own device.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tempfile::TempDir;
@@ -181,13 +181,18 @@ fn write_practice(dana: &Store) {
     dana.delete_contact("Patel").expect("delete");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_from_its_documents()
-{
+/// Dana's practice on a relay, with a checkpoint of it.
+struct Practice {
+    dir: TempDir,
+    dana: Store,
+    dana_file: PathBuf,
+    checkpoint_docs: u64,
+}
+
+async fn practice_with_checkpoint() -> Practice {
     let dir = tempfile::tempdir().expect("tempdir");
     let addr = relay(&dir).await;
     let url = format!("http://{addr}");
-
     let dana_file = dir.path().join("dana.sqlite3");
     let dana = Store::open(&dana_file).expect("open Dana's store");
     dana.init("Dana").expect("init");
@@ -197,31 +202,51 @@ async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_
     write_practice(&dana);
     let made = dana.checkpoint().await.expect("checkpoint");
     assert!(made.docs > 5, "the checkpoint holds the practice: {made:?}");
+    Practice {
+        dir,
+        dana,
+        dana_file,
+        checkpoint_docs: made.docs,
+    }
+}
 
-    let phone_file = dir.path().join("phone.sqlite3");
+/// A new phone of Dana's joins through an invite and syncs.
+async fn new_phone(p: &Practice) -> (Store, PathBuf, trellis_core::SyncReport) {
+    let phone_file = p.dir.path().join("phone.sqlite3");
     let phone = Store::open(&phone_file).expect("open the phone's store");
     phone.init("Dana's phone").expect("init");
-    let code = dana
+    let code = p
+        .dana
         .create_invite(Role::Member, false)
         .await
         .expect("invite");
     phone.join(&code, None).await.expect("join");
     let synced = phone.sync().await.expect("sync");
+    (phone, phone_file, synced)
+}
+
+fn names(s: &Store) -> Vec<String> {
+    s.contacts()
+        .expect("contacts")
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_from_its_documents()
+{
+    let p = practice_with_checkpoint().await;
+    let (dana, dana_file) = (&p.dana, &p.dana_file);
+    let (phone, phone_file, synced) = new_phone(&p).await;
     assert_eq!(
-        synced.bootstrapped_docs, made.docs,
+        synced.bootstrapped_docs, p.checkpoint_docs,
         "started from the checkpoint"
     );
     assert_eq!(synced.gaps, 0);
 
     // What the phone shows is what Dana sees.
-    let names = |s: &Store| {
-        s.contacts()
-            .expect("contacts")
-            .into_iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(names(&phone), names(&dana));
+    assert_eq!(names(&phone), names(dana));
     assert_eq!(names(&phone), ["Dr. Okafor", "Mr. Chen", "Ms. Rivera"]);
     let hits = |s: &Store| s.search("parent night").expect("search").len();
     assert_eq!(hits(&phone), 45);
@@ -238,7 +263,47 @@ async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_
             .count(),
         45
     );
-    assert_same_rows(&bootstrapped, &index_rows(&dana_file), "the phone and Dana");
+    assert_same_rows(&bootstrapped, &index_rows(dana_file), "the phone and Dana");
+    phone.rebuild_index().expect("rebuild the index");
+    assert_same_rows(
+        &bootstrapped,
+        &index_rows(&phone_file),
+        "bootstrapped and rebuilt",
+    );
+}
+
+/// A snapshot damaged in the relay's storage does not stop a bootstrap: the phone skips it,
+/// counts it, and shows everything else, indexed as its documents say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_snapshot_is_skipped_and_counted_and_the_rest_of_the_practice_arrives() {
+    let p = practice_with_checkpoint().await;
+    let chen = p
+        .dana
+        .contacts()
+        .expect("contacts")
+        .into_iter()
+        .find(|c| c.name == "Mr. Chen")
+        .expect("Mr. Chen")
+        .id;
+    let relay_db = rusqlite::Connection::open(p.dir.path().join("relay.sqlite3"))
+        .expect("open the relay's database");
+    let damaged = relay_db
+        .execute(
+            "UPDATE checkpoint_docs SET bytes = zeroblob(length(bytes))
+             WHERE lower(hex(doc_id)) = ?1",
+            [&chen],
+        )
+        .expect("damage a snapshot");
+    assert_eq!(damaged, 1, "Mr. Chen's snapshot is in the checkpoint");
+
+    let (phone, phone_file, synced) = new_phone(&p).await;
+    assert_eq!(
+        synced.bootstrapped_docs, p.checkpoint_docs,
+        "the damaged snapshot is counted with the others"
+    );
+    assert_eq!(names(&phone), ["Dr. Okafor", "Ms. Rivera"]);
+    assert_eq!(phone.search("parent night").expect("search").len(), 45);
+    let bootstrapped = index_rows(&phone_file);
     phone.rebuild_index().expect("rebuild the index");
     assert_same_rows(
         &bootstrapped,
