@@ -250,7 +250,7 @@ async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_
     assert_eq!(names(&phone), ["Dr. Okafor", "Mr. Chen", "Ms. Rivera"]);
     let hits = |s: &Store| s.search("parent night").expect("search").len();
     assert_eq!(hits(&phone), 45);
-    assert_eq!(hits(&phone), hits(&dana));
+    assert_eq!(hits(&phone), hits(dana));
 
     // Row for row: the phone's index is Dana's (once she has seen the phone join), and an
     // index rebuilt from its documents.
