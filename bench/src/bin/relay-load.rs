@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p trellis-bench --bin relay-load -- \
 //!     --devices 40 --workspaces 10 --listeners 2000 --changes 20000 [--batch 1] \
-//!     [--preload 0] [--relays 1 --database postgres://...] [--max-seconds 120]
+//!     [--preload 0] [--rate 0] [--relays 1 --database postgres://...] [--max-seconds 120]
 //! ```
 //!
 //! The relay is blind, so the devices speak the wire protocol directly: each workspace is
@@ -17,6 +17,8 @@
 //! out the push's own wait for the database and shows the notifier and socket path alone
 //! (0 when the head reached the listener before the answer reached the pusher).
 //! `--preload` fills each workspace's log first, to see how ingest changes with log size.
+//! `--rate` paces each device to that many push requests a second, so fanout can be measured
+//! at a load the relay keeps up with instead of behind a saturated queue.
 //! With `--database` and `--relays R`, R relay processes share one PostgreSQL database and
 //! devices and listeners are spread over them round robin.
 //!
@@ -79,6 +81,11 @@ struct Args {
     /// PostgreSQL URL the relays share; default: one relay on SQLite in a temporary directory.
     #[arg(long)]
     database: Option<String>,
+    /// Push requests a second from each device (0: each sends its next request as soon as the
+    /// last is answered). A set rate measures fanout at a load the relay keeps up with, rather
+    /// than the queue of a saturated one.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Most seconds the push phase may take; pushing stops there.
     #[arg(long, default_value_t = 120)]
     max_seconds: u64,
@@ -280,6 +287,9 @@ async fn main() -> Res<()> {
     if a.workspaces == 0 || a.devices < a.workspaces || a.batch == 0 {
         return Err("need at least one device per workspace and a batch of at least 1".into());
     }
+    if !(a.rate.is_finite() && a.rate >= 0.0) {
+        return Err("--rate is push requests a second from each device: 0 or more".into());
+    }
     let tmp = tempfile::tempdir()?;
     let bin = relay_bin()?;
     let mut relays = Vec::new();
@@ -377,11 +387,19 @@ async fn main() -> Res<()> {
     for (ws, relay, token) in devices {
         let client = client.clone();
         let (batch_n, bytes) = (a.batch, a.change_bytes);
+        let mut pace = (a.rate > 0.0).then(|| {
+            let mut every = tokio::time::interval(Duration::from_secs_f64(1.0 / a.rate));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every
+        });
         pushers.push(tokio::spawn(async move {
             // (head, push start µs, push latency µs, changes)
             let mut out: Vec<(u64, u64, u64, usize)> = Vec::new();
             let mut left = per_device;
             while left > 0 && Instant::now() < push_deadline {
+                if let Some(every) = pace.as_mut() {
+                    every.tick().await;
+                }
                 let n = left.min(batch_n);
                 let body = batch(n, bytes);
                 let start = micros(base);
@@ -447,6 +465,7 @@ async fn main() -> Res<()> {
         "workspaces",
         "live sockets",
         "batch",
+        "requests/s a device",
         "preload/ws",
         "changes",
         "changes/s",
@@ -471,6 +490,11 @@ async fn main() -> Res<()> {
         a.workspaces.to_string(),
         a.listeners.to_string(),
         a.batch.to_string(),
+        if a.rate > 0.0 {
+            format!("{}", a.rate)
+        } else {
+            "as fast as answered".into()
+        },
         a.preload.to_string(),
         pushed.to_string(),
         format!("{:.0}", pushed as f64 / push_s),
