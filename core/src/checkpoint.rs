@@ -8,6 +8,8 @@
 //! it pulls the log after `S` as usual. Applying the same change twice is a no-op in automerge,
 //! so snapshots that hold more than `S` covers are harmless.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use automerge::Automerge;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -221,38 +223,35 @@ impl Store {
 
     /// Merges downloaded snapshots into the local documents, in one transaction. Opening
     /// threads (one a core, at most [`MAX_OPENERS`]) decrypt, load and read the index rows of
-    /// the snapshots while this one writes them, in the batch's order.
+    /// the snapshots while this one writes them.
     fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
         self.mark(ws);
         let ws_hex = ws.id.to_hex();
         let openers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_OPENERS);
+        let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
-            // Opener k opens snapshots k, k + openers, ...; the writer takes them in turn.
-            let receivers: Vec<_> = (0..openers)
-                .map(|k| {
-                    let (send, receive) = std::sync::mpsc::sync_channel::<Opened>(OPENED_AHEAD);
-                    s.spawn(move || {
-                        for d in docs.iter().skip(k).step_by(openers) {
-                            if send.send(open_snapshot(ws, d)).is_err() {
-                                // The writer stopped (an error): nothing more to open.
-                                return;
-                            }
+            // Each opener takes the next snapshot nobody has taken, so one large document
+            // (a year's logbook) holds up one opener, not the others; the writer stores them
+            // as they come (documents of a checkpoint are distinct, so the order is free).
+            let (send, loaded) = std::sync::mpsc::sync_channel::<Opened>(OPENED_AHEAD * openers);
+            for _ in 0..openers {
+                let (send, next) = (send.clone(), &next);
+                s.spawn(move || {
+                    while let Some(d) = docs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if send.send(open_snapshot(ws, d)).is_err() {
+                            // The writer stopped (an error): nothing more to open.
+                            return;
                         }
-                    });
-                    receive
-                })
-                .collect();
-            let loaded = (0..docs.len()).map(|i| {
-                receivers[i % openers]
-                    .recv()
-                    .map_err(|_| Error::Corrupt("a snapshot opening thread stopped".into()))
-            });
+                    }
+                });
+            }
+            // The writer's iteration ends when every opener is done.
+            drop(send);
             let mut conn = self.lock();
             let tx = Tx::new(conn.transaction()?, &self.docs);
             for opened in loaded {
-                let opened = opened?;
                 // A snapshot that does not open or load is skipped: the log after it still
                 // carries what later changes need, and a gap would be reported.
                 let Some(loaded) = opened else {
