@@ -146,7 +146,9 @@ enum Ended {
 
 async fn run(store: Arc<Store>, wake: Arc<Wake>, mut stopped: watch::Receiver<bool>) {
     let mut backoff = BACKOFF_START;
-    let mut offline_reported = false;
+    // The pending count last reported as offline: a change made while offline is reported at
+    // the next attempt, so the screen's "waiting to sync" count stays true.
+    let mut offline_reported: Option<u64> = None;
     loop {
         if *stopped.borrow() {
             return;
@@ -161,7 +163,7 @@ async fn run(store: Arc<Store>, wake: Arc<Wake>, mut stopped: watch::Receiver<bo
         let ended = match connect(&target).await {
             Ok(socket) => {
                 backoff = BACKOFF_START;
-                offline_reported = false;
+                offline_reported = None;
                 connected(&store, &wake, &target, socket, &mut stopped).await
             }
             Err(Refused::Revoked) => {
@@ -174,10 +176,10 @@ async fn run(store: Arc<Store>, wake: Arc<Wake>, mut stopped: watch::Receiver<bo
                 Ended::Backoff
             }
             Err(Refused::Unreachable) => {
-                if !offline_reported {
-                    let pending = store.status().map(|s| s.pending_changes).unwrap_or(0);
+                let pending = store.status().map(|s| s.pending_changes).unwrap_or(0);
+                if offline_reported != Some(pending) {
                     store.events.sync_state(SyncState::Offline { pending });
-                    offline_reported = true;
+                    offline_reported = Some(pending);
                 }
                 Ended::Backoff
             }

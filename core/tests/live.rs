@@ -103,10 +103,24 @@ impl Heard {
 
 /// Waits until `done` holds, failing after `secs` seconds.
 async fn eventually(secs: u64, what: &str, done: impl Fn() -> bool) {
+    eventually_explained(secs, what, done, String::new).await;
+}
+
+/// As [`eventually`], and a failure also prints what `explain` says (e.g. the states heard).
+async fn eventually_explained(
+    secs: u64,
+    what: &str,
+    done: impl Fn() -> bool,
+    explain: impl Fn() -> String,
+) {
     // Generous: a loaded 2-core CI machine can be slow; a pass never waits for the bound.
     let until = Instant::now() + Duration::from_secs(secs * 4);
     while !done() {
-        assert!(Instant::now() < until, "timed out waiting for: {what}");
+        assert!(
+            Instant::now() < until,
+            "timed out waiting for: {what} {}",
+            explain()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -219,10 +233,17 @@ async fn a_phone_offline_reports_it_and_catches_up_when_the_link_returns() {
     link.cut();
     b.log_activity(&drop_by("Left brochures with the nurse"))
         .expect("offline drop-by");
-    eventually(
+    eventually_explained(
         15,
         "Sam is told he is offline with a change waiting",
         || heard_b.heard_state(|s| matches!(s, SyncState::Offline { pending } if *pending > 0)),
+        || {
+            format!(
+                "(heard: {:?}; pending: {:?})",
+                heard_b.states.lock().expect("lock"),
+                b.status().map(|s| s.pending_changes)
+            )
+        },
     )
     .await;
     a.log_activity(&drop_by("Dana's visit meanwhile"))
