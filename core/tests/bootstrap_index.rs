@@ -2,29 +2,17 @@
 //! indexes them on several threads, and must then read exactly like a device whose index was
 //! rebuilt from its documents one by one, and like the owner's own device.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 use trellis_core::{
     ContactCategory, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg, NewReferral,
     ReferralDirection, Role, Store,
 };
-use trellis_relay::{app, AppState, SqliteStorage};
 
 const SECRET: &str = "bootstrap-index-secret";
-
-/// Serves a relay over a temporary database on a loopback port.
-async fn relay(dir: &TempDir) -> SocketAddr {
-    let storage = SqliteStorage::open(dir.path().join("relay.sqlite3")).expect("relay storage");
-    let router = app(AppState::new(Arc::new(storage), SECRET));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
-}
 
 /// Every row of every index table of the store file, in a stable order.
 fn index_rows(file: &Path) -> Vec<String> {
@@ -191,7 +179,7 @@ struct Practice {
 
 async fn practice_with_checkpoint() -> Practice {
     let dir = tempfile::tempdir().expect("tempdir");
-    let addr = relay(&dir).await;
+    let addr = common::relay(&dir, SECRET).await;
     let url = format!("http://{addr}");
     let dana_file = dir.path().join("dana.sqlite3");
     let dana = Store::open(&dana_file).expect("open Dana's store");

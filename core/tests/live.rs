@@ -1,6 +1,8 @@
 //! Stories of background sync: two phones of one practice, each with live sync running, never
 //! call `sync()` themselves; a relay served in-process on loopback carries their changes.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,19 +12,8 @@ use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpStream};
 use trellis_core::events::{ChangeKind, DataChanged, Listener, SyncState};
 use trellis_core::{NewActivity, NewOrg, Role, Store};
-use trellis_relay::{app, AppState, SqliteStorage};
 
 const SECRET: &str = "live-test-secret";
-
-/// Serves a relay over a temporary database on a loopback port.
-async fn relay(dir: &TempDir) -> SocketAddr {
-    let storage = SqliteStorage::open(dir.path().join("relay.sqlite3")).expect("relay storage");
-    let router = app(AppState::new(Arc::new(storage), SECRET));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
-}
 
 /// A TCP proxy in front of the relay whose link can be cut and restored, like a phone going
 /// into a basement. While cut, connections are accepted and dropped at once, and the ones open
@@ -170,7 +161,7 @@ fn drop_by(note: &str) -> NewActivity {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drop_by_on_one_phone_reaches_the_other_without_anyone_calling_sync() {
     let dir = TempDir::new().expect("tempdir");
-    let addr = relay(&dir).await;
+    let addr = common::relay(&dir, SECRET).await;
     let (a, b) = two_phones(&dir, addr, None).await;
     let heard_b = Arc::new(Heard::default());
     let _sub = b.subscribe(Arc::clone(&heard_b) as Arc<dyn Listener>);
@@ -218,7 +209,7 @@ async fn a_drop_by_on_one_phone_reaches_the_other_without_anyone_calling_sync() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_offline_reports_it_and_catches_up_when_the_link_returns() {
     let dir = TempDir::new().expect("tempdir");
-    let addr = relay(&dir).await;
+    let addr = common::relay(&dir, SECRET).await;
     let link = Link::to(addr).await;
     let (a, b) = two_phones(&dir, addr, Some(link.addr)).await;
     let heard_b = Arc::new(Heard::default());
