@@ -2,11 +2,13 @@
 //!
 //! A checkpoint is every document of the workspace as this device holds it once its outbox is
 //! empty and its cursor is `S`, each sealed with the newest workspace key, uploaded to the
-//! relay (see `trellis_protocol::snapshot`). A new device, or one so far behind that the relay
-//! compacted what it needs (`410 compacted`), downloads the snapshots, merges each into what it
-//! holds (its own unpushed changes stay), rewrites the index and moves its cursor to `S`; then
-//! it pulls the log after `S` as usual. Applying the same change twice is a no-op in automerge,
-//! so snapshots that hold more than `S` covers are harmless.
+//! relay (see `trellis_protocol::snapshot`). Each snapshot carries the document's saved bytes
+//! and the index rows read from it (`snapshot.rs`), so a new device indexes it without loading
+//! it. A new device, or one so far behind that the relay compacted what it needs
+//! (`410 compacted`), downloads the snapshots, merges each into what it holds (its own unpushed
+//! changes stay), writes their index rows and moves its cursor to `S`; then it pulls the log
+//! after `S` as usual. Applying the same change twice is a no-op in automerge, so snapshots
+//! that hold more than `S` covers are harmless.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -17,9 +19,11 @@ use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 use crate::client::RelayClient;
+use crate::docs;
 use crate::docstore::{self, Tx};
 use crate::error::{Error, Result};
 use crate::index;
+use crate::snapshot::{self, IndexSnapshot, Plain};
 use crate::store::{current_ws, Store, Ws};
 
 /// Sealed bytes sent in one upload body.
@@ -36,39 +40,88 @@ const OPENED_AHEAD: usize = 16;
 /// Most threads opening snapshots while one stores them.
 const MAX_OPENERS: usize = 4;
 
-/// A snapshot the opening thread opened and loaded; `None` when it does not open with the
-/// workspace key or is not an automerge document.
+/// A snapshot an opening thread opened; `None` when it does not open with the workspace key
+/// or is not an automerge document.
 type Opened = Option<Box<Loaded>>;
 
-/// An opened, loaded snapshot.
+/// An opened snapshot.
 struct Loaded {
     doc_id: Id,
-    plain: Vec<u8>,
-    snap: Automerge,
-    /// Its index rows, if it is new here (read on the opening thread; the writer reindexes
-    /// a document it already holds from the merge).
-    rows: Option<index::NewRows>,
+    /// The document's saved bytes.
+    bytes: Vec<u8>,
+    content: Content,
 }
 
-/// Opens and loads one snapshot.
+/// What an opening thread made of a snapshot.
+#[allow(clippy::large_enum_variant)] // Moved only inside the boxed `Loaded`.
+enum Content {
+    /// The index rows it carried; the document is loaded only if this device holds it already
+    /// and must merge it.
+    Rows(IndexSnapshot),
+    /// The document, loaded because the snapshot carried no rows, and the rows read from it
+    /// (`None` for the workspace document, indexed from itself).
+    Doc(Automerge, Option<IndexSnapshot>),
+}
+
+/// Opens one snapshot, and loads its document if it carried no index rows.
 fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
     let Ok(plain) = ws.keys.open(&ws.id, &d.doc_id, &d.bytes) else {
         tracing::warn!("skipped a snapshot that does not open with the workspace key");
         return None;
     };
-    let Ok(snap) = Automerge::load(&plain) else {
+    let bytes = match snapshot::decode(plain) {
+        Ok(Plain::WithRows(bytes, index)) => {
+            return Some(Box::new(Loaded {
+                doc_id: d.doc_id,
+                bytes,
+                content: Content::Rows(index),
+            }))
+        }
+        Ok(Plain::Doc(bytes)) => bytes,
+        Err(e) => {
+            tracing::warn!("skipped a snapshot: {e}");
+            return None;
+        }
+    };
+    let Ok(doc) = Automerge::load(&bytes) else {
         tracing::warn!("skipped a snapshot that is not an automerge document");
         return None;
     };
     // The writer decides whether the document is new; reading rows it may not need costs
     // little next to writing them, and this thread runs beside the writer.
-    let rows = index::read_new(&ws.id.to_hex(), &d.doc_id.to_hex(), &snap).ok();
+    let index = index::read_new(&ws.id.to_hex(), &d.doc_id.to_hex(), &doc)
+        .ok()
+        .flatten()
+        .map(|rows| IndexSnapshot {
+            kind: docs::kind_of(&doc),
+            rows,
+        });
     Some(Box::new(Loaded {
         doc_id: d.doc_id,
-        plain,
-        snap,
-        rows,
+        bytes,
+        content: Content::Doc(doc, index),
     }))
+}
+
+/// The plaintext a checkpoint seals for a stored document: its bytes with the index rows read
+/// from it, or its bytes alone (the workspace document; a document that does not load, which
+/// new devices skip as before; rows that would make the snapshot too large).
+fn snapshot_plaintext(ws_hex: &str, doc_id: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let Ok(doc) = Automerge::load(&bytes) else {
+        tracing::warn!("a stored document does not load; it is sent without index rows");
+        return Ok(bytes);
+    };
+    let Ok(Some(rows)) = index::read_new(ws_hex, doc_id, &doc) else {
+        return Ok(bytes);
+    };
+    let kind = docs::kind_of(&doc);
+    drop(doc);
+    let plain = snapshot::encode(&bytes, &IndexSnapshot { kind, rows })?;
+    // The sealed snapshot must stay under the relay's limit (a nonce and a tag are added).
+    if plain.len() + 64 > trellis_protocol::snapshot::MAX_SNAPSHOT_BYTES {
+        return Ok(bytes);
+    }
+    Ok(plain)
 }
 
 /// What a checkpoint or a bootstrap moved.
@@ -80,6 +133,16 @@ pub struct CheckpointReport {
     pub docs: u64,
     /// Sealed bytes uploaded or downloaded.
     pub bytes: u64,
+}
+
+/// What a bootstrap brought.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Bootstrapped {
+    /// Documents downloaded.
+    pub docs: u64,
+    /// Of those, documents loaded to index or merge them (see
+    /// [`crate::SyncReport::bootstrap_loaded_docs`]).
+    pub loaded: u64,
 }
 
 impl Store {
@@ -113,17 +176,17 @@ impl Store {
         };
         let mut after = String::new();
         loop {
-            let (batch, last) = self.seal_docs_after(&ws, &after)?;
+            let (docs, last) = self.docs_after(&ws, &after)?;
             let Some(last) = last else { break };
-            report.docs += batch.docs.len() as u64;
-            report.bytes += batch.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>();
-            self.guard(
-                &ws,
-                client
-                    .upload_docs(&ws.id, &info.checkpoint_id, &batch)
-                    .await,
-            )
-            .await?;
+            for body in upload_bodies(seal_snapshots(&ws, &docs)?) {
+                report.docs += body.docs.len() as u64;
+                report.bytes += body.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>();
+                self.guard(
+                    &ws,
+                    client.upload_docs(&ws.id, &info.checkpoint_id, &body).await,
+                )
+                .await?;
+            }
             after = last;
         }
         self.guard(
@@ -150,7 +213,7 @@ impl Store {
         ws: &Ws,
         client: &RelayClient,
         info: &CheckpointInfo,
-    ) -> Result<CheckpointReport> {
+    ) -> Result<Bootstrapped> {
         let restore = self.enlarge_cache()?;
         let result = self.download_and_merge(ws, client, info).await;
         self.restore_cache(restore);
@@ -167,11 +230,8 @@ impl Store {
         ws: &Ws,
         client: &RelayClient,
         info: &CheckpointInfo,
-    ) -> Result<CheckpointReport> {
-        let mut report = CheckpointReport {
-            seq: info.seq,
-            ..Default::default()
-        };
+    ) -> Result<Bootstrapped> {
+        let mut report = Bootstrapped::default();
         let download = |after: Option<Id>| async move {
             let batch = client
                 .download_docs(&ws.id, &info.checkpoint_id, after.as_ref(), DOWNLOAD_DOCS)
@@ -181,11 +241,10 @@ impl Store {
         let mut batch = download(None).await?;
         loop {
             report.docs += batch.docs.len() as u64;
-            report.bytes += batch.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>();
             let after = batch.docs.last().map(|d| d.doc_id);
             let more = batch.more && after.is_some();
             if !more {
-                self.merge_snapshots(ws, &batch.docs)?;
+                report.loaded += self.merge_snapshots(ws, &batch.docs)?;
                 return Ok(report);
             }
             // The request for the next page is sent before this page is applied (joined,
@@ -194,7 +253,7 @@ impl Store {
                 self.merge_snapshots(ws, &batch.docs)
             })
             .await;
-            applied?;
+            report.loaded += applied?;
             batch = next?;
         }
     }
@@ -223,8 +282,8 @@ impl Store {
 
     /// Merges downloaded snapshots into the local documents, in one transaction. Opening
     /// threads (one a core, at most [`MAX_OPENERS`]) decrypt, load and read the index rows of
-    /// the snapshots while this one writes them.
-    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<()> {
+    /// the snapshots while this one writes them. Returns how many documents were loaded.
+    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<u64> {
         self.mark(ws);
         let ws_hex = ws.id.to_hex();
         let openers = std::thread::available_parallelism()
@@ -251,6 +310,7 @@ impl Store {
             drop(send);
             let mut conn = self.lock();
             let tx = Tx::new(conn.transaction()?, &self.docs);
+            let mut loads = 0u64;
             for opened in loaded {
                 // A snapshot that does not open or load is skipped: the log after it still
                 // carries what later changes need, and a gap would be reported.
@@ -259,42 +319,65 @@ impl Store {
                 };
                 let Loaded {
                     doc_id,
-                    plain,
-                    mut snap,
-                    rows,
+                    bytes,
+                    content,
                 } = *loaded;
                 let doc_hex = doc_id.to_hex();
+                if matches!(content, Content::Doc(..)) {
+                    loads += 1;
+                }
                 match tx.load(&ws_hex, &doc_hex)? {
                     Some((mut local, stored)) => {
+                        let mut snap = match content {
+                            Content::Doc(doc, _) => doc,
+                            Content::Rows(_) => match Automerge::load(&bytes) {
+                                Ok(doc) => {
+                                    loads += 1;
+                                    doc
+                                }
+                                Err(_) => {
+                                    tracing::warn!(
+                                        "skipped a snapshot that is not an automerge document"
+                                    );
+                                    continue;
+                                }
+                            },
+                        };
                         let before = local.get_heads();
                         local.merge(&mut snap)?;
                         index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
                         tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
                     }
-                    None => {
-                        let rows = match rows {
-                            Some(rows) => rows,
-                            None => index::read_new(&ws_hex, &doc_hex, &snap)?,
-                        };
-                        index::write_new(&tx, &ws_hex, &doc_hex, &snap, &rows)?;
-                        tx.insert_loaded(&ws_hex, &doc_hex, &snap, &plain)?;
-                    }
+                    None => match content {
+                        Content::Rows(index) | Content::Doc(_, Some(index)) => {
+                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows)?;
+                            tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
+                        }
+                        // The workspace document (or rows that could not be read): indexed
+                        // from the document itself.
+                        Content::Doc(doc, None) => {
+                            index::reindex(&tx, &ws_hex, &doc_hex, &doc)?;
+                            tx.insert_snapshot(&ws_hex, &doc_hex, docs::kind_of(&doc), &bytes)?;
+                        }
+                    },
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            Ok(loads)
         })
     }
 
-    /// Seals stored documents after a doc id, up to the upload size; returns the batch and the
-    /// last doc id in it (`None` when there are no more).
-    fn seal_docs_after(&self, ws: &Ws, after: &str) -> Result<(DocBatch, Option<String>)> {
+    /// Reads stored documents after a doc id, up to the upload size; returns them and the last
+    /// doc id among them (`None` when there are no more).
+    #[allow(clippy::type_complexity)]
+    fn docs_after(&self, ws: &Ws, after: &str) -> Result<(Vec<(Id, Vec<u8>)>, Option<String>)> {
         let conn = self.lock();
         let ws_hex = ws.id.to_hex();
-        let mut st = conn.prepare(
+        let mut st = conn.prepare_cached(
             "SELECT doc_id FROM documents WHERE ws = ?1 AND doc_id > ?2 ORDER BY doc_id",
         )?;
         let mut rows = st.query(params![ws_hex, after])?;
-        let mut batch = DocBatch::default();
+        let mut docs = Vec::new();
         let (mut size, mut last) = (0usize, None);
         while let Some(row) = rows.next()? {
             let doc: String = row.get(0)?;
@@ -302,19 +385,69 @@ impl Store {
             let doc_id: Id = doc
                 .parse()
                 .map_err(|_| Error::invalid("a document id in this store is damaged"))?;
-            let sealed = ws.keys.seal(&ws.id, &doc_id, &bytes);
-            size += sealed.len();
-            batch.docs.push(DocSnapshot {
-                doc_id,
-                bytes: sealed,
-            });
+            size += bytes.len();
+            docs.push((doc_id, bytes));
             last = Some(doc);
             if size >= UPLOAD_BYTES
-                || batch.docs.len() >= trellis_protocol::snapshot::MAX_SNAPSHOTS_PER_BODY
+                || docs.len() >= trellis_protocol::snapshot::MAX_SNAPSHOTS_PER_BODY
             {
                 break;
             }
         }
-        Ok((batch, last))
+        Ok((docs, last))
     }
+}
+
+/// Seals documents for a checkpoint, each with its index rows (see `snapshot.rs`), on several
+/// threads (reading the rows means loading each document); in the order given.
+fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
+    let ws_hex = ws.id.to_hex();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_OPENERS);
+    let per = docs.len().div_ceil(threads).max(1);
+    let seal = |(doc_id, bytes): &(Id, Vec<u8>)| -> Result<DocSnapshot> {
+        let plain = snapshot_plaintext(&ws_hex, &doc_id.to_hex(), bytes.clone())?;
+        Ok(DocSnapshot {
+            doc_id: *doc_id,
+            bytes: ws.keys.seal(&ws.id, doc_id, &plain),
+        })
+    };
+    std::thread::scope(|s| {
+        let seal = &seal;
+        let workers: Vec<_> = docs
+            .chunks(per)
+            .map(|chunk| s.spawn(move || chunk.iter().map(seal).collect::<Result<Vec<_>>>()))
+            .collect();
+        let mut sealed = Vec::with_capacity(docs.len());
+        for worker in workers {
+            let part = worker
+                .join()
+                .map_err(|_| Error::invalid("sealing the checkpoint failed"))??;
+            sealed.extend(part);
+        }
+        Ok(sealed)
+    })
+}
+
+/// Splits sealed snapshots into upload bodies of about [`UPLOAD_BYTES`] (at least one each).
+fn upload_bodies(sealed: Vec<DocSnapshot>) -> Vec<DocBatch> {
+    let mut bodies = Vec::new();
+    let mut body = DocBatch::default();
+    let mut size = 0usize;
+    for d in sealed {
+        if !body.docs.is_empty()
+            && (size + d.bytes.len() > UPLOAD_BYTES
+                || body.docs.len() >= trellis_protocol::snapshot::MAX_SNAPSHOTS_PER_BODY)
+        {
+            bodies.push(std::mem::take(&mut body));
+            size = 0;
+        }
+        size += d.bytes.len();
+        body.docs.push(d);
+    }
+    if !body.docs.is_empty() {
+        bodies.push(body);
+    }
+    bodies
 }

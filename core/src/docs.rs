@@ -34,12 +34,14 @@ use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use trellis_protocol::Id;
 
-/// The kinds of document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kinds of document (named in checkpoints' index snapshots as [`DocKind::as_str`] names
+/// them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum DocKind {
     Workspace,
     Organization,
@@ -254,7 +256,7 @@ pub(crate) struct MemberDoc {
 }
 
 /// An organization document.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct OrgDoc {
     pub name: String,
@@ -270,7 +272,7 @@ pub(crate) struct OrgDoc {
 }
 
 /// A contact document.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct ContactDoc {
     pub name: String,
@@ -291,7 +293,7 @@ pub(crate) struct ContactDoc {
 }
 
 /// One entry of a contact's notes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct NoteDoc {
     pub id: String,
@@ -310,7 +312,7 @@ pub(crate) struct LogbookDoc {
 }
 
 /// One follow-up in a logbook.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct FollowUpDoc {
     pub kind: String,
@@ -325,7 +327,7 @@ pub(crate) struct FollowUpDoc {
 }
 
 /// One referral. There is deliberately no field for who the client is.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct ReferralDoc {
     pub direction: String,
@@ -341,7 +343,7 @@ pub(crate) struct ReferralDoc {
 }
 
 /// One activity in a logbook.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct ActivityDoc {
     pub kind: String,
@@ -358,7 +360,7 @@ pub(crate) struct ActivityDoc {
 }
 
 /// One item left behind.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub(crate) struct LeftBehindDoc {
     pub item: String,

@@ -207,14 +207,14 @@ impl<'c> Tx<'c> {
         Ok(true)
     }
 
-    /// Stores a document that was not stored before from bytes it was just loaded from (a
-    /// checkpoint's snapshot), without saving it again and without keeping it in memory: a
-    /// new device stores thousands of these at once.
-    pub(crate) fn insert_loaded(
+    /// Stores a document that was not stored before as a checkpoint's snapshot brought it (its
+    /// saved bytes and its kind), without loading it and without keeping it in memory: a new
+    /// device stores thousands of these at once, and loads each when it is first changed.
+    pub(crate) fn insert_snapshot(
         &self,
         ws: &str,
         doc_id: &str,
-        doc: &Automerge,
+        kind: Option<docs::DocKind>,
         bytes: &[u8],
     ) -> Result<()> {
         self.tx
@@ -225,7 +225,7 @@ impl<'c> Tx<'c> {
             .execute(params![
                 ws,
                 doc_id,
-                docs::kind_of(doc).map(|k| k.as_str()),
+                kind.map(|k| k.as_str()),
                 bytes,
                 random_version()
             ])?;

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 use automerge::{Automerge, Patch, PatchAction, Prop, ReadDoc, ROOT};
 use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
 
 use crate::docs::{
     self, ActivityDoc, ContactDoc, DocKind, FollowUpDoc, OrgDoc, ReferralDoc, WorkspaceDoc,
@@ -506,13 +507,12 @@ fn add_search(
 }
 
 /// The index rows of a document this device has never stored (one a checkpoint brought),
-/// read from the document by [`read_new`] on any thread and written by [`write_new`] in the
-/// writer's transaction: reading thousands of documents and writing their rows can then run
-/// on two threads.
+/// read from the document by [`read_new`] on any thread (or by the device that made the
+/// checkpoint, which sends them along: see `snapshot.rs`) and written by [`write_new`] in the
+/// writer's transaction: reading thousands of documents and writing their rows can then run on
+/// several threads, and a new device need not load the documents at all.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum NewRows {
-    /// Rows written from the document itself, as [`reindex`] writes them (the workspace
-    /// document: joining writes some of its rows before it is stored).
-    Reindex,
     /// An organization's row.
     Org(OrgDoc),
     /// A contact's rows.
@@ -524,6 +524,7 @@ pub(crate) enum NewRows {
 }
 
 /// One entry of a logbook or ledger, by its key.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum NewEntry {
     /// An activity that is not deleted.
     Activity(String, ActivityDoc),
@@ -533,13 +534,15 @@ pub(crate) enum NewEntry {
     Referral(String, ReferralDoc),
 }
 
-/// Reads the index rows of `doc`, a document never stored here (see [`NewRows`]).
-pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<NewRows> {
+/// Reads the index rows of `doc`, a document never stored here (see [`NewRows`]); `None` for
+/// the workspace document, whose rows [`reindex`] writes from the document itself (joining
+/// writes some of them before it is stored).
+pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<Option<NewRows>> {
     if doc_id == ws {
-        return Ok(NewRows::Reindex);
+        return Ok(None);
     }
-    Ok(match docs::kind_of(doc) {
-        Some(DocKind::Workspace) => NewRows::Reindex,
+    Ok(Some(match docs::kind_of(doc) {
+        Some(DocKind::Workspace) => return Ok(None),
         Some(DocKind::Organization) => NewRows::Org(docs::read(doc)),
         Some(DocKind::Contact) => NewRows::Contact(docs::read(doc)),
         Some(DocKind::Logbook | DocKind::Ledger) => {
@@ -576,23 +579,16 @@ pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<NewRow
             NewRows::Entries(entries)
         }
         None => NewRows::Nothing,
-    })
+    }))
 }
 
-/// Writes the rows [`read_new`] read from `doc`, a document never stored here: the rows
-/// [`reindex`] writes, without first deleting rows that cannot exist (index rows are written
-/// in the transaction that stores their document). Skipping the deletes matters when
-/// thousands of documents arrive at once: each multi-row delete of full-text rows makes FTS5
-/// flush the terms it holds in memory, leaving a small segment to merge later.
-pub(crate) fn write_new(
-    tx: &Connection,
-    ws: &str,
-    doc_id: &str,
-    doc: &Automerge,
-    rows: &NewRows,
-) -> Result<()> {
+/// Writes the rows [`read_new`] read from a document never stored here: the rows [`reindex`]
+/// writes, without first deleting rows that cannot exist (index rows are written in the
+/// transaction that stores their document). Skipping the deletes matters when thousands of
+/// documents arrive at once: each multi-row delete of full-text rows makes FTS5 flush the terms
+/// it holds in memory, leaving a small segment to merge later.
+pub(crate) fn write_new(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRows) -> Result<()> {
     match rows {
-        NewRows::Reindex => reindex(tx, ws, doc_id, doc),
         NewRows::Org(o) => index_org(tx, ws, doc_id, o),
         NewRows::Contact(c) => index_contact(tx, ws, doc_id, c),
         NewRows::Entries(entries) => {

@@ -48,6 +48,7 @@ mod practice;
 mod queries;
 mod referrals;
 pub mod reports;
+mod snapshot;
 mod space;
 mod store;
 mod sync;

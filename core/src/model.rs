@@ -452,9 +452,14 @@ pub struct SyncReport {
     pub new_key: bool,
     /// Whether changes with missing dependencies made this sync pull the whole log again.
     pub repulled: bool,
-    /// Documents loaded from a checkpoint (a new device, or one the relay's compaction left
+    /// Documents received from a checkpoint (a new device, or one the relay's compaction left
     /// behind).
     pub bootstrapped_docs: u64,
+    /// Of those, documents this device loaded to index or merge them: its own copy to merge,
+    /// or a snapshot without index rows (the workspace document; checkpoints made by older
+    /// versions). The others were indexed from the rows their snapshots carried and are loaded
+    /// when something first changes them.
+    pub bootstrap_loaded_docs: u64,
     /// The key epoch this device made because someone left or a device was revoked (owners
     /// and admins only).
     pub rotated_to: Option<u32>,

@@ -269,6 +269,7 @@ impl Store {
             {
                 let boot = self.bootstrap(&ws, &client, &info).await?;
                 report.bootstrapped_docs = boot.docs;
+                report.bootstrap_loaded_docs = boot.loaded;
             }
         }
         // After a push that left the cursor at the relay's head there is nothing to pull.
@@ -342,6 +343,7 @@ impl Store {
                         })?;
                     let boot = self.bootstrap(&ws, client, &info).await?;
                     report.bootstrapped_docs += boot.docs;
+                    report.bootstrap_loaded_docs += boot.loaded;
                     continue;
                 }
                 other => self.guard(&ws, other).await?,

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 use trellis_core::{
-    ContactCategory, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg, NewReferral,
-    ReferralDirection, Role, Store,
+    ContactCategory, FollowUpFilter, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg,
+    NewReferral, ReferralDirection, Role, Store,
 };
 
 const SECRET: &str = "bootstrap-index-secret";
@@ -231,6 +231,10 @@ async fn a_new_phone_bootstrapped_from_a_checkpoint_reads_like_an_index_rebuilt_
         synced.bootstrapped_docs, p.checkpoint_docs,
         "started from the checkpoint"
     );
+    assert_eq!(
+        synced.bootstrap_loaded_docs, 1,
+        "the snapshots carried their index rows: only the workspace document was loaded"
+    );
     assert_eq!(synced.gaps, 0);
 
     // What the phone shows is what Dana sees.
@@ -298,4 +302,73 @@ async fn a_damaged_snapshot_is_skipped_and_counted_and_the_rest_of_the_practice_
         &index_rows(&phone_file),
         "bootstrapped and rebuilt",
     );
+}
+
+/// Documents a phone indexed from the rows their snapshots carried are stored as they came and
+/// loaded when first changed: a note on a contact, a follow-up completed in Dana's logbook and
+/// a new visit all reach Dana, and nothing that was in those documents is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_that_came_as_index_rows_load_when_first_changed_and_lose_nothing() {
+    let p = practice_with_checkpoint().await;
+    let dana = &p.dana;
+    let (phone, phone_file, synced) = new_phone(&p).await;
+    assert_eq!(synced.bootstrap_loaded_docs, 1);
+
+    let open_followups = |s: &Store| {
+        s.followups(FollowUpFilter::Open)
+            .expect("follow-ups")
+            .into_iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>()
+    };
+    let before = open_followups(&phone);
+    assert!(!before.is_empty(), "Dana's snoozed follow-ups are open");
+    assert_eq!(before, open_followups(dana));
+    let rivera_notes = dana.contact("Rivera").expect("Ms. Rivera").notes.len();
+
+    phone
+        .append_note("Rivera", "Asked for the teen group schedule.")
+        .expect("a note on a contact the phone never loaded");
+    phone
+        .complete_followup(&before[0])
+        .expect("complete a follow-up in Dana's logbook, never loaded here");
+    phone
+        .log_activity(&NewActivity {
+            organization: Some("Lincoln".into()),
+            contacts: vec!["Rivera".into()],
+            minutes: 15,
+            note: Some("Visit 46: left the spring flyers.".into()),
+            ..Default::default()
+        })
+        .expect("log a visit");
+    phone.sync().await.expect("the phone syncs");
+    dana.sync().await.expect("Dana syncs");
+
+    let notes = dana.contact("Rivera").expect("Ms. Rivera").notes;
+    assert_eq!(
+        notes.len(),
+        rivera_notes + 1,
+        "the old notes and the new one"
+    );
+    assert!(notes
+        .iter()
+        .any(|n| n.text == "Asked for the teen group schedule."));
+    let after = open_followups(dana);
+    assert!(
+        !after.contains(&before[0]),
+        "the completed follow-up is done"
+    );
+    assert!(before[1..].iter().all(|id| after.contains(id)));
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "one done, and a thank-you for the new visit"
+    );
+    assert_eq!(dana.search("parent night").expect("search").len(), 45);
+    assert_eq!(dana.search("spring flyers").expect("search").len(), 1);
+
+    // The phone's index, grown from rows and then from changes, is the one its documents give.
+    let rows = index_rows(&phone_file);
+    phone.rebuild_index().expect("rebuild the index");
+    assert_same_rows(&rows, &index_rows(&phone_file), "updated and rebuilt");
 }

@@ -3,7 +3,8 @@
 //!
 //! A device whose cursor is `S` (every log entry up to `S` applied, nothing left in its outbox)
 //! uploads a snapshot of every document of the workspace — each one the automerge document's
-//! saved bytes, sealed with the workspace key like a change — and then completes the
+//! saved bytes (with, in the plaintext, the index rows read from it: the relay cannot tell),
+//! sealed with the workspace key like a change — and then completes the
 //! checkpoint. From then on a new device downloads the snapshots and pulls the log after `S`;
 //! the relay may delete log entries up to `S`, and answers a pull from before its oldest entry
 //! with `410` and the code [`crate::api::codes::COMPACTED`], telling a device that was far

@@ -414,8 +414,11 @@ mirror_record! {
         new_key: bool,
         /// Whether changes with missing dependencies made this sync pull the whole log again.
         repulled: bool,
-        /// Documents loaded from a checkpoint (a new device, or one left behind by compaction).
+        /// Documents received from a checkpoint (a new device, or one left behind by compaction).
         bootstrapped_docs: u64,
+        /// Of those, documents this device had to load to index or merge them (the others
+        /// were indexed from the rows their snapshots carried).
+        bootstrap_loaded_docs: u64,
         /// The key epoch this device made because someone left or a device was revoked.
         rotated_to: Option<u32>,
         /// Documents still holding changes whose dependencies never arrived (0 when healthy).
