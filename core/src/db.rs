@@ -206,11 +206,22 @@ DROP INDEX activity_contacts_contact;
 CREATE INDEX activity_contacts_touch ON activity_contacts (ws, contact_id, at_ms);
 DELETE FROM activity_contacts;
 "#,
+    // 8: a visit's contact links keep their rows in their primary key's B-tree (WITHOUT
+    // ROWID): one B-tree fewer to write for every contact of every visit.
+    r#"
+DROP TABLE activity_contacts;
+CREATE TABLE activity_contacts (
+    ws TEXT NOT NULL, activity_id TEXT NOT NULL, contact_id TEXT NOT NULL,
+    position INTEGER NOT NULL, at_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (ws, activity_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX activity_contacts_touch ON activity_contacts (ws, contact_id, at_ms);
+"#,
 ];
 
 /// The schema version from which the index last changed shape: a store migrated across it has
 /// its index rebuilt from the documents when opened.
-const INDEX_VERSION: u32 = 7;
+const INDEX_VERSION: u32 = 8;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;

@@ -17,6 +17,7 @@
 //! | `sealed_key` | [`DeviceKeys::unseal_key`] | garbage never opens as a key |
 //! | `vcard` | [`interop::preview_vcard`] | every contact has a name; a refusal is one of the fixed messages |
 //! | `csv` | [`interop::preview_csv`] | the same, for contact spreadsheets |
+//! | `index_snapshot` | a checkpoint snapshot's plaintext (`snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
 //!
 //! A check panics only when a property fails: that panic is the bug the fuzzer reports.
 //!
@@ -54,6 +55,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("sealed_key", sealed_key),
     ("vcard", vcard),
     ("csv", csv),
+    ("index_snapshot", index_snapshot),
 ];
 
 /// The check of the target called `name`, if there is one.
@@ -306,6 +308,43 @@ pub fn csv(data: &[u8]) {
     }
 }
 
+/// A checkpoint snapshot's plaintext, as a new device reads it after opening the envelope:
+/// without the magic it is a document alone, returned whole; with it, the document is exactly
+/// the bytes its header names (or it is refused as cut short or from a newer layout), and rows
+/// that decode encode and decode again to the same rows. Damaged rows leave the document alone.
+pub fn index_snapshot(data: &[u8]) {
+    use crate::snapshot::{self as plain, Plain};
+    match plain::decode(data.to_vec()) {
+        Ok(Plain::Doc(doc)) => {
+            assert!(
+                doc == data || (data.len() >= 9 && data[9..].starts_with(&doc)),
+                "a document that is neither the input nor the slice its header names"
+            );
+        }
+        Ok(Plain::WithRows(doc, rows)) => {
+            let len = u32::from_le_bytes([data[5], data[6], data[7], data[8]]) as usize;
+            assert_eq!(
+                doc,
+                data[9..9 + len],
+                "the document is the slice the header names"
+            );
+            let again = plain::encode(&doc, &rows).expect("decoded rows encode");
+            match plain::decode(again).expect("an encoding decodes") {
+                Plain::WithRows(d, r) => {
+                    assert!(d == doc && r == rows, "rows changed in a round trip")
+                }
+                Plain::Doc(_) => panic!("encoded rows did not decode"),
+            }
+        }
+        Err(Error::Corrupt(m)) => assert!(
+            m == "a snapshot is cut short"
+                || m == "a snapshot was made by a newer version of Trellis",
+            "{m}"
+        ),
+        Err(e) => panic!("a snapshot was refused with a {e:?}"),
+    }
+}
+
 /// Seed inputs for each target, made with the real encoders (the committed corpus in
 /// `fuzz/corpus/` is written from these plus the sample address-book files): `(target, bytes)`.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -448,6 +487,11 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             .to_vec(),
     ));
     out.push(("csv", b"organization,role\nLincoln,counselor\n".to_vec()));
+    out.extend(
+        crate::snapshot::seeds()
+            .into_iter()
+            .map(|s| ("index_snapshot", s)),
+    );
     out
 }
 

@@ -119,6 +119,55 @@ fn read_rows(deflated: &[u8]) -> Option<IndexSnapshot> {
     serde_json::from_slice(&json).ok()
 }
 
+/// Plaintexts for the fuzz target's seed corpus (`fuzzing::index_snapshot`): a logbook, a
+/// contact, a document before its genesis, and a document alone.
+pub(crate) fn seeds() -> Vec<Vec<u8>> {
+    use crate::docs::{ActivityDoc, ContactDoc, FollowUpDoc};
+    use crate::index::NewEntry;
+    let doc = b"\x85\x6f\x4a\x83 automerge bytes".to_vec();
+    let mut out: Vec<Vec<u8>> = [
+        IndexSnapshot {
+            kind: Some(DocKind::Logbook),
+            rows: NewRows::Entries(vec![
+                NewEntry::Activity(
+                    "a1".into(),
+                    ActivityDoc {
+                        kind: "drop_by".into(),
+                        at_ms: 1_700_000_000_000,
+                        contact_ids: vec!["c1".into()],
+                        note: Some("Left brochures.".into()),
+                        ..Default::default()
+                    },
+                ),
+                NewEntry::FollowUp(
+                    "f1".into(),
+                    FollowUpDoc {
+                        kind: "thank_you".into(),
+                        due_ms: 1_700_100_000_000,
+                        ..Default::default()
+                    },
+                ),
+            ]),
+        },
+        IndexSnapshot {
+            kind: Some(DocKind::Contact),
+            rows: NewRows::Contact(ContactDoc {
+                name: "Ms. Alvarez".into(),
+                ..Default::default()
+            }),
+        },
+        IndexSnapshot {
+            kind: None,
+            rows: NewRows::Nothing,
+        },
+    ]
+    .iter()
+    .filter_map(|index| encode(&doc, index).ok())
+    .collect();
+    out.push(doc);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
