@@ -39,6 +39,10 @@ const BOOTSTRAP_CACHE_KIB: i64 = 64 * 1024;
 const OPENED_AHEAD: usize = 16;
 /// Most threads opening snapshots while one stores them.
 const MAX_OPENERS: usize = 4;
+/// A bootstrap of at least this many documents into a workspace this device holds nothing of
+/// writes the index without its secondary indexes and makes them after (see
+/// [`crate::db::SECONDARY_INDEXES`]).
+const BULK_DOCS: u64 = 2_000;
 
 /// A snapshot an opening thread opened; `None` when it does not open with the workspace key
 /// or is not an automerge document.
@@ -205,7 +209,8 @@ impl Store {
     /// Pipelined: the next page is requested before the current one is applied, so the relay
     /// reads it while this device stores the current one; within a page, a second thread opens
     /// and loads the snapshots while this one indexes and stores them. SQLite runs with a
-    /// larger page cache meanwhile (see [`BOOTSTRAP_CACHE_KIB`]). Each page is one
+    /// larger page cache meanwhile (see [`BOOTSTRAP_CACHE_KIB`]), and a large bootstrap into
+    /// an empty workspace without its secondary indexes (see [`BULK_DOCS`]). Each page is one
     /// transaction: an interrupted bootstrap keeps the pages it committed, and the next sync
     /// starts it over, merging what it already holds.
     pub(crate) async fn bootstrap(
@@ -215,7 +220,19 @@ impl Store {
         info: &CheckpointInfo,
     ) -> Result<Bootstrapped> {
         let restore = self.enlarge_cache()?;
-        let result = self.download_and_merge(ws, client, info).await;
+        // Into an empty workspace (a new device), every row is new: indexing them all once at
+        // the end beats inserting each into every index. Not when documents are here already:
+        // merging them rewrites their rows, which finds them through those indexes.
+        let bulk = info.docs >= BULK_DOCS && self.holds_no_documents(ws)?;
+        if bulk {
+            crate::db::drop_secondary_indexes(&mut self.lock())?;
+        }
+        let mut result = self.download_and_merge(ws, client, info).await;
+        if bulk {
+            // Also after a failure: the pages committed so far are read through them.
+            let made = crate::db::ensure_secondary_indexes(&mut self.lock());
+            result = result.and_then(|r| made.map(|()| r));
+        }
         self.restore_cache(restore);
         let report = result?;
         self.lock().execute(
@@ -256,6 +273,18 @@ impl Store {
             report.loaded += applied?;
             batch = next?;
         }
+    }
+
+    /// Whether this device stores no document of the workspace but (at most) its workspace
+    /// document, which joining stores.
+    fn holds_no_documents(&self, ws: &Ws) -> Result<bool> {
+        let ws_hex = ws.id.to_hex();
+        let others: i64 = self.lock().query_row(
+            "SELECT count(*) FROM documents WHERE ws = ?1 AND doc_id <> ?1",
+            [&ws_hex],
+            |r| r.get(0),
+        )?;
+        Ok(others == 0)
     }
 
     /// Sets SQLite's page cache to [`BOOTSTRAP_CACHE_KIB`] if it is smaller; returns the size

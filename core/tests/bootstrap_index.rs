@@ -372,3 +372,83 @@ async fn documents_that_came_as_index_rows_load_when_first_changed_and_lose_noth
     phone.rebuild_index().expect("rebuild the index");
     assert_same_rows(&rows, &index_rows(&phone_file), "updated and rebuilt");
 }
+
+/// A practice large enough that a new phone writes its index without the secondary indexes and
+/// makes them at the end: the phone reads like a rebuilt index, and every index is there when
+/// the sync returns (a search by name and the losing-touch list use them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_practice_bootstrapped_in_bulk_has_every_index_and_reads_like_a_rebuilt_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = common::relay(&dir, SECRET).await;
+    let dana = Store::open(dir.path().join("dana.sqlite3")).expect("open Dana's store");
+    dana.init("Dana").expect("init");
+    dana.create_shared_workspace("Maple Street Counseling", &format!("http://{addr}"), SECRET)
+        .await
+        .expect("create the shared workspace");
+    dana.add_org(&NewOrg {
+        name: "Jefferson Elementary".into(),
+        ..Default::default()
+    })
+    .expect("add an organization");
+    // More contacts (one document each) than the bulk threshold of 2,000 documents.
+    for i in 0..2_050 {
+        dana.add_contact(&NewContact {
+            name: format!("Counselor {i:04}"),
+            organization: Some("Jefferson".into()),
+            category: Some(ContactCategory::SchoolCounselor),
+            ..Default::default()
+        })
+        .expect("add a contact");
+    }
+    write_practice(&dana);
+    let made = dana.checkpoint().await.expect("checkpoint");
+    assert!(made.docs > 2_050, "{made:?}");
+
+    let phone_file = dir.path().join("phone.sqlite3");
+    let phone = Store::open(&phone_file).expect("open the phone's store");
+    phone.init("Dana's phone").expect("init");
+    let code = dana
+        .create_invite(Role::Member, false)
+        .await
+        .expect("invite");
+    phone.join(&code, None).await.expect("join");
+    let synced = phone.sync().await.expect("sync");
+    assert_eq!(synced.bootstrapped_docs, made.docs);
+
+    // Every secondary index is there, before the store is opened again.
+    let conn = rusqlite::Connection::open_with_flags(
+        &phone_file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the phone's file");
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count indexes");
+    assert_eq!(
+        indexes, 11,
+        "the ten secondary indexes of the index and the outbox's"
+    );
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE ws = ?1 ORDER BY name COLLATE NOCASE, id",
+            ["x"],
+            |r| r.get(3),
+        )
+        .expect("a query plan");
+    assert!(plan.contains("contacts_name"), "{plan}");
+
+    assert_eq!(phone.contacts().expect("contacts").len(), 2_050 + 3);
+    assert_eq!(phone.search("parent night").expect("search").len(), 45);
+    assert_eq!(names(&phone), names(&dana));
+    let bootstrapped = index_rows(&phone_file);
+    phone.rebuild_index().expect("rebuild the index");
+    assert_same_rows(
+        &bootstrapped,
+        &index_rows(&phone_file),
+        "bootstrapped in bulk and rebuilt",
+    );
+}
