@@ -207,8 +207,9 @@ impl Store {
     /// cursor to the seq it covers.
     ///
     /// Pipelined: the next page is requested before the current one is applied, so the relay
-    /// reads it while this device stores the current one; within a page, a second thread opens
-    /// and loads the snapshots while this one indexes and stores them. SQLite runs with a
+    /// reads it while this device stores the current one; within a page, other threads open
+    /// the snapshots and inflate their index rows while this one writes the rows and stores
+    /// the documents as they came (see [`merge_snapshots`](Self::merge_snapshots)). SQLite runs with a
     /// larger page cache meanwhile (see [`BOOTSTRAP_CACHE_KIB`]), and a large bootstrap into
     /// an empty workspace without its secondary indexes (see [`BULK_DOCS`]). Each page is one
     /// transaction: an interrupted bootstrap keeps the pages it committed, and the next sync
@@ -310,8 +311,10 @@ impl Store {
     }
 
     /// Merges downloaded snapshots into the local documents, in one transaction. Opening
-    /// threads (one a core, at most [`MAX_OPENERS`]) decrypt, load and read the index rows of
-    /// the snapshots while this one writes them. Returns how many documents were loaded.
+    /// threads (one a core, at most [`MAX_OPENERS`]) decrypt the snapshots and inflate the
+    /// index rows they carry (loading, and reading the rows of, any that carry none) while this
+    /// one writes the rows and stores each new document's bytes unloaded; a document this
+    /// device holds already is loaded and merged. Returns how many documents were loaded.
     fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<u64> {
         self.mark(ws);
         let ws_hex = ws.id.to_hex();

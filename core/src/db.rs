@@ -223,7 +223,9 @@ CREATE INDEX activity_contacts_touch ON activity_contacts (ws, contact_id, at_ms
 /// them. A large bootstrap into an empty workspace drops them while it writes and makes them
 /// after ([`drop_secondary_indexes`], [`ensure_secondary_indexes`]): sorting every row once
 /// costs a fraction of inserting each row into each index at a random place. [`open`] makes
-/// any that are missing, so a bootstrap cut short by a crash leaves nothing slow behind.
+/// any that are missing, so a bootstrap cut short by a crash leaves nothing slow behind. They
+/// are the whole store's: while a device that belongs to two practices bootstraps the second,
+/// lists of the first are read without them (slower, never wrong).
 pub(crate) const SECONDARY_INDEXES: &[(&str, &str)] = &[
     ("activities_at", "activities (ws, at_ms)"),
     ("activities_logbook", "activities (ws, logbook_id)"),
