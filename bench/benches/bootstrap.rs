@@ -15,8 +15,10 @@
 //! is read. Counted: wall time from the join to the first page, every byte on the wire and
 //! every HTTP request, and the documents the new device had to load. The bytes are shown
 //! against the checkpoint's sealed snapshots and against the documents alone (Dana's stored
-//! bytes: the snapshots without their index rows). Checked after the clock stops: the device
-//! lists every contact of the practice.
+//! bytes: the snapshots without their index rows). Then, the app idle, the time until the
+//! search catch-up has written every full-text row ("search ready"; a search before then
+//! writes what is left first). Checked after the clock stops: the device lists every contact
+//! of the practice, and its search finds Dana's first contact by name.
 
 use std::path::Path;
 use std::time::Instant;
@@ -95,10 +97,12 @@ fn copy_relay(from: &Path, to: &Path) -> Res<()> {
     gen::copy_store(&from.join("relay.sqlite3"), &to.join("relay.sqlite3"))
 }
 
-/// One bootstrap: time to the first page, time to synced, the traffic, and what it listed.
+/// One bootstrap: time to the first page, to synced and to search ready, the traffic, and
+/// what it listed.
 struct Run {
     first_page_ms: f64,
     synced_ms: f64,
+    search_ready_ms: f64,
     traffic: Traffic,
     bootstrapped_docs: u64,
     loaded_docs: u64,
@@ -124,10 +128,19 @@ async fn bootstrap_once(
     if page.len() != FIRST_PAGE as usize {
         return Err(format!("the first page lists {} contacts", page.len()).into());
     }
+    // The search catch-up writes the full-text rows in the background; the app stays idle.
+    while device.search_backlog()? > 0 {
+        if t.elapsed() > std::time::Duration::from_secs(600) {
+            return Err("the search catch-up did not finish in 10 minutes".into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let search_ready_ms = t.elapsed().as_secs_f64() * 1000.0;
     Ok((
         Run {
             first_page_ms,
             synced_ms,
+            search_ready_ms,
             traffic,
             bootstrapped_docs: sync.bootstrapped_docs,
             loaded_docs: sync.bootstrap_loaded_docs,
@@ -164,16 +177,23 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
     let mut runs = Vec::new();
     for i in 0..args.runs {
         let (r, device, _dir) = bootstrap_once(&dana, &proxy, i).await?;
-        // After the clock: the new device shows the whole practice.
+        // After the clock: the new device shows the whole practice, and search finds it.
         let listed = device.contacts()?.len();
         if listed != p.contacts {
             return Err(format!("the new device lists {listed} of {} contacts", p.contacts).into());
         }
+        if device
+            .search(&dana.contacts_page(None, 1)?[0].name)?
+            .is_empty()
+        {
+            return Err("the new device's search does not find Dana's first contact".into());
+        }
         eprintln!(
-            "bootstrap bench: run {}: first page at {:.0} ms (synced at {:.0} ms), {} docs from the checkpoint, {} down, {} requests",
+            "bootstrap bench: run {}: first page at {:.0} ms (synced at {:.0} ms, search ready at {:.0} ms), {} docs from the checkpoint, {} down, {} requests",
             i + 1,
             r.first_page_ms,
             r.synced_ms,
+            r.search_ready_ms,
             r.bootstrapped_docs,
             bytes(r.traffic.down),
             r.traffic.requests
@@ -184,6 +204,7 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
 
     let first = Summary::of(&runs.iter().map(|r| r.first_page_ms).collect::<Vec<_>>());
     let synced = Summary::of(&runs.iter().map(|r| r.synced_ms).collect::<Vec<_>>());
+    let search_ready = Summary::of(&runs.iter().map(|r| r.search_ready_ms).collect::<Vec<_>>());
     let up = median_u64(&runs.iter().map(|r| r.traffic.up).collect::<Vec<_>>());
     let down = median_u64(&runs.iter().map(|r| r.traffic.down).collect::<Vec<_>>());
     let requests = median_u64(&runs.iter().map(|r| r.traffic.requests).collect::<Vec<_>>());
@@ -196,6 +217,7 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
         "runs",
         "to first page, ms median (min–max)",
         "to synced, ms median (min–max)",
+        "to search ready, ms median (min–max)",
         "bytes on the wire",
         "requests",
         "snapshots (sealed)",
@@ -210,6 +232,7 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
         runs.len().to_string(),
         first.median_range(1),
         synced.median_range(1),
+        search_ready.median_range(1),
         format!(
             "{} ({} up, {} down)",
             bytes(up + down),

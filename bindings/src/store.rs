@@ -165,6 +165,14 @@ impl TrellisStore {
         Ok(list(self.store()?.search(&query)?))
     }
 
+    /// Documents whose full-text rows are still being written in the background after this
+    /// device joined a large practice (usually seconds). Above zero, an app may say that
+    /// search is getting ready; `search` writes what is left first, so it never misses
+    /// anything.
+    pub fn search_backlog(&self) -> Result<u64, TrellisError> {
+        Ok(self.store()?.search_backlog()?)
+    }
+
     /// Pending changes, last sync and cursor of the current workspace.
     pub fn status(&self) -> Result<Status, TrellisError> {
         Ok(self.store()?.status()?.into())

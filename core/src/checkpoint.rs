@@ -59,9 +59,9 @@ struct Loaded {
 /// What an opening thread made of a snapshot.
 #[allow(clippy::large_enum_variant)] // Moved only inside the boxed `Loaded`.
 enum Content {
-    /// The index rows it carried; the document is loaded only if this device holds it already
-    /// and must merge it.
-    Rows(IndexSnapshot),
+    /// The index rows it carried, and the same rows deflated as they came; the document is
+    /// loaded only if this device holds it already and must merge it.
+    Rows(IndexSnapshot, Vec<u8>),
     /// The document, loaded because the snapshot carried no rows, and the rows read from it
     /// (`None` for the workspace document, indexed from itself).
     Doc(Automerge, Option<IndexSnapshot>),
@@ -74,11 +74,11 @@ fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
         return None;
     };
     let bytes = match snapshot::decode(plain) {
-        Ok(Plain::WithRows(bytes, index)) => {
+        Ok(Plain::WithRows(bytes, index, deflated)) => {
             return Some(Box::new(Loaded {
                 doc_id: d.doc_id,
                 bytes,
-                content: Content::Rows(index),
+                content: Content::Rows(index, deflated),
             }))
         }
         Ok(Plain::Doc(bytes)) => bytes,
@@ -228,7 +228,7 @@ impl Store {
         if bulk {
             crate::db::drop_secondary_indexes(&mut self.lock())?;
         }
-        let mut result = self.download_and_merge(ws, client, info).await;
+        let mut result = self.download_and_merge(ws, client, info, bulk).await;
         if bulk {
             // Also after a failure: the pages committed so far are read through them.
             let made = crate::db::ensure_secondary_indexes(&mut self.lock());
@@ -248,6 +248,7 @@ impl Store {
         ws: &Ws,
         client: &RelayClient,
         info: &CheckpointInfo,
+        bulk: bool,
     ) -> Result<Bootstrapped> {
         let mut report = Bootstrapped::default();
         let download = |after: Option<Id>| async move {
@@ -262,13 +263,13 @@ impl Store {
             let after = batch.docs.last().map(|d| d.doc_id);
             let more = batch.more && after.is_some();
             if !more {
-                report.loaded += self.merge_snapshots(ws, &batch.docs)?;
+                report.loaded += self.merge_snapshots(ws, &batch.docs, bulk)?;
                 return Ok(report);
             }
             // The request for the next page is sent before this page is applied (joined,
             // `download` is polled first), so the relay works while this thread does.
             let (next, applied) = futures_util::future::join(download(after), async {
-                self.merge_snapshots(ws, &batch.docs)
+                self.merge_snapshots(ws, &batch.docs, bulk)
             })
             .await;
             report.loaded += applied?;
@@ -315,7 +316,7 @@ impl Store {
     /// index rows they carry (loading, and reading the rows of, any that carry none) while this
     /// one writes the rows and stores each new document's bytes unloaded; a document this
     /// device holds already is loaded and merged. Returns how many documents were loaded.
-    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot]) -> Result<u64> {
+    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot], bulk: bool) -> Result<u64> {
         self.mark(ws);
         let ws_hex = ws.id.to_hex();
         let openers = std::thread::available_parallelism()
@@ -362,7 +363,7 @@ impl Store {
                     Some((mut local, stored)) => {
                         let mut snap = match content {
                             Content::Doc(doc, _) => doc,
-                            Content::Rows(_) => match Automerge::load(&bytes) {
+                            Content::Rows(..) => match Automerge::load(&bytes) {
                                 Ok(doc) => {
                                     loads += 1;
                                     doc
@@ -381,8 +382,14 @@ impl Store {
                         tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
                     }
                     None => match content {
-                        Content::Rows(index) | Content::Doc(_, Some(index)) => {
-                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows)?;
+                        // In bulk, the full-text rows are left for the search catch-up.
+                        Content::Rows(index, deflated) if bulk => {
+                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, false)?;
+                            index::defer_search(&tx, &ws_hex, &doc_hex, &deflated)?;
+                            tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
+                        }
+                        Content::Rows(index, _) | Content::Doc(_, Some(index)) => {
+                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, true)?;
                             tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
                         }
                         // The workspace document (or rows that could not be read): indexed

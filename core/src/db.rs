@@ -217,6 +217,15 @@ CREATE TABLE activity_contacts (
 ) WITHOUT ROWID;
 CREATE INDEX activity_contacts_touch ON activity_contacts (ws, contact_id, at_ms);
 "#,
+    // 9: the search catch-up. A bulk bootstrap writes every index row but the full-text ones,
+    // and keeps each new document's index snapshot here (deflated, as it came) until the
+    // catch-up writes its full-text rows (see `index::defer_search`).
+    r#"
+CREATE TABLE search_pending (
+    ws TEXT NOT NULL, doc_id TEXT NOT NULL, rows BLOB NOT NULL,
+    PRIMARY KEY (ws, doc_id)
+);
+"#,
 ];
 
 /// The index tables' secondary indexes, by name and what they index, as the migrations leave

@@ -321,16 +321,25 @@ pub fn index_snapshot(data: &[u8]) {
                 "a document that is neither the input nor the slice its header names"
             );
         }
-        Ok(Plain::WithRows(doc, rows)) => {
+        Ok(Plain::WithRows(doc, rows, deflated)) => {
             let len = u32::from_le_bytes([data[5], data[6], data[7], data[8]]) as usize;
             assert_eq!(
                 doc,
                 data[9..9 + len],
                 "the document is the slice the header names"
             );
+            assert_eq!(
+                deflated,
+                data[9 + len..],
+                "the rows as they came are the rest"
+            );
+            assert!(
+                plain::read_rows(&deflated).as_ref() == Some(&rows),
+                "the rows as they came read as the rows"
+            );
             let again = plain::encode(&doc, &rows).expect("decoded rows encode");
             match plain::decode(again).expect("an encoding decodes") {
-                Plain::WithRows(d, r) => {
+                Plain::WithRows(d, r, _) => {
                     assert!(d == doc && r == rows, "rows changed in a round trip")
                 }
                 Plain::Doc(_) => panic!("encoded rows did not decode"),

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use automerge::{Automerge, Patch, PatchAction, Prop, ReadDoc, ROOT};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::docs::{
@@ -126,6 +126,9 @@ pub(crate) fn update(
     let Touched::Entries(entries) = touched else {
         return reindex(tx, ws, doc_id, doc);
     };
+    // Rows left for the search catch-up describe the document before this change: written
+    // now, the entries below then rewrite what the change touched.
+    flush_deferred_search(tx, ws, doc_id)?;
     for (section, key) in entries {
         clear_entry(tx, ws, doc_id, section, key)?;
         index_entry(tx, ws, doc_id, doc, section, key)?;
@@ -138,8 +141,16 @@ pub(crate) fn reindex(tx: &Connection, ws: &str, doc_id: &str, doc: &Automerge) 
     clear(tx, ws, doc_id)?;
     match docs::kind_of(doc) {
         Some(DocKind::Workspace) => index_workspace(tx, ws, &docs::read(doc)),
-        Some(DocKind::Organization) => index_org(tx, ws, doc_id, &docs::read(doc)),
-        Some(DocKind::Contact) => index_contact(tx, ws, doc_id, &docs::read(doc)),
+        Some(DocKind::Organization) => {
+            let org = docs::read(doc);
+            index_org(tx, ws, doc_id, &org)?;
+            search_org(tx, ws, doc_id, &org)
+        }
+        Some(DocKind::Contact) => {
+            let contact = docs::read(doc);
+            index_contact(tx, ws, doc_id, &contact)?;
+            search_contact(tx, ws, doc_id, &contact)
+        }
         Some(DocKind::Logbook | DocKind::Ledger) => {
             for section in ENTRY_SECTIONS {
                 let Some((_, map)) = doc.get(ROOT, *section)? else {
@@ -167,7 +178,10 @@ fn index_entry(
 ) -> Result<()> {
     match section {
         "activities" => match docs::read_entry::<ActivityDoc>(doc, section, key) {
-            Some(a) if !a.deleted => index_activity(tx, ws, doc_id, key, &a),
+            Some(a) if !a.deleted => {
+                index_activity(tx, ws, doc_id, key, &a)?;
+                search_activity(tx, ws, doc_id, key, &a)
+            }
             _ => Ok(()),
         },
         "followups" => match docs::read_entry::<FollowUpDoc>(doc, section, key) {
@@ -219,6 +233,7 @@ fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
         "DELETE FROM search WHERE rowid IN
             (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2)",
         "DELETE FROM search_rows WHERE ws = ?1 AND doc_id = ?2",
+        "DELETE FROM search_pending WHERE ws = ?1 AND doc_id = ?2",
     ] {
         tx.execute(sql, params![ws, doc_id])?;
     }
@@ -317,6 +332,14 @@ fn index_org(tx: &Connection, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
             doc.created_at
         ],
     )?;
+    Ok(())
+}
+
+/// An organization's full-text row (written with its other rows, or by the search catch-up).
+fn search_org(tx: &Connection, ws: &str, id: &str, doc: &OrgDoc) -> Result<()> {
+    if doc.deleted || doc.name.is_empty() {
+        return Ok(());
+    }
     let body = [doc.kind.as_str(), doc.address.as_deref().unwrap_or("")].join(" ");
     add_search(tx, ws, id, None, "organization", id, &doc.name, &body)
 }
@@ -348,22 +371,30 @@ fn index_contact(tx: &Connection, ws: &str, id: &str, doc: &ContactDoc) -> Resul
             doc.created_at
         ],
     )?;
-    let mut body = vec![
-        doc.category.clone(),
-        doc.needs.clone().unwrap_or_default(),
-        doc.how_we_help.clone().unwrap_or_default(),
-        doc.role.clone().unwrap_or_default(),
-    ];
-    body.extend(doc.emails.iter().cloned());
-    body.extend(doc.tags.iter().cloned());
     for n in &doc.notes {
         tx.execute(
             "INSERT OR IGNORE INTO contact_notes (ws, contact_id, id, at, author_id, text)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![ws, id, n.id, n.at, n.author, n.text],
         )?;
-        body.push(n.text.clone());
     }
+    Ok(())
+}
+
+/// A contact's full-text row: what they need, how we help, their emails, tags and notes.
+fn search_contact(tx: &Connection, ws: &str, id: &str, doc: &ContactDoc) -> Result<()> {
+    if doc.deleted || doc.name.is_empty() {
+        return Ok(());
+    }
+    let mut body = vec![
+        doc.category.as_str(),
+        doc.needs.as_deref().unwrap_or_default(),
+        doc.how_we_help.as_deref().unwrap_or_default(),
+        doc.role.as_deref().unwrap_or_default(),
+    ];
+    body.extend(doc.emails.iter().map(String::as_str));
+    body.extend(doc.tags.iter().map(String::as_str));
+    body.extend(doc.notes.iter().map(|n| n.text.as_str()));
     add_search(tx, ws, id, None, "contact", id, &doc.name, &body.join(" "))
 }
 
@@ -466,7 +497,18 @@ fn index_activity(
         )?
         .execute(params![ws, id, c, pos as i64, a.at_ms])?;
     }
-    let items: Vec<&str> = left.iter().map(|l| l.item.as_str()).collect();
+    Ok(())
+}
+
+/// An activity's full-text row: its note, audience and what was left behind.
+fn search_activity(
+    tx: &Connection,
+    ws: &str,
+    logbook_id: &str,
+    id: &str,
+    a: &ActivityDoc,
+) -> Result<()> {
+    let items: Vec<&str> = a.left_behind.iter().map(|l| l.item.as_str()).collect();
     let body = format!(
         "{} {} {}",
         a.note.as_deref().unwrap_or(""),
@@ -587,10 +629,19 @@ pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<Option
 /// transaction that stores their document). Skipping the deletes matters when thousands of
 /// documents arrive at once: each multi-row delete of full-text rows makes FTS5 flush the terms
 /// it holds in memory, leaving a small segment to merge later.
-pub(crate) fn write_new(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRows) -> Result<()> {
+///
+/// With `search` false, the full-text rows are left out: the caller keeps the rows for the
+/// search catch-up ([`defer_search`]).
+pub(crate) fn write_new(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    rows: &NewRows,
+    search: bool,
+) -> Result<()> {
     match rows {
-        NewRows::Org(o) => index_org(tx, ws, doc_id, o),
-        NewRows::Contact(c) => index_contact(tx, ws, doc_id, c),
+        NewRows::Org(o) => index_org(tx, ws, doc_id, o)?,
+        NewRows::Contact(c) => index_contact(tx, ws, doc_id, c)?,
         NewRows::Entries(entries) => {
             for entry in entries {
                 match entry {
@@ -599,9 +650,106 @@ pub(crate) fn write_new(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRows)
                     NewEntry::Referral(key, r) => index_referral(tx, ws, doc_id, key, r)?,
                 }
             }
+        }
+        NewRows::Nothing => {}
+    }
+    if search {
+        write_search(tx, ws, doc_id, rows)?;
+    }
+    Ok(())
+}
+
+/// Writes the full-text rows of a document's [`NewRows`].
+fn write_search(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRows) -> Result<()> {
+    match rows {
+        NewRows::Org(o) => search_org(tx, ws, doc_id, o),
+        NewRows::Contact(c) => search_contact(tx, ws, doc_id, c),
+        NewRows::Entries(entries) => {
+            for entry in entries {
+                if let NewEntry::Activity(key, a) = entry {
+                    search_activity(tx, ws, doc_id, key, a)?;
+                }
+            }
             Ok(())
         }
         NewRows::Nothing => Ok(()),
+    }
+}
+
+/// Leaves a new document's full-text rows for the search catch-up: `deflated` is the index
+/// snapshot its checkpoint carried, as it came (see `snapshot.rs`). Tokenizing every note of a
+/// large practice was 40% of a new device's bootstrap; lists do not need it, so a bulk bootstrap
+/// stores this one row per document instead and returns. [`catch_up_search`] writes the rows
+/// after, in the background or before the first search, whichever comes first; any rewrite of
+/// the document's rows before then writes them first ([`update`]) or drops this row ([`clear`]).
+pub(crate) fn defer_search(tx: &Connection, ws: &str, doc_id: &str, deflated: &[u8]) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO search_pending (ws, doc_id, rows) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![ws, doc_id, deflated])?;
+    Ok(())
+}
+
+/// Writes the full-text rows the bootstrap left for later, for workspace `ws` (every
+/// workspace's if `None`), document by document until those of at least `budget` entries
+/// (a contact or an organization counts one) are written. Returns whether documents remain.
+pub(crate) fn catch_up_search(tx: &Connection, ws: Option<&str>, budget: usize) -> Result<bool> {
+    let mut written = 0;
+    loop {
+        let next: Option<(String, String, Vec<u8>)> = tx
+            .prepare_cached(
+                "SELECT ws, doc_id, rows FROM search_pending WHERE ?1 IS NULL OR ws = ?1 LIMIT 1",
+            )?
+            .query_row(params![ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((doc_ws, doc_id, deflated)) = next else {
+            return Ok(false);
+        };
+        if written >= budget {
+            return Ok(true);
+        }
+        written += write_deferred_search(tx, &doc_ws, &doc_id, &deflated)?;
+    }
+}
+
+/// Writes one document's deferred full-text rows, if any are left (see [`defer_search`]).
+fn flush_deferred_search(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
+    let deflated: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT rows FROM search_pending WHERE ws = ?1 AND doc_id = ?2")?
+        .query_row(params![ws, doc_id], |r| r.get(0))
+        .optional()?;
+    if let Some(deflated) = deflated {
+        write_deferred_search(tx, ws, doc_id, &deflated)?;
+    }
+    Ok(())
+}
+
+/// Writes a document's full-text rows from its deferred index snapshot and drops the snapshot;
+/// returns how many entries that was (a contact or an organization counts one).
+fn write_deferred_search(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    deflated: &[u8],
+) -> Result<usize> {
+    tx.prepare_cached("DELETE FROM search_pending WHERE ws = ?1 AND doc_id = ?2")?
+        .execute(params![ws, doc_id])?;
+    match crate::snapshot::read_rows(deflated) {
+        Some(snapshot) => {
+            write_search(tx, ws, doc_id, &snapshot.rows)?;
+            Ok(match &snapshot.rows {
+                NewRows::Entries(entries) => entries.len().max(1),
+                _ => 1,
+            })
+        }
+        // These rows decoded when they arrived; should they not now, the document itself
+        // rewrites every row it has.
+        None => {
+            tracing::warn!("deferred index rows do not decode; indexing the document itself");
+            let doc = Automerge::load(&crate::docstore::stored_bytes(tx, ws, doc_id)?)?;
+            reindex(tx, ws, doc_id, &doc)?;
+            Ok(1)
+        }
     }
 }
 
@@ -626,6 +774,7 @@ mod tests {
             ("members", "*"),
             ("search", "ws, doc_id, kind, id, title, body"),
             ("search_rows", "ws, doc_id, entry"),
+            ("search_pending", "ws, doc_id"),
         ] {
             let mut st = conn
                 .prepare(&format!("SELECT {cols} FROM {table}"))
@@ -648,10 +797,9 @@ mod tests {
         out
     }
 
-    #[test]
-    fn a_month_indexed_entry_by_entry_reads_exactly_like_an_index_rebuilt_from_the_documents() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+    /// A month at Lincoln Middle School: 40 visits with Ms. Rivera (brochures left behind),
+    /// follow-ups (half done, half snoozed), referrals and notes.
+    fn a_month_at_lincoln(store: &Store) {
         store.init("Dana").unwrap();
         store.create_workspace("Maple Street").unwrap();
         store
@@ -719,6 +867,13 @@ mod tests {
                 store.snooze_followup(id, "2026-05-01").unwrap();
             }
         }
+    }
+
+    #[test]
+    fn a_month_indexed_entry_by_entry_reads_exactly_like_an_index_rebuilt_from_the_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        a_month_at_lincoln(&store);
         let incremental = dump(&store);
         assert!(
             incremental
@@ -735,5 +890,110 @@ mod tests {
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
         store.rebuild_index().unwrap();
         assert_eq!(incremental, dump(&store));
+    }
+
+    /// Leaves every document's full-text rows for the catch-up, as a bulk bootstrap does;
+    /// returns how many documents wait.
+    fn defer_every_search_row(store: &Store) -> usize {
+        use crate::snapshot::{decode, encode, IndexSnapshot, Plain};
+        let mut conn = store.lock();
+        let tx = conn.transaction().unwrap();
+        let docs: Vec<(String, String)> = tx
+            .prepare("SELECT ws, doc_id FROM documents WHERE doc_id <> ws")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for (ws, doc_id) in &docs {
+            let doc = automerge::Automerge::load(
+                &crate::docstore::stored_bytes(&tx, ws, doc_id).unwrap(),
+            )
+            .unwrap();
+            let rows = super::read_new(ws, doc_id, &doc).unwrap().unwrap();
+            super::clear(&tx, ws, doc_id).unwrap();
+            super::write_new(&tx, ws, doc_id, &rows, false).unwrap();
+            let index = IndexSnapshot {
+                kind: crate::docs::kind_of(&doc),
+                rows,
+            };
+            let Plain::WithRows(_, _, deflated) = decode(encode(b"", &index).unwrap()).unwrap()
+            else {
+                panic!("the rows did not come back");
+            };
+            super::defer_search(&tx, ws, doc_id, &deflated).unwrap();
+        }
+        tx.commit().unwrap();
+        docs.len()
+    }
+
+    #[test]
+    fn a_month_whose_search_rows_wait_for_the_catch_up_is_edited_meanwhile_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        a_month_at_lincoln(&store);
+        // The organization, Ms. Rivera, March's logbook, the referral ledger...
+        let waiting = defer_every_search_row(&store) as u64;
+        assert!(waiting >= 4, "{waiting}");
+        assert_eq!(store.search_backlog().unwrap(), waiting);
+        let full_text: i64 = store
+            .lock()
+            .query_row("SELECT count(*) FROM search_rows", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            full_text, 0,
+            "no full-text row is written before the catch-up"
+        );
+        // Lists do not wait for it.
+        assert_eq!(store.contacts().unwrap().len(), 1);
+
+        // Meanwhile, a visit in March's logbook (rewritten entry by entry) and a note on Ms.
+        // Rivera (rewritten whole).
+        store
+            .log_activity(&NewActivity {
+                organization: Some("Lincoln".into()),
+                contacts: vec!["Rivera".into()],
+                minutes: 20,
+                note: Some("Dropped off the spring flyers.".into()),
+                at: Some("2026-03-20T15:00:00Z".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .append_note("Rivera", "Asked about the teen group.")
+            .unwrap();
+        assert_eq!(store.search_backlog().unwrap(), waiting - 2);
+
+        // A search writes what is left first: every visit is found, the new one too.
+        assert_eq!(store.search("parent night").unwrap().len(), 40);
+        assert_eq!(store.search("spring flyers").unwrap().len(), 1);
+        assert_eq!(store.search("teen group").unwrap().len(), 1);
+        assert_eq!(store.search_backlog().unwrap(), 0);
+        let caught_up = dump(&store);
+        store.rebuild_index().unwrap();
+        assert_eq!(caught_up, dump(&store));
+    }
+
+    #[test]
+    fn the_catch_up_thread_writes_what_a_bootstrap_left_when_the_store_opens_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        a_month_at_lincoln(&store);
+        let rebuilt = dump(&store);
+        defer_every_search_row(&store);
+        drop(store);
+
+        // The app was killed before the catch-up was done; opening the store resumes it.
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        let mut waited = std::time::Duration::ZERO;
+        while store.search_backlog().unwrap() > 0 {
+            assert!(
+                waited < std::time::Duration::from_secs(60),
+                "the catch-up did not finish"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += std::time::Duration::from_millis(10);
+        }
+        assert_eq!(rebuilt, dump(&store));
     }
 }

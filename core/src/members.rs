@@ -284,6 +284,7 @@ impl Store {
             "members",
             "search",
             "search_rows",
+            "search_pending",
             "documents",
             "doc_chunks",
             "outbox",

@@ -152,6 +152,9 @@ impl Store {
     /// Every word is matched as a prefix; the best matches come first.
     pub fn search(&self, query: &str) -> Result<Vec<SearchHit>> {
         let fts = fts_query(query)?;
+        // After a bootstrap of a large practice, what the catch-up has not written yet.
+        let ws = current_ws(&self.lock())?.id.to_hex();
+        self.finish_search_catch_up(&ws)?;
         self.read(|c, ws| {
             // Ranking every match of a common prefix costs tens of milliseconds in a large
             // practice. Names of contacts and organizations come first (few, and what people

@@ -58,8 +58,9 @@ pub(crate) struct IndexSnapshot {
 pub(crate) enum Plain {
     /// A document alone: it must be loaded to be indexed.
     Doc(Vec<u8>),
-    /// A document and its index rows.
-    WithRows(Vec<u8>, IndexSnapshot),
+    /// A document, its index rows and those rows as they came (deflated JSON, which is how a
+    /// bulk bootstrap keeps them for the search catch-up: see `index::defer_search`).
+    WithRows(Vec<u8>, IndexSnapshot, Vec<u8>),
 }
 
 /// The plaintext of a document's snapshot with its index rows.
@@ -95,11 +96,11 @@ pub(crate) fn decode(mut plain: Vec<u8>) -> Result<Plain> {
     let Some(end) = HEADER.checked_add(len).filter(|end| *end <= plain.len()) else {
         return Err(Error::Corrupt("a snapshot is cut short".into()));
     };
-    let index = read_rows(&plain[end..]);
-    plain.truncate(end);
+    let deflated = plain.split_off(end);
+    let index = read_rows(&deflated);
     plain.drain(..HEADER);
     Ok(match index {
-        Some(index) => Plain::WithRows(plain, index),
+        Some(index) => Plain::WithRows(plain, index, deflated),
         None => {
             tracing::warn!("a snapshot's index rows do not decode; its document will be loaded");
             Plain::Doc(plain)
@@ -107,7 +108,9 @@ pub(crate) fn decode(mut plain: Vec<u8>) -> Result<Plain> {
     })
 }
 
-fn read_rows(deflated: &[u8]) -> Option<IndexSnapshot> {
+/// Inflates and reads an index snapshot's rows (the part of a plaintext after the document);
+/// `None` if they do not decode.
+pub(crate) fn read_rows(deflated: &[u8]) -> Option<IndexSnapshot> {
     let mut json = Vec::with_capacity(deflated.len() * 4);
     DeflateDecoder::new(deflated)
         .take(MAX_ROWS_JSON + 1)
@@ -220,9 +223,10 @@ mod tests {
         ] {
             let plain = encode(&doc, &index).unwrap();
             match decode(plain).unwrap() {
-                Plain::WithRows(d, i) => {
+                Plain::WithRows(d, i, deflated) => {
                     assert_eq!(d, doc);
                     assert_eq!(i, index);
+                    assert_eq!(read_rows(&deflated), Some(index));
                 }
                 Plain::Doc(_) => panic!("the rows were lost"),
             }
