@@ -17,7 +17,8 @@
 //! against the checkpoint's sealed snapshots and against the documents alone (Dana's stored
 //! bytes: the snapshots without their index rows). Then, the app idle, the time until the
 //! search catch-up has written every full-text row ("search ready"; a search before then
-//! writes what is left first). Checked after the clock stops: the device lists every contact
+//! writes what is left first), and the size of the device's database and WAL files then.
+//! Checked after the clock stops: the device lists every contact
 //! of the practice, and its search finds Dana's first contact by name.
 
 use std::path::Path;
@@ -106,6 +107,8 @@ struct Run {
     traffic: Traffic,
     bootstrapped_docs: u64,
     loaded_docs: u64,
+    /// The new device's database file and WAL file once search is ready (bytes).
+    files: (u64, u64),
 }
 
 async fn bootstrap_once(
@@ -136,6 +139,8 @@ async fn bootstrap_once(
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let search_ready_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let size = |name: &str| std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len());
+    let files = (size("trellis.sqlite3"), size("trellis.sqlite3-wal"));
     Ok((
         Run {
             first_page_ms,
@@ -144,6 +149,7 @@ async fn bootstrap_once(
             traffic,
             bootstrapped_docs: sync.bootstrapped_docs,
             loaded_docs: sync.bootstrap_loaded_docs,
+            files,
         },
         device,
         dir,
@@ -210,6 +216,8 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
     let requests = median_u64(&runs.iter().map(|r| r.traffic.requests).collect::<Vec<_>>());
     let docs = median_u64(&runs.iter().map(|r| r.bootstrapped_docs).collect::<Vec<_>>());
     let loaded = median_u64(&runs.iter().map(|r| r.loaded_docs).collect::<Vec<_>>());
+    let db_file = median_u64(&runs.iter().map(|r| r.files.0).collect::<Vec<_>>());
+    let wal_file = median_u64(&runs.iter().map(|r| r.files.1).collect::<Vec<_>>());
 
     let mut table = Table::new(&[
         "practice",
@@ -224,6 +232,7 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
         "of which documents",
         "wire ÷ snapshots, ÷ documents",
         "documents loaded",
+        "device files: database + WAL",
         "notes",
     ]);
     table.row(vec![
@@ -248,6 +257,7 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
             (up + down) as f64 / documents as f64
         ),
         format!("{loaded} of {docs}"),
+        format!("{} + {}", bytes(db_file), bytes(wal_file)),
         format!("join + sync + first page of {FIRST_PAGE} contacts; goal ≤ 3 s, ≤ 1.5× snapshots; the snapshots carry index rows beside the documents"),
     ]);
     Ok(table)

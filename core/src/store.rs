@@ -176,9 +176,24 @@ impl Store {
             .name("trellis-search".into())
             .spawn(move || {
                 while !closed.load(Ordering::Relaxed) {
-                    match catch_up_search(&mut lock(&conn), None, CATCH_UP_ENTRIES) {
+                    // Not in the `match`: its guard would live through the arms.
+                    let caught_up = catch_up_search(&mut lock(&conn), None, CATCH_UP_ENTRIES);
+                    match caught_up {
                         Ok(true) => std::thread::sleep(CATCH_UP_PAUSE),
-                        Ok(false) => break,
+                        Ok(false) => {
+                            // The bootstrap and the catch-up left a WAL file of hundreds of
+                            // megabytes (SQLite keeps its largest size): copy it into the
+                            // database and cut it back, now that the writing is done.
+                            if let Err(e) =
+                                lock(&conn)
+                                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                            {
+                                tracing::debug!(
+                                    "could not truncate the WAL after the catch-up: {e}"
+                                );
+                            }
+                            break;
+                        }
                         Err(e) => {
                             tracing::warn!("the search catch-up stopped: {e}");
                             break;
