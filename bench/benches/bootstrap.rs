@@ -17,7 +17,8 @@
 //! against the checkpoint's sealed snapshots and against the documents alone (Dana's stored
 //! bytes: the snapshots without their index rows). Then, the app idle, the time until the
 //! search catch-up has written every full-text row ("search ready"; a search before then
-//! writes what is left first), and the size of the device's database and WAL files then.
+//! writes what is left first), and the size of the device's database and WAL files once the
+//! catch-up has truncated the WAL (waited for up to a minute).
 //! Checked after the clock stops: the device lists every contact
 //! of the practice, and its search finds Dana's first contact by name.
 
@@ -107,7 +108,7 @@ struct Run {
     traffic: Traffic,
     bootstrapped_docs: u64,
     loaded_docs: u64,
-    /// The new device's database file and WAL file once search is ready (bytes).
+    /// The new device's database file and WAL file once the WAL is truncated (bytes).
     files: (u64, u64),
 }
 
@@ -139,7 +140,13 @@ async fn bootstrap_once(
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let search_ready_ms = t.elapsed().as_secs_f64() * 1000.0;
+    // Then the catch-up copies the WAL into the database and truncates it (after the
+    // background checkpoint, which may take a while): the files as they stay.
     let size = |name: &str| std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len());
+    let settling = Instant::now();
+    while size("trellis.sqlite3-wal") > 0 && settling.elapsed().as_secs() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let files = (size("trellis.sqlite3"), size("trellis.sqlite3-wal"));
     Ok((
         Run {

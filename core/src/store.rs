@@ -62,6 +62,31 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Copies the WAL into the database and cuts the file to nothing, once the search catch-up
+/// is done: a bootstrap of a large practice and its catch-up leave a WAL file of hundreds of
+/// megabytes (436 MB on the bench's device), which SQLite would otherwise keep. While the
+/// background checkpoint (`db::checkpoint_in_background`) runs, SQLite refuses at once, so
+/// this tries again for up to a minute, without holding the store in between, unless the store
+/// is dropped.
+fn truncate_wal(conn: &Mutex<Connection>, closed: &AtomicBool) {
+    for _ in 0..600 {
+        if closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let busy = lock(conn).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match busy {
+            Ok(0) => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => {
+                tracing::debug!("could not truncate the WAL after the search catch-up: {e}");
+                return;
+            }
+        }
+    }
+}
+
 /// One transaction of the search catch-up (see `index::catch_up_search`); returns whether
 /// rows are left.
 fn catch_up_search(conn: &mut Connection, ws: Option<&str>, budget: usize) -> Result<bool> {
@@ -176,22 +201,15 @@ impl Store {
             .name("trellis-search".into())
             .spawn(move || {
                 while !closed.load(Ordering::Relaxed) {
-                    // Not in the `match`: its guard would live through the arms.
-                    let caught_up = catch_up_search(&mut lock(&conn), None, CATCH_UP_ENTRIES);
-                    match caught_up {
-                        Ok(true) => std::thread::sleep(CATCH_UP_PAUSE),
+                    let mut c = lock(&conn);
+                    match catch_up_search(&mut c, None, CATCH_UP_ENTRIES) {
+                        Ok(true) => {
+                            drop(c);
+                            std::thread::sleep(CATCH_UP_PAUSE);
+                        }
                         Ok(false) => {
-                            // The bootstrap and the catch-up left a WAL file of hundreds of
-                            // megabytes (SQLite keeps its largest size): copy it into the
-                            // database and cut it back, now that the writing is done.
-                            if let Err(e) =
-                                lock(&conn)
-                                    .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                            {
-                                tracing::debug!(
-                                    "could not truncate the WAL after the catch-up: {e}"
-                                );
-                            }
+                            drop(c);
+                            truncate_wal(&conn, &closed);
                             break;
                         }
                         Err(e) => {
