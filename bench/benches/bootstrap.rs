@@ -18,23 +18,29 @@
 //! bytes: the snapshots without their index rows). Then, the app idle, the time until the
 //! search catch-up has written every full-text row ("search ready"; a search before then
 //! writes what is left first), and the size of the device's database and WAL files once the
-//! catch-up has truncated the WAL (waited for up to a minute).
+//! catch-up has truncated the WAL (waited for up to a minute). Then the times of a prefix
+//! search (top 20, the core suite's) on the device right after its catch-up, and the peak
+//! resident memory of the bench process over the run (the new device, Dana's open store and
+//! the proxy; the kernel's peak is reset before each run).
 //! Checked after the clock stops: the device lists every contact
 //! of the practice, and its search finds Dana's first contact by name.
 
 use std::path::Path;
 use std::time::Instant;
 
-use trellis_bench::gen::{self, Params};
+use trellis_bench::gen::{self, Params, SEARCH_PREFIX};
 use trellis_bench::proxy::{Proxy, Traffic};
 use trellis_bench::relay::{relay_bin, RelayOptions, RelayProcess};
-use trellis_bench::stats::{bytes, Summary, Table};
+use trellis_bench::stats::{bytes, self_peak_rss_mib, Summary, Table};
 use trellis_core::{Role, Store};
 
 type Res<T> = trellis_bench::Result<T>;
 
 /// Contacts on the first page of the list.
 const FIRST_PAGE: u32 = 50;
+
+/// Searches timed on the new device once its catch-up is done.
+const SEARCHES: usize = 200;
 
 struct Args {
     contacts: usize,
@@ -110,6 +116,17 @@ struct Run {
     loaded_docs: u64,
     /// The new device's database file and WAL file once the WAL is truncated (bytes).
     files: (u64, u64),
+    /// Each search's time right after the catch-up (ms).
+    searches_ms: Vec<f64>,
+    /// The bench process's peak resident memory during the run (MiB).
+    peak_rss_mib: f64,
+}
+
+/// Resets the kernel's record of this process's peak resident memory (`VmHWM`) to what it
+/// holds now, so that the next reading is the peak of what follows.
+fn reset_peak_rss() -> Res<()> {
+    std::fs::write("/proc/self/clear_refs", "5")
+        .map_err(|e| format!("cannot reset the peak memory reading: {e}").into())
 }
 
 async fn bootstrap_once(
@@ -121,6 +138,7 @@ async fn bootstrap_once(
     let device = Store::open(dir.path().join("trellis.sqlite3"))?;
     device.init(&format!("New device {i}"))?;
     let code = dana.create_invite(Role::Member, false).await?;
+    reset_peak_rss()?;
     proxy.counters.take();
     let t = Instant::now();
     device.join(&code, None).await?;
@@ -148,6 +166,18 @@ async fn bootstrap_once(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let files = (size("trellis.sqlite3"), size("trellis.sqlite3-wal"));
+    let mut searches_ms = Vec::with_capacity(SEARCHES);
+    for _ in 0..SEARCHES {
+        let s = Instant::now();
+        let found = device.search(SEARCH_PREFIX)?.len();
+        searches_ms.push(s.elapsed().as_secs_f64() * 1000.0);
+        if found == 0 {
+            return Err(
+                format!("the new device's search for \"{SEARCH_PREFIX}\" finds nothing").into(),
+            );
+        }
+    }
+    let peak_rss_mib = self_peak_rss_mib();
     Ok((
         Run {
             first_page_ms,
@@ -157,6 +187,8 @@ async fn bootstrap_once(
             bootstrapped_docs: sync.bootstrapped_docs,
             loaded_docs: sync.bootstrap_loaded_docs,
             files,
+            searches_ms,
+            peak_rss_mib,
         },
         device,
         dir,
@@ -225,6 +257,13 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
     let loaded = median_u64(&runs.iter().map(|r| r.loaded_docs).collect::<Vec<_>>());
     let db_file = median_u64(&runs.iter().map(|r| r.files.0).collect::<Vec<_>>());
     let wal_file = median_u64(&runs.iter().map(|r| r.files.1).collect::<Vec<_>>());
+    let searches = Summary::of(
+        &runs
+            .iter()
+            .flat_map(|r| r.searches_ms.iter().copied())
+            .collect::<Vec<_>>(),
+    );
+    let peak = Summary::of(&runs.iter().map(|r| r.peak_rss_mib).collect::<Vec<_>>());
 
     let mut table = Table::new(&[
         "practice",
@@ -240,6 +279,8 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
         "wire ÷ snapshots, ÷ documents",
         "documents loaded",
         "device files: database + WAL",
+        "search top 20 after the catch-up, ms p50 / p95",
+        "peak RSS of the bench process, MiB median (min–max)",
         "notes",
     ]);
     table.row(vec![
@@ -265,6 +306,8 @@ async fn run(args: &Args, practice: &gen::Generated) -> Res<Table> {
         ),
         format!("{loaded} of {docs}"),
         format!("{} + {}", bytes(db_file), bytes(wal_file)),
+        format!("{:.2} / {:.2}", searches.p50, searches.p95),
+        peak.median_range(1),
         format!("join + sync + first page of {FIRST_PAGE} contacts; goal ≤ 3 s, ≤ 1.5× snapshots; the snapshots carry index rows beside the documents"),
     ]);
     Ok(table)

@@ -17,12 +17,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use trellis_bench::gen::{self, Params, Rng};
+use trellis_bench::gen::{self, Params, Rng, SEARCH_PREFIX};
 use trellis_bench::stats::{Summary, Table};
 use trellis_core::{Durability, NewActivity, Store, StoreOptions};
-
-/// The common prefix searched (it starts many notes' words: counselor, counseling...).
-const SEARCH_PREFIX: &str = "couns";
 
 /// The week the weekly report covers: the last full week of the generated activities.
 const WEEK: (&str, &str) = ("2026-10-19", "2026-10-25");

@@ -33,6 +33,10 @@ pub const GEN_VERSION: u32 = 3;
 /// Activities are spread over the two years before this day.
 pub const WINDOW_END: &str = "2026-11-01";
 
+/// The common prefix the benches search for (it starts many notes' words: counselor,
+/// counseling...).
+pub const SEARCH_PREFIX: &str = "couns";
+
 /// The members' names; the first is the owner, whose store the benchmarks read.
 pub const MEMBERS: [&str; 3] = ["Dana", "Sam", "Lee"];
 

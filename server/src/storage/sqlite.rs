@@ -38,6 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::{
     DeviceInfo, KeyEnvelope, KeyRotation, MemberInfo, MembersResponse, Role,
@@ -102,7 +103,7 @@ impl SqliteStorage {
     pub fn open(path: impl AsRef<Path>) -> StorageResult<SqliteStorage> {
         let path = path.as_ref().to_path_buf();
         let mut writer = Connection::open(&path)?;
-        writer.busy_timeout(BUSY_TIMEOUT)?;
+        configure(&writer)?;
         let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StorageError::Backend(
@@ -185,8 +186,18 @@ fn open_reader(path: &Path) -> StorageResult<Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    configure(&conn)?;
     Ok(conn)
+}
+
+/// What every connection of the relay sets: the busy timeout, and the query planner's
+/// stability guarantee. Without it, a cached statement whose plan looked at a bound value
+/// (the pull's `LIMIT ?`, the device lookup's join) is re-parsed on every use, because rusqlite
+/// clears its bindings when it goes back to the cache: that was every authenticated request.
+fn configure(conn: &Connection) -> StorageResult<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
 }
 
 fn to_id(bytes: Vec<u8>) -> StorageResult<Id> {
@@ -1012,6 +1023,26 @@ mod tests {
             token_hash: SecretHash::of(token),
             now: 1,
         }
+    }
+
+    #[test]
+    fn a_cached_pull_statement_is_not_parsed_again_on_each_pull() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite3");
+        drop(SqliteStorage::open(&path).unwrap());
+        let conn = open_reader(&path).unwrap();
+        // A pull's shape: its `LIMIT ?` made SQLite plan it again whenever it was reused.
+        let sql = "SELECT seq, doc_id, change_hash, bytes FROM log
+                   WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+        for after in 0..3i64 {
+            let mut st = conn.prepare_cached(sql).unwrap();
+            let mut rows = st
+                .query(params![vec![1u8; 16], after, 100 + after])
+                .unwrap();
+            assert!(rows.next().unwrap().is_none());
+        }
+        let st = conn.prepare_cached(sql).unwrap();
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 
     #[tokio::test]
