@@ -43,6 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .into_iter()
         .filter_map(|c| c.organization_id.map(|o| (o, c.id)))
         .collect();
+    let pause_every: usize = std::env::var("DROPBY_PAUSE_EVERY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut rng = Rng::new(7);
     let mut ms = Vec::with_capacity(n);
     for _ in 0..n {
@@ -61,6 +65,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             at: Some(at),
             ..Default::default()
         };
+        if pause_every > 0 && ms.len() % pause_every == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         let t = Instant::now();
         store.log_activity(&visit)?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);

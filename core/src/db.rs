@@ -342,13 +342,27 @@ const WAL_SIZE_LIMIT: i64 = 16 << 20;
 /// WAL pages after which the log is copied back into the database file.
 const CHECKPOINT_PAGES: i32 = 1000;
 
+/// WAL pages after which the writer itself copies the log back, between two transactions, so
+/// that its next transaction starts the log over. The background checkpoint alone never gets
+/// there while writes follow each other closely (each pass ends behind the last commit): 1,500
+/// drop-bys back to back left a 224 MB WAL, and appending to it made the kernel allocate and
+/// zero a block for every page written. Kept under [`WAL_SIZE_LIMIT`] (a page is 4,120 bytes
+/// in the log), so the log restarts inside the file SQLite keeps.
+const WAL_BOUND_PAGES: i32 = 4 * CHECKPOINT_PAGES;
+
 /// Moves WAL checkpoints off the write path: SQLite would otherwise copy the log into the
 /// database (and flush it) inside whichever commit crosses [`CHECKPOINT_PAGES`], making that one
 /// action tens of milliseconds. Instead a commit that crosses it wakes a background thread,
-/// which runs a passive checkpoint on its own connection (it never blocks a writer). The thread
-/// ends when `conn` is closed.
+/// which runs a passive checkpoint on its own connection (it never blocks a writer). A commit
+/// that leaves the log at [`WAL_BOUND_PAGES`] copies it back itself, once the thread's pass
+/// is over, so that a long run of writes starts the log over too. The thread ends when `conn`
+/// is closed.
 pub fn checkpoint_in_background(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
     let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    // Held by whoever is checkpointing: SQLite lets one checkpoint run at a time and turns any
+    // other away at once, so the writer waits here for the thread to finish its pass.
+    let copying = std::sync::Arc::new(std::sync::Mutex::new(()));
+    let thread_copying = copying.clone();
     let path = path.to_path_buf();
     let spawned = std::thread::Builder::new()
         .name("trellis-wal-checkpoint".into())
@@ -357,6 +371,7 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &std::path::Path) -
                 return;
             };
             while woken.recv().is_ok() {
+                let _copying = thread_copying.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::debug!("background checkpoint failed: {e}");
                 }
@@ -367,8 +382,13 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &std::path::Path) -
         return Ok(());
     }
     conn.wal_hook(Some(
-        move |_: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
-            if pages >= CHECKPOINT_PAGES {
+        move |wal: &mut rusqlite::hooks::Wal, pages: std::ffi::c_int| {
+            if pages >= WAL_BOUND_PAGES {
+                let _copying = copying.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::PASSIVE) {
+                    tracing::debug!("checkpoint of a long WAL failed: {e}");
+                }
+            } else if pages >= CHECKPOINT_PAGES {
                 // Full means a checkpoint is already due; the thread will see this commit's pages.
                 let _ = wake.try_send(());
             }
@@ -492,5 +512,30 @@ mod tests {
         drop(conn);
         let (again, _) = open(&path, Durability::Normal).unwrap();
         assert_eq!(indexes(&again), listed, "open makes them again");
+    }
+
+    /// Writes that follow each other closely (an import, a day's visits logged on the train)
+    /// start the log over now and then instead of growing it for as long as they last.
+    #[test]
+    fn a_long_run_of_back_to_back_writes_keeps_the_wal_within_its_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite3");
+        let (mut conn, _) = open(&path, Durability::Normal).unwrap();
+        checkpoint_in_background(&mut conn, &path).unwrap();
+        conn.execute_batch("CREATE TABLE burst (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            .unwrap();
+        let wal = dir.path().join("store.sqlite3-wal");
+        let body = vec![7u8; 16 << 10];
+        let mut largest = 0;
+        // About five pages a write: 64 MB of log in all, were it never started over.
+        for _ in 0..3000 {
+            conn.execute("INSERT INTO burst (body) VALUES (?1)", [&body])
+                .unwrap();
+            largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+        }
+        assert!(
+            largest <= WAL_SIZE_LIMIT as u64 + (2 << 20),
+            "the WAL grew to {largest} bytes"
+        );
     }
 }

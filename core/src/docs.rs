@@ -10,6 +10,13 @@
 //! | `logbook` | derived from (workspace, member, month) | `activities: {activity_id: {...}}`, `followups: {followup_id: {...}}` |
 //! | `ledger` | derived from (workspace, month) | `referrals: {referral_id: {...}}` |
 //!
+//! **The thank-you a visit calls for** is part of its activity: `thank_you_due_ms`, and once
+//! edited `thank_you_done_ms` and `thank_you_assigned_to`, each its own register as the fields of
+//! a follow-up are, so concurrent edits merge field by field the same way. The index shows it
+//! as a follow-up whose id is derived from the activity's ([`thank_you_id`]). Written as a
+//! `followups` entry, it took 8 of a drop-by's 18 automerge operations; logbooks written before
+//! this hold their thank-yous as entries, which keep working as every hand-made follow-up does.
+//!
 //! The workspace document also holds `settings` (goals), `catalog` (leave-behind items),
 //! `stock` (one automerge Counter per item and device: `"item/device"`, so concurrent use on two
 //! offline phones adds up and no two devices ever create the same counter), `pitches` (per
@@ -122,6 +129,12 @@ pub(crate) fn logbook_id(workspace: &Id, member: &Id, month: &str) -> Id {
         member.as_bytes(),
         month.as_bytes(),
     ])
+}
+
+/// The follow-up id of the thank-you an activity calls for (see the module docs): the same on
+/// every device, so no device ever makes it twice.
+pub(crate) fn thank_you_id(activity_id: &str) -> String {
+    derive_id(&[b"trellis/thank-you", activity_id.as_bytes()]).to_hex()
 }
 
 /// The id of a workspace's referral ledger for a month (`YYYY-MM`).
@@ -357,6 +370,12 @@ pub(crate) struct ActivityDoc {
     pub audience: Option<String>,
     pub attendance: Option<i64>,
     pub deleted: bool,
+    /// When the thank-you this visit calls for is due (none for talks, calls and the like).
+    pub thank_you_due_ms: Option<i64>,
+    /// When that thank-you was sent.
+    pub thank_you_done_ms: Option<i64>,
+    /// Who is to send it, once reassigned (until then, whoever logged the visit).
+    pub thank_you_assigned_to: Option<String>,
 }
 
 /// One item left behind.

@@ -1,9 +1,10 @@
 //! Follow-ups: the thank-you a drop-by calls for, value-added check-ins, resources to send.
 //!
-//! A follow-up lives in the logbook of the member who created it (the month it was created),
-//! next to the activity that caused it. Completing, snoozing or reassigning edits it there, from
-//! any device of any member; two devices completing the same follow-up offline converge to
-//! "done" (each writes a `done_ms`; whichever wins, it is done).
+//! A follow-up lives in the logbook of the member who created it (the month it was created):
+//! an entry of its `followups` map, or, for the thank-you a visit calls for, fields of the
+//! visit's activity (`thank_you_due_ms` and so on: see `docs`). Completing, snoozing or
+//! reassigning edits it there, from any device of any member; two devices completing the same
+//! follow-up offline converge to "done" (each writes a `done_ms`; whichever wins, it is done).
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ReadDoc, ROOT};
@@ -15,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::{FollowUp, FollowUpFilter, FollowUpKind, NewFollowUp};
 use crate::ops::optional_text;
 use crate::queries::{resolve_contact, resolve_org};
-use crate::store::{change_doc, Device, Store, Ws};
+use crate::store::{change_doc, Store, Ws};
 use crate::time;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -132,27 +133,20 @@ impl Store {
 
     /// Marks a follow-up (by id prefix) done now.
     pub fn complete_followup(&self, id: &str) -> Result<FollowUp> {
-        self.edit_followup(id, |t, obj, _| {
-            t.put(obj, "done_ms", time::now_ms())?;
-            Ok(())
-        })
+        self.edit_followup(id, |t, place, _| place.put(t, "done_ms", time::now_ms()))
     }
 
     /// Moves a follow-up's due time (RFC 3339 or `YYYY-MM-DD`).
     pub fn snooze_followup(&self, id: &str, until: &str) -> Result<FollowUp> {
         let due = time::parse_due(until)?;
-        self.edit_followup(id, |t, obj, _| {
-            t.put(obj, "due_ms", due)?;
-            Ok(())
-        })
+        self.edit_followup(id, |t, place, _| place.put(t, "due_ms", due))
     }
 
     /// Assigns a follow-up to another member of the practice (by name or id prefix).
     pub fn reassign_followup(&self, id: &str, member: &str) -> Result<FollowUp> {
         let member = member.to_string();
-        self.edit_followup(id, move |t, obj, target| {
-            t.put(obj, "assigned_to", target.resolve_member(&member)?)?;
-            Ok(())
+        self.edit_followup(id, move |t, place, target| {
+            place.put(t, "assigned_to", target.resolve_member(&member)?)
         })
     }
 
@@ -161,37 +155,66 @@ impl Store {
         id: &str,
         f: impl FnOnce(
             &mut automerge::transaction::Transaction<'_>,
-            &ObjId,
+            &Place,
             &MemberLookup,
         ) -> Result<()>,
     ) -> Result<FollowUp> {
         self.write(|tx, ws, me| {
-            let (full, logbook) = resolve_followup(tx, ws, id)?;
+            let found = resolve_followup(tx, ws, id)?;
             let members = MemberLookup::load(tx, ws)?;
-            let doc_id: Id = logbook
+            let doc_id: Id = found
+                .logbook_id
                 .parse()
                 .map_err(|_| Error::invalid("damaged follow-up record"))?;
-            edit_in_logbook(tx, ws, me, &doc_id, &full, |t, obj| f(t, obj, &members))?;
-            followup_by_id(tx, ws, &full)
+            change_doc(tx, ws, me, &doc_id, DocKind::Logbook, |t| {
+                let place = Place::find(t, &found)?;
+                f(t, &place, &members)
+            })?;
+            followup_by_id(tx, ws, &found.id)
         })
     }
 }
 
-fn edit_in_logbook(
-    tx: &crate::docstore::Tx,
-    ws: &Ws,
-    me: &Device,
-    doc_id: &Id,
-    id: &str,
-    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>, &ObjId) -> Result<()>,
-) -> Result<()> {
-    change_doc(tx, ws, me, doc_id, DocKind::Logbook, |t| {
-        let map = followups_obj(t)?;
-        let (_, obj) = t
-            .get(&map, id)?
-            .ok_or_else(|| Error::invalid("the follow-up is missing from its logbook"))?;
-        f(t, &obj)
-    })
+/// Where a follow-up's fields are in its logbook.
+enum Place {
+    /// An entry of the `followups` map: fields `done_ms`, `due_ms`, `assigned_to`.
+    Entry(ObjId),
+    /// The activity whose thank-you it is: the same fields with a `thank_you_` prefix.
+    Activity(ObjId),
+}
+
+impl Place {
+    fn find(t: &automerge::transaction::Transaction<'_>, found: &Found) -> Result<Place> {
+        let missing = || Error::invalid("the follow-up is missing from its logbook");
+        if let Some((_, map)) = t.get(ROOT, "followups")? {
+            if let Some((_, obj)) = t.get(&map, found.id.as_str())? {
+                return Ok(Place::Entry(obj));
+            }
+        }
+        // Not an entry: the thank-you of the activity it names, if its id says so.
+        let activity = found
+            .activity_id
+            .as_deref()
+            .filter(|a| docs::thank_you_id(a) == found.id)
+            .ok_or_else(missing)?;
+        let (_, acts) = t.get(ROOT, "activities")?.ok_or_else(missing)?;
+        let (_, obj) = t.get(&acts, activity)?.ok_or_else(missing)?;
+        Ok(Place::Activity(obj))
+    }
+
+    /// Sets one of the follow-up's fields (named as in a `followups` entry).
+    fn put(
+        &self,
+        t: &mut automerge::transaction::Transaction<'_>,
+        field: &str,
+        value: impl Into<automerge::ScalarValue>,
+    ) -> Result<()> {
+        match self {
+            Place::Entry(obj) => t.put(obj, field, value)?,
+            Place::Activity(obj) => t.put(obj, format!("thank_you_{field}"), value)?,
+        }
+        Ok(())
+    }
 }
 
 /// The members of a workspace, for resolving a typed name.
@@ -241,7 +264,14 @@ impl MemberLookup {
     }
 }
 
-fn resolve_followup(c: &Connection, ws: &Ws, q: &str) -> Result<(String, String)> {
+/// A follow-up found by an id prefix.
+struct Found {
+    id: String,
+    logbook_id: String,
+    activity_id: Option<String>,
+}
+
+fn resolve_followup(c: &Connection, ws: &Ws, q: &str) -> Result<Found> {
     let q = q.trim().to_lowercase();
     if q.len() < 4 || !q.chars().all(|ch| ch.is_ascii_hexdigit()) {
         return Err(Error::invalid(
@@ -249,13 +279,20 @@ fn resolve_followup(c: &Connection, ws: &Ws, q: &str) -> Result<(String, String)
         ));
     }
     let mut st = c.prepare(
-        "SELECT id, logbook_id FROM followups WHERE ws = ?1 AND substr(id, 1, length(?2)) = ?2",
+        "SELECT id, logbook_id, activity_id FROM followups
+          WHERE ws = ?1 AND substr(id, 1, length(?2)) = ?2",
     )?;
-    let hits: Vec<(String, String)> = st
-        .query_map(params![ws.id.to_hex(), q], |r| Ok((r.get(0)?, r.get(1)?)))?
+    let mut hits: Vec<Found> = st
+        .query_map(params![ws.id.to_hex(), q], |r| {
+            Ok(Found {
+                id: r.get(0)?,
+                logbook_id: r.get(1)?,
+                activity_id: r.get(2)?,
+            })
+        })?
         .collect::<rusqlite::Result<_>>()?;
     match hits.len() {
-        1 => Ok(hits.into_iter().next().expect("one hit")),
+        1 => Ok(hits.remove(0)),
         0 => Err(Error::NotFound {
             what: "follow-up",
             query: q,
@@ -264,10 +301,7 @@ fn resolve_followup(c: &Connection, ws: &Ws, q: &str) -> Result<(String, String)
         _ => Err(Error::Ambiguous {
             what: "follow-up",
             query: q,
-            candidates: hits
-                .into_iter()
-                .map(|(id, _)| id[..12].to_string())
-                .collect(),
+            candidates: hits.into_iter().map(|f| f.id[..12].to_string()).collect(),
         }),
     }
 }
@@ -322,4 +356,63 @@ pub(crate) fn open_for_contact(c: &Connection, ws: &Ws, contact_id: &str) -> Res
     ))?;
     let rows = st.query_map(params![ws.id.to_hex(), contact_id], |r| row(r, now))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ActivityKind, NewActivity};
+
+    /// Logbooks written before thank-yous became fields of their visit hold them as entries of
+    /// `followups`, pointing at the activity; those keep working.
+    #[test]
+    fn a_thank_you_an_older_version_wrote_as_an_entry_is_put_off_taken_over_and_sent_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        store.init("Dana").unwrap();
+        store.create_workspace("Maple Street").unwrap();
+        let talk = store
+            .log_activity(&NewActivity {
+                kind: Some(ActivityKind::Talk),
+                minutes: 45,
+                at: Some("2026-03-02T15:00:00Z".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let old = Id::random().to_hex();
+        store
+            .write(|tx, ws, me| {
+                let logbook = docs::logbook_id(&ws.id, &ws.member_id, "2026-03");
+                change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
+                    put_followup(
+                        t,
+                        ws,
+                        &old,
+                        &FollowUpFields {
+                            kind: FollowUpKind::ThankYou,
+                            contact_id: None,
+                            org_id: None,
+                            activity_id: Some(&talk.id),
+                            due_ms: time::parse_rfc3339("2026-03-04T15:00:00Z")?,
+                            note: None,
+                        },
+                    )
+                })
+            })
+            .unwrap();
+
+        store.snooze_followup(&old, "2026-03-05T09:00:00Z").unwrap();
+        store.reassign_followup(&old, "Dana").unwrap();
+        let sent = store.complete_followup(&old[..6]).unwrap();
+        assert_eq!(sent.id, old);
+        assert_eq!(sent.kind, FollowUpKind::ThankYou);
+        assert_eq!(sent.activity_id.as_deref(), Some(talk.id.as_str()));
+        assert_eq!(sent.due_at, "2026-03-05T09:00:00Z");
+        assert!(sent.done_at.is_some());
+
+        let listed = store.followups(FollowUpFilter::All).unwrap();
+        assert_eq!(listed.len(), 1, "a talk calls for no thank-you of its own");
+        store.rebuild_index().unwrap();
+        assert_eq!(store.followups(FollowUpFilter::All).unwrap(), listed);
+    }
 }

@@ -199,10 +199,18 @@ fn index_entry(
 /// Removes the index rows of one entry.
 fn clear_entry(tx: &Connection, ws: &str, doc_id: &str, section: &str, key: &str) -> Result<()> {
     let sqls: &[&str] = match section {
-        "activities" => &[
-            "DELETE FROM activity_contacts WHERE ws = ?1 AND activity_id = ?3",
-            "DELETE FROM activities WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2",
-        ],
+        "activities" => {
+            // The thank-you the activity calls for, if it holds one (see `docs`).
+            tx.prepare_cached(
+                "DELETE FROM followups WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2
+                   AND activity_id = ?4",
+            )?
+            .execute(params![ws, doc_id, docs::thank_you_id(key), key])?;
+            &[
+                "DELETE FROM activity_contacts WHERE ws = ?1 AND activity_id = ?3",
+                "DELETE FROM activities WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2",
+            ]
+        }
         "followups" => &["DELETE FROM followups WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2"],
         "referrals" => &["DELETE FROM referrals WHERE ws = ?1 AND id = ?3 AND ledger_id = ?2"],
         _ => &[],
@@ -456,6 +464,7 @@ fn index_referral(
     Ok(())
 }
 
+/// An activity's rows, and the follow-up row of the thank-you it calls for, if any.
 fn index_activity(
     tx: &Connection,
     ws: &str,
@@ -496,6 +505,28 @@ fn index_activity(
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![ws, id, c, pos as i64, a.at_ms])?;
+    }
+    if let Some(due_ms) = a.thank_you_due_ms {
+        index_followup(
+            tx,
+            ws,
+            logbook_id,
+            &docs::thank_you_id(id),
+            &FollowUpDoc {
+                kind: crate::model::FollowUpKind::ThankYou.as_str().into(),
+                contact_id: a.contact_ids.first().cloned(),
+                org_id: a.org_id.clone(),
+                activity_id: Some(id.into()),
+                due_ms,
+                note: None,
+                done_ms: a.thank_you_done_ms,
+                assigned_to: a
+                    .thank_you_assigned_to
+                    .clone()
+                    .unwrap_or_else(|| a.logged_by.clone()),
+                created_by: a.logged_by.clone(),
+            },
+        )?;
     }
     Ok(())
 }
@@ -865,6 +896,24 @@ mod tests {
                 store.complete_followup(id).unwrap();
             } else {
                 store.snooze_followup(id, "2026-05-01").unwrap();
+            }
+        }
+        // The thank-yous the visits call for (fields of their activities): some sent, some
+        // put off, some taken over.
+        let thanks: Vec<String> = store
+            .followups(FollowUpFilter::All)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.kind == FollowUpKind::ThankYou)
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(thanks.len(), 40);
+        for (i, id) in thanks.iter().enumerate() {
+            match i % 4 {
+                0 => drop(store.complete_followup(id).unwrap()),
+                1 => drop(store.snooze_followup(id, "2026-04-20").unwrap()),
+                2 => drop(store.reassign_followup(id, "Dana").unwrap()),
+                _ => {}
             }
         }
     }

@@ -9,8 +9,6 @@ use trellis_protocol::Id;
 
 use crate::docs::{self, DocKind};
 use crate::error::{Error, Result};
-use crate::followups::{put_followup, FollowUpFields};
-use crate::model::FollowUpKind;
 use crate::model::{
     Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NewOrg, NoteEntry,
     OrgKind, Organization, Stage,
@@ -205,11 +203,13 @@ impl Store {
                 if let Some(n) = &note {
                     t.put(&a, "note", n.as_str())?;
                 }
-                let left = t.put_object(&a, "left_behind", ObjType::List)?;
-                for (i, l) in new.left_behind.iter().enumerate() {
-                    let item = t.insert_object(&left, i, ObjType::Map)?;
-                    t.put(&item, "item", l.item.trim())?;
-                    t.put(&item, "qty", i64::from(l.qty))?;
+                if !new.left_behind.is_empty() {
+                    let left = t.put_object(&a, "left_behind", ObjType::List)?;
+                    for (i, l) in new.left_behind.iter().enumerate() {
+                        let item = t.insert_object(&left, i, ObjType::Map)?;
+                        t.put(&item, "item", l.item.trim())?;
+                        t.put(&item, "qty", i64::from(l.qty))?;
+                    }
                 }
                 t.put(&a, "logged_by", ws.member_id.to_hex())?;
                 if let Some(aud) = &audience {
@@ -219,21 +219,9 @@ impl Store {
                     t.put(&a, "attendance", i64::from(n))?;
                 }
                 if matches!(kind, ActivityKind::DropBy | ActivityKind::Meeting) {
-                    // A visit calls for a thank-you within the practice's hours.
-                    let followup_id = Id::random().to_hex();
-                    put_followup(
-                        t,
-                        ws,
-                        &followup_id,
-                        &FollowUpFields {
-                            kind: FollowUpKind::ThankYou,
-                            contact_id: contacts.first().map(String::as_str),
-                            org_id: org.as_deref(),
-                            activity_id: Some(activity_id.as_str()),
-                            due_ms: at_ms + thank_you_hours * 3_600_000,
-                            note: None,
-                        },
-                    )?;
+                    // A visit calls for a thank-you within the practice's hours: a field of the
+                    // activity, which the index shows as a follow-up (see `docs`).
+                    t.put(&a, "thank_you_due_ms", at_ms + thank_you_hours * 3_600_000)?;
                 }
                 Ok(())
             })?;

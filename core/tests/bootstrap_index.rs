@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 use trellis_core::{
-    ContactCategory, FollowUpFilter, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg,
-    NewReferral, ReferralDirection, Role, Store,
+    ContactCategory, FollowUpFilter, FollowUpKind, LeftBehind, NewActivity, NewContact,
+    NewFollowUp, NewOrg, NewReferral, ReferralDirection, Role, Store,
 };
 
 const SECRET: &str = "bootstrap-index-secret";
@@ -164,6 +164,19 @@ fn write_practice(dana: &Store) {
             dana.complete_followup(id).expect("complete");
         } else {
             dana.snooze_followup(id, "2026-08-01").expect("snooze");
+        }
+    }
+    // Some of the thank-yous the visits call for are sent, some put off.
+    let thanks = dana.followups(FollowUpFilter::All).expect("follow-ups");
+    let thanks = thanks.iter().filter(|f| f.kind == FollowUpKind::ThankYou);
+    for (i, f) in thanks.enumerate() {
+        match i % 3 {
+            0 => drop(dana.complete_followup(&f.id).expect("send a thank-you")),
+            1 => drop(
+                dana.snooze_followup(&f.id, "2026-08-02")
+                    .expect("put one off"),
+            ),
+            _ => {}
         }
     }
     dana.archive_contact("Ortiz", true).expect("archive");

@@ -1,6 +1,7 @@
 //! Two therapists work offline on the same referral network, then sync: shared leave-behind
-//! stock adds up, a follow-up both completed is done once, both referrals count, and a contact
-//! one of them deleted stays deleted although the other edited it meanwhile.
+//! stock adds up, a follow-up both completed is done once (keeping what else each changed),
+//! both referrals count, and a contact one of them deleted stays deleted although the other
+//! edited it meanwhile.
 
 use serde_json::Value;
 use trellis_tests::{Device, Relay};
@@ -90,8 +91,17 @@ fn two_offline_therapists_share_stock_follow_ups_and_referrals_and_converge() {
         "2026-11-18T16:00:00Z",
     ]);
     sam.json(&["stock", "add", "brochure", "10"]);
+    // Both thank Rosa for the first visit; Sam, who sent it, also takes it over and dates it.
     dana.json(&["followup", "done", &first_thanks[..8]]);
     sam.json(&["followup", "done", &first_thanks[..8]]);
+    sam.json(&["followup", "assign", &first_thanks[..8], "Sam"]);
+    sam.json(&[
+        "followup",
+        "snooze",
+        &first_thanks[..8],
+        "--until",
+        "2026-11-19T17:00:00Z",
+    ]);
     dana.json(&[
         "referral",
         "add",
@@ -138,6 +148,8 @@ fn two_offline_therapists_share_stock_follow_ups_and_referrals_and_converge() {
             .collect();
         assert_eq!(done.len(), 1, "the first thank-you is done, once");
         assert_eq!(done[0]["id"], first_thanks.as_str());
+        assert_eq!(done[0]["assigned_to"], "Sam", "edits of other fields merge");
+        assert_eq!(done[0]["due_at"], "2026-11-19T17:00:00Z");
         let open = d.json(&["followup", "list"]);
         assert_eq!(
             open.as_array().unwrap().len(),
