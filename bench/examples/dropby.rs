@@ -9,7 +9,9 @@
 //!
 //! The copy lives in `$DROPBY_DIR` (default `target/dropby`); `DROPBY_REUSE=1` logs into the
 //! existing copy, and `DROPBY_KEEP_WAL=1` exits without closing the store so that its WAL is
-//! left for `bench/scripts/wal-frames.py` to count the pages one drop-by writes.
+//! left for `bench/scripts/wal-frames.py` to count the pages one drop-by writes;
+//! `DROPBY_PAUSE_EVERY=N` pauses 100 ms (not timed) after every N drop-bys, as a therapist
+//! does between visits, which lets the background WAL checkpoint catch up.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -49,6 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .unwrap_or(0);
     let mut rng = Rng::new(7);
     let mut ms = Vec::with_capacity(n);
+    let cpu_before = thread_cpu_ms();
     for _ in 0..n {
         let (org, contact) = rng.pick(&pairs).clone();
         let at = format!(
@@ -72,12 +75,30 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         store.log_activity(&visit)?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    let cpu = thread_cpu_ms()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     ms.sort_by(f64::total_cmp);
     if let (Some(p50), Some(p99)) = (ms.get(n / 2), ms.get(n * 99 / 100)) {
-        println!("{n} drop-bys: p50 {p50:.3} ms, p99 {p99:.3} ms");
+        print!("{n} drop-bys: p50 {p50:.3} ms, p99 {p99:.3} ms");
+        match cpu {
+            // Less sensitive to a busy machine than wall time (not to a slow one).
+            Some(cpu) => println!(", {:.3} ms of CPU each", cpu / n as f64),
+            None => println!(),
+        }
     }
     if std::env::var_os("DROPBY_KEEP_WAL").is_some() {
         std::process::exit(0);
     }
     Ok(())
+}
+
+/// CPU time this thread has used (user and system), from `/proc/thread-self/stat`, in clock
+/// ticks of 10 ms; `None` where there is no such file.
+fn thread_cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i - 3)?.parse::<f64>().ok();
+    Some((ticks(14)? + ticks(15)?) * 10.0)
 }
