@@ -429,7 +429,6 @@ pub(crate) fn change_doc<T>(
         Some((doc, stored)) => (doc, Some(stored)),
         None => (docs::genesis(doc_id, kind)?, None),
     };
-    let before = doc.get_heads();
     doc.set_actor(actor(me)?);
     let mut done = doc
         .transact_and_log_patches(f)
@@ -450,6 +449,12 @@ pub(crate) fn change_doc<T>(
         },
         (Some(_), _) => index::touched(kind_now, &doc.make_patches(&mut done.patch_log)),
     };
+    // What is stored of the change is its bytes as automerge made them: finding them again from
+    // the document (`save_after`) would cost as much as making them.
+    let tail: Vec<u8> = match stored {
+        Some(_) => new_changes.iter().flat_map(|c| c.raw_bytes()).copied().collect(),
+        None => Vec::new(),
+    };
     for mut change in new_changes {
         let hash = ws.keys.keyed_hash(&change.hash().0);
         let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
@@ -459,13 +464,7 @@ pub(crate) fn change_doc<T>(
         .execute(params![ws_hex, doc_hex, hash.as_slice(), envelope])?;
     }
     index::update(tx, &ws_hex, &doc_hex, &doc, &touched)?;
-    tx.save(
-        &ws_hex,
-        &doc_hex,
-        doc,
-        if stored.is_some() { &before } else { &[] },
-        stored,
-    )?;
+    tx.save_changes(&ws_hex, &doc_hex, doc, &tail, stored)?;
     Ok(done.result)
 }
 
