@@ -185,7 +185,7 @@ fn index_entry(
             _ => Ok(()),
         },
         "followups" => match docs::read_entry::<FollowUpDoc>(doc, section, key) {
-            Some(f) => index_followup(tx, ws, doc_id, key, &f),
+            Some(f) => index_followup(tx, ws, doc_id, key, (&f).into()),
             None => Ok(()),
         },
         "referrals" => match docs::read_entry::<ReferralDoc>(doc, section, key) {
@@ -406,12 +406,42 @@ fn search_contact(tx: &Connection, ws: &str, id: &str, doc: &ContactDoc) -> Resu
     add_search(tx, ws, id, None, "contact", id, &doc.name, &body.join(" "))
 }
 
+/// A follow-up's row as [`index_followup`] writes it, borrowed from an entry of `followups` or
+/// from the activity whose thank-you it is.
+struct FollowUpRow<'a> {
+    kind: &'a str,
+    contact_id: Option<&'a str>,
+    org_id: Option<&'a str>,
+    activity_id: Option<&'a str>,
+    due_ms: i64,
+    note: Option<&'a str>,
+    done_ms: Option<i64>,
+    assigned_to: &'a str,
+    created_by: &'a str,
+}
+
+impl<'a> From<&'a FollowUpDoc> for FollowUpRow<'a> {
+    fn from(f: &'a FollowUpDoc) -> Self {
+        FollowUpRow {
+            kind: &f.kind,
+            contact_id: f.contact_id.as_deref(),
+            org_id: f.org_id.as_deref(),
+            activity_id: f.activity_id.as_deref(),
+            due_ms: f.due_ms,
+            note: f.note.as_deref(),
+            done_ms: f.done_ms,
+            assigned_to: &f.assigned_to,
+            created_by: &f.created_by,
+        }
+    }
+}
+
 fn index_followup(
     tx: &Connection,
     ws: &str,
     logbook_id: &str,
     id: &str,
-    f: &FollowUpDoc,
+    f: FollowUpRow<'_>,
 ) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO followups (ws, id, logbook_id, kind, contact_id, org_id, activity_id,
@@ -512,19 +542,16 @@ fn index_activity(
             ws,
             logbook_id,
             &docs::thank_you_id(id),
-            &FollowUpDoc {
-                kind: crate::model::FollowUpKind::ThankYou.as_str().into(),
-                contact_id: a.contact_ids.first().cloned(),
-                org_id: a.org_id.clone(),
-                activity_id: Some(id.into()),
+            FollowUpRow {
+                kind: crate::model::FollowUpKind::ThankYou.as_str(),
+                contact_id: a.contact_ids.first().map(String::as_str),
+                org_id: a.org_id.as_deref(),
+                activity_id: Some(id),
                 due_ms,
                 note: None,
                 done_ms: a.thank_you_done_ms,
-                assigned_to: a
-                    .thank_you_assigned_to
-                    .clone()
-                    .unwrap_or_else(|| a.logged_by.clone()),
-                created_by: a.logged_by.clone(),
+                assigned_to: a.thank_you_assigned_to.as_deref().unwrap_or(&a.logged_by),
+                created_by: &a.logged_by,
             },
         )?;
     }
@@ -677,7 +704,7 @@ pub(crate) fn write_new(
             for entry in entries {
                 match entry {
                     NewEntry::Activity(key, a) => index_activity(tx, ws, doc_id, key, a)?,
-                    NewEntry::FollowUp(key, f) => index_followup(tx, ws, doc_id, key, f)?,
+                    NewEntry::FollowUp(key, f) => index_followup(tx, ws, doc_id, key, f.into())?,
                     NewEntry::Referral(key, r) => index_referral(tx, ws, doc_id, key, r)?,
                 }
             }

@@ -452,7 +452,11 @@ pub(crate) fn change_doc<T>(
     // What is stored of the change is its bytes as automerge made them: finding them again from
     // the document (`save_after`) would cost as much as making them.
     let tail: Vec<u8> = match stored {
-        Some(_) => new_changes.iter().flat_map(|c| c.raw_bytes()).copied().collect(),
+        Some(_) => new_changes
+            .iter()
+            .flat_map(|c| c.raw_bytes())
+            .copied()
+            .collect(),
         None => Vec::new(),
     };
     for mut change in new_changes {
