@@ -1,9 +1,10 @@
 //! How documents are kept, so that a write costs what changed, not the size of the document.
 //!
 //! A document is stored as its last full save (`documents.bytes`) followed by the changes saved
-//! since, one row each in `doc_chunks` (the change's bytes, a few hundred bytes per action). When the saved changes outgrow the full save (and at least [`FOLD_MIN_BYTES`]), the
-//! next write folds them back into one full save, so a document is never more than about
-//! twice its compact size and each byte is rewritten a bounded number of times.
+//! since, one row each in `doc_chunks` (the change's bytes, a few hundred bytes per action).
+//! When the saved changes outgrow the full save (and at least [`FOLD_MIN_BYTES`]), the next
+//! write folds them back into one full save, so a document is never more than about twice its
+//! compact size and each byte is rewritten a bounded number of times.
 //!
 //! Loading a large document is the expensive part of a write (~50 ms for a month's logbook of
 //! 1,500 activities), so the store keeps recently written documents in memory ([`DocCache`]).
