@@ -1,5 +1,5 @@
 //! Logs N drop-bys (default 3,000) on a copy of the generated 10k-contact practice and prints
-//! their p50 and p99, for profiling the write path outside criterion:
+//! their p50, p99 and slowest, for profiling the write path outside criterion:
 //!
 //! ```text
 //! cargo build --release -p trellis-bench --example dropby
