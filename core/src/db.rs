@@ -10,7 +10,9 @@
 //! * the index (`orgs`, `contacts`, `contact_notes`, `activities`, `activity_contacts`,
 //!   `members`, and the FTS5 table `search`): what every screen reads. It is rewritten for a
 //!   document in the same transaction as the document changes, and can be rebuilt from the
-//!   documents at any time.
+//!   documents at any time. The full-text rows of logbook and ledger entries go through
+//!   `search_queue` first and reach `search` in batches, always before a search reads it
+//!   (see `index`).
 //!
 //! The schema version lives in `PRAGMA user_version`; [`migrate`] applies the numbered
 //! migrations in order, each in its own transaction.
@@ -226,6 +228,18 @@ CREATE TABLE search_pending (
     ws TEXT NOT NULL, doc_id TEXT NOT NULL, rows BLOB NOT NULL,
     PRIMARY KEY (ws, doc_id)
 );
+"#,
+    // 10: the search queue. A change to a logbook or ledger (a drop-by, an edit, a pull) writes
+    // the full-text row of each entry it touched here, one small row, instead of into the FTS
+    // table's six B-trees; the queue is emptied into the FTS table in batches, before any
+    // search reads it (see `index::queue_search`). A row with no `kind` says the entry has
+    // no full-text row any more.
+    r#"
+CREATE TABLE search_queue (
+    ws TEXT NOT NULL, doc_id TEXT NOT NULL, entry TEXT NOT NULL,
+    kind TEXT, id TEXT, title TEXT, body TEXT,
+    PRIMARY KEY (ws, doc_id, entry)
+) WITHOUT ROWID;
 "#,
 ];
 

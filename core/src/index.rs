@@ -9,6 +9,12 @@
 //! touched ([`update`] with the entries [`touched`] finds in the change's automerge patches).
 //! An entry is indexed the same way either path: by reading that entry alone, so one damaged
 //! entry hides only itself.
+//!
+//! Full-text rows are the costliest to write: FTS5 keeps six B-trees for them, and each
+//! transaction that adds a row writes a new segment. [`update`] therefore queues the full-text
+//! row of each entry it rewrites ([`queue_search`], one row of a small table) and the queue is
+//! written into the FTS table in batches: before any search, and in the background once local
+//! writes pause (`catch_up.rs`).
 
 use std::collections::BTreeSet;
 
@@ -32,6 +38,16 @@ pub(crate) enum Touched {
 
 /// The sections whose entries are indexed one by one.
 const ENTRY_SECTIONS: &[&str] = &["activities", "followups", "referrals"];
+
+/// When an entry's full-text row is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FullText {
+    /// With the entry's other rows (a whole document rewritten, a new document).
+    Now,
+    /// Into the search queue ([`queue_search`]); its rows in the FTS table are left as they
+    /// are until the queue is written.
+    Queued,
+}
 
 /// The entries a change touched, from the patches automerge logged while applying it. Anything
 /// outside an entry (a new container, a field at the root, another kind of document) means
@@ -127,11 +143,11 @@ pub(crate) fn update(
         return reindex(tx, ws, doc_id, doc);
     };
     // Rows left for the search catch-up describe the document before this change: written
-    // now, the entries below then rewrite what the change touched.
+    // now, the entries below then queue what the change touched.
     flush_deferred_search(tx, ws, doc_id)?;
     for (section, key) in entries {
-        clear_entry(tx, ws, doc_id, section, key)?;
-        index_entry(tx, ws, doc_id, doc, section, key)?;
+        clear_entry(tx, ws, doc_id, section, key, FullText::Queued)?;
+        index_entry(tx, ws, doc_id, doc, section, key, FullText::Queued)?;
     }
     Ok(())
 }
@@ -157,7 +173,7 @@ pub(crate) fn reindex(tx: &Connection, ws: &str, doc_id: &str, doc: &Automerge) 
                     continue;
                 };
                 for key in doc.keys(&map) {
-                    index_entry(tx, ws, doc_id, doc, section, &key)?;
+                    index_entry(tx, ws, doc_id, doc, section, &key, FullText::Now)?;
                 }
             }
             Ok(())
@@ -175,13 +191,16 @@ fn index_entry(
     doc: &Automerge,
     section: &str,
     key: &str,
+    full_text: FullText,
 ) -> Result<()> {
     match section {
         "activities" => match docs::read_entry::<ActivityDoc>(doc, section, key) {
             Some(a) if !a.deleted => {
                 index_activity(tx, ws, doc_id, key, &a)?;
-                search_activity(tx, ws, doc_id, key, &a)
+                search_activity(tx, ws, doc_id, key, &a, full_text)
             }
+            // Its full-text row, if it had one, goes when the queue is written.
+            _ if full_text == FullText::Queued => queue_search(tx, ws, doc_id, key, None),
             _ => Ok(()),
         },
         "followups" => match docs::read_entry::<FollowUpDoc>(doc, section, key) {
@@ -196,8 +215,16 @@ fn index_entry(
     }
 }
 
-/// Removes the index rows of one entry.
-fn clear_entry(tx: &Connection, ws: &str, doc_id: &str, section: &str, key: &str) -> Result<()> {
+/// Removes the index rows of one entry; its full-text rows too unless they are `Queued` to be
+/// rewritten.
+fn clear_entry(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    section: &str,
+    key: &str,
+    full_text: FullText,
+) -> Result<()> {
     let sqls: &[&str] = match section {
         "activities" => {
             // The thank-you the activity calls for, if it holds one (see `docs`).
@@ -218,6 +245,14 @@ fn clear_entry(tx: &Connection, ws: &str, doc_id: &str, section: &str, key: &str
     for sql in sqls {
         tx.prepare_cached(sql)?.execute(params![ws, doc_id, key])?;
     }
+    match full_text {
+        FullText::Now => clear_entry_search(tx, ws, doc_id, key),
+        FullText::Queued => Ok(()),
+    }
+}
+
+/// Removes the full-text rows of one entry.
+fn clear_entry_search(tx: &Connection, ws: &str, doc_id: &str, key: &str) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM search WHERE rowid IN
             (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2 AND entry = ?3)",
@@ -242,6 +277,7 @@ fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
             (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2)",
         "DELETE FROM search_rows WHERE ws = ?1 AND doc_id = ?2",
         "DELETE FROM search_pending WHERE ws = ?1 AND doc_id = ?2",
+        "DELETE FROM search_queue WHERE ws = ?1 AND doc_id = ?2",
     ] {
         tx.execute(sql, params![ws, doc_id])?;
     }
@@ -565,6 +601,7 @@ fn search_activity(
     logbook_id: &str,
     id: &str,
     a: &ActivityDoc,
+    full_text: FullText,
 ) -> Result<()> {
     let items: Vec<&str> = a.left_behind.iter().map(|l| l.item.as_str()).collect();
     let body = format!(
@@ -573,7 +610,105 @@ fn search_activity(
         a.audience.as_deref().unwrap_or(""),
         items.join(" ")
     );
-    add_search(tx, ws, logbook_id, Some(id), "activity", id, &a.kind, &body)
+    match full_text {
+        FullText::Now => add_search(tx, ws, logbook_id, Some(id), "activity", id, &a.kind, &body),
+        FullText::Queued => queue_search(
+            tx,
+            ws,
+            logbook_id,
+            id,
+            Some(QueuedRow {
+                kind: "activity",
+                id,
+                title: &a.kind,
+                body: &body,
+            }),
+        ),
+    }
+}
+
+/// A full-text row waiting in the search queue.
+struct QueuedRow<'a> {
+    kind: &'a str,
+    id: &'a str,
+    title: &'a str,
+    body: &'a str,
+}
+
+/// Queues the full-text row of entry `entry` of document `doc_id` as it is now (`None`: it has
+/// none any more), replacing any row queued for it before. A local write costs one row of
+/// this small table where writing the FTS table cost about ten pages (a quarter of a
+/// drop-by's); [`write_queued_search`] later writes many entries' rows in one transaction, in
+/// one segment.
+fn queue_search(
+    tx: &Connection,
+    ws: &str,
+    doc_id: &str,
+    entry: &str,
+    row: Option<QueuedRow<'_>>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO search_queue (ws, doc_id, entry, kind, id, title, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        ws,
+        doc_id,
+        entry,
+        row.as_ref().map(|r| r.kind),
+        row.as_ref().map(|r| r.id),
+        row.as_ref().map(|r| r.title),
+        row.as_ref().map(|r| r.body)
+    ])?;
+    Ok(())
+}
+
+/// Writes up to `budget` queued full-text rows ([`queue_search`]) of workspace `ws` (every
+/// workspace's if `None`) into the FTS table, each replacing the entry's rows there; returns
+/// how many it wrote (fewer than `budget`: the queue is empty).
+pub(crate) fn write_queued_search(
+    tx: &Connection,
+    ws: Option<&str>,
+    budget: usize,
+) -> Result<usize> {
+    type Queued = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let queued: Vec<Queued> = tx
+        .prepare_cached(
+            "SELECT ws, doc_id, entry, kind, id, title, body FROM search_queue
+             WHERE ?1 IS NULL OR ws = ?1 LIMIT ?2",
+        )?
+        .query_map(
+            params![ws, i64::try_from(budget).unwrap_or(i64::MAX)],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    for (ws, doc_id, entry, kind, id, title, body) in &queued {
+        clear_entry_search(tx, ws, doc_id, entry)?;
+        if let (Some(kind), Some(id), Some(title), Some(body)) = (kind, id, title, body) {
+            add_search(tx, ws, doc_id, Some(entry), kind, id, title, body)?;
+        }
+        tx.prepare_cached("DELETE FROM search_queue WHERE ws = ?1 AND doc_id = ?2 AND entry = ?3")?
+            .execute(params![ws, doc_id, entry])?;
+    }
+    Ok(queued.len())
 }
 
 /// Adds a full-text row for a document (`entry` `None`) or one entry of it.
@@ -725,7 +860,7 @@ fn write_search(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRows) -> Resu
         NewRows::Entries(entries) => {
             for entry in entries {
                 if let NewEntry::Activity(key, a) = entry {
-                    search_activity(tx, ws, doc_id, key, a)?;
+                    search_activity(tx, ws, doc_id, key, a, FullText::Now)?;
                 }
             }
             Ok(())
@@ -751,6 +886,10 @@ pub(crate) fn defer_search(tx: &Connection, ws: &str, doc_id: &str, deflated: &[
 /// Writes the full-text rows the bootstrap left for later, for workspace `ws` (every
 /// workspace's if `None`), document by document until those of at least `budget` entries
 /// (a contact or an organization counts one) are written. Returns whether documents remain.
+///
+/// These and the search queue ([`write_queued_search`]) never hold rows of the same document:
+/// [`update`] writes a document's deferred rows before it queues any of its entries, and only
+/// documents never stored here are deferred. So either may be written first.
 pub(crate) fn catch_up_search(tx: &Connection, ws: Option<&str>, budget: usize) -> Result<bool> {
     let mut written = 0;
     loop {
@@ -761,13 +900,14 @@ pub(crate) fn catch_up_search(tx: &Connection, ws: Option<&str>, budget: usize) 
             .query_row(params![ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let Some((doc_ws, doc_id, deflated)) = next else {
-            return Ok(false);
+            break;
         };
         if written >= budget {
             return Ok(true);
         }
         written += write_deferred_search(tx, &doc_ws, &doc_id, &deflated)?;
     }
+    Ok(false)
 }
 
 /// Writes one document's deferred full-text rows, if any are left (see [`defer_search`]).
@@ -833,6 +973,7 @@ mod tests {
             ("search", "ws, doc_id, kind, id, title, body"),
             ("search_rows", "ws, doc_id, entry"),
             ("search_pending", "ws, doc_id"),
+            ("search_queue", "*"),
         ] {
             let mut st = conn
                 .prepare(&format!("SELECT {cols} FROM {table}"))
@@ -950,6 +1091,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
         a_month_at_lincoln(&store);
+        // The visits' full-text rows wait in the queue; the first search writes them.
+        assert_eq!(queued(&store), 40);
+        assert_eq!(store.search("parent night").unwrap().len(), 40);
+        assert_eq!(queued(&store), 0);
         let incremental = dump(&store);
         assert!(
             incremental
@@ -966,6 +1111,28 @@ mod tests {
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
         store.rebuild_index().unwrap();
         assert_eq!(incremental, dump(&store));
+    }
+
+    /// Full-text rows waiting in the search queue.
+    fn queued(store: &Store) -> i64 {
+        store
+            .lock()
+            .query_row("SELECT count(*) FROM search_queue", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Waits (up to a minute) for the background catch-up to leave at most `left` rows in the
+    /// search queue.
+    fn wait_for_queue(store: &Store, left: i64) {
+        let mut waited = std::time::Duration::ZERO;
+        while queued(store) > left {
+            assert!(
+                waited < std::time::Duration::from_secs(60),
+                "the catch-up did not write the queue"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += std::time::Duration::from_millis(10);
+        }
     }
 
     /// Leaves every document's full-text rows for the catch-up, as a bulk bootstrap does;
@@ -1055,6 +1222,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
         a_month_at_lincoln(&store);
+        store.rebuild_index().unwrap();
         let rebuilt = dump(&store);
         defer_every_search_row(&store);
         drop(store);
@@ -1071,5 +1239,119 @@ mod tests {
             waited += std::time::Duration::from_millis(10);
         }
         assert_eq!(rebuilt, dump(&store));
+    }
+
+    /// Sets one field of a visit in its logbook, as an edit made on any device does.
+    fn edit_visit(store: &Store, id: &str, field: &str, value: impl Into<automerge::ScalarValue>) {
+        use automerge::transaction::Transactable;
+        use automerge::ReadDoc;
+        let value = value.into();
+        let logbook: String = store
+            .lock()
+            .query_row(
+                "SELECT logbook_id FROM activities WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let logbook: trellis_protocol::Id = logbook.parse().unwrap();
+        store
+            .write(|tx, ws, me| {
+                crate::store::change_doc(tx, ws, me, &logbook, crate::docs::DocKind::Logbook, |t| {
+                    let (_, acts) = t.get(automerge::ROOT, "activities")?.unwrap();
+                    let (_, visit) = t.get(&acts, id)?.unwrap();
+                    t.put(&visit, field, value)?;
+                    Ok(())
+                })
+            })
+            .unwrap();
+    }
+
+    /// Visits at Lincoln in March (whose logbook the month at Lincoln made), each with a note.
+    fn visits(store: &Store, n: usize, note: &str) {
+        for i in 0..n {
+            store
+                .log_activity(&NewActivity {
+                    organization: Some("Lincoln".into()),
+                    contacts: vec!["Rivera".into()],
+                    minutes: 10,
+                    note: Some(format!("{note} ({i})")),
+                    at: Some(format!("2026-03-{:02}T16:00:00Z", i % 28 + 1)),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_run_of_visits_is_written_to_the_full_text_index_once_writes_pause_with_no_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        a_month_at_lincoln(&store);
+        store.search("parent").unwrap();
+        // More visits than one transaction of the catch-up writes: once the writes pause, it
+        // writes their full-text rows, with no search to ask for them.
+        let n = 150;
+        visits(&store, n, "Dropped off the spring flyers");
+        wait_for_queue(&store, 0);
+        let written: i64 = store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM search WHERE search MATCH 'flyers'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(written, n as i64);
+
+        // Edited and deleted visits are found as they are now, not as they were.
+        let found = store.search("spring flyers").unwrap();
+        assert_eq!(found.len(), crate::queries::SEARCH_LIMIT);
+        let all = store.activities().unwrap();
+        let flyers: Vec<_> = all
+            .iter()
+            .filter(|a| a.note.as_deref().unwrap_or("").contains("flyers"))
+            .collect();
+        assert_eq!(flyers.len(), n);
+        // The app has no screen for these yet; another device's edit arrives the same way.
+        edit_visit(&store, &flyers[0].id, "note", "Met the new principal");
+        edit_visit(&store, &flyers[1].id, "deleted", true);
+        assert_eq!(store.search("principal").unwrap().len(), 1);
+        let left: i64 = store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM search WHERE search MATCH 'flyers'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, n as i64 - 2);
+
+        let caught_up = dump(&store);
+        store.rebuild_index().unwrap();
+        assert_eq!(caught_up, dump(&store));
+    }
+
+    #[test]
+    fn visits_whose_rows_were_still_queued_when_the_app_closed_are_written_when_it_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        a_month_at_lincoln(&store);
+        visits(&store, 3, "Left a plant for the front office");
+        assert_eq!(queued(&store), 43);
+        drop(store);
+
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        wait_for_queue(&store, 0);
+        let written: i64 = store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM search WHERE search MATCH 'plant'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(written, 3);
+        assert_eq!(store.search("front office plant").unwrap().len(), 3);
     }
 }

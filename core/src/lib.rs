@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod catch_up;
 pub mod checkpoint;
 mod client;
 pub mod crypto;

@@ -285,6 +285,7 @@ impl Store {
             "search",
             "search_rows",
             "search_pending",
+            "search_queue",
             "documents",
             "doc_chunks",
             "outbox",

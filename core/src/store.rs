@@ -6,15 +6,14 @@
 //! survives a crash and will reach the relay; if it does not, nothing half-done is visible.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use automerge::{ActorId, Automerge, ReadDoc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
+use crate::catch_up::CatchUp;
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
 use crate::db::Durability;
 use crate::docs::{self, DocKind};
@@ -32,68 +31,17 @@ pub struct Store {
     /// Shared with the search catch-up thread, which takes it for one short transaction at a
     /// time.
     conn: Arc<Mutex<Connection>>,
+    /// The search catch-up thread (see [`crate::catch_up`]).
+    catch_up: CatchUp,
     pub(crate) events: Events,
     /// Recently written documents, so a write need not load its document from the file.
     pub(crate) docs: DocCache,
-    /// Whether the search catch-up thread runs (see [`Store::resume_search_catch_up`]).
-    catching_up: Arc<AtomicBool>,
-    /// Set when the store is dropped: background work on its connection stops.
-    closed: Arc<AtomicBool>,
-}
-
-/// Entries (visits, contacts, organizations) the search catch-up writes the full-text rows of
-/// in one transaction, at least (a logbook is written whole): about 30 ms of holding the store
-/// on the 2-core bench machine, so a write or a read that waits for it is not held up long.
-/// Smaller transactions cost more in all (each flushes a full-text segment); 200 and 5,000
-/// finished the 100,000-visit bench practice within 10% of this.
-const CATCH_UP_ENTRIES: usize = 1000;
-/// The catch-up's pause between transactions, for anything waiting for the store.
-const CATCH_UP_PAUSE: Duration = Duration::from_millis(1);
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        self.closed.store(true, Ordering::Relaxed);
-    }
 }
 
 /// Locks the store's connection. A panic while holding the lock leaves SQLite consistent (the
 /// transaction rolls back on drop), so a poisoned lock is safe to keep using.
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Copies the WAL into the database and cuts the file to nothing, once the search catch-up
-/// is done: a bootstrap of a large practice and its catch-up leave a WAL file of hundreds of
-/// megabytes (436 MB on the bench's device), which SQLite would otherwise keep. While the
-/// background checkpoint (`db::checkpoint_in_background`) runs, SQLite refuses at once, so
-/// this tries again for up to a minute, without holding the store in between, unless the store
-/// is dropped.
-fn truncate_wal(conn: &Mutex<Connection>, closed: &AtomicBool) {
-    for _ in 0..600 {
-        if closed.load(Ordering::Relaxed) {
-            return;
-        }
-        let busy = lock(conn).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            r.get::<_, i64>(0)
-        });
-        match busy {
-            Ok(0) => return,
-            Ok(_) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => {
-                tracing::debug!("could not truncate the WAL after the search catch-up: {e}");
-                return;
-            }
-        }
-    }
-}
-
-/// One transaction of the search catch-up (see `index::catch_up_search`); returns whether
-/// rows are left.
-fn catch_up_search(conn: &mut Connection, ws: Option<&str>, budget: usize) -> Result<bool> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let more = index::catch_up_search(&tx, ws, budget)?;
-    tx.commit()?;
-    Ok(more)
 }
 
 /// This device's identity.
@@ -158,73 +106,29 @@ impl Store {
         let (mut conn, rebuild) = crate::db::open(path, options.durability)?;
         crate::db::checkpoint_in_background(&mut conn, path)?;
         let events = Events::install(&mut conn)?;
-        let store = Store {
-            conn: Arc::new(Mutex::new(conn)),
+        let conn = Arc::new(Mutex::new(conn));
+        if rebuild {
+            rebuild_index(&mut lock(&conn))?;
+        }
+        // It starts on whatever the app left when it was last closed.
+        let catch_up = CatchUp::start(Arc::clone(&conn));
+        Ok(Store {
+            conn,
+            catch_up,
             events,
             docs: DocCache::default(),
-            catching_up: Arc::new(AtomicBool::new(false)),
-            closed: Arc::new(AtomicBool::new(false)),
-        };
-        if rebuild {
-            store.rebuild_index()?;
-        }
-        // The app was closed before the catch-up after a bootstrap was done.
-        store.resume_search_catch_up()?;
-        Ok(store)
+        })
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         lock(&self.conn)
     }
 
-    /// Starts the search catch-up on a background thread if full-text rows are left for later
-    /// and it does not run already. It writes the rows a bulk bootstrap left (see
-    /// `index::defer_search`), one short transaction at a time, and stops when none are left
-    /// or the store is dropped. A sync starts it when it is done (not while it bootstraps and
-    /// pulls, so as not to hold the sync up); opening the store starts it again. Should it not
-    /// start, or stop early, nothing is lost: [`Store::search`] writes what is left first.
-    pub(crate) fn resume_search_catch_up(&self) -> Result<()> {
-        let backlog: bool =
-            self.lock()
-                .query_row("SELECT EXISTS (SELECT 1 FROM search_pending)", [], |r| {
-                    r.get(0)
-                })?;
-        if !backlog || self.catching_up.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let (conn, running, closed) = (
-            Arc::clone(&self.conn),
-            Arc::clone(&self.catching_up),
-            Arc::clone(&self.closed),
-        );
-        let spawned = std::thread::Builder::new()
-            .name("trellis-search".into())
-            .spawn(move || {
-                while !closed.load(Ordering::Relaxed) {
-                    let mut c = lock(&conn);
-                    match catch_up_search(&mut c, None, CATCH_UP_ENTRIES) {
-                        Ok(true) => {
-                            drop(c);
-                            std::thread::sleep(CATCH_UP_PAUSE);
-                        }
-                        Ok(false) => {
-                            drop(c);
-                            truncate_wal(&conn, &closed);
-                            break;
-                        }
-                        Err(e) => {
-                            tracing::warn!("the search catch-up stopped: {e}");
-                            break;
-                        }
-                    }
-                }
-                running.store(false, Ordering::Release);
-            });
-        if let Err(e) = spawned {
-            tracing::warn!("could not start the search catch-up: {e}");
-            self.catching_up.store(false, Ordering::Release);
-        }
-        Ok(())
+    /// Tells the search catch-up thread that full-text rows may be waiting (see
+    /// [`crate::catch_up`]); a sync does when it is done (not while it bootstraps and pulls, so
+    /// as not to hold the sync up).
+    pub(crate) fn resume_search_catch_up(&self) {
+        self.catch_up.wake();
     }
 
     /// Documents of the current workspace whose full-text rows are still to be written after
@@ -242,19 +146,10 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Writes every full-text row left for later of workspace `ws` (see
-    /// [`Store::resume_search_catch_up`]), before a search reads them.
+    /// Writes every full-text row left for later of workspace `ws` (see [`crate::catch_up`]),
+    /// before a search reads them.
     pub(crate) fn finish_search_catch_up(&self, ws: &str) -> Result<()> {
-        let mut conn = self.lock();
-        let pending: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM search_pending WHERE ws = ?1)",
-            [ws],
-            |r| r.get(0),
-        )?;
-        if pending {
-            catch_up_search(&mut conn, Some(ws), usize::MAX)?;
-        }
-        Ok(())
+        crate::catch_up::write_everything(&mut self.lock(), ws)
     }
 
     /// Calls `listener` (on a background thread) whenever data changes or sync state moves,
@@ -376,39 +271,47 @@ impl Store {
 
     /// Rebuilds the whole index from the stored documents (e.g. after an upgrade).
     pub fn rebuild_index(&self) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let docs: Vec<(String, String)> = {
-            let mut st = tx.prepare("SELECT ws, doc_id FROM documents")?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for (ws, doc_id) in docs {
-            let doc = Automerge::load(&docstore::stored_bytes(&tx, &ws, &doc_id)?)?;
-            index::reindex(&tx, &ws, &doc_id, &doc)?;
-        }
-        // Each document's rewrite flushed the full-text index's pending rows into a segment of
-        // its own: merge them into one, or every search reads thousands of small segments (at
-        // 100,000 activities, a search took 6.3 ms in a fresh process before and 4.1 ms after).
-        tx.execute("INSERT INTO search(search) VALUES ('optimize')", [])?;
-        tx.commit()?;
-        Ok(())
+        rebuild_index(&mut self.lock())
     }
 
     /// Runs `f` in one immediate transaction with the current workspace and this device.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx, &Ws, &Device) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
-        let tx = Tx::new(
-            conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
-            &self.docs,
-        );
-        let me = device(&tx)?;
-        let ws = current_ws(&tx)?;
-        self.mark(&ws);
-        let out = f(&tx, &ws, &me)?;
-        tx.commit()?;
+        let out = {
+            let mut conn = self.lock();
+            let tx = Tx::new(
+                conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+                &self.docs,
+            );
+            let me = device(&tx)?;
+            let ws = current_ws(&tx)?;
+            self.mark(&ws);
+            let out = f(&tx, &ws, &me)?;
+            tx.commit()?;
+            out
+        };
+        self.catch_up.wrote();
         Ok(out)
     }
+}
+
+/// Rebuilds the whole index from the stored documents, in one transaction.
+fn rebuild_index(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let docs: Vec<(String, String)> = {
+        let mut st = tx.prepare("SELECT ws, doc_id FROM documents")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (ws, doc_id) in docs {
+        let doc = Automerge::load(&docstore::stored_bytes(&tx, &ws, &doc_id)?)?;
+        index::reindex(&tx, &ws, &doc_id, &doc)?;
+    }
+    // Each document's rewrite flushed the full-text index's pending rows into a segment of
+    // its own: merge them into one, or every search reads thousands of small segments (at
+    // 100,000 activities, a search took 6.3 ms in a fresh process before and 4.1 ms after).
+    tx.execute("INSERT INTO search(search) VALUES ('optimize')", [])?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Applies `f` to document `doc_id` (made from its genesis if new) and records the change:

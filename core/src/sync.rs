@@ -187,10 +187,9 @@ impl Store {
     pub async fn sync(&self) -> Result<SyncReport> {
         self.events.sync_state(SyncState::Syncing);
         let result = self.sync_once().await;
-        // Full-text rows a bootstrap left for later (also after a failure mid-bootstrap).
-        if let Err(e) = self.resume_search_catch_up() {
-            tracing::warn!("could not look for full-text rows left to write: {e}");
-        }
+        // Full-text rows a bootstrap left for later (also after a failure mid-bootstrap) and
+        // those the pulled entries queued.
+        self.resume_search_catch_up();
         let state = match &result {
             Ok(_) => SyncState::Idle {
                 last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),
