@@ -1121,6 +1121,18 @@ mod tests {
             .unwrap()
     }
 
+    /// Rows of the FTS table (not the queue) that match `word`.
+    fn in_full_text(store: &Store, word: &str) -> i64 {
+        store
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM search WHERE search MATCH ?1",
+                [word],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
     /// Waits (up to a minute) for the background catch-up to leave at most `left` rows in the
     /// search queue.
     fn wait_for_queue(store: &Store, left: i64) {
@@ -1294,14 +1306,7 @@ mod tests {
         let n = 150;
         visits(&store, n, "Dropped off the spring flyers");
         wait_for_queue(&store, 0);
-        let written: i64 = store
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM search WHERE search MATCH 'flyers'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let written = in_full_text(&store, "flyers");
         assert_eq!(written, n as i64);
 
         // Edited and deleted visits are found as they are now, not as they were.
@@ -1317,14 +1322,7 @@ mod tests {
         edit_visit(&store, &flyers[0].id, "note", "Met the new principal");
         edit_visit(&store, &flyers[1].id, "deleted", true);
         assert_eq!(store.search("principal").unwrap().len(), 1);
-        let left: i64 = store
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM search WHERE search MATCH 'flyers'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let left = in_full_text(&store, "flyers");
         assert_eq!(left, n as i64 - 2);
 
         let caught_up = dump(&store);
@@ -1343,14 +1341,7 @@ mod tests {
 
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
         wait_for_queue(&store, 0);
-        let written: i64 = store
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM search WHERE search MATCH 'plant'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let written = in_full_text(&store, "plant");
         assert_eq!(written, 3);
         assert_eq!(store.search("front office plant").unwrap().len(), 3);
     }
