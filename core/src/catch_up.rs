@@ -175,7 +175,10 @@ fn write_all(conn: &Mutex<Connection>, shared: &Shared) {
         if shared.state().closed {
             return;
         }
-        match write_some(&mut lock(conn)) {
+        // The store is free again before the pause (a guard in `match`'s head would be held
+        // through its arms).
+        let more = write_some(&mut lock(conn));
+        match more {
             Ok(true) => std::thread::sleep(CATCH_UP_PAUSE),
             Ok(false) => break,
             Err(e) => {
