@@ -11,7 +11,8 @@
 //!   FTS table's B-trees was a quarter of the pages a drop-by wrote.
 //!
 //! The thread waits for a pause in local writes ([`QUIET`]) so as not to make a drop-by wait
-//! for it, unless [`QUEUE_WRITES`] writes came in without one (an import); it then writes in
+//! for it, unless [`QUEUE_WRITES`] writes came in without one (an import), and for any sync
+//! under way to end ([`CatchUp::hold`]), so as not to slow a bootstrap down; it then writes in
 //! short transactions until nothing is left, and waits again. A search never waits for it: it
 //! writes whatever is left first (`Store::finish_search_catch_up`), so it never misses
 //! anything; and nothing is lost if the app is closed first, since what is left is in the file
@@ -62,6 +63,8 @@ struct State {
     writes: usize,
     /// When the last local write was committed.
     last_write: Option<Instant>,
+    /// Syncs under way ([`CatchUp::hold`]).
+    held: usize,
     /// The store was dropped.
     closed: bool,
 }
@@ -113,10 +116,25 @@ impl CatchUp {
         self.shared.wake.notify_one();
     }
 
-    /// Says rows may be waiting (e.g. a sync wrote some): the catch-up looks once writes pause.
-    pub(crate) fn wake(&self) {
-        self.shared.state().work = true;
-        self.shared.wake.notify_one();
+    /// Keeps the catch-up from starting (and stops it between two transactions) until the
+    /// returned guard is dropped, which then tells it to look for rows: a sync holds it, since
+    /// a bootstrap leaves rows for it and would otherwise share the store and the cores with it.
+    pub(crate) fn hold(&self) -> Hold<'_> {
+        self.shared.state().held += 1;
+        Hold(self)
+    }
+}
+
+/// Holds the catch-up back while it lives (see [`CatchUp::hold`]).
+pub(crate) struct Hold<'a>(&'a CatchUp);
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        let mut st = self.0.shared.state();
+        st.held = st.held.saturating_sub(1);
+        st.work = true;
+        drop(st);
+        self.0.shared.wake.notify_one();
     }
 }
 
@@ -134,7 +152,7 @@ fn run(conn: &Mutex<Connection>, shared: &Shared) {
         if st.closed {
             return;
         }
-        if !st.work {
+        if !st.work || st.held > 0 {
             st = shared.wake.wait(st).unwrap_or_else(|p| p.into_inner());
             continue;
         }
@@ -172,8 +190,16 @@ fn write_all(conn: &Mutex<Connection>, shared: &Shared) {
         }
     };
     loop {
-        if shared.state().closed {
-            return;
+        {
+            let mut st = shared.state();
+            if st.closed {
+                return;
+            }
+            if st.held > 0 {
+                // Started again when the sync is done, with this work still to do.
+                st.work = true;
+                return;
+            }
         }
         // The store is free again before the pause (a guard in `match`'s head would be held
         // through its arms).
@@ -265,6 +291,7 @@ mod tests {
             work: true,
             writes: 1,
             last_write: Some(start),
+            held: 0,
             closed: false,
         };
         assert_eq!(st.wait(after(100)), Some(Duration::from_millis(400)));

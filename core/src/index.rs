@@ -1331,6 +1331,27 @@ mod tests {
     }
 
     #[test]
+    fn the_catch_up_waits_for_a_sync_to_end_and_a_search_meanwhile_finds_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        // A sync (a bootstrap, say) is under way while the month is logged.
+        let sync = store.hold_search_catch_up();
+        a_month_at_lincoln(&store);
+        std::thread::sleep(crate::catch_up::QUIET * 3);
+        assert_eq!(queued(&store), 40, "nothing is written while the sync runs");
+        drop(sync);
+        wait_for_queue(&store, 0);
+        assert_eq!(in_full_text(&store, "parent"), 40);
+
+        // A search does not wait for the sync: it writes what is queued itself.
+        let sync = store.hold_search_catch_up();
+        visits(&store, 3, "Left a plant for the front office");
+        assert_eq!(store.search("front office plant").unwrap().len(), 3);
+        assert_eq!(queued(&store), 0);
+        drop(sync);
+    }
+
+    #[test]
     fn visits_whose_rows_were_still_queued_when_the_app_closed_are_written_when_it_opens() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("s.sqlite3")).unwrap();

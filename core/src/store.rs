@@ -124,11 +124,10 @@ impl Store {
         lock(&self.conn)
     }
 
-    /// Tells the search catch-up thread that full-text rows may be waiting (see
-    /// [`crate::catch_up`]); a sync does when it is done (not while it bootstraps and pulls, so
-    /// as not to hold the sync up).
-    pub(crate) fn resume_search_catch_up(&self) {
-        self.catch_up.wake();
+    /// Holds the search catch-up thread back until the guard is dropped (see
+    /// [`crate::catch_up`]): a sync does, so that it does not hold a bootstrap up.
+    pub(crate) fn hold_search_catch_up(&self) -> crate::catch_up::Hold<'_> {
+        self.catch_up.hold()
     }
 
     /// Documents of the current workspace whose full-text rows are still to be written after

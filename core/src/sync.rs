@@ -186,10 +186,11 @@ impl Store {
     /// Listeners hear `Syncing`, then `Idle`, `Offline` or `Error`.
     pub async fn sync(&self) -> Result<SyncReport> {
         self.events.sync_state(SyncState::Syncing);
+        // The full-text rows a bootstrap leaves for later (also after a failure mid-bootstrap)
+        // and those the pulled entries queue are written once the sync is done.
+        let hold = self.hold_search_catch_up();
         let result = self.sync_once().await;
-        // Full-text rows a bootstrap left for later (also after a failure mid-bootstrap) and
-        // those the pulled entries queued.
-        self.resume_search_catch_up();
+        drop(hold);
         let state = match &result {
             Ok(_) => SyncState::Idle {
                 last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),
