@@ -42,7 +42,7 @@ const CATCH_UP_PAUSE: Duration = Duration::from_millis(1);
 pub(crate) const QUIET: Duration = Duration::from_millis(500);
 /// Local writes after which the catch-up starts even without a pause (an import of hundreds
 /// of visits), so that the queue, and the first search after, stay small.
-pub(crate) const QUEUE_WRITES: usize = 2048;
+const QUEUE_WRITES: usize = 2048;
 
 /// The handle a [`crate::Store`] keeps on its catch-up thread; dropping it stops the thread
 /// (after the transaction it is in, if any).
