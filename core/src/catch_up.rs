@@ -25,6 +25,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::Result;
 use crate::index;
+use crate::store::lock;
 
 /// Entries (visits, contacts, organizations) a bootstrap left that the catch-up writes the
 /// full-text rows of in one transaction, at least (a logbook is written whole): about 30 ms of
@@ -244,11 +245,6 @@ pub(crate) fn write_everything(conn: &mut Connection, ws: &str) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
-}
-
-/// Locks the store's connection (see `store::lock`).
-fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Copies the WAL into the database and cuts the file to nothing, once the search catch-up

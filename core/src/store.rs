@@ -40,7 +40,7 @@ pub struct Store {
 
 /// Locks the store's connection. A panic while holding the lock leaves SQLite consistent (the
 /// transaction rolls back on drop), so a poisoned lock is safe to keep using.
-fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+pub(crate) fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
