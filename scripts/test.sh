@@ -3,7 +3,8 @@
 # Python: the Rust suites (unit, relay, end-to-end scenarios across real processes) and the
 # bindings (Kotlin on a desktop JVM, Python, Swift header/ABI checks), the relay suites once more
 # on a throwaway PostgreSQL (installed from apt if missing), and every fuzz target for
-# a bounded time. What the bindings need (JNA from apt, kotlinc from the npm registry, pytest
+# a bounded time, and every performance instrument at a tiny size (built, run, its table checked;
+# nothing timed). What the bindings need (JNA from apt, kotlinc from the npm registry, pytest
 # from PyPI) and cargo-fuzz (crates.io) are installed on first run.
 #
 #   bash scripts/test.sh
@@ -26,3 +27,5 @@ echo "=== fuzzing: every decoder, 20 s a target from the committed corpus (docs/
 bash scripts/fuzz.sh 20
 echo "=== bindings: Kotlin, Python, Swift ABI"
 bash scripts/bindings.sh
+echo "=== the performance instruments at a tiny size: each prints its table (nothing is timed)"
+bash bench/scripts/smoke.sh
