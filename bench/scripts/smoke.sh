@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every instrument of the performance suite (docs/PERFORMANCE.md) at a tiny size and checks
-# that each prints its table, every row with figures in it: the core suite, the sync comparison
-# with samod, the bootstrap and the relay load. Built in the dev profile, against the dev relay,
-# and nothing is timed: the figures are printed, never compared with a goal. This is what keeps
-# the documented commands from rotting between measurements; the measurements themselves are
-# the commands in docs/PERFORMANCE.md, in the release profile, on a quiet machine.
+# that each prints its table, every row with figures in it: the core suite (its percentile
+# tables, then criterion's estimates), the sync comparison with samod, the bootstrap and the
+# relay load. Built in the dev profile, against the dev relay, and nothing is timed: the
+# figures are printed, never compared with a goal. This is what keeps the documented commands
+# from rotting between measurements; the measurements themselves are the commands in
+# docs/PERFORMANCE.md, in the release profile, on a quiet machine.
 #
 #   bash bench/scripts/smoke.sh
 set -euo pipefail
@@ -50,13 +51,25 @@ row() {
     fi
 }
 
-run core env BENCH_CONTACTS=50 BENCH_SAMPLES=5 BENCH_OPEN_SAMPLES=3 BENCH_SKIP_CRITERION=1 \
-    cargo bench --quiet --profile dev -p trellis-bench --bench core
+# criterion: the shortest run it allows, its results not kept as a baseline (a developer's
+# target/criterion holds the baselines of real measurements).
+run core env BENCH_CONTACTS=50 BENCH_SAMPLES=5 BENCH_OPEN_SAMPLES=3 \
+    cargo bench --quiet --profile dev -p trellis-bench --bench core -- \
+    --warm-up-time 0.01 --measurement-time 0.01 --sample-size 10 --noplot --discard-baseline
 for what in "log a drop-by, durable (NORMAL)" "log a drop-by, durable (FULL)" \
     "open store to first page of contacts" "contacts losing touch" "search \"couns\", top 20" \
     "weekly report (a week of the data)" "time report, a year by week" \
     "open + first page of contacts" "open + contacts losing touch" "open + search top 20"; do
     row core "$what"
+done
+# criterion's part: a line "NAME    time:   [low estimate high]" for each function.
+for name in log_drop_by_normal log_drop_by_full open_to_first_page losing_touch search_top_20 \
+    weekly_report; do
+    if ! grep -qE -- "^$name +time: +\[[0-9]" "$out/core.txt"; then
+        echo "FAILED: core printed no criterion estimate for $name. It printed:" >&2
+        cat "$out/core.txt" >&2
+        exit 1
+    fi
 done
 
 run sync cargo bench --quiet --profile dev -p trellis-bench --bench sync -- \
