@@ -1,6 +1,6 @@
 //! trellis-ffi: the Trellis core exported to Kotlin, Swift and Python through uniffi.
 //!
-//! This crate is deliberately thin (DESIGN.md, "Parts"): it wraps [`trellis_core::Store`] in an
+//! This crate is deliberately thin (docs/DESIGN.md, "Parts"): it wraps [`trellis_core::Store`] in an
 //! exported object, mirrors the core's model in uniffi records and enums, and maps the core's
 //! error into one enum a UI can branch on. Every rule about what may be recorded, how names
 //! resolve and how sync works lives in the core, where it is tested without any foreign
