@@ -6,7 +6,7 @@
 #   bash scripts/bindings.sh
 #
 # Needs: Debian/Ubuntu (apt), rustup Rust, OpenJDK 17+, Node/npm, Python 3, gcc.
-# Generated code goes to out/ and is never committed (STYLE 11).
+# Generated code goes to out/ and is never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -1,7 +1,7 @@
 //! Live updates for a UI: a listener told when data changed and how sync is going, and the
 //! background sync that keeps the current workspace up to date while the app is open.
 //!
-//! Both return a handle with one owner (STYLE 7): the subscription or the background sync
+//! Both return a handle with one owner: the subscription or the background sync
 //! lasts until the handle is closed or freed. In Kotlin the generated `close()` (the object is
 //! `AutoCloseable`) frees it at once; Swift frees it when the last reference goes; Python when
 //! the object is collected, or at once with `close()`.

@@ -2,7 +2,7 @@
 //!
 //! The core's network code (reqwest, the live WebSocket) needs a tokio reactor, and live sync
 //! spawns a long-running task from a synchronous export. So the bindings keep one small
-//! multi-threaded runtime, started on first use and never per call (STYLE: one shared runtime).
+//! multi-threaded runtime, started on first use and never per call.
 //! An async export spawns its work here and awaits the task's handle; the foreign side (Kotlin
 //! coroutines, Swift tasks, Python asyncio) only polls that handle, so it needs no tokio of its
 //! own. Cancelling the foreign call (dropping the future) aborts the task, as dropping any Rust

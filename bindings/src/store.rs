@@ -1,10 +1,10 @@
 //! The exported store object and its local actions.
 //!
-//! [`TrellisStore`] wraps an `Arc<trellis_core::Store>` (STYLE: the exported object delegates
+//! [`TrellisStore`] wraps an `Arc<trellis_core::Store>` (the exported object delegates
 //! to an inner type). Local actions are synchronous: each is one SQLite transaction in the
 //! core and takes well under a millisecond, so a UI may call them on its main thread.
 //!
-//! The object has one owner and an explicit [`TrellisStore::close`] (STYLE 7): a garbage
+//! The object has one owner and an explicit [`TrellisStore::close`]: a garbage
 //! collector may run a finalizer late or never, and the SQLite file should be released when
 //! the screen that owns it goes away. After `close()` every call fails with
 //! [`TrellisError::Closed`]. A network call already under way holds its own reference and
