@@ -11,8 +11,9 @@ What it checks
   `crate::MAX_NAME_BYTES`) and a module's references to itself are not edges. Comments
   (`//`, `/* */`, doc comments) and string and char literals are blanked out first, so a doc
   link like [`crate::b`] makes no edge. `super::` paths are not followed. Items under
-  `#[cfg(test)]` (unit-test modules, test-only helpers) are left out, since the layering is
-  about the code that ships; `--with-tests` counts them too.
+  `#[cfg(test)]` (unit-test modules, test-only helpers, and the files of a
+  `#[cfg(test)] mod name;`) are left out, since the layering is about the code that ships;
+  `--with-tests` counts them too.
 
   The script prints each crate's graph, then every strongly connected component of more
   than one module, with one file:line witness for each edge inside it and the elementary
@@ -187,13 +188,43 @@ def modules_of(src):
     return mods
 
 
+TEST_MOD_FILE = re.compile(
+    r"#\s*\[\s*cfg\s*\(\s*test\s*\)\s*\]\s*(?:#\s*\[[^\]]*\]\s*)*"
+    r"(?:pub(?:\s*\([^)]*\))?\s+)?mod\s+([A-Za-z_][A-Za-z0-9_]*)\s*;"
+)
+
+
+def test_module_files(path, code):
+    """The files of the `#[cfg(test)] mod name;` declarations in one file."""
+    base, name = os.path.split(path)
+    # Children of src/x.rs and src/x/y.rs live in src/x/ and src/x/y/; of mod.rs, beside it.
+    child_dir = base if name == "mod.rs" else os.path.join(base, name[:-3])
+    found = set()
+    for m in TEST_MOD_FILE.finditer(code):
+        found.add(os.path.join(child_dir, m.group(1) + ".rs"))
+        nested = os.path.join(child_dir, m.group(1))
+        for root, _dirs, files in os.walk(nested):
+            found.update(os.path.join(root, f) for f in files if f.endswith(".rs"))
+    return found
+
+
 def build_graph(src, with_tests):
     mods = modules_of(src)
     edges = {m: {} for m in mods}  # a -> {b: "file:line"}
+    codes = {}
+    for files in mods.values():
+        for path in files:
+            with open(path, encoding="utf-8") as fh:
+                codes[path] = blank_comments_and_strings(fh.read())
+    test_files = set()
+    if not with_tests:
+        for path, code in codes.items():
+            test_files |= test_module_files(path, code)
     for a, files in mods.items():
         for path in sorted(files):
-            with open(path, encoding="utf-8") as fh:
-                code = blank_comments_and_strings(fh.read())
+            if path in test_files:
+                continue
+            code = codes[path]
             if not with_tests:
                 code = blank_test_items(code)
             for name, offset in crate_refs(code):
