@@ -1,4 +1,4 @@
-//! Bootstrapping a new device into the core suite's generated practice (issue 8: "10k contacts
+//! Bootstrapping a new device into the core suite's generated practice (goal: "10k contacts
 //! / 100k activities ready to browse in ≤ 3 s; bytes ≤ 1.5× the compressed snapshots").
 //!
 //! ```text

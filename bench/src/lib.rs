@@ -1,4 +1,4 @@
-//! trellis-bench: the instruments of the performance suite (issue 8).
+//! trellis-bench: the instruments of the performance suite (docs/PERFORMANCE.md).
 //!
 //! * [`gen`]: a realistic practice written through the public core API (contacts, their
 //!   organizations, ten activities per contact over two years by three members, notes,

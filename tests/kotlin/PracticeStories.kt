@@ -1,6 +1,7 @@
-// The practices of issue 3 through the generated Kotlin bindings: follow-ups, leave-behind
-// stock, referrals and stages, pitches, nearby, talks and memberships, cadence and losing
-// touch, archive and delete, the reports, and stock used on two phones offline then synced.
+// A practice's work with its referral sources through the generated Kotlin bindings:
+// follow-ups, leave-behind stock, referrals and stages, pitches, nearby, talks and memberships,
+// cadence and losing touch, archive and delete, the reports, and stock used on two phones
+// offline then synced.
 // Uses check(), newStore() and therapist() from TrellisBindingsTest.kt.
 import java.time.Duration
 import java.time.Instant

@@ -1,6 +1,6 @@
-"""The practices of issue 3 through the generated Python bindings, on one device: follow-ups,
-leave-behind stock, referrals and stages, pitches, nearby, talks and memberships, cadence and
-losing touch, archive and delete, and the reports."""
+"""A practice's work with its referral sources through the generated Python bindings, on one
+device: follow-ups, leave-behind stock, referrals and stages, pitches, nearby, talks and
+memberships, cadence and losing touch, archive and delete, and the reports."""
 from datetime import datetime, timedelta, timezone
 
 import pytest

@@ -1,4 +1,4 @@
-//! What a therapist does to cultivate referral sources (issue 3): follow-ups, referrals with
+//! What a therapist does to cultivate referral sources: follow-ups, referrals with
 //! no client identity, goals, leave-behind stock, memberships, and the "losing touch" and
 //! "nearby" lists.
 

@@ -1,5 +1,6 @@
 //! Organizations, contacts, notes, activities, search, workspaces and sync state: the records
-//! of the tracer bullet, grown with the fields issue 3 added, and the inputs that create them.
+//! of the tracer bullet, grown with the practice fields (stage, cadence, follow-ups), and the
+//! inputs that create them.
 
 use crate::types::{ActivityKind, ContactCategory, FollowUp, OrgKind, Stage};
 
