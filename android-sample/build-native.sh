@@ -54,7 +54,7 @@ fi
 # The bindgen reads the library's embedded metadata, the same for every target: use the host
 # build, which also serves :core-ui's unit tests on the desktop JVM.
 echo "=== cargo build: host library and uniffi-bindgen"
-cargo build -p trellis-ffi --features cli --lib --bin uniffi-bindgen
+cargo build -p trellis-ffi -p trellis-bindgen --bin uniffi-bindgen
 case $(uname -s) in
   Darwin) LIB=$TARGET/debug/libtrellis_ffi.dylib ;;
   *) LIB=$TARGET/debug/libtrellis_ffi.so ;;

@@ -47,7 +47,7 @@ lipo -create \
 lipo -info "$BUILD/simulator/libtrellis_ffi.a"
 
 echo "=== uniffi-bindgen-swift: Swift sources, header and modulemap"
-cargo build -p trellis-ffi --features cli --lib --bin uniffi-bindgen-swift
+cargo build -p trellis-ffi -p trellis-bindgen --bin uniffi-bindgen-swift
 HOST_LIB=$TARGET/debug/libtrellis_ffi.dylib
 mkdir -p "$KIT/Sources/TrellisCore"
 (

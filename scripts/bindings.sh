@@ -62,19 +62,19 @@ fi
 .venv/bin/pytest --version
 done_step
 
-step "cargo build: trellis-ffi (cdylib + staticlib) and the uniffi-bindgen binaries"
-cargo build -p trellis-ffi --features cli --lib --bin uniffi-bindgen --bin uniffi-bindgen-swift
+# scripts/test.sh builds the whole workspace once (one feature resolution for every step) and
+# sets TRELLIS_WORKSPACE_BUILT=1; run alone, this script builds what it needs itself.
+if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
+  step "cargo build: trellis-ffi (cdylib + staticlib), the uniffi-bindgen binaries, the relay"
+  cargo build -p trellis-ffi -p trellis-bindgen -p trellis-relay
+  done_step
+
+  step "cargo test: trellis-ffi unit tests"
+  cargo test -p trellis-ffi --lib --quiet
+  done_step
+fi
 ls -l "$LIB" "$STATIC" | awk '{print $5, $9}'
-done_step
-
-step "cargo test: trellis-ffi unit tests"
-cargo test -p trellis-ffi --features cli --lib --quiet
-done_step
-
-step "cargo build: trellis-relay (for the sync stories)"
-cargo build -p trellis-relay --bin trellis-relay
 test -x "$TRELLIS_RELAY"
-done_step
 
 step "generate bindings (kotlin, python, swift) into out/"
 rm -rf "$OUT"

@@ -1,31 +1,50 @@
 #!/usr/bin/env bash
 # Runs every test of Trellis on a fresh Debian machine with rustup Rust, OpenJDK, Node/npm and
-# Python: the Rust suites (unit, relay, end-to-end scenarios across real processes) and the
-# bindings (Kotlin on a desktop JVM, Python, Swift header/ABI checks), the relay suites once more
-# on a throwaway PostgreSQL (installed from apt if missing), and every fuzz target for
-# a bounded time, and every performance instrument at a tiny size (built, run, its table checked;
-# nothing timed). What the bindings need (JNA from apt, kotlinc from the npm registry, pytest
-# from PyPI) and cargo-fuzz (crates.io) are installed on first run.
+# Python: the Rust suites (unit, relay, end-to-end scenarios across real processes), the relay
+# suites and the stories that need a second backend once more on a throwaway PostgreSQL
+# (installed from apt if missing), every fuzz target for a bounded time, the bindings (Kotlin on
+# a desktop JVM, Python, Swift header/ABI checks), and every performance instrument at a tiny
+# size (built, run, its table checked; nothing timed). What the bindings need (JNA from apt,
+# kotlinc from the npm registry, pytest from PyPI) and cargo-fuzz (crates.io) are installed on
+# first run. Ends with a table of each step's seconds.
 #
 #   bash scripts/test.sh
+#
+# Time goes to compiling, so everything Rust is compiled once: one `cargo build --workspace
+# --all-targets` makes every binary, test and bench in one feature resolution, and every later
+# step reuses it (TRELLIS_WORKSPACE_BUILT, TRELLIS_BIN_DIR). A `-p` build in between would
+# resolve features without the dev-dependencies and compile the dependency tree a second time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/steps.sh
+[[ -n "${STEP_LOG_OWNED:-}" ]] && trap step_table EXIT
 
-echo "=== cargo build (the binaries the end-to-end scenarios drive)"
-cargo build --workspace --bins
-echo "=== cargo test --workspace"
-cargo test --workspace
-echo "=== the relay suites again on PostgreSQL (a throwaway server on loopback, scripts/pg.sh)"
-# The relay's suites (endpoints, bad-input matrix, scale-out stories) and every end-to-end
-# story that starts a relay process, with a fresh database per test; then the two-process story.
-E2E_ON_RELAY=$(grep -l "Relay::start" tests/tests/*.rs | xargs -n1 basename | sed 's/\.rs$//' \
-    | grep -v '^multiprocess$' | sed 's/^/--test /' | tr '\n' ' ')
-bash scripts/pg.sh bash -c "cargo test -p trellis-relay -- --include-ignored \
-    && cargo test -p trellis-tests $E2E_ON_RELAY \
-    && cargo test -p trellis-tests --test multiprocess -- --include-ignored"
-echo "=== fuzzing: every decoder, 20 s a target from the committed corpus (docs/FUZZING.md)"
-bash scripts/fuzz.sh 20
-echo "=== bindings: Kotlin, Python, Swift ABI"
-bash scripts/bindings.sh
-echo "=== the performance instruments at a tiny size: each prints its table (nothing is timed)"
-bash bench/scripts/smoke.sh
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+case $TARGET in /*) ;; *) TARGET=$PWD/$TARGET ;; esac
+
+step "build: every binary, test and bench of the workspace" \
+  cargo build --workspace --all-targets
+export TRELLIS_WORKSPACE_BUILT=1 TRELLIS_BIN_DIR=$TARGET/debug
+
+# nextest runs the tests of every binary side by side (cargo test runs one binary at a time);
+# the one doc example is compiled by rustdoc, which nextest does not run.
+step "tests: every Rust suite, relays on SQLite" \
+  cargo nextest run --workspace --no-fail-fast --final-status-level slow
+step "tests: the doc example compiles" \
+  cargo test --workspace --doc
+
+# On PostgreSQL: the relay's own suites (endpoints, bad-input matrix, storage, scale-out
+# stories, with a fresh database per test) and the end-to-end stories that exercise what the
+# backends do differently (compaction, restarts, two relay processes on one database). The
+# other stories drive the same relay code over the same storage trait.
+PG_FILTER='package(trellis-relay) | (package(trellis-tests) & (test(/^checkpoint::/) | test(/^tracer::/) | test(/^crash_sync::/) | test(/^membership::/) | test(/^multiprocess::/)))'
+step "tests: the relay suites and backend stories on PostgreSQL" \
+  bash scripts/pg.sh cargo nextest run --workspace --no-fail-fast --run-ignored all \
+    --final-status-level slow -E "$PG_FILTER"
+
+step "fuzzing: every decoder, 20 s a target from the committed corpus" \
+  bash scripts/fuzz.sh 20
+step "bindings: Kotlin, Python, Swift ABI" \
+  bash scripts/bindings.sh
+step "performance instruments at a tiny size (each prints its table; nothing timed)" \
+  bash bench/scripts/smoke.sh

@@ -12,8 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 target=${CARGO_TARGET_DIR:-$PWD/target}
-echo "--- the dev relay every instrument starts"
-cargo build --quiet -p trellis-relay
+# Everything is built in one workspace build, with the benches' dev-dependencies, so that each
+# `cargo bench` below finds its target fresh: a `-p` build resolves other features and would
+# compile the dependencies again. scripts/test.sh has done it already (TRELLIS_WORKSPACE_BUILT=1).
+if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
+    echo "--- cargo build --workspace --all-targets (the instruments and the dev relay they start)"
+    cargo build --quiet --workspace --all-targets
+fi
 export TRELLIS_RELAY_BIN=$target/debug/trellis-relay
 
 out=$(mktemp -d)
@@ -54,7 +59,7 @@ row() {
 # criterion: the shortest run it allows, its results not kept as a baseline (a developer's
 # target/criterion holds the baselines of real measurements).
 run core env BENCH_CONTACTS=50 BENCH_SAMPLES=5 BENCH_OPEN_SAMPLES=3 \
-    cargo bench --quiet --profile dev -p trellis-bench --bench core -- \
+    cargo bench --quiet --profile dev --workspace --bench core -- \
     --warm-up-time 0.01 --measurement-time 0.01 --sample-size 10 --noplot --discard-baseline
 for what in "log a drop-by, durable (NORMAL)" "log a drop-by, durable (FULL)" \
     "open store to first page of contacts" "contacts losing touch" "search \"couns\", top 20" \
@@ -72,7 +77,7 @@ for name in log_drop_by_normal log_drop_by_full open_to_first_page losing_touch 
     fi
 done
 
-run sync cargo bench --quiet --profile dev -p trellis-bench --bench sync -- \
+run sync cargo bench --quiet --profile dev --workspace --bench sync -- \
     --sizes 12 --trellis-only 16 --runs 2 --samod-timeout 120
 for n in 12 16; do
     for scenario in "(a) reconnect, nothing new" "(b) 10 changed documents" \
@@ -85,11 +90,11 @@ for scenario in "(a) reconnect, nothing new" "(b) 10 changed documents" \
     row sync 12 "$scenario" samod
 done
 
-run bootstrap cargo bench --quiet --profile dev -p trellis-bench --bench bootstrap -- \
+run bootstrap cargo bench --quiet --profile dev --workspace --bench bootstrap -- \
     --contacts 50 --runs 1
 row bootstrap "50 contacts / 500 activities" "bootstrap a new device from Dana's checkpoint" 1
 
-run relay-load cargo run --quiet --profile dev -p trellis-bench --bin relay-load -- \
+run relay-load "$target/debug/relay-load" \
     --devices 4 --workspaces 2 --listeners 6 --changes 200 --max-seconds 60
 row relay-load "1 (SQLite)" 4 2 6 1 "as fast as answered" 0 200
 

@@ -21,7 +21,7 @@ fn env_u64(name: &str) -> Option<u64> {
 fn report(f: &Failure) -> String {
     format!(
         "schedule with seed {seed} failed: {msg}\n\
-         replay it: TRELLIS_SIM_SEED={seed} cargo test -p trellis-tests --test convergence -- --nocapture\n\
+         replay it: TRELLIS_SIM_SEED={seed} cargo test -p trellis-tests --test e2e convergence:: -- --nocapture\n\
          trace:\n{trace}",
         seed = f.seed,
         msg = f.message,

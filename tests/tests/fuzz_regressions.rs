@@ -99,7 +99,7 @@ fn every_fuzz_target_file_runs_a_check_that_the_replay_knows() {
 
 /// Writes the seed corpus from real encodings (`trellis_core::fuzzing::seeds`) and the sample
 /// address-book exports in `core/tests/fixtures`. Run by hand when an encoding changes:
-/// `cargo test -p trellis-tests --test fuzz_regressions -- --ignored write_seed_corpus`.
+/// `cargo test -p trellis-tests --test e2e fuzz_regressions:: -- --ignored write_seed_corpus`.
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand"]
 fn write_seed_corpus() {

@@ -154,7 +154,7 @@ fn two_relay_processes_on_one_postgres_keep_two_therapists_in_step_and_survive_o
     assert!(
         std::env::var(POSTGRES_ENV).is_ok_and(|u| !u.is_empty()),
         "{POSTGRES_ENV} is not set: this story needs a PostgreSQL server \
-         (bash scripts/pg.sh cargo test -p trellis-tests --test multiprocess -- --include-ignored)"
+         (bash scripts/pg.sh cargo test -p trellis-tests --test e2e multiprocess:: -- --include-ignored)"
     );
     let tmp = tempfile::tempdir().unwrap();
     let (data_a, data_b) = (tmp.path().join("relay-a"), tmp.path().join("relay-b"));
