@@ -5,9 +5,9 @@ What it checks
   The crates are the workspace members listed in the root Cargo.toml, plus `fuzz` (a
   workspace of its own). For each crate directory, every `.rs` file under it (src/, tests/,
   benches/, examples/, fuzz_targets/, and any at the crate's top such as a bin's source;
-  build output under target/ is skipped) must be named in that crate's README.md by its path
-  relative to the crate directory: `src/store/write.rs`, `tests/stories.rs`,
-  `uniffi-bindgen.rs`. The rule is exact:
+  build output under target/ and folders that are crates of their own are skipped) must be
+  named in that crate's README.md by its path relative to the crate directory:
+  `src/store/write.rs`, `tests/stories.rs`. The rule is exact:
     - the path must appear whole, as written (in backticks, a link or plain text);
     - it must not be the tail of a longer path (`core/src/lib.rs` in the core README does
       not count for `src/lib.rs`: write it relative to the crate);
@@ -44,7 +44,15 @@ def workspace_members():
 def rust_files(crate_dir):
     found = []
     for root, dirs, files in os.walk(crate_dir):
-        dirs[:] = sorted(d for d in dirs if d != "target" and not d.startswith("."))
+        # A folder holding a Cargo.toml of its own is another crate, checked against its own
+        # README (bindings/bindgen/ inside bindings/).
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d != "target"
+            and not d.startswith(".")
+            and not os.path.exists(os.path.join(root, d, "Cargo.toml"))
+        )
         for f in sorted(files):
             if f.endswith(".rs"):
                 found.append(os.path.relpath(os.path.join(root, f), crate_dir).replace(os.sep, "/"))
