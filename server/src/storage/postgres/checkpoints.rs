@@ -5,7 +5,9 @@
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
-use super::{all, b, exec, lock_for, lock_workspace, one, opt, to_id, to_seq, Tx};
+use super::members::lock_for;
+use super::{all, b, exec, lock_workspace, one, opt, Tx};
+use crate::storage::records::{to_id, to_seq};
 use crate::storage::{
     CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
     StorageResult,

@@ -17,7 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
-use super::{actor_role, to_id, to_seq};
+use super::members::actor_role;
+use crate::storage::records::{to_id, to_seq};
 use crate::storage::{
     CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
     StorageResult,
