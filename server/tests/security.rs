@@ -8,10 +8,8 @@
 //! * secrets the relay compares are compared in constant time (`subtle::ConstantTimeEq`),
 //!   shown on the code path rather than by timing.
 
-mod common;
-
+use crate::common::{Relay, SIGNUP_SECRET};
 use axum::http::{Method, StatusCode};
-use common::{Relay, SIGNUP_SECRET};
 use serde_json::json;
 use trellis_protocol::api::{
     codes, CreateInviteRequest, CreateInviteResponse, DeviceCredentials, ErrorBody,
@@ -207,7 +205,7 @@ async fn a_device_of_one_practice_reaches_nothing_of_another_whatever_ids_it_gue
     let relay = Relay::start();
     let b = practice_b(&relay).await;
     let a = relay.signup().await;
-    relay.push(&a, &[common::change(7, 40)]).await;
+    relay.push(&a, &[crate::common::change(7, 40)]).await;
     let b_before = b_state(&relay, &b).await;
     let mut every_reply_to_a = Vec::new();
 
