@@ -7,9 +7,9 @@
 //! are logged (with their cause, which never holds secrets) and answered with a bare 500.
 //!
 //! axum's own rejections (bad JSON, body too large, bad query, not a WebSocket upgrade) are
-//! converted through the relay's own extractors (the `extract` module, built on this type); unknown routes and wrong
-//! methods have JSON fallbacks; and [`json_errors_only`] is a last net that rewrites any error
-//! response that is still not JSON.
+//! converted by the relay's own extractors (the `extract` module, built on this type); unknown
+//! routes and wrong methods have JSON fallbacks; and [`json_errors_only`] is a last net that
+//! rewrites any error response that is still not JSON.
 
 use std::borrow::Cow;
 

@@ -16,6 +16,9 @@
 //!   [`redemption`]).
 //! * A push sealed with an older key than the workspace's is refused ([`check_sealed_with`]);
 //!   a pull from below the log floor is told to bootstrap ([`check_floor`]).
+//! * A checkpoint starts at most at the head and never below the newest complete one, and
+//!   completes only once, while still the newest, holding the documents its uploader names
+//!   ([`check_begin`], [`check_complete`]).
 
 use std::collections::HashSet;
 
@@ -23,7 +26,7 @@ use trellis_protocol::api::{KeyRotation, Role};
 use trellis_protocol::Id;
 
 use super::records::InviteRow;
-use super::{Redeemed, Redemption, Refusal, StorageError, StorageResult};
+use super::{CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult};
 
 /// Whether a device of `actor_member` with `actor_role` may revoke a device of
 /// `device_member`.
@@ -185,6 +188,42 @@ pub fn check_floor(after: u64, floor: u64) -> StorageResult<()> {
         Err(StorageError::Compacted { floor })
     } else {
         Ok(())
+    }
+}
+
+/// Whether a checkpoint may start at `seq` in a log whose head is `head`, when the newest
+/// complete checkpoint (if any) covers `newest`.
+pub fn check_begin(seq: u64, head: u64, newest: Option<u64>) -> Result<(), CheckpointRefusal> {
+    if seq > head {
+        return Err(CheckpointRefusal::AheadOfLog { head });
+    }
+    check_not_superseded(seq, newest)
+}
+
+/// Whether a checkpoint covering `seq` (complete already or not) may be completed, holding
+/// `stored` documents when its uploader says it sent `expected`, when the newest complete
+/// checkpoint (if any) covers `newest`.
+pub fn check_complete(
+    complete: bool,
+    seq: u64,
+    newest: Option<u64>,
+    stored: u64,
+    expected: u64,
+) -> Result<(), CheckpointRefusal> {
+    if complete {
+        return Err(CheckpointRefusal::AlreadyComplete);
+    }
+    check_not_superseded(seq, newest)?;
+    if stored != expected {
+        return Err(CheckpointRefusal::DocCount { stored, expected });
+    }
+    Ok(())
+}
+
+fn check_not_superseded(seq: u64, newest: Option<u64>) -> Result<(), CheckpointRefusal> {
+    match newest {
+        Some(newest) if seq < newest => Err(CheckpointRefusal::Superseded { newest }),
+        _ => Ok(()),
     }
 }
 
@@ -427,5 +466,35 @@ mod tests {
             check_floor(3, 5),
             Err(StorageError::Compacted { floor: 5 })
         ));
+    }
+
+    #[test]
+    fn a_checkpoint_starts_within_the_log_and_completes_once_as_the_newest() {
+        assert_eq!(check_begin(5, 5, None), Ok(()));
+        assert_eq!(check_begin(5, 5, Some(5)), Ok(()));
+        assert_eq!(
+            check_begin(6, 5, Some(9)),
+            Err(CheckpointRefusal::AheadOfLog { head: 5 })
+        );
+        assert_eq!(
+            check_begin(3, 5, Some(4)),
+            Err(CheckpointRefusal::Superseded { newest: 4 })
+        );
+        assert_eq!(check_complete(false, 5, Some(5), 2, 2), Ok(()));
+        assert_eq!(
+            check_complete(true, 5, Some(9), 1, 2),
+            Err(CheckpointRefusal::AlreadyComplete)
+        );
+        assert_eq!(
+            check_complete(false, 5, Some(9), 1, 2),
+            Err(CheckpointRefusal::Superseded { newest: 9 })
+        );
+        assert_eq!(
+            check_complete(false, 5, None, 1, 2),
+            Err(CheckpointRefusal::DocCount {
+                stored: 1,
+                expected: 2
+            })
+        );
     }
 }

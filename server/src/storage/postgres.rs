@@ -20,16 +20,16 @@
 //!   something sends `pg_notify('trellis_heads', '<ws> <head>')` and a revocation
 //!   `pg_notify('trellis_revocations', '<ws> <device>,...')` inside its transaction, so they are
 //!   delivered exactly when (and only if) it commits. Each process follows them on a dedicated
-//!   connection ([`listen`]) and feeds its [`crate::notify::Notifier`].
-//! * **Rate limits are shared** ([`rate_limits`]): [`Storage::take_request`] keeps each caller's token bucket in
-//!   the UNLOGGED table `rate_buckets`, one upsert a request, so a device cannot get N times
-//!   its allowance by spreading requests over N processes.
-//! * **Versioned schema** ([`schema`]): migrated at start in one transaction under an advisory
+//!   connection (`listen`) and feeds its [`crate::notify::Notifier`].
+//! * **Rate limits are shared** (`rate_limits`): [`Storage::take_request`] keeps each
+//!   caller's token bucket in the UNLOGGED table `rate_buckets`, one upsert a request, so a
+//!   device cannot get N times its allowance by spreading requests over N processes.
+//! * **Versioned schema** (`schema`): migrated at start in one transaction under an advisory
 //!   lock; a database from a newer relay is refused.
 //!
 //! The work is split by area, one file each, matching the SQLite backend's files of the same
-//! names: [`workspaces`], [`members`], [`invites`], [`keys`], [`log`] (push, pull, head),
-//! [`checkpoints`], [`schema`]; and two of PostgreSQL's own: [`listen`] and [`rate_limits`].
+//! names: `workspaces`, `members`, `invites`, `keys`, `log` (push, pull, head),
+//! `checkpoints`, `schema`; and two of PostgreSQL's own: `listen` and `rate_limits`.
 //! This file holds the pool, the transactions every call runs in, the query helpers, the
 //! workspace row lock and the notifications sent on commit, and dispatches each [`Storage`]
 //! call to its area.

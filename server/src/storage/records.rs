@@ -4,10 +4,10 @@
 //! * [`SecretHash`]: what storage keeps of a token or invite secret.
 //! * [`WorkspaceSummary`] and [`LogSize`]: what the operator's listing and the `/metrics` log
 //!   gauges read from the database.
-//! * Column conversions ([`to_id`], [`to_role`], [`to_seq`], [`to_epoch`], [`to_change_hash`],
-//!   [`count`]): a value the relay never writes is [`StorageError::Corrupt`].
-//! * Row records ([`token_lookup`], [`member_info`], [`device_info`], [`InviteRow`]) and the
-//!   paging of reads ([`Page`], [`pull_batch`]), so both backends answer in the same shapes.
+//! * Column conversions (`to_id`, `to_role`, `to_seq`, `to_epoch`, `to_change_hash`,
+//!   `count`): a value the relay never writes is [`StorageError::Corrupt`].
+//! * Row records (`token_lookup`, `member_info`, `device_info`, [`InviteRow`]) and the
+//!   paging of reads (`Page`, `pull_batch`), so both backends answer in the same shapes.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -202,26 +202,35 @@ impl InviteRow {
 }
 
 /// Items gathered for one answer under a byte budget: at least one item, then more only while
-/// their bytes stay within `max_bytes`.
+/// their bytes stay within `max_bytes` (and, when given, their count within `max_items`).
 pub(crate) struct Page<T> {
     items: Vec<T>,
     bytes: usize,
     max_bytes: usize,
+    max_items: usize,
 }
 
 impl<T> Page<T> {
     /// An empty page holding at most `max_bytes` (or one item, whatever its size).
     pub(crate) fn new(max_bytes: usize) -> Page<T> {
+        Page::with_limit(usize::MAX, max_bytes)
+    }
+
+    /// An empty page holding at most `max_items` items and `max_bytes` (or one item, whatever
+    /// its size, if `max_items` allows one).
+    pub(crate) fn with_limit(max_items: usize, max_bytes: usize) -> Page<T> {
         Page {
             items: Vec::new(),
             bytes: 0,
             max_bytes,
+            max_items,
         }
     }
 
     /// Whether an item of `len` bytes still fits.
     pub(crate) fn fits(&self, len: usize) -> bool {
-        self.items.is_empty() || self.bytes.saturating_add(len) <= self.max_bytes
+        self.items.len() < self.max_items
+            && (self.items.is_empty() || self.bytes.saturating_add(len) <= self.max_bytes)
     }
 
     /// Adds an item of `len` bytes (whether it fits is the caller's question, asked first).
@@ -263,6 +272,11 @@ mod tests {
         page.push('b', 6);
         assert!(!page.fits(1));
         assert_eq!(page.into_items(), ['a', 'b']);
+        let mut page = Page::with_limit(2, 100);
+        page.push('a', 1);
+        page.push('b', 1);
+        assert!(!page.fits(1), "two items are the limit");
+        assert!(!Page::<char>::with_limit(0, 100).fits(1));
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //!   is serialized in this process, so seq assignment and single-use invites need no retry
 //!   loops, and a push is on disk (WAL fsynced) before its answer leaves. Write transactions are
 //!   `BEGIN IMMEDIATE` so a second process on the same file would wait rather than fail midway.
-//! * **Group commit for pushes** ([`group`]): pushes queue for one writer thread, which runs every
+//! * **Group commit for pushes** (`group`): pushes queue for one writer thread, which runs every
 //!   push waiting in one transaction (each in its own savepoint) and answers them after its one
 //!   commit, so many one-change pushes share one fsync. Seqs stay gap-free and each answer still
 //!   leaves only after the commit that made it durable.
-//! * **Checkpoints off the commit path** ([`wal`]): a thread of its own copies the WAL back into
+//! * **Checkpoints off the commit path** (`wal`): a thread of its own copies the WAL back into
 //!   the database file, so a group's commit appends to the WAL and fsyncs it, nothing more.
 //!   The writer keeps a [`WRITER_CACHE_KIB`] page cache for the log's indexes.
 //! * **Cached statements**: the per-request statements (token look-up, push, pull, head) are
@@ -23,8 +23,8 @@
 //!   a newer relay.
 //!
 //! The work is split by area, one file each, matching the PostgreSQL backend's files of the
-//! same names: [`workspaces`], [`members`], [`invites`], [`keys`], [`log`] (push, pull, head),
-//! [`checkpoints`], [`schema`]; and two of SQLite's own: [`group`] and [`wal`]. This file opens
+//! same names: `workspaces`, `members`, `invites`, `keys`, `log` (push, pull, head),
+//! `checkpoints`, `schema`; and two of SQLite's own: `group` and `wal`. This file opens
 //! the connections and dispatches each [`Storage`] call to its area on the writer or a reader.
 //!
 //! Ids and hashes are stored as BLOBs, times as seconds since the Unix epoch, roles as their
@@ -337,188 +337,22 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// A workspace with one owner device holding `token`, for the areas' tests.
+#[cfg(test)]
+fn test_workspace(token: &str) -> NewWorkspace {
+    NewWorkspace {
+        workspace_id: Id::random(),
+        member_id: Id::random(),
+        device_id: Id::random(),
+        device_key: super::DeviceKey([7; 32]),
+        token_hash: SecretHash::of(token),
+        now: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use rusqlite::params;
-    use trellis_protocol::api::Role;
-    use trellis_protocol::HASH_LEN;
-
     use super::*;
-    use crate::storage::DeviceKey;
-
-    fn new_workspace(token: &str) -> NewWorkspace {
-        NewWorkspace {
-            workspace_id: Id::random(),
-            member_id: Id::random(),
-            device_id: Id::random(),
-            device_key: DeviceKey([7; 32]),
-            token_hash: SecretHash::of(token),
-            now: 1,
-        }
-    }
-
-    #[test]
-    fn a_cached_pull_statement_is_not_parsed_again_on_each_pull() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.sqlite3");
-        drop(SqliteStorage::open(&path).unwrap());
-        let conn = open_reader(&path).unwrap();
-        // A pull's shape: its `LIMIT ?` made SQLite plan it again whenever it was reused.
-        let sql = "SELECT seq, doc_id, change_hash, bytes FROM log
-                   WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
-        for after in 0..3i64 {
-            let mut st = conn.prepare_cached(sql).unwrap();
-            let mut rows = st
-                .query(params![vec![1u8; 16], after, 100 + after])
-                .unwrap();
-            assert!(rows.next().unwrap().is_none());
-        }
-        let st = conn.prepare_cached(sql).unwrap();
-        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
-    }
-
-    #[tokio::test]
-    async fn a_revoked_device_or_removed_member_is_told_apart_by_its_token() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
-        let ws = new_workspace("tok");
-        storage.create_workspace(ws.clone()).await.unwrap();
-        let found = storage
-            .device_by_token(SecretHash::of("tok"))
-            .await
-            .unwrap();
-        assert_eq!(
-            found,
-            Some(TokenLookup::Active(DeviceAuth {
-                workspace_id: ws.workspace_id,
-                member_id: ws.member_id,
-                device_id: ws.device_id,
-                role: Role::Owner,
-            }))
-        );
-        assert_eq!(
-            storage
-                .device_by_token(SecretHash::of("tok2"))
-                .await
-                .unwrap(),
-            None
-        );
-
-        lock(&storage.inner.writer)
-            .execute("UPDATE devices SET revoked_at = 2", [])
-            .unwrap();
-        assert_eq!(
-            storage
-                .device_by_token(SecretHash::of("tok"))
-                .await
-                .unwrap(),
-            Some(TokenLookup::Revoked)
-        );
-
-        lock(&storage.inner.writer)
-            .execute_batch(
-                "UPDATE devices SET revoked_at = NULL; UPDATE members SET removed_at = 3",
-            )
-            .unwrap();
-        assert_eq!(
-            storage
-                .device_by_token(SecretHash::of("tok"))
-                .await
-                .unwrap(),
-            Some(TokenLookup::Revoked),
-            "a device of a removed member is revoked whatever its own row says"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_push_that_fails_midway_stores_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
-        let ws = new_workspace("tok");
-        storage.create_workspace(ws.clone()).await.unwrap();
-        // Make the third insert fail, as a full disk would.
-        lock(&storage.inner.writer)
-            .execute_batch(
-                "CREATE TRIGGER fail_third BEFORE INSERT ON log WHEN NEW.seq = 3
-                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
-            )
-            .unwrap();
-        let entries: Vec<PushEntry> = (1..=4u8)
-            .map(|n| PushEntry {
-                doc_id: Id([n; 16]),
-                change_hash: [n; HASH_LEN],
-                bytes: vec![n; 8],
-            })
-            .collect();
-        let failed = storage.push(ws.workspace_id, entries.clone(), None).await;
-        assert!(matches!(failed, Err(StorageError::Backend(_))));
-        assert_eq!(storage.head(ws.workspace_id).await.unwrap(), 0);
-        let query = PullQuery {
-            after: 0,
-            limit: 10,
-            max_bytes: 1 << 20,
-        };
-        assert!(storage
-            .pull(ws.workspace_id, query)
-            .await
-            .unwrap()
-            .entries
-            .is_empty());
-
-        lock(&storage.inner.writer)
-            .execute_batch("DROP TRIGGER fail_third")
-            .unwrap();
-        let pushed = storage.push(ws.workspace_id, entries, None).await.unwrap();
-        assert_eq!(pushed.seqs, [1, 2, 3, 4], "the failed push used up no seqs");
-    }
-
-    #[tokio::test]
-    async fn a_version_1_database_keeps_its_devices_working_after_the_upgrade() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v1.sqlite3");
-        let (ws, member, device) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
-        {
-            let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute(
-                "INSERT INTO workspaces (id, created_at) VALUES (?1, 5)",
-                [ws.as_bytes()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO members (workspace_id, member_id, role, created_at)
-                 VALUES (?1, ?2, 'owner', 5)",
-                params![ws.as_bytes(), member.as_bytes()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO devices (token_hash, workspace_id, member_id, device_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, 5)",
-                params![
-                    SecretHash::of("old").as_bytes(),
-                    ws.as_bytes(),
-                    member.as_bytes(),
-                    device.as_bytes()
-                ],
-            )
-            .unwrap();
-        }
-        let storage = SqliteStorage::open(&path).unwrap();
-        let found = storage
-            .device_by_token(SecretHash::of("old"))
-            .await
-            .unwrap();
-        assert!(matches!(found, Some(TokenLookup::Active(d)) if d.device_id == device));
-        let list = storage.members(ws).await.unwrap();
-        assert_eq!(list.key_epoch, 0);
-        assert!(!list.rotation_needed);
-        assert_eq!(list.members.len(), 1);
-        assert!(!list.members[0].removed);
-        assert_eq!(list.devices.len(), 1);
-        assert_eq!(list.devices[0].device_key, "", "no key was registered");
-        assert!(!list.devices[0].revoked);
-    }
 
     #[test]
     fn the_writer_is_durable_and_in_wal_mode() {

@@ -129,3 +129,75 @@ pub(super) fn head(conn: &mut Connection, workspace: &Id) -> StorageResult<u64> 
         .optional()?;
     to_seq(head.unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+    use trellis_protocol::HASH_LEN;
+
+    use super::*;
+    use crate::storage::sqlite::{lock, open_reader, test_workspace, SqliteStorage};
+    use crate::storage::Storage;
+
+    #[test]
+    fn a_cached_pull_statement_is_not_parsed_again_on_each_pull() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sqlite3");
+        drop(SqliteStorage::open(&path).unwrap());
+        let conn = open_reader(&path).unwrap();
+        // A pull's shape: its `LIMIT ?` made SQLite plan it again whenever it was reused.
+        let sql = "SELECT seq, doc_id, change_hash, bytes FROM log
+                   WHERE workspace_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+        for after in 0..3i64 {
+            let mut st = conn.prepare_cached(sql).unwrap();
+            let mut rows = st
+                .query(params![vec![1u8; 16], after, 100 + after])
+                .unwrap();
+            assert!(rows.next().unwrap().is_none());
+        }
+        let st = conn.prepare_cached(sql).unwrap();
+        assert_eq!(st.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
+
+    #[tokio::test]
+    async fn a_push_that_fails_midway_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
+        let ws = test_workspace("tok");
+        storage.create_workspace(ws.clone()).await.unwrap();
+        // Make the third insert fail, as a full disk would.
+        lock(&storage.inner.writer)
+            .execute_batch(
+                "CREATE TRIGGER fail_third BEFORE INSERT ON log WHEN NEW.seq = 3
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        let entries: Vec<PushEntry> = (1..=4u8)
+            .map(|n| PushEntry {
+                doc_id: Id([n; 16]),
+                change_hash: [n; HASH_LEN],
+                bytes: vec![n; 8],
+            })
+            .collect();
+        let failed = storage.push(ws.workspace_id, entries.clone(), None).await;
+        assert!(matches!(failed, Err(StorageError::Backend(_))));
+        assert_eq!(storage.head(ws.workspace_id).await.unwrap(), 0);
+        let query = PullQuery {
+            after: 0,
+            limit: 10,
+            max_bytes: 1 << 20,
+        };
+        assert!(storage
+            .pull(ws.workspace_id, query)
+            .await
+            .unwrap()
+            .entries
+            .is_empty());
+
+        lock(&storage.inner.writer)
+            .execute_batch("DROP TRIGGER fail_third")
+            .unwrap();
+        let pushed = storage.push(ws.workspace_id, entries, None).await.unwrap();
+        assert_eq!(pushed.seqs, [1, 2, 3, 4], "the failed push used up no seqs");
+    }
+}

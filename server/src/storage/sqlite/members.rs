@@ -286,3 +286,63 @@ pub(super) fn transfer_ownership(
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::{lock, test_workspace, SqliteStorage};
+    use crate::storage::Storage;
+
+    #[tokio::test]
+    async fn a_revoked_device_or_removed_member_is_told_apart_by_its_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("r.sqlite3")).unwrap();
+        let ws = test_workspace("tok");
+        storage.create_workspace(ws.clone()).await.unwrap();
+        let found = storage
+            .device_by_token(SecretHash::of("tok"))
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            Some(TokenLookup::Active(DeviceAuth {
+                workspace_id: ws.workspace_id,
+                member_id: ws.member_id,
+                device_id: ws.device_id,
+                role: Role::Owner,
+            }))
+        );
+        assert_eq!(
+            storage
+                .device_by_token(SecretHash::of("tok2"))
+                .await
+                .unwrap(),
+            None
+        );
+
+        lock(&storage.inner.writer)
+            .execute("UPDATE devices SET revoked_at = 2", [])
+            .unwrap();
+        assert_eq!(
+            storage
+                .device_by_token(SecretHash::of("tok"))
+                .await
+                .unwrap(),
+            Some(TokenLookup::Revoked)
+        );
+
+        lock(&storage.inner.writer)
+            .execute_batch(
+                "UPDATE devices SET revoked_at = NULL; UPDATE members SET removed_at = 3",
+            )
+            .unwrap();
+        assert_eq!(
+            storage
+                .device_by_token(SecretHash::of("tok"))
+                .await
+                .unwrap(),
+            Some(TokenLookup::Revoked),
+            "a device of a removed member is revoked whatever its own row says"
+        );
+    }
+}
