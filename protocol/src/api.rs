@@ -25,6 +25,7 @@ pub const ROTATION_NEEDED_HEADER: &str = "x-trellis-rotation-needed";
 
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Created the workspace; may do everything.
@@ -64,6 +65,7 @@ impl Role {
 /// `POST /v1/workspaces`: registers a workspace made on a device, with that device as the
 /// owner's first device. The signup secret goes in [`SIGNUP_SECRET_HEADER`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateWorkspaceRequest {
     /// The workspace id, made on the device.
     pub workspace_id: Id,
@@ -72,11 +74,13 @@ pub struct CreateWorkspaceRequest {
     /// The registering device's id.
     pub device_id: Id,
     /// The device's X25519 public key (64 hex digits): rotated workspace keys are sealed to it.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-fA-F]{64}$"))]
     pub device_key: String,
 }
 
 /// Answer to signup and to invite redemption: the credentials of the registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceCredentials {
     /// The workspace the device now belongs to.
     pub workspace_id: Id,
@@ -90,19 +94,24 @@ pub struct DeviceCredentials {
 
 /// `POST /v1/workspaces/{ws}/invites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInviteRequest {
-    /// Role of the new member (ignored for device invites, which keep the inviter's role).
+    /// Role of the new member, not `owner` (ignored for device invites, which keep the
+    /// inviter's role).
     pub role: Role,
     /// `true`: the invite adds another device of the inviting member, not a new member.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(default = false))]
     pub device: bool,
-    /// Seconds until the invite expires (the relay caps it; default 7 days).
+    /// Seconds until the invite expires (default 7 days; the relay caps it at 30 days, and
+    /// refuses 0).
     #[serde(default)]
     pub ttl_seconds: Option<u64>,
 }
 
 /// Answer to [`CreateInviteRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInviteResponse {
     /// The single-use secret the invitee presents. The relay keeps only its hash.
     pub invite_secret: String,
@@ -116,6 +125,7 @@ pub struct CreateInviteResponse {
 
 /// `POST /v1/invites/redeem`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedeemInviteRequest {
     /// The workspace named in the invite code.
     pub workspace_id: Id,
@@ -126,11 +136,13 @@ pub struct RedeemInviteRequest {
     /// Member id the device proposes for a new member (ignored for device invites).
     pub member_id: Id,
     /// The device's X25519 public key (64 hex digits).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-fA-F]{64}$"))]
     pub device_key: String,
 }
 
 /// A registered device, as `GET /v1/workspaces/{ws}/members` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceInfo {
     /// Device id.
     pub device_id: Id,
@@ -146,6 +158,7 @@ pub struct DeviceInfo {
 
 /// A member of a workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberInfo {
     /// Member id.
     pub member_id: Id,
@@ -157,6 +170,7 @@ pub struct MemberInfo {
 
 /// `GET /v1/workspaces/{ws}/members`: members, devices, and the key state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MembersResponse {
     /// Every member, removed ones included.
     pub members: Vec<MemberInfo>,
@@ -171,6 +185,7 @@ pub struct MembersResponse {
 
 /// A new workspace key sealed to one device's public key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WrappedKey {
     /// The device it is sealed to.
     pub device_id: Id,
@@ -181,6 +196,7 @@ pub struct WrappedKey {
 /// `POST /v1/workspaces/{ws}/keys/rotate`, and the body of a member removal: the next key
 /// epoch, sealed to every device that remains.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyRotation {
     /// The new epoch: exactly the current one plus one.
     pub epoch: u32,
@@ -190,6 +206,7 @@ pub struct KeyRotation {
 
 /// One sealed workspace key for the calling device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyEnvelope {
     /// The key's epoch.
     pub epoch: u32,
@@ -199,6 +216,7 @@ pub struct KeyEnvelope {
 
 /// `GET /v1/workspaces/{ws}/keys?after=EPOCH`: the calling device's sealed keys after an epoch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeysResponse {
     /// Oldest first.
     pub keys: Vec<KeyEnvelope>,
@@ -207,6 +225,7 @@ pub struct KeysResponse {
 /// `POST /v1/workspaces/{ws}/transfer`: make another member the owner (the caller becomes an
 /// admin).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransferRequest {
     /// The new owner.
     pub member_id: Id,
@@ -214,6 +233,7 @@ pub struct TransferRequest {
 
 /// Answer to a push: one seq per entry, in request order, and the newest seq of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     /// The seq of each pushed entry (the existing one for an entry the relay already had).
     pub seqs: Vec<u64>,
@@ -233,6 +253,7 @@ pub struct PushResponse {
 
 /// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveMessage {
     /// The newest seq.
     pub head: u64,
@@ -240,8 +261,10 @@ pub struct LiveMessage {
 
 /// Body of every error answer: `{"error": code, "message": text}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A stable machine-readable code, one of the constants in [`codes`].
+    #[cfg_attr(feature = "openapi", schema(value_type = codes::ErrorCode, example = "unauthorized"))]
     pub error: String,
     /// What went wrong, in words a person can act on. Never personal data.
     pub message: String,
@@ -274,6 +297,41 @@ pub mod codes {
     pub const RATE_LIMITED: &str = "rate_limited";
     /// 500: the relay failed; retry later.
     pub const INTERNAL: &str = "internal";
+
+    /// Every code above.
+    pub const ALL: &[&str] = &[
+        BAD_REQUEST,
+        UNAUTHORIZED,
+        REVOKED,
+        FORBIDDEN,
+        NOT_FOUND,
+        CONFLICT,
+        GONE,
+        COMPACTED,
+        STALE_KEY,
+        PAYLOAD_TOO_LARGE,
+        RATE_LIMITED,
+        INTERNAL,
+    ];
+
+    /// The codes as one string schema for the OpenAPI document (the `error` of
+    /// [`ErrorBody`](super::ErrorBody)), listing [`ALL`].
+    #[cfg(feature = "openapi")]
+    pub struct ErrorCode;
+
+    #[cfg(feature = "openapi")]
+    impl utoipa::PartialSchema for ErrorCode {
+        fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(ALL.iter().copied()))
+                .description(Some("A stable machine-readable error code."))
+                .into()
+        }
+    }
+
+    #[cfg(feature = "openapi")]
+    impl utoipa::ToSchema for ErrorCode {}
 }
 
 #[cfg(test)]
@@ -290,5 +348,14 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert!(!Role::Member.can_invite_members());
+    }
+
+    #[test]
+    fn every_error_code_is_listed_once() {
+        let listed: std::collections::BTreeSet<&str> = codes::ALL.iter().copied().collect();
+        assert_eq!(listed.len(), codes::ALL.len());
+        for code in [codes::STALE_KEY, codes::COMPACTED, codes::INTERNAL] {
+            assert!(listed.contains(code), "{code}");
+        }
     }
 }

@@ -39,13 +39,15 @@ pub const MAX_SNAPSHOTS_PER_BODY: usize = 5_000;
 
 /// `POST /v1/workspaces/{ws}/checkpoints`: start a checkpoint at a seq.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BeginCheckpoint {
-    /// Every log entry up to this seq is in the snapshots to come.
+    /// Every log entry up to this seq is in the snapshots to come; at most the log's head.
     pub seq: u64,
 }
 
 /// A checkpoint, as started or as the newest complete one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckpointInfo {
     /// Checkpoint id.
     pub checkpoint_id: Id,
@@ -59,6 +61,7 @@ pub struct CheckpointInfo {
 
 /// `POST /v1/workspaces/{ws}/checkpoints/{id}/complete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteCheckpoint {
     /// How many documents the uploader sent; the relay refuses to complete on a mismatch.
     pub docs: u64,

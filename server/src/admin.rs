@@ -15,14 +15,13 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use serde::Serialize;
-use trellis_protocol::Id;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{rotate_signup_secret, AdminCommand, Config};
-use crate::metrics::{LogSize, LogSizeSource};
+use crate::metrics::LogSizeSource;
 use crate::storage::postgres::PgStorage;
-use crate::storage::StorageError;
+pub use crate::storage::WorkspaceSummary;
+use crate::storage::{sqlite, LogSize, StorageError};
 
 /// Why an admin command failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,25 +41,6 @@ pub enum AdminError {
     /// The PostgreSQL database could not be reached or read.
     #[error("cannot read the database: {0}")]
     Storage(#[from] StorageError),
-}
-
-/// One workspace, as `admin workspaces` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WorkspaceSummary {
-    /// The workspace id (32 hexadecimal digits).
-    pub workspace_id: String,
-    /// Created at, seconds since the Unix epoch.
-    pub created_at: i64,
-    /// The newest seq ever assigned in its log.
-    pub head: u64,
-    /// Log entries kept.
-    pub log_entries: u64,
-    /// Encrypted change bytes kept.
-    pub log_bytes: u64,
-    /// Members not removed.
-    pub members: u64,
-    /// Devices not revoked.
-    pub devices: u64,
 }
 
 /// The relay's database file, opened read-only for each question.
@@ -89,54 +69,12 @@ impl DatabaseFile {
 
     /// Every workspace, oldest first.
     pub fn workspaces(&self) -> Result<Vec<WorkspaceSummary>, AdminError> {
-        let conn = self.open()?;
-        // Schema 2 marks removed members; a schema-1 file has none.
-        let member_filter = if has_column(&conn, "members", "removed_at")? {
-            "AND m.removed_at IS NULL"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT w.id, w.created_at, w.head,
-                (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
-                (SELECT coalesce(sum(length(l.bytes)), 0) FROM log l WHERE l.workspace_id = w.id),
-                (SELECT count(*) FROM members m WHERE m.workspace_id = w.id {member_filter}),
-                (SELECT count(*) FROM devices d
-                    WHERE d.workspace_id = w.id AND d.revoked_at IS NULL)
-             FROM workspaces w ORDER BY w.created_at, w.id"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |row| {
-            let id: Vec<u8> = row.get(0)?;
-            Ok(WorkspaceSummary {
-                workspace_id: Id::from_slice(&id)
-                    .map_or_else(|_| hex::encode(&id), |id| id.to_hex()),
-                created_at: row.get(1)?,
-                head: count(row.get(2)?),
-                log_entries: count(row.get(3)?),
-                log_bytes: count(row.get(4)?),
-                members: count(row.get(5)?),
-                devices: count(row.get(6)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(sqlite::workspace_summaries(&self.open()?)?)
     }
 
     /// Workspaces, log entries and log bytes across the whole relay.
     pub fn log_size(&self) -> Result<LogSize, AdminError> {
-        let conn = self.open()?;
-        let workspaces: i64 =
-            conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
-        let (entries, bytes): (i64, i64) = conn.query_row(
-            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM log",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(LogSize {
-            workspaces: count(workspaces),
-            entries: count(entries),
-            bytes: count(bytes),
-        })
+        Ok(sqlite::log_size(&self.open()?)?)
     }
 }
 
@@ -144,20 +82,6 @@ impl LogSizeSource for DatabaseFile {
     fn log_size(&self) -> Result<LogSize, String> {
         DatabaseFile::log_size(self).map_err(|e| e.to_string())
     }
-}
-
-fn count(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
-        [table, column],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|found| found.is_some())
 }
 
 /// The log gauges of a relay on PostgreSQL, read from the database at each scrape.

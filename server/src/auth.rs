@@ -16,45 +16,17 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use trellis_protocol::api::SIGNUP_SECRET_HEADER;
 use trellis_protocol::Id;
 
+pub use crate::error::revoked;
 use crate::error::AppError;
+pub use crate::storage::SecretHash;
 use crate::storage::{DeviceAuth, TokenLookup};
 use crate::AppState;
 
 /// Longest bearer token the relay will hash; real ones are 64 characters.
 const MAX_TOKEN_LEN: usize = 512;
-
-/// The SHA-256 of a token or invite secret: what storage keeps instead of the secret.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SecretHash([u8; 32]);
-
-impl SecretHash {
-    /// Hashes a secret.
-    pub fn of(secret: &str) -> SecretHash {
-        SecretHash(Sha256::digest(secret.as_bytes()).into())
-    }
-
-    /// The 32 bytes of the hash.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Whether `secret` hashes to this, compared in constant time.
-    pub fn matches(&self, secret: &str) -> bool {
-        bool::from(SecretHash::of(secret).0.ct_eq(&self.0))
-    }
-}
-
-impl std::fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Even a hash is not printed: it is the key to a device row.
-        f.write_str("SecretHash(..)")
-    }
-}
 
 /// Reads `Authorization: Bearer <token>`; 401 if it is missing or garbled.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AppError> {
@@ -91,13 +63,6 @@ pub async fn authenticate_token(
         Some(TokenLookup::Revoked) => Err(revoked()),
         None => Err(AppError::unauthorized("the device token is unknown")),
     }
-}
-
-/// The answer to a revoked device: 401 with code `revoked`.
-pub fn revoked() -> AppError {
-    AppError::revoked(
-        "this device was revoked or its member removed from the workspace; purge this workspace's data",
-    )
 }
 
 #[derive(Deserialize)]

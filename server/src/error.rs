@@ -7,9 +7,9 @@
 //! are logged (with their cause, which never holds secrets) and answered with a bare 500.
 //!
 //! axum's own rejections (bad JSON, body too large, bad query, not a WebSocket upgrade) are
-//! converted through the custom extractors in [`crate::extract`]; unknown routes and wrong
-//! methods have JSON fallbacks; and [`json_errors_only`] is a last net that rewrites any error
-//! response that is still not JSON.
+//! converted by the relay's own extractors (the `extract` module, built on this type); unknown
+//! routes and wrong methods have JSON fallbacks; and [`json_errors_only`] is a last net that
+//! rewrites any error response that is still not JSON.
 
 use std::borrow::Cow;
 
@@ -191,7 +191,7 @@ impl From<StorageError> for AppError {
 impl From<Refusal> for AppError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::CallerRevoked => crate::auth::revoked(),
+            Refusal::CallerRevoked => revoked(),
             Refusal::OwnerOrAdminOnly => {
                 AppError::forbidden("only an owner or an admin may do this")
             }
@@ -249,6 +249,13 @@ impl IntoResponse for AppError {
         }
         response
     }
+}
+
+/// The answer to a revoked device (or a device of a removed member): 401 with code `revoked`.
+pub fn revoked() -> AppError {
+    AppError::revoked(
+        "this device was revoked or its member removed from the workspace; purge this workspace's data",
+    )
 }
 
 /// The fallback for unknown routes: 404 JSON.

@@ -50,7 +50,6 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use auth::SecretHash;
 pub use config::{Config, SignupSecret};
 pub use error::AppError;
 pub use limits::Limits;
@@ -58,7 +57,7 @@ pub use metrics::Metrics;
 pub use notify::Notifier;
 pub use storage::postgres::PgStorage;
 pub use storage::sqlite::SqliteStorage;
-pub use storage::{Storage, StorageError};
+pub use storage::{SecretHash, Storage, StorageError};
 
 /// What every handler shares: storage, live notifications, the signup secret and the clock.
 /// Cheap to clone.

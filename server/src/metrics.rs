@@ -40,16 +40,7 @@ use crate::AppState;
 /// Route label of requests that matched no route.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
-/// Sizes of the stored logs, for the log gauges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct LogSize {
-    /// Workspaces registered.
-    pub workspaces: u64,
-    /// Log entries kept, across workspaces.
-    pub entries: u64,
-    /// Change bytes kept, across workspaces.
-    pub bytes: u64,
-}
+pub use crate::storage::LogSize;
 
 /// Where the log gauges come from at each scrape. Called on a blocking thread.
 pub trait LogSizeSource: Send + Sync + 'static {

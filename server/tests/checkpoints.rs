@@ -3,12 +3,10 @@
 //! (entries gone, `410 compacted` below the floor, seqs never reused), and the answers to bad
 //! callers and bad bodies.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{change, Relay, Reply};
 use axum::http::{Method, StatusCode};
-use common::{change, Relay, Reply};
 use serde_json::json;
 use trellis_protocol::api::{codes, DeviceCredentials, Role};
 use trellis_protocol::snapshot::{

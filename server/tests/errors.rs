@@ -1,11 +1,9 @@
 //! Whatever goes wrong, a client gets a JSON error with the right status, never plain text.
 
-mod common;
-
+use crate::common::{Relay, SIGNUP_SECRET};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
-use common::{Relay, SIGNUP_SECRET};
 use trellis_protocol::api::{codes, CreateInviteRequest, Role, SIGNUP_SECRET_HEADER};
 
 #[tokio::test]

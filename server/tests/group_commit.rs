@@ -3,11 +3,9 @@
 //! device still gets its own seqs, the workspace's seqs stay gap-free, each change reads back
 //! at the seq its answer named, and a retried push keeps its seqs.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{change, Relay};
+use crate::common::{change, Relay};
 use futures_util::future::join_all;
 use trellis_protocol::api::DeviceCredentials;
 

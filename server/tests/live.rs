@@ -1,12 +1,10 @@
 //! Stories of the live WebSocket, over a real socket: a device hears about pushes by others.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::{change, Relay};
 use axum::http::StatusCode;
-use common::{change, Relay};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

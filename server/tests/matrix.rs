@@ -7,14 +7,12 @@
 //! turn covers every route in the source). The rows say how each endpoint authenticates and
 //! what body it takes; the cases are derived from that.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{change, device_key, Relay, SIGNUP_SECRET};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
-use common::{change, device_key, Relay, SIGNUP_SECRET};
 use serde_json::json;
 use trellis_protocol::api::{
     codes, CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,

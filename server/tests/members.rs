@@ -2,13 +2,11 @@
 //! a clinician with a key rotation, leaving, handing over ownership, and what a revoked device
 //! is told.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::common::{change, Relay, SIGNUP_SECRET};
 use axum::http::{Method, StatusCode};
-use common::{change, Relay, SIGNUP_SECRET};
 use futures_util::StreamExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -50,7 +48,7 @@ async fn signup(relay: &Relay) -> Device {
         workspace_id: Id::random(),
         member_id: Id::random(),
         device_id: Id::random(),
-        device_key: common::device_key(),
+        device_key: crate::common::device_key(),
     };
     let creds = relay
         .signup_with(Some(SIGNUP_SECRET), &req)
@@ -69,7 +67,7 @@ async fn redeem(relay: &Relay, ws: Id, invite: &CreateInviteResponse) -> Device 
         invite_secret: invite.invite_secret.clone(),
         device_id: Id::random(),
         member_id: Id::random(),
-        device_key: common::device_key(),
+        device_key: crate::common::device_key(),
     };
     let creds = relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -124,7 +122,7 @@ async fn members(relay: &Relay, as_device: &Device) -> MembersResponse {
         .json(StatusCode::OK)
 }
 
-async fn revoke(relay: &Relay, by: &Device, device: Id) -> common::Reply {
+async fn revoke(relay: &Relay, by: &Device, device: Id) -> crate::common::Reply {
     relay
         .send(
             Method::POST,
@@ -135,7 +133,12 @@ async fn revoke(relay: &Relay, by: &Device, device: Id) -> common::Reply {
         .await
 }
 
-async fn remove(relay: &Relay, by: &Device, member: Id, rotation: &KeyRotation) -> common::Reply {
+async fn remove(
+    relay: &Relay,
+    by: &Device,
+    member: Id,
+    rotation: &KeyRotation,
+) -> crate::common::Reply {
     relay
         .post_json(
             &uri(by, &format!("members/{member}/remove")),
@@ -145,13 +148,13 @@ async fn remove(relay: &Relay, by: &Device, member: Id, rotation: &KeyRotation) 
         .await
 }
 
-async fn rotate(relay: &Relay, by: &Device, rotation: &KeyRotation) -> common::Reply {
+async fn rotate(relay: &Relay, by: &Device, rotation: &KeyRotation) -> crate::common::Reply {
     relay
         .post_json(&uri(by, "keys/rotate"), Some(by.token()), rotation)
         .await
 }
 
-async fn keys(relay: &Relay, device: &Device, after: u32) -> common::Reply {
+async fn keys(relay: &Relay, device: &Device, after: u32) -> crate::common::Reply {
     relay
         .send(
             Method::GET,
@@ -398,7 +401,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
         .await
         .error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST);
     // The owner's device id again: one id, one device.
-    req.device_key = common::device_key();
+    req.device_key = crate::common::device_key();
     req.device_id = owner.id;
     let err = relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -413,7 +416,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
 
     // Upper-case hex is accepted and listed in lower case.
     req.device_id = Id::random();
-    req.device_key = common::device_key().to_uppercase();
+    req.device_key = crate::common::device_key().to_uppercase();
     relay
         .post_json("/v1/invites/redeem", None, &req)
         .await
@@ -895,7 +898,7 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
             invite_secret: invite.invite_secret.clone(),
             device_id: Id::random(),
             member_id: Id::random(),
-            device_key: common::device_key(),
+            device_key: crate::common::device_key(),
         };
         relay
             .post_json("/v1/invites/redeem", None, &req)
@@ -914,7 +917,7 @@ async fn push_sealed_with(
     device: &Device,
     epoch: &str,
     entries: &[batch::PushEntry],
-) -> common::Reply {
+) -> crate::common::Reply {
     let request = axum::http::Request::builder()
         .method(Method::POST)
         .uri(uri(device, "push"))

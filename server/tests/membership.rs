@@ -1,9 +1,7 @@
 //! Stories of how people and devices get into a workspace: signup, invites, redemption.
 
-mod common;
-
+use crate::common::{change, Relay, SIGNUP_SECRET};
 use axum::http::StatusCode;
-use common::{change, Relay, SIGNUP_SECRET};
 use trellis_protocol::api::{
     codes, CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
     RedeemInviteRequest, Role,
@@ -15,7 +13,7 @@ fn new_workspace() -> CreateWorkspaceRequest {
         workspace_id: Id::random(),
         member_id: Id::random(),
         device_id: Id::random(),
-        device_key: common::device_key(),
+        device_key: crate::common::device_key(),
     }
 }
 
@@ -88,7 +86,7 @@ async fn an_owner_invites_a_member_who_joins_once() {
         invite_secret: invite.invite_secret.clone(),
         device_id: Id::random(),
         member_id,
-        device_key: common::device_key(),
+        device_key: crate::common::device_key(),
     };
     let member: DeviceCredentials = relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -272,7 +270,7 @@ async fn a_taken_member_id_is_a_conflict_and_keeps_the_invite() {
         invite_secret: invite.invite_secret,
         device_id: Id::random(),
         member_id: owner.member_id,
-        device_key: common::device_key(),
+        device_key: crate::common::device_key(),
     };
     relay
         .post_json("/v1/invites/redeem", None, &redeem)

@@ -3,8 +3,6 @@
 //! workspaces; a runaway client is rate limited and a stalled one timed out, and neither
 //! leaves anything behind.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -12,11 +10,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::{change, device_key, Relay, Reply, SIGNUP_SECRET};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{Method, Request, StatusCode};
-use common::{change, device_key, Relay, Reply, SIGNUP_SECRET};
 use futures_util::StreamExt;
 use tower::ServiceExt;
 use trellis_protocol::api::{codes, CreateWorkspaceRequest, DeviceCredentials};

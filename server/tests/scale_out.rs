@@ -8,15 +8,13 @@
 //! and `scripts/test.sh` runs them through `scripts/pg.sh` with `--include-ignored`. Run
 //! without `TRELLIS_TEST_POSTGRES` they fail rather than pass without checking anything.
 
-mod common;
-
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::common::{change, postgres_server, Relay};
 use axum::http::StatusCode;
-use common::{change, postgres_server, Relay};
 use futures_util::StreamExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -285,7 +283,7 @@ async fn a_listener_that_lost_its_connection_catches_up_on_what_it_missed() {
     // The database drops the listeners' connections (a failover, a restart); the push lands
     // before they are back, so its notification reaches nobody.
     let url = a.postgres_url().unwrap();
-    let terminated = common::on_own_runtime(async move {
+    let terminated = crate::common::on_own_runtime(async move {
         let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
             .await
             .unwrap();
@@ -314,8 +312,8 @@ async fn a_listener_that_lost_its_connection_catches_up_on_what_it_missed() {
 #[ignore = "needs PostgreSQL: run through scripts/pg.sh (scripts/test.sh does)"]
 async fn relays_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     let server = postgres_server().expect("TRELLIS_TEST_POSTGRES is set");
-    let url = common::fresh_postgres_database(&server);
-    let (versions, rows) = common::on_own_runtime(async move {
+    let url = crate::common::fresh_postgres_database(&server);
+    let (versions, rows) = crate::common::on_own_runtime(async move {
         let starts: Vec<_> = (0..3)
             .map(|_| {
                 let url = url.clone();

@@ -8,10 +8,8 @@
 //! * secrets the relay compares are compared in constant time (`subtle::ConstantTimeEq`),
 //!   shown on the code path rather than by timing.
 
-mod common;
-
+use crate::common::{Relay, SIGNUP_SECRET};
 use axum::http::{Method, StatusCode};
-use common::{Relay, SIGNUP_SECRET};
 use serde_json::json;
 use trellis_protocol::api::{
     codes, CreateInviteRequest, CreateInviteResponse, DeviceCredentials, ErrorBody,
@@ -207,7 +205,7 @@ async fn a_device_of_one_practice_reaches_nothing_of_another_whatever_ids_it_gue
     let relay = Relay::start();
     let b = practice_b(&relay).await;
     let a = relay.signup().await;
-    relay.push(&a, &[common::change(7, 40)]).await;
+    relay.push(&a, &[crate::common::change(7, 40)]).await;
     let b_before = b_state(&relay, &b).await;
     let mut every_reply_to_a = Vec::new();
 
@@ -309,23 +307,27 @@ async fn a_device_of_one_practice_reaches_nothing_of_another_whatever_ids_it_gue
 /// shared machine proves nothing.
 #[test]
 fn the_signup_secret_is_compared_in_constant_time() {
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth.rs"))
-        .expect("auth.rs is readable");
-    let body_of = |signature: &str| -> String {
+    let read = |file: &str| -> String {
+        let path = format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let body_of = |source: &str, signature: &str| -> String {
         let start = source
             .find(signature)
-            .unwrap_or_else(|| panic!("auth.rs has no `{signature}`"));
+            .unwrap_or_else(|| panic!("no `{signature}`"));
         let rest = &source[start..];
         let end = rest.find("\n    }\n").expect("the function ends");
         rest[..end].to_string()
     };
     // SecretHash::matches compares the two hashes with subtle's ConstantTimeEq, and nothing else.
-    let matches = body_of("pub fn matches(&self, secret: &str) -> bool");
+    let records = read("storage/records.rs");
+    let matches = body_of(&records, "pub fn matches(&self, secret: &str) -> bool");
     assert!(matches.contains(".ct_eq("), "{matches}");
     assert!(!matches.contains("=="), "{matches}");
-    assert!(source.contains("use subtle::ConstantTimeEq;"));
+    assert!(records.contains("use subtle::ConstantTimeEq;"));
     // The signup extractor goes through it.
-    let signup = body_of("async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {\n        let presented");
+    let source = read("auth.rs");
+    let signup = body_of(&source, "async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {\n        let presented");
     assert!(
         signup.contains("state.signup_secret.matches(presented)"),
         "{signup}"

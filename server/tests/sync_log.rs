@@ -1,12 +1,10 @@
 //! Stories of the workspace log: pushing changes, pulling them back, retries, limits, restarts,
 //! and devices that try to touch a workspace that is not theirs.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::{change, Relay};
 use axum::http::StatusCode;
-use common::{change, Relay};
 use trellis_protocol::api::codes;
 use trellis_protocol::batch::{self, PushEntry, VERSION};
 use trellis_protocol::{MAX_BATCH_ENTRIES, MAX_BODY_BYTES, MAX_ENTRY_BYTES};

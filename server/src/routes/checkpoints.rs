@@ -57,6 +57,11 @@ pub fn router() -> Router<AppState> {
     control.merge(docs)
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(begin, upload_docs, complete, latest, download_docs))]
+pub struct Api;
+
 /// The answer to a pull from before the log floor: 410 with code `compacted`.
 pub fn compacted() -> Response {
     let body = ErrorBody {
@@ -110,16 +115,16 @@ fn checkpoint_id(raw: Result<Path<CheckpointParam>, PathRejection>) -> Result<Id
     post,
     path = "/v1/workspaces/{ws}/checkpoints",
     tag = "checkpoints",
-    params(crate::openapi::WorkspacePath),
-    request_body = crate::openapi::BeginCheckpoint,
+    params(super::doc::WorkspacePath),
+    request_body = trellis_protocol::snapshot::BeginCheckpoint,
     responses(
-        (status = 201, description = "Started, with no documents yet", body = crate::openapi::CheckpointInfo),
-        (status = 400, description = "Malformed workspace id or body, or a seq past the head", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace", body = crate::openapi::ErrorBody),
-        (status = 409, description = "A complete checkpoint covers a later seq", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 201, description = "Started, with no documents yet", body = trellis_protocol::snapshot::CheckpointInfo),
+        (status = 400, description = "Malformed workspace id or body, or a seq past the head", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 409, description = "A complete checkpoint covers a later seq", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]
@@ -156,17 +161,17 @@ fn decode_error(e: DecodeError) -> AppError {
     post,
     path = "/v1/workspaces/{ws}/checkpoints/{id}/docs",
     tag = "checkpoints",
-    params(crate::openapi::CheckpointPath),
+    params(super::doc::CheckpointPath),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A snapshot batch (`trellis_protocol::snapshot::encode_docs`)"),
     responses(
         (status = 204, description = "Stored"),
-        (status = 400, description = "Malformed id or batch", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such checkpoint", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The checkpoint is complete already", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Too many snapshots, a snapshot or the body too large", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id or batch", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 404, description = "No such checkpoint", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The checkpoint is complete already", body = trellis_protocol::api::ErrorBody),
+        (status = 413, description = "Too many snapshots, a snapshot or the body too large", body = trellis_protocol::api::ErrorBody),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]
@@ -197,17 +202,17 @@ async fn upload_docs(
     post,
     path = "/v1/workspaces/{ws}/checkpoints/{id}/complete",
     tag = "checkpoints",
-    params(crate::openapi::CheckpointPath),
-    request_body = crate::openapi::CompleteCheckpoint,
+    params(super::doc::CheckpointPath),
+    request_body = trellis_protocol::snapshot::CompleteCheckpoint,
     responses(
         (status = 204, description = "Complete: the newest checkpoint; older ones and the log entries it covers are deleted"),
-        (status = 400, description = "Malformed id or body", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such checkpoint", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The relay holds another number of documents, the checkpoint is complete already, or a later one is", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 404, description = "No such checkpoint", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The relay holds another number of documents, the checkpoint is complete already, or a later one is", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]
@@ -241,14 +246,14 @@ async fn complete(
     get,
     path = "/v1/workspaces/{ws}/checkpoint",
     tag = "checkpoints",
-    params(crate::openapi::WorkspacePath),
+    params(super::doc::WorkspacePath),
     responses(
-        (status = 200, description = "The newest complete checkpoint, with its documents and bytes", body = crate::openapi::CheckpointInfo),
-        (status = 400, description = "Malformed workspace id", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No complete checkpoint yet", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 200, description = "The newest complete checkpoint, with its documents and bytes", body = trellis_protocol::snapshot::CheckpointInfo),
+        (status = 400, description = "Malformed workspace id", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 404, description = "No complete checkpoint yet", body = trellis_protocol::api::ErrorBody),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]
@@ -276,14 +281,14 @@ struct DocsParams {
     get,
     path = "/v1/workspaces/{ws}/checkpoints/{id}/docs",
     tag = "checkpoints",
-    params(crate::openapi::CheckpointPath, crate::openapi::DocsParams),
+    params(super::doc::CheckpointPath, super::doc::DocsParams),
     responses(
         (status = 200, description = "A snapshot batch (`trellis_protocol::snapshot::encode_docs`) with `more` set when documents remain", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 400, description = "Malformed id or query", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such complete checkpoint", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id or query", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 404, description = "No such complete checkpoint", body = trellis_protocol::api::ErrorBody),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]

@@ -35,21 +35,26 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create_invite, redeem_invite))]
+pub struct Api;
+
 /// Issues an invite: 201 with the secret; 403 if a member invites a member; 400 for an owner
 /// invite or a zero TTL.
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/invites",
     tag = "invites",
-    params(crate::openapi::WorkspacePath),
-    request_body(content = crate::openapi::CreateInviteRequest, content_type = "application/json"),
+    params(super::doc::WorkspacePath),
+    request_body(content = trellis_protocol::api::CreateInviteRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "The invite", body = crate::openapi::CreateInviteResponse),
-        (status = 400, description = "Malformed workspace id or body", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+        (status = 201, description = "The invite", body = trellis_protocol::api::CreateInviteResponse),
+        (status = 400, description = "Malformed workspace id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 413, response = inline(super::doc::BodyTooLarge))
     ),
     security(("bearer" = []))
 )]
@@ -119,15 +124,15 @@ async fn create_invite(
     post,
     path = "/v1/invites/redeem",
     tag = "invites",
-    request_body(content = crate::openapi::RedeemInviteRequest, content_type = "application/json"),
+    request_body(content = trellis_protocol::api::RedeemInviteRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "The new device", body = crate::openapi::DeviceCredentials),
-        (status = 400, description = "Malformed body or device key", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such invite for this workspace", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The member or device id is taken", body = crate::openapi::ErrorBody),
-        (status = 410, description = "The invite was used, has expired or is stale", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 201, description = "The new device", body = trellis_protocol::api::DeviceCredentials),
+        (status = 400, description = "Malformed body or device key", body = trellis_protocol::api::ErrorBody),
+        (status = 404, description = "No such invite for this workspace", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The member or device id is taken", body = trellis_protocol::api::ErrorBody),
+        (status = 410, description = "The invite was used, has expired or is stale", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
 )]
 async fn redeem_invite(

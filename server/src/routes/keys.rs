@@ -32,6 +32,11 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(rotate, keys))]
+pub struct Api;
+
 /// Checks the shape of a rotation's sealed keys: 400 unless each is URL-safe base64 without
 /// padding, non-empty and at most [`MAX_SEALED_CHARS`] long. Whether it fits the workspace is
 /// storage's check, made inside its transaction.
@@ -60,16 +65,16 @@ pub(crate) fn check_sealed_keys(rotation: &KeyRotation) -> Result<(), AppError> 
     post,
     path = "/v1/workspaces/{ws}/keys/rotate",
     tag = "members",
-    params(crate::openapi::WorkspacePath),
-    request_body(content = crate::openapi::KeyRotation, content_type = "application/json"),
+    params(super::doc::WorkspacePath),
+    request_body(content = trellis_protocol::api::KeyRotation, content_type = "application/json"),
     responses(
         (status = 204, description = "Rotated"),
-        (status = 400, description = "Malformed body", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Wrong epoch, or the sealed keys do not name every remaining device once", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed body", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 409, description = "Wrong epoch, or the sealed keys do not name every remaining device once", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge))
     ),
     security(("bearer" = []))
 )]
@@ -97,13 +102,13 @@ struct KeysParams {
     get,
     path = "/v1/workspaces/{ws}/keys",
     tag = "members",
-    params(crate::openapi::WorkspacePath, crate::openapi::KeysParams),
+    params(super::doc::WorkspacePath, super::doc::KeysParams),
     responses(
-        (status = 200, description = "Keys sealed to this device, oldest first", body = crate::openapi::KeysResponse),
-        (status = 400, description = "Malformed workspace id or query", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 200, description = "Keys sealed to this device, oldest first", body = trellis_protocol::api::KeysResponse),
+        (status = 400, description = "Malformed workspace id or query", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]

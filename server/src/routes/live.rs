@@ -51,19 +51,24 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/workspaces/{ws}/live", get(live))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(live))]
+pub struct Api;
+
 /// Upgrades to a WebSocket once the device is authenticated for the workspace; 400 if the
 /// request is not a WebSocket upgrade.
 #[utoipa::path(
     get,
     path = "/v1/workspaces/{ws}/live",
     tag = "sync",
-    params(crate::openapi::WorkspacePath),
+    params(super::doc::WorkspacePath),
     responses(
         (status = 101, description = "WebSocket: `LiveMessage` JSON text at once and after every push; incoming frames over 4 KiB close it"),
-        (status = 400, description = "Malformed workspace id, or not a WebSocket upgrade", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed workspace id, or not a WebSocket upgrade", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]

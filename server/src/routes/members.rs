@@ -51,6 +51,11 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_members, revoke_device, remove_member, leave, transfer))]
+pub struct Api;
+
 #[derive(Debug, Deserialize)]
 struct DeviceParam {
     device: String,
@@ -75,13 +80,13 @@ fn path_id(raw: Result<String, PathRejection>, what: &'static str) -> Result<Id,
     get,
     path = "/v1/workspaces/{ws}/members",
     tag = "members",
-    params(crate::openapi::WorkspacePath),
+    params(super::doc::WorkspacePath),
     responses(
-        (status = 200, description = "Members, devices and key state", body = crate::openapi::MembersResponse),
-        (status = 400, description = "Malformed workspace id", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 200, description = "Members, devices and key state", body = trellis_protocol::api::MembersResponse),
+        (status = 400, description = "Malformed workspace id", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]
@@ -98,14 +103,14 @@ async fn list_members(
     post,
     path = "/v1/workspaces/{ws}/devices/{device}/revoke",
     tag = "members",
-    params(crate::openapi::DevicePath),
+    params(super::doc::DevicePath),
     responses(
         (status = 204, description = "Revoked (also if it was already)"),
-        (status = 400, description = "Malformed id", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such device in this workspace", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 404, description = "No such device in this workspace", body = trellis_protocol::api::ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -136,17 +141,17 @@ async fn revoke_device(
     post,
     path = "/v1/workspaces/{ws}/members/{member}/remove",
     tag = "members",
-    params(crate::openapi::MemberPath),
-    request_body(content = crate::openapi::KeyRotation, content_type = "application/json"),
+    params(super::doc::MemberPath),
+    request_body(content = trellis_protocol::api::KeyRotation, content_type = "application/json"),
     responses(
         (status = 204, description = "Removed, devices revoked, key rotated"),
-        (status = 400, description = "Malformed id or body", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such member", body = crate::openapi::ErrorBody),
-        (status = 409, description = "Not removable now, or the rotation does not fit", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 404, description = "No such member", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "Not removable now, or the rotation does not fit", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge))
     ),
     security(("bearer" = []))
 )]
@@ -183,14 +188,14 @@ async fn remove_member(
     post,
     path = "/v1/workspaces/{ws}/leave",
     tag = "members",
-    params(crate::openapi::WorkspacePath),
+    params(super::doc::WorkspacePath),
     responses(
         (status = 204, description = "Left; this device is revoked"),
-        (status = 400, description = "Malformed workspace id", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The owner must transfer ownership first", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed workspace id", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 409, description = "The owner must transfer ownership first", body = trellis_protocol::api::ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -213,17 +218,17 @@ async fn leave(
     post,
     path = "/v1/workspaces/{ws}/transfer",
     tag = "members",
-    params(crate::openapi::WorkspacePath),
-    request_body(content = crate::openapi::TransferRequest, content_type = "application/json"),
+    params(super::doc::WorkspacePath),
+    request_body(content = trellis_protocol::api::TransferRequest, content_type = "application/json"),
     responses(
         (status = 204, description = "Ownership transferred"),
-        (status = 400, description = "Malformed id or body", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 404, description = "No such member", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The member was removed or is the caller", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 404, description = "No such member", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The member was removed or is the caller", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge))
     ),
     security(("bearer" = []))
 )]

@@ -9,14 +9,21 @@
 //! * [`keys`]: `POST /v1/workspaces/{ws}/keys/rotate`, `GET /v1/workspaces/{ws}/keys`.
 //! * [`checkpoints`]: `POST /v1/workspaces/{ws}/checkpoints`, `POST .../checkpoints/{id}/docs`,
 //!   `POST .../checkpoints/{id}/complete`, `GET .../checkpoint`, `GET .../checkpoints/{id}/docs`.
+//!
+//! Each handler carries its own `#[utoipa::path]` beside its code, and each area lists its
+//! handlers in an `Api` of its own; [`openapi`] merges the areas as [`crate::app`] merges their
+//! routers. What the descriptions share (parameters, the common refusals) is in [`doc`].
 
 pub mod checkpoints;
+pub mod doc;
 pub mod invites;
 pub mod keys;
 pub mod live;
 pub mod members;
 pub mod sync;
 pub mod workspaces;
+
+use utoipa::OpenApi;
 
 use crate::error::AppError;
 use crate::storage::DeviceKey;
@@ -31,4 +38,20 @@ pub(crate) fn device_key(text: &str) -> Result<DeviceKey, AppError> {
             "device_key must be the device's X25519 public key as 64 hexadecimal digits",
         )
     })
+}
+
+/// Every area's endpoints as one OpenAPI document (paths, and the schemas they name).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = workspaces::Api::openapi();
+    for area in [
+        invites::Api::openapi(),
+        sync::Api::openapi(),
+        live::Api::openapi(),
+        members::Api::openapi(),
+        keys::Api::openapi(),
+        checkpoints::Api::openapi(),
+    ] {
+        document.merge(area);
+    }
+    document
 }

@@ -38,6 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/workspaces/{ws}/pull", get(pull))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(push, pull))]
+pub struct Api;
+
 /// Stores a batch: 200 with one seq per entry, the key epoch and (owners and admins) whether a
 /// rotation is needed; 400 malformed; 409 `stale_key` when the `x-trellis-key-epoch` request
 /// header names an older key than the workspace's newest; 413 too large. Without the header
@@ -47,18 +52,18 @@ pub fn router() -> Router<AppState> {
     path = "/v1/workspaces/{ws}/push",
     tag = "sync",
     params(
-        crate::openapi::WorkspacePath,
+        super::doc::WorkspacePath,
         ("x-trellis-key-epoch" = Option<u32>, Header, description = "The key epoch the entries are sealed with; an older one than the workspace's is refused with 409 `stale_key`")
     ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A push batch (`trellis_protocol::batch::encode_push`)"),
     responses(
-        (status = 200, description = "One seq per entry; replayed entries keep their seq", body = crate::openapi::PushResponse),
-        (status = 400, description = "Malformed workspace id or batch", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 409, description = "`stale_key`: the entries are sealed with an older key than the workspace's newest; nothing was stored", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Too many entries, an entry or the body too large", body = crate::openapi::ErrorBody)
+        (status = 200, description = "One seq per entry; replayed entries keep their seq", body = trellis_protocol::api::PushResponse),
+        (status = 400, description = "Malformed workspace id or batch", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 409, description = "`stale_key`: the entries are sealed with an older key than the workspace's newest; nothing was stored", body = trellis_protocol::api::ErrorBody),
+        (status = 429, response = inline(super::doc::RateLimited)),
+        (status = 413, description = "Too many entries, an entry or the body too large", body = trellis_protocol::api::ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -127,18 +132,18 @@ struct PullParams {
     get,
     path = "/v1/workspaces/{ws}/pull",
     tag = "sync",
-    params(crate::openapi::WorkspacePath, crate::openapi::PullParams),
+    params(super::doc::WorkspacePath, super::doc::PullParams),
     responses(
         (status = 200, description = "A pull batch (`trellis_protocol::batch::encode_pull`)", content_type = "application/octet-stream", body = Vec<u8>,
             headers(
                 ("x-trellis-key-epoch" = u32, description = "The workspace's current key epoch"),
                 ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation")
             )),
-        (status = 400, description = "Malformed workspace id or query", body = crate::openapi::ErrorBody),
-        (status = 401, description = "No valid device token (`unauthorized`), or a revoked device (`revoked`)", body = crate::openapi::ErrorBody),
-        (status = 403, description = "The token belongs to another workspace, or the role does not allow this", body = crate::openapi::ErrorBody),
-        (status = 410, description = "`compacted`: the entries after `after` were compacted into a checkpoint; bootstrap from it", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 400, description = "Malformed workspace id or query", body = trellis_protocol::api::ErrorBody),
+        (status = 401, response = inline(super::doc::Unauthorized)),
+        (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 410, description = "`compacted`: the entries after `after` were compacted into a checkpoint; bootstrap from it", body = trellis_protocol::api::ErrorBody),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("bearer" = []))
 )]

@@ -24,6 +24,11 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(CONTROL_BODY_LIMIT))
 }
 
+/// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create_workspace))]
+pub struct Api;
+
 /// Creates the workspace, its owner and the owner's first device: 201 with the device's token,
 /// 400 if `device_key` is not 64 hexadecimal digits, 401 without the signup secret, 409 if the
 /// workspace id is taken.
@@ -31,14 +36,14 @@ pub fn router() -> Router<AppState> {
     post,
     path = "/v1/workspaces",
     tag = "workspaces",
-    request_body(content = crate::openapi::CreateWorkspaceRequest, content_type = "application/json"),
+    request_body(content = trellis_protocol::api::CreateWorkspaceRequest, content_type = "application/json"),
     responses(
-        (status = 201, description = "The owner's first device", body = crate::openapi::DeviceCredentials),
-        (status = 400, description = "Malformed body or device key", body = crate::openapi::ErrorBody),
-        (status = 401, description = "Missing or wrong signup secret", body = crate::openapi::ErrorBody),
-        (status = 409, description = "The workspace id is taken", body = crate::openapi::ErrorBody),
-        (status = 413, description = "Body too large", body = crate::openapi::ErrorBody),
-        (status = 429, description = "Rate limited; see `Retry-After`", body = crate::openapi::ErrorBody)
+        (status = 201, description = "The owner's first device", body = trellis_protocol::api::DeviceCredentials),
+        (status = 400, description = "Malformed body or device key", body = trellis_protocol::api::ErrorBody),
+        (status = 401, description = "Missing or wrong signup secret", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The workspace id is taken", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 429, response = inline(super::doc::RateLimited))
     ),
     security(("signup_secret" = []))
 )]

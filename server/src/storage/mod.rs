@@ -20,10 +20,17 @@
 //! [`Notifier`] (live sockets), and [`Storage::take_request`] keeps the rate limit's token
 //! buckets in the database so the limit holds across processes. A single-process backend (SQLite)
 //! keeps the defaults: its own writes are all there is to announce, and its rate limit is the
-//! in-process token bucket of [`crate::limits`].
+//! in-process token bucket the HTTP layer keeps.
+//!
+//! The records both backends read and write (the secret hash, the operator's workspace
+//! summary and log sizes, the conversions from stored columns) are in [`records`], once.
+//! Of the rest of the relay, storage imports only [`crate::notify`] (the notifier the PostgreSQL
+//! backend feeds): the HTTP layer, the operator's commands and the metrics are built on it,
+//! never the other way round.
 
 pub mod policy;
 pub mod postgres;
+pub mod records;
 pub mod sqlite;
 
 use std::sync::Weak;
@@ -34,8 +41,8 @@ use trellis_protocol::batch::{PullBatch, PushEntry};
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
-pub use crate::auth::SecretHash;
 use crate::notify::Notifier;
+pub use records::{LogSize, SecretHash, WorkspaceSummary};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]

@@ -10,13 +10,23 @@
 //!   member.
 //! * A key rotation names the next epoch (exactly the current one plus one) and seals the key
 //!   to each remaining device exactly once, and to nothing else.
+//! * An invite is redeemed once, before it expires, for the workspace it names, while its
+//!   issuer is a member and the workspace key is the one it carries; the new device's id must
+//!   be new to the workspace, and so must a new member's id ([`check_invite`],
+//!   [`redemption`]).
+//! * A push sealed with an older key than the workspace's is refused ([`check_sealed_with`]);
+//!   a pull from below the log floor is told to bootstrap ([`check_floor`]).
+//! * A checkpoint starts at most at the head and never below the newest complete one, and
+//!   completes only once, while still the newest, holding the documents its uploader names
+//!   ([`check_begin`], [`check_complete`]).
 
 use std::collections::HashSet;
 
 use trellis_protocol::api::{KeyRotation, Role};
 use trellis_protocol::Id;
 
-use super::Refusal;
+use super::records::InviteRow;
+use super::{CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult};
 
 /// Whether a device of `actor_member` with `actor_role` may revoke a device of
 /// `device_member`.
@@ -103,6 +113,117 @@ pub fn check_rotation(
         Ok(())
     } else {
         Err(Refusal::StaleRotation)
+    }
+}
+
+/// Whether the invite a redemption presents may be redeemed at all: [`StorageError::NotFound`]
+/// for an unknown secret or an invite of another workspace, [`StorageError::Gone`] if it was
+/// used or has expired.
+pub fn check_invite(invite: Option<&InviteRow>, r: &Redemption) -> StorageResult<()> {
+    let invite = invite.ok_or(StorageError::NotFound)?;
+    if invite.workspace_id != r.workspace_id {
+        return Err(StorageError::NotFound);
+    }
+    if invite.used || invite.expires_at <= r.now {
+        return Err(StorageError::Gone);
+    }
+    Ok(())
+}
+
+/// Who a redeeming device joins, from what the backend read inside the transaction after
+/// [`check_invite`]: the inviter's current role (`None` if the inviter was removed: the invite
+/// died with her, [`StorageError::Gone`]), whether the device id is registered in the
+/// workspace ([`Refusal::DeviceIdTaken`]) and, for a member invite, whether the proposed
+/// member id exists ([`StorageError::Conflict`]). A key rotated since the invite was issued is
+/// [`Refusal::InviteOutdated`]. A device invite joins the inviter with her role as it is now;
+/// a member invite makes a new member (the second value is then `true`).
+pub fn redemption(
+    invite: &InviteRow,
+    r: &Redemption,
+    inviter_role: Option<Role>,
+    device_taken: bool,
+    member_taken: bool,
+) -> StorageResult<(Redeemed, bool)> {
+    let inviter_role = inviter_role.ok_or(StorageError::Gone)?;
+    if !invite.current_key {
+        return Err(Refusal::InviteOutdated.into());
+    }
+    if device_taken {
+        return Err(Refusal::DeviceIdTaken.into());
+    }
+    if invite.device {
+        let joined = Redeemed {
+            member_id: invite.inviter,
+            role: inviter_role,
+        };
+        return Ok((joined, false));
+    }
+    if member_taken {
+        return Err(StorageError::Conflict);
+    }
+    let joined = Redeemed {
+        member_id: r.member_id,
+        role: invite.role,
+    };
+    Ok((joined, true))
+}
+
+/// Whether a push whose entries are sealed with key epoch `sealed_with` (when it says) may be
+/// stored in a workspace at `key_epoch`: [`StorageError::StaleKey`] for an older epoch.
+pub fn check_sealed_with(sealed_with: Option<u32>, key_epoch: u32) -> StorageResult<()> {
+    match sealed_with.filter(|&sealed| sealed < key_epoch) {
+        Some(sealed) => Err(StorageError::StaleKey {
+            sealed,
+            current: key_epoch,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether a pull of the entries after `after` can be answered from a log whose lowest stored
+/// seq is `floor`: [`StorageError::Compacted`] if the entries right after `after` were
+/// compacted into a checkpoint.
+pub fn check_floor(after: u64, floor: u64) -> StorageResult<()> {
+    if after.saturating_add(1) < floor {
+        Err(StorageError::Compacted { floor })
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a checkpoint may start at `seq` in a log whose head is `head`, when the newest
+/// complete checkpoint (if any) covers `newest`.
+pub fn check_begin(seq: u64, head: u64, newest: Option<u64>) -> Result<(), CheckpointRefusal> {
+    if seq > head {
+        return Err(CheckpointRefusal::AheadOfLog { head });
+    }
+    check_not_superseded(seq, newest)
+}
+
+/// Whether a checkpoint covering `seq` (complete already or not) may be completed, holding
+/// `stored` documents when its uploader says it sent `expected`, when the newest complete
+/// checkpoint (if any) covers `newest`.
+pub fn check_complete(
+    complete: bool,
+    seq: u64,
+    newest: Option<u64>,
+    stored: u64,
+    expected: u64,
+) -> Result<(), CheckpointRefusal> {
+    if complete {
+        return Err(CheckpointRefusal::AlreadyComplete);
+    }
+    check_not_superseded(seq, newest)?;
+    if stored != expected {
+        return Err(CheckpointRefusal::DocCount { stored, expected });
+    }
+    Ok(())
+}
+
+fn check_not_superseded(seq: u64, newest: Option<u64>) -> Result<(), CheckpointRefusal> {
+    match newest {
+        Some(newest) if seq < newest => Err(CheckpointRefusal::Superseded { newest }),
+        _ => Ok(()),
     }
 }
 
@@ -233,6 +354,147 @@ mod tests {
         assert_eq!(
             check_rotation(u32::MAX, &remaining, &rotation(0, &[1, 2, 3])),
             stale
+        );
+    }
+
+    fn invite(device: bool) -> InviteRow {
+        InviteRow {
+            workspace_id: id(1),
+            role: Role::Member,
+            device,
+            inviter: id(2),
+            expires_at: 100,
+            used: false,
+            current_key: true,
+        }
+    }
+
+    fn redeeming(workspace: u8, now: i64) -> Redemption {
+        Redemption {
+            secret_hash: super::super::SecretHash::of("s"),
+            workspace_id: id(workspace),
+            device_id: id(5),
+            member_id: id(6),
+            device_key: super::super::DeviceKey([7; 32]),
+            token_hash: super::super::SecretHash::of("t"),
+            now,
+        }
+    }
+
+    #[test]
+    fn an_invite_is_redeemed_once_before_it_expires_for_its_own_workspace() {
+        let r = redeeming(1, 50);
+        assert!(check_invite(Some(&invite(false)), &r).is_ok());
+        assert!(matches!(
+            check_invite(None, &r),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            check_invite(Some(&invite(false)), &redeeming(9, 50)),
+            Err(StorageError::NotFound)
+        ));
+        assert!(matches!(
+            check_invite(Some(&invite(false)), &redeeming(1, 100)),
+            Err(StorageError::Gone)
+        ));
+        let used = InviteRow {
+            used: true,
+            ..invite(false)
+        };
+        assert!(matches!(
+            check_invite(Some(&used), &r),
+            Err(StorageError::Gone)
+        ));
+    }
+
+    #[test]
+    fn a_redemption_joins_the_inviter_or_makes_a_new_member() {
+        let r = redeeming(1, 50);
+        let (joined, new_member) =
+            redemption(&invite(true), &r, Some(Role::Admin), false, true).unwrap();
+        assert_eq!(
+            (joined.member_id, joined.role, new_member),
+            (id(2), Role::Admin, false)
+        );
+        let (joined, new_member) =
+            redemption(&invite(false), &r, Some(Role::Admin), false, false).unwrap();
+        assert_eq!(
+            (joined.member_id, joined.role, new_member),
+            (id(6), Role::Member, true)
+        );
+    }
+
+    #[test]
+    fn a_redemption_is_refused_in_the_order_the_relay_answers() {
+        let r = redeeming(1, 50);
+        let outdated = InviteRow {
+            current_key: false,
+            ..invite(false)
+        };
+        assert!(matches!(
+            redemption(&outdated, &r, None, true, true),
+            Err(StorageError::Gone)
+        ));
+        assert!(matches!(
+            redemption(&outdated, &r, Some(Role::Owner), true, true),
+            Err(StorageError::Refused(Refusal::InviteOutdated))
+        ));
+        assert!(matches!(
+            redemption(&invite(false), &r, Some(Role::Owner), true, true),
+            Err(StorageError::Refused(Refusal::DeviceIdTaken))
+        ));
+        assert!(matches!(
+            redemption(&invite(false), &r, Some(Role::Owner), false, true),
+            Err(StorageError::Conflict)
+        ));
+    }
+
+    #[test]
+    fn stale_keys_and_compacted_pulls_are_refused() {
+        assert!(check_sealed_with(None, 3).is_ok());
+        assert!(check_sealed_with(Some(3), 3).is_ok());
+        assert!(matches!(
+            check_sealed_with(Some(2), 3),
+            Err(StorageError::StaleKey {
+                sealed: 2,
+                current: 3
+            })
+        ));
+        assert!(check_floor(0, 0).is_ok());
+        assert!(check_floor(4, 5).is_ok());
+        assert!(matches!(
+            check_floor(3, 5),
+            Err(StorageError::Compacted { floor: 5 })
+        ));
+    }
+
+    #[test]
+    fn a_checkpoint_starts_within_the_log_and_completes_once_as_the_newest() {
+        assert_eq!(check_begin(5, 5, None), Ok(()));
+        assert_eq!(check_begin(5, 5, Some(5)), Ok(()));
+        assert_eq!(
+            check_begin(6, 5, Some(9)),
+            Err(CheckpointRefusal::AheadOfLog { head: 5 })
+        );
+        assert_eq!(
+            check_begin(3, 5, Some(4)),
+            Err(CheckpointRefusal::Superseded { newest: 4 })
+        );
+        assert_eq!(check_complete(false, 5, Some(5), 2, 2), Ok(()));
+        assert_eq!(
+            check_complete(true, 5, Some(9), 1, 2),
+            Err(CheckpointRefusal::AlreadyComplete)
+        );
+        assert_eq!(
+            check_complete(false, 5, Some(9), 1, 2),
+            Err(CheckpointRefusal::Superseded { newest: 9 })
+        );
+        assert_eq!(
+            check_complete(false, 5, None, 1, 2),
+            Err(CheckpointRefusal::DocCount {
+                stored: 1,
+                expected: 2
+            })
         );
     }
 }

@@ -1,13 +1,16 @@
-//! Checkpoints in PostgreSQL: the same rules as `storage/sqlite/checkpoints.rs`, with
+//! Checkpoints in PostgreSQL: the same rules as `storage/sqlite/checkpoints.rs` (decided by
+//! [`policy::check_begin`] and [`policy::check_complete`]), with
 //! `checkpoints.started` (an identity column) in place of SQLite's rowid to tell which
 //! checkpoint was begun first. Writes take the workspace's row lock first, like every write.
 
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
-use super::{all, b, exec, lock_for, lock_workspace, one, opt, to_id, to_seq, Tx};
+use super::members::lock_for;
+use super::{all, b, exec, lock_workspace, one, opt, Tx};
+use crate::storage::records::{to_id, to_seq, Page};
 use crate::storage::{
-    CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
+    policy, CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
     StorageResult,
 };
 
@@ -56,14 +59,7 @@ pub(super) async fn begin(
     lock_for(tx, actor).await?;
     let ws = b(&actor.workspace_id);
     let head = to_seq(lock_workspace(tx, &actor.workspace_id).await?)?;
-    if new.seq > head {
-        return Err(CheckpointRefusal::AheadOfLog { head }.into());
-    }
-    if let Some(newest) = newest_complete_seq(tx, ws).await? {
-        if new.seq < newest {
-            return Err(CheckpointRefusal::Superseded { newest }.into());
-        }
-    }
+    policy::check_begin(new.seq, head, newest_complete_seq(tx, ws).await?)?;
     // `seq <= head`, which came from a bigint column, so it fits.
     let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
     exec(
@@ -129,23 +125,10 @@ pub(super) async fn complete(
     .ok_or(StorageError::NotFound)?;
     let (started, seq, complete): (i64, i64, bool) =
         (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-    if complete {
-        return Err(CheckpointRefusal::AlreadyComplete.into());
-    }
     let seq_u = to_seq(seq)?;
-    if let Some(newest) = newest_complete_seq(tx, ws).await? {
-        if seq_u < newest {
-            return Err(CheckpointRefusal::Superseded { newest }.into());
-        }
-    }
+    let newest = newest_complete_seq(tx, ws).await?;
     let (docs, bytes) = doc_totals(tx, ws, checkpoint).await?;
-    if docs != expected {
-        return Err(CheckpointRefusal::DocCount {
-            stored: docs,
-            expected,
-        }
-        .into());
-    }
+    policy::check_complete(complete, seq_u, newest, docs, expected)?;
     exec(
         tx,
         "UPDATE checkpoints SET complete = true WHERE workspace_id = $1 AND checkpoint_id = $2",
@@ -231,9 +214,8 @@ pub(super) async fn docs(
     // The empty bytea sorts before every id.
     let after: &[u8] = q.after.as_ref().map_or(&[], b);
     let limit = i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX);
-    let mut chosen = Vec::new();
+    let mut chosen = Page::with_limit(q.limit, q.max_bytes);
     let mut more = false;
-    let mut total = 0usize;
     // Plan with the lengths only, so no snapshot is read that will not be sent.
     for row in all(
         tx,
@@ -246,15 +228,13 @@ pub(super) async fn docs(
     {
         let len = usize::try_from(row.try_get::<_, i64>(1)?)
             .map_err(|_| StorageError::Corrupt("snapshot length"))?;
-        if chosen.len() >= q.limit
-            || (!chosen.is_empty() && total.saturating_add(len) > q.max_bytes)
-        {
+        if !chosen.fits(len) {
             more = true;
             break;
         }
-        total = total.saturating_add(len);
-        chosen.push(to_id(row.try_get(0)?)?);
+        chosen.push(to_id(row.try_get(0)?)?, len);
     }
+    let chosen = chosen.into_items();
     let mut docs = Vec::with_capacity(chosen.len());
     for doc_id in chosen {
         let bytes: Vec<u8> = one(

@@ -10,16 +10,18 @@
 //! to its seq plus one. `workspaces.head` is left alone, so seqs never go backwards.
 //!
 //! A checkpoint may be started and completed only at or after the seq of the newest complete
-//! one, so the newest complete checkpoint always covers the highest seq, and the floor is always
-//! that seq plus one: a device that bootstraps from it can always pull on from its seq.
+//! one ([`policy::check_begin`], [`policy::check_complete`], shared with PostgreSQL), so the
+//! newest complete checkpoint always covers the highest seq, and the floor is always that seq
+//! plus one: a device that bootstraps from it can always pull on from its seq.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
-use super::{actor_role, to_id, to_seq};
+use super::members::actor_role;
+use crate::storage::records::{to_id, to_seq, Page};
 use crate::storage::{
-    CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
+    policy, CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
     StorageResult,
 };
 
@@ -71,14 +73,7 @@ pub(super) fn begin(
         .optional()?
         .ok_or(StorageError::NotFound)?;
     let head = to_seq(head)?;
-    if new.seq > head {
-        return Err(CheckpointRefusal::AheadOfLog { head }.into());
-    }
-    if let Some(newest) = newest_complete_seq(&tx, ws)? {
-        if new.seq < newest {
-            return Err(CheckpointRefusal::Superseded { newest }.into());
-        }
-    }
+    policy::check_begin(new.seq, head, newest_complete_seq(&tx, ws)?)?;
     // `seq <= head`, which came from an INTEGER column, so it fits.
     let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
     tx.execute(
@@ -148,23 +143,10 @@ pub(super) fn complete(
         )
         .optional()?
         .ok_or(StorageError::NotFound)?;
-    if complete {
-        return Err(CheckpointRefusal::AlreadyComplete.into());
-    }
     let seq_u = to_seq(seq)?;
-    if let Some(newest) = newest_complete_seq(&tx, ws)? {
-        if seq_u < newest {
-            return Err(CheckpointRefusal::Superseded { newest }.into());
-        }
-    }
+    let newest = newest_complete_seq(&tx, ws)?;
     let (docs, bytes) = doc_totals(&tx, ws, checkpoint)?;
-    if docs != expected {
-        return Err(CheckpointRefusal::DocCount {
-            stored: docs,
-            expected,
-        }
-        .into());
-    }
+    policy::check_complete(complete, seq_u, newest, docs, expected)?;
     tx.execute(
         "UPDATE checkpoints SET complete = 1 WHERE workspace_id = ?1 AND checkpoint_id = ?2",
         params![ws, checkpoint.as_bytes()],
@@ -252,7 +234,7 @@ pub(super) fn docs(
     }
     // The empty blob sorts before every id.
     let after: &[u8] = q.after.as_ref().map_or(&[], |id| id.as_bytes());
-    let mut chosen = Vec::new();
+    let mut chosen = Page::with_limit(q.limit, q.max_bytes);
     let mut more = false;
     {
         // Plan with the lengths only, so no snapshot is read that will not be sent.
@@ -263,20 +245,17 @@ pub(super) fn docs(
         )?;
         let limit = i64::try_from(q.limit.saturating_add(1)).unwrap_or(i64::MAX);
         let mut rows = plan.query(params![ws, checkpoint.as_bytes(), after, limit])?;
-        let mut total = 0usize;
         while let Some(row) = rows.next()? {
             let len = usize::try_from(row.get::<_, i64>(1)?)
                 .map_err(|_| StorageError::Corrupt("snapshot length"))?;
-            if chosen.len() >= q.limit
-                || (!chosen.is_empty() && total.saturating_add(len) > q.max_bytes)
-            {
+            if !chosen.fits(len) {
                 more = true;
                 break;
             }
-            total = total.saturating_add(len);
-            chosen.push(to_id(row.get(0)?)?);
+            chosen.push(to_id(row.get(0)?)?, len);
         }
     }
+    let chosen = chosen.into_items();
     let mut docs = Vec::with_capacity(chosen.len());
     {
         let mut read = tx.prepare(

@@ -35,8 +35,9 @@ use tokio::sync::oneshot;
 use trellis_protocol::batch::PushEntry;
 use trellis_protocol::Id;
 
+use super::lock;
+use super::log::push_in;
 use super::wal::Checkpointer;
-use super::{lock, push_in};
 use crate::storage::{PushOutcome, StorageError, StorageResult};
 
 /// A group stops taking waiting pushes once it holds this many entries (a few batches of the

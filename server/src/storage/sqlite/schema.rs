@@ -110,7 +110,11 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::params;
+    use trellis_protocol::Id;
+
     use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::{SecretHash, Storage, TokenLookup};
 
     fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
         let mut stmt = conn
@@ -170,5 +174,53 @@ mod tests {
             SqliteStorage::open(&path),
             Err(StorageError::NewerSchema { found: 99, .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_keeps_its_devices_working_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite3");
+        let (ws, member, device) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO workspaces (id, created_at) VALUES (?1, 5)",
+                [ws.as_bytes()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO members (workspace_id, member_id, role, created_at)
+                 VALUES (?1, ?2, 'owner', 5)",
+                params![ws.as_bytes(), member.as_bytes()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO devices (token_hash, workspace_id, member_id, device_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 5)",
+                params![
+                    SecretHash::of("old").as_bytes(),
+                    ws.as_bytes(),
+                    member.as_bytes(),
+                    device.as_bytes()
+                ],
+            )
+            .unwrap();
+        }
+        let storage = SqliteStorage::open(&path).unwrap();
+        let found = storage
+            .device_by_token(SecretHash::of("old"))
+            .await
+            .unwrap();
+        assert!(matches!(found, Some(TokenLookup::Active(d)) if d.device_id == device));
+        let list = storage.members(ws).await.unwrap();
+        assert_eq!(list.key_epoch, 0);
+        assert!(!list.rotation_needed);
+        assert_eq!(list.members.len(), 1);
+        assert!(!list.members[0].removed);
+        assert_eq!(list.devices.len(), 1);
+        assert_eq!(list.devices[0].device_key, "", "no key was registered");
+        assert!(!list.devices[0].revoked);
     }
 }

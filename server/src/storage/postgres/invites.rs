@@ -1,0 +1,130 @@
+//! Invites in PostgreSQL: storing one with the workspace's current key epoch, and redeeming it
+//! in one transaction under the workspace's row lock that reads the invite, its issuer and the
+//! ids it would take, lets [`policy::check_invite`] and [`policy::redemption`] decide, then
+//! registers the device (and a new member) and marks the invite used.
+
+use super::members::{insert_device, NewDevice};
+use super::{b, exec, lock_workspace, opt, Tx};
+use crate::storage::records::{to_role, InviteRow};
+use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
+
+pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageResult<()> {
+    lock_workspace(tx, &invite.workspace_id).await?;
+    // The invite code will carry the key of the current epoch; redeeming it after a rotation
+    // would let a device in with an outdated key.
+    exec(
+        tx,
+        "INSERT INTO invites
+            (secret_hash, workspace_id, role, device, inviter_member_id, expires_at, key_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT key_epoch FROM workspaces WHERE id = $2))",
+        &[
+            &invite.secret_hash.as_bytes().as_slice(),
+            &b(&invite.workspace_id),
+            &invite.role.as_str(),
+            &invite.device,
+            &b(&invite.inviter_member_id),
+            &invite.expires_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<Redeemed> {
+    // The workspace the invitee names; an invite of another one is answered NotFound below.
+    match lock_workspace(tx, &r.workspace_id).await {
+        Err(StorageError::NotFound) => return Err(StorageError::NotFound),
+        other => other?,
+    };
+    let invite = opt(
+        tx,
+        "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
+                i.used_at, i.key_epoch = w.key_epoch
+         FROM invites i JOIN workspaces w ON w.id = i.workspace_id
+         WHERE i.secret_hash = $1",
+        &[&r.secret_hash.as_bytes().as_slice()],
+    )
+    .await?
+    .map(|row| {
+        InviteRow::from_columns(
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(4)?,
+            row.try_get(5)?,
+            row.try_get(6)?,
+        )
+    })
+    .transpose()?;
+    policy::check_invite(invite.as_ref(), r)?;
+    let Some(invite) = invite else {
+        return Err(StorageError::NotFound);
+    };
+    let ws = b(&r.workspace_id);
+    // The inviter, with her role as it is now; an invite dies with its issuer's membership.
+    let inviter_role = match opt(
+        tx,
+        "SELECT role FROM members
+         WHERE workspace_id = $1 AND member_id = $2 AND removed_at IS NULL",
+        &[&ws, &b(&invite.inviter)],
+    )
+    .await?
+    {
+        Some(row) => Some(to_role(row.try_get(0)?)?),
+        None => None,
+    };
+    let device_taken = opt(
+        tx,
+        "SELECT 1 FROM devices WHERE workspace_id = $1 AND device_id = $2 LIMIT 1",
+        &[&ws, &b(&r.device_id)],
+    )
+    .await?
+    .is_some();
+    let member_taken = !invite.device
+        && opt(
+            tx,
+            "SELECT 1 FROM members WHERE workspace_id = $1 AND member_id = $2",
+            &[&ws, &b(&r.member_id)],
+        )
+        .await?
+        .is_some();
+    let (redeemed, new_member) =
+        policy::redemption(&invite, r, inviter_role, device_taken, member_taken)?;
+    if new_member {
+        exec(
+            tx,
+            "INSERT INTO members (workspace_id, member_id, role, created_at)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &ws,
+                &b(&redeemed.member_id),
+                &redeemed.role.as_str(),
+                &r.now,
+            ],
+        )
+        .await?;
+    }
+    insert_device(
+        tx,
+        &NewDevice {
+            token_hash: &r.token_hash,
+            workspace: &r.workspace_id,
+            member: &redeemed.member_id,
+            device: &r.device_id,
+            key: &r.device_key,
+            now: r.now,
+        },
+    )
+    .await?;
+    let marked = exec(
+        tx,
+        "UPDATE invites SET used_at = $1 WHERE secret_hash = $2 AND used_at IS NULL",
+        &[&r.now, &r.secret_hash.as_bytes().as_slice()],
+    )
+    .await?;
+    if marked != 1 {
+        return Err(StorageError::Gone);
+    }
+    Ok(redeemed)
+}

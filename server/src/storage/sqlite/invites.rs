@@ -1,0 +1,128 @@
+//! Invites in SQLite: storing one with the workspace's current key epoch, and redeeming it in
+//! one `BEGIN IMMEDIATE` transaction that reads the invite, its issuer and the ids it would
+//! take, lets [`policy::check_invite`] and [`policy::redemption`] decide, then registers the
+//! device (and a new member) and marks the invite used.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::members::{insert_device, NewDevice};
+use crate::storage::records::{to_role, InviteRow};
+use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
+
+pub(super) fn create_invite(conn: &mut Connection, invite: &NewInvite) -> StorageResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // The invite code will carry the key of the current epoch; redeeming it after a rotation
+    // would let a device in with an outdated key.
+    tx.execute(
+        "INSERT INTO invites
+            (secret_hash, workspace_id, role, device, inviter_member_id, expires_at, key_epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                 (SELECT key_epoch FROM workspaces WHERE id = ?2))",
+        params![
+            invite.secret_hash.as_bytes(),
+            invite.workspace_id.as_bytes(),
+            invite.role.as_str(),
+            invite.device,
+            invite.inviter_member_id.as_bytes(),
+            invite.expires_at
+        ],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageResult<Redeemed> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let invite = tx
+        .query_row(
+            "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
+                    i.used_at, i.key_epoch = w.key_epoch
+             FROM invites i JOIN workspaces w ON w.id = i.workspace_id
+             WHERE i.secret_hash = ?1",
+            [r.secret_hash.as_bytes()],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                ))
+            },
+        )
+        .optional()?
+        .map(
+            |(ws, role, device, inviter, expires_at, used_at, current_key)| {
+                InviteRow::from_columns(ws, role, device, inviter, expires_at, used_at, current_key)
+            },
+        )
+        .transpose()?;
+    policy::check_invite(invite.as_ref(), r)?;
+    let Some(invite) = invite else {
+        return Err(StorageError::NotFound);
+    };
+    let ws = r.workspace_id.as_bytes();
+    // The inviter, with her role as it is now; an invite dies with its issuer's membership.
+    let inviter_role: Option<String> = tx
+        .query_row(
+            "SELECT role FROM members
+             WHERE workspace_id = ?1 AND member_id = ?2 AND removed_at IS NULL",
+            params![ws, invite.inviter.as_bytes()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let device_taken = tx
+        .query_row(
+            "SELECT 1 FROM devices WHERE workspace_id = ?1 AND device_id = ?2",
+            params![ws, r.device_id.as_bytes()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    let member_taken = !invite.device
+        && tx
+            .query_row(
+                "SELECT 1 FROM members WHERE workspace_id = ?1 AND member_id = ?2",
+                params![ws, r.member_id.as_bytes()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+    let inviter_role = inviter_role.map(to_role).transpose()?;
+    let (redeemed, new_member) =
+        policy::redemption(&invite, r, inviter_role, device_taken, member_taken)?;
+    if new_member {
+        tx.execute(
+            "INSERT INTO members (workspace_id, member_id, role, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                ws,
+                redeemed.member_id.as_bytes(),
+                redeemed.role.as_str(),
+                r.now
+            ],
+        )?;
+    }
+    insert_device(
+        &tx,
+        &NewDevice {
+            token_hash: &r.token_hash,
+            workspace: &r.workspace_id,
+            member: &redeemed.member_id,
+            device: &r.device_id,
+            key: &r.device_key,
+            now: r.now,
+        },
+    )?;
+    let marked = tx.execute(
+        "UPDATE invites SET used_at = ?1 WHERE secret_hash = ?2 AND used_at IS NULL",
+        params![r.now, r.secret_hash.as_bytes()],
+    )?;
+    if marked != 1 {
+        return Err(StorageError::Gone);
+    }
+    tx.commit()?;
+    Ok(redeemed)
+}
