@@ -17,7 +17,7 @@
 //! | `sealed_key` | [`DeviceKeys::unseal_key`] | garbage never opens as a key |
 //! | `vcard` | [`interop::preview_vcard`] | every contact has a name; a refusal is one of the fixed messages |
 //! | `csv` | [`interop::preview_csv`] | the same, for contact spreadsheets |
-//! | `index_snapshot` | a checkpoint snapshot's plaintext (`snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
+//! | `index_snapshot` | a checkpoint snapshot's plaintext (`index/snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
 //!
 //! A check panics only when a property fails: that panic is the bug the fuzzer reports.
 //!

@@ -2,7 +2,7 @@
 //!
 //! A follow-up lives in the logbook of the member who created it (the month it was created):
 //! an entry of its `followups` map, or, for the thank-you a visit calls for, fields of the
-//! visit's activity (`thank_you_due_ms` and so on: see `docs`). Completing, snoozing or
+//! visit's activity (`thank_you_due_ms` and so on: see `documents`). Completing, snoozing or
 //! reassigning edits it there, from any device of any member; two devices completing the same
 //! follow-up offline converge to "done" (each writes a `done_ms`; whichever wins, it is done).
 

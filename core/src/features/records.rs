@@ -220,7 +220,7 @@ impl Store {
                 }
                 if matches!(kind, ActivityKind::DropBy | ActivityKind::Meeting) {
                     // A visit calls for a thank-you within the practice's hours: a field of the
-                    // activity, which the index shows as a follow-up (see `docs`).
+                    // activity, which the index shows as a follow-up (see `documents`).
                     t.put(&a, "thank_you_due_ms", at_ms + thank_you_hours * 3_600_000)?;
                 }
                 Ok(())

@@ -55,7 +55,7 @@ pub(super) fn clear_entry(
 ) -> Result<()> {
     let sqls: &[&str] = match section {
         "activities" => {
-            // The thank-you the activity calls for, if it holds one (see `docs`).
+            // The thank-you the activity calls for, if it holds one (see `documents`).
             tx.prepare_cached(
                 "DELETE FROM followups WHERE ws = ?1 AND id = ?3 AND logbook_id = ?2
                    AND activity_id = ?4",

@@ -3,7 +3,7 @@
 //! A checkpoint is every document of the workspace as this device holds it once its outbox is
 //! empty and its cursor is `S`, each sealed with the newest workspace key, uploaded to the
 //! relay (see `trellis_protocol::snapshot`). Each snapshot carries the document's saved bytes
-//! and the index rows read from it (`snapshot.rs`), so a new device indexes it without loading
+//! and the index rows read from it (`index/snapshot.rs`), so a new device indexes it without loading
 //! it. A new device, or one so far behind that the relay compacted what it needs
 //! (`410 compacted`), downloads the snapshots, merges each into what it holds (its own unpushed
 //! changes stay), writes their index rows and moves its cursor to `S`; then it pulls the log
@@ -443,7 +443,7 @@ impl Store {
     }
 }
 
-/// Seals documents for a checkpoint, each with its index rows (see `snapshot.rs`), on several
+/// Seals documents for a checkpoint, each with its index rows (see `index/snapshot.rs`), on several
 /// threads (reading the rows means loading each document); in the order given.
 fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
     let ws_hex = ws.id.to_hex();
