@@ -25,7 +25,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::base::error::Result;
 use crate::index;
-use crate::storage::workspace::lock;
+use crate::storage::db::lock;
 
 /// Entries (visits, contacts, organizations) a bootstrap left that the catch-up writes the
 /// full-text rows of in one transaction, at least (a logbook is written whole): about 30 ms of

@@ -17,6 +17,8 @@
 //! The schema version lives in `PRAGMA user_version`; [`migrate`] applies the numbered
 //! migrations in order, each in its own transaction.
 
+use std::sync::{Mutex, MutexGuard};
+
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
@@ -295,6 +297,12 @@ const STATEMENT_CACHE: usize = 256;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Locks the store's connection. A panic while holding the lock leaves SQLite consistent (the
+/// transaction rolls back on drop), so a poisoned lock is safe to keep using.
+pub(crate) fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Opens (creating if needed) the store file and brings its schema up to date. The flag says
 /// whether the index must be rebuilt from the documents.

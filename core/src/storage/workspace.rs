@@ -2,8 +2,6 @@
 //! name, secret, current workspace), the `workspaces` row and its key ring, loaded into the
 //! [`Ws`] every operation runs with.
 
-use std::sync::{Mutex, MutexGuard};
-
 use rusqlite::{params, Connection, OptionalExtension};
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
@@ -11,12 +9,6 @@ use trellis_protocol::Id;
 use crate::base::error::{Error, Result};
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
 use crate::model::WorkspaceInfo;
-
-/// Locks the store's connection. A panic while holding the lock leaves SQLite consistent (the
-/// transaction rolls back on drop), so a poisoned lock is safe to keep using.
-pub(crate) fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    conn.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// This device's identity.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -20,9 +20,9 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::base::error::{Error, Result};
 use crate::events::{Events, Listener, Subscription};
 use crate::index::{self, catch_up, catch_up::CatchUp};
-use crate::storage::db::{self, Durability};
+use crate::storage::db::{self, lock, Durability};
 use crate::storage::docstore::{self, DocCache};
-use crate::storage::workspace::{current_ws, lock, Ws};
+use crate::storage::workspace::{current_ws, Ws};
 
 pub(crate) use write::{add_member, change_doc};
 

@@ -8,8 +8,7 @@ use crate::storage::workspace::{current_ws, Ws};
 use super::Store;
 
 impl Store {
-    /// Runs `f` on the connection with the current workspace (no transaction: one statement
-    /// reads one consistent snapshot).
+    /// Runs `f` on the store's connection, under its lock, with the current workspace.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
         let conn = self.lock();
         let ws = current_ws(&conn)?;
