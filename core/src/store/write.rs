@@ -1,9 +1,9 @@
 //! The one write path: [`Store::write`] runs a user action in one immediate transaction with
-//! the current workspace and this device, and [`change_doc`] applies an automerge change to one
-//! document inside it: it loads the document (or
-//! makes its genesis), applies the automerge change, seals every new change into the outbox,
-//! saves the document and rewrites its index rows. If the transaction commits, the action
-//! survives a crash and will reach the relay; if it does not, nothing half-done is visible.
+//! the current workspace and this device, and [`change_doc`] applies an automerge change to
+//! one document inside it: it loads the document (or makes its genesis), applies the change,
+//! seals every new change into the outbox, saves the document and rewrites its index rows. If
+//! the transaction commits, the action survives a crash and will reach the relay; if it does
+//! not, nothing half-done is visible.
 
 use automerge::{ActorId, ReadDoc};
 use rusqlite::{params, TransactionBehavior};
