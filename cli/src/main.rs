@@ -172,7 +172,9 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                 Ok(r) => out.show(&json!({ "workspace": info, "sync": r }), |_| {
                     println!(
                         "Joined {} as {}; pulled {} change(s).",
-                        info.name, info.role, r.pulled
+                        info.name,
+                        info.role.as_str(),
+                        r.pulled
                     )
                 }),
                 Err(e) => {
@@ -194,7 +196,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             if w.current { "*".into() } else { String::new() },
                             short(&w.id),
                             w.name.clone(),
-                            w.role.clone(),
+                            w.role.as_str().into(),
                             w.relay_url.clone().unwrap_or_else(|| "local only".into()),
                         ]
                     })
@@ -220,9 +222,9 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             },
                             if i == 0 {
                                 if m.removed {
-                                    format!("{} (removed)", m.role)
+                                    format!("{} (removed)", m.role.as_str())
                                 } else {
-                                    m.role.clone()
+                                    m.role.as_str().into()
                                 }
                             } else {
                                 String::new()

@@ -1,7 +1,7 @@
 //! End-to-end encryption of changes, and key rotation.
 //!
 //! Each workspace has a 256-bit key made on the device that created it (epoch 0). Keys travel
-//! to other devices only inside invite codes (see [`crate::invite`]) and, after a rotation,
+//! to other devices only inside invite codes (see the sync layer's `invite.rs`) and, after a rotation,
 //! sealed to each remaining device's X25519 public key ([`DeviceKeys`]); the relay stores those
 //! sealed boxes and can open none of them. Every automerge change is sealed with the newest key
 //! before it enters the outbox; the workspace id, the document id and the key epoch are the
@@ -25,7 +25,7 @@ use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 use trellis_protocol::{fill_random, Id, HASH_LEN};
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 
 const ENVELOPE_VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, Weak};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::base::error::Result;
 
 /// A kind of data a screen shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -162,7 +162,9 @@ impl Events {
                     }
                 }
             })
-            .map_err(|e| crate::Error::invalid(format!("cannot start the event thread: {e}")))?;
+            .map_err(|e| {
+                crate::base::error::Error::invalid(format!("cannot start the event thread: {e}"))
+            })?;
 
         let pending: Arc<Mutex<BTreeSet<ChangeKind>>> = Arc::default();
         let workspace: Arc<Mutex<Option<String>>> = Arc::default();

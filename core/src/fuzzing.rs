@@ -17,15 +17,15 @@
 //! | `sealed_key` | [`DeviceKeys::unseal_key`] | garbage never opens as a key |
 //! | `vcard` | [`interop::preview_vcard`] | every contact has a name; a refusal is one of the fixed messages |
 //! | `csv` | [`interop::preview_csv`] | the same, for contact spreadsheets |
-//! | `index_snapshot` | a checkpoint snapshot's plaintext (`snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
+//! | `index_snapshot` | a checkpoint snapshot's plaintext (`index/snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
 //!
 //! A check panics only when a property fails: that panic is the bug the fuzzer reports.
 //!
 //! [`batch::decode_push`]: trellis_protocol::batch::decode_push
 //! [`batch::decode_pull`]: trellis_protocol::batch::decode_pull
 //! [`snapshot::decode_docs`]: trellis_protocol::snapshot::decode_docs
-//! [`interop::preview_vcard`]: crate::interop::preview_vcard
-//! [`interop::preview_csv`]: crate::interop::preview_csv
+//! [`interop::preview_vcard`]: crate::features::interop::preview_vcard
+//! [`interop::preview_csv`]: crate::features::interop::preview_csv
 
 use std::fmt::Debug;
 use std::sync::OnceLock;
@@ -35,10 +35,10 @@ use serde::Serialize;
 use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::{api, snapshot, Id, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES};
 
+use crate::base::error::Error;
 use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
-use crate::error::Error;
-use crate::interop;
-use crate::invite::InviteCode;
+use crate::features::interop;
+use crate::sync::invite::InviteCode;
 
 /// A check: runs one decoder on arbitrary bytes and panics if a property fails.
 pub type Check = fn(&[u8]);
@@ -313,7 +313,7 @@ pub fn csv(data: &[u8]) {
 /// the bytes its header names (or it is refused as cut short or from a newer layout), and rows
 /// that decode encode and decode again to the same rows. Damaged rows leave the document alone.
 pub fn index_snapshot(data: &[u8]) {
-    use crate::snapshot::{self as plain, Plain};
+    use crate::index::snapshot::{self as plain, Plain};
     match plain::decode(data.to_vec()) {
         Ok(Plain::Doc(doc)) => {
             assert!(
@@ -497,7 +497,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     ));
     out.push(("csv", b"organization,role\nLincoln,counselor\n".to_vec()));
     out.extend(
-        crate::snapshot::seeds()
+        crate::index::snapshot::seeds()
             .into_iter()
             .map(|s| ("index_snapshot", s)),
     );

@@ -1,6 +1,6 @@
 //! trellis-core: everything a Trellis app does, with no UI and no platform code.
 //!
-//! A therapist's referral network lives in small automerge documents ([`docs`](crate::docs):
+//! A therapist's referral network lives in small automerge documents (`documents`:
 //! one per organization and contact, a logbook per member per month, one per workspace), kept in
 //! one SQLite file per device ([`Store`]). Screens read an index in the same file, written in the
 //! same transaction as every document change, so lists and search never walk documents. Every
@@ -26,42 +26,34 @@
 //! # Ok(()) }
 //! ```
 
-mod catch_up;
-pub mod checkpoint;
-mod client;
+// The layers, bottom up; a module imports only from layers below it (see README.md).
+mod base;
 pub mod crypto;
-mod db;
-mod docs;
-mod docstore;
-mod error;
+mod documents;
 pub mod events;
-mod followups;
+mod features;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod index;
-pub mod interop;
-pub mod invite;
-pub mod lifecycle;
-pub mod live;
-pub mod members;
+#[cfg(test)]
+mod index_tests;
 pub mod model;
-mod ops;
-mod practice;
-mod queries;
-mod referrals;
-pub mod reports;
-mod snapshot;
-mod space;
+mod read;
+mod storage;
 mod store;
 mod sync;
-pub mod time;
 
+pub use base::error::{Error, Result};
+pub use base::time;
+pub use base::validate::{MAX_NAME_BYTES, MAX_TEXT_BYTES};
 pub use crypto::WorkspaceKey;
-pub use db::{Durability, SCHEMA_VERSION};
-pub use error::{Error, Result};
-pub use invite::InviteCode;
+pub use features::lists::{HISTORY_LIMIT, SEARCH_LIMIT};
+pub use features::settings::DEFAULT_LOW_AT;
+pub use features::{interop, lifecycle, reports};
 pub use model::*;
-pub use ops::{MAX_NAME_BYTES, MAX_TEXT_BYTES};
-pub use practice::DEFAULT_LOW_AT;
-pub use queries::{HISTORY_LIMIT, SEARCH_LIMIT};
-pub use store::{Device, Store, StoreOptions};
+pub use storage::db::{Durability, SCHEMA_VERSION};
+pub use storage::workspace::Device;
+pub use store::{Store, StoreOptions};
+pub use sync::invite::InviteCode;
+pub use sync::{checkpoint, invite, live, members};
 pub use trellis_protocol::api::Role;

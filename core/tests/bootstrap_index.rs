@@ -2,8 +2,6 @@
 //! indexes them on several threads, and must then read exactly like a device whose index was
 //! rebuilt from its documents one by one, and like the owner's own device.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -11,6 +9,8 @@ use trellis_core::{
     ContactCategory, FollowUpFilter, FollowUpKind, LeftBehind, NewActivity, NewContact,
     NewFollowUp, NewOrg, NewReferral, ReferralDirection, Role, Store,
 };
+
+use crate::common;
 
 const SECRET: &str = "bootstrap-index-secret";
 

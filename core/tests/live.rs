@@ -1,8 +1,6 @@
 //! Stories of background sync: two phones of one practice, each with live sync running, never
 //! call `sync()` themselves; a relay served in-process on loopback carries their changes.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,6 +10,8 @@ use tempfile::TempDir;
 use tokio::net::{TcpListener, TcpStream};
 use trellis_core::events::{ChangeKind, DataChanged, Listener, SyncState};
 use trellis_core::{NewActivity, NewOrg, Role, Store};
+
+use crate::common;
 
 const SECRET: &str = "live-test-secret";
 

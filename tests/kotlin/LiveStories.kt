@@ -106,7 +106,7 @@ fun membershipStories(relay: Relay) {
             val roster = runBlocking { a.roster() }
             assertEquals(setOf("Dana", "Sam"), roster.map { it.name }.toSet())
             val dana = roster.single { it.name == "Dana" }
-            assertEquals("owner", dana.role)
+            assertEquals(Role.OWNER, dana.role)
             assertTrue(dana.devices.single().thisDevice)
             assertFalse(roster.single { it.name == "Sam" }.devices.single().thisDevice)
 
@@ -125,8 +125,8 @@ fun membershipStories(relay: Relay) {
             runBlocking { c.sync() }
             runBlocking { a.sync() }
             runBlocking { a.transferOwnership("Alex") }
-            assertEquals("admin", a.workspaces().single().role)
-            assertEquals("owner", runBlocking { c.roster() }.single { it.name == "Alex" }.role)
+            assertEquals(Role.ADMIN, a.workspaces().single().role)
+            assertEquals(Role.OWNER, runBlocking { c.roster() }.single { it.name == "Alex" }.role)
             runBlocking { a.leave() }
             assertEquals(emptyList(), a.workspaces())
         } finally {

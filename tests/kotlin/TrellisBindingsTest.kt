@@ -74,7 +74,7 @@ fun localStories() {
             assertFailsWith<TrellisException.Conflict> { store.init("Dana again") }
             assertFailsWith<TrellisException.NoWorkspace> { store.contacts() }
             val ws = store.createWorkspace("Maple Street Counseling")
-            assertEquals("owner", ws.role)
+            assertEquals(Role.OWNER, ws.role)
             assertTrue(ws.current)
             assertNull(ws.relayUrl)
             assertEquals(listOf(ws), store.workspaces())
@@ -223,7 +223,7 @@ fun syncStories() {
                     a.createSharedWorkspace("Maple Street Counseling", relay.url, Relay.SIGNUP_SECRET)
                 }
                 assertEquals(relay.url, ws.relayUrl)
-                assertEquals("owner", ws.role)
+                assertEquals(Role.OWNER, ws.role)
                 a.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
                 val code = runBlocking { a.createInvite(Role.MEMBER, false) }
                 assertTrue(code.isNotBlank())
@@ -231,7 +231,7 @@ fun syncStories() {
                 b.init("Sam")
                 val joined = runBlocking { b.join(code) }
                 assertEquals(ws.id, joined.id)
-                assertEquals("member", joined.role)
+                assertEquals(Role.MEMBER, joined.role)
                 assertEquals("Maple Street Counseling", joined.name)
 
                 val visit = a.logDropBy(

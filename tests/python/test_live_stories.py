@@ -103,7 +103,7 @@ def test_a_removed_clinician_gets_removed_and_ownership_moves_on(relay, new_stor
     roster = asyncio.run(a.roster())
     assert {m.name for m in roster} == {"Dana", "Sam"}
     [dana] = [m for m in roster if m.name == "Dana"]
-    assert dana.role == "owner" and dana.devices[0].this_device
+    assert dana.role == t.Role.OWNER and dana.devices[0].this_device
 
     with pytest.raises(t.TrellisError.NotAuthorized):
         asyncio.run(b.remove_member("Dana"))
@@ -121,7 +121,7 @@ def test_a_removed_clinician_gets_removed_and_ownership_moves_on(relay, new_stor
     asyncio.run(c.sync())
     asyncio.run(a.sync())
     asyncio.run(a.transfer_ownership("Alex"))
-    assert a.workspaces()[0].role == "admin"
+    assert a.workspaces()[0].role == t.Role.ADMIN
     asyncio.run(a.leave())
     assert a.workspaces() == []
 

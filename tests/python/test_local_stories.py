@@ -20,7 +20,7 @@ def test_a_new_device_must_be_set_up_before_it_records_anything(new_store):
     with pytest.raises(t.TrellisError.NoWorkspace):
         store.contacts()
     ws = store.create_workspace("Maple Street Counseling")
-    assert (ws.role, ws.current, ws.relay_url) == ("owner", True, None)
+    assert (ws.role, ws.current, ws.relay_url) == (t.Role.OWNER, True, None)
     assert store.workspaces() == [ws]
 
 

@@ -35,13 +35,13 @@ def test_a_drop_by_on_one_phone_reaches_the_other(relay, new_store):
     a, b = new_store("dana-phone"), new_store("sam-phone")
     a.init("Dana")
     ws = asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
-    assert (ws.relay_url, ws.role) == (relay.url, "owner")
+    assert (ws.relay_url, ws.role) == (relay.url, t.Role.OWNER)
     a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
 
     b.init("Sam")
     joined = asyncio.run(b.join(code))
-    assert (joined.id, joined.role, joined.name) == (ws.id, "member", "Maple Street Counseling")
+    assert (joined.id, joined.role, joined.name) == (ws.id, t.Role.MEMBER, "Maple Street Counseling")
 
     visit = a.log_drop_by(t.NewDropBy(
         organization="Lincoln", minutes=30, note="Met the new principal",

@@ -4,6 +4,8 @@ use trellis_core::events::{
     ChangeKind as CoreChangeKind, DataChanged as CoreDataChanged, SyncState as CoreSyncState,
 };
 
+use crate::types::Role;
+
 mirror_enum! {
     /// A kind of data a screen shows; a `DataChanged` lists the kinds a commit touched.
     ChangeKind => CoreChangeKind {
@@ -91,8 +93,8 @@ mirror_record! {
         member_id: String,
         /// Name, from the workspace document.
         name: String,
-        /// `owner`, `admin` or `member`.
-        role: String,
+        /// Their role.
+        role: Role [into],
         /// Whether the member was removed or left.
         removed: bool,
         /// Their devices.

@@ -2,7 +2,7 @@
 //! of the tracer bullet, grown with the practice fields (stage, cadence, follow-ups), and the
 //! inputs that create them.
 
-use crate::types::{ActivityKind, ContactCategory, FollowUp, OrgKind, Stage};
+use crate::types::{ActivityKind, ContactCategory, FollowUp, OrgKind, Role, Stage};
 
 mirror_record! {
     /// This device's identity.
@@ -371,8 +371,8 @@ mirror_record! {
         relay_url: Option<String>,
         /// This device's member id in it.
         member_id: String,
-        /// This member's role (`owner`, `admin` or `member`).
-        role: String,
+        /// This member's role.
+        role: Role [into],
         /// Whether actions apply to it.
         current: bool,
     }

@@ -1,0 +1,72 @@
+//! A workspace as this device holds it, its sync status, and what one sync moved.
+
+use serde::{Deserialize, Serialize};
+use trellis_protocol::api::Role;
+
+/// A workspace this device belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    /// Workspace id.
+    pub id: String,
+    /// Practice name.
+    pub name: String,
+    /// Relay URL, if connected.
+    pub relay_url: Option<String>,
+    /// This device's member id in it.
+    pub member_id: String,
+    /// This member's role.
+    pub role: Role,
+    /// Whether commands act on it.
+    pub current: bool,
+}
+
+/// Sync state of the current workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    /// Workspace id.
+    pub workspace_id: String,
+    /// Practice name.
+    pub workspace: String,
+    /// Relay URL, if connected.
+    pub relay_url: Option<String>,
+    /// Local changes the relay has not acknowledged.
+    pub pending_changes: u64,
+    /// Last successful sync (RFC 3339).
+    pub last_sync_at: Option<String>,
+    /// The last relay seq applied here.
+    pub cursor: u64,
+    /// Documents holding changes whose dependencies have not arrived (0 when healthy).
+    pub gaps: u64,
+}
+
+/// What one sync moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Local changes the relay acknowledged.
+    pub pushed: u64,
+    /// Changes pulled from the relay (including this device's own, echoed back).
+    pub pulled: u64,
+    /// Documents that changed here because of the pull.
+    pub documents_updated: u64,
+    /// Log entries that could not be decrypted or read, and were skipped.
+    pub skipped: u64,
+    /// The cursor after the sync.
+    pub cursor: u64,
+    /// Whether a new workspace key arrived (someone left or was removed).
+    pub new_key: bool,
+    /// Whether changes with missing dependencies made this sync pull the whole log again.
+    pub repulled: bool,
+    /// Documents received from a checkpoint (a new device, or one the relay's compaction left
+    /// behind).
+    pub bootstrapped_docs: u64,
+    /// Of those, documents this device loaded to index or merge them: its own copy to merge,
+    /// or a snapshot without index rows (the workspace document; checkpoints made by older
+    /// versions). The others were indexed from the rows their snapshots carried and are loaded
+    /// when something first changes them.
+    pub bootstrap_loaded_docs: u64,
+    /// The key epoch this device made because someone left or a device was revoked (owners
+    /// and admins only).
+    pub rotated_to: Option<u32>,
+    /// Documents still holding changes whose dependencies never arrived (0 when healthy).
+    pub gaps: u64,
+}

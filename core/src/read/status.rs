@@ -1,0 +1,36 @@
+//! The sync status of a workspace: what is waiting to be pushed, when it last synced, and
+//! documents held back for a missing change.
+
+use rusqlite::Connection;
+
+use crate::base::error::Result;
+use crate::model::Status;
+use crate::storage::workspace::Ws;
+
+/// The sync status of workspace `ws`.
+pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
+    let pending: i64 = c.query_row(
+        "SELECT count(*) FROM outbox WHERE ws = ?1",
+        [ws.id.to_hex()],
+        |r| r.get(0),
+    )?;
+    let last_sync_at: Option<String> = c.query_row(
+        "SELECT last_sync_at FROM workspaces WHERE id = ?1",
+        [ws.id.to_hex()],
+        |r| r.get(0),
+    )?;
+    let gaps: i64 = c.query_row(
+        "SELECT count(DISTINCT doc_id) FROM held_changes WHERE ws = ?1",
+        [ws.id.to_hex()],
+        |r| r.get(0),
+    )?;
+    Ok(Status {
+        gaps: u64::try_from(gaps).unwrap_or(0),
+        workspace_id: ws.id.to_hex(),
+        workspace: ws.name.clone(),
+        relay_url: ws.relay_url.clone(),
+        pending_changes: u64::try_from(pending).unwrap_or(0),
+        last_sync_at,
+        cursor: ws.cursor,
+    })
+}

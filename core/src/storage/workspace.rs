@@ -1,0 +1,178 @@
+//! The workspace rows and this device's identity as stored: the `meta` table (device id,
+//! name, secret, current workspace), the `workspaces` row and its key ring, loaded into the
+//! [`Ws`] every operation runs with.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use trellis_protocol::api::Role;
+use trellis_protocol::Id;
+
+use crate::base::error::{Error, Result};
+use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
+use crate::model::WorkspaceInfo;
+
+/// This device's identity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Device {
+    /// Device id (also its automerge actor id).
+    pub id: String,
+    /// The user's name, shown to the rest of the practice.
+    pub name: String,
+}
+
+/// A workspace as loaded for an operation.
+#[derive(Debug, Clone)]
+pub(crate) struct Ws {
+    pub id: Id,
+    pub name: String,
+    pub keys: KeyRing,
+    pub member_id: Id,
+    pub role: Role,
+    pub relay_url: Option<String>,
+    pub token: Option<String>,
+    pub cursor: u64,
+}
+
+impl Ws {
+    /// A new workspace owned by this user, with fresh ids and key.
+    pub(crate) fn new_owned(name: String, relay_url: Option<String>) -> Ws {
+        Ws {
+            id: Id::random(),
+            name,
+            keys: KeyRing::new(WorkspaceKey::generate()),
+            member_id: Id::random(),
+            role: Role::Owner,
+            relay_url,
+            token: None,
+            cursor: 0,
+        }
+    }
+}
+
+pub(crate) fn device(conn: &Connection) -> Result<Device> {
+    match (get_meta(conn, "device_id")?, get_meta(conn, "user_name")?) {
+        (Some(id), Some(name)) => Ok(Device { id, name }),
+        _ => Err(Error::NotInitialized),
+    }
+}
+
+pub(crate) fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
+    conn.execute(
+        "INSERT INTO workspaces (id, name, key, member_id, role, relay_url, token, cursor, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            ws.id.to_hex(),
+            ws.name,
+            ws.keys.iter().next().map(|(_, k)| k.as_bytes().to_vec()).unwrap_or_default(),
+            ws.member_id.to_hex(),
+            ws.role.as_str(),
+            ws.relay_url,
+            ws.token,
+            ws.cursor as i64,
+            crate::base::time::now_rfc3339()
+        ],
+    )?;
+    save_keys(conn, ws)
+}
+
+/// Stores every epoch of a workspace's key ring (existing epochs are kept).
+pub(crate) fn save_keys(conn: &Connection, ws: &Ws) -> Result<()> {
+    for (epoch, key) in ws.keys.iter() {
+        conn.execute(
+            "INSERT OR IGNORE INTO workspace_keys (ws, epoch, key) VALUES (?1, ?2, ?3)",
+            params![ws.id.to_hex(), epoch, key.as_bytes().as_slice()],
+        )?;
+    }
+    Ok(())
+}
+
+/// This device's key pair (made now if the store predates device keys).
+pub(crate) fn device_keys(conn: &Connection) -> Result<DeviceKeys> {
+    match get_meta(conn, "device_secret")? {
+        Some(hex) => DeviceKeys::from_hex(&hex),
+        None => {
+            let keys = DeviceKeys::generate();
+            set_meta(conn, "device_secret", &keys.secret_hex())?;
+            Ok(keys)
+        }
+    }
+}
+
+pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
+    let id = get_meta(conn, "current_workspace")?.ok_or(Error::NoWorkspace)?;
+    load_ws(conn, &id)
+}
+
+pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, name, key, member_id, role, relay_url, token, cursor
+             FROM workspaces WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
+        .optional()?
+        .ok_or(Error::NoWorkspace)?;
+    let damaged = || Error::invalid("a workspace record in this store is damaged");
+    Ok(Ws {
+        id: row.0.parse().map_err(|_| damaged())?,
+        name: row.1,
+        keys: load_ring(conn, id, &row.2)?,
+        member_id: row.3.parse().map_err(|_| damaged())?,
+        role: Role::parse(&row.4).ok_or_else(damaged)?,
+        relay_url: row.5,
+        token: row.6,
+        cursor: u64::try_from(row.7).unwrap_or(0),
+    })
+}
+
+fn load_ring(conn: &Connection, ws: &str, first: &[u8]) -> Result<KeyRing> {
+    let damaged = || Error::invalid("a workspace key in this store is damaged");
+    let mut ring = KeyRing::new(WorkspaceKey::from_slice(first).map_err(|_| damaged())?);
+    let mut st = conn.prepare_cached("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")?;
+    let rows = st.query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    for row in rows {
+        let (epoch, key) = row?;
+        ring.insert(
+            epoch,
+            WorkspaceKey::from_slice(&key).map_err(|_| damaged())?,
+        );
+    }
+    Ok(ring)
+}
+
+pub(crate) fn info(ws: &Ws, current: bool) -> WorkspaceInfo {
+    WorkspaceInfo {
+        id: ws.id.to_hex(),
+        name: ws.name.clone(),
+        relay_url: ws.relay_url.clone(),
+        member_id: ws.member_id.to_hex(),
+        role: ws.role,
+        current,
+    }
+}

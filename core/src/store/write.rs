@@ -1,0 +1,128 @@
+//! The one write path: [`Store::write`] runs a user action in one immediate transaction with
+//! the current workspace and this device, and [`change_doc`] applies an automerge change to
+//! one document inside it: it loads the document (or makes its genesis), applies the change,
+//! seals every new change into the outbox, saves the document and rewrites its index rows. If
+//! the transaction commits, the action survives a crash and will reach the relay; if it does
+//! not, nothing half-done is visible.
+
+use automerge::{ActorId, ReadDoc};
+use rusqlite::{params, TransactionBehavior};
+use trellis_protocol::api::Role;
+use trellis_protocol::Id;
+
+use crate::base::error::{Error, Result};
+use crate::documents::{self, DocKind};
+use crate::index::{self, Touched};
+use crate::storage::docstore::Tx;
+use crate::storage::workspace::{current_ws, device, Device, Ws};
+
+use super::Store;
+
+impl Store {
+    /// Runs `f` in one immediate transaction with the current workspace and this device.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx, &Ws, &Device) -> Result<T>) -> Result<T> {
+        let out = {
+            let mut conn = self.lock();
+            let tx = Tx::new(
+                conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+                &self.docs,
+            );
+            let me = device(&tx)?;
+            let ws = current_ws(&tx)?;
+            self.mark(&ws);
+            let out = f(&tx, &ws, &me)?;
+            tx.commit()?;
+            out
+        };
+        self.catch_up.wrote();
+        Ok(out)
+    }
+}
+
+/// Applies `f` to document `doc_id` (made from its genesis if new) and records the change:
+/// sealed changes into the outbox, what changed of the document, and the index rows of what
+/// it touched. Call inside a transaction. Costs what changed, not the document's size (see
+/// [`crate::storage::docstore`]).
+pub(crate) fn change_doc<T>(
+    tx: &Tx,
+    ws: &Ws,
+    me: &Device,
+    doc_id: &Id,
+    kind: DocKind,
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let ws_hex = ws.id.to_hex();
+    let doc_hex = doc_id.to_hex();
+    let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
+        Some((doc, stored)) => (doc, Some(stored)),
+        None => (documents::genesis(doc_id, kind)?, None),
+    };
+    doc.set_actor(actor(me)?);
+    let mut done = doc
+        .transact_and_log_patches(f)
+        .map_err(|failure| failure.error)?;
+    // A new document's genesis travels with its first change.
+    let new_changes = match (stored, done.hash) {
+        (None, _) => doc.get_changes(&[]),
+        (Some(_), Some(hash)) => doc.get_change_by_hash(&hash).into_iter().collect(),
+        (Some(_), None) => Vec::new(),
+    };
+    let kind_now = documents::kind_of(&doc);
+    let touched = match (stored, new_changes.as_slice()) {
+        (None, _) => Touched::All,
+        (Some(_), []) => Touched::Entries(Default::default()),
+        (Some(_), [change]) => match index::touched_by_change(&doc, kind_now, change) {
+            Some(touched) => touched,
+            None => index::touched(kind_now, &doc.make_patches(&mut done.patch_log)),
+        },
+        (Some(_), _) => index::touched(kind_now, &doc.make_patches(&mut done.patch_log)),
+    };
+    // What is stored of the change is its bytes as automerge made them: finding them again from
+    // the document (`save_after`) would cost as much as making them.
+    let tail: Vec<u8> = match stored {
+        Some(_) => new_changes
+            .iter()
+            .flat_map(|c| c.raw_bytes())
+            .copied()
+            .collect(),
+        None => Vec::new(),
+    };
+    for mut change in new_changes {
+        let hash = ws.keys.keyed_hash(&change.hash().0);
+        let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
+        tx.prepare_cached(
+            "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![ws_hex, doc_hex, hash.as_slice(), envelope])?;
+    }
+    index::update(tx, &ws_hex, &doc_hex, &doc, &touched)?;
+    tx.save_changes(&ws_hex, &doc_hex, doc, &tail, stored)?;
+    Ok(done.result)
+}
+
+/// Adds (or renames) a member in the workspace document.
+pub(crate) fn add_member(
+    t: &mut automerge::transaction::Transaction<'_>,
+    member: &Id,
+    name: &str,
+    role: Role,
+) -> Result<()> {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    let members = match t.get(automerge::ROOT, "members")? {
+        Some((_, id)) => id,
+        None => t.put_object(automerge::ROOT, "members", automerge::ObjType::Map)?,
+    };
+    let m = t.put_object(&members, member.to_hex(), automerge::ObjType::Map)?;
+    t.put(&m, "name", name)?;
+    t.put(&m, "role", role.as_str())?;
+    Ok(())
+}
+
+fn actor(me: &Device) -> Result<ActorId> {
+    let id: Id = me
+        .id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+    Ok(ActorId::from(id.as_bytes().as_slice()))
+}

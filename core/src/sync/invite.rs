@@ -1,0 +1,119 @@
+//! Invite codes: everything a new device needs to join a workspace, in one pasteable line.
+//!
+//! A code carries the relay's URL, the workspace id and name, the single-use invite secret the
+//! relay checks, and the workspace's keys (every epoch, so the new device can read the whole
+//! history). The keys never go to the relay: only the secret is
+//! sent when the code is redeemed. Anyone holding an unredeemed code can join, so it should
+//! travel the way a house key would (in person, a QR code, an encrypted message).
+//!
+//! Format: `trellis1.` followed by URL-safe base64 (no padding) of a small JSON object.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use trellis_protocol::Id;
+
+use crate::base::error::{Error, Result};
+use crate::crypto::{KeyRing, WorkspaceKey};
+
+const PREFIX: &str = "trellis1.";
+
+/// The decoded content of an invite code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteCode {
+    /// Base URL of the relay.
+    pub relay_url: String,
+    /// The workspace to join.
+    pub workspace_id: Id,
+    /// The practice's name, to show before joining.
+    pub workspace_name: String,
+    /// The single-use secret the relay checks.
+    pub secret: String,
+    /// The workspace's keys.
+    pub keys: KeyRing,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    r: String,
+    w: Id,
+    n: String,
+    s: String,
+    k: Vec<(u32, String)>,
+}
+
+impl InviteCode {
+    /// The one-line code.
+    pub fn encode(&self) -> String {
+        let wire = Wire {
+            r: self.relay_url.clone(),
+            w: self.workspace_id,
+            n: self.workspace_name.clone(),
+            s: self.secret.clone(),
+            k: self
+                .keys
+                .iter()
+                .map(|(epoch, key)| (epoch, URL_SAFE_NO_PAD.encode(key.as_bytes())))
+                .collect(),
+        };
+        let json = serde_json::to_vec(&wire).expect("an invite always serializes");
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+    }
+
+    /// Reads a code; surrounding whitespace is ignored.
+    pub fn decode(code: &str) -> Result<InviteCode> {
+        let bad = || {
+            Error::invalid("this is not a Trellis invite code (it should start with \"trellis1.\"); copy the whole line again")
+        };
+        let body = code.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
+        let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad())?;
+        let wire: Wire = serde_json::from_slice(&json).map_err(|_| bad())?;
+        let mut keys = Vec::new();
+        for (epoch, k) in &wire.k {
+            let bytes = URL_SAFE_NO_PAD.decode(k).map_err(|_| bad())?;
+            keys.push((*epoch, WorkspaceKey::from_slice(&bytes).map_err(|_| bad())?));
+        }
+        if !(wire.r.starts_with("http://") || wire.r.starts_with("https://")) {
+            return Err(bad());
+        }
+        Ok(InviteCode {
+            relay_url: wire.r,
+            workspace_id: wire.w,
+            workspace_name: wire.n,
+            secret: wire.s,
+            keys: KeyRing::from_keys(keys).map_err(|_| bad())?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_round_trips_and_garbage_is_refused() {
+        let code = InviteCode {
+            relay_url: "http://127.0.0.1:8787".into(),
+            workspace_id: Id::random(),
+            workspace_name: "Maple Street Counseling".into(),
+            secret: trellis_protocol::random_secret(),
+            keys: {
+                let mut ring = KeyRing::new(WorkspaceKey::generate());
+                ring.insert(1, WorkspaceKey::generate());
+                ring
+            },
+        };
+        let line = code.encode();
+        assert!(line.starts_with("trellis1.") && !line.contains(char::is_whitespace));
+        assert_eq!(InviteCode::decode(&format!("  {line}\n")).unwrap(), code);
+        for bad in [
+            "",
+            "trellis1.",
+            "trellis1.!!!",
+            "hello",
+            &line[..line.len() - 5],
+        ] {
+            assert!(InviteCode::decode(bad).is_err(), "{bad}");
+        }
+    }
+}

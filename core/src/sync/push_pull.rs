@@ -1,0 +1,589 @@
+//! The sync client: connecting a workspace to a relay, invites, joining, and push/pull.
+//!
+//! Sync is cursor-based (`docs/DESIGN.md`): **push** sends the outbox in order and deletes the rows
+//! the relay acknowledged (a retry after a lost answer is harmless: the relay stores each change
+//! once); **pull** asks for the log after the workspace's cursor and applies each batch in one
+//! transaction together with the new cursor, so a crash mid-pull repeats at most one batch, and
+//! applying a change twice is a no-op in automerge. Cost grows with what changed, not with the
+//! number of documents.
+//!
+//! The store's lock is never held across a network call: local writes go on during a sync.
+
+use std::collections::BTreeMap;
+
+use automerge::{Automerge, Change, PatchLog, ReadDoc};
+use rusqlite::params;
+use trellis_protocol::api::{
+    CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
+};
+use trellis_protocol::batch::{PullBatch, PushEntry};
+use trellis_protocol::{Id, HASH_LEN};
+
+use crate::base::error::{Error, Result};
+use crate::base::time;
+use crate::base::validate::non_empty;
+use crate::documents::{self, DocKind};
+use crate::events::SyncState;
+use crate::index::{self, Touched};
+use crate::model::{SyncReport, WorkspaceInfo};
+use crate::storage::docstore::Tx;
+use crate::storage::workspace::{
+    current_ws, device, device_keys, info, insert_workspace, set_meta, Ws,
+};
+use crate::store::{add_member, change_doc, Store};
+use crate::sync::client::{normalize_url, RelayClient};
+use crate::sync::invite::InviteCode;
+
+/// Outbox rows sent in one push.
+const PUSH_BATCH: usize = 500;
+/// Log entries asked for in one pull.
+const PULL_BATCH: usize = 500;
+
+impl Store {
+    /// Creates a workspace and registers it on a relay at once, with this user as owner. Needs
+    /// the relay operator's signup secret. Nothing is stored locally unless the relay accepted.
+    pub async fn create_shared_workspace(
+        &self,
+        name: &str,
+        relay_url: &str,
+        signup_secret: &str,
+    ) -> Result<WorkspaceInfo> {
+        let name = non_empty(name, "workspace name")?;
+        let relay_url = normalize_url(relay_url)?;
+        let me = self.device()?;
+        let mut ws = Ws::new_owned(name, Some(relay_url.clone()));
+        let device_key = device_keys(&self.lock())?.public_hex();
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
+        ws.token = Some(creds.token);
+        self.record_new_workspace(&ws, &me)
+    }
+
+    /// Registers the current, local-only workspace on a relay; what was recorded so far is
+    /// pushed by the next sync.
+    pub async fn connect_workspace(
+        &self,
+        relay_url: &str,
+        signup_secret: &str,
+    ) -> Result<WorkspaceInfo> {
+        let relay_url = normalize_url(relay_url)?;
+        let (ws, me) = {
+            let conn = self.lock();
+            (current_ws(&conn)?, device(&conn)?)
+        };
+        if ws.token.is_some() {
+            return Err(Error::Conflict(format!(
+                "workspace {} is already connected to a relay",
+                ws.id
+            )));
+        }
+        let device_key = device_keys(&self.lock())?.public_hex();
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
+        self.lock().execute(
+            "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
+            params![ws.id.to_hex(), relay_url, creds.token],
+        )?;
+        Ok(info(
+            &Ws {
+                relay_url: Some(relay_url),
+                token: Some(creds.token),
+                ..ws
+            },
+            true,
+        ))
+    }
+
+    /// Asks the relay for a single-use invite to the current workspace and returns the code to
+    /// hand over. `device: true` invites another device of this member; otherwise a new member
+    /// with `role` (owners and admins only). The code holds the workspace key: share it only
+    /// with the person it is for.
+    pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
+        let ws = current_ws(&self.lock())?;
+        let client = connected_client(&ws)?;
+        let resp = client
+            .create_invite(
+                &ws.id,
+                &CreateInviteRequest {
+                    role,
+                    device,
+                    ttl_seconds: None,
+                },
+            )
+            .await;
+        let resp = self.guard(&ws, resp).await?;
+        Ok(InviteCode {
+            relay_url: ws.relay_url.clone().unwrap_or_default(),
+            workspace_id: ws.id,
+            workspace_name: ws.name.clone(),
+            secret: resp.invite_secret,
+            keys: ws.keys.clone(),
+        }
+        .encode())
+    }
+
+    /// Joins the workspace an invite code names, registers this device on its relay and makes
+    /// it current. Run [`Store::sync`] next to receive the practice's data.
+    pub async fn join(&self, code: &str, relay_override: Option<&str>) -> Result<WorkspaceInfo> {
+        let invite = InviteCode::decode(code)?;
+        let relay_url = match relay_override {
+            Some(u) => normalize_url(u)?,
+            None => normalize_url(&invite.relay_url)?,
+        };
+        let (me, device_key) = {
+            let conn = self.lock();
+            let me = device(&conn)?;
+            let device_key = device_keys(&conn)?.public_hex();
+            let exists: i64 = conn.query_row(
+                "SELECT count(*) FROM workspaces WHERE id = ?1",
+                [invite.workspace_id.to_hex()],
+                |r| r.get(0),
+            )?;
+            if exists > 0 {
+                return Err(Error::Conflict(format!(
+                    "this device is already in workspace {}",
+                    invite.workspace_id
+                )));
+            }
+            (me, device_key)
+        };
+        let device_id: Id = me
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+        let proposed = Id::random();
+        let creds = RelayClient::new(&relay_url, None)?
+            .redeem(&RedeemInviteRequest {
+                workspace_id: invite.workspace_id,
+                invite_secret: invite.secret.clone(),
+                device_id,
+                member_id: proposed,
+                device_key,
+            })
+            .await?;
+        let ws = Ws {
+            id: invite.workspace_id,
+            name: invite.workspace_name.clone(),
+            keys: invite.keys.clone(),
+            member_id: creds.member_id,
+            role: creds.role,
+            relay_url: Some(relay_url),
+            token: Some(creds.token),
+            cursor: 0,
+        };
+        let mut conn = self.lock();
+        let tx = Tx::new(conn.transaction()?, &self.docs);
+        insert_workspace(&tx, &ws)?;
+        if creds.member_id == proposed {
+            // A new member introduces herself to the practice in the workspace document.
+            change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
+                add_member(t, &ws.member_id, &me.name, creds.role)
+            })?;
+        }
+        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        tx.commit()?;
+        Ok(info(&ws, true))
+    }
+
+    /// Pushes the current workspace's outbox, then pulls everything after its cursor.
+    /// Listeners hear `Syncing`, then `Idle`, `Offline` or `Error`.
+    pub async fn sync(&self) -> Result<SyncReport> {
+        self.events.sync_state(SyncState::Syncing);
+        // The full-text rows a bootstrap leaves for later (also after a failure mid-bootstrap)
+        // and those the pulled entries queue are written once the sync is done.
+        let hold = self.hold_search_catch_up();
+        let result = self.sync_once().await;
+        drop(hold);
+        let state = match &result {
+            Ok(_) => SyncState::Idle {
+                last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),
+            },
+            Err(Error::Network(_)) => SyncState::Offline {
+                pending: self.status().map(|s| s.pending_changes).unwrap_or(0),
+            },
+            Err(e) => SyncState::Error {
+                reason: e.to_string(),
+            },
+        };
+        self.events.sync_state(state);
+        result
+    }
+
+    async fn sync_once(&self) -> Result<SyncReport> {
+        let ws = current_ws(&self.lock())?;
+        let client = connected_client(&ws)?;
+        let mut report = SyncReport::default();
+        let mut keys = KeyCheck::default();
+        let mut ws = ws;
+        let mut relay_head = None;
+        loop {
+            let rows = self.outbox_batch(&ws)?;
+            if rows.is_empty() {
+                break;
+            }
+            let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
+            // Changes must be sealed with the practice's newest key: the relay refuses a batch
+            // sealed with an older one, and only then are the keys fetched (and the outbox
+            // sealed again), so a push is one request.
+            let resp = match client.push(&ws.id, ws.keys.current().0, &entries).await {
+                Err(Error::Relay {
+                    status: 409, code, ..
+                }) if code == trellis_protocol::api::codes::STALE_KEY && !keys.checked => {
+                    if self.refresh_keys(&ws, &client).await? {
+                        keys.new_key = true;
+                    }
+                    keys.checked = true;
+                    ws = current_ws(&self.lock())?;
+                    continue;
+                }
+                other => self.guard(&ws, other).await?,
+            };
+            if resp.key_epoch.is_some() {
+                keys.rotation_needed = resp.rotation_needed;
+            }
+            if resp.seqs.len() != entries.len() {
+                return Err(Error::Corrupt(
+                    "the relay acknowledged a different number of changes".into(),
+                ));
+            }
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            {
+                let mut del = tx.prepare("DELETE FROM outbox WHERE id = ?1")?;
+                for (id, _) in &rows {
+                    del.execute([id])?;
+                }
+            }
+            // When the acknowledged seqs are exactly the ones right after the cursor, every
+            // entry up to them is this device's own: skip pulling them back.
+            let cursor = crate::storage::workspace::load_ws(&tx, &ws.id.to_hex())?.cursor;
+            if let Some(next) = own_run_after(cursor, &resp.seqs) {
+                tx.execute(
+                    "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor = ?3",
+                    params![ws.id.to_hex(), next as i64, cursor as i64],
+                )?;
+            }
+            tx.commit()?;
+            report.pushed += rows.len() as u64;
+            relay_head = Some(resp.head);
+        }
+
+        if ws.cursor == 0 {
+            // A new device starts from the newest checkpoint, if there is one.
+            if let Some(info) = self
+                .guard(&ws, client.latest_checkpoint(&ws.id).await)
+                .await?
+            {
+                let boot = self.bootstrap(&ws, &client, &info).await?;
+                report.bootstrapped_docs = boot.docs;
+                report.bootstrap_loaded_docs = boot.loaded;
+            }
+        }
+        // After a push that left the cursor at the relay's head there is nothing to pull.
+        let cursor = current_ws(&self.lock())?.cursor;
+        if relay_head != Some(cursor) {
+            self.pull_to_head(&ws, &client, &mut report, &mut keys)
+                .await?;
+        }
+        if self.gaps(&ws)? > 0 {
+            // Changes are waiting for dependencies that the log should have delivered before
+            // them: pull the whole log once more rather than silently diverge.
+            tracing::warn!("changes with missing dependencies; pulling the log again");
+            self.lock().execute(
+                "UPDATE workspaces SET cursor = 0 WHERE id = ?1",
+                [ws.id.to_hex()],
+            )?;
+            self.pull_to_head(&ws, &client, &mut report, &mut keys)
+                .await?;
+            report.repulled = true;
+        }
+        report.gaps = self.gaps(&ws)?;
+        if keys.new_key {
+            report.new_key = true;
+        }
+        if matches!(ws.role, Role::Owner | Role::Admin) {
+            // Someone left or a device was revoked since the last rotation: as an owner or
+            // admin, make the next key now so later changes are beyond what they held. The
+            // pull said whether; ask only if there was no pull or the relay did not say.
+            let ws = current_ws(&self.lock())?;
+            let rotated = match keys.rotation_needed {
+                Some(true) => Some(self.rotate_with(&ws, &client, None).await?),
+                Some(false) => None,
+                None => self.rotate_if_needed(&ws, &client).await?,
+            };
+            if let Some(epoch) = rotated {
+                report.rotated_to = Some(epoch);
+            }
+        }
+
+        let conn = self.lock();
+        conn.execute(
+            "UPDATE workspaces SET last_sync_at = ?2 WHERE id = ?1",
+            params![ws.id.to_hex(), time::now_rfc3339()],
+        )?;
+        report.cursor = current_ws(&conn)?.cursor;
+        Ok(report)
+    }
+
+    async fn pull_to_head(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+        report: &mut SyncReport,
+        keys: &mut KeyCheck,
+    ) -> Result<()> {
+        let mut ws = ws.clone();
+        loop {
+            let cursor = current_ws(&self.lock())?.cursor;
+            let pulled = match client.pull(&ws.id, cursor, PULL_BATCH).await {
+                Err(Error::Relay {
+                    status: 410, code, ..
+                }) if code == trellis_protocol::api::codes::COMPACTED => {
+                    // What this device needs was compacted into a checkpoint: start from it.
+                    let info = self
+                        .guard(&ws, client.latest_checkpoint(&ws.id).await)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Corrupt(
+                                "the relay compacted its log but has no checkpoint".into(),
+                            )
+                        })?;
+                    let boot = self.bootstrap(&ws, client, &info).await?;
+                    report.bootstrapped_docs += boot.docs;
+                    report.bootstrap_loaded_docs += boot.loaded;
+                    continue;
+                }
+                other => self.guard(&ws, other).await?,
+            };
+            // Open the batch with every key it may be sealed with: if the practice moved to a
+            // key this device does not hold yet (or the relay does not say), fetch it first.
+            let behind = match pulled.key_epoch {
+                Some(epoch) => epoch > ws.keys.current().0,
+                None => !keys.checked,
+            };
+            if behind {
+                if self.refresh_keys(&ws, client).await? {
+                    keys.new_key = true;
+                }
+                keys.checked = true;
+                ws = current_ws(&self.lock())?;
+            }
+            if pulled.rotation_needed.is_some() {
+                keys.rotation_needed = pulled.rotation_needed;
+            }
+            let batch = pulled.batch;
+            let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
+            report.pulled += applied;
+            report.skipped += skipped;
+            report.documents_updated += updated;
+            if !batch.more || batch.entries.is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Documents holding changes whose dependencies have not arrived.
+    fn gaps(&self, ws: &Ws) -> Result<u64> {
+        let n: i64 = self.lock().query_row(
+            "SELECT count(DISTINCT doc_id) FROM held_changes WHERE ws = ?1",
+            [ws.id.to_hex()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn outbox_batch(&self, ws: &Ws) -> Result<Vec<(i64, PushEntry)>> {
+        let conn = self.lock();
+        let mut st = conn.prepare(
+            "SELECT id, doc_id, change_hash, envelope FROM outbox WHERE ws = ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![ws.id.to_hex(), PUSH_BATCH as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, doc, hash, envelope) = row?;
+            let damaged = || Error::invalid("an outbox row in this store is damaged");
+            let change_hash: [u8; HASH_LEN] = hash.try_into().map_err(|_| damaged())?;
+            out.push((
+                id,
+                PushEntry {
+                    doc_id: doc.parse().map_err(|_| damaged())?,
+                    change_hash,
+                    bytes: envelope,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Applies one pulled batch and advances the cursor, in one transaction. Returns the number
+    /// of entries applied, of documents that changed, and of unreadable entries skipped.
+    fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64, u64)> {
+        let Some(last) = batch.entries.last() else {
+            return Ok((0, 0, 0));
+        };
+        let mut by_doc: BTreeMap<Id, Vec<Change>> = BTreeMap::new();
+        let mut skipped = 0;
+        for e in &batch.entries {
+            // An entry that does not open with the workspace key, or is not an automerge
+            // change, cannot come from a working device of this practice. It is skipped (and
+            // counted) rather than stopping every later change from arriving.
+            let change = ws
+                .keys
+                .open(&ws.id, &e.doc_id, &e.bytes)
+                .ok()
+                .and_then(|plain| Change::from_bytes(plain).ok());
+            match change {
+                Some(c) => by_doc.entry(e.doc_id).or_default().push(c),
+                None => {
+                    tracing::warn!(
+                        seq = e.seq,
+                        "skipped a log entry that is not a readable change"
+                    );
+                    skipped += 1;
+                }
+            }
+        }
+        self.mark(ws);
+        let mut conn = self.lock();
+        let tx = Tx::new(
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+            &self.docs,
+        );
+        let mut updated = 0;
+        let ws_hex = ws.id.to_hex();
+        for (doc_id, mut changes) in by_doc {
+            let doc_hex = doc_id.to_hex();
+            changes.extend(held(&tx, &ws_hex, &doc_hex)?);
+            let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
+                Some((doc, stored)) => (doc, Some(stored)),
+                None => (Automerge::new(), None),
+            };
+            let before = doc.get_heads();
+            let mut log = PatchLog::active();
+            doc.apply_changes_log_patches(changes.clone(), &mut log)?;
+            // Automerge queues a change whose dependencies are missing and drops it on save:
+            // keep such changes until their dependencies arrive.
+            for c in &changes {
+                let hash = c.hash().0.to_vec();
+                if doc.get_change_by_hash(&c.hash()).is_some() {
+                    tx.execute(
+                        "DELETE FROM held_changes WHERE ws = ?1 AND doc_id = ?2 AND hash = ?3",
+                        params![ws_hex, doc_hex, hash],
+                    )?;
+                } else {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO held_changes (ws, doc_id, hash, bytes)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![ws_hex, doc_hex, hash, c.raw_bytes()],
+                    )?;
+                }
+            }
+            if doc.get_heads() != before {
+                let touched = match stored {
+                    Some(_) => {
+                        index::touched(documents::kind_of(&doc), &doc.make_patches(&mut log))
+                    }
+                    None => Touched::All,
+                };
+                index::update(&tx, &ws_hex, &doc_hex, &doc, &touched)?;
+                tx.save(&ws_hex, &doc_hex, doc, &before, stored)?;
+                updated += 1;
+            }
+        }
+        tx.execute(
+            "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor < ?2",
+            params![ws.id.to_hex(), last.seq as i64],
+        )?;
+        tx.commit()?;
+        Ok((batch.entries.len() as u64 - skipped, updated, skipped))
+    }
+}
+
+/// What one sync learned about the workspace key.
+#[derive(Debug, Default)]
+struct KeyCheck {
+    /// The sealed keys were fetched this sync.
+    checked: bool,
+    /// A key this device did not hold arrived.
+    new_key: bool,
+    /// The last pull's word on whether an owner or admin should rotate the key.
+    rotation_needed: Option<bool>,
+}
+
+/// Changes of a document held back for missing dependencies.
+fn held(tx: &rusqlite::Transaction, ws: &str, doc: &str) -> Result<Vec<Change>> {
+    let mut st = tx.prepare("SELECT bytes FROM held_changes WHERE ws = ?1 AND doc_id = ?2")?;
+    let rows = st.query_map(params![ws, doc], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut out = Vec::new();
+    for bytes in rows {
+        if let Ok(c) = Change::from_bytes(bytes?) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// If `seqs` are exactly `cursor + 1 ..= cursor + n` (in any order, repeats allowed), the new
+/// cursor `cursor + n`.
+fn own_run_after(cursor: u64, seqs: &[u64]) -> Option<u64> {
+    let mut sorted: Vec<u64> = seqs.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let first = *sorted.first()?;
+    let last = *sorted.last()?;
+    (first == cursor + 1 && last - first + 1 == sorted.len() as u64).then_some(last)
+}
+
+async fn register(
+    ws: &Ws,
+    device_id: &str,
+    device_key: &str,
+    relay_url: &str,
+    signup_secret: &str,
+) -> Result<trellis_protocol::api::DeviceCredentials> {
+    let device_id: Id = device_id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+    RelayClient::new(relay_url, None)?
+        .create_workspace(
+            signup_secret,
+            &CreateWorkspaceRequest {
+                workspace_id: ws.id,
+                member_id: ws.member_id,
+                device_id,
+                device_key: device_key.to_string(),
+            },
+        )
+        .await
+}
+
+fn connected_client(ws: &Ws) -> Result<RelayClient> {
+    match (&ws.relay_url, &ws.token) {
+        (Some(url), Some(token)) => RelayClient::new(url, Some(token)),
+        _ => Err(Error::NotConnected(ws.id.to_hex())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_run_after;
+
+    #[test]
+    fn the_cursor_skips_only_a_contiguous_run_of_own_changes() {
+        assert_eq!(own_run_after(4, &[5, 6, 7]), Some(7));
+        assert_eq!(own_run_after(4, &[7, 5, 6, 6]), Some(7));
+        assert_eq!(own_run_after(4, &[5, 7]), None, "seq 6 is someone else's");
+        assert_eq!(own_run_after(4, &[6, 7]), None, "seq 5 is someone else's");
+        assert_eq!(
+            own_run_after(4, &[3, 5]),
+            None,
+            "a resent change sits earlier in the log"
+        );
+        assert_eq!(own_run_after(4, &[]), None);
+    }
+}
