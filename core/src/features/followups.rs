@@ -308,7 +308,7 @@ pub(crate) fn followup_by_id(c: &Connection, ws: &Ws, id: &str) -> Result<Follow
 pub(crate) fn open_for_contact(c: &Connection, ws: &Ws, contact_id: &str) -> Result<Vec<FollowUp>> {
     let now = time::now_ms();
     let mut st = c.prepare(&format!(
-        "{SELECT} WHERE f.ws = ?1 AND f.contact_id = ?2 AND f.done_ms IS NULL ORDER BY f.due_ms"
+        "{SELECT} WHERE f.ws = ?1 AND f.contact_id = ?2 AND f.done_ms IS NULL ORDER BY f.due_ms, f.id"
     ))?;
     let rows = st.query_map(params![ws.id.to_hex(), contact_id], |r| row(r, now))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -370,5 +370,45 @@ mod tests {
         assert_eq!(listed.len(), 1, "a talk calls for no thank-you of its own");
         store.rebuild_index().unwrap();
         assert_eq!(store.followups(FollowUpFilter::All).unwrap(), listed);
+    }
+
+    /// Two devices list a contact's follow-ups in one order even when several fall due at the
+    /// same moment (the index's row order is each device's own insertion order).
+    #[test]
+    fn follow_ups_due_at_the_same_moment_are_listed_in_the_order_of_their_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+        store.init("Dana").unwrap();
+        store.create_workspace("Maple Street").unwrap();
+        store
+            .add_contact(&crate::model::NewContact {
+                name: "Rosa Jimenez".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        for n in 0..8 {
+            store
+                .add_followup(&NewFollowUp {
+                    contact: Some("Rosa".into()),
+                    due: Some("2026-03-04T15:00:00Z".into()),
+                    note: Some(format!("check-in {n}")),
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let listed: Vec<String> = store
+            .contact("Rosa")
+            .unwrap()
+            .followups
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        let mut by_id = listed.clone();
+        by_id.sort();
+        assert_eq!(listed.len(), 8);
+        assert_eq!(
+            listed, by_id,
+            "same due time: listed by id, as on every device"
+        );
     }
 }

@@ -31,7 +31,7 @@ impl Store {
     pub fn organizations(&self) -> Result<Vec<Organization>> {
         self.read(|c, ws| {
             let mut st = c.prepare(&format!(
-                "{ORG_SELECT} WHERE ws = ?1 AND archived = 0 ORDER BY name COLLATE NOCASE"
+                "{ORG_SELECT} WHERE ws = ?1 AND archived = 0 ORDER BY name COLLATE NOCASE, id"
             ))?;
             let rows = st.query_map([ws.id.to_hex()], org_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -42,7 +42,7 @@ impl Store {
     pub fn contacts(&self) -> Result<Vec<Contact>> {
         self.read(|c, ws| {
             let mut st = c.prepare(&format!(
-                "{CONTACT_SELECT} WHERE c.ws = ?1 AND c.archived = 0 ORDER BY c.name COLLATE NOCASE"
+                "{CONTACT_SELECT} WHERE c.ws = ?1 AND c.archived = 0 ORDER BY c.name COLLATE NOCASE, c.id"
             ))?;
             let rows = st.query_map([ws.id.to_hex()], contact_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

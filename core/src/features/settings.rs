@@ -179,7 +179,8 @@ impl Store {
     /// The practice's members as (id, name), by name.
     pub fn members(&self) -> Result<Vec<(String, String)>> {
         self.read(|c, ws| {
-            let mut st = c.prepare("SELECT id, name FROM members WHERE ws = ?1 ORDER BY name")?;
+            let mut st =
+                c.prepare("SELECT id, name FROM members WHERE ws = ?1 ORDER BY name, id")?;
             let rows = st.query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })

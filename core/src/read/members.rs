@@ -11,7 +11,7 @@ pub(crate) struct MemberLookup(Vec<(String, String)>);
 
 impl MemberLookup {
     pub(crate) fn load(c: &Connection, ws: &Ws) -> Result<MemberLookup> {
-        let mut st = c.prepare("SELECT id, name FROM members WHERE ws = ?1 ORDER BY name")?;
+        let mut st = c.prepare("SELECT id, name FROM members WHERE ws = ?1 ORDER BY name, id")?;
         let rows = st.query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(MemberLookup(rows.collect::<rusqlite::Result<_>>()?))
     }

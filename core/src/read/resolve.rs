@@ -77,7 +77,7 @@ fn resolve(
         return Ok(id);
     }
     let mut st = c.prepare(&format!(
-        "SELECT id, name FROM {table} WHERE ws = ?1 ORDER BY name COLLATE NOCASE"
+        "SELECT id, name FROM {table} WHERE ws = ?1 ORDER BY name COLLATE NOCASE, id"
     ))?;
     let all: Vec<(String, String)> = st
         .query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?
