@@ -5,8 +5,10 @@
 mod args;
 mod interop;
 mod output;
-mod practice;
 mod records;
+mod relationships;
+mod reports;
+mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,13 +87,13 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
         Command::Log(args) => records::log(&store, out, args)?,
         Command::Activity(cmd) => records::activity(&store, out, cmd)?,
         Command::Search { query } => records::search(&store, out, &query)?,
-        Command::Followup(cmd) => practice::followup(&store, out, cmd)?,
-        Command::Referral(cmd) => practice::referral(&store, out, cmd)?,
-        Command::Report(args) => practice::report(&store, out, args)?,
-        Command::Stock(cmd) => practice::stock(&store, out, cmd)?,
-        Command::Pitch(cmd) => practice::pitch(&store, out, cmd)?,
-        Command::Membership(cmd) => practice::membership(&store, out, cmd)?,
-        Command::Goal(cmd) => practice::goal(&store, out, cmd)?,
+        Command::Followup(cmd) => relationships::followup(&store, out, cmd)?,
+        Command::Referral(cmd) => relationships::referral(&store, out, cmd)?,
+        Command::Report(args) => reports::report(&store, out, args)?,
+        Command::Stock(cmd) => settings::stock(&store, out, cmd)?,
+        Command::Pitch(cmd) => settings::pitch(&store, out, cmd)?,
+        Command::Membership(cmd) => settings::membership(&store, out, cmd)?,
+        Command::Goal(cmd) => settings::goal(&store, out, cmd)?,
         Command::Import(cmd) => interop::import(&store, out.json, cmd)?,
         Command::Export(cmd) => interop::export(&store, out.json, cmd)?,
         Command::Sync => {

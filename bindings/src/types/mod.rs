@@ -73,12 +73,12 @@ macro_rules! mirror_record {
 
 mod enums;
 mod live;
-mod practice;
 mod records;
+mod relationships;
 mod reports;
 
 pub use enums::*;
 pub use live::*;
-pub use practice::*;
 pub use records::*;
+pub use relationships::*;
 pub use reports::*;

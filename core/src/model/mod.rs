@@ -53,15 +53,15 @@ macro_rules! string_enum {
 }
 
 mod followups;
-mod practice;
 mod records;
 mod referrals;
+mod settings;
 mod workspace;
 
 pub use followups::*;
-pub use practice::*;
 pub use records::*;
 pub use referrals::*;
+pub use settings::*;
 pub use workspace::*;
 
 string_enum! {
