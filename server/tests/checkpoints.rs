@@ -454,7 +454,7 @@ async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted(
 }
 
 #[tokio::test]
-async fn other_workspaces_and_revoked_devices_are_turned_away() {
+async fn members_other_workspaces_and_revoked_devices_are_turned_away() {
     let relay = Relay::start();
     let owner = relay.signup().await;
     let colleague = relay.add_member(&owner, Role::Member).await;
@@ -468,14 +468,38 @@ async fn other_workspaces_and_revoked_devices_are_turned_away() {
     let reply = up.upload(&info.checkpoint_id, body(&[snap(1, 10)])).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
 
-    // A member (not only owners and admins) may make checkpoints.
-    let by_member = Client {
+    // A member may not cut a checkpoint (completing one compacts the practice's log): she can
+    // neither start one, nor put documents into the owner's, nor complete it with none.
+    let before = db_state(&relay, owner.workspace_id);
+    let as_member = Client {
         relay: &relay,
         device: &colleague,
+    };
+    let owners_only = (StatusCode::FORBIDDEN, codes::FORBIDDEN);
+    as_member.begin(1).await.error(owners_only.0, owners_only.1);
+    as_member
+        .upload(&info.checkpoint_id, body(&[snap(9, 10)]))
+        .await
+        .error(owners_only.0, owners_only.1);
+    as_member
+        .complete(&info.checkpoint_id, 0)
+        .await
+        .error(owners_only.0, owners_only.1);
+    assert_eq!(db_state(&relay, owner.workspace_id), before);
+    // She still reads what the owners and admins make.
+    as_member
+        .latest()
+        .await
+        .error(StatusCode::NOT_FOUND, codes::NOT_FOUND);
+    // An admin may.
+    let admin = relay.add_member(&owner, Role::Admin).await;
+    let by_admin = Client {
+        relay: &relay,
+        device: &admin,
     }
     .begun(1)
     .await;
-    assert_eq!(by_member.docs, 0);
+    assert_eq!(by_admin.docs, 0);
 
     // The stranger's token on this workspace: 403 everywhere, nothing changes.
     let before = db_state(&relay, owner.workspace_id);

@@ -218,3 +218,105 @@ fn a_new_phone_and_a_long_offline_tablet_bootstrap_from_a_checkpoint_and_converg
         assert_eq!(contacts(d), dana_contacts);
     }
 }
+
+/// `POST` of a JSON body to the relay with the device's own token: the status and the answer.
+fn post_as(relay: &Relay, d: &Device, path: &str, body: Value) -> (u16, Value) {
+    let (token, ws) = d.credentials();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/workspaces/{ws}{path}", relay.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the relay answers");
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.expect("a body");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    })
+}
+
+/// Sam, a member of Dana's practice, tries to cut a checkpoint at the head of the log and to
+/// complete one with no documents in it — two requests that would have compacted the
+/// practice's whole history. The relay refuses both, his own CLI says why, and Dana's new
+/// laptop still finds every contact and drop-by.
+#[test]
+fn a_member_cannot_cut_a_checkpoint_and_the_practices_history_stays_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let laptop = Device::new(tmp.path().join("laptop"));
+
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--contact",
+        "Rosa",
+        "--minutes",
+        "20",
+    ]);
+    dana.json(&["sync"]);
+    dana.invite_member(&sam, "Sam");
+    let head = sam.json(&["status"])["cursor"]
+        .as_u64()
+        .expect("Sam's cursor");
+    assert!(head > 0);
+
+    // Start a checkpoint at the head, then complete one with no documents.
+    let (status, body) = post_as(
+        &relay,
+        &sam,
+        "/checkpoints",
+        serde_json::json!({ "seq": head }),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let some_id = "0123456789abcdef0123456789abcdef";
+    let (status, body) = post_as(
+        &relay,
+        &sam,
+        &format!("/checkpoints/{some_id}/complete"),
+        serde_json::json!({ "docs": 0 }),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    // His own app asks the same and is told the same.
+    let refused = sam.json_err(&["workspace", "checkpoint"]);
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("only an owner or an admin")),
+        "{refused}"
+    );
+    // The log is whole: a pull from the start is not compacted.
+    assert_eq!(pull_status(&relay, &dana, 0).0, 200);
+
+    // Dana's new laptop starts from the log and finds everything.
+    let code = dana.invite(&["--device"]);
+    laptop.json(&["init", "--name", "Dana"]);
+    laptop.json(&["workspace", "join", &code]);
+    assert_eq!(
+        contacts(&laptop),
+        vec![(
+            "Rosa Jimenez".to_string(),
+            "Lincoln Middle School".to_string()
+        )]
+    );
+    assert_eq!(activities(&laptop).len(), 1);
+}

@@ -8,7 +8,9 @@
 //! the log entries up to `S`, and raises the log floor to `S + 1`; a pull from before the floor
 //! is then `410 compacted` (see [`compacted`]), and the device bootstraps from the checkpoint.
 //!
-//! Every endpoint takes the token of any current member's device of the workspace.
+//! Starting, uploading and completing a checkpoint take the token of an owner's or an admin's
+//! device (completing one compacts the practice's log); reading the newest one and downloading
+//! its documents take any current member's device of the workspace.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -29,7 +31,7 @@ use super::CONTROL_BODY_LIMIT;
 use crate::auth::WorkspaceDevice;
 use crate::error::AppError;
 use crate::extract::{ApiBody, ApiJson, ApiQuery};
-use crate::storage::{CheckpointRefusal, DocsQuery, NewCheckpoint, StorageError};
+use crate::storage::{policy, CheckpointRefusal, DocsQuery, NewCheckpoint, StorageError};
 use crate::AppState;
 
 /// Documents in a download when the request gives no `limit`.
@@ -121,7 +123,7 @@ fn checkpoint_id(raw: Result<Path<CheckpointParam>, PathRejection>) -> Result<Id
         (status = 201, description = "Started, with no documents yet", body = trellis_protocol::snapshot::CheckpointInfo),
         (status = 400, description = "Malformed workspace id or body, or a seq past the head", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
-        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 403, response = inline(super::doc::Forbidden)),
         (status = 409, description = "A complete checkpoint covers a later seq", body = trellis_protocol::api::ErrorBody),
         (status = 413, response = inline(super::doc::BodyTooLarge)),
         (status = 429, response = inline(super::doc::RateLimited))
@@ -167,7 +169,7 @@ fn decode_error(e: DecodeError) -> AppError {
         (status = 204, description = "Stored"),
         (status = 400, description = "Malformed id or batch", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
-        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 403, response = inline(super::doc::Forbidden)),
         (status = 404, description = "No such checkpoint", body = trellis_protocol::api::ErrorBody),
         (status = 409, description = "The checkpoint is complete already", body = trellis_protocol::api::ErrorBody),
         (status = 413, description = "Too many snapshots, a snapshot or the body too large", body = trellis_protocol::api::ErrorBody),
@@ -181,8 +183,10 @@ async fn upload_docs(
     id: Result<Path<CheckpointParam>, PathRejection>,
     ApiBody(body): ApiBody,
 ) -> Result<StatusCode, AppError> {
-    // The body is checked before the path's id, so a malformed or oversized body gets its own
-    // answer whatever it was sent to.
+    // Only owners and admins cut checkpoints (begin and complete check it again inside their
+    // transactions); then the body is checked before the path's id, so a malformed or
+    // oversized body gets its own answer whatever it was sent to.
+    policy::may_checkpoint(caller.device.role)?;
     let batch = snapshot::decode_docs(&body).map_err(decode_error)?;
     drop(body);
     let checkpoint = checkpoint_id(id)?;
@@ -208,7 +212,7 @@ async fn upload_docs(
         (status = 204, description = "Complete: the newest checkpoint; older ones and the log entries it covers are deleted"),
         (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
-        (status = 403, response = inline(super::doc::OtherWorkspace)),
+        (status = 403, response = inline(super::doc::Forbidden)),
         (status = 404, description = "No such checkpoint", body = trellis_protocol::api::ErrorBody),
         (status = 409, description = "The relay holds another number of documents, the checkpoint is complete already, or a later one is", body = trellis_protocol::api::ErrorBody),
         (status = 413, response = inline(super::doc::BodyTooLarge)),

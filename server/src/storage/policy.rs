@@ -55,6 +55,16 @@ pub fn may_remove(
     }
 }
 
+/// Whether a member with `role` may cut a checkpoint (start one, upload its documents, complete
+/// it): completing one compacts the practice's log, so it is for owners and admins only.
+pub fn may_checkpoint(role: Role) -> Result<(), Refusal> {
+    if role.can_invite_members() {
+        Ok(())
+    } else {
+        Err(Refusal::OwnerOrAdminOnly)
+    }
+}
+
 /// Whether a member with `role` may leave.
 pub fn may_leave(role: Role) -> Result<(), Refusal> {
     if role == Role::Owner {
@@ -291,13 +301,16 @@ mod tests {
     }
 
     #[test]
-    fn everyone_but_the_owner_may_leave_and_only_owners_and_admins_rotate() {
+    fn everyone_but_the_owner_may_leave_and_only_owners_and_admins_rotate_and_checkpoint() {
         assert_eq!(may_leave(Role::Owner), Err(Refusal::OwnerMustTransfer));
         assert_eq!(may_leave(Role::Admin), Ok(()));
         assert_eq!(may_leave(Role::Member), Ok(()));
         assert_eq!(may_rotate(Role::Owner), Ok(()));
         assert_eq!(may_rotate(Role::Admin), Ok(()));
         assert_eq!(may_rotate(Role::Member), Err(Refusal::OwnerOrAdminOnly));
+        assert_eq!(may_checkpoint(Role::Member), Err(Refusal::OwnerOrAdminOnly));
+        assert_eq!(may_checkpoint(Role::Admin), Ok(()));
+        assert_eq!(may_checkpoint(Role::Owner), Ok(()));
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(super) async fn begin(
     actor: &DeviceAuth,
     new: &NewCheckpoint,
 ) -> StorageResult<CheckpointInfo> {
-    lock_for(tx, actor).await?;
+    policy::may_checkpoint(lock_for(tx, actor).await?)?;
     let ws = b(&actor.workspace_id);
     let head = to_seq(lock_workspace(tx, &actor.workspace_id).await?)?;
     policy::check_begin(new.seq, head, newest_complete_seq(tx, ws).await?)?;
@@ -113,7 +113,7 @@ pub(super) async fn complete(
     checkpoint: &Id,
     expected: u64,
 ) -> StorageResult<Compaction> {
-    lock_for(tx, actor).await?;
+    policy::may_checkpoint(lock_for(tx, actor).await?)?;
     let ws = b(&actor.workspace_id);
     let row = opt(
         tx,

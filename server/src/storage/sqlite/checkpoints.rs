@@ -64,7 +64,7 @@ pub(super) fn begin(
     new: &NewCheckpoint,
 ) -> StorageResult<CheckpointInfo> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    actor_role(&tx, actor)?;
+    policy::may_checkpoint(actor_role(&tx, actor)?)?;
     let ws = actor.workspace_id.as_bytes();
     let head: i64 = tx
         .query_row("SELECT head FROM workspaces WHERE id = ?1", [ws], |r| {
@@ -132,7 +132,7 @@ pub(super) fn complete(
     expected: u64,
 ) -> StorageResult<Compaction> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    actor_role(&tx, actor)?;
+    policy::may_checkpoint(actor_role(&tx, actor)?)?;
     let ws = actor.workspace_id.as_bytes();
     let (rowid, seq, complete): (i64, i64, bool) = tx
         .query_row(
