@@ -199,6 +199,14 @@ impl From<Refusal> for AppError {
             Refusal::NotOwnDevice => AppError::forbidden(
                 "a member may revoke only her own devices; ask an owner or an admin",
             ),
+            Refusal::AdminRevokesMembersOnly => AppError::forbidden(
+                "an admin may revoke her own devices and members' devices only; \
+                 only the owner may revoke an admin's or the owner's devices",
+            ),
+            Refusal::OwnersLastDevice => AppError::conflict(
+                "this is the owner's last device: add another device or transfer ownership \
+                 before revoking it",
+            ),
             Refusal::AdminRemovesMembersOnly => AppError::forbidden(
                 "an admin may remove members only; only the owner may remove an admin",
             ),

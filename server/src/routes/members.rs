@@ -7,10 +7,13 @@
 //! | action | owner | admin | member |
 //! | --- | --- | --- | --- |
 //! | list members and devices | yes | yes | yes |
-//! | revoke a device | any | any | her own |
+//! | revoke a device | any but her own last one | her own and members' | her own |
 //! | remove a member | anyone but herself | members only | no |
 //! | leave | no (transfer first) | yes | yes |
 //! | transfer ownership | to a current member | no | no |
+//!
+//! Nobody may revoke the owner's last device not revoked yet (409): the practice would have no
+//! owner who can act.
 //!
 //! Revoking a device or a member leaving marks the workspace key for rotation (the devices
 //! that left held it); removing a member rotates it in the same transaction. Every device
@@ -98,7 +101,8 @@ async fn list_members(
 }
 
 /// Revokes a device: 204 (also if it was revoked already); 400 for a malformed id; 403 if a
-/// member names another member's device; 404 if the workspace has no such device.
+/// member names another member's device, or an admin an admin's or the owner's; 404 if the
+/// workspace has no such device; 409 for the owner's last device.
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/devices/{device}/revoke",
@@ -110,7 +114,8 @@ async fn list_members(
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
-        (status = 404, description = "No such device in this workspace", body = trellis_protocol::api::ErrorBody)
+        (status = 404, description = "No such device in this workspace", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The owner's last device: add another or transfer ownership first", body = trellis_protocol::api::ErrorBody)
     ),
     security(("bearer" = []))
 )]

@@ -108,6 +108,11 @@ pub enum Refusal {
     OwnerOnly,
     /// A member may revoke only her own devices.
     NotOwnDevice,
+    /// An admin may revoke her own devices and members' devices, not an admin's or the owner's.
+    AdminRevokesMembersOnly,
+    /// The device is the owner's last one not revoked: revoking it would lock the practice's
+    /// owner out.
+    OwnersLastDevice,
     /// An admin may remove members, not admins or the owner.
     AdminRemovesMembersOnly,
     /// The owner cannot leave or be removed before transferring ownership.

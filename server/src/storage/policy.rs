@@ -28,14 +28,33 @@ use trellis_protocol::Id;
 use super::records::InviteRow;
 use super::{CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult};
 
-/// Whether a device of `actor_member` with `actor_role` may revoke a device of
-/// `device_member`.
-pub fn may_revoke(actor_role: Role, actor_member: Id, device_member: Id) -> Result<(), Refusal> {
-    if actor_role.can_invite_members() || actor_member == device_member {
-        Ok(())
-    } else {
-        Err(Refusal::NotOwnDevice)
+/// The device a revocation names: whose it is, and whether it is that member's last device
+/// not revoked yet.
+#[derive(Debug, Clone, Copy)]
+pub struct RevokeTarget {
+    /// The member the device belongs to.
+    pub member: Id,
+    /// That member's role.
+    pub role: Role,
+    /// Whether the device is not revoked yet and the member has no other such device.
+    pub last_active_device: bool,
+}
+
+/// Whether a device of `actor_member` with `actor_role` may revoke `target`: the owner any
+/// device, an admin her own and members' devices, a member her own; and nobody the owner's
+/// last device, which would lock the practice's owner out for good.
+pub fn may_revoke(actor_role: Role, actor_member: Id, target: RevokeTarget) -> Result<(), Refusal> {
+    match actor_role {
+        Role::Owner => {}
+        _ if actor_member == target.member => {}
+        Role::Admin if target.role == Role::Member => {}
+        Role::Admin => return Err(Refusal::AdminRevokesMembersOnly),
+        Role::Member => return Err(Refusal::NotOwnDevice),
     }
+    if target.role == Role::Owner && target.last_active_device {
+        return Err(Refusal::OwnersLastDevice);
+    }
+    Ok(())
 }
 
 /// Whether `actor_member` with `actor_role` may remove `target_member`, whose role is
@@ -259,15 +278,73 @@ mod tests {
         }
     }
 
+    fn target(member: u8, role: Role, last_active_device: bool) -> RevokeTarget {
+        RevokeTarget {
+            member: id(member),
+            role,
+            last_active_device,
+        }
+    }
+
     #[test]
     fn members_revoke_only_their_own_devices() {
-        assert_eq!(may_revoke(Role::Member, id(1), id(1)), Ok(()));
         assert_eq!(
-            may_revoke(Role::Member, id(1), id(2)),
+            may_revoke(Role::Member, id(1), target(1, Role::Member, true)),
+            Ok(())
+        );
+        for role in [Role::Member, Role::Admin] {
+            assert_eq!(
+                may_revoke(Role::Member, id(1), target(2, role, false)),
+                Err(Refusal::NotOwnDevice)
+            );
+        }
+        assert_eq!(
+            may_revoke(Role::Member, id(1), target(2, Role::Owner, false)),
             Err(Refusal::NotOwnDevice)
         );
-        assert_eq!(may_revoke(Role::Admin, id(1), id(2)), Ok(()));
-        assert_eq!(may_revoke(Role::Owner, id(1), id(2)), Ok(()));
+    }
+
+    #[test]
+    fn admins_revoke_members_devices_and_their_own_but_never_the_owners() {
+        assert_eq!(
+            may_revoke(Role::Admin, id(1), target(2, Role::Member, true)),
+            Ok(())
+        );
+        assert_eq!(
+            may_revoke(Role::Admin, id(1), target(1, Role::Admin, false)),
+            Ok(())
+        );
+        assert_eq!(
+            may_revoke(Role::Admin, id(1), target(2, Role::Admin, false)),
+            Err(Refusal::AdminRevokesMembersOnly)
+        );
+        assert_eq!(
+            may_revoke(Role::Admin, id(1), target(2, Role::Owner, false)),
+            Err(Refusal::AdminRevokesMembersOnly)
+        );
+        assert_eq!(
+            may_revoke(Role::Admin, id(1), target(2, Role::Owner, true)),
+            Err(Refusal::AdminRevokesMembersOnly),
+            "the role is refused first"
+        );
+    }
+
+    #[test]
+    fn the_owner_revokes_any_device_but_never_her_own_last_one() {
+        for role in [Role::Member, Role::Admin] {
+            assert_eq!(
+                may_revoke(Role::Owner, id(1), target(2, role, true)),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            may_revoke(Role::Owner, id(1), target(1, Role::Owner, false)),
+            Ok(())
+        );
+        assert_eq!(
+            may_revoke(Role::Owner, id(1), target(1, Role::Owner, true)),
+            Err(Refusal::OwnersLastDevice)
+        );
     }
 
     #[test]

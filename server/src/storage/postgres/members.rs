@@ -8,7 +8,8 @@ use trellis_protocol::api::{KeyRotation, MembersResponse, Role};
 use trellis_protocol::Id;
 
 use super::keys::apply_rotation;
-use super::{all, b, exec, lock_workspace, notify_revoked, opt, Tx};
+use super::{all, b, exec, lock_workspace, notify_revoked, one, opt, Tx};
+use crate::storage::policy::RevokeTarget;
 use crate::storage::records::{device_info, member_info, to_epoch, to_id, to_role, token_lookup};
 use crate::storage::{
     policy, DeviceAuth, DeviceKey, Refusal, SecretHash, StorageError, StorageResult, TokenLookup,
@@ -233,7 +234,25 @@ pub(super) async fn revoke_device(
     .await?
     .ok_or(StorageError::NotFound)?;
     let already_revoked: bool = row.try_get(1)?;
-    policy::may_revoke(role, actor.member_id, to_id(row.try_get(0)?)?)?;
+    let member = to_id(row.try_get(0)?)?;
+    let (member_role, _) = member_row(tx, &actor.workspace_id, &member).await?;
+    let others_active: i64 = one(
+        tx,
+        "SELECT count(*) FROM devices
+         WHERE workspace_id = $1 AND member_id = $2 AND device_id != $3 AND revoked_at IS NULL",
+        &[&ws, &b(&member), &b(device)],
+    )
+    .await?
+    .try_get(0)?;
+    policy::may_revoke(
+        role,
+        actor.member_id,
+        RevokeTarget {
+            member,
+            role: member_role,
+            last_active_device: !already_revoked && others_active == 0,
+        },
+    )?;
     if already_revoked {
         return Ok(Vec::new());
     }

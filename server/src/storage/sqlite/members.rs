@@ -8,6 +8,7 @@ use trellis_protocol::api::{KeyRotation, MembersResponse, Role};
 use trellis_protocol::Id;
 
 use super::keys::apply_rotation;
+use crate::storage::policy::RevokeTarget;
 use crate::storage::records::{device_info, member_info, to_epoch, to_id, to_role, token_lookup};
 use crate::storage::{
     policy, DeviceAuth, DeviceKey, Refusal, SecretHash, StorageError, StorageResult, TokenLookup,
@@ -219,7 +220,23 @@ pub(super) fn revoke_device(
         )
         .optional()?;
     let (member, already_revoked) = row.ok_or(StorageError::NotFound)?;
-    policy::may_revoke(role, actor.member_id, to_id(member)?)?;
+    let member = to_id(member)?;
+    let (member_role, _) = member_row(&tx, &actor.workspace_id, &member)?;
+    let others_active: i64 = tx.query_row(
+        "SELECT count(*) FROM devices
+         WHERE workspace_id = ?1 AND member_id = ?2 AND device_id != ?3 AND revoked_at IS NULL",
+        params![ws, member.as_bytes(), device.as_bytes()],
+        |r| r.get(0),
+    )?;
+    policy::may_revoke(
+        role,
+        actor.member_id,
+        RevokeTarget {
+            member,
+            role: member_role,
+            last_active_device: !already_revoked && others_active == 0,
+        },
+    )?;
     if already_revoked {
         return Ok(Vec::new());
     }
