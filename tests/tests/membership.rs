@@ -2,6 +2,7 @@
 //! others keep syncing with a rotated key, and what they write after her removal cannot be read
 //! with the keys she had.
 
+use serde_json::Value;
 use trellis_core::crypto::{envelope_epoch, KeyRing, WorkspaceKey};
 use trellis_protocol::batch;
 use trellis_tests::{contains, Device, Relay};
@@ -218,4 +219,83 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
     let probe = keys_of(&dana).seal(&ws, &doc, b"after Lee left");
     assert_eq!(envelope_epoch(&probe), Some(1));
     assert!(lees_keys.open(&ws, &doc, &probe).is_err());
+}
+
+/// The device ids of `name`'s devices, as `workspace members` lists them on `d`.
+fn devices_of(d: &Device, name: &str) -> Vec<String> {
+    d.json(&["workspace", "members"])
+        .as_array()
+        .expect("a roster")
+        .iter()
+        .find(|m| m["name"] == name)
+        .expect("the member is listed")["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .map(|dev| dev["device_id"].as_str().expect("a device id").to_string())
+        .collect()
+}
+
+/// Ari, an admin of Dana's practice, tries to revoke Dana's only phone (before, the relay let
+/// her, and Dana's phone purged itself with its unsynced drop-bys and no way back). Dana
+/// herself cannot revoke her last device either. Her phone keeps its drop-by and syncs it.
+#[test]
+fn an_admin_cannot_lock_the_owner_out_and_the_owner_keeps_her_last_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let ari = Device::new(tmp.path().join("ari"));
+    let sam = Device::new(tmp.path().join("sam"));
+
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.json(&["sync"]);
+    let code = dana.invite(&["--role", "admin"]);
+    ari.json(&["init", "--name", "Ari"]);
+    ari.json(&["workspace", "join", &code]);
+    dana.invite_member(&sam, "Sam");
+    // Dana logs a drop-by she has not synced yet.
+    dana.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "unsynced visit",
+    ]);
+
+    let danas_phone = devices_of(&ari, "Dana");
+    assert_eq!(danas_phone.len(), 1);
+    let refused = ari.json_err(&["workspace", "revoke", &danas_phone[0]]);
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("members' devices only")),
+        "{refused}"
+    );
+    let refused = dana.json_err(&["workspace", "revoke", &danas_phone[0]]);
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the owner's last device")),
+        "{refused}"
+    );
+
+    // The admin still revokes a member's device.
+    ari.json(&["sync"]);
+    let sams_phone = devices_of(&ari, "Sam");
+    ari.json(&["workspace", "revoke", &sams_phone[0]]);
+
+    // Dana's phone was never purged: her visit reaches the practice.
+    let synced = dana.json(&["sync"]);
+    assert!(synced["pushed"].as_u64() >= Some(1), "{synced}");
+    ari.json(&["sync"]);
+    let notes: Vec<Value> = ari
+        .json(&["activity", "list"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|a| a["note"].clone())
+        .collect();
+    assert!(notes.contains(&Value::from("unsynced visit")), "{notes:?}");
 }
