@@ -19,8 +19,13 @@ sealed interface PracticeState {
     /** The practice exists on this phone (and on the relay when one was given). */
     data class Created(val workspace: WorkspaceInfo) : PracticeState
 
-    /** An invite code to share (share sheet, QR code); it holds the practice's key. */
-    data class Invite(val code: String, val role: Role) : PracticeState
+    /**
+     * An invite code to share (share sheet, QR code); it holds the practice's key. [text] is
+     * what to share: the code with a line saying what it is for.
+     */
+    data class Invite(val code: String, val role: Role, val practice: String) : PracticeState {
+        val text: String get() = PracticeModel.shareText(practice, code)
+    }
 
     /** Refused or failed; [problem] says why. */
     data class Failed(val problem: String) : PracticeState
@@ -67,7 +72,8 @@ class PracticeModel(private val store: TrellisStore) {
     suspend fun invite(role: Role, ownDevice: Boolean = false) {
         _state.value = PracticeState.Working
         _state.value = try {
-            PracticeState.Invite(store.createInvite(role, ownDevice), role)
+            val practice = store.workspaces().firstOrNull { it.current }?.name ?: ""
+            PracticeState.Invite(store.createInvite(role, ownDevice), role, practice)
         } catch (e: TrellisException) {
             PracticeState.Failed(Format.problem(e))
         }

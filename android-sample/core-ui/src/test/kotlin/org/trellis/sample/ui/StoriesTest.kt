@@ -212,7 +212,8 @@ class StoriesTest {
                     assertIs<PracticeState.Created>(practice.state.value)
                     practice.invite(Role.MEMBER)
                     val invite = assertIs<PracticeState.Invite>(practice.state.value)
-                    assertTrue(PracticeModel.shareText("Birch Counseling", invite.code).endsWith(invite.code))
+                    assertEquals("Birch Counseling", invite.practice)
+                    assertTrue(invite.text.endsWith(invite.code))
 
                     // Sam scans or pastes the code.
                     val join = JoinModel(sam.store)
