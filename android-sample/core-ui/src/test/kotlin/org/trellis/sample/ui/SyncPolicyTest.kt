@@ -22,12 +22,12 @@ class SyncPolicyTest {
 
     @Test
     fun retriesBackOffExponentiallyUpToFiveHours() {
-        assertEquals(30, SyncPolicy.backoffSeconds(0))
-        assertEquals(60, SyncPolicy.backoffSeconds(1))
-        assertEquals(120, SyncPolicy.backoffSeconds(2))
-        assertEquals(5 * 60 * 60, SyncPolicy.backoffSeconds(20))
-        assertEquals(5 * 60 * 60, SyncPolicy.backoffSeconds(Int.MAX_VALUE))
-        assertEquals(30, SyncPolicy.backoffSeconds(-1))
+        assertEquals(30L, SyncPolicy.backoffSeconds(0))
+        assertEquals(60L, SyncPolicy.backoffSeconds(1))
+        assertEquals(120L, SyncPolicy.backoffSeconds(2))
+        assertEquals(5L * 60 * 60, SyncPolicy.backoffSeconds(20))
+        assertEquals(5L * 60 * 60, SyncPolicy.backoffSeconds(Int.MAX_VALUE))
+        assertEquals(30L, SyncPolicy.backoffSeconds(-1))
     }
 
     @Test
