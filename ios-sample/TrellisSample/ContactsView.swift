@@ -6,7 +6,7 @@ import TrellisUI
 struct ContactsView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: ContactsModel?
+    @State private var model: ContactsModel? = nil
 
     var body: some View {
         Group {
@@ -45,7 +45,7 @@ struct ContactView: View {
     let session: TrellisSession
     let contactId: String
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: ContactModel?
+    @State private var model: ContactModel? = nil
 
     var body: some View {
         Group {

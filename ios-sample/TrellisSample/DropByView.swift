@@ -9,7 +9,7 @@ import TrellisUI
 struct DropByView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView); "Log another" makes a fresh one.
-    @State private var model: DropByModel?
+    @State private var model: DropByModel? = nil
 
     var body: some View {
         Group {
@@ -37,7 +37,7 @@ private struct DropByForm: View {
     let logAnother: () -> Void
     @State private var placeQuery = ""
     /// Made in `.task` too: OneShotLocation is main-actor isolated.
-    @State private var location: OneShotLocation?
+    @State private var location: OneShotLocation? = nil
     @State private var addingPlace = false
     @State private var newPlace = ""
     @State private var newPlaceKind = OrgKind.school

@@ -23,7 +23,7 @@ struct JoinView: View {
     let onJoined: () -> Void
     let onStartInstead: () -> Void
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: JoinModel?
+    @State private var model: JoinModel? = nil
     @State private var name = ""
     @State private var code = ""
 

@@ -11,7 +11,7 @@ struct StartPracticeView: View {
     let onCreated: () -> Void
     let onBack: () -> Void
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: PracticeModel?
+    @State private var model: PracticeModel? = nil
     @State private var yourName = ""
     @State private var practice = ""
     @State private var relayUrl = ""
@@ -61,7 +61,7 @@ struct StartPracticeView: View {
 struct InviteView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: PracticeModel?
+    @State private var model: PracticeModel? = nil
     @State private var role = Role.member
 
     var body: some View {

@@ -6,7 +6,7 @@ import TrellisUI
 struct ReferralsView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView).
-    @State private var model: ReferralsModel?
+    @State private var model: ReferralsModel? = nil
 
     var body: some View {
         Group {

@@ -8,7 +8,7 @@ struct TodayView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor: `TodayModel` is main-actor isolated and Xcode 15
     /// rejects building it in the view's (nonisolated) initializer.
-    @State private var model: TodayModel?
+    @State private var model: TodayModel? = nil
 
     var body: some View {
         Group {

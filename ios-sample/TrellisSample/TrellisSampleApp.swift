@@ -11,7 +11,7 @@ struct TrellisSampleApp: App {
     @Environment(\.scenePhase) private var phase
     /// Opened in `.task`, on the main actor (`TrellisSession` is main-actor isolated, and a
     /// view's or app's stored-property initializer is not).
-    @State private var session: Result<TrellisSession, Error>?
+    @State private var session: Result<TrellisSession, Error>? = nil
 
     var body: some Scene {
         WindowGroup {
@@ -67,7 +67,7 @@ enum AppStore {
 
     /// Asks iOS for a background run, not before `delay` seconds, if changes wait for a relay.
     static func scheduleIfWaiting(after delay: TimeInterval = 0) {
-        guard case .success(let session) = session(), SyncPolicy.needsRun(session.store) else { return }
+        guard case .success(let opened) = session(), SyncPolicy.needsRun(opened.store) else { return }
         let request = BGAppRefreshTaskRequest(identifier: refreshTask)
         request.earliestBeginDate = Date(timeIntervalSinceNow: delay)
         try? BGTaskScheduler.shared.submit(request)
@@ -75,9 +75,9 @@ enum AppStore {
 
     /// One background run: sync, then what SyncPolicy decides (done, retry later, stop).
     static func backgroundRun() async {
-        guard case .success(let session) = session() else { return }
+        guard case .success(let opened) = session() else { return }
         let attempt = UserDefaults.standard.integer(forKey: attemptKey)
-        let outcome = await SyncPolicy.attempt(session.store)
+        let outcome = await SyncPolicy.attempt(opened.store)
         switch SyncPolicy.afterAttempt(outcome, attempt: attempt) {
         case .done, .stop:
             UserDefaults.standard.set(0, forKey: attemptKey)
