@@ -27,10 +27,19 @@ struct DropByView: View {
 }
 
 /// Kinds of place offered when adding one, most visited first.
-private let placeKinds: [(OrgKind, String)] = [
-    (.school, "School"), (.clinic, "Clinic"), (.primaryCare, "Doctor's office"),
-    (.placeOfWorship, "Congregation"), (.communityOrg, "Community group"), (.other, "Other"),
-]
+private let placeKinds: [OrgKind] = [.school, .clinic, .primaryCare, .placeOfWorship, .communityOrg, .other]
+
+/// How the picker names a kind of place.
+private func placeKindLabel(_ kind: OrgKind) -> String {
+    switch kind {
+    case .school: return "School"
+    case .clinic: return "Clinic"
+    case .primaryCare: return "Doctor's office"
+    case .placeOfWorship: return "Congregation"
+    case .communityOrg: return "Community group"
+    default: return "Other"
+    }
+}
 
 private struct DropByForm: View {
     @Bindable var model: DropByModel
@@ -76,7 +85,7 @@ private struct DropByForm: View {
                     if addingPlace {
                         TextField("Name of the place", text: $newPlace)
                         Picker("Kind of place", selection: $newPlaceKind) {
-                            ForEach(placeKinds, id: \.0) { kind, label in Text(label).tag(kind) }
+                            ForEach(placeKinds, id: \.self) { kind in Text(placeKindLabel(kind)).tag(kind) }
                         }
                         HStack {
                             Button("Add place") {
