@@ -3,6 +3,7 @@
 # and runs in Android Studio:
 #
 #   ./build-native.sh            # release .so files for arm64-v8a, armeabi-v7a, x86_64 + bindings
+#                                # (linked for 16 KB pages, checked with the NDK's llvm-readelf)
 #   ./build-native.sh --host     # only the bindings and the host library (no NDK needed):
 #                                # enough for ./gradlew :core-ui:test
 #
@@ -46,9 +47,32 @@ if ! $host_only; then
   rustup target add "${RUST_TARGETS[@]}"
   args=()
   for abi in "${ABIS[@]}"; do args+=(-t "$abi"); done
+  # 16 KB pages (Android 15 devices, and Google Play for new uploads): NDK r28+ aligns shared
+  # libraries to 16 KB by default, older NDKs to 4 KB. Ask the linker for 16 KB whatever the
+  # NDK (cargo reads CARGO_TARGET_<TRIPLE>_RUSTFLAGS for that target only).
+  for t in "${RUST_TARGETS[@]}"; do
+    var="CARGO_TARGET_$(echo "$t" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
+    export "$var=${!var:-} -C link-arg=-Wl,-z,max-page-size=16384"
+  done
   echo "=== cargo ndk: ${ABIS[*]} (release) into app/src/main/jniLibs"
   cargo ndk "${args[@]}" --platform "$API_LEVEL" -o "$HERE/app/src/main/jniLibs" \
     build -p trellis-ffi --release --lib
+
+  echo "=== 16 KB alignment of every LOAD segment"
+  READELF=$(find "$ANDROID_NDK_HOME/toolchains/llvm/prebuilt" -name llvm-readelf \( -type f -o -type l \) | head -1)
+  for abi in "${ABIS[@]}"; do
+    so="$HERE/app/src/main/jniLibs/$abi/libtrellis_ffi.so"
+    # Each LOAD line ends with its alignment (0x4000 = 16 KB; 0x10000 is fine too).
+    bad=""
+    for align in $("$READELF" -lW "$so" | awk '$1 == "LOAD" { print $NF }'); do
+      if (( align < 16384 )); then bad+=" $align"; fi
+    done
+    if [[ -n $bad ]]; then
+      echo "$so has LOAD segments aligned to $bad, not 16 KB" >&2
+      exit 1
+    fi
+    echo "$abi: aligned to 16 KB"
+  done
 fi
 
 # The bindgen reads the library's embedded metadata, the same for every target: use the host

@@ -9,6 +9,13 @@ pluginManagement {
     }
 }
 
+plugins {
+    // Resolves (and downloads if missing) the JDK 17 that core-ui's and bindings-jvm's
+    // `jvmToolchain(17)` ask for; without a resolver Gradle sync fails when the IDE's JDK is
+    // another version. Same version as `foojay` in gradle/libs.versions.toml.
+    id("org.gradle.toolchains.foojay-resolver-convention") version "0.9.0"
+}
+
 dependencyResolutionManagement {
     repositoriesMode.set(RepositoriesMode.FAIL_ON_PROJECT_REPOS)
     repositories {

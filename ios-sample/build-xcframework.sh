@@ -8,8 +8,8 @@
 #    and x86_64-apple-ios (simulators on Apple silicon and Intel), release, without bindgen;
 # 2. lipo joins the two simulator slices into one library;
 # 3. uniffi-bindgen-swift (built for the host, reading the host library's metadata, which is
-#    the same for every target) writes the Swift bindings, the C header and the modulemap
-#    (module TrellisCoreFFI);
+#    the same for every target) writes the Swift bindings, the C header and a plain
+#    (non-framework) modulemap, `module TrellisCoreFFI`;
 # 4. xcodebuild -create-xcframework makes TrellisKit/TrellisCoreFFI.xcframework from the
 #    device library and the simulator library, each with the header and modulemap.
 #
@@ -53,9 +53,17 @@ mkdir -p "$KIT/Sources/TrellisCore"
 (
   cd "$ROOT/bindings" # the bindgen finds uniffi.toml (module TrellisCore) through cargo metadata
   "$TARGET/debug/uniffi-bindgen-swift" "$HOST_LIB" "$KIT/Sources/TrellisCore" --swift-sources
+  # A plain `module TrellisCoreFFI` modulemap: the xcframework below is made of libraries
+  # (-library ... -headers), and Xcode reads a library's modulemap from its Headers folder.
+  # (the bindgen's xcframework flag would write `framework module`, which only a .framework bundle can serve:
+  # `import TrellisCoreFFI` then fails; uniffi-rs issue 2646.)
   "$TARGET/debug/uniffi-bindgen-swift" "$HOST_LIB" "$BUILD/Headers" --headers --modulemap \
-    --xcframework --module-name TrellisCoreFFI --modulemap-filename module.modulemap
+    --module-name TrellisCoreFFI --modulemap-filename module.modulemap
 )
+grep -q "^module TrellisCoreFFI {" "$BUILD/Headers/module.modulemap" || {
+  echo "module.modulemap does not declare a plain module TrellisCoreFFI" >&2
+  exit 1
+}
 
 echo "=== xcodebuild -create-xcframework"
 rm -rf "$KIT/TrellisCoreFFI.xcframework"

@@ -133,7 +133,7 @@ def main():
                 calls += 1
                 where = f"{path}:{text.count(chr(10), 0, m.start()) + 1}"
                 check(where, m.group(1), inits[m.group(1)], top_level_labels(balanced(text, m.end() - 1)))
-        for m in re.finditer(r"\b(TrellisError|SyncState|FollowUpKind|FollowUpFilter|ReferralDirection|ChangeKind)\.(\w+)", text):
+        for m in re.finditer(r"\b(TrellisError|SyncState|FollowUpKind|FollowUpFilter|ReferralDirection|ChangeKind|OrgKind|Role)\.(\w+)", text):
             calls += 1
             if m.group(2) not in cases.get(m.group(1), set()):
                 where = f"{path}:{text.count(chr(10), 0, m.start()) + 1}"

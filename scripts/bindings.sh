@@ -85,14 +85,34 @@ rm -rf "$OUT"
   "$BINDGEN" generate "$LIB" --language kotlin --out-dir "$OUT/kotlin" --no-format \
     --config ci/uniffi-jvm.toml
   "$BINDGEN" generate "$LIB" --language python --out-dir "$OUT/python" --no-format
-  # Swift laid out as an XCFramework wants it: sources apart from the C module TrellisCoreFFI.
+  # The app's flavour (android = true, bindings/uniffi.toml): compiled below against stubs.
+  "$BINDGEN" generate "$LIB" --language kotlin --out-dir "$OUT/kotlin-android" --no-format
+  # Swift laid out as ios-sample/build-xcframework.sh lays it out: sources apart from the C
+  # module TrellisCoreFFI, whose modulemap is a plain one (no --xcframework: that flag writes
+  # `framework module`, which a library xcframework's -headers folder cannot serve).
   "$BINDGEN_SWIFT" "$LIB" "$OUT/swift/Sources" --swift-sources
-  "$BINDGEN_SWIFT" "$LIB" "$OUT/swift/Headers" --headers --modulemap --xcframework \
+  "$BINDGEN_SWIFT" "$LIB" "$OUT/swift/Headers" --headers --modulemap \
     --module-name TrellisCoreFFI --modulemap-filename module.modulemap
 )
 find out -type f | sort
 if grep -q "import android" "$OUT/kotlin/org/trellis/core/trellis_ffi.kt"; then
   echo "generated Kotlin imports android.*: the desktop override was not applied" >&2
+  exit 1
+fi
+if ! grep -q "import android.os.Build" "$OUT/kotlin-android/org/trellis/core/trellis_ffi.kt"; then
+  echo "the app's Kotlin flavour was not generated with android = true" >&2
+  exit 1
+fi
+# The modulemap the xcframework carries must declare a plain module: `framework module`
+# there makes `import TrellisCoreFFI` fail in Xcode (uniffi-rs issue 2646).
+grep -q "^module TrellisCoreFFI {" "$OUT/swift/Headers/module.modulemap"
+if grep -q "framework module" "$OUT/swift/Headers/module.modulemap"; then
+  echo "module.modulemap declares a framework module: the library xcframework cannot use it" >&2
+  exit 1
+fi
+# build-xcframework.sh must generate it the same way.
+if grep -q -- "--xcframework" ios-sample/build-xcframework.sh; then
+  echo "ios-sample/build-xcframework.sh passes --xcframework (a framework modulemap)" >&2
   exit 1
 fi
 done_step
@@ -148,6 +168,35 @@ step "junit: android-sample/core-ui unit tests against $LIB"
 UI_TESTS=$(cd android-sample/core-ui/src/test/kotlin && find . -name '*Test.kt' | sed 's|^\./||; s|\.kt$||; s|/|.|g' | sort)
 # shellcheck disable=SC2086 # one class name per word
 java -Djna.library.path="$(dirname "$LIB")" -cp "$UI_JAR:$UI_CP:$K/kotlin-stdlib.jar" \
+  org.junit.runner.JUnitCore $UI_TESTS
+done_step
+
+ANDROID_JAR=$TARGET/kotlin/trellis-bindings-android.jar
+STUBS=android-sample/core-ui/src/stubs/java
+step "kotlinc: the app's flavour of the bindings (android = true) against CI-only Android stubs"
+# The app compiles this flavour; here it compiles against $STUBS (android.os.Build,
+# android.system.SystemCleaner, androidx.annotation.RequiresApi: the few Android classes it
+# names), and core-ui's tests then run against it instead of the desktop flavour.
+AND_SOURCES=("$OUT/kotlin-android/org/trellis/core/trellis_ffi.kt" "$STUBS"/*/*/*.java)
+AND_HASH=$(cat "${AND_SOURCES[@]}" | sha256sum | cut -c1-16)
+if [[ -f "$ANDROID_JAR" && "$(cat "$ANDROID_JAR.sha" 2>/dev/null)" == "$AND_HASH" ]]; then
+  echo "unchanged since the last compile ($AND_HASH): reusing $ANDROID_JAR"
+else
+  rm -rf "$ANDROID_JAR" "$ANDROID_JAR.sha" "$TARGET/kotlin/android-stubs"
+  mkdir -p "$TARGET/kotlin/android-stubs"
+  javac -d "$TARGET/kotlin/android-stubs" "$STUBS"/*/*/*.java
+  JAVA_OPTS="-Xmx1g -XX:TieredStopAtLevel=1" .tools/kotlinc/bin/kotlinc-jvm \
+    -cp "$TARGET/kotlin/android-stubs:$KCP" "$OUT/kotlin-android/org/trellis/core/trellis_ffi.kt" -d "$ANDROID_JAR"
+  echo "$AND_HASH" >"$ANDROID_JAR.sha"
+fi
+done_step
+
+step "junit: android-sample/core-ui unit tests against the app's flavour of the bindings"
+# UI_JAR holds only core-ui's classes: the bindings come from ANDROID_JAR this time (the
+# stubs last on the classpath, for android.os.Build). TestRelay needs $TRELLIS_RELAY.
+# shellcheck disable=SC2086 # one class name per word
+java -Djna.library.path="$(dirname "$LIB")" \
+  -cp "$UI_JAR:$ANDROID_JAR:$KCP:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar:$K/kotlin-stdlib.jar:$TARGET/kotlin/android-stubs" \
   org.junit.runner.JUnitCore $UI_TESTS
 done_step
 

@@ -31,11 +31,17 @@ android {
     }
     kotlinOptions { jvmTarget = "17" }
     buildFeatures { compose = true }
+    packaging {
+        // Native libraries stay uncompressed and page-aligned in the APK, so they load from it
+        // directly on 16 KB-page devices (AGP 8.5.1+ aligns them to 16 KB in the zip).
+        jniLibs { useLegacyPackaging = false }
+    }
 }
 
 dependencies {
     implementation(project(":core-ui"))
-    // JNA with its Android native part (the .aar), which the generated bindings load.
+    // JNA with its Android native part (the .aar), which the generated bindings load; 5.17+
+    // for a libjnidispatch.so aligned to 16 KB pages.
     implementation("${libs.jna.get()}@aar")
     implementation(libs.kotlinx.coroutines.android)
 
@@ -47,6 +53,10 @@ dependencies {
     implementation(libs.androidx.activity.compose)
     implementation(libs.androidx.lifecycle.runtime.compose)
     implementation(libs.androidx.lifecycle.process)
+    implementation(libs.androidx.lifecycle.viewmodel.compose)
+    implementation(libs.androidx.lifecycle.viewmodel.savedstate)
+    implementation(libs.androidx.work.runtime)
+    implementation(libs.zxing.core) // the invite's QR code
     implementation(libs.androidx.navigation.compose)
     debugImplementation(libs.androidx.compose.ui.tooling)
 }

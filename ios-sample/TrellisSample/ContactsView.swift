@@ -5,12 +5,22 @@ import TrellisUI
 /// Contacts by name, with full-text search over names, needs and notes.
 struct ContactsView: View {
     let session: TrellisSession
-    @State private var model: ContactsModel
+    /// Made in `.task`, on the main actor (see TodayView).
+    @State private var model: ContactsModel? = nil
 
-    init(session: TrellisSession) {
-        self.session = session
-        _model = State(initialValue: ContactsModel(store: session.store))
+    var body: some View {
+        Group {
+            if let model { ContactsContent(session: session, model: model) } else { ProgressView() }
+        }
+        .task { @MainActor in
+            if model == nil { model = ContactsModel(store: session.store) }
+        }
     }
+}
+
+private struct ContactsContent: View {
+    let session: TrellisSession
+    @Bindable var model: ContactsModel
 
     var body: some View {
         List(model.contacts, id: \.id) { c in
@@ -33,13 +43,24 @@ struct ContactsView: View {
 /// What to know before a visit: needs, the pitch for their category, history and notes.
 struct ContactView: View {
     let session: TrellisSession
-    @State private var model: ContactModel
-    @State private var note = ""
+    let contactId: String
+    /// Made in `.task`, on the main actor (see TodayView).
+    @State private var model: ContactModel? = nil
 
-    init(session: TrellisSession, contactId: String) {
-        self.session = session
-        _model = State(initialValue: ContactModel(store: session.store, contactId: contactId))
+    var body: some View {
+        Group {
+            if let model { ContactContent(session: session, model: model) } else { ProgressView() }
+        }
+        .task(id: contactId) { @MainActor in
+            if model == nil { model = ContactModel(store: session.store, contactId: contactId) }
+        }
     }
+}
+
+private struct ContactContent: View {
+    let session: TrellisSession
+    let model: ContactModel
+    @State private var note = ""
 
     var body: some View {
         List {

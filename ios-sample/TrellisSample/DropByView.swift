@@ -3,18 +3,56 @@ import SwiftUI
 import TrellisCore
 import TrellisUI
 
-/// Log a drop-by on one screen: a nearby place (or search), who you met, minutes, a note,
-/// leave-behinds, save. Saving is local and works offline; the thank-you appears at once.
+/// Log a drop-by on one screen: a nearby place (or search, or add a new one), who you met (or
+/// add them), minutes, a note, leave-behinds, save. Saving is local and works offline; the
+/// thank-you appears at once, and a background run sends the visit once online.
 struct DropByView: View {
     let session: TrellisSession
-    @State private var model: DropByModel
-    @State private var placeQuery = ""
-    @State private var location = OneShotLocation()
+    /// Made in `.task`, on the main actor (see TodayView); "Log another" makes a fresh one.
+    @State private var model: DropByModel? = nil
 
-    init(session: TrellisSession) {
-        self.session = session
-        _model = State(initialValue: DropByModel(store: session.store))
+    var body: some View {
+        Group {
+            if let model {
+                DropByForm(model: model) { self.model = DropByModel(store: session.store) }
+            } else {
+                ProgressView()
+            }
+        }
+        .navigationTitle("Log a drop-by")
+        .task { @MainActor in
+            if model == nil { model = DropByModel(store: session.store) }
+        }
     }
+}
+
+/// Kinds of place offered when adding one, most visited first.
+private let placeKinds: [OrgKind] = [.school, .clinic, .primaryCare, .placeOfWorship, .communityOrg, .other]
+
+/// How the picker names a kind of place.
+private func placeKindLabel(_ kind: OrgKind) -> String {
+    switch kind {
+    case .school: return "School"
+    case .clinic: return "Clinic"
+    case .primaryCare: return "Doctor's office"
+    case .placeOfWorship: return "Congregation"
+    case .communityOrg: return "Community group"
+    default: return "Other"
+    }
+}
+
+private struct DropByForm: View {
+    @Bindable var model: DropByModel
+    let logAnother: () -> Void
+    @State private var placeQuery = ""
+    /// Made in `.task` too: OneShotLocation is main-actor isolated.
+    @State private var location: OneShotLocation? = nil
+    @State private var addingPlace = false
+    @State private var newPlace = ""
+    @State private var newPlaceKind = OrgKind.school
+    @State private var addingPerson = false
+    @State private var newPerson = ""
+    @State private var newRole = ""
 
     var body: some View {
         Form {
@@ -23,13 +61,14 @@ struct DropByView: View {
                     Text("\(saved.organization ?? "Visit") · \(Format.minutes(Int(saved.minutes)))")
                     if let t = model.thankYou { Text("\(Format.followUpTitle(t)) · \(Format.due(t.dueAt))") }
                     Text("It syncs when you are online.").foregroundStyle(.secondary)
-                    Button("Log another") { model = DropByModel(store: session.store) }
+                    Button("Log another", action: logAnother)
                 }
             } else {
                 Section("Where were you?") {
                     TextField("Search places", text: $placeQuery)
                         .onSubmit { model.searchPlaces(placeQuery) }
                     ForEach(model.places) { choice in
+                        let selected = model.place?.id == choice.id
                         Button {
                             model.pick(choice.organization)
                         } label: {
@@ -37,25 +76,72 @@ struct DropByView: View {
                                 Text(choice.organization.name)
                                 Spacer()
                                 if let d = choice.distance { Text(d).foregroundStyle(.secondary) }
-                                if model.place?.id == choice.id { Image(systemName: "checkmark") }
+                                if selected { Image(systemName: "checkmark").accessibilityHidden(true) }
                             }
+                        }
+                        .accessibilityLabel([choice.organization.name, choice.distance].compactMap { $0 }.joined(separator: ", "))
+                        .accessibilityAddTraits(selected ? .isSelected : [])
+                    }
+                    if addingPlace {
+                        TextField("Name of the place", text: $newPlace)
+                        Picker("Kind of place", selection: $newPlaceKind) {
+                            ForEach(placeKinds, id: \.self) { kind in Text(placeKindLabel(kind)).tag(kind) }
+                        }
+                        HStack {
+                            Button("Add place") {
+                                if model.addPlace(name: newPlace, kind: newPlaceKind) {
+                                    addingPlace = false
+                                    newPlace = ""
+                                }
+                            }
+                            .disabled(newPlace.trimmingCharacters(in: .whitespaces).isEmpty)
+                            Spacer()
+                            Button("Cancel", role: .cancel) { addingPlace = false }
+                        }
+                        .buttonStyle(.borderless)
+                    } else {
+                        Button("A new place? Add it") {
+                            newPlace = placeQuery
+                            addingPlace = true
                         }
                     }
                 }
-                if !model.people.isEmpty {
+                if model.place != nil {
                     Section("Who did you meet?") {
                         ForEach(model.people, id: \.id) { p in
                             Toggle(p.name, isOn: Binding(
                                 get: { model.met.contains(p.id) },
                                 set: { on in if on { model.met.insert(p.id) } else { model.met.remove(p.id) } }
                             ))
+                            .accessibilityHint(p.role ?? "")
+                        }
+                        if addingPerson {
+                            TextField("Their name", text: $newPerson)
+                            TextField("Role (e.g. School counselor)", text: $newRole)
+                            HStack {
+                                Button("Add person") {
+                                    if model.addPerson(name: newPerson, role: newRole) {
+                                        addingPerson = false
+                                        newPerson = ""
+                                        newRole = ""
+                                    }
+                                }
+                                .disabled(newPerson.trimmingCharacters(in: .whitespaces).isEmpty)
+                                Spacer()
+                                Button("Cancel", role: .cancel) { addingPerson = false }
+                            }
+                            .buttonStyle(.borderless)
+                        } else {
+                            Button("Met someone new? Add them") { addingPerson = true }
                         }
                     }
                 }
                 Section("Minutes") {
                     Picker("Minutes", selection: $model.minutes) {
-                        ForEach([10, 15, 20, 30, 45, 60], id: \.self) { Text("\($0)").tag($0) }
-                    }.pickerStyle(.segmented)
+                        ForEach([10, 15, 20, 30, 45, 60], id: \.self) { Text("\($0)").tag($0).accessibilityLabel("\($0) minutes") }
+                    }
+                    .pickerStyle(.segmented)
+                    .accessibilityLabel("Minutes spent")
                 }
                 Section {
                     TextField("Note", text: $model.note, axis: .vertical)
@@ -73,6 +159,8 @@ struct DropByView: View {
                                 ),
                                 in: 0...99
                             )
+                            .accessibilityLabel("\(item.name) left behind")
+                            .accessibilityValue("\(model.leftBehind[item.item] ?? 0), \(item.stock) in stock")
                         }
                     }
                 }
@@ -80,9 +168,10 @@ struct DropByView: View {
                 Button("Save drop-by") { model.save() }.disabled(!model.canSave)
             }
         }
-        .navigationTitle("Log a drop-by")
-        .task {
-            if let here = await location.current() {
+        .task { @MainActor in
+            let finder = location ?? OneShotLocation()
+            location = finder
+            if let here = await finder.current() {
                 model.showNearby(lat: here.latitude, lon: here.longitude)
             }
         }

@@ -5,16 +5,26 @@ import TrellisUI
 /// Referrals received and sent, and a quick form to record one.
 struct ReferralsView: View {
     let session: TrellisSession
-    @State private var model: ReferralsModel
+    /// Made in `.task`, on the main actor (see TodayView).
+    @State private var model: ReferralsModel? = nil
+
+    var body: some View {
+        Group {
+            if let model { ReferralsContent(session: session, model: model) } else { ProgressView() }
+        }
+        .task { @MainActor in
+            if model == nil { model = ReferralsModel(store: session.store) }
+        }
+    }
+}
+
+private struct ReferralsContent: View {
+    let session: TrellisSession
+    let model: ReferralsModel
     @State private var direction = ReferralDirection.received
     @State private var partner = ""
     @State private var reason = ""
     @State private var note = ""
-
-    init(session: TrellisSession) {
-        self.session = session
-        _model = State(initialValue: ReferralsModel(store: session.store))
-    }
 
     var body: some View {
         Form {
@@ -22,7 +32,9 @@ struct ReferralsView: View {
                 Picker("Direction", selection: $direction) {
                     Text("Received").tag(ReferralDirection.received)
                     Text("Sent").tag(ReferralDirection.sent)
-                }.pickerStyle(.segmented)
+                }
+                .pickerStyle(.segmented)
+                .accessibilityLabel("Referral received or sent")
                 TextField("From or to (contact or place)", text: $partner)
                 TextField("Reason", text: $reason)
                 TextField("Note (no client details)", text: $note)
@@ -39,6 +51,7 @@ struct ReferralsView: View {
                         Text("\(r.reason) \(r.direction == .received ? "from" : "to") \(r.contact ?? r.organization ?? "?")")
                         Text("\(r.day) · \(r.recordedBy)").font(.caption).foregroundStyle(.secondary)
                     }
+                    .accessibilityElement(children: .combine)
                 }
             }
         }

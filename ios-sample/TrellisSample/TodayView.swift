@@ -2,15 +2,27 @@ import SwiftUI
 import TrellisCore
 import TrellisUI
 
-/// Today: follow-ups due, and this week's networking minutes against the goal.
+/// Today: follow-ups due (mine first, then my colleagues'), this week's networking minutes
+/// against the goal, and inviting a colleague.
 struct TodayView: View {
     let session: TrellisSession
-    @State private var model: TodayModel
+    /// Made in `.task`, on the main actor: `TodayModel` is main-actor isolated and Xcode 15
+    /// rejects building it in the view's (nonisolated) initializer.
+    @State private var model: TodayModel? = nil
 
-    init(session: TrellisSession) {
-        self.session = session
-        _model = State(initialValue: TodayModel(store: session.store))
+    var body: some View {
+        Group {
+            if let model { TodayContent(session: session, model: model) } else { ProgressView() }
+        }
+        .task { @MainActor in
+            if model == nil { model = TodayModel(store: session.store) }
+        }
     }
+}
+
+private struct TodayContent: View {
+    let session: TrellisSession
+    let model: TodayModel
 
     var body: some View {
         List {
@@ -18,6 +30,8 @@ struct TodayView: View {
                 VStack(alignment: .leading, spacing: 8) {
                     Text("Networking this week").font(.headline)
                     ProgressView(value: model.progress)
+                        .accessibilityLabel("Weekly goal")
+                        .accessibilityValue(model.weekLine)
                     Text(model.weekLine)
                 }
             }
@@ -31,20 +45,31 @@ struct TodayView: View {
             }
         }
         .navigationTitle(model.practice)
-        .toolbar { ToolbarItem(placement: .bottomBar) { SyncStatusView(session: session) } }
+        .toolbar {
+            ToolbarItem(placement: .bottomBar) { SyncStatusView(session: session) }
+            ToolbarItem(placement: .primaryAction) {
+                NavigationLink { InviteView(session: session) } label: {
+                    Label("Invite a colleague", systemImage: "person.badge.plus")
+                }
+            }
+        }
         .onAppear { model.refresh() }
         .onChange(of: session.version(of: .followUps, .activities, .workspace)) { model.refresh() }
     }
 
     private func row(_ f: FollowUp) -> some View {
-        HStack {
+        let title = Format.followUpTitle(f)
+        return HStack {
             VStack(alignment: .leading) {
-                Text(Format.followUpTitle(f))
-                Text([Format.due(f.dueAt), f.note].compactMap { $0 }.joined(separator: " · "))
+                Text(title)
+                // A colleague's follow-up says whose it is: "Sam's · due tomorrow".
+                Text([model.owner(f), Format.due(f.dueAt), f.note].compactMap { $0 }.joined(separator: " · "))
                     .font(.caption).foregroundStyle(.secondary)
             }
             Spacer()
-            Button("Done") { model.complete(f) }.buttonStyle(.borderless)
+            Button("Done") { model.complete(f) }
+                .buttonStyle(.borderless)
+                .accessibilityLabel("Mark done: \(title)")
         }
     }
 }

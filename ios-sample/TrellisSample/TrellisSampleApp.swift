@@ -1,36 +1,100 @@
+import BackgroundTasks
 import SwiftUI
+import TrellisCore
 import TrellisUI
 
-/// The app: one store for the process, background sync while the app is active.
+/// The app: one store for the process, live sync while the app is active, a background run
+/// scheduled when it leaves with changes still waiting; join or start a practice first, then
+/// the tabs.
 @main
 struct TrellisSampleApp: App {
     @Environment(\.scenePhase) private var phase
-    @State private var session: TrellisSession? = {
-        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
-        return try? TrellisSession(path: dir.appendingPathComponent("trellis/store.sqlite3").path)
-    }()
+    /// Opened in `.task`, on the main actor (`TrellisSession` is main-actor isolated, and a
+    /// view's or app's stored-property initializer is not).
+    @State private var session: Result<TrellisSession, Error>? = nil
 
     var body: some Scene {
         WindowGroup {
-            if let session {
-                RootView(session: session)
-                    .onChange(of: phase, initial: true) { _, now in
-                        if now == .active { session.startLiveSync() } else { session.stopLiveSync() }
-                    }
-            } else {
-                Text("The store could not be opened.")
+            Group {
+                switch session {
+                case .success(let session):
+                    RootView(session: session)
+                        .onChange(of: phase, initial: true) { _, now in
+                            switch now {
+                            case .active: session.startLiveSync()
+                            case .background:
+                                session.stopLiveSync()
+                                AppStore.scheduleIfWaiting()
+                            default: break
+                            }
+                        }
+                case .failure:
+                    Text("The store could not be opened.")
+                case nil:
+                    ProgressView()
+                }
             }
+            .task { @MainActor in
+                if session == nil { session = AppStore.session() }
+            }
+        }
+        // iOS wakes the app for the refresh task scheduled by AppStore (Info.plist lists its
+        // identifier under BGTaskSchedulerPermittedIdentifiers).
+        .backgroundTask(.appRefresh(AppStore.refreshTask)) {
+            await AppStore.backgroundRun()
         }
     }
 }
 
-/// Join first if this phone is in no practice, then the tabs.
+/// The process's one store, opened the first time the UI or a background run needs it, and
+/// the background-sync scheduling. What to schedule and when is `SyncPolicy` (TrellisUI);
+/// this only hands its decisions to BGTaskScheduler.
+@MainActor
+enum AppStore {
+    static let refreshTask = "org.trellis.sample.sync"
+    private static let attemptKey = "backgroundSyncAttempt"
+    private static var opened: Result<TrellisSession, Error>?
+
+    /// The session; the store lives in Application Support/trellis, out of backups.
+    static func session() -> Result<TrellisSession, Error> {
+        if let opened { return opened }
+        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+            .appendingPathComponent("trellis", isDirectory: true)
+        let result = Result { try TrellisSession(directory: dir) }
+        opened = result
+        return result
+    }
+
+    /// Asks iOS for a background run, not before `delay` seconds, if changes wait for a relay.
+    static func scheduleIfWaiting(after delay: TimeInterval = 0) {
+        guard case .success(let opened) = session(), SyncPolicy.needsRun(opened.store) else { return }
+        let request = BGAppRefreshTaskRequest(identifier: refreshTask)
+        request.earliestBeginDate = Date(timeIntervalSinceNow: delay)
+        try? BGTaskScheduler.shared.submit(request)
+    }
+
+    /// One background run: sync, then what SyncPolicy decides (done, retry later, stop).
+    static func backgroundRun() async {
+        guard case .success(let opened) = session() else { return }
+        let attempt = UserDefaults.standard.integer(forKey: attemptKey)
+        let outcome = await SyncPolicy.attempt(opened.store)
+        switch SyncPolicy.afterAttempt(outcome, attempt: attempt) {
+        case .done, .stop:
+            UserDefaults.standard.set(0, forKey: attemptKey)
+        case .retry(let after):
+            UserDefaults.standard.set(attempt + 1, forKey: attemptKey)
+            scheduleIfWaiting(after: after)
+        }
+    }
+}
+
+/// Join or start a practice first if this phone is in none, then the tabs.
 struct RootView: View {
     let session: TrellisSession
-    @State private var joined = false
+    @State private var inPractice = false
 
     var body: some View {
-        if joined || session.hasPractice {
+        if inPractice || session.hasPractice {
             TabView {
                 NavigationStack { TodayView(session: session) }
                     .tabItem { Label("Today", systemImage: "sun.max") }
@@ -42,7 +106,7 @@ struct RootView: View {
                     .tabItem { Label("Referrals", systemImage: "arrow.left.arrow.right") }
             }
         } else {
-            JoinView(session: session) { joined = true }
+            WelcomeView(session: session) { inPractice = true }
         }
     }
 }
@@ -55,5 +119,7 @@ struct SyncStatusView: View {
         Button(Format.syncLine(session.syncState)) { Task { await session.syncNow() } }
             .font(.footnote)
             .foregroundStyle(.secondary)
+            .accessibilityLabel("Sync status: \(Format.syncLine(session.syncState))")
+            .accessibilityHint("Syncs now")
     }
 }

@@ -2,11 +2,14 @@ import Foundation
 import Observation
 import TrellisCore
 
-/// The Today screen: due follow-ups and this week's minutes against the goal.
+/// The Today screen: due follow-ups (mine first, then my colleagues') and this week's minutes
+/// against the goal.
 @MainActor
 @Observable
 public final class TodayModel {
     public private(set) var practice = ""
+    /// This phone's member id in the practice: whose follow-ups are "mine".
+    public private(set) var me: String?
     public private(set) var due: [FollowUp] = []
     public private(set) var upcoming: [FollowUp] = []
     public private(set) var minutesThisWeek = 0
@@ -24,17 +27,30 @@ public final class TodayModel {
     /// Reloads from the store.
     public func refresh() {
         do {
-            due = try store.followups(filter: .due)
-            let dueIds = Set(due.map(\.id))
-            upcoming = try store.followups(filter: .open).filter { !dueIds.contains($0.id) }
+            let current = try store.workspaces().first(where: \.current)
+            me = current?.memberId
+            practice = current?.name ?? ""
+            let dueNow = try store.followups(filter: .due)
+            let dueIds = Set(dueNow.map(\.id))
+            due = Self.mineFirst(dueNow, me: me)
+            upcoming = Self.mineFirst(try store.followups(filter: .open).filter { !dueIds.contains($0.id) }, me: me)
             let week = try store.timeReport(fromDay: nil, toDay: nil)
             minutesThisWeek = Int(week.weeks.last?.minutes ?? 0)
             goalMinutes = Int(week.goalMinutes)
-            practice = try store.workspaces().first(where: \.current)?.name ?? ""
             problem = nil
         } catch {
             problem = Format.problem(error)
         }
+    }
+
+    /// `followUps` with those assigned to `me` first; each part keeps the core's order.
+    public nonisolated static func mineFirst(_ followUps: [FollowUp], me: String?) -> [FollowUp] {
+        followUps.filter { $0.assignedToId == me } + followUps.filter { $0.assignedToId != me }
+    }
+
+    /// Under a colleague's follow-up: "Sam's"; nil for mine.
+    public func owner(_ followUp: FollowUp) -> String? {
+        followUp.assignedToId == me ? nil : "\(followUp.assignedTo)'s"
     }
 
     /// Marks a follow-up done.
@@ -145,8 +161,12 @@ public final class DropByModel {
 
     public var canSave: Bool { place != nil && minutes > 0 && saved == nil }
 
+    /// Where the phone was last seen, given to a place added here (nearby next time).
+    @ObservationIgnored private var here: GeoPoint?
+
     /// Offers the places within 2 km, nearest first.
     public func showNearby(lat: Double, lon: Double) {
+        here = GeoPoint(lat: lat, lon: lon)
         do {
             places = try store.nearby(lat: lat, lon: lon, withinKm: 2).map {
                 PlaceChoice(organization: $0.organization, distance: String(format: "%.1f km", $0.distanceKm))
@@ -173,6 +193,44 @@ public final class DropByModel {
         place = org
         met = []
         people = ((try? store.contacts()) ?? []).filter { $0.organizationId == org.id }
+    }
+
+    /// Adds a place not known yet (a school visited for the first time) at the phone's
+    /// location when known, and picks it. False (with `problem` set) if the core refused it.
+    public func addPlace(name: String, kind: OrgKind) -> Bool {
+        do {
+            let org = try store.addOrg(org: NewOrg(
+                name: name.trimmingCharacters(in: .whitespaces), kind: kind, location: here
+            ))
+            places.insert(PlaceChoice(organization: org, distance: nil), at: 0)
+            pick(org)
+            problem = nil
+            return true
+        } catch {
+            problem = Format.problem(error)
+            return false
+        }
+    }
+
+    /// Adds someone met at the picked place and ticks them. False (with `problem`) if refused.
+    public func addPerson(name: String, role: String) -> Bool {
+        guard let place else {
+            problem = "Pick the place you visited."
+            return false
+        }
+        do {
+            let role = role.trimmingCharacters(in: .whitespaces)
+            let contact = try store.addContact(contact: NewContact(
+                name: name.trimmingCharacters(in: .whitespaces), organization: place.id, role: role.isEmpty ? nil : role
+            ))
+            people.append(contact)
+            met.insert(contact.id)
+            problem = nil
+            return true
+        } catch {
+            problem = Format.problem(error)
+            return false
+        }
     }
 
     /// Saves the drop-by; the core records the thank-you and takes leave-behinds out of stock.
@@ -263,5 +321,66 @@ public final class JoinModel {
         } catch {
             phase = .failed(Format.problem(error))
         }
+    }
+}
+
+/// Starting a practice from the phone, and inviting colleagues to it.
+@MainActor
+@Observable
+public final class PracticeModel {
+    public enum Phase: Equatable {
+        case idle, working, created(WorkspaceInfo), failed(String)
+        /// A single-use invite code to share (share sheet, QR code); it holds the practice's key.
+        case invite(code: String, practice: String)
+    }
+
+    public private(set) var phase: Phase = .idle
+    private let store: TrellisStore
+
+    public init(store: TrellisStore) { self.store = store }
+
+    /// Sets up this phone for `yourName` if needed and creates the practice `name`: on the relay
+    /// at `relayUrl` with `signupSecret` when given, else on this phone only (invites need a relay).
+    public func create(yourName: String, name: String, relayUrl: String, signupSecret: String) async {
+        phase = .working
+        let trimmed = { (s: String) in s.trimmingCharacters(in: .whitespacesAndNewlines) }
+        do {
+            do {
+                _ = try store.device()
+            } catch TrellisError.NotInitialized {
+                _ = try store.`init`(name: trimmed(yourName))
+            }
+            let ws: WorkspaceInfo
+            if trimmed(relayUrl).isEmpty {
+                ws = try store.createWorkspace(name: trimmed(name))
+            } else {
+                ws = try await store.createSharedWorkspace(
+                    name: trimmed(name), relayUrl: trimmed(relayUrl), signupSecret: trimmed(signupSecret)
+                )
+            }
+            phase = .created(ws)
+        } catch {
+            phase = .failed(Format.problem(error))
+        }
+    }
+
+    /// Asks the relay for a single-use invite for a new colleague with `role`.
+    public func invite(role: Role) async {
+        phase = .working
+        do {
+            let practice = try store.workspaces().first(where: \.current)?.name ?? ""
+            let code = try await store.createInvite(role: role, device: false)
+            phase = .invite(code: code, practice: practice)
+        } catch {
+            phase = .failed(Format.problem(error))
+        }
+    }
+
+    /// Back to idle (the invite was shared, or the problem read).
+    public func dismiss() { phase = .idle }
+
+    /// The text shared with an invite: what it is, then the code on a line of its own.
+    public nonisolated static func shareText(practice: String, code: String) -> String {
+        "Join \(practice) in Trellis: open the app, choose \"Join a practice\" and paste this code.\n\n\(code)"
     }
 }

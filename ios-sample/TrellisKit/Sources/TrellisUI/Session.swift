@@ -22,7 +22,8 @@ final class ListenerBridge: TrellisListener, @unchecked Sendable {
 @MainActor
 @Observable
 public final class TrellisSession {
-    /// The store; local calls are fast enough for the main actor.
+    /// The store. Local calls are short reads and writes of the phone's own database, made on
+    /// the main actor by the models; network calls (join, sync, invites) are async.
     public let store: TrellisStore
     /// The latest sync state.
     public private(set) var syncState: SyncState
@@ -31,6 +32,19 @@ public final class TrellisSession {
 
     @ObservationIgnored private var subscription: SubscriptionHandle?
     @ObservationIgnored private var live: LiveSyncHandle?
+
+    /// Opens (or creates) the store in `directory` (created if missing), kept out of iCloud
+    /// and Finder backups: the store holds this device's key and relay token and the practice's
+    /// keys, so a restored copy would be a clone of this device. A new phone joins with an
+    /// invite instead and gets the data by sync.
+    public convenience init(directory: URL) throws {
+        var dir = directory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try dir.setResourceValues(values)
+        try self.init(path: dir.appendingPathComponent("store.sqlite3").path)
+    }
 
     /// Opens (or creates) the store at `path`.
     public init(path: String) throws {

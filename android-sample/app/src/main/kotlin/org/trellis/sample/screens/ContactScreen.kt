@@ -14,48 +14,50 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.heading
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import org.trellis.core.ChangeKind
+import androidx.lifecycle.viewmodel.compose.viewModel
 import org.trellis.core.TrellisException
 import org.trellis.core.notePrivacyHint
-import org.trellis.sample.ui.ContactModel
 import org.trellis.sample.ui.Format
 import org.trellis.sample.ui.TrellisSession
+import org.trellis.sample.viewmodels.ContactViewModel
 
 /** What to know before a visit: needs, the pitch for their category, history and notes. */
 @Composable
 fun ContactScreen(session: TrellisSession, contactId: String) {
-    val model = remember(session, contactId) { ContactModel(session.store, contactId) }
-    RefreshOn(session, ChangeKind.CONTACTS, ChangeKind.ACTIVITIES, ChangeKind.FOLLOW_UPS) { model.refresh() }
-    val loaded by model.state.collectAsStateWithLifecycle()
+    val vm: ContactViewModel = viewModel(key = "contact-$contactId") { ContactViewModel(session, contactId) }
+    val loaded by vm.state.collectAsStateWithLifecycle()
     val result = loaded ?: return
     val page = result.getOrElse { e ->
         Text((e as? TrellisException)?.let(Format::problem) ?: "This contact cannot be shown.")
         return
     }
     val c = page.detail.contact
-    var note by remember { mutableStateOf("") }
+    var note by rememberSaveable { mutableStateOf("") }
     var problem by remember { mutableStateOf<String?>(null) }
     LazyColumn(contentPadding = PaddingValues(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        item { Text(c.name, style = MaterialTheme.typography.headlineSmall) }
+        item { Text(c.name, style = MaterialTheme.typography.headlineSmall, modifier = Modifier.semantics { heading() }) }
         item { Text(listOfNotNull(c.role, c.organization).joinToString(" · ")) }
         item { Text("Last touch ${page.detail.daysSinceTouch} days ago") }
         c.needs?.let { item { Section("What they need", it) } }
         c.howWeHelp?.let { item { Section("How we help", it) } }
         page.detail.pitch?.let { item { Section("Your pitch", it) } }
-        if (page.detail.followups.isNotEmpty()) item { Text("Open follow-ups", style = MaterialTheme.typography.titleMedium) }
+        if (page.detail.followups.isNotEmpty()) item { Heading("Open follow-ups") }
         items(page.detail.followups, key = { it.id }) { ListItem(headlineContent = { Text(Format.followUpTitle(it)) }) }
-        item { Text("History", style = MaterialTheme.typography.titleMedium) }
+        item { Heading("History") }
         items(page.history, key = { it.id }) { a ->
             ListItem(
                 headlineContent = { Text("${a.organization ?: "Visit"} · ${Format.minutes(a.minutes.toInt())}") },
                 supportingContent = { Text(listOfNotNull(a.at.take(10), a.note).joinToString(" · ")) },
             )
         }
-        item { Text("Notes", style = MaterialTheme.typography.titleMedium) }
+        item { Heading("Notes") }
         items(page.detail.notes) { n -> ListItem(headlineContent = { Text(n.text) }, supportingContent = { Text(n.at.take(10)) }) }
         item {
             OutlinedTextField(
@@ -69,8 +71,10 @@ fun ContactScreen(session: TrellisSession, contactId: String) {
         }
         item {
             Button(onClick = {
-                problem = model.addNote(note)
-                if (problem == null) note = ""
+                vm.addNote(note) { p ->
+                    problem = p
+                    if (p == null) note = ""
+                }
             }, enabled = note.isNotBlank()) { Text("Add note") }
         }
     }
@@ -78,6 +82,6 @@ fun ContactScreen(session: TrellisSession, contactId: String) {
 
 @Composable
 private fun Section(title: String, body: String) {
-    Text(title, style = MaterialTheme.typography.titleMedium)
+    Heading(title)
     Text(body)
 }

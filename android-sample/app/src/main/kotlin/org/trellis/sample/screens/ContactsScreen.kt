@@ -12,24 +12,24 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import org.trellis.core.ChangeKind
-import org.trellis.sample.ui.ContactsModel
+import androidx.lifecycle.createSavedStateHandle
+import androidx.lifecycle.viewmodel.compose.viewModel
 import org.trellis.sample.ui.TrellisSession
+import org.trellis.sample.viewmodels.ContactsViewModel
 
 /** Contacts by name, with full-text search over names, needs and notes. */
 @Composable
 fun ContactsScreen(session: TrellisSession, onOpen: (String) -> Unit) {
-    val model = remember(session) { ContactsModel(session.store) }
-    RefreshOn(session, ChangeKind.CONTACTS, ChangeKind.ORGANIZATIONS) { model.refresh() }
-    val state by model.state.collectAsStateWithLifecycle()
+    val vm: ContactsViewModel = viewModel { ContactsViewModel(session, createSavedStateHandle()) }
+    val state by vm.state.collectAsStateWithLifecycle()
     Column(Modifier.padding(16.dp)) {
         OutlinedTextField(
             value = state.query,
-            onValueChange = model::search,
+            onValueChange = vm::search,
             label = { Text("Search contacts, needs, notes") },
             singleLine = true,
             modifier = Modifier.fillMaxWidth(),
@@ -40,7 +40,7 @@ fun ContactsScreen(session: TrellisSession, onOpen: (String) -> Unit) {
                 ListItem(
                     headlineContent = { Text(row.name) },
                     supportingContent = { Text(row.subtitle) },
-                    modifier = Modifier.clickable { onOpen(row.id) },
+                    modifier = Modifier.clickable(onClickLabel = "Open ${row.name}", role = Role.Button) { onOpen(row.id) },
                 )
             }
         }

@@ -1,15 +1,20 @@
 package org.trellis.sample.screens
 
+import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.filled.Add
+import androidx.compose.material.icons.filled.GroupAdd
 import androidx.compose.material.icons.filled.Handshake
 import androidx.compose.material.icons.filled.People
 import androidx.compose.material.icons.filled.Today
+import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.ExtendedFloatingActionButton
 import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
 import androidx.compose.material3.NavigationBar
 import androidx.compose.material3.NavigationBarItem
 import androidx.compose.material3.Scaffold
@@ -19,8 +24,9 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.vector.ImageVector
 import androidx.navigation.NavHostController
@@ -28,10 +34,10 @@ import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
-import kotlinx.coroutines.flow.filter
-import org.trellis.core.ChangeKind
+import kotlinx.coroutines.withContext
 import org.trellis.core.TrellisException
 import org.trellis.sample.ui.TrellisSession
+import org.trellis.sample.viewmodels.StoreDispatcher
 
 private data class Tab(val route: String, val label: String, val icon: ImageVector)
 
@@ -41,41 +47,55 @@ private val tabs = listOf(
     Tab("referrals", "Referrals", Icons.Filled.Handshake),
 )
 
-/** Calls [refresh] now and again whenever one of [kinds] changes (locally or by sync). */
-@Composable
-fun RefreshOn(session: TrellisSession, vararg kinds: ChangeKind, refresh: () -> Unit) {
-    LaunchedEffect(session) {
-        refresh()
-        session.changes.filter { change -> change.kinds.any { it in kinds } }.collect { refresh() }
-    }
-}
-
 private fun hasPractice(session: TrellisSession): Boolean = try {
     session.store.workspaces().isNotEmpty()
 } catch (e: TrellisException) {
     false
 }
 
-/** The app's screens: join first if this phone is in no practice, then the tabs. */
+/**
+ * The app's screens: join a practice (or start one) first if this phone is in none, then the
+ * tabs. Each screen's state lives in its view model (viewmodels/ViewModels.kt), scoped to its
+ * navigation entry, so it survives rotation.
+ */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun TrellisNav(session: TrellisSession) {
-    var joined by remember { mutableStateOf(hasPractice(session)) }
-    if (!joined) {
-        JoinScreen(session, onJoined = { joined = true })
-        return
+    // null while the store is asked, off the main thread.
+    var joined by rememberSaveable { mutableStateOf<Boolean?>(null) }
+    LaunchedEffect(session) {
+        if (joined == null) joined = withContext(StoreDispatcher) { hasPractice(session) }
     }
+    when (joined) {
+        null -> Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) { CircularProgressIndicator() }
+        false -> WelcomeScreen(session, onInPractice = { joined = true })
+        true -> Tabs(session)
+    }
+}
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+private fun Tabs(session: TrellisSession) {
     val nav = rememberNavController()
     val current by nav.currentBackStackEntryAsState()
     val route = current?.destination?.route
     Scaffold(
         topBar = {
-            TopAppBar(title = {
-                Column {
-                    Text("Trellis")
-                    SyncStatusLine(session)
-                }
-            })
+            TopAppBar(
+                title = {
+                    Column {
+                        Text("Trellis")
+                        SyncStatusLine(session)
+                    }
+                },
+                actions = {
+                    if (route != "invite") {
+                        IconButton(onClick = { nav.navigate("invite") }) {
+                            Icon(Icons.Filled.GroupAdd, contentDescription = "Invite a colleague")
+                        }
+                    }
+                },
+            )
         },
         bottomBar = {
             NavigationBar {
@@ -83,6 +103,7 @@ fun TrellisNav(session: TrellisSession) {
                     NavigationBarItem(
                         selected = route == tab.route,
                         onClick = { nav.goToTab(tab.route) },
+                        // The label below says it; TalkBack reads the label and the selection.
                         icon = { Icon(tab.icon, contentDescription = null) },
                         label = { Text(tab.label) },
                     )
@@ -107,6 +128,7 @@ fun TrellisNav(session: TrellisSession) {
             }
             composable("dropby") { DropByScreen(session, onDone = { nav.popBackStack() }) }
             composable("referrals") { ReferralsScreen(session) }
+            composable("invite") { InviteScreen(session) }
         }
     }
 }

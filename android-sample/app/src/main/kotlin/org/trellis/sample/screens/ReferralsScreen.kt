@@ -15,32 +15,45 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
-import androidx.compose.runtime.remember
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.selectableGroup
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.semantics.stateDescription
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import org.trellis.core.ChangeKind
+import androidx.lifecycle.viewmodel.compose.viewModel
 import org.trellis.core.ReferralDirection
-import org.trellis.sample.ui.ReferralsModel
 import org.trellis.sample.ui.TrellisSession
+import org.trellis.sample.viewmodels.ReferralsViewModel
 
-/** Referrals received and sent, and a quick form to record one. */
+/** Referrals received and sent, and a quick form to record one (kept across rotation). */
 @Composable
 fun ReferralsScreen(session: TrellisSession) {
-    val model = remember(session) { ReferralsModel(session.store) }
-    RefreshOn(session, ChangeKind.REFERRALS, ChangeKind.WORKSPACE) { model.refresh() }
-    val state by model.state.collectAsStateWithLifecycle()
-    var direction by remember { mutableStateOf(ReferralDirection.RECEIVED) }
-    var partner by remember { mutableStateOf("") }
-    var reason by remember { mutableStateOf("") }
-    var note by remember { mutableStateOf("") }
+    val vm: ReferralsViewModel = viewModel { ReferralsViewModel(session) }
+    val state by vm.state.collectAsStateWithLifecycle()
+    var direction by rememberSaveable { mutableStateOf(ReferralDirection.RECEIVED) }
+    var partner by rememberSaveable { mutableStateOf("") }
+    var reason by rememberSaveable { mutableStateOf("") }
+    var note by rememberSaveable { mutableStateOf("") }
     LazyColumn(contentPadding = PaddingValues(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-        item { Text("Record a referral", style = MaterialTheme.typography.titleMedium) }
+        item { Heading("Record a referral") }
         item {
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                FilterChip(direction == ReferralDirection.RECEIVED, { direction = ReferralDirection.RECEIVED }, { Text("Received") })
-                FilterChip(direction == ReferralDirection.SENT, { direction = ReferralDirection.SENT }, { Text("Sent") })
+            // Two chips, one choice: announced as a group, each chip with its selection.
+            Row(Modifier.semantics { selectableGroup() }, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                FilterChip(
+                    direction == ReferralDirection.RECEIVED,
+                    { direction = ReferralDirection.RECEIVED },
+                    { Text("Received") },
+                    Modifier.semantics { stateDescription = if (direction == ReferralDirection.RECEIVED) "Selected" else "Not selected" },
+                )
+                FilterChip(
+                    direction == ReferralDirection.SENT,
+                    { direction = ReferralDirection.SENT },
+                    { Text("Sent") },
+                    Modifier.semantics { stateDescription = if (direction == ReferralDirection.SENT) "Selected" else "Not selected" },
+                )
             }
         }
         item { OutlinedTextField(partner, { partner = it }, Modifier.fillMaxWidth(), label = { Text("From or to (contact or place)") }) }
@@ -57,16 +70,18 @@ fun ReferralsScreen(session: TrellisSession) {
         item {
             Button(
                 onClick = {
-                    if (model.record(direction, partner, reason, note)) {
-                        partner = ""
-                        reason = ""
-                        note = ""
+                    vm.record(direction, partner, reason, note) { saved ->
+                        if (saved) {
+                            partner = ""
+                            reason = ""
+                            note = ""
+                        }
                     }
                 },
                 enabled = partner.isNotBlank() && reason.isNotBlank(),
             ) { Text("Save referral") }
         }
-        item { Text("Referrals", style = MaterialTheme.typography.titleMedium) }
+        item { Heading("Referrals") }
         items(state.referrals, key = { it.id }) { r ->
             val arrow = if (r.direction == ReferralDirection.RECEIVED) "from" else "to"
             ListItem(

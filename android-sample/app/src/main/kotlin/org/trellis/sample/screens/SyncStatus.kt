@@ -7,6 +7,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.Role
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import java.time.Instant
 import kotlinx.coroutines.launch
@@ -25,7 +26,7 @@ fun SyncStatusLine(session: TrellisSession) {
     Text(
         Format.syncLine(state, Instant.now()),
         style = MaterialTheme.typography.labelMedium,
-        modifier = Modifier.clickable {
+        modifier = Modifier.clickable(onClickLabel = "Sync now", role = Role.Button) {
             scope.launch {
                 try {
                     session.store.sync()

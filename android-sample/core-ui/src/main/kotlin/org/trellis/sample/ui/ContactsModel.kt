@@ -3,6 +3,7 @@ package org.trellis.sample.ui
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
 import org.trellis.core.Activity
 import org.trellis.core.Contact
 import org.trellis.core.ContactDetail
@@ -38,14 +39,20 @@ class ContactsModel(private val store: TrellisStore) {
 
     /** Sets the search text and reloads. */
     fun search(query: String) {
-        _state.value = _state.value.copy(query = query)
+        setQuery(query)
         refresh()
     }
 
-    /** Reloads (call on start and when contacts change). */
+    /** Sets the search text only (no store call: safe on the main thread while typing). */
+    fun setQuery(query: String) = _state.update { it.copy(query = query) }
+
+    /**
+     * Reloads (call on start, after [setQuery] and when contacts change). A result for a
+     * search text that has changed meanwhile is dropped: the newer search follows.
+     */
     fun refresh() {
         val query = _state.value.query
-        _state.value = try {
+        val next = try {
             val contacts = store.contacts()
             val rows = if (query.isBlank()) {
                 contacts.map(::row)
@@ -57,6 +64,7 @@ class ContactsModel(private val store: TrellisStore) {
         } catch (e: TrellisException) {
             ContactsState(query, problem = Format.problem(e))
         }
+        _state.update { if (it.query == query) next else it }
     }
 
     private fun row(c: Contact) = ContactRow(

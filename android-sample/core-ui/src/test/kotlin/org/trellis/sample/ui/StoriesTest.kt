@@ -12,11 +12,13 @@ import kotlinx.coroutines.runBlocking
 import org.junit.After
 import org.junit.Before
 import org.junit.Test
+import org.trellis.core.FollowUp
 import org.trellis.core.FollowUpKind
 import org.trellis.core.NewContact
 import org.trellis.core.NewOrg
 import org.trellis.core.OrgKind
 import org.trellis.core.ReferralDirection
+import org.trellis.core.Role
 import org.trellis.core.TrellisStore
 
 /** The screens' models against the real library: what a therapist does in the app. */
@@ -112,6 +114,135 @@ class StoriesTest {
         join.join("Dana", "  not-a-real-code  ")
         val failed = assertIs<JoinState.Failed>(join.state.value)
         assertTrue(failed.problem.isNotBlank())
+    }
+
+    @Test
+    fun aNewSchoolAndItsCounselorAreAddedWhileLoggingTheVisit() {
+        val form = DropByModel(store)
+        form.showNearby(42.0, -87.0) // nowhere known
+        assertEquals(emptyList(), form.state.value.places)
+        assertEquals(null, form.addPlace("Roosevelt High School", OrgKind.SCHOOL))
+        assertEquals("Roosevelt High School", form.state.value.place?.name)
+        assertEquals(null, form.addPerson("Marcus Lee", "Lead counselor"))
+        val marcus = form.state.value.people.single()
+        assertEquals(setOf(marcus.id), form.state.value.met)
+        form.save()
+        assertNotNull(form.state.value.saved)
+        assertEquals("Thank-you: Marcus Lee, Roosevelt High School", Format.followUpTitle(assertNotNull(form.state.value.thankYou)))
+
+        // The new school was stored where the phone was: nearby on the next visit.
+        val next = DropByModel(store)
+        next.showNearby(42.0005, -87.0005)
+        assertEquals(listOf("Roosevelt High School"), next.state.value.places.map { it.organization.name })
+        assertEquals(listOf("Marcus Lee"), ContactsModel(store).also { it.search("marcus") }.state.value.rows.map { it.name })
+    }
+
+    @Test
+    fun aHalfFilledDropBySurvivesBeingSavedAndRestored() {
+        val form = DropByModel(store)
+        form.searchPlaces("lincoln")
+        form.pick(form.state.value.places.single().organization)
+        val priya = form.state.value.people.single()
+        form.toggleMet(priya.id)
+        form.setMinutes(30)
+        form.setNote("Spring group")
+        form.setLeftBehind("brochures", 3)
+
+        // What Android's SavedStateHandle keeps: a map of strings, ints and string lists.
+        val saved = form.state.value.draft.toSaved()
+        assertTrue(saved.values.all { it is String || it is Int || it is ArrayList<*> })
+        val draft = assertNotNull(DropByDraft.fromSaved { saved[it] })
+        assertEquals(form.state.value.draft, draft)
+
+        val again = DropByModel(store) // a new screen after the rotation
+        again.restore(draft)
+        val s = again.state.value
+        assertEquals("Lincoln Middle School", s.place?.name)
+        assertEquals(setOf(priya.id), s.met)
+        assertEquals(30, s.minutes)
+        assertEquals("Spring group", s.note)
+        assertEquals(mapOf("brochures" to 3), s.leftBehind)
+        assertTrue(s.canSave)
+        assertEquals(null, DropByDraft.fromSaved { null }) // nothing saved: a fresh form
+    }
+
+    @Test
+    fun todayListsMyFollowUpsBeforeMyColleagues() {
+        fun followUp(id: String, owner: String) = FollowUp(
+            id, FollowUpKind.CHECK_IN, null, null, null, null, null, "2026-05-01T09:00:00Z", null, null,
+            if (owner == "me") "Dana" else "Sam", owner, false,
+        )
+        val ordered = TodayState.mineFirst(listOf(followUp("a", "sam"), followUp("b", "me"), followUp("c", "sam"), followUp("d", "me")), "me")
+        assertEquals(listOf("b", "d", "a", "c"), ordered.map { it.id })
+        val state = TodayState(me = "me")
+        assertEquals(null, state.owner(followUp("b", "me")))
+        assertEquals("Sam's", state.owner(followUp("a", "sam")))
+
+        // In the app: the store says who "me" is.
+        val today = TodayModel(store)
+        today.refresh()
+        assertEquals(store.workspaces().single { it.current }.memberId, today.state.value.me)
+    }
+
+    @Test
+    fun aLocalPracticeIsMadeOnThePhoneAndHasNothingToSyncInTheBackground() = runBlocking {
+        val dir = Files.createTempDirectory("core-ui-new").toFile()
+        TrellisSession.open(dir.resolve("trellis.sqlite3").path).use { phone ->
+            val practice = PracticeModel(phone.store)
+            practice.create("Ana", "Oak Family Therapy", relayUrl = "", signupSecret = "")
+            assertEquals("Oak Family Therapy", assertIs<PracticeState.Created>(practice.state.value).workspace.name)
+            phone.store.addOrg(NewOrg("Oak Elementary", OrgKind.SCHOOL))
+            assertFalse(SyncPolicy.needsRun(phone.store)) // no relay: nowhere to push
+            assertEquals(SyncDecision.Done, SyncPolicy.afterAttempt(SyncPolicy.attempt(phone.store), 0))
+            practice.invite(Role.MEMBER) // invites need a relay
+            assertTrue(assertIs<PracticeState.Failed>(practice.state.value).problem.isNotBlank())
+        }
+    }
+
+    @Test
+    fun aPracticeStartedOnThePhoneInvitesAColleagueAndBackgroundSyncPushesAVisit() = runBlocking {
+        val bin = TestRelay.binary() ?: return@runBlocking println("skipped: no trellis-relay built")
+        TestRelay.start(bin).use { relay ->
+            val a = Files.createTempDirectory("core-ui-a").toFile()
+            val b = Files.createTempDirectory("core-ui-b").toFile()
+            TrellisSession.open(a.resolve("t.sqlite3").path).use { dana ->
+                TrellisSession.open(b.resolve("t.sqlite3").path).use { sam ->
+                    val practice = PracticeModel(dana.store)
+                    practice.create("Dana", "Birch Counseling", relay.url, TestRelay.SECRET)
+                    assertIs<PracticeState.Created>(practice.state.value)
+                    practice.invite(Role.MEMBER)
+                    val invite = assertIs<PracticeState.Invite>(practice.state.value)
+                    assertEquals("Birch Counseling", invite.practice)
+                    assertTrue(invite.text.endsWith(invite.code))
+
+                    // Sam scans or pastes the code.
+                    val join = JoinModel(sam.store)
+                    join.join("Sam", "\n ${invite.code} \n")
+                    assertEquals("Birch Counseling", assertIs<JoinState.Joined>(join.state.value).workspace.name)
+
+                    // Dana logs a visit with no sync running: a background run is due and pushes it.
+                    dana.store.addOrg(NewOrg("Birch Middle School", OrgKind.SCHOOL))
+                    dana.store.addContact(NewContact("Jo Park", organization = "Birch Middle School"))
+                    val form = DropByModel(dana.store)
+                    form.searchPlaces("birch middle")
+                    form.pick(form.state.value.places.single().organization)
+                    form.toggleMet(form.state.value.people.single().id)
+                    form.save()
+                    assertNotNull(form.state.value.thankYou)
+                    assertTrue(SyncPolicy.needsRun(dana.store))
+                    assertEquals(SyncDecision.Done, SyncPolicy.afterAttempt(SyncPolicy.attempt(dana.store), 0))
+                    assertFalse(SyncPolicy.needsRun(dana.store))
+
+                    sam.store.sync()
+                    assertEquals(1, sam.store.activities().size)
+                    // Sam's Today lists Dana's thank-you after Sam's own (none yet), owned by Dana.
+                    val today = TodayModel(sam.store)
+                    today.refresh()
+                    val theirs = today.state.value.upcoming.single()
+                    assertEquals("Dana's", today.state.value.owner(theirs))
+                }
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,253 @@
+package org.trellis.sample.viewmodels
+
+import androidx.lifecycle.SavedStateHandle
+import androidx.lifecycle.ViewModel
+import androidx.lifecycle.viewModelScope
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import org.trellis.core.ChangeKind
+import org.trellis.core.OrgKind
+import org.trellis.core.ReferralDirection
+import org.trellis.core.Role
+import org.trellis.sample.ui.ContactModel
+import org.trellis.sample.ui.ContactPage
+import org.trellis.sample.ui.ContactsModel
+import org.trellis.sample.ui.ContactsState
+import org.trellis.sample.ui.DropByDraft
+import org.trellis.sample.ui.DropByModel
+import org.trellis.sample.ui.DropByState
+import org.trellis.sample.ui.JoinModel
+import org.trellis.sample.ui.JoinState
+import org.trellis.sample.ui.PracticeModel
+import org.trellis.sample.ui.PracticeState
+import org.trellis.sample.ui.ReferralsModel
+import org.trellis.sample.ui.ReferralsState
+import org.trellis.sample.ui.TodayModel
+import org.trellis.sample.ui.TodayState
+import org.trellis.sample.ui.TrellisSession
+
+/**
+ * Where every store call of the app runs: off the main thread, one at a time (in the order
+ * the screens asked). Network calls (join, sync, invites) suspend without holding it.
+ */
+@OptIn(ExperimentalCoroutinesApi::class)
+val StoreDispatcher = Dispatchers.IO.limitedParallelism(1)
+
+/** Runs [block] on the store's dispatcher in this view model's scope. */
+private fun ViewModel.store(block: suspend CoroutineScope.() -> Unit) {
+    viewModelScope.launch(StoreDispatcher, block = block)
+}
+
+/** Reloads with [refresh] now and whenever one of [kinds] changes, for as long as the view model lives. */
+private fun ViewModel.refreshOn(session: TrellisSession, vararg kinds: ChangeKind, refresh: () -> Unit) {
+    store {
+        refresh()
+        session.changes.filter { change -> change.kinds.any { it in kinds } }.collect { refresh() }
+    }
+}
+
+/** Today: mine first, then the practice's; survives rotation with the screen. */
+class TodayViewModel(session: TrellisSession) : ViewModel() {
+    private val model = TodayModel(session.store)
+    val state: StateFlow<TodayState> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.FOLLOW_UPS, ChangeKind.ACTIVITIES, ChangeKind.WORKSPACE) { model.refresh() }
+    }
+
+    fun complete(followUp: org.trellis.core.FollowUp) = store { model.complete(followUp) }
+}
+
+/** The contacts list and its search text (kept across rotation and process death). */
+class ContactsViewModel(session: TrellisSession, private val saved: SavedStateHandle) : ViewModel() {
+    private val model = ContactsModel(session.store)
+    val state: StateFlow<ContactsState> = model.state
+
+    init {
+        saved.get<String>(QUERY)?.let(model::setQuery)
+        refreshOn(session, ChangeKind.CONTACTS, ChangeKind.ORGANIZATIONS) { model.refresh() }
+    }
+
+    fun search(query: String) {
+        saved[QUERY] = query
+        model.setQuery(query) // at once, for the text field
+        store { model.refresh() }
+    }
+
+    private companion object {
+        const val QUERY = "contacts.query"
+    }
+}
+
+/** One contact's page. */
+class ContactViewModel(session: TrellisSession, contactId: String) : ViewModel() {
+    private val model = ContactModel(session.store, contactId)
+    val state: StateFlow<Result<ContactPage>?> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.CONTACTS, ChangeKind.ACTIVITIES, ChangeKind.FOLLOW_UPS) { model.refresh() }
+    }
+
+    /** Appends a note; [done] gets the problem (null when saved), on the main thread. */
+    fun addNote(text: String, done: (String?) -> Unit) = store {
+        val problem = model.addNote(text)
+        withContext(Dispatchers.Main) { done(problem) }
+    }
+}
+
+/**
+ * The drop-by form. What the user entered is written to the SavedStateHandle as it changes
+ * (DropByDraft, from core-ui), so rotating the phone, or Android ending the app in the
+ * background, brings the half-filled form back.
+ */
+class DropByViewModel(session: TrellisSession, private val saved: SavedStateHandle) : ViewModel() {
+    private val model = DropByModel(session.store)
+    val state: StateFlow<DropByState> = model.state
+    val noteHint: String = model.noteHint
+
+    init {
+        val draft = DropByDraft.fromSaved { saved.get<Any>(it) }
+        viewModelScope.launch {
+            withContext(StoreDispatcher) {
+                model.load()
+                draft?.let(model::restore)
+            }
+            model.state.collect { s ->
+                val values = if (s.saved == null) s.draft.toSaved() else emptyMap()
+                DropByDraft.KEYS.forEach { key ->
+                    val value = values[key]
+                    if (value == null) saved.remove<Any>(key) else saved[key] = value
+                }
+            }
+        }
+    }
+
+    fun showNearby(lat: Double, lon: Double) = store { model.showNearby(lat, lon) }
+
+    fun searchPlaces(query: String) {
+        model.setPlaceQuery(query) // at once, for the text field
+        store { model.findPlaces(query) }
+    }
+
+    fun pick(place: org.trellis.core.Organization) = store { model.pick(place) }
+
+    fun addPlace(name: String, kind: OrgKind, done: (String?) -> Unit) = store {
+        val problem = model.addPlace(name, kind)
+        withContext(Dispatchers.Main) { done(problem) }
+    }
+
+    fun addPerson(name: String, role: String?, done: (String?) -> Unit) = store {
+        val problem = model.addPerson(name, role)
+        withContext(Dispatchers.Main) { done(problem) }
+    }
+
+    fun toggleMet(contactId: String) = model.toggleMet(contactId)
+
+    fun setMinutes(minutes: Int) = model.setMinutes(minutes)
+
+    fun setNote(note: String) = model.setNote(note)
+
+    fun setLeftBehind(item: String, qty: Int) = model.setLeftBehind(item, qty)
+
+    fun save() = store { model.save() }
+}
+
+/** Referrals and the quick form. */
+class ReferralsViewModel(session: TrellisSession) : ViewModel() {
+    private val model = ReferralsModel(session.store)
+    val state: StateFlow<ReferralsState> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.REFERRALS, ChangeKind.WORKSPACE) { model.refresh() }
+    }
+
+    /** Records a referral; [done] gets whether it was saved, on the main thread. */
+    fun record(direction: ReferralDirection, partner: String, reason: String, note: String, done: (Boolean) -> Unit) = store {
+        val ok = model.record(direction, partner, reason, note)
+        withContext(Dispatchers.Main) { done(ok) }
+    }
+}
+
+/**
+ * Joining a practice. The join runs in the view model's scope, so rotating the phone while it
+ * talks to the relay neither cancels it nor loses its result; the name and code typed are kept
+ * in the SavedStateHandle.
+ */
+class JoinViewModel(private val session: TrellisSession, private val saved: SavedStateHandle) : ViewModel() {
+    private val model = JoinModel(session.store)
+    val state: StateFlow<JoinState> = model.state
+    val name: StateFlow<String> = saved.getStateFlow(NAME, "")
+    val code: StateFlow<String> = saved.getStateFlow(CODE, "")
+
+    fun setName(value: String) {
+        saved[NAME] = value
+    }
+
+    fun setCode(value: String) {
+        saved[CODE] = value
+    }
+
+    fun join() {
+        if (state.value is JoinState.Joining) return
+        val name = name.value
+        val code = code.value
+        store {
+            model.join(name, code)
+            if (model.state.value is JoinState.Joined) session.startLiveSync()
+        }
+    }
+
+    private companion object {
+        const val NAME = "join.name"
+        const val CODE = "join.code"
+    }
+}
+
+/** Starting a practice, and inviting colleagues (share sheet, QR code). */
+class PracticeViewModel(private val session: TrellisSession, private val saved: SavedStateHandle) : ViewModel() {
+    private val model = PracticeModel(session.store)
+    val state: StateFlow<PracticeState> = model.state
+    val yourName: StateFlow<String> = saved.getStateFlow(YOUR_NAME, "")
+    val practice: StateFlow<String> = saved.getStateFlow(PRACTICE, "")
+    val relayUrl: StateFlow<String> = saved.getStateFlow(RELAY, "")
+
+    fun setYourName(value: String) {
+        saved[YOUR_NAME] = value
+    }
+
+    fun setPractice(value: String) {
+        saved[PRACTICE] = value
+    }
+
+    fun setRelayUrl(value: String) {
+        saved[RELAY] = value
+    }
+
+    /** The signup secret is not kept in the saved state: it is typed again after a restart. */
+    fun create(signupSecret: String) {
+        if (state.value is PracticeState.Working) return
+        val (you, name, relay) = Triple(yourName.value, practice.value, relayUrl.value)
+        store {
+            model.create(you, name, relay, signupSecret)
+            if (model.state.value is PracticeState.Created) session.startLiveSync()
+        }
+    }
+
+    fun invite(role: Role) {
+        if (state.value is PracticeState.Working) return
+        store { model.invite(role) }
+    }
+
+    fun dismiss() = model.dismiss()
+
+    private companion object {
+        const val YOUR_NAME = "practice.yourName"
+        const val PRACTICE = "practice.name"
+        const val RELAY = "practice.relay"
+    }
+}
