@@ -11,6 +11,8 @@
 //! | A device of one practice reads and changes nothing of another, by any endpoint or guessed id | `server/tests/security.rs` `a_device_of_one_practice_reaches_nothing_of_another_whatever_ids_it_guesses`; every endpoint with another workspace's token in `server/tests/matrix.rs`; end to end in `tests/tests/relay_access.rs` |
 //! | Invites are single use and expire | `server/tests/membership.rs` `an_owner_invites_a_member_who_joins_once`, `two_devices_racing_for_one_invite_get_exactly_one_seat`, `an_invite_expires` (the relay's clock moved); end to end here (a used code is refused) |
 //! | Error messages carry no personal data | `error_messages_name_no_one` (here); the fuzz targets `vcard`, `csv`, `invite_code` (`trellis_core::fuzzing`) check every refusal on any input |
+//! | A phone's store (keys, token, notes) is readable by its user only: folder 0700, files 0600, also an older store's | `a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_clear` (here) |
+//! | A relay on another machine is reached with https only; plain http is refused before anything is sent or saved | the same test; `core/src/sync/client.rs` `a_relay_on_another_machine_must_be_reached_with_https` |
 //! | The signup secret is compared in constant time | `server/tests/security.rs` `the_signup_secret_is_compared_in_constant_time` (code path: `subtle::ConstantTimeEq`) |
 //! | Changes are sealed; a tampered envelope never opens | `core/src/crypto.rs` tests; the `envelope` fuzz target |
 
@@ -358,4 +360,80 @@ fn error_messages_name_no_one() {
     }
     // Nothing was imported or joined.
     assert_eq!(dana.json(&["contact", "list"]), serde_json::json!([]));
+}
+
+/// The permission bits of a file or folder.
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .expect("it exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Dana sets up her phone: the store's folder and files are hers alone, and so are those of a
+/// store an older version left world-readable. She mistypes the practice's relay as plain
+/// http on another machine: refused with a message that says to use https, and no practice
+/// is made.
+#[cfg(unix)]
+#[test]
+fn a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_clear() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dana = Device::new(tmp.path().join("phone").join("trellis"));
+    dana.json(&["init", "--name", "Dana"]);
+    dana.json(&["workspace", "create", "Maple Street Counseling"]);
+    dana.json(&["org", "add", "Lincoln Middle School"]);
+    assert_eq!(mode(&dana.data), 0o700);
+    assert_eq!(mode(&dana.data.parent().unwrap().to_path_buf()), 0o700);
+    for name in [
+        "trellis.sqlite3",
+        "trellis.sqlite3-wal",
+        "trellis.sqlite3-shm",
+    ] {
+        let file = dana.data.join(name);
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{name}");
+        }
+    }
+
+    // A store an older version left readable by everyone is narrowed when it is next opened.
+    let store = dana.data.join("trellis.sqlite3");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o644)).unwrap();
+    dana.json(&["org", "list"]);
+    assert_eq!(mode(&store), 0o600);
+
+    for url in ["http://relay.example.org", "http://192.168.1.20:8787"] {
+        let refused = dana.json_err(&[
+            "workspace",
+            "connect",
+            "--relay",
+            url,
+            "--signup-secret",
+            SIGNUP_SECRET,
+        ]);
+        let message = refused["message"].as_str().unwrap_or_default();
+        assert!(message.contains("https://"), "{refused}");
+        let refused = dana.json_err(&[
+            "workspace",
+            "create",
+            "Harbor Family Therapy",
+            "--relay",
+            url,
+            "--signup-secret",
+            SIGNUP_SECRET,
+        ]);
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("https://"),
+            "{refused}"
+        );
+    }
+    let practices = dana.json(&["workspace", "list"]);
+    assert_eq!(practices.as_array().map(Vec::len), Some(1), "{practices}");
+    assert_eq!(dana.json(&["status"])["relay_url"], Value::Null);
 }

@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
-use crate::base::error::Result;
+use crate::base::error::{Error, Result};
 
 /// Numbered migrations; index `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -302,6 +302,55 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// transaction rolls back on drop), so a poisoned lock is safe to keep using.
 pub(crate) fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Makes the store's folder (`0700`, like every folder it has to create) and file (`0600`)
+/// readable by this user only, before SQLite opens it: the file holds the device's keys and
+/// token and the practice's notes. SQLite gives its `-wal` and `-shm` files the database
+/// file's mode. An older store's files that others may read are narrowed to their owner's
+/// bits (never widened: a store made read-only stays so); one whose mode cannot be changed
+/// (an immutable file) is opened as it is. A folder that exists already keeps its mode (it may
+/// be a shared one the user chose).
+pub fn prepare_files(path: &std::path::Path) -> Result<()> {
+    let failed =
+        |what: &str, e: std::io::Error| Error::invalid(format!("cannot prepare the {what}: {e}"));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| failed("data directory", e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed("store file", e)),
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::Path::new(&name);
+            let Ok(meta) = std::fs::metadata(file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                // Best effort: an immutable file keeps its mode and is opened as it is.
+                let _ =
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode & 0o600));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Opens (creating if needed) the store file and brings its schema up to date. The flag says

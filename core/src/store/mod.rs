@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::Automerge;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::base::error::{Error, Result};
+use crate::base::error::Result;
 use crate::events::{Events, Listener, Subscription};
 use crate::index::{self, catch_up, catch_up::CatchUp};
 use crate::storage::db::{self, lock, Durability};
@@ -58,10 +58,7 @@ impl Store {
     /// Opens the store at `path` with `options`, creating the file (and its schema) if needed.
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let path = path.as_ref();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::invalid(format!("cannot create the data directory: {e}")))?;
-        }
+        db::prepare_files(path)?;
         let (mut conn, rebuild) = db::open(path, options.durability)?;
         db::checkpoint_in_background(&mut conn, path)?;
         let events = Events::install(&mut conn)?;

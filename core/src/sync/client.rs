@@ -265,15 +265,32 @@ impl RelayClient {
     }
 }
 
-/// Checks and trims a relay URL.
+/// Checks and trims a relay URL: `https://`, or plain `http://` only for a relay on this
+/// machine (a loopback address or `localhost`), so a token and the practice's traffic never
+/// cross a network in the clear.
 pub(crate) fn normalize_url(url: &str) -> Result<String> {
     let url = url.trim().trim_end_matches('/');
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-        return Err(Error::invalid(format!(
-            "\"{url}\" is not a relay URL; write it like http://127.0.0.1:8787"
-        )));
+    let not_a_url = || {
+        Error::invalid(format!(
+            "\"{url}\" is not a relay URL; write it like https://relay.example.org"
+        ))
+    };
+    let parsed = url::Url::parse(url).map_err(|_| not_a_url())?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(not_a_url()),
+    };
+    match parsed.scheme() {
+        "https" => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
+        "http" => Err(Error::invalid(format!(
+            "\"{url}\" is plain http: a relay on another machine must be reached with https:// \
+             (plain http only for a relay on this machine: 127.0.0.1, ::1 or localhost)"
+        ))),
+        _ => Err(not_a_url()),
     }
-    Ok(url.to_string())
 }
 
 async fn send(rb: reqwest::RequestBuilder) -> Result<reqwest::Response> {
@@ -301,4 +318,43 @@ async fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result
     resp.json()
         .await
         .map_err(|e| Error::Corrupt(format!("the relay sent an unreadable answer: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_url;
+
+    #[test]
+    fn a_relay_on_another_machine_must_be_reached_with_https() {
+        assert_eq!(
+            normalize_url(" https://relay.example.org/ ").unwrap(),
+            "https://relay.example.org"
+        );
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://127.1.2.3:8787/",
+            "http://localhost:8787",
+            "http://[::1]:8787",
+        ] {
+            assert!(normalize_url(local).is_ok(), "{local}");
+        }
+        for remote in [
+            "http://relay.example.org",
+            "http://10.0.0.5:8787",
+            "http://192.168.1.20",
+            "http://[2001:db8::1]:8787",
+            "http://localhost.example.org",
+        ] {
+            let err = normalize_url(remote).unwrap_err().to_string();
+            assert!(err.contains("https://"), "{remote}: {err}");
+        }
+        for junk in [
+            "",
+            "relay.example.org",
+            "ftp://relay.example.org",
+            "https://",
+        ] {
+            assert!(normalize_url(junk).is_err(), "{junk:?}");
+        }
+    }
 }
