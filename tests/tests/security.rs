@@ -387,7 +387,7 @@ fn a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_cl
     dana.json(&["workspace", "create", "Maple Street Counseling"]);
     dana.json(&["org", "add", "Lincoln Middle School"]);
     assert_eq!(mode(&dana.data), 0o700);
-    assert_eq!(mode(&dana.data.parent().unwrap().to_path_buf()), 0o700);
+    assert_eq!(mode(dana.data.parent().unwrap()), 0o700);
     for name in [
         "trellis.sqlite3",
         "trellis.sqlite3-wal",
