@@ -15,7 +15,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::error::TrellisError;
 use crate::types::{
     Activity, Contact, ContactDetail, Device, NewActivity, NewContact, NewDropBy, NewOrg,
-    NoteEntry, Organization, SearchHit, Status, WorkspaceInfo,
+    NoteEntry, Organization, SearchHit, SetAsideEntry, Status, WorkspaceInfo,
 };
 
 /// A device's local Trellis store: one SQLite file holding every workspace this device is in.
@@ -176,5 +176,17 @@ impl TrellisStore {
     /// Pending changes, last sync and cursor of the current workspace.
     pub fn status(&self) -> Result<Status, TrellisError> {
         Ok(self.store()?.status()?.into())
+    }
+
+    /// The current workspace's entries set aside, oldest first: pulled from the relay, they
+    /// could not be applied (they do not open, do not match their hash, or automerge refused
+    /// them). None of them stops a sync; a device holding any does not cut a checkpoint.
+    pub fn set_aside(&self) -> Result<Vec<SetAsideEntry>, TrellisError> {
+        Ok(self
+            .store()?
+            .set_aside()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

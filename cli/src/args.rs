@@ -78,6 +78,8 @@ pub enum Command {
     Sync,
     /// Pending changes, last sync and cursor
     Status,
+    /// Entries pulled from the relay that this device could not apply and keeps aside
+    SetAside,
 }
 
 /// `trellis workspace ...`

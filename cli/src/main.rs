@@ -102,7 +102,13 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
                 println!(
                     "Pushed {} change(s), pulled {} change(s), {} document(s) updated; cursor {}.",
                     r.pushed, r.pulled, r.documents_updated, r.cursor
-                )
+                );
+                if r.set_aside > 0 {
+                    println!(
+                        "Set aside {} entr(ies) that could not be applied (see `trellis set-aside`).",
+                        r.set_aside
+                    );
+                }
             });
         }
         Command::Status => {
@@ -123,6 +129,33 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
                     s.last_sync_at.as_deref().unwrap_or("never")
                 );
                 println!("Cursor:          {}", s.cursor);
+                if s.gaps > 0 {
+                    println!("Waiting:         {} document(s) miss changes", s.gaps);
+                }
+                if s.set_aside > 0 {
+                    println!(
+                        "Set aside:       {} entr(ies) could not be applied (see `trellis set-aside`)",
+                        s.set_aside
+                    );
+                }
+            });
+        }
+        Command::SetAside => {
+            let entries = store.set_aside()?;
+            out.show(&entries, |entries| {
+                if entries.is_empty() {
+                    println!("Nothing set aside: every entry pulled was applied.");
+                }
+                for e in entries {
+                    let seq = e.seq.map_or("-".to_string(), |s| s.to_string());
+                    println!(
+                        "seq {seq:>8}  {}  {:<13} {} {}",
+                        short(&e.doc_id),
+                        e.reason.as_str(),
+                        e.at,
+                        e.detail
+                    );
+                }
             });
         }
     }

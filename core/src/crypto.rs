@@ -6,7 +6,8 @@
 //! sealed boxes and can open none of them. Every automerge change is sealed with the newest key
 //! before it enters the outbox; the workspace id, the document id and the key epoch are the
 //! associated data, so a blob moved to another document or workspace fails to open. The relay
-//! sees document ids, sizes and a keyed hash, and nothing else.
+//! sees document ids, sizes and a keyed hash of each entry ([`KeyRing::entry_hash`]), and
+//! nothing else.
 //!
 //! When a member is removed, an owner's or admin's device makes the next epoch's key and seals
 //! it to every device that remains; changes made after that are unreadable with the keys the
@@ -147,16 +148,39 @@ impl KeyRing {
             .map_err(|_| Error::Corrupt("authentication failed".into()))
     }
 
-    /// The hash the relay deduplicates on: the automerge change hash, keyed with the
-    /// workspace's first key (every member holds it) so the relay cannot match it against
-    /// changes it might see elsewhere, and so it does not change when the key rotates.
-    pub fn keyed_hash(&self, change_hash: &[u8]) -> [u8; HASH_LEN] {
-        let first = self.0.get(&0).expect("a key ring always holds epoch 0");
+    /// The hash the relay deduplicates a log entry on: the automerge change hash and the
+    /// envelope's header (version, epoch and its random nonce), keyed with the workspace's
+    /// first key (every member holds it, so the relay cannot match it against changes it
+    /// might see elsewhere). A retry of the same outbox row sends the same envelope and so
+    /// the same hash; nobody can predict the hash of an envelope not yet made, so no member
+    /// can store other bytes under the hash of a colleague's next change ahead of her.
+    pub fn entry_hash(&self, change_hash: &[u8], envelope: &[u8]) -> [u8; HASH_LEN] {
+        let mut h = Sha256::new();
+        h.update(b"trellis/entry-id/v2");
+        h.update(self.first().0);
+        h.update(change_hash);
+        h.update(&envelope[..HEADER_LEN.min(envelope.len())]);
+        h.finalize().into()
+    }
+
+    /// Whether a pulled entry stored under `claimed` holds the change whose automerge hash is
+    /// `change_hash`: the [`KeyRing::entry_hash`] of it, or the hash of the change alone that
+    /// entries written before envelope-bound hashes carry.
+    pub fn entry_matches(&self, claimed: &[u8], change_hash: &[u8], envelope: &[u8]) -> bool {
+        claimed == self.entry_hash(change_hash, envelope)
+            || claimed == self.change_only_hash(change_hash)
+    }
+
+    fn change_only_hash(&self, change_hash: &[u8]) -> [u8; HASH_LEN] {
         let mut h = Sha256::new();
         h.update(b"trellis/change-id/v1");
-        h.update(first.0);
+        h.update(self.first().0);
         h.update(change_hash);
         h.finalize().into()
+    }
+
+    fn first(&self) -> &WorkspaceKey {
+        self.0.get(&0).expect("a key ring always holds epoch 0")
     }
 }
 
@@ -269,7 +293,7 @@ mod tests {
         let mut ring = KeyRing::new(first.clone());
         let (ws, doc) = (Id::random(), Id::random());
         let old = ring.seal(&ws, &doc, b"before");
-        let hash_before = ring.keyed_hash(b"abc");
+        let hash_before = ring.entry_hash(b"abc", &old);
         ring.insert(1, WorkspaceKey::generate());
         let new = ring.seal(&ws, &doc, b"after");
         assert_eq!(envelope_epoch(&new), Some(1));
@@ -284,10 +308,36 @@ mod tests {
         forged[1..5].copy_from_slice(&0u32.to_le_bytes());
         assert!(removed.open(&ws, &doc, &forged).is_err());
         assert_eq!(
-            ring.keyed_hash(b"abc"),
+            ring.entry_hash(b"abc", &old),
             hash_before,
-            "dedupe survives rotation"
+            "a retry of the same envelope keeps its hash across a rotation"
         );
+    }
+
+    #[test]
+    fn an_entry_hash_cannot_be_predicted_before_its_envelope_exists() {
+        let ring = KeyRing::new(WorkspaceKey::generate());
+        let (ws, doc) = (Id::random(), Id::random());
+        let change = b"the same automerge change hash";
+        let one = ring.seal(&ws, &doc, b"genesis");
+        let two = ring.seal(&ws, &doc, b"genesis");
+        let (h1, h2) = (ring.entry_hash(change, &one), ring.entry_hash(change, &two));
+        assert_ne!(h1, h2, "two envelopes of one change are two entries");
+        assert_eq!(
+            h1,
+            ring.entry_hash(change, &one),
+            "a retry is the same entry"
+        );
+        assert!(ring.entry_matches(&h1, change, &one));
+        assert!(
+            !ring.entry_matches(&h1, change, &two),
+            "bound to its envelope"
+        );
+        assert!(!ring.entry_matches(&h1, b"another change", &one));
+        // Entries written before hashes were bound to envelopes still match their change.
+        let old = ring.change_only_hash(change);
+        assert!(ring.entry_matches(&old, change, &two));
+        assert!(!ring.entry_matches(&old, b"another change", &two));
     }
 
     #[test]

@@ -55,5 +55,5 @@ pub use storage::db::{Durability, SCHEMA_VERSION};
 pub use storage::workspace::Device;
 pub use store::{Store, StoreOptions};
 pub use sync::invite::InviteCode;
-pub use sync::{checkpoint, invite, live, members};
+pub use sync::{checkpoint, invite, live, members, set_aside};
 pub use trellis_protocol::api::Role;

@@ -13,5 +13,6 @@ mod membership;
 mod multiprocess;
 mod practices_sync;
 mod relay_access;
+mod restore;
 mod security;
 mod tracer;

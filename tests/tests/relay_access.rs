@@ -105,8 +105,9 @@ async fn tokens_guard_each_workspace_and_a_resent_push_is_stored_once() {
         batch::decode_pull(&pull(&a_token).send().await.unwrap().bytes().await.unwrap()).unwrap();
     assert_eq!(last.head, after.head);
 
-    // Dana's device skips the unreadable entry someone pushed, instead of stalling on it.
+    // Dana's device sets aside the unreadable entry someone pushed, instead of stalling on it.
     let report = a.json(&["sync"]);
-    assert_eq!(report["skipped"], 1, "{report}");
+    assert_eq!(report["set_aside"], 1, "{report}");
+    assert_eq!(a.json(&["set-aside"])[0]["reason"], "unreadable");
     assert_eq!(a.json(&["org", "list"])[0]["name"], "Riverside Pediatrics");
 }

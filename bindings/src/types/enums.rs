@@ -3,7 +3,8 @@
 
 use trellis_core::{
     ActivityKind as CoreActivityKind, ContactCategory as CoreContactCategory,
-    OrgKind as CoreOrgKind, Role as CoreRole, Stage as CoreStage,
+    OrgKind as CoreOrgKind, Role as CoreRole, SetAsideReason as CoreSetAsideReason,
+    Stage as CoreStage,
 };
 
 mirror_enum! {
@@ -127,5 +128,19 @@ mirror_enum! {
         Reciprocal,
         /// Gone quiet.
         Dormant,
+    }
+}
+
+mirror_enum! {
+    /// Why a pulled log entry was set aside instead of applied.
+    SetAsideReason => CoreSetAsideReason {
+        /// It does not open with any key this device holds of the practice.
+        Unreadable,
+        /// It opens, but is not an automerge change.
+        NotAChange,
+        /// Its content is not the change its hash names.
+        HashMismatch,
+        /// Automerge refused it (e.g. it reuses a sequence number its author already used).
+        Refused,
     }
 }

@@ -2,7 +2,7 @@
 //! of the tracer bullet, grown with the practice fields (stage, cadence, follow-ups), and the
 //! inputs that create them.
 
-use crate::types::{ActivityKind, ContactCategory, FollowUp, OrgKind, Role, Stage};
+use crate::types::{ActivityKind, ContactCategory, FollowUp, OrgKind, Role, SetAsideReason, Stage};
 
 mirror_record! {
     /// This device's identity.
@@ -395,6 +395,26 @@ mirror_record! {
         cursor: u64,
         /// Documents holding changes whose dependencies have not arrived (0 when healthy).
         gaps: u64,
+        /// Pulled entries this device could not apply and keeps aside (0 when healthy;
+        /// listed by `set_aside()`).
+        set_aside: u64,
+    }
+}
+
+mirror_record! {
+    /// A pulled log entry this device could not apply. It is kept, and never stops a sync.
+    SetAsideEntry from trellis_core::SetAsideEntry {
+        /// Its position in the relay's log; none for a change that first waited for missing
+        /// dependencies.
+        seq: Option<u64>,
+        /// The document it was for.
+        doc_id: String,
+        /// Why it was set aside.
+        reason: SetAsideReason [into],
+        /// What refused it, in words (no content of the entry).
+        detail: String,
+        /// When it was set aside (RFC 3339).
+        at: String,
     }
 }
 
@@ -407,8 +427,8 @@ mirror_record! {
         pulled: u64,
         /// Documents that changed here because of the pull.
         documents_updated: u64,
-        /// Log entries that could not be decrypted or read, and were skipped.
-        skipped: u64,
+        /// Pulled entries this sync set aside instead of applying (see `set_aside()`).
+        set_aside: u64,
         /// The cursor after the sync.
         cursor: u64,
         /// Whether a new workspace key arrived (someone left or was removed).

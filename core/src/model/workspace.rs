@@ -37,6 +37,65 @@ pub struct Status {
     pub cursor: u64,
     /// Documents holding changes whose dependencies have not arrived (0 when healthy).
     pub gaps: u64,
+    /// Pulled entries this device could not apply and keeps aside (0 when healthy; listed by
+    /// `Store::set_aside`).
+    pub set_aside: u64,
+}
+
+/// Why a pulled log entry was set aside instead of applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetAsideReason {
+    /// It does not open with any key this device holds of the practice.
+    Unreadable,
+    /// It opens, but is not an automerge change.
+    NotAChange,
+    /// Its content is not the change its hash names: someone stored other bytes under it.
+    HashMismatch,
+    /// Automerge refused it (e.g. it reuses a sequence number its author already used).
+    Refused,
+}
+
+impl SetAsideReason {
+    /// The stable name stored and shown (`unreadable`, `not_a_change`, `hash_mismatch`,
+    /// `refused`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetAsideReason::Unreadable => "unreadable",
+            SetAsideReason::NotAChange => "not_a_change",
+            SetAsideReason::HashMismatch => "hash_mismatch",
+            SetAsideReason::Refused => "refused",
+        }
+    }
+
+    /// The reason a stored name stands for.
+    pub fn parse(name: &str) -> Option<SetAsideReason> {
+        [
+            SetAsideReason::Unreadable,
+            SetAsideReason::NotAChange,
+            SetAsideReason::HashMismatch,
+            SetAsideReason::Refused,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+    }
+}
+
+/// A pulled log entry this device could not apply. It is kept (with its encrypted bytes) so
+/// nothing is thrown away, and it never stops the pull, the other documents or other devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAsideEntry {
+    /// Its position in the relay's log; none for a change that first waited for missing
+    /// dependencies and was refused when they arrived.
+    pub seq: Option<u64>,
+    /// The document it was for.
+    pub doc_id: String,
+    /// Why it was set aside.
+    pub reason: SetAsideReason,
+    /// What refused it, in words (no content of the entry).
+    pub detail: String,
+    /// When it was set aside (RFC 3339).
+    pub at: String,
 }
 
 /// What one sync moved.
@@ -48,8 +107,8 @@ pub struct SyncReport {
     pub pulled: u64,
     /// Documents that changed here because of the pull.
     pub documents_updated: u64,
-    /// Log entries that could not be decrypted or read, and were skipped.
-    pub skipped: u64,
+    /// Pulled entries this sync set aside instead of applying (see [`SetAsideEntry`]).
+    pub set_aside: u64,
     /// The cursor after the sync.
     pub cursor: u64,
     /// Whether a new workspace key arrived (someone left or was removed).

@@ -1,5 +1,5 @@
 //! The sync status of a workspace: what is waiting to be pushed, when it last synced, and
-//! documents held back for a missing change.
+//! documents held back for a missing change, and entries set aside.
 
 use rusqlite::Connection;
 
@@ -24,7 +24,13 @@ pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
         [ws.id.to_hex()],
         |r| r.get(0),
     )?;
+    let set_aside: i64 = c.query_row(
+        "SELECT count(*) FROM set_aside WHERE ws = ?1",
+        [ws.id.to_hex()],
+        |r| r.get(0),
+    )?;
     Ok(Status {
+        set_aside: u64::try_from(set_aside).unwrap_or(0),
         gaps: u64::try_from(gaps).unwrap_or(0),
         workspace_id: ws.id.to_hex(),
         workspace: ws.name.clone(),

@@ -7,6 +7,8 @@
 //! * `workspaces`: each workspace joined, its key, relay, token and pull cursor.
 //! * `documents`: the latest saved bytes of every automerge document.
 //! * `outbox`: local changes, already encrypted, that the relay has not acknowledged.
+//! * `held_changes` and `set_aside`: pulled changes waiting for their dependencies, and pulled
+//!   entries that could not be applied (kept, counted in the status, never blocking a pull).
 //! * the index (`orgs`, `contacts`, `contact_notes`, `activities`, `activity_contacts`,
 //!   `members`, and the FTS5 table `search`): what every screen reads. It is rewritten for a
 //!   document in the same transaction as the document changes, and can be rebuilt from the
@@ -242,6 +244,16 @@ CREATE TABLE search_queue (
     kind TEXT, id TEXT, title TEXT, body TEXT,
     PRIMARY KEY (ws, doc_id, entry)
 ) WITHOUT ROWID;
+"#,
+    // 11: entries set aside. A pulled entry that does not open, does not match its hash or that
+    // automerge refuses is kept here with its seq (NULL for a change that was held back for
+    // missing dependencies first) instead of stopping the pull (see `sync::set_aside`).
+    r#"
+CREATE TABLE set_aside (
+    id INTEGER PRIMARY KEY, ws TEXT NOT NULL, seq INTEGER, doc_id TEXT NOT NULL,
+    reason TEXT NOT NULL, detail TEXT NOT NULL, bytes BLOB NOT NULL, at TEXT NOT NULL,
+    UNIQUE (ws, seq)
+);
 "#,
 ];
 

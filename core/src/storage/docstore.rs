@@ -21,6 +21,8 @@ use std::sync::Mutex;
 use automerge::{Automerge, ChangeHash};
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use trellis_protocol::Id;
+
 use crate::base::error::Result;
 use crate::documents;
 
@@ -33,10 +35,22 @@ const FOLD_MIN_BYTES: i64 = 16 * 1024;
 
 type Key = (String, String);
 
-/// Recently written documents, in memory, each with the version it was saved as.
-#[derive(Default)]
+/// Recently written documents, in memory, each with the version it was saved as; and the
+/// incarnation this opening of the store writes them as.
 pub(crate) struct DocCache {
     inner: Mutex<CacheInner>,
+    incarnation: [u8; 8],
+}
+
+impl Default for DocCache {
+    fn default() -> DocCache {
+        let mut incarnation = [0; 8];
+        incarnation.copy_from_slice(&Id::random().as_bytes()[..8]);
+        DocCache {
+            inner: Mutex::default(),
+            incarnation,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -81,6 +95,15 @@ impl DocCache {
         }
     }
 
+    /// Random for each opening of the store, and the second half of the automerge actor every
+    /// change made through it carries (the device id is the first): a store that was rolled
+    /// back (restored from a backup, copied to another phone, or that lost its last commits
+    /// to a power cut after pushing them) never writes a change under an (actor, seq) that
+    /// may exist elsewhere already, because it is always opened anew.
+    pub(crate) fn incarnation(&self) -> [u8; 8] {
+        self.incarnation
+    }
+
     /// Forgets every document (e.g. after a workspace is purged).
     pub(crate) fn clear(&self) {
         self.lock().entries.clear();
@@ -110,6 +133,11 @@ impl<'c> Tx<'c> {
             cache,
             pending: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The incarnation of the store this transaction writes through ([`DocCache::incarnation`]).
+    pub(crate) fn incarnation(&self) -> [u8; 8] {
+        self.cache.incarnation()
     }
 
     /// Commits, then keeps the documents this transaction saved in the cache.

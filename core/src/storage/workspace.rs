@@ -13,7 +13,8 @@ use crate::model::WorkspaceInfo;
 /// This device's identity.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Device {
-    /// Device id (also its automerge actor id).
+    /// Device id (the first half of its automerge actors: each opening of the store adds an
+    /// incarnation of its own).
     pub id: String,
     /// The user's name, shown to the rest of the practice.
     pub name: String,

@@ -57,7 +57,7 @@ pub(crate) fn change_doc<T>(
         Some((doc, stored)) => (doc, Some(stored)),
         None => (documents::genesis(doc_id, kind)?, None),
     };
-    doc.set_actor(actor(me)?);
+    doc.set_actor(actor(me, tx.incarnation())?);
     let mut done = doc
         .transact_and_log_patches(f)
         .map_err(|failure| failure.error)?;
@@ -88,8 +88,8 @@ pub(crate) fn change_doc<T>(
         None => Vec::new(),
     };
     for mut change in new_changes {
-        let hash = ws.keys.keyed_hash(&change.hash().0);
         let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
+        let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
         tx.prepare_cached(
             "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
         )?
@@ -119,10 +119,15 @@ pub(crate) fn add_member(
     Ok(())
 }
 
-fn actor(me: &Device) -> Result<ActorId> {
+/// The automerge actor of this device's changes: its id, then the incarnation of the store
+/// (see [`crate::storage::docstore::DocCache::incarnation`]), so no (actor, seq) is ever
+/// written twice, whatever was restored or copied.
+fn actor(me: &Device, incarnation: [u8; 8]) -> Result<ActorId> {
     let id: Id = me
         .id
         .parse()
         .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
-    Ok(ActorId::from(id.as_bytes().as_slice()))
+    let mut bytes = id.as_bytes().to_vec();
+    bytes.extend_from_slice(&incarnation);
+    Ok(ActorId::from(bytes))
 }

@@ -160,6 +160,11 @@ impl Store {
                 "this device is missing changes (see `status`): it cannot make a checkpoint".into(),
             ));
         }
+        if self.status()?.set_aside > 0 {
+            return Err(Error::Conflict(
+                "this device set aside entries it could not apply (see `set-aside`): it cannot make a checkpoint".into(),
+            ));
+        }
         let ws = current_ws(&self.lock())?;
         let pending: i64 = self.lock().query_row(
             "SELECT count(*) FROM outbox WHERE ws = ?1",

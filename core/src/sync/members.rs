@@ -292,6 +292,7 @@ impl Store {
             "outbox",
             "workspace_keys",
             "held_changes",
+            "set_aside",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), [&id])?;
         }
@@ -320,7 +321,8 @@ impl Store {
     }
 }
 
-/// Re-seals every outbox row of the workspace with its newest key.
+/// Re-seals every outbox row of the workspace with its newest key (and gives it the hash of its
+/// new envelope).
 fn reseal_outbox(tx: &rusqlite::Transaction, ws: &Ws) -> Result<()> {
     let rows: Vec<(i64, String, Vec<u8>)> = {
         let mut st = tx.prepare("SELECT id, doc_id, envelope FROM outbox WHERE ws = ?1")?;
@@ -336,9 +338,14 @@ fn reseal_outbox(tx: &rusqlite::Transaction, ws: &Ws) -> Result<()> {
             .parse()
             .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
         let plain = ws.keys.open(&ws.id, &doc_id, &envelope)?;
+        let change = automerge::Change::from_bytes(plain.clone())
+            .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
+        let envelope = ws.keys.seal(&ws.id, &doc_id, &plain);
+        // The entry's hash is bound to its envelope: a new envelope, a new hash.
+        let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
         tx.execute(
-            "UPDATE outbox SET envelope = ?2 WHERE id = ?1",
-            rusqlite::params![id, ws.keys.seal(&ws.id, &doc_id, &plain)],
+            "UPDATE outbox SET envelope = ?2, change_hash = ?3 WHERE id = ?1",
+            rusqlite::params![id, envelope, hash.as_slice()],
         )?;
     }
     Ok(())

@@ -7,3 +7,4 @@ pub mod invite;
 pub mod live;
 pub mod members;
 mod push_pull;
+pub mod set_aside;

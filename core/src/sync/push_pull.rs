@@ -16,7 +16,7 @@ use rusqlite::params;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
 };
-use trellis_protocol::batch::{PullBatch, PushEntry};
+use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
 use crate::base::error::{Error, Result};
@@ -25,7 +25,7 @@ use crate::base::validate::non_empty;
 use crate::documents::{self, DocKind};
 use crate::events::SyncState;
 use crate::index::{self, Touched};
-use crate::model::{SyncReport, WorkspaceInfo};
+use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
     current_ws, device, device_keys, info, insert_workspace, set_meta, Ws,
@@ -33,6 +33,7 @@ use crate::storage::workspace::{
 use crate::store::{add_member, change_doc, Store};
 use crate::sync::client::{normalize_url, RelayClient};
 use crate::sync::invite::InviteCode;
+use crate::sync::set_aside;
 
 /// Outbox rows sent in one push.
 const PUSH_BATCH: usize = 500;
@@ -370,9 +371,9 @@ impl Store {
                 keys.rotation_needed = pulled.rotation_needed;
             }
             let batch = pulled.batch;
-            let (applied, updated, skipped) = self.apply_pulled(&ws, &batch)?;
+            let (applied, updated, aside) = self.apply_pulled(&ws, &batch)?;
             report.pulled += applied;
-            report.skipped += skipped;
+            report.set_aside += aside;
             report.documents_updated += updated;
             if !batch.more || batch.entries.is_empty() {
                 return Ok(());
@@ -421,31 +422,19 @@ impl Store {
     }
 
     /// Applies one pulled batch and advances the cursor, in one transaction. Returns the number
-    /// of entries applied, of documents that changed, and of unreadable entries skipped.
+    /// of entries applied, of documents that changed, and of entries set aside: an entry that
+    /// does not open, is not a change, does not match its hash or that automerge refuses is
+    /// kept aside ([`set_aside`]) and never stops the rest.
     fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64, u64)> {
         let Some(last) = batch.entries.last() else {
             return Ok((0, 0, 0));
         };
-        let mut by_doc: BTreeMap<Id, Vec<Change>> = BTreeMap::new();
-        let mut skipped = 0;
+        let mut by_doc: BTreeMap<Id, Vec<(Option<u64>, Change)>> = BTreeMap::new();
+        let mut unusable: Vec<(&LogEntry, SetAsideReason)> = Vec::new();
         for e in &batch.entries {
-            // An entry that does not open with the workspace key, or is not an automerge
-            // change, cannot come from a working device of this practice. It is skipped (and
-            // counted) rather than stopping every later change from arriving.
-            let change = ws
-                .keys
-                .open(&ws.id, &e.doc_id, &e.bytes)
-                .ok()
-                .and_then(|plain| Change::from_bytes(plain).ok());
-            match change {
-                Some(c) => by_doc.entry(e.doc_id).or_default().push(c),
-                None => {
-                    tracing::warn!(
-                        seq = e.seq,
-                        "skipped a log entry that is not a readable change"
-                    );
-                    skipped += 1;
-                }
+            match open_entry(ws, e) {
+                Ok(c) => by_doc.entry(e.doc_id).or_default().push((Some(e.seq), c)),
+                Err(reason) => unusable.push((e, reason)),
             }
         }
         self.mark(ws);
@@ -455,20 +444,63 @@ impl Store {
             &self.docs,
         );
         let mut updated = 0;
+        let mut aside = unusable.len() as u64;
         let ws_hex = ws.id.to_hex();
+        for (e, reason) in unusable {
+            set_aside::record(
+                &tx,
+                &ws_hex,
+                Some(e.seq),
+                &e.doc_id.to_hex(),
+                reason,
+                "",
+                &e.bytes,
+            )?;
+        }
         for (doc_id, mut changes) in by_doc {
             let doc_hex = doc_id.to_hex();
-            changes.extend(held(&tx, &ws_hex, &doc_hex)?);
+            changes.extend(held(&tx, &ws_hex, &doc_hex)?.into_iter().map(|c| (None, c)));
             let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
                 Some((doc, stored)) => (doc, Some(stored)),
                 None => (Automerge::new(), None),
             };
             let before = doc.get_heads();
             let mut log = PatchLog::active();
-            doc.apply_changes_log_patches(changes.clone(), &mut log)?;
+            let all: Vec<Change> = changes.iter().map(|(_, c)| c.clone()).collect();
+            let mut whole_doc = stored.is_none();
+            if let Err(err) = doc.apply_changes_log_patches(all, &mut log) {
+                tracing::warn!(%err, "a pulled batch was refused; applying its changes one by one");
+                let refused = set_aside::apply_each(&mut doc, changes.clone(), || {
+                    Ok(match tx.load(&ws_hex, &doc_hex)? {
+                        Some((doc, _)) => doc,
+                        None => Automerge::new(),
+                    })
+                })?;
+                let mut refused_hashes = std::collections::HashSet::new();
+                for (seq, change, detail) in refused {
+                    set_aside::record(
+                        &tx,
+                        &ws_hex,
+                        seq,
+                        &doc_hex,
+                        SetAsideReason::Refused,
+                        &detail,
+                        change.raw_bytes(),
+                    )?;
+                    tx.execute(
+                        "DELETE FROM held_changes WHERE ws = ?1 AND doc_id = ?2 AND hash = ?3",
+                        params![ws_hex, doc_hex, change.hash().0.to_vec()],
+                    )?;
+                    aside += u64::from(seq.is_some());
+                    refused_hashes.insert(change.hash());
+                }
+                // What is neither applied nor refused still waits for its dependencies.
+                changes.retain(|(_, c)| !refused_hashes.contains(&c.hash()));
+                whole_doc = true;
+            }
             // Automerge queues a change whose dependencies are missing and drops it on save:
             // keep such changes until their dependencies arrive.
-            for c in &changes {
+            for (_, c) in &changes {
                 let hash = c.hash().0.to_vec();
                 if doc.get_change_by_hash(&c.hash()).is_some() {
                     tx.execute(
@@ -484,11 +516,10 @@ impl Store {
                 }
             }
             if doc.get_heads() != before {
-                let touched = match stored {
-                    Some(_) => {
-                        index::touched(documents::kind_of(&doc), &doc.make_patches(&mut log))
-                    }
-                    None => Touched::All,
+                let touched = if whole_doc {
+                    Touched::All
+                } else {
+                    index::touched(documents::kind_of(&doc), &doc.make_patches(&mut log))
                 };
                 index::update(&tx, &ws_hex, &doc_hex, &doc, &touched)?;
                 tx.save(&ws_hex, &doc_hex, doc, &before, stored)?;
@@ -500,8 +531,25 @@ impl Store {
             params![ws.id.to_hex(), last.seq as i64],
         )?;
         tx.commit()?;
-        Ok((batch.entries.len() as u64 - skipped, updated, skipped))
+        Ok((batch.entries.len() as u64 - aside, updated, aside))
     }
+}
+
+/// Opens a pulled entry: decrypts it with the practice's keys, reads the automerge change
+/// and checks that it is the change the entry's hash names.
+fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<Change, SetAsideReason> {
+    let plain = ws
+        .keys
+        .open(&ws.id, &e.doc_id, &e.bytes)
+        .map_err(|_| SetAsideReason::Unreadable)?;
+    let change = Change::from_bytes(plain).map_err(|_| SetAsideReason::NotAChange)?;
+    if !ws
+        .keys
+        .entry_matches(&e.change_hash, &change.hash().0, &e.bytes)
+    {
+        return Err(SetAsideReason::HashMismatch);
+    }
+    Ok(change)
 }
 
 /// What one sync learned about the workspace key.

@@ -1,0 +1,291 @@
+//! Restored and cloned phones, and bad entries: a phone put back from last night's backup (once
+//! or twice), a phone copied to a new one with both in use, and a member who pushes junk
+//! (unreadable bytes, other bytes under the hash of a colleague's change) never stop the
+//! practice's sync, and every drop-by reaches everyone.
+
+use std::path::Path;
+
+use automerge::Change;
+use sha2::{Digest, Sha256};
+use trellis_core::crypto::{KeyRing, WorkspaceKey};
+use trellis_protocol::batch::{self, PushEntry};
+use trellis_protocol::Id;
+use trellis_tests::{Device, Relay};
+
+/// Copies a device's data directory (its store and WAL) to `to`, as a backup or a phone
+/// transfer would.
+fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// The notes of every activity a device lists, sorted.
+fn notes(d: &Device) -> Vec<String> {
+    let mut notes: Vec<String> = d
+        .json(&["activity", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["note"].as_str().unwrap_or_default().to_string())
+        .collect();
+    notes.sort();
+    notes
+}
+
+fn drop_by(d: &Device, note: &str) {
+    d.json(&["log", "drop-by", "--org", "Lincoln", "--note", note]);
+}
+
+/// Syncs and asserts that nothing was set aside.
+fn sync_clean(d: &Device) {
+    let report = d.json(&["sync"]);
+    assert_eq!(report["set_aside"], 0, "{report}");
+    assert_eq!(report["gaps"], 0, "{report}");
+}
+
+fn expect(visits: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = visits.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_phone_restored_from_last_nights_backup_twice_keeps_the_whole_practice_syncing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.invite_member(&sam, "Sam");
+    drop_by(&dana, "Monday: met the counselor");
+    sync_clean(&dana);
+
+    // Last night's backup of Dana's phone.
+    let backup = tmp.path().join("backup");
+    copy_dir(&dana.data, &backup);
+
+    // Tuesday's drop-by reaches the relay; then the phone is restored from the backup.
+    drop_by(&dana, "Tuesday: brochures at the front desk");
+    sync_clean(&dana);
+    copy_dir(&backup, &dana.data);
+    assert_eq!(notes(&dana), expect(&["Monday: met the counselor"]));
+
+    // On the restored phone Dana logs Wednesday's visit and syncs: she gets Tuesday back.
+    drop_by(&dana, "Wednesday: staff meeting talk");
+    sync_clean(&dana);
+    let three = expect(&[
+        "Monday: met the counselor",
+        "Tuesday: brochures at the front desk",
+        "Wednesday: staff meeting talk",
+    ]);
+    assert_eq!(notes(&dana), three);
+    sync_clean(&sam);
+    assert_eq!(notes(&sam), three);
+
+    // Restored from the same backup a second time: Thursday's visit too reaches everyone.
+    copy_dir(&backup, &dana.data);
+    drop_by(&dana, "Thursday: thank-you card");
+    sync_clean(&dana);
+    sync_clean(&sam);
+    let four = expect(&[
+        "Monday: met the counselor",
+        "Thursday: thank-you card",
+        "Tuesday: brochures at the front desk",
+        "Wednesday: staff meeting talk",
+    ]);
+    assert_eq!(notes(&dana), four);
+    assert_eq!(notes(&sam), four);
+
+    // A colleague who joins afterwards sees the whole practice.
+    let lee = Device::new(tmp.path().join("lee"));
+    let joined = dana.invite_member(&lee, "Lee");
+    assert_eq!(joined["sync"]["set_aside"], 0, "{joined}");
+    assert_eq!(notes(&lee), four);
+    for d in [&dana, &sam, &lee] {
+        let status = d.json(&["status"]);
+        assert_eq!(status["set_aside"], 0, "{status}");
+        assert_eq!(status["gaps"], 0, "{status}");
+    }
+}
+
+#[test]
+fn a_phone_copied_to_a_new_one_with_both_in_use_converges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.invite_member(&sam, "Sam");
+    drop_by(&dana, "before the transfer");
+    sync_clean(&dana);
+
+    // The phone's store is copied to a new phone, and for a week both are used offline.
+    let clone = Device::new(tmp.path().join("dana-new-phone"));
+    copy_dir(&dana.data, &clone.data);
+    drop_by(&dana, "old phone: Tuesday");
+    drop_by(&clone, "new phone: Tuesday");
+    drop_by(&dana, "old phone: Wednesday");
+    drop_by(&clone, "new phone: Wednesday");
+    sync_clean(&clone);
+    sync_clean(&dana);
+    sync_clean(&clone);
+    sync_clean(&sam);
+    let all = expect(&[
+        "before the transfer",
+        "new phone: Tuesday",
+        "new phone: Wednesday",
+        "old phone: Tuesday",
+        "old phone: Wednesday",
+    ]);
+    assert_eq!(notes(&dana), all);
+    assert_eq!(notes(&clone), all);
+    assert_eq!(notes(&sam), all);
+}
+
+/// The key ring a device's store holds for its current workspace (a member holds every key).
+fn keys_of(d: &Device) -> KeyRing {
+    let (_, ws) = d.credentials();
+    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
+    let mut st = conn
+        .prepare("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")
+        .unwrap();
+    let keys: Vec<(u32, WorkspaceKey)> = st
+        .query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (epoch, key) = r.unwrap();
+            (epoch, WorkspaceKey::from_slice(&key).unwrap())
+        })
+        .collect();
+    KeyRing::from_keys(keys).unwrap()
+}
+
+/// Every outbox row of a device, opened: (doc id, automerge change).
+fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
+    let (_, ws) = d.credentials();
+    let ws: Id = ws.parse().unwrap();
+    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
+    let mut st = conn
+        .prepare("SELECT doc_id, envelope FROM outbox ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+    })
+    .unwrap()
+    .map(|r| {
+        let (doc, envelope) = r.unwrap();
+        let doc: Id = doc.parse().unwrap();
+        let plain = keys.open(&ws, &doc, &envelope).unwrap();
+        (doc, Change::from_bytes(plain).unwrap())
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_stops_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.invite_member(&sam, "Sam");
+    sync_clean(&dana);
+    sync_clean(&sam);
+
+    // Sam, a hostile member, predicts the first change of Dana's logbook for this month: it is
+    // the same on every device (here: what a copy of Dana's store makes for her first drop-by).
+    let keys = keys_of(&sam);
+    let scratch = Device::new(tmp.path().join("scratch"));
+    copy_dir(&dana.data, &scratch.data);
+    drop_by(&scratch, "a visit Sam imagines");
+    let made = opened_outbox(&scratch, &keys);
+    let (logbook, genesis) = made
+        .iter()
+        .find(|(_, c)| c.deps().is_empty())
+        .expect("the new logbook's first change");
+    let (_, visit) = made
+        .iter()
+        .find(|(doc, c)| doc == logbook && !c.deps().is_empty())
+        .expect("the visit");
+    // The hash a device used to store that change under: keyed with the first key, and
+    // nothing else, so anyone in the practice could compute it ahead of time.
+    let predicted: [u8; 32] = {
+        let mut h = Sha256::new();
+        h.update(b"trellis/change-id/v1");
+        h.update(keys.iter().next().unwrap().1.as_bytes());
+        h.update(genesis.hash().0);
+        h.finalize().into()
+    };
+    let (_, ws) = sam.credentials();
+    let ws_id: Id = ws.parse().unwrap();
+    let junk = vec![
+        // Another change, properly sealed, under the predicted hash of Dana's genesis.
+        PushEntry {
+            doc_id: *logbook,
+            change_hash: predicted,
+            bytes: keys.seal(&ws_id, logbook, visit.raw_bytes()),
+        },
+        // Bytes that open with no key at all.
+        PushEntry {
+            doc_id: *logbook,
+            change_hash: [7; 32],
+            bytes: b"not an envelope at all".to_vec(),
+        },
+    ];
+    let (token, _) = sam.credentials();
+    let status = reqwest::Client::new()
+        .post(format!("{}/v1/workspaces/{ws}/push", relay.url))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(batch::encode_push(&junk))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+
+    // Dana logs her first drop-by of the month and syncs: it reaches Sam and a colleague
+    // who joins later; the junk is set aside on every device and stops nothing.
+    drop_by(&dana, "Monday: met the counselor");
+    let report = dana.json(&["sync"]);
+    assert_eq!(report["set_aside"], 2, "{report}");
+    assert_eq!(report["gaps"], 0, "{report}");
+    let report = sam.json(&["sync"]);
+    assert_eq!(report["set_aside"], 2, "{report}");
+    assert_eq!(report["gaps"], 0, "{report}");
+    assert_eq!(notes(&sam), expect(&["Monday: met the counselor"]));
+    let aside = sam.json(&["set-aside"]);
+    let mut reasons: Vec<&str> = aside
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons, ["hash_mismatch", "unreadable"], "{aside}");
+    assert_eq!(sam.json(&["status"])["set_aside"], 2);
+    // A device holding entries it could not apply does not cut a checkpoint.
+    let refused = dana.json_err(&["workspace", "checkpoint"]);
+    assert!(
+        refused["message"].as_str().unwrap().contains("set aside"),
+        "{refused}"
+    );
+
+    drop_by(&dana, "Tuesday: brochures");
+    dana.json(&["sync"]);
+    let lee = Device::new(tmp.path().join("lee"));
+    let joined = dana.invite_member(&lee, "Lee");
+    assert_eq!(joined["sync"]["gaps"], 0, "{joined}");
+    assert_eq!(
+        notes(&lee),
+        expect(&["Monday: met the counselor", "Tuesday: brochures"])
+    );
+    assert_eq!(lee.json(&["status"])["set_aside"], 2);
+}
