@@ -18,6 +18,7 @@
 //! | `vcard` | [`interop::preview_vcard`] | every contact has a name; a refusal is one of the fixed messages |
 //! | `csv` | [`interop::preview_csv`] | the same, for contact spreadsheets |
 //! | `index_snapshot` | a checkpoint snapshot's plaintext (`index/snapshot.rs`) | the document is the input or the slice its header names; rows that decode survive a round trip |
+//! | `pulled_changes` | the pull's apply path (`sync/push_pull.rs`), fed changes a member could write | the pull never fails: each entry is applied or set aside, the cursor reaches the batch's end, and the store goes on working |
 //!
 //! A check panics only when a property fails: that panic is the bug the fuzzer reports.
 //!
@@ -56,6 +57,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("vcard", vcard),
     ("csv", csv),
     ("index_snapshot", index_snapshot),
+    ("pulled_changes", pulled_changes),
 ];
 
 /// The check of the target called `name`, if there is one.
@@ -354,6 +356,174 @@ pub fn index_snapshot(data: &[u8]) {
     }
 }
 
+/// Changes a member of the practice could write (sealed with the practice's key, under the
+/// right or a wrong hash), applied by the pull's own apply path to a fresh store. The input is
+/// a list of records `[author, actor, doc, flags, key, len, value...]`: each record is one
+/// change made by one of three authors that all start from the document's genesis, writing
+/// `value` under `key` at the root or inside a section, as one of four actors (so two authors
+/// sharing an actor reuse its sequence numbers, as a restored phone once did). `flags` can
+/// send `value` itself instead of the change, put it under a wrong hash, skip the seal or drop the genesis
+/// from the batch. Whatever comes, the pull must not fail: each entry is applied or set aside,
+/// the cursor reaches the last seq, and the store still takes a write and lists it.
+pub fn pulled_changes(data: &[u8]) {
+    pull_member_changes(data);
+}
+
+/// [`pulled_changes`], returning what was set aside.
+fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, Automerge, ReadDoc, ROOT};
+    use trellis_protocol::batch::{LogEntry, PullBatch};
+
+    use crate::documents::{genesis, DocKind};
+    use crate::storage::workspace::current_ws;
+
+    // A fresh store per input (so a failure replays alone), in memory-backed files where the
+    // machine has them.
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!(
+        "trellis-fuzz-{}-{}",
+        std::process::id(),
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = crate::Store::open(dir.join("store.sqlite3")).expect("a new store opens");
+    store.init("Fuzz").expect("the device is set up");
+    store
+        .create_workspace("Fuzz practice")
+        .expect("a local practice is made");
+    let ws = current_ws(&store.lock()).expect("the practice is current");
+    let docs = [
+        (ws.id, DocKind::Workspace),
+        (Id([2; 16]), DocKind::Organization),
+        (Id([3; 16]), DocKind::Logbook),
+    ];
+    let sections = [
+        "orgs",
+        "contacts",
+        "activities",
+        "notes",
+        "items",
+        "members",
+    ];
+
+    let mut authors: Vec<Vec<Option<Automerge>>> = vec![vec![None, None, None]; 3];
+    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut sent_genesis = [false; 3];
+    let mut rest = data;
+    while rest.len() >= 6 && entries.len() < 48 {
+        let (author, actor, which, flags, key_byte, len) = (
+            rest[0] as usize % 3,
+            rest[1] % 4,
+            rest[2] as usize % 3,
+            rest[3],
+            rest[4],
+            rest[5] as usize,
+        );
+        rest = &rest[6..];
+        let (value, tail) = rest.split_at(len.min(rest.len()));
+        rest = tail;
+        let (doc_id, kind) = docs[which];
+        let seal = |plain: &[u8]| ws.keys.seal(&ws.id, &doc_id, plain);
+        if !sent_genesis[which] && flags & 0x10 == 0 {
+            let g = genesis(&doc_id, kind).expect("a genesis is made");
+            for c in g.get_changes(&[]) {
+                let bytes = seal(c.raw_bytes());
+                entries.push(LogEntry {
+                    seq: entries.len() as u64 + 1,
+                    doc_id,
+                    change_hash: ws.keys.entry_hash(&c.hash().0, &bytes),
+                    bytes,
+                });
+            }
+            sent_genesis[which] = true;
+        }
+        let doc = authors[author][which]
+            .get_or_insert_with(|| genesis(&doc_id, kind).expect("a genesis is made"));
+        doc.set_actor(ActorId::from([actor; 16].as_slice()));
+        let text = String::from_utf8_lossy(value).to_string();
+        let key = format!("k{}", key_byte % 8);
+        let made = doc.transact(|tx| {
+            if flags & 0x01 == 0 {
+                tx.put(ROOT, key.as_str(), text.as_str())?;
+            } else {
+                let section = sections[usize::from(flags >> 5) % sections.len()];
+                let obj = match tx.get(ROOT, section)? {
+                    Some((automerge::Value::Object(_), id)) => id,
+                    _ => tx.put_object(ROOT, section, automerge::ObjType::Map)?,
+                };
+                let entry = tx.put_object(&obj, key.as_str(), automerge::ObjType::Map)?;
+                tx.put(&entry, "name", text.as_str())?;
+                tx.put(&entry, "minutes", i64::from(key_byte))?;
+            }
+            Ok::<_, automerge::AutomergeError>(())
+        });
+        if made.is_err() {
+            continue;
+        }
+        let Some(change) = doc.get_last_local_change() else {
+            continue;
+        };
+        let plain = if flags & 0x02 != 0 {
+            value.to_vec()
+        } else {
+            change.raw_bytes().to_vec()
+        };
+        let bytes = if flags & 0x04 != 0 {
+            plain.clone()
+        } else {
+            seal(&plain)
+        };
+        let change_hash = if flags & 0x08 != 0 {
+            [key_byte; 32]
+        } else {
+            ws.keys.entry_hash(&change.hash().0, &bytes)
+        };
+        entries.push(LogEntry {
+            seq: entries.len() as u64 + 1,
+            doc_id,
+            change_hash,
+            bytes,
+        });
+    }
+    let n = entries.len() as u64;
+    let batch = PullBatch {
+        head: n,
+        more: false,
+        entries,
+    };
+    let (applied, _, aside) = store
+        .apply_pulled(&ws, &batch, None)
+        .expect("a pull never fails on what a member wrote");
+    assert_eq!(applied + aside, n, "every entry is applied or set aside");
+    let status = store.status().expect("the status reads");
+    assert_eq!(status.cursor, n, "the cursor reaches the end of the batch");
+    assert!(status.set_aside >= aside, "what was set aside is kept");
+    let set_aside = store.set_aside().expect("the entries set aside list");
+    assert_eq!(set_aside.len() as u64, status.set_aside);
+    // The store goes on working: a write after the pull lands and is listed.
+    store
+        .add_org(&crate::NewOrg {
+            name: "Lincoln Middle School".into(),
+            ..Default::default()
+        })
+        .expect("a write after the pull works");
+    assert!(store
+        .organizations()
+        .expect("the organizations list")
+        .iter()
+        .any(|o| o.name == "Lincoln Middle School"));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    set_aside
+}
+
 /// Seed inputs for each target, made with the real encoders (the committed corpus in
 /// `fuzz/corpus/` is written from these plus the sample address-book files): `(target, bytes)`.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -501,6 +671,33 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             .into_iter()
             .map(|s| ("index_snapshot", s)),
     );
+    // Changes by three authors, two of them sharing an actor (a reused sequence number), to
+    // each document; bytes that are not a change, one under a wrong hash, one unsealed.
+    let record = |author: u8, actor: u8, doc: u8, flags: u8, key: u8, value: &[u8]| {
+        let mut r = vec![author, actor, doc, flags, key, value.len() as u8];
+        r.extend_from_slice(value);
+        r
+    };
+    out.push((
+        "pulled_changes",
+        [
+            record(0, 1, 2, 0x01, 1, b"Monday drop-by"),
+            record(1, 1, 2, 0x21, 1, b"another Monday"),
+            record(2, 2, 1, 0x00, 2, b"Lincoln"),
+            record(0, 3, 0, 0x41, 3, b"Dana"),
+        ]
+        .concat(),
+    ));
+    out.push((
+        "pulled_changes",
+        [
+            record(0, 0, 1, 0x02, 4, b"not a change"),
+            record(1, 0, 1, 0x08, 5, b"wrong hash"),
+            record(2, 0, 1, 0x04, 6, b"not sealed"),
+            record(0, 1, 2, 0x10, 7, b"no genesis"),
+        ]
+        .concat(),
+    ));
     out
 }
 
@@ -548,6 +745,19 @@ mod tests {
             };
             assert!(parsed, "seed {} does not parse", body[0]);
         }
+        // The seeds of `pulled_changes` reach every way an entry is set aside.
+        let mut reasons: Vec<&str> = seeds
+            .iter()
+            .filter(|(n, _)| *n == "pulled_changes")
+            .flat_map(|(_, b)| pull_member_changes(b))
+            .map(|e| e.reason.as_str())
+            .collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        assert_eq!(
+            reasons,
+            ["hash_mismatch", "not_a_change", "refused", "unreadable"]
+        );
         // The untouched envelope is among the seeds and opens.
         assert!(seeds
             .iter()

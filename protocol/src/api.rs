@@ -23,6 +23,13 @@ pub const KEY_EPOCH_HEADER: &str = "x-trellis-key-epoch";
 /// was revoked since the last key rotation, so the caller should rotate the key now.
 pub const ROTATION_NEEDED_HEADER: &str = "x-trellis-rotation-needed";
 
+/// Response header of a pull (and `log_id` of a push's answer): the identity of the relay's
+/// log, random, made with its database and changed when the operator restores a backup
+/// (`trellis-relay admin restored`). A device that sees it change, or a head behind its own
+/// cursor, knows the log was rolled back: it pulls the whole log again and pushes back what
+/// the relay lost.
+pub const LOG_ID_HEADER: &str = "x-trellis-log-id";
+
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -249,6 +256,10 @@ pub struct PushResponse {
     /// [`ROTATION_NEEDED_HEADER`] says).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation_needed: Option<bool>,
+    /// The identity of the relay's log ([`LOG_ID_HEADER`]; absent from relays that predate
+    /// it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
 }
 
 /// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.

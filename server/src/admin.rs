@@ -4,7 +4,9 @@
 //! is serving) and lists each workspace's log entries, log bytes, members and devices. It shows
 //! workspace ids and counts only: the relay holds no names, and the logs are encrypted.
 //! Removed members and revoked devices are not counted. `admin rotate-signup-secret` writes a
-//! new secret to `DATA/signup-secret` ([`crate::config::rotate_signup_secret`]).
+//! new secret to `DATA/signup-secret` ([`crate::config::rotate_signup_secret`]). `admin restored`,
+//! run after a backup was put back and before the relay starts again, gives the log a new
+//! identity, so every device notices the rollback and heals it.
 //!
 //! The same read-only queries feed the log gauges of `/metrics` through [`DatabaseFile`].
 //!
@@ -124,6 +126,22 @@ pub async fn run(
             } else {
                 write_table(&listing, out)?;
             }
+        }
+        AdminCommand::Restored => {
+            let log_id = match &config.database {
+                Some(url) => PgStorage::connect(url, 1).await?.restored().await?,
+                None => {
+                    let path = config.database_path();
+                    if !path.exists() {
+                        return Err(AdminError::NoDatabase(path));
+                    }
+                    sqlite::SqliteStorage::restored(&path)?
+                }
+            };
+            writeln!(
+                out,
+                "the log has a new identity ({log_id}): devices will push back what the backup lacks"
+            )?;
         }
         AdminCommand::RotateSignupSecret => {
             std::fs::create_dir_all(&config.data)?;

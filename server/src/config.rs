@@ -141,6 +141,10 @@ pub enum AdminCommand {
     /// Writes a new signup secret to DATA/signup-secret and prints it. A running relay that
     /// reads its secret from that file uses the new one from the next signup on.
     RotateSignupSecret,
+    /// Gives the log a new identity. Run it after putting a backup back and before starting
+    /// the relay again: devices that see the new identity pull the whole log again and push
+    /// back what the backup lacks.
+    Restored,
 }
 
 /// Where the signup secret came from.

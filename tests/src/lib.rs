@@ -167,6 +167,53 @@ impl Relay {
         }
     }
 
+    /// Backs up a stopped relay's data as its operator would (`server/README.md`, Backups): the
+    /// data directory copied to `to`, and on PostgreSQL a `pg_dump` of its database there.
+    pub fn backup(data: &Path, to: &Path) {
+        copy_dir(data, to);
+        if let Some(url) = database_url(data) {
+            let dumped = Command::new("pg_dump")
+                .args(["-Fc", "-d", &url, "-f"])
+                .arg(to.join("relay.pgdump"))
+                .status()
+                .expect("pg_dump runs");
+            assert!(dumped.success(), "pg_dump failed");
+        }
+    }
+
+    /// Puts a backup made by [`Relay::backup`] back in place of a stopped relay's data, then
+    /// runs `trellis-relay admin restored` as the restore procedure says, unless `tell` is
+    /// false (an operator who forgot).
+    pub fn restore(data: &Path, from: &Path, tell: bool) {
+        copy_dir(from, data);
+        let url = database_url(data);
+        if let Some(url) = &url {
+            let restored = Command::new("pg_restore")
+                .args(["--clean", "--if-exists", "--no-owner", "-d", url])
+                .arg(from.join("relay.pgdump"))
+                .status()
+                .expect("pg_restore runs");
+            assert!(restored.success(), "pg_restore failed");
+        }
+        if tell {
+            let mut command = Command::new(bin_dir().join("trellis-relay"));
+            if let Some(url) = &url {
+                command.args(["--database", url]);
+            }
+            let out = command
+                .arg("--data")
+                .arg(data)
+                .args(["admin", "restored"])
+                .output()
+                .expect("the relay's admin command runs");
+            assert!(
+                out.status.success(),
+                "admin restored failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     /// All bytes of the relay's database files (main file and WAL), and of its PostgreSQL
     /// database's tables when it has one, to scan for plaintext.
     pub fn database_bytes(data: &Path) -> Vec<u8> {
@@ -307,6 +354,18 @@ impl Device {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("the device has a connected workspace")
+    }
+}
+
+/// Copies the files of directory `from` into `to`, replacing what `to` held.
+pub fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).expect("the directory can be made");
+    for entry in std::fs::read_dir(from).expect("the directory reads") {
+        let entry = entry.expect("the entry reads");
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("the file copies");
+        }
     }
 }
 

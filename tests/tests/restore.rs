@@ -1,27 +1,15 @@
-//! Restored and cloned phones, and bad entries: a phone put back from last night's backup (once
-//! or twice), a phone copied to a new one with both in use, and a member who pushes junk
+//! Restored and cloned phones, a restored relay, and bad entries: a phone put back from last
+//! night's backup (once or twice), a phone copied to a new one with both in use, a relay put
+//! back from a backup (with or without its operator saying so), and a member who pushes junk
 //! (unreadable bytes, other bytes under the hash of a colleague's change) never stop the
 //! practice's sync, and every drop-by reaches everyone.
-
-use std::path::Path;
 
 use automerge::Change;
 use sha2::{Digest, Sha256};
 use trellis_core::crypto::{KeyRing, WorkspaceKey};
 use trellis_protocol::batch::{self, PushEntry};
 use trellis_protocol::Id;
-use trellis_tests::{Device, Relay};
-
-/// Copies a device's data directory (its store and WAL) to `to`, as a backup or a phone
-/// transfer would.
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
+use trellis_tests::{copy_dir, Device, Relay};
 
 /// The notes of every activity a device lists, sorted.
 fn notes(d: &Device) -> Vec<String> {
@@ -288,4 +276,86 @@ async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_s
         expect(&["Monday: met the counselor", "Tuesday: brochures"])
     );
     assert_eq!(lee.json(&["status"])["set_aside"], 2);
+}
+
+/// The relay is backed up, the practice goes on (visits, a new contact), then the relay is
+/// put back from the backup. `tell`: the operator runs `admin restored` as the procedure says.
+fn relay_restored_from_a_backup(tell: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.invite_member(&sam, "Sam");
+    drop_by(&dana, "Monday: met the counselor");
+    sync_clean(&dana);
+    sync_clean(&sam);
+
+    // Last night's backup of the relay (taken while it was stopped).
+    let (data, port) = relay.kill();
+    let backup = tmp.path().join("relay-backup");
+    Relay::backup(&data, &backup);
+    let relay = Relay::start_retrying(&data, port);
+
+    // The next day both therapists log visits and sync; the relay acknowledges them all.
+    drop_by(&dana, "Tuesday: brochures at the front desk");
+    sync_clean(&dana);
+    drop_by(&sam, "Tuesday: Sam's talk to the PTA");
+    drop_by(&sam, "Tuesday: Sam's follow-up call");
+    sync_clean(&sam);
+    sync_clean(&dana);
+
+    // The relay's disk fails and the backup is put back.
+    let (data, port) = relay.kill();
+    Relay::restore(&data, &backup, tell);
+    let _relay = Relay::start_retrying(&data, port);
+
+    if tell {
+        // Dana logs Wednesday's visit and syncs: the log's new identity tells her sync of the
+        // rollback, and it pushes back what the relay lost (hers and Sam's); Sam's does too.
+        drop_by(&dana, "Wednesday: staff meeting");
+        let report = dana.json(&["sync"]);
+        assert_eq!(report["relay_rolled_back"], true, "{report}");
+        assert!(report["repushed"].as_u64().unwrap() > 0, "{report}");
+        let report = sam.json(&["sync"]);
+        assert_eq!(report["relay_rolled_back"], true, "{report}");
+    } else {
+        // Nobody said so, but the relay's head is behind Sam's cursor: his sync notices and
+        // pushes back what the relay lost; Dana's visit of Wednesday then lands on a whole log.
+        let report = sam.json(&["sync"]);
+        assert_eq!(report["relay_rolled_back"], true, "{report}");
+        assert!(report["repushed"].as_u64().unwrap() > 0, "{report}");
+        drop_by(&dana, "Wednesday: staff meeting");
+        sync_clean(&dana);
+    }
+    sync_clean(&dana);
+    sync_clean(&sam);
+    let all = expect(&[
+        "Monday: met the counselor",
+        "Tuesday: Sam's follow-up call",
+        "Tuesday: Sam's talk to the PTA",
+        "Tuesday: brochures at the front desk",
+        "Wednesday: staff meeting",
+    ]);
+    assert_eq!(notes(&dana), all);
+    assert_eq!(notes(&sam), all);
+    // A colleague who joins the restored relay sees everything, with nothing missing.
+    let lee = Device::new(tmp.path().join("lee"));
+    let joined = dana.invite_member(&lee, "Lee");
+    assert_eq!(joined["sync"]["gaps"], 0, "{joined}");
+    assert_eq!(notes(&lee), all);
+    // Later syncs are ordinary again.
+    let report = dana.json(&["sync"]);
+    assert_eq!(report["relay_rolled_back"], false, "{report}");
+}
+
+#[test]
+fn a_relay_restored_from_a_backup_is_noticed_and_loses_no_visit() {
+    relay_restored_from_a_backup(true);
+}
+
+#[test]
+fn a_relay_restored_without_a_word_from_its_operator_is_noticed_by_the_devices_cursors() {
+    relay_restored_from_a_backup(false);
 }

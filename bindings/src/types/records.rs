@@ -429,6 +429,11 @@ mirror_record! {
         documents_updated: u64,
         /// Pulled entries this sync set aside instead of applying (see `set_aside()`).
         set_aside: u64,
+        /// Whether the relay's log was found rolled back (restored from a backup): this sync
+        /// then pulled the whole log again and pushed back what the relay lacked.
+        relay_rolled_back: bool,
+        /// Changes this device pushed back to a rolled-back relay.
+        repushed: u64,
         /// The cursor after the sync.
         cursor: u64,
         /// Whether a new workspace key arrived (someone left or was removed).

@@ -109,6 +109,11 @@ pub struct SyncReport {
     pub documents_updated: u64,
     /// Pulled entries this sync set aside instead of applying (see [`SetAsideEntry`]).
     pub set_aside: u64,
+    /// Whether the relay's log was found rolled back (restored from a backup): this sync then
+    /// pulled the whole log again and pushed back what the relay lacked.
+    pub relay_rolled_back: bool,
+    /// Changes this device pushed back to a rolled-back relay.
+    pub repushed: u64,
     /// The cursor after the sync.
     pub cursor: u64,
     /// Whether a new workspace key arrived (someone left or was removed).

@@ -255,6 +255,11 @@ CREATE TABLE set_aside (
     UNIQUE (ws, seq)
 );
 "#,
+    // 12: the identity of the relay's log as this device last saw it (`LOG_ID_HEADER`): when it
+    // changes, the relay was restored from a backup and the device heals the rollback.
+    r#"
+ALTER TABLE workspaces ADD COLUMN log_id TEXT;
+"#,
 ];
 
 /// The index tables' secondary indexes, by name and what they index, as the migrations leave

@@ -5,7 +5,7 @@ use std::time::Duration;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
     ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
-    TransferRequest, KEY_EPOCH_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
+    TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::snapshot::{
@@ -23,6 +23,8 @@ pub(crate) struct Pulled {
     pub key_epoch: Option<u32>,
     /// For owners and admins: whether the key should be rotated now.
     pub rotation_needed: Option<bool>,
+    /// The identity of the relay's log ([`LOG_ID_HEADER`]).
+    pub log_id: Option<String>,
 }
 
 /// A connection to one relay, optionally as one device.
@@ -120,6 +122,7 @@ impl RelayClient {
         };
         let key_epoch = header(KEY_EPOCH_HEADER).and_then(|v| v.parse().ok());
         let rotation_needed = header(ROTATION_NEEDED_HEADER).map(|v| v == "true");
+        let log_id = header(LOG_ID_HEADER);
         let bytes = resp
             .bytes()
             .await
@@ -130,6 +133,7 @@ impl RelayClient {
             batch,
             key_epoch,
             rotation_needed,
+            log_id,
         })
     }
 }

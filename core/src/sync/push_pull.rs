@@ -9,9 +9,9 @@
 //!
 //! The store's lock is never held across a network call: local writes go on during a sync.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use automerge::{Automerge, Change, PatchLog, ReadDoc};
+use automerge::{Automerge, Change, ChangeHash, PatchLog, ReadDoc};
 use rusqlite::params;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
@@ -214,75 +214,33 @@ impl Store {
         let mut report = SyncReport::default();
         let mut keys = KeyCheck::default();
         let mut ws = ws;
-        let mut relay_head = None;
-        loop {
-            let rows = self.outbox_batch(&ws)?;
-            if rows.is_empty() {
-                break;
-            }
-            let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
-            // Changes must be sealed with the practice's newest key: the relay refuses a batch
-            // sealed with an older one, and only then are the keys fetched (and the outbox
-            // sealed again), so a push is one request.
-            let resp = match client.push(&ws.id, ws.keys.current().0, &entries).await {
-                Err(Error::Relay {
-                    status: 409, code, ..
-                }) if code == trellis_protocol::api::codes::STALE_KEY && !keys.checked => {
-                    if self.refresh_keys(&ws, &client).await? {
-                        keys.new_key = true;
-                    }
-                    keys.checked = true;
-                    ws = current_ws(&self.lock())?;
-                    continue;
-                }
-                other => self.guard(&ws, other).await?,
-            };
-            if resp.key_epoch.is_some() {
-                keys.rotation_needed = resp.rotation_needed;
-            }
-            if resp.seqs.len() != entries.len() {
-                return Err(Error::Corrupt(
-                    "the relay acknowledged a different number of changes".into(),
-                ));
-            }
-            let mut conn = self.lock();
-            let tx = conn.transaction()?;
-            {
-                let mut del = tx.prepare("DELETE FROM outbox WHERE id = ?1")?;
-                for (id, _) in &rows {
-                    del.execute([id])?;
+        let pushed = self
+            .push_outbox(&mut ws, &client, &mut report, &mut keys)
+            .await?;
+        let mut rolled_back = pushed.rolled_back;
+        if !rolled_back {
+            if ws.cursor == 0 {
+                // A new device starts from the newest checkpoint, if there is one.
+                if let Some(info) = self
+                    .guard(&ws, client.latest_checkpoint(&ws.id).await)
+                    .await?
+                {
+                    let boot = self.bootstrap(&ws, &client, &info).await?;
+                    report.bootstrapped_docs = boot.docs;
+                    report.bootstrap_loaded_docs = boot.loaded;
                 }
             }
-            // When the acknowledged seqs are exactly the ones right after the cursor, every
-            // entry up to them is this device's own: skip pulling them back.
-            let cursor = crate::storage::workspace::load_ws(&tx, &ws.id.to_hex())?.cursor;
-            if let Some(next) = own_run_after(cursor, &resp.seqs) {
-                tx.execute(
-                    "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor = ?3",
-                    params![ws.id.to_hex(), next as i64, cursor as i64],
-                )?;
-            }
-            tx.commit()?;
-            report.pushed += rows.len() as u64;
-            relay_head = Some(resp.head);
-        }
-
-        if ws.cursor == 0 {
-            // A new device starts from the newest checkpoint, if there is one.
-            if let Some(info) = self
-                .guard(&ws, client.latest_checkpoint(&ws.id).await)
-                .await?
-            {
-                let boot = self.bootstrap(&ws, &client, &info).await?;
-                report.bootstrapped_docs = boot.docs;
-                report.bootstrap_loaded_docs = boot.loaded;
+            // After a push that left the cursor at the relay's head there is nothing to pull.
+            let cursor = current_ws(&self.lock())?.cursor;
+            if pushed.head != Some(cursor) {
+                rolled_back = self
+                    .pull_to_head(&ws, &client, &mut report, &mut keys, None)
+                    .await?;
             }
         }
-        // After a push that left the cursor at the relay's head there is nothing to pull.
-        let cursor = current_ws(&self.lock())?.cursor;
-        if relay_head != Some(cursor) {
-            self.pull_to_head(&ws, &client, &mut report, &mut keys)
-                .await?;
+        if rolled_back {
+            self.heal_rollback(&client, &mut report, &mut keys).await?;
+            ws = current_ws(&self.lock())?;
         }
         if self.gaps(&ws)? > 0 {
             // Changes are waiting for dependencies that the log should have delivered before
@@ -292,8 +250,14 @@ impl Store {
                 "UPDATE workspaces SET cursor = 0 WHERE id = ?1",
                 [ws.id.to_hex()],
             )?;
-            self.pull_to_head(&ws, &client, &mut report, &mut keys)
-                .await?;
+            if self
+                .pull_to_head(&ws, &client, &mut report, &mut keys, None)
+                .await?
+            {
+                return Err(Error::Conflict(
+                    "the relay's log moved back during this sync; sync again".into(),
+                ));
+            }
             report.repulled = true;
         }
         report.gaps = self.gaps(&ws)?;
@@ -324,13 +288,17 @@ impl Store {
         Ok(report)
     }
 
+    /// Pulls and applies everything after the cursor. Returns `true`, before applying
+    /// anything, when the relay's log turns out to be rolled back ([`Store::log_rolled_back`]).
+    /// With `present`, collects the hash of every change the pulled entries hold.
     async fn pull_to_head(
         &self,
         ws: &Ws,
         client: &RelayClient,
         report: &mut SyncReport,
         keys: &mut KeyCheck,
-    ) -> Result<()> {
+        mut present: Option<&mut HashSet<ChangeHash>>,
+    ) -> Result<bool> {
         let mut ws = ws.clone();
         loop {
             let cursor = current_ws(&self.lock())?.cursor;
@@ -354,6 +322,9 @@ impl Store {
                 }
                 other => self.guard(&ws, other).await?,
             };
+            if self.log_rolled_back(&ws, pulled.log_id.as_deref(), pulled.batch.head)? {
+                return Ok(true);
+            }
             // Open the batch with every key it may be sealed with: if the practice moved to a
             // key this device does not hold yet (or the relay does not say), fetch it first.
             let behind = match pulled.key_epoch {
@@ -371,14 +342,174 @@ impl Store {
                 keys.rotation_needed = pulled.rotation_needed;
             }
             let batch = pulled.batch;
-            let (applied, updated, aside) = self.apply_pulled(&ws, &batch)?;
+            let (applied, updated, aside) =
+                self.apply_pulled(&ws, &batch, present.as_deref_mut())?;
             report.pulled += applied;
             report.set_aside += aside;
             report.documents_updated += updated;
             if !batch.more || batch.entries.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
         }
+    }
+
+    /// Pushes the outbox in batches until it is empty, deleting what the relay acknowledged.
+    /// Says the relay's head after the last push and whether its log turned out to be rolled
+    /// back ([`Store::log_rolled_back`]).
+    async fn push_outbox(
+        &self,
+        ws: &mut Ws,
+        client: &RelayClient,
+        report: &mut SyncReport,
+        keys: &mut KeyCheck,
+    ) -> Result<Pushed> {
+        let mut pushed = Pushed::default();
+        loop {
+            let rows = self.outbox_batch(ws)?;
+            if rows.is_empty() {
+                return Ok(pushed);
+            }
+            let entries: Vec<PushEntry> = rows.iter().map(|(_, e)| e.clone()).collect();
+            // Changes must be sealed with the practice's newest key: the relay refuses a batch
+            // sealed with an older one, and only then are the keys fetched (and the outbox
+            // sealed again), so a push is one request.
+            let resp = match client.push(&ws.id, ws.keys.current().0, &entries).await {
+                Err(Error::Relay {
+                    status: 409, code, ..
+                }) if code == trellis_protocol::api::codes::STALE_KEY && !keys.checked => {
+                    if self.refresh_keys(ws, client).await? {
+                        keys.new_key = true;
+                    }
+                    keys.checked = true;
+                    *ws = current_ws(&self.lock())?;
+                    continue;
+                }
+                other => self.guard(ws, other).await?,
+            };
+            if resp.key_epoch.is_some() {
+                keys.rotation_needed = resp.rotation_needed;
+            }
+            if resp.seqs.len() != entries.len() {
+                return Err(Error::Corrupt(
+                    "the relay acknowledged a different number of changes".into(),
+                ));
+            }
+            // The relay holds these now, whatever its past: let them go, then look at it.
+            let rolled_back = self.log_rolled_back(ws, resp.log_id.as_deref(), resp.head)?;
+            pushed.rolled_back |= rolled_back;
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            {
+                let mut del = tx.prepare("DELETE FROM outbox WHERE id = ?1")?;
+                for (id, _) in &rows {
+                    del.execute([id])?;
+                }
+            }
+            // When the acknowledged seqs are exactly the ones right after the cursor, every
+            // entry up to them is this device's own: skip pulling them back.
+            let cursor = crate::storage::workspace::load_ws(&tx, &ws.id.to_hex())?.cursor;
+            if let (false, Some(next)) = (rolled_back, own_run_after(cursor, &resp.seqs)) {
+                tx.execute(
+                    "UPDATE workspaces SET cursor = ?2 WHERE id = ?1 AND cursor = ?3",
+                    params![ws.id.to_hex(), next as i64, cursor as i64],
+                )?;
+            }
+            tx.commit()?;
+            report.pushed += rows.len() as u64;
+            pushed.head = Some(resp.head);
+        }
+    }
+
+    /// Whether the relay's log was rolled back since this device last heard from it: the log
+    /// has another identity than the one remembered (the operator restored a backup and said
+    /// so), or its head is behind this device's cursor (entries this device already applied
+    /// are gone). The first identity heard is remembered.
+    fn log_rolled_back(&self, ws: &Ws, log_id: Option<&str>, head: u64) -> Result<bool> {
+        let conn = self.lock();
+        let (known, cursor): (Option<String>, i64) = conn.query_row(
+            "SELECT log_id, cursor FROM workspaces WHERE id = ?1",
+            [ws.id.to_hex()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if let (None, Some(seen)) = (&known, log_id) {
+            conn.execute(
+                "UPDATE workspaces SET log_id = ?2 WHERE id = ?1",
+                params![ws.id.to_hex(), seen],
+            )?;
+        }
+        let other_log = matches!((&known, log_id), (Some(k), Some(seen)) if k != seen);
+        let behind = i64::try_from(head).is_ok_and(|h| h < cursor);
+        Ok(other_log || behind)
+    }
+
+    /// Heals a rolled-back relay log: pulls the whole log again (applying what it holds, as
+    /// any pull does) and pushes back every change of this device's documents that it lacks,
+    /// whoever made it. Nothing this device holds is lost with the relay's rollback.
+    async fn heal_rollback(
+        &self,
+        client: &RelayClient,
+        report: &mut SyncReport,
+        keys: &mut KeyCheck,
+    ) -> Result<()> {
+        tracing::warn!(
+            "the relay's log was rolled back; pulling it again and pushing back what it lost"
+        );
+        let ws = current_ws(&self.lock())?;
+        self.lock().execute(
+            "UPDATE workspaces SET cursor = 0, log_id = NULL WHERE id = ?1",
+            [ws.id.to_hex()],
+        )?;
+        let mut present = HashSet::new();
+        if self
+            .pull_to_head(&ws, client, report, keys, Some(&mut present))
+            .await?
+        {
+            return Err(Error::Conflict(
+                "the relay's log moved back again during this sync; sync again".into(),
+            ));
+        }
+        let mut ws = current_ws(&self.lock())?;
+        report.repushed = self.queue_missing(&ws, &present)?;
+        report.relay_rolled_back = true;
+        self.push_outbox(&mut ws, client, report, keys).await?;
+        Ok(())
+    }
+
+    /// Puts into the outbox every change of the workspace's documents whose hash is not in
+    /// `present`, in each document's causal order. Returns how many.
+    fn queue_missing(&self, ws: &Ws, present: &HashSet<ChangeHash>) -> Result<u64> {
+        let ws_hex = ws.id.to_hex();
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let docs: Vec<String> = {
+            let mut st =
+                tx.prepare("SELECT doc_id FROM documents WHERE ws = ?1 ORDER BY doc_id")?;
+            let rows = st.query_map([&ws_hex], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut queued = 0;
+        for doc_hex in docs {
+            let doc_id: Id = doc_hex
+                .parse()
+                .map_err(|_| Error::invalid("a document id in this store is damaged"))?;
+            let doc = Automerge::load(&crate::storage::docstore::stored_bytes(
+                &tx, &ws_hex, &doc_hex,
+            )?)?;
+            for change in doc.get_changes(&[]) {
+                if present.contains(&change.hash()) {
+                    continue;
+                }
+                let envelope = ws.keys.seal(&ws.id, &doc_id, change.raw_bytes());
+                let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
+                tx.execute(
+                    "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
+                    params![ws_hex, doc_hex, hash.as_slice(), envelope],
+                )?;
+                queued += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(queued)
     }
 
     /// Documents holding changes whose dependencies have not arrived.
@@ -425,7 +556,12 @@ impl Store {
     /// of entries applied, of documents that changed, and of entries set aside: an entry that
     /// does not open, is not a change, does not match its hash or that automerge refuses is
     /// kept aside ([`set_aside`]) and never stops the rest.
-    fn apply_pulled(&self, ws: &Ws, batch: &PullBatch) -> Result<(u64, u64, u64)> {
+    pub(crate) fn apply_pulled(
+        &self,
+        ws: &Ws,
+        batch: &PullBatch,
+        present: Option<&mut HashSet<ChangeHash>>,
+    ) -> Result<(u64, u64, u64)> {
         let Some(last) = batch.entries.last() else {
             return Ok((0, 0, 0));
         };
@@ -436,6 +572,9 @@ impl Store {
                 Ok(c) => by_doc.entry(e.doc_id).or_default().push((Some(e.seq), c)),
                 Err(reason) => unusable.push((e, reason)),
             }
+        }
+        if let Some(present) = present {
+            present.extend(by_doc.values().flatten().map(|(_, c)| c.hash()));
         }
         self.mark(ws);
         let mut conn = self.lock();
@@ -550,6 +689,15 @@ fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<Change, SetAsideReas
         return Err(SetAsideReason::HashMismatch);
     }
     Ok(change)
+}
+
+/// What pushing the outbox learned about the relay.
+#[derive(Debug, Default)]
+struct Pushed {
+    /// The relay's head after the last push, if anything was pushed.
+    head: Option<u64>,
+    /// Whether the relay's log turned out to be rolled back.
+    rolled_back: bool,
 }
 
 /// What one sync learned about the workspace key.

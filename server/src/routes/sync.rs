@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trellis_protocol::api::{PushResponse, Role, KEY_EPOCH_HEADER, ROTATION_NEEDED_HEADER};
+use trellis_protocol::api::{
+    PushResponse, Role, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROTATION_NEEDED_HEADER,
+};
 use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::MAX_BATCH_ENTRIES;
 
@@ -107,6 +109,7 @@ async fn push(
         head: outcome.head,
         key_epoch: Some(outcome.key_epoch),
         rotation_needed: owner_or_admin.then_some(outcome.rotation_needed),
+        log_id: Some(state.storage.log_id().to_string()),
     }))
 }
 
@@ -126,8 +129,9 @@ struct PullParams {
     limit: Option<u64>,
 }
 
-/// Reads entries after a seq: 200 `application/octet-stream`, with the key epoch (and, for
-/// owners and admins, whether a rotation is needed) in headers; 400 for a bad query.
+/// Reads entries after a seq: 200 `application/octet-stream`, with the key epoch, the log's
+/// identity (and, for owners and admins, whether a rotation is needed) in headers; 400 for a
+/// bad query.
 #[utoipa::path(
     get,
     path = "/v1/workspaces/{ws}/pull",
@@ -137,7 +141,8 @@ struct PullParams {
         (status = 200, description = "A pull batch (`trellis_protocol::batch::encode_pull`)", content_type = "application/octet-stream", body = Vec<u8>,
             headers(
                 ("x-trellis-key-epoch" = u32, description = "The workspace's current key epoch"),
-                ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation")
+                ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation"),
+                ("x-trellis-log-id" = String, description = "The identity of the relay's log; it changes when a backup is restored")
             )),
         (status = 400, description = "Malformed workspace id or query", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
@@ -183,6 +188,9 @@ async fn pull(
             "false"
         };
         headers.insert(ROTATION_NEEDED_HEADER, HeaderValue::from_static(needed));
+    }
+    if let Ok(log_id) = HeaderValue::from_str(state.storage.log_id()) {
+        headers.insert(LOG_ID_HEADER, log_id);
     }
     Ok(response)
 }

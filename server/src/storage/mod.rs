@@ -353,6 +353,11 @@ pub struct RateQuota {
 ///
 /// Each method is one transaction. Implementations must be safe to call concurrently.
 pub trait Storage: Send + Sync + 'static {
+    /// The identity of the relay's log ([`trellis_protocol::api::LOG_ID_HEADER`]): random,
+    /// made with the database, changed by `trellis-relay admin restored` after a backup was
+    /// put back, so devices notice the rollback.
+    fn log_id(&self) -> &str;
+
     /// Creates a workspace with its owner and the owner's first device.
     /// [`StorageError::Conflict`] if the workspace id is taken.
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>>;

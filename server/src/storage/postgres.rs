@@ -95,6 +95,9 @@ pub(super) struct Inner {
     pub(super) pool: Pool,
     config: tokio_postgres::Config,
     pub(super) counted: AtomicU64,
+    /// The log's identity, read when the relay connected (`admin restored` changes it while
+    /// no relay runs).
+    log_id: String,
 }
 
 impl From<tokio_postgres::Error> for StorageError {
@@ -127,10 +130,13 @@ impl PgStorage {
         }
         let (mut client, connection) = config.connect(NoTls).await?;
         let driver = tokio::spawn(connection);
-        let migrated = schema::migrate(&mut client).await;
+        let migrated = match schema::migrate(&mut client).await {
+            Ok(()) => schema::log_id(&client).await,
+            Err(e) => Err(e),
+        };
         drop(client);
         let _ = driver.await;
-        migrated?;
+        let log_id = migrated?;
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -147,8 +153,16 @@ impl PgStorage {
                 pool,
                 config,
                 counted: AtomicU64::new(0),
+                log_id,
             }),
         })
+    }
+
+    /// Gives the log of the database a new identity, after a backup was restored into it
+    /// (`trellis-relay admin restored`, run while no relay uses it); returns it.
+    pub async fn restored(&self) -> StorageResult<String> {
+        let client = self.inner.pool.get().await?;
+        schema::new_log_id(&client).await
     }
 
     /// The schema version of the database (the number of applied [`MIGRATIONS`]).
@@ -270,6 +284,10 @@ pub(super) async fn notify_revoked(
 }
 
 impl Storage for PgStorage {
+    fn log_id(&self) -> &str {
+        &self.inner.log_id
+    }
+
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |tx| Box::pin(async move { workspaces::create_workspace(tx, &new).await }))
     }

@@ -93,6 +93,9 @@ pub struct SqliteStorage {
 
 struct Inner {
     path: PathBuf,
+    /// The log's identity, read when the file was opened (`admin restored` changes it while
+    /// no relay runs).
+    log_id: String,
     /// Shared with the push writer thread of [`group`].
     writer: Arc<Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
@@ -124,6 +127,7 @@ impl SqliteStorage {
         writer.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
         writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         migrate(&mut writer)?;
+        let log_id = schema::log_id(&writer)?;
         let checkpointer = Checkpointer::start(&path)?;
         let writer = Arc::new(Mutex::new(writer));
         let pushes = PushQueue::start(Arc::clone(&writer), checkpointer)
@@ -131,6 +135,7 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             inner: Arc::new(Inner {
                 path,
+                log_id,
                 writer,
                 readers: Mutex::new(Vec::new()),
                 pushes,
@@ -141,6 +146,15 @@ impl SqliteStorage {
     /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Gives the log of the database at `path` a new identity, after a backup was put back
+    /// (`trellis-relay admin restored`, run while no relay uses the file); returns it.
+    pub fn restored(path: impl AsRef<Path>) -> StorageResult<String> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        schema::new_log_id(&conn)
     }
 
     /// Runs `f` on the writer connection on the blocking pool.
@@ -210,6 +224,10 @@ fn configure(conn: &Connection) -> StorageResult<()> {
 }
 
 impl Storage for SqliteStorage {
+    fn log_id(&self) -> &str {
+        &self.inner.log_id
+    }
+
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |conn| workspaces::create_workspace(conn, &new))
     }

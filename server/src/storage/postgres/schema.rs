@@ -100,7 +100,32 @@ pub const MIGRATIONS: &[&str] = &[
         tat bigint NOT NULL,
         allowed boolean NOT NULL
     );",
+    // 2: the identity of the log (`LOG_ID_HEADER`): random, made here, changed by
+    // `admin restored` after a backup is put back.
+    "CREATE TABLE relay_meta (key text PRIMARY KEY, value text NOT NULL);
+    INSERT INTO relay_meta (key, value)
+        VALUES ('log_id', replace(gen_random_uuid()::text, '-', ''));",
 ];
+
+/// The identity of the relay's log.
+pub(crate) async fn log_id(client: &tokio_postgres::Client) -> StorageResult<String> {
+    Ok(client
+        .query_one("SELECT value FROM relay_meta WHERE key = 'log_id'", &[])
+        .await?
+        .try_get(0)?)
+}
+
+/// Gives the log a new identity (after a backup was restored) and returns it.
+pub(crate) async fn new_log_id(client: &tokio_postgres::Client) -> StorageResult<String> {
+    client
+        .execute(
+            "UPDATE relay_meta SET value = replace(gen_random_uuid()::text, '-', '')
+             WHERE key = 'log_id'",
+            &[],
+        )
+        .await?;
+    log_id(client).await
+}
 
 /// Applies the migrations the database lacks, all in one transaction under an advisory lock.
 /// [`StorageError::NewerSchema`] if a newer relay migrated it.

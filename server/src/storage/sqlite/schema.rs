@@ -89,7 +89,29 @@ pub const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (workspace_id, checkpoint_id)
             REFERENCES checkpoints(workspace_id, checkpoint_id)
     );",
+    // 4: the identity of the log (`LOG_ID_HEADER`): random, made here, changed by
+    // `admin restored` after a backup is put back.
+    "CREATE TABLE relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO relay_meta (key, value) VALUES ('log_id', lower(hex(randomblob(16))));",
 ];
+
+/// The identity of the relay's log.
+pub(crate) fn log_id(conn: &Connection) -> StorageResult<String> {
+    Ok(conn.query_row(
+        "SELECT value FROM relay_meta WHERE key = 'log_id'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Gives the log a new identity (after a backup was restored) and returns it.
+pub(crate) fn new_log_id(conn: &Connection) -> StorageResult<String> {
+    conn.execute(
+        "UPDATE relay_meta SET value = lower(hex(randomblob(16))) WHERE key = 'log_id'",
+        [],
+    )?;
+    log_id(conn)
+}
 
 /// Applies the migrations the database lacks, each in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
