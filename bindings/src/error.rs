@@ -90,8 +90,9 @@ pub enum TrellisError {
         /// What failed.
         reason: String,
     },
-    /// This device was revoked or its member removed from the workspace; the workspace's data
-    /// was deleted from this device. Show it and return to the workspace list.
+    /// This device was revoked or its member removed from the workspace (the relay said so
+    /// twice); the workspace's data was deleted from this device. What it had not synced was
+    /// kept in a file `reason` names. Show it and return to the workspace list.
     #[error("{reason}")]
     Removed {
         /// What happened, in words for the user.
@@ -136,7 +137,7 @@ impl From<trellis_core::Error> for TrellisError {
                 code,
             },
             E::Corrupt(_) => TrellisError::Corrupt { reason },
-            E::Removed(_) => TrellisError::Removed { reason },
+            E::Removed { .. } => TrellisError::Removed { reason },
             E::Storage(_) | E::Document(_) => TrellisError::Storage { reason },
         }
     }

@@ -51,7 +51,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::Network(_) => "network",
         Error::Relay { .. } => "relay",
         Error::Corrupt(_) => "corrupt",
-        Error::Removed(_) => "removed",
+        Error::Removed { .. } => "removed",
         Error::Storage(_) | Error::Document(_) => "storage",
     }
 }

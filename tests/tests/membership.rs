@@ -299,3 +299,178 @@ fn an_admin_cannot_lock_the_owner_out_and_the_owner_keeps_her_last_device() {
         .collect();
     assert!(notes.contains(&Value::from("unsynced visit")), "{notes:?}");
 }
+
+/// A proxy in front of the relay that answers the next push with a forged `401 revoked`
+/// (a captive portal, a misconfigured gateway, someone on the path) and forwards the rest.
+struct SpoofingProxy {
+    url: String,
+    spoof_next_push: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+async fn spoofing_proxy(relay: &str) -> SpoofingProxy {
+    use axum::body::Body;
+    use axum::extract::{Request, State};
+    use axum::response::Response;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    #[derive(Clone)]
+    struct Proxy {
+        relay: String,
+        http: reqwest::Client,
+        spoof: Arc<AtomicBool>,
+    }
+    async fn forward(State(p): State<Proxy>, req: Request) -> Response {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_string())
+            .unwrap_or_default();
+        if path.contains("/push") && p.spoof.swap(false, Ordering::SeqCst) {
+            return Response::builder()
+                .status(401)
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"error":"revoked","message":"this device was revoked"}"#,
+                ))
+                .unwrap();
+        }
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let mut out = p
+            .http
+            .request(parts.method.clone(), format!("{}{path}", p.relay))
+            .body(body);
+        for (name, value) in &parts.headers {
+            if name != "host" {
+                out = out.header(name, value);
+            }
+        }
+        let resp = out.send().await.unwrap();
+        let mut back = Response::builder().status(resp.status().as_u16());
+        for (name, value) in resp.headers() {
+            back = back.header(name, value);
+        }
+        back.body(Body::from(resp.bytes().await.unwrap())).unwrap()
+    }
+
+    let spoof = Arc::new(AtomicBool::new(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new().fallback(forward).with_state(Proxy {
+        relay: relay.to_string(),
+        http: reqwest::Client::new(),
+        spoof: Arc::clone(&spoof),
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    SpoofingProxy {
+        url,
+        spoof_next_push: spoof,
+    }
+}
+
+fn notes_of(d: &Device) -> Vec<String> {
+    let mut notes: Vec<String> = d
+        .json(&["activity", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["note"].as_str().unwrap_or_default().to_string())
+        .collect();
+    notes.sort();
+    notes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_synced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.json(&["sync"]);
+    dana.invite_member(&sam, "Sam");
+    sam.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "Monday visit",
+    ]);
+    sam.json(&["sync"]);
+
+    // Sam's phone reaches the relay through a gateway that forges one `401 revoked`.
+    let proxy = spoofing_proxy(&relay.url).await;
+    let conn = rusqlite::Connection::open(sam.data.join("trellis.sqlite3")).unwrap();
+    conn.execute("UPDATE workspaces SET relay_url = ?1", [&proxy.url])
+        .unwrap();
+    drop(conn);
+    sam.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "Tuesday visit",
+    ]);
+    proxy
+        .spoof_next_push
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let err = sam.json_err(&["sync"]);
+    assert_eq!(err["error"], "relay", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was deleted"),
+        "{err}"
+    );
+    // Nothing was deleted: both visits are on the phone and Tuesday's still waits to be sent.
+    assert_eq!(notes_of(&sam), ["Monday visit", "Tuesday visit"]);
+    assert!(sam.json(&["status"])["pending_changes"].as_u64().unwrap() > 0);
+    let report = sam.json(&["sync"]);
+    assert!(report["pushed"].as_u64().unwrap() > 0, "{report}");
+    dana.json(&["sync"]);
+    assert_eq!(notes_of(&dana), ["Monday visit", "Tuesday visit"]);
+
+    // Dana really removes Sam. His phone, offline meanwhile, logged Friday's visit; its next
+    // sync learns the removal (the relay says it twice), keeps Friday's visit in a file only
+    // he can read, and deletes the practice.
+    dana.json(&["workspace", "remove", "Sam"]);
+    sam.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "Friday visit, not synced",
+    ]);
+    let err = sam.json_err(&["sync"]);
+    assert_eq!(err["error"], "removed", "{err}");
+    let message = err["message"].as_str().unwrap();
+    let kept = message
+        .split(" in ")
+        .last()
+        .expect("the message names the file")
+        .trim();
+    let text = std::fs::read_to_string(kept).unwrap_or_else(|e| panic!("{kept}: {e} ({message})"));
+    assert!(text.contains("Friday visit, not synced"), "{text}");
+    assert!(
+        text.contains("Lincoln Middle School"),
+        "the place is named: {text}"
+    );
+    assert!(
+        !text.contains("Monday visit"),
+        "only what was not synced: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(kept).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    }
+    let gone = sam.json_err(&["activity", "list"]);
+    assert_eq!(gone["error"], "no_workspace", "{gone}");
+}

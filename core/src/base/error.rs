@@ -49,10 +49,16 @@ pub enum Error {
     /// The relay could not be reached.
     #[error("could not reach the relay: {0}")]
     Network(String),
-    /// This device was revoked or its member removed from the workspace; the workspace's data
-    /// has been deleted from this device.
-    #[error("this device is no longer part of {0}; its data for that workspace was deleted from this device")]
-    Removed(String),
+    /// This device was revoked or its member removed from the workspace (the relay said so
+    /// twice); the workspace's data has been deleted from this device, except what it had not
+    /// synced yet, which was kept in a file the user can read.
+    #[error("this device is no longer part of {workspace}; its data for that workspace was deleted from this device{}", kept_hint(kept.as_deref()))]
+    Removed {
+        /// The practice's name.
+        workspace: String,
+        /// The file holding this device's changes the practice never received, if it had any.
+        kept: Option<String>,
+    },
     /// The relay refused the request.
     #[error("the relay refused ({status} {code}): {message}")]
     Relay {
@@ -87,6 +93,13 @@ fn storage_reason(e: &rusqlite::Error) -> String {
             format!("{e} (the store's file could not be read or written: is the disk full or the file read-only?)")
         }
         _ => e.to_string(),
+    }
+}
+
+fn kept_hint(kept: Option<&str>) -> String {
+    match kept {
+        Some(path) => format!("; what it had not synced yet was kept, readable, in {path}"),
+        None => String::new(),
     }
 }
 

@@ -12,11 +12,14 @@
 //! * **Learning a new key** ([`Store::refresh_keys`], at the start of every sync) opens the
 //!   sealed keys the relay holds for this device and re-seals whatever is still in the outbox
 //!   with the newest key, so nothing pushed after that is readable with an old key.
-//! * **Being removed**: any call answered `401 revoked` purges the workspace from this store
-//!   (documents, outbox, index, keys) and returns [`Error::Removed`].
+//! * **Being removed**: a call answered `401 revoked` is checked with a second request of this
+//!   device's own; when the relay says it again, what the device had not synced is written to
+//!   a file the user can read, the workspace is purged from this store (documents, outbox,
+//!   index, keys) and the call returns [`Error::Removed`] naming that file. An answer the relay
+//!   does not confirm deletes nothing.
 
 use serde::{Deserialize, Serialize};
-use trellis_protocol::api::{KeyRotation, MembersResponse, Role, WrappedKey};
+use trellis_protocol::api::{codes, KeyRotation, MembersResponse, Role, WrappedKey};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
@@ -251,17 +254,172 @@ impl Store {
     }
 
     /// Passes a relay result through, purging the workspace if the relay says this device was
-    /// revoked or its member removed.
+    /// revoked or its member removed. One such answer is not enough (anything on the path can
+    /// send a 401): the relay is asked again, with this device's token, and only a second
+    /// `revoked` purges. Before the purge, this device's changes the practice never received
+    /// are written to a file the user can read ([`Store::keep_unsynced`]).
     pub(crate) async fn guard<T>(&self, ws: &Ws, r: Result<T>) -> Result<T> {
         match r {
             Err(Error::Relay {
-                status: 401, code, ..
-            }) if code == trellis_protocol::api::codes::REVOKED => {
+                status: 401,
+                code,
+                message,
+            }) if code == codes::REVOKED => {
+                if !self.revocation_confirmed(ws).await {
+                    tracing::warn!("a revocation was not confirmed by the relay; nothing deleted");
+                    return Err(Error::Relay {
+                        status: 401,
+                        code,
+                        message: format!(
+                            "{message} (the relay did not confirm it when asked again: nothing was deleted)"
+                        ),
+                    });
+                }
+                let kept = self.keep_unsynced(ws)?;
                 self.purge(ws)?;
-                Err(Error::Removed(ws.name.clone()))
+                Err(Error::Removed {
+                    workspace: ws.name.clone(),
+                    kept,
+                })
             }
             other => other,
         }
+    }
+
+    /// Whether the relay says again, to a request of its own with this device's token, that
+    /// this device was revoked.
+    async fn revocation_confirmed(&self, ws: &Ws) -> bool {
+        let (Some(url), Some(token)) = (&ws.relay_url, &ws.token) else {
+            return false;
+        };
+        let Ok(client) = RelayClient::new(url, Some(token)) else {
+            return false;
+        };
+        matches!(
+            client.members(&ws.id).await,
+            Err(Error::Relay { status: 401, ref code, .. }) if code == codes::REVOKED
+        )
+    }
+
+    /// Writes what this device changed in workspace `ws` and never pushed (its outbox) to a
+    /// JSON file beside the store, readable by the user only, and returns its path; `None` when
+    /// everything was synced. For each document a change touched: its kind, and the entries
+    /// the changes touched as they are now (a whole organization or contact when the change
+    /// was to one), so the user can see and re-enter what the practice never received.
+    pub(crate) fn keep_unsynced(&self, ws: &Ws) -> Result<Option<String>> {
+        let conn = self.lock();
+        let ws_hex = ws.id.to_hex();
+        let rows: Vec<(String, Vec<u8>)> = {
+            let mut st =
+                conn.prepare("SELECT doc_id, envelope FROM outbox WHERE ws = ?1 ORDER BY id")?;
+            let rows = st.query_map([&ws_hex], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut by_doc: std::collections::BTreeMap<String, Vec<automerge::Change>> =
+            Default::default();
+        for (doc_hex, envelope) in &rows {
+            let Ok(doc_id) = doc_hex.parse::<Id>() else {
+                continue;
+            };
+            let change = ws
+                .keys
+                .open(&ws.id, &doc_id, envelope)
+                .ok()
+                .and_then(|plain| automerge::Change::from_bytes(plain).ok());
+            if let Some(change) = change {
+                by_doc.entry(doc_hex.clone()).or_default().push(change);
+            }
+        }
+        let mut documents = Vec::new();
+        for (doc_hex, changes) in by_doc {
+            let doc = automerge::Automerge::load(&crate::storage::docstore::stored_bytes(
+                &conn, &ws_hex, &doc_hex,
+            )?)?;
+            let kind = crate::documents::kind_of(&doc);
+            let mut entries = std::collections::BTreeSet::new();
+            let mut whole = false;
+            for change in &changes {
+                match crate::index::touched_by_change(&doc, kind, change) {
+                    Some(crate::index::Touched::Entries(e)) => entries.extend(e),
+                    _ => whole = true,
+                }
+            }
+            let now = crate::documents::to_json(&doc, &automerge::ROOT);
+            let body = if whole {
+                now
+            } else {
+                let picked: Vec<serde_json::Value> = entries
+                    .into_iter()
+                    .map(|(section, id)| {
+                        serde_json::json!({
+                            "section": section,
+                            "id": id,
+                            "now": now.get(&section).and_then(|s| s.get(&id)).cloned(),
+                        })
+                    })
+                    .collect();
+                serde_json::Value::Array(picked)
+            };
+            documents.push(serde_json::json!({
+                "document": doc_hex,
+                "kind": kind.map(|k| k.as_str()),
+                "unsynced_changes": changes.len(),
+                "touched": body,
+            }));
+        }
+        // The organizations and contacts those entries name, by id, as this device knew them
+        // (their documents go with the purge).
+        let mut known: std::collections::HashMap<String, String> = Default::default();
+        for table in ["orgs", "contacts"] {
+            let mut st = conn.prepare(&format!("SELECT id, name FROM {table} WHERE ws = ?1"))?;
+            let rows = st.query_map([&ws_hex], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            for row in rows {
+                let (id, name) = row?;
+                known.insert(id, name);
+            }
+        }
+        let mut names = serde_json::Map::new();
+        let mut ids = Vec::new();
+        for d in &documents {
+            strings_in(d, &mut ids);
+        }
+        for id in ids {
+            if let Some(name) = known.get(&id) {
+                names.insert(id, serde_json::Value::String(name.clone()));
+            }
+        }
+        let export = serde_json::json!({
+            "practice": ws.name,
+            "workspace_id": ws_hex,
+            "names": names,
+            "kept_at": time::now_rfc3339(),
+            "why": "This device was removed from the practice before these changes reached it. \
+                    They are kept here for you; the practice's data was deleted from the device.",
+            "documents": documents,
+        });
+        let dir = conn
+            .path()
+            .map(std::path::Path::new)
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
+        let stamp: String = time::now_rfc3339()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        let path = dir.join(format!("kept-{}-{stamp}.json", &ws_hex[..8]));
+        let text = serde_json::to_vec_pretty(&export)
+            .map_err(|e| Error::invalid(format!("the export could not be written: {e}")))?;
+        write_private(&path, &text).map_err(|e| {
+            Error::invalid(format!(
+                "this device was removed from {}, but what it had not synced could not be kept ({e}); nothing was deleted",
+                ws.name
+            ))
+        })?;
+        Ok(Some(path.display().to_string()))
     }
 
     /// Deletes everything this device holds of a workspace, in one transaction.
@@ -319,6 +477,28 @@ impl Store {
         tracing::info!("purged a workspace this device was removed from");
         Ok(())
     }
+}
+
+/// Every string in a JSON value, depth first.
+fn strings_in(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| strings_in(i, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|i| strings_in(i, out)),
+        _ => {}
+    }
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Re-seals every outbox row of the workspace with its newest key (and gives it the hash of its
