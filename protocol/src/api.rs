@@ -83,6 +83,12 @@ pub struct CreateWorkspaceRequest {
     /// The device's X25519 public key (64 hex digits): rotated workspace keys are sealed to it.
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-fA-F]{64}$"))]
     pub device_key: String,
+    /// The bearer token this device will use, made on the device (64 lowercase hex digits),
+    /// so that the same request repeated after a lost answer is recognized and answered with
+    /// the same credentials. Absent: the relay makes one (and a repeat is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub token: Option<String>,
 }
 
 /// Answer to signup and to invite redemption: the credentials of the registered device.
@@ -145,6 +151,12 @@ pub struct RedeemInviteRequest {
     /// The device's X25519 public key (64 hex digits).
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-fA-F]{64}$"))]
     pub device_key: String,
+    /// The bearer token this device will use, made on the device (64 lowercase hex digits),
+    /// so that the same request repeated after a lost answer is recognized and answered with
+    /// the same credentials. Absent: the relay makes one (and a repeat is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub token: Option<String>,
 }
 
 /// A registered device, as `GET /v1/workspaces/{ws}/members` lists it.

@@ -463,6 +463,7 @@ async fn replayed_requests_store_nothing_twice() {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: device_key(),
+        token: None,
     };
     relay
         .signup_with(Some(SIGNUP_SECRET), &signup)

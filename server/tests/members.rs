@@ -49,6 +49,7 @@ async fn signup(relay: &Relay) -> Device {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: crate::common::device_key(),
+        token: None,
     };
     let creds = relay
         .signup_with(Some(SIGNUP_SECRET), &req)
@@ -68,6 +69,7 @@ async fn redeem(relay: &Relay, ws: Id, invite: &CreateInviteResponse) -> Device 
         device_id: Id::random(),
         member_id: Id::random(),
         device_key: crate::common::device_key(),
+        token: None,
     };
     let creds = relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -380,6 +382,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
             member_id: Id::random(),
             device_id: Id::random(),
             device_key: bad.to_owned(),
+            token: None,
         };
         relay
             .signup_with(Some(SIGNUP_SECRET), &req)
@@ -395,6 +398,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
         device_id: Id::random(),
         member_id: Id::random(),
         device_key: "not a key".into(),
+        token: None,
     };
     relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -899,6 +903,7 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
             device_id: Id::random(),
             member_id: Id::random(),
             device_key: crate::common::device_key(),
+            token: None,
         };
         relay
             .post_json("/v1/invites/redeem", None, &req)

@@ -14,6 +14,7 @@ fn new_workspace() -> CreateWorkspaceRequest {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: crate::common::device_key(),
+        token: None,
     }
 }
 
@@ -87,6 +88,7 @@ async fn an_owner_invites_a_member_who_joins_once() {
         device_id: Id::random(),
         member_id,
         device_key: crate::common::device_key(),
+        token: None,
     };
     let member: DeviceCredentials = relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -271,6 +273,7 @@ async fn a_taken_member_id_is_a_conflict_and_keeps_the_invite() {
         device_id: Id::random(),
         member_id: owner.member_id,
         device_key: crate::common::device_key(),
+        token: None,
     };
     relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -319,4 +322,98 @@ async fn invites_need_a_device_of_that_workspace() {
         .post_json(&uri, Some(&stranger.token), &member_invite(Role::Member))
         .await
         .error(StatusCode::FORBIDDEN, codes::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_signup_or_a_redemption_repeated_after_a_lost_answer_gets_the_same_credentials() {
+    let relay = Relay::start();
+    // The device makes its token and keeps it before asking; the answer is lost, it asks
+    // again with the same request: same credentials, one workspace.
+    let token = trellis_protocol::random_secret();
+    let req = CreateWorkspaceRequest {
+        token: Some(token.clone()),
+        ..new_workspace()
+    };
+    let first: DeviceCredentials = relay
+        .signup_with(Some(SIGNUP_SECRET), &req)
+        .await
+        .json(StatusCode::CREATED);
+    let again: DeviceCredentials = relay
+        .signup_with(Some(SIGNUP_SECRET), &req)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(again, first);
+    assert_eq!(first.token, token);
+    // Anyone else asking for that workspace id, with another token or device, is refused.
+    for other in [
+        CreateWorkspaceRequest {
+            token: Some(trellis_protocol::random_secret()),
+            ..req.clone()
+        },
+        CreateWorkspaceRequest {
+            device_id: Id::random(),
+            ..req.clone()
+        },
+        CreateWorkspaceRequest {
+            token: None,
+            ..req.clone()
+        },
+    ] {
+        relay
+            .signup_with(Some(SIGNUP_SECRET), &other)
+            .await
+            .error(StatusCode::CONFLICT, codes::CONFLICT);
+    }
+    // A token that is not 64 lowercase hex digits is refused before anything is stored.
+    relay
+        .signup_with(
+            Some(SIGNUP_SECRET),
+            &CreateWorkspaceRequest {
+                token: Some("short".into()),
+                ..new_workspace()
+            },
+        )
+        .await
+        .error(StatusCode::BAD_REQUEST, codes::BAD_REQUEST);
+
+    // A redemption repeated with the same device and token: the same member, role and token;
+    // the invite is not burnt by the first, lost answer.
+    let invite: CreateInviteResponse = relay
+        .invite(&first, &member_invite(Role::Member))
+        .await
+        .json(StatusCode::CREATED);
+    let redeem = RedeemInviteRequest {
+        workspace_id: first.workspace_id,
+        invite_secret: invite.invite_secret.clone(),
+        device_id: Id::random(),
+        member_id: Id::random(),
+        device_key: crate::common::device_key(),
+        token: Some(trellis_protocol::random_secret()),
+    };
+    let joined: DeviceCredentials = relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .json(StatusCode::CREATED);
+    let rejoined: DeviceCredentials = relay
+        .post_json("/v1/invites/redeem", None, &redeem)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(rejoined, joined);
+    relay.push(&rejoined, &[change(1, 40)]).await;
+    // Someone else holding the spent secret gets nothing, even with the device's id.
+    for other in [
+        RedeemInviteRequest {
+            token: Some(trellis_protocol::random_secret()),
+            ..redeem.clone()
+        },
+        RedeemInviteRequest {
+            device_id: Id::random(),
+            ..redeem.clone()
+        },
+    ] {
+        relay
+            .post_json("/v1/invites/redeem", None, &other)
+            .await
+            .error(StatusCode::GONE, codes::GONE);
+    }
 }

@@ -277,6 +277,7 @@ async fn signups_without_a_token_are_limited_per_address() {
             member_id: Id::random(),
             device_id: Id::random(),
             device_key: device_key(),
+            token: None,
         };
         Request::post("/v1/workspaces")
             .header(CONTENT_TYPE, "application/json")
@@ -355,6 +356,7 @@ async fn a_rotated_signup_secret_takes_effect_without_a_restart() {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: device_key(),
+        token: None,
     };
     relay
         .signup_with(Some(SIGNUP_SECRET), &request())

@@ -69,6 +69,7 @@ fn signup_body() -> CreateWorkspaceRequest {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: format!("{}{}", Id::random(), Id::random()),
+        token: None,
     }
 }
 

@@ -107,6 +107,7 @@ fn signup(addr: SocketAddr, secret: &str) -> DeviceCredentials {
         member_id: Id::random(),
         device_id: Id::random(),
         device_key: format!("{}{}", Id::random(), Id::random()),
+        token: None,
     })
     .unwrap();
     let (status, body) = http(

@@ -300,25 +300,41 @@ fn an_admin_cannot_lock_the_owner_out_and_the_owner_keeps_her_last_device() {
     assert!(notes.contains(&Value::from("unsynced visit")), "{notes:?}");
 }
 
-/// A proxy in front of the relay that answers the next push with a forged `401 revoked`
-/// (a captive portal, a misconfigured gateway, someone on the path) and forwards the rest.
-struct SpoofingProxy {
-    url: String,
-    spoof_next_push: std::sync::Arc<std::sync::atomic::AtomicBool>,
+/// What the gateway between a device and the relay does to the next request whose path
+/// contains the given text.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Answers `401 revoked` itself (a captive portal, a misconfigured gateway, someone on the
+    /// path).
+    ForgeRevoked(&'static str),
+    /// Forwards the request, the relay acts on it, and the answer is lost (`502`).
+    LoseAnswer(&'static str),
 }
 
-async fn spoofing_proxy(relay: &str) -> SpoofingProxy {
+/// A gateway in front of the relay that forwards every request, except that it applies the
+/// fault it was given to the next matching one.
+struct Gateway {
+    url: String,
+    fault: std::sync::Arc<std::sync::Mutex<Option<Fault>>>,
+}
+
+impl Gateway {
+    fn next(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = Some(fault);
+    }
+}
+
+async fn gateway(relay: &str) -> Gateway {
     use axum::body::Body;
     use axum::extract::{Request, State};
     use axum::response::Response;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
     #[derive(Clone)]
     struct Proxy {
         relay: String,
         http: reqwest::Client,
-        spoof: Arc<AtomicBool>,
+        fault: Arc<Mutex<Option<Fault>>>,
     }
     async fn forward(State(p): State<Proxy>, req: Request) -> Response {
         let path = req
@@ -326,7 +342,19 @@ async fn spoofing_proxy(relay: &str) -> SpoofingProxy {
             .path_and_query()
             .map(|pq| pq.as_str().to_string())
             .unwrap_or_default();
-        if path.contains("/push") && p.spoof.swap(false, Ordering::SeqCst) {
+        let fault = {
+            let mut slot = p.fault.lock().unwrap();
+            let hit = match *slot {
+                Some(Fault::ForgeRevoked(part) | Fault::LoseAnswer(part)) => path.contains(part),
+                None => false,
+            };
+            if hit {
+                slot.take()
+            } else {
+                None
+            }
+        };
+        if let Some(Fault::ForgeRevoked(_)) = fault {
             return Response::builder()
                 .status(401)
                 .header("content-type", "application/json")
@@ -347,6 +375,12 @@ async fn spoofing_proxy(relay: &str) -> SpoofingProxy {
             }
         }
         let resp = out.send().await.unwrap();
+        if let Some(Fault::LoseAnswer(_)) = fault {
+            return Response::builder()
+                .status(502)
+                .body(Body::from("the relay's answer was lost"))
+                .unwrap();
+        }
         let mut back = Response::builder().status(resp.status().as_u16());
         for (name, value) in resp.headers() {
             back = back.header(name, value);
@@ -354,19 +388,16 @@ async fn spoofing_proxy(relay: &str) -> SpoofingProxy {
         back.body(Body::from(resp.bytes().await.unwrap())).unwrap()
     }
 
-    let spoof = Arc::new(AtomicBool::new(false));
+    let fault = Arc::new(Mutex::new(None));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = axum::Router::new().fallback(forward).with_state(Proxy {
         relay: relay.to_string(),
         http: reqwest::Client::new(),
-        spoof: Arc::clone(&spoof),
+        fault: Arc::clone(&fault),
     });
     tokio::spawn(async move { axum::serve(listener, router).await });
-    SpoofingProxy {
-        url,
-        spoof_next_push: spoof,
-    }
+    Gateway { url, fault }
 }
 
 fn notes_of(d: &Device) -> Vec<String> {
@@ -402,7 +433,7 @@ async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_s
     sam.json(&["sync"]);
 
     // Sam's phone reaches the relay through a gateway that forges one `401 revoked`.
-    let proxy = spoofing_proxy(&relay.url).await;
+    let proxy = gateway(&relay.url).await;
     let conn = rusqlite::Connection::open(sam.data.join("trellis.sqlite3")).unwrap();
     conn.execute("UPDATE workspaces SET relay_url = ?1", [&proxy.url])
         .unwrap();
@@ -415,9 +446,7 @@ async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_s
         "--note",
         "Tuesday visit",
     ]);
-    proxy
-        .spoof_next_push
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    proxy.next(Fault::ForgeRevoked("/push"));
     let err = sam.json_err(&["sync"]);
     assert_eq!(err["error"], "relay", "{err}");
     assert!(
@@ -473,4 +502,54 @@ async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_s
     }
     let gone = sam.json_err(&["activity", "list"]);
     assert_eq!(gone["error"], "no_workspace", "{gone}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_or_a_connect_whose_answer_was_lost_is_simply_tried_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let gate = gateway(&relay.url).await;
+
+    // Dana started her practice on her laptop alone; connecting it, the relay's answer is lost.
+    let dana = Device::new(tmp.path().join("dana"));
+    dana.json(&["init", "--name", "Dana"]);
+    dana.json(&["workspace", "create", "Maple Street Counseling"]);
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    gate.next(Fault::LoseAnswer("/v1/workspaces"));
+    let connect = [
+        "workspace",
+        "connect",
+        "--relay",
+        gate.url.as_str(),
+        "--signup-secret",
+        trellis_tests::SIGNUP_SECRET,
+    ];
+    dana.json_err(&connect);
+    // Trying again connects the practice (the relay had registered it the first time).
+    dana.json(&connect);
+    dana.json(&["sync"]);
+
+    // Sam joins with Dana's invite; the answer is lost after the relay used the invite.
+    let code = dana.invite(&[]);
+    let sam = Device::new(tmp.path().join("sam"));
+    sam.json(&["init", "--name", "Sam"]);
+    gate.next(Fault::LoseAnswer("/invites/redeem"));
+    sam.json_err(&["workspace", "join", &code, "--relay", &gate.url]);
+    // Trying again with the same code joins him: the invite was not burnt.
+    sam.json(&["workspace", "join", &code, "--relay", &gate.url]);
+    sam.json(&["sync"]);
+    assert_eq!(
+        sam.json(&["org", "list"])[0]["name"],
+        "Lincoln Middle School"
+    );
+    dana.json(&["sync"]);
+    let members = dana.json(&["workspace", "members"]);
+    assert_eq!(members.as_array().unwrap().len(), 2, "{members}");
+    let sams = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "Sam")
+        .count();
+    assert_eq!(sams, 1, "one Sam: {members}");
 }

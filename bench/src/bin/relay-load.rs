@@ -114,6 +114,7 @@ impl Client {
                 member_id: Id::random(),
                 device_id: Id::random(),
                 device_key: random_hex(32),
+                token: None,
             })
             .send()
             .await?
@@ -156,6 +157,7 @@ impl Client {
                 device_id: Id::random(),
                 member_id: Id::random(),
                 device_key: random_hex(32),
+                token: None,
             })
             .send()
             .await?

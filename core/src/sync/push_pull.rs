@@ -28,7 +28,7 @@ use crate::index::{self, Touched};
 use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
-    current_ws, device, device_keys, info, insert_workspace, set_meta, Ws,
+    current_ws, device, device_keys, get_meta, info, insert_workspace, set_meta, Ws,
 };
 use crate::store::{add_member, change_doc, Store};
 use crate::sync::client::{normalize_url, RelayClient};
@@ -54,7 +54,8 @@ impl Store {
         let me = self.device()?;
         let mut ws = Ws::new_owned(name, Some(relay_url.clone()));
         let device_key = device_keys(&self.lock())?.public_hex();
-        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
+        let token = trellis_protocol::random_secret();
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret, &token).await?;
         ws.token = Some(creds.token);
         self.record_new_workspace(&ws, &me)
     }
@@ -78,11 +79,31 @@ impl Store {
             )));
         }
         let device_key = device_keys(&self.lock())?.public_hex();
-        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret).await?;
-        self.lock().execute(
-            "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
-            params![ws.id.to_hex(), relay_url, creds.token],
-        )?;
+        // The token is made here and kept before asking, so a retry after a lost answer sends
+        // the same one and the relay recognizes it instead of refusing a taken workspace id.
+        let pending = format!("pending_signup:{}", ws.id.to_hex());
+        let token = {
+            let conn = self.lock();
+            match get_meta(&conn, &pending)? {
+                Some(token) => token,
+                None => {
+                    let token = trellis_protocol::random_secret();
+                    set_meta(&conn, &pending, &token)?;
+                    token
+                }
+            }
+        };
+        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret, &token).await?;
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
+                params![ws.id.to_hex(), relay_url, creds.token],
+            )?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [&pending])?;
+            tx.commit()?;
+        }
         Ok(info(
             &Ws {
                 relay_url: Some(relay_url),
@@ -150,7 +171,25 @@ impl Store {
             .id
             .parse()
             .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
-        let proposed = Id::random();
+        // The token and the proposed member id are made here and kept before asking, so a
+        // join repeated after a lost answer (or cancelled half-way) sends the same ones and
+        // the relay answers as the first time instead of refusing a used invite.
+        let pending = format!("pending_join:{}", invite.workspace_id.to_hex());
+        let (token, proposed) = {
+            let conn = self.lock();
+            let kept = get_meta(&conn, &pending)?.and_then(|v| {
+                let (token, member) = v.split_once(' ')?;
+                Some((token.to_string(), member.parse::<Id>().ok()?))
+            });
+            match kept {
+                Some(kept) => kept,
+                None => {
+                    let made = (trellis_protocol::random_secret(), Id::random());
+                    set_meta(&conn, &pending, &format!("{} {}", made.0, made.1.to_hex()))?;
+                    made
+                }
+            }
+        };
         let creds = RelayClient::new(&relay_url, None)?
             .redeem(&RedeemInviteRequest {
                 workspace_id: invite.workspace_id,
@@ -158,6 +197,7 @@ impl Store {
                 device_id,
                 member_id: proposed,
                 device_key,
+                token: Some(token),
             })
             .await?;
         let ws = Ws {
@@ -180,6 +220,7 @@ impl Store {
             })?;
         }
         set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [&pending])?;
         tx.commit()?;
         Ok(info(&ws, true))
     }
@@ -741,6 +782,7 @@ async fn register(
     device_key: &str,
     relay_url: &str,
     signup_secret: &str,
+    token: &str,
 ) -> Result<trellis_protocol::api::DeviceCredentials> {
     let device_id: Id = device_id
         .parse()
@@ -753,6 +795,7 @@ async fn register(
                 member_id: ws.member_id,
                 device_id,
                 device_key: device_key.to_string(),
+                token: Some(token.to_string()),
             },
         )
         .await

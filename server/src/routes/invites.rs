@@ -119,7 +119,8 @@ async fn create_invite(
 /// Redeems an invite and registers the device: 201 with its token; 400 if `device_key` is not
 /// 64 hexadecimal digits; 404 for an unknown secret or another workspace; 410 if used, expired,
 /// issued by a member since removed, or issued before the last key rotation; 409 if the
-/// proposed member id or the device id is taken.
+/// proposed member id or the device id is taken. The same redemption repeated (same device
+/// and token: its answer was lost) gets the same 201, even though the invite is used.
 #[utoipa::path(
     post,
     path = "/v1/invites/redeem",
@@ -140,7 +141,7 @@ async fn redeem_invite(
     ApiJson(req): ApiJson<RedeemInviteRequest>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
     let device_key = device_key(&req.device_key)?;
-    let token = trellis_protocol::random_secret();
+    let token = super::device_token(req.token.as_deref())?;
     let redeemed = state
         .storage
         .redeem_invite(Redemption {

@@ -40,6 +40,20 @@ pub(crate) fn device_key(text: &str) -> Result<DeviceKey, AppError> {
     })
 }
 
+/// The bearer token of a registering device: the one it made (64 lowercase hex digits, so a
+/// repeat after a lost answer is recognized), or a new random one.
+pub(crate) fn device_token(proposed: Option<&str>) -> Result<String, AppError> {
+    match proposed {
+        None => Ok(trellis_protocol::random_secret()),
+        Some(t) if t.len() == 64 && t.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) => {
+            Ok(t.to_string())
+        }
+        Some(_) => Err(AppError::bad_request(
+            "token must be 64 lowercase hexadecimal digits made at random on the device",
+        )),
+    }
+}
+
 /// Every area's endpoints as one OpenAPI document (paths, and the schemas they name).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = workspaces::Api::openapi();

@@ -30,8 +30,9 @@ pub fn router() -> Router<AppState> {
 pub struct Api;
 
 /// Creates the workspace, its owner and the owner's first device: 201 with the device's token,
-/// 400 if `device_key` is not 64 hexadecimal digits, 401 without the signup secret, 409 if the
-/// workspace id is taken.
+/// 400 if `device_key` is not 64 hexadecimal digits (or `token` not 64 lowercase ones), 401
+/// without the signup secret, 409 if the workspace id is taken. The same signup repeated
+/// (same workspace, owner, device and token: its answer was lost) gets the same 201.
 #[utoipa::path(
     post,
     path = "/v1/workspaces",
@@ -41,7 +42,7 @@ pub struct Api;
         (status = 201, description = "The owner's first device", body = trellis_protocol::api::DeviceCredentials),
         (status = 400, description = "Malformed body or device key", body = trellis_protocol::api::ErrorBody),
         (status = 401, description = "Missing or wrong signup secret", body = trellis_protocol::api::ErrorBody),
-        (status = 409, description = "The workspace id is taken", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The workspace id is taken (by another signup than this one)", body = trellis_protocol::api::ErrorBody),
         (status = 413, response = inline(super::doc::BodyTooLarge)),
         (status = 429, response = inline(super::doc::RateLimited))
     ),
@@ -53,7 +54,7 @@ async fn create_workspace(
     ApiJson(req): ApiJson<CreateWorkspaceRequest>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
     let device_key = device_key(&req.device_key)?;
-    let token = trellis_protocol::random_secret();
+    let token = super::device_token(req.token.as_deref())?;
     state
         .storage
         .create_workspace(NewWorkspace {

@@ -403,6 +403,7 @@ impl Relay {
             member_id: Id::random(),
             device_id: Id::random(),
             device_key: device_key(),
+            token: None,
         };
         let creds: DeviceCredentials = self
             .signup_with(Some(SIGNUP_SECRET), &req)
@@ -431,6 +432,7 @@ impl Relay {
                 device_id: Id::random(),
                 member_id: Id::random(),
                 device_key: device_key(),
+                token: None,
             },
         )
         .await

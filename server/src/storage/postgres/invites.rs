@@ -3,7 +3,7 @@
 //! ids it would take, lets [`policy::check_invite`] and [`policy::redemption`] decide, then
 //! registers the device (and a new member) and marks the invite used.
 
-use super::members::{insert_device, NewDevice};
+use super::members::{insert_device, registered, NewDevice};
 use super::{b, exec, lock_workspace, opt, Tx};
 use crate::storage::records::{to_role, InviteRow};
 use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
@@ -57,6 +57,18 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
         )
     })
     .transpose()?;
+    // The same redemption again (its answer was lost): the device already joined with the
+    // token it sends, so it is answered as the first time and nothing changes.
+    if invite
+        .as_ref()
+        .is_some_and(|i| i.workspace_id == r.workspace_id)
+    {
+        if let Some((member_id, role)) =
+            registered(tx, &r.workspace_id, &r.device_id, &r.token_hash).await?
+        {
+            return Ok(Redeemed { member_id, role });
+        }
+    }
     policy::check_invite(invite.as_ref(), r)?;
     let Some(invite) = invite else {
         return Err(StorageError::NotFound);

@@ -25,6 +25,28 @@ pub(super) struct NewDevice<'a> {
     pub(super) now: i64,
 }
 
+/// The member and role of device `device` of workspace `ws` when it is active and holds the
+/// token hashed as `token`: a signup or redemption repeated after a lost answer (the device
+/// sends the token it made the first time).
+pub(super) async fn registered(
+    tx: &Tx<'_>,
+    ws: &Id,
+    device: &Id,
+    token: &SecretHash,
+) -> StorageResult<Option<(Id, Role)>> {
+    opt(
+        tx,
+        "SELECT m.member_id, m.role FROM devices d
+         JOIN members m ON m.workspace_id = d.workspace_id AND m.member_id = d.member_id
+         WHERE d.workspace_id = $1 AND d.device_id = $2 AND d.token_hash = $3
+           AND d.revoked_at IS NULL AND m.removed_at IS NULL",
+        &[&b(ws), &b(device), &token.as_bytes().as_slice()],
+    )
+    .await?
+    .map(|row| Ok((to_id(row.try_get(0)?)?, to_role(row.try_get(1)?)?)))
+    .transpose()
+}
+
 pub(super) async fn insert_device(tx: &Tx<'_>, d: &NewDevice<'_>) -> StorageResult<()> {
     exec(
         tx,

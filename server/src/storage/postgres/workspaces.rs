@@ -4,7 +4,7 @@
 
 use trellis_protocol::api::Role;
 
-use super::members::{insert_device, NewDevice};
+use super::members::{insert_device, registered, NewDevice};
 use super::{all, b, exec, one, Tx};
 use crate::storage::records::{to_id, to_seq};
 use crate::storage::{LogSize, NewWorkspace, StorageError, StorageResult, WorkspaceSummary};
@@ -18,7 +18,12 @@ pub(super) async fn create_workspace(tx: &Tx<'_>, new: &NewWorkspace) -> Storage
     )
     .await?;
     if inserted == 0 {
-        return Err(StorageError::Conflict);
+        // The same signup again (its answer was lost): the same owner device with the token it
+        // made is answered as the first time.
+        return match registered(tx, &new.workspace_id, &new.device_id, &new.token_hash).await? {
+            Some((member, Role::Owner)) if member == new.member_id => Ok(()),
+            _ => Err(StorageError::Conflict),
+        };
     }
     exec(
         tx,

@@ -5,7 +5,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::members::{insert_device, NewDevice};
+use super::members::{insert_device, registered, NewDevice};
 use crate::storage::records::{to_role, InviteRow};
 use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
 
@@ -59,6 +59,18 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
             },
         )
         .transpose()?;
+    // The same redemption again (its answer was lost): the device already joined with the
+    // token it sends, so it is answered as the first time and nothing changes.
+    if invite
+        .as_ref()
+        .is_some_and(|i| i.workspace_id == r.workspace_id)
+    {
+        if let Some((member_id, role)) =
+            registered(&tx, &r.workspace_id, &r.device_id, &r.token_hash)?
+        {
+            return Ok(Redeemed { member_id, role });
+        }
+    }
     policy::check_invite(invite.as_ref(), r)?;
     let Some(invite) = invite else {
         return Err(StorageError::NotFound);

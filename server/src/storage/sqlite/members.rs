@@ -24,6 +24,28 @@ pub(super) struct NewDevice<'a> {
     pub(super) now: i64,
 }
 
+/// The member and role of device `device` of workspace `ws` when it is active and holds the
+/// token hashed as `token`: a signup or redemption repeated after a lost answer (the device
+/// sends the token it made the first time).
+pub(super) fn registered(
+    tx: &rusqlite::Transaction<'_>,
+    ws: &Id,
+    device: &Id,
+    token: &SecretHash,
+) -> StorageResult<Option<(Id, Role)>> {
+    tx.query_row(
+        "SELECT m.member_id, m.role FROM devices d
+         JOIN members m ON m.workspace_id = d.workspace_id AND m.member_id = d.member_id
+         WHERE d.workspace_id = ?1 AND d.device_id = ?2 AND d.token_hash = ?3
+           AND d.revoked_at IS NULL AND m.removed_at IS NULL",
+        params![ws.as_bytes(), device.as_bytes(), token.as_bytes()],
+        |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)),
+    )
+    .optional()?
+    .map(|(member, role)| Ok((to_id(member)?, to_role(role)?)))
+    .transpose()
+}
+
 pub(super) fn insert_device(
     tx: &rusqlite::Transaction<'_>,
     d: &NewDevice<'_>,

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
-use super::members::{insert_device, NewDevice};
+use super::members::{insert_device, registered, NewDevice};
 use crate::storage::records::count;
 use crate::storage::{LogSize, NewWorkspace, StorageError, StorageResult, WorkspaceSummary};
 
@@ -18,7 +18,12 @@ pub(super) fn create_workspace(conn: &mut Connection, new: &NewWorkspace) -> Sto
         .optional()?
         .is_some();
     if exists {
-        return Err(StorageError::Conflict);
+        // The same signup again (its answer was lost): the same owner device with the token it
+        // made is answered as the first time.
+        return match registered(&tx, &new.workspace_id, &new.device_id, &new.token_hash)? {
+            Some((member, Role::Owner)) if member == new.member_id => Ok(()),
+            _ => Err(StorageError::Conflict),
+        };
     }
     tx.execute(
         "INSERT INTO workspaces (id, created_at) VALUES (?1, ?2)",
