@@ -30,6 +30,11 @@ pub const ROTATION_NEEDED_HEADER: &str = "x-trellis-rotation-needed";
 /// the relay lost.
 pub const LOG_ID_HEADER: &str = "x-trellis-log-id";
 
+/// Response header of a pull (and `role` of a push's answer): the caller's role as the relay
+/// holds it now, so a device learns a promotion, a demotion or an ownership transfer at its
+/// next sync.
+pub const ROLE_HEADER: &str = "x-trellis-role";
+
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -272,6 +277,9 @@ pub struct PushResponse {
     /// it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_id: Option<String>,
+    /// The caller's role now ([`ROLE_HEADER`]; absent from relays that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
 }
 
 /// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.

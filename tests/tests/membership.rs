@@ -553,3 +553,31 @@ async fn a_join_or_a_connect_whose_answer_was_lost_is_simply_tried_again() {
         .count();
     assert_eq!(sams, 1, "one Sam: {members}");
 }
+
+#[test]
+fn a_new_owner_acts_as_owner_from_her_next_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let lee = Device::new(tmp.path().join("lee"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.invite_member(&sam, "Sam");
+    dana.invite_member(&lee, "Lee");
+    let role_of = |d: &Device| d.json(&["workspace", "list"])[0]["role"].clone();
+    assert_eq!(role_of(&sam), "member");
+
+    // Dana retires and hands the practice to Sam; his phone learns it at its next sync.
+    dana.json(&["sync"]);
+    dana.json(&["workspace", "transfer", "Sam"]);
+    sam.json(&["sync"]);
+    assert_eq!(role_of(&sam), "owner");
+    dana.json(&["sync"]);
+    assert_eq!(role_of(&dana), "admin");
+
+    // Lee leaves; the new owner's next sync makes the next key, so what is written after
+    // cannot be read with the keys Lee had.
+    lee.json(&["workspace", "leave"]);
+    let report = sam.json(&["sync"]);
+    assert_eq!(report["rotated_to"], 1, "{report}");
+}

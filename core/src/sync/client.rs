@@ -5,7 +5,8 @@ use std::time::Duration;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
     ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
-    TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
+    TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROTATION_NEEDED_HEADER,
+    SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::snapshot::{
@@ -25,6 +26,8 @@ pub(crate) struct Pulled {
     pub rotation_needed: Option<bool>,
     /// The identity of the relay's log ([`LOG_ID_HEADER`]).
     pub log_id: Option<String>,
+    /// The caller's role now ([`ROLE_HEADER`]).
+    pub role: Option<trellis_protocol::api::Role>,
 }
 
 /// A connection to one relay, optionally as one device.
@@ -123,6 +126,7 @@ impl RelayClient {
         let key_epoch = header(KEY_EPOCH_HEADER).and_then(|v| v.parse().ok());
         let rotation_needed = header(ROTATION_NEEDED_HEADER).map(|v| v == "true");
         let log_id = header(LOG_ID_HEADER);
+        let role = header(ROLE_HEADER).and_then(|r| trellis_protocol::api::Role::parse(&r));
         let bytes = resp
             .bytes()
             .await
@@ -134,6 +138,7 @@ impl RelayClient {
             key_epoch,
             rotation_needed,
             log_id,
+            role,
         })
     }
 }

@@ -305,11 +305,12 @@ impl Store {
         if keys.new_key {
             report.new_key = true;
         }
+        // The role as the relay said it during this sync (a transfer or promotion shows here).
+        let ws = current_ws(&self.lock())?;
         if matches!(ws.role, Role::Owner | Role::Admin) {
             // Someone left or a device was revoked since the last rotation: as an owner or
             // admin, make the next key now so later changes are beyond what they held. The
             // pull said whether; ask only if there was no pull or the relay did not say.
-            let ws = current_ws(&self.lock())?;
             let rotated = match keys.rotation_needed {
                 Some(true) => Some(self.rotate_with(&ws, &client, None).await?),
                 Some(false) => None,
@@ -363,6 +364,7 @@ impl Store {
                 }
                 other => self.guard(&ws, other).await?,
             };
+            self.note_role(&ws, pulled.role)?;
             if self.log_rolled_back(&ws, pulled.log_id.as_deref(), pulled.batch.head)? {
                 return Ok(true);
             }
@@ -435,6 +437,7 @@ impl Store {
                     "the relay acknowledged a different number of changes".into(),
                 ));
             }
+            self.note_role(ws, resp.role)?;
             // The relay holds these now, whatever its past: let them go, then look at it.
             let rolled_back = self.log_rolled_back(ws, resp.log_id.as_deref(), resp.head)?;
             pushed.rolled_back |= rolled_back;
@@ -459,6 +462,17 @@ impl Store {
             report.pushed += rows.len() as u64;
             pushed.head = Some(resp.head);
         }
+    }
+
+    /// Keeps the role the relay says this member has now, if it says and it changed.
+    fn note_role(&self, ws: &Ws, role: Option<Role>) -> Result<()> {
+        if let Some(role) = role {
+            self.lock().execute(
+                "UPDATE workspaces SET role = ?2 WHERE id = ?1 AND role != ?2",
+                params![ws.id.to_hex(), role.as_str()],
+            )?;
+        }
+        Ok(())
     }
 
     /// Whether the relay's log was rolled back since this device last heard from it: the log

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trellis_protocol::api::{
-    PushResponse, Role, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROTATION_NEEDED_HEADER,
+    PushResponse, Role, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROTATION_NEEDED_HEADER,
 };
 use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::MAX_BATCH_ENTRIES;
@@ -110,6 +110,7 @@ async fn push(
         key_epoch: Some(outcome.key_epoch),
         rotation_needed: owner_or_admin.then_some(outcome.rotation_needed),
         log_id: Some(state.storage.log_id().to_string()),
+        role: Some(caller.device.role),
     }))
 }
 
@@ -130,8 +131,8 @@ struct PullParams {
 }
 
 /// Reads entries after a seq: 200 `application/octet-stream`, with the key epoch, the log's
-/// identity (and, for owners and admins, whether a rotation is needed) in headers; 400 for a
-/// bad query.
+/// identity, the caller's role (and, for owners and admins, whether a rotation is needed) in
+/// headers; 400 for a bad query.
 #[utoipa::path(
     get,
     path = "/v1/workspaces/{ws}/pull",
@@ -142,7 +143,8 @@ struct PullParams {
             headers(
                 ("x-trellis-key-epoch" = u32, description = "The workspace's current key epoch"),
                 ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation"),
-                ("x-trellis-log-id" = String, description = "The identity of the relay's log; it changes when a backup is restored")
+                ("x-trellis-log-id" = String, description = "The identity of the relay's log; it changes when a backup is restored"),
+                ("x-trellis-role" = String, description = "The caller's role now: owner, admin or member")
             )),
         (status = 400, description = "Malformed workspace id or query", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
@@ -192,5 +194,9 @@ async fn pull(
     if let Ok(log_id) = HeaderValue::from_str(state.storage.log_id()) {
         headers.insert(LOG_ID_HEADER, log_id);
     }
+    headers.insert(
+        ROLE_HEADER,
+        HeaderValue::from_static(caller.device.role.as_str()),
+    );
     Ok(response)
 }
