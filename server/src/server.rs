@@ -77,7 +77,8 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    std::fs::create_dir_all(&config.data).map_err(ServeError::DataDir)?;
+    let database = config.database.is_none().then(|| config.database_path());
+    private_data_dir(&config.data, database.as_deref()).map_err(ServeError::DataDir)?;
     let (secret, source) = config.signup_secret()?;
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::server_config(cert, key)?),
@@ -186,6 +187,64 @@ pub async fn open_storage(
         Arc::new(storage),
         Arc::new(DatabaseFile::new(config.database_path())),
     ))
+}
+
+/// Makes the data directory readable by the relay's user only: created with mode 0700, or
+/// narrowed to it when it exists with more; the SQLite `database` (when the relay uses one)
+/// made empty with mode 0600 before SQLite first opens it (its `-wal` and `-shm` files take the
+/// database's mode), and a database, WAL or shared-memory file from an earlier run narrowed to
+/// 0600.
+pub fn private_data_dir(
+    data: &std::path::Path,
+    database: Option<&std::path::Path>,
+) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        let narrow = |path: &std::path::Path, keep: u32| -> io::Result<()> {
+            match std::fs::metadata(path) {
+                Ok(meta) if meta.permissions().mode() & 0o777 & !keep != 0 => {
+                    let mode = meta.permissions().mode() & keep;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                }
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+        if data.is_dir() {
+            narrow(data, 0o700)?;
+        } else {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(data)?;
+        }
+        let Some(database) = database else {
+            return Ok(());
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(database)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = database.as_os_str().to_owned();
+            name.push(suffix);
+            narrow(std::path::Path::new(&name), 0o600)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = database;
+        std::fs::create_dir_all(data)
+    }
 }
 
 /// Binds a listening socket with `SO_REUSEADDR`.

@@ -11,7 +11,7 @@
 //! | A device of one practice reads and changes nothing of another, by any endpoint or guessed id | `server/tests/security.rs` `a_device_of_one_practice_reaches_nothing_of_another_whatever_ids_it_guesses`; every endpoint with another workspace's token in `server/tests/matrix.rs`; end to end in `tests/tests/relay_access.rs` |
 //! | Invites are single use and expire | `server/tests/membership.rs` `an_owner_invites_a_member_who_joins_once`, `two_devices_racing_for_one_invite_get_exactly_one_seat`, `an_invite_expires` (the relay's clock moved); end to end here (a used code is refused) |
 //! | Error messages carry no personal data | `error_messages_name_no_one` (here); the fuzz targets `vcard`, `csv`, `invite_code` (`trellis_core::fuzzing`) check every refusal on any input |
-//! | A phone's store (keys, token, notes) is readable by its user only: folder 0700, files 0600, also an older store's | `a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_clear` (here) |
+//! | A phone's store (keys, token, notes) is readable by its user only: folder 0700, files 0600, also an older store's | `stores_are_their_owners_alone_on_phone_and_relay_and_a_remote_relay_is_never_reached_in_the_clear` (here) |
 //! | A relay on another machine is reached with https only; plain http is refused before anything is sent or saved | the same test; `core/src/sync/client.rs` `a_relay_on_another_machine_must_be_reached_with_https` |
 //! | The signup secret is compared in constant time | `server/tests/security.rs` `the_signup_secret_is_compared_in_constant_time` (code path: `subtle::ConstantTimeEq`) |
 //! | Changes are sealed; a tampered envelope never opens | `core/src/crypto.rs` tests; the `envelope` fuzz target |
@@ -22,7 +22,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 use trellis_core::InviteCode;
-use trellis_tests::{bin_dir, contains, Device, SIGNUP_SECRET};
+use trellis_tests::{bin_dir, contains, Device, Relay, SIGNUP_SECRET};
 
 /// A relay process logging JSON at debug level into a file.
 struct LoggingRelay {
@@ -379,7 +379,8 @@ fn mode(p: &Path) -> u32 {
 /// is made.
 #[cfg(unix)]
 #[test]
-fn a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_clear() {
+fn stores_are_their_owners_alone_on_phone_and_relay_and_a_remote_relay_is_never_reached_in_the_clear(
+) {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let dana = Device::new(tmp.path().join("phone").join("trellis"));
@@ -397,6 +398,27 @@ fn a_phones_store_is_its_users_alone_and_never_talks_to_a_remote_relay_in_the_cl
         if file.exists() {
             assert_eq!(mode(&file), 0o600, "{name}");
         }
+    }
+
+    // The relay's data directory and database are its user's alone too, on first start and
+    // after an older version left them open.
+    let relay_data = tmp.path().join("srv").join("relay");
+    let relay = Relay::start(&relay_data, 0);
+    assert_eq!(mode(&relay_data), 0o700);
+    for name in ["relay.sqlite3", "relay.sqlite3-wal", "relay.sqlite3-shm"] {
+        let file = relay_data.join(name);
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{name}");
+        }
+    }
+    let (relay_data, port) = relay.kill();
+    if trellis_tests::database_url(&relay_data).is_none() {
+        std::fs::set_permissions(&relay_data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let db = relay_data.join("relay.sqlite3");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let _relay = Relay::start_retrying(&relay_data, port);
+        assert_eq!(mode(&relay_data), 0o700);
+        assert_eq!(mode(&db), 0o600);
     }
 
     // A store an older version left readable by everyone is narrowed when it is next opened.

@@ -260,6 +260,12 @@ CREATE TABLE set_aside (
     r#"
 ALTER TABLE workspaces ADD COLUMN log_id TEXT;
 "#,
+    // 13: a row deleted from the full-text index takes its tokens out of the index at once,
+    // instead of leaving them in older segments until a merge: with `secure_delete`, a purged
+    // workspace leaves no word of a name or note in the file.
+    r#"
+INSERT INTO search (search, rank) VALUES ('secure-delete', 1);
+"#,
 ];
 
 /// The index tables' secondary indexes, by name and what they index, as the migrations leave
