@@ -161,7 +161,8 @@ async fn a_checkpoint_uploaded_in_two_bodies_comes_back_byte_for_byte_in_pages()
     let relay = Relay::start();
     let owner = relay.signup().await;
     let colleague = relay.add_member(&owner, Role::Member).await;
-    let entries: Vec<_> = (1..=6).map(|n| change(n, 50)).collect();
+    // Six changes to documents 1 and 3 (`change(n)` is for document `n % 7`).
+    let entries: Vec<_> = [1, 3, 8, 10, 15, 17].map(|n| change(n, 50)).to_vec();
     relay.push(&owner, &entries).await;
     let up = Client {
         relay: &relay,
@@ -294,8 +295,9 @@ async fn a_download_stops_near_8_mib_and_says_more_remain() {
 async fn completing_with_the_wrong_count_is_409_and_changes_nothing() {
     let relay = Relay::start();
     let owner = relay.signup().await;
+    // Changes to documents 1, 2, 3 and 1 again.
     relay
-        .push(&owner, &(1..=4).map(|n| change(n, 30)).collect::<Vec<_>>())
+        .push(&owner, &[1, 2, 3, 8].map(|n| change(n, 30)))
         .await;
     let up = Client {
         relay: &relay,
@@ -346,7 +348,8 @@ async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted(
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let relay = Relay::open(Arc::clone(&dir));
     let owner = relay.signup().await;
-    let entries: Vec<_> = (1..=10).map(|n| change(n, 40)).collect();
+    // Ten changes to document 1 (`change(n)` is for document `n % 7`).
+    let entries: Vec<_> = (0..10).map(|i| change(1 + 7 * i, 40)).collect();
     relay.push(&owner, &entries).await;
     let up = Client {
         relay: &relay,
@@ -362,7 +365,7 @@ async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted(
     let reply = up.upload(&info.checkpoint_id, body(&[snap(1, 64)])).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     // Pushes during the upload land after the checkpoint's seq.
-    let during = relay.push(&owner, &[change(11, 40)]).await;
+    let during = relay.push(&owner, &[change(71, 40)]).await;
     assert_eq!(during.seqs, [11]);
     let done = up.complete(&info.checkpoint_id, 1).await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
@@ -407,12 +410,13 @@ async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted(
     // Seqs go on from the head; an old change pushed again by a device that was offline is
     // stored again at a new seq (harmless: applying a change twice is a no-op), while a
     // change still in the log keeps its seq.
+    // (`change(8)` was compacted at seq 2; `change(57)` is still in the log at seq 9.)
     let next = relay
-        .push(&owner, &[change(12, 40), change(2, 40), change(8, 40)])
+        .push(&owner, &[change(78, 40), change(8, 40), change(57, 40)])
         .await;
     assert_eq!(
         (next.seqs, next.stored, next.head),
-        (vec![12, 13, 8], 2, 13)
+        (vec![12, 13, 9], 2, 13)
     );
 
     // A checkpoint behind the newest complete one is of no use: 409.
@@ -661,4 +665,53 @@ async fn malformed_and_oversized_bodies_are_400_and_413_and_store_nothing() {
     let reply = up.upload(&info.checkpoint_id, good).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_eq!(db_state(&relay, owner.workspace_id).4, 2);
+}
+
+#[tokio::test]
+async fn a_checkpoint_missing_a_document_of_the_log_or_of_the_last_checkpoint_is_refused() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    // Changes to documents 1, 2 and 3.
+    relay.push(&owner, &[1, 2, 3].map(|n| change(n, 30))).await;
+    let up = Client {
+        relay: &relay,
+        device: &owner,
+    };
+    // A checkpoint of documents 1 and 2 only would lose document 3's history: refused, and
+    // nothing is compacted.
+    let info = up.begun(3).await;
+    let reply = up
+        .upload(&info.checkpoint_id, body(&[snap(1, 20), snap(2, 20)]))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let before = db_state(&relay, owner.workspace_id);
+    let refused = up
+        .complete(&info.checkpoint_id, 2)
+        .await
+        .error(StatusCode::CONFLICT, codes::CONFLICT);
+    assert!(refused.message.contains("1 documents"), "{refused:?}");
+    assert_eq!(db_state(&relay, owner.workspace_id), before);
+    assert_eq!(relay.pull(&owner, 0).await.entries.len(), 3);
+    // With document 3 it completes.
+    up.upload(&info.checkpoint_id, body(&[snap(3, 20)])).await;
+    let done = up.complete(&info.checkpoint_id, 3).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
+
+    // The next checkpoint must hold what the last one held, though the log has no entry of
+    // document 2 any more.
+    relay.push(&owner, &[change(4, 30)]).await;
+    let next = up.begun(4).await;
+    up.upload(
+        &next.checkpoint_id,
+        body(&[snap(1, 20), snap(3, 20), snap(4, 20)]),
+    )
+    .await;
+    let refused = up
+        .complete(&next.checkpoint_id, 3)
+        .await
+        .error(StatusCode::CONFLICT, codes::CONFLICT);
+    assert!(refused.message.contains("1 documents"), "{refused:?}");
+    up.upload(&next.checkpoint_id, body(&[snap(2, 20)])).await;
+    let done = up.complete(&next.checkpoint_id, 4).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
 }

@@ -59,10 +59,16 @@ async fn practice_b(relay: &Relay) -> PracticeB {
         .json(StatusCode::CREATED);
     let docs = DocBatch {
         more: false,
-        docs: vec![DocSnapshot {
-            doc_id: Id([1; 16]),
-            bytes: sealed(9).bytes,
-        }],
+        docs: vec![
+            DocSnapshot {
+                doc_id: Id([1; 16]),
+                bytes: sealed(9).bytes,
+            },
+            DocSnapshot {
+                doc_id: Id([2; 16]),
+                bytes: sealed(8).bytes,
+            },
+        ],
     };
     let reply = relay
         .send(
@@ -83,7 +89,7 @@ async fn practice_b(relay: &Relay) -> PracticeB {
                 info.checkpoint_id
             ),
             Some(&owner.token),
-            &json!({ "docs": 1 }),
+            &json!({ "docs": 2 }),
         )
         .await;
     assert!(reply.status.is_success(), "{reply:?}");

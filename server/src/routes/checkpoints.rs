@@ -94,6 +94,12 @@ fn checkpoint_error(e: StorageError) -> AppError {
                  upload the missing ones or start a new checkpoint"
             ))
         }
+        StorageError::Checkpoint(CheckpointRefusal::MissingDocuments { missing }) => {
+            AppError::conflict(format!(
+                "{missing} documents of the log or of the previous checkpoint are not in this \
+                 checkpoint; completing it would lose their history (sync, then start again)"
+            ))
+        }
         other => other.into(),
     }
 }

@@ -153,6 +153,12 @@ pub enum CheckpointRefusal {
         /// Documents the uploader said it sent.
         expected: u64,
     },
+    /// Documents that have entries in the log up to the checkpoint's seq, or that the previous
+    /// checkpoint holds, are not in it: completing it would lose their history.
+    MissingDocuments {
+        /// How many documents are missing.
+        missing: u64,
+    },
 }
 
 impl From<CheckpointRefusal> for StorageError {

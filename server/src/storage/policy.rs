@@ -249,6 +249,16 @@ pub fn check_complete(
     Ok(())
 }
 
+/// Whether a checkpoint covers every document it must (see
+/// [`CheckpointRefusal::MissingDocuments`]): `missing` is how many of the documents with entries
+/// up to its seq, or held by the previous checkpoint, it lacks (counted blind, by document id).
+pub fn check_coverage(missing: u64) -> Result<(), CheckpointRefusal> {
+    match missing {
+        0 => Ok(()),
+        missing => Err(CheckpointRefusal::MissingDocuments { missing }),
+    }
+}
+
 fn check_not_superseded(seq: u64, newest: Option<u64>) -> Result<(), CheckpointRefusal> {
     match newest {
         Some(newest) if seq < newest => Err(CheckpointRefusal::Superseded { newest }),

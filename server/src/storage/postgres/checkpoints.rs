@@ -129,6 +129,22 @@ pub(super) async fn complete(
     let newest = newest_complete_seq(tx, ws).await?;
     let (docs, bytes) = doc_totals(tx, ws, checkpoint).await?;
     policy::check_complete(complete, seq_u, newest, docs, expected)?;
+    let missing: i64 = one(
+        tx,
+        "SELECT count(*) FROM (
+             SELECT doc_id FROM log WHERE workspace_id = $1 AND seq <= $2
+             UNION
+             SELECT d.doc_id FROM checkpoint_docs d JOIN checkpoints c
+                 ON c.workspace_id = d.workspace_id AND c.checkpoint_id = d.checkpoint_id
+             WHERE d.workspace_id = $1 AND c.complete
+         ) needed
+         WHERE NOT EXISTS (SELECT 1 FROM checkpoint_docs x
+             WHERE x.workspace_id = $1 AND x.checkpoint_id = $3 AND x.doc_id = needed.doc_id)",
+        &[&ws, &seq, &b(checkpoint)],
+    )
+    .await?
+    .try_get(0)?;
+    policy::check_coverage(to_seq(missing)?)?;
     exec(
         tx,
         "UPDATE checkpoints SET complete = true WHERE workspace_id = $1 AND checkpoint_id = $2",

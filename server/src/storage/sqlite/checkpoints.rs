@@ -4,7 +4,8 @@
 //! `checkpoints` holds one row per checkpoint (`complete` 0 while its documents are uploaded);
 //! `checkpoint_docs` holds each document's sealed bytes, keyed by `(workspace_id,
 //! checkpoint_id, doc_id)` so ids sort as bytes, which is the order of their hex digits.
-//! Completing a checkpoint, in one transaction: checks the document count, marks it complete,
+//! Completing a checkpoint, in one transaction: checks the document count and that it holds
+//! every document with entries up to its seq or in the previous checkpoint, marks it complete,
 //! deletes every other checkpoint that is complete, was started before it (a smaller rowid) or
 //! covers no later seq, deletes the log entries up to its seq and raises `workspaces.log_floor`
 //! to its seq plus one. `workspaces.head` is left alone, so seqs never go backwards.
@@ -147,6 +148,20 @@ pub(super) fn complete(
     let newest = newest_complete_seq(&tx, ws)?;
     let (docs, bytes) = doc_totals(&tx, ws, checkpoint)?;
     policy::check_complete(complete, seq_u, newest, docs, expected)?;
+    let missing: i64 = tx.query_row(
+        "SELECT count(*) FROM (
+             SELECT doc_id FROM log WHERE workspace_id = ?1 AND seq <= ?2
+             UNION
+             SELECT d.doc_id FROM checkpoint_docs d JOIN checkpoints c
+                 ON c.workspace_id = d.workspace_id AND c.checkpoint_id = d.checkpoint_id
+             WHERE d.workspace_id = ?1 AND c.complete = 1
+         ) needed
+         WHERE NOT EXISTS (SELECT 1 FROM checkpoint_docs x
+             WHERE x.workspace_id = ?1 AND x.checkpoint_id = ?3 AND x.doc_id = needed.doc_id)",
+        params![ws, seq, checkpoint.as_bytes()],
+        |r| r.get(0),
+    )?;
+    policy::check_coverage(to_seq(missing)?)?;
     tx.execute(
         "UPDATE checkpoints SET complete = 1 WHERE workspace_id = ?1 AND checkpoint_id = ?2",
         params![ws, checkpoint.as_bytes()],
