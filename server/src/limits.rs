@@ -1,4 +1,5 @@
-//! The bad-input wall's traffic limits: a per-device rate limit and a request timeout.
+//! The bad-input wall's traffic limits: a per-device rate limit, a limit on failed
+//! authentication per address, and a request timeout.
 //!
 //! **Rate limit.** A token bucket per device (keyed by the SHA-256 of the bearer token the
 //! request presents, so the token itself is never kept) or, for requests without a bearer token
@@ -10,6 +11,13 @@
 //! proxy every unauthenticated request shares the proxy's address; the device limit is
 //! unaffected.
 //!
+//! **Failed authentication is charged to the address.** A fresh random token per request would
+//! get a fresh bucket each time; so every answer `401` to a request with a token also takes one
+//! from its client address's failure bucket ([`AUTH_FAILURES_PER_MINUTE`]). When that bucket is
+//! empty, the address is blocked until it refills: its requests are answered 429 before any
+//! lookup, except those whose token this process saw succeed recently, so the devices behind a
+//! shared address (a proxy, an office network) keep working while a flood from it is refused.
+//!
 //! **Across relay processes.** With SQLite there is one process and the buckets live in it.
 //! When the storage shares state between processes (PostgreSQL, see
 //! [`crate::storage::Storage::take_request`]), the buckets live in the database instead, with
@@ -20,10 +28,12 @@
 //! request then fails or succeeds on its own merits, and a database hiccup must not turn into
 //! 429s.
 //!
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -44,6 +54,16 @@ pub const DEFAULT_RATE_PER_MINUTE: u32 = 1200;
 
 /// How long a request may take to arrive and be answered by default.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Failed authentications (answers `401` to a request with a token) an address may cause per
+/// minute before it is blocked for a while.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 60;
+
+/// Tokens remembered as recently good, at most (older ones are forgotten first).
+const GOOD_TOKENS: usize = 10_000;
+
+/// How long a token that succeeded is remembered as good.
+const GOOD_FOR: Duration = Duration::from_secs(600);
 
 /// Paths that are never rate limited.
 const UNLIMITED_PATHS: &[&str] = &["/healthz", "/metrics"];
@@ -95,12 +115,16 @@ impl Caller {
     }
 }
 
-/// Per-device and per-address token buckets, or the storage's shared counters.
+/// Per-device and per-address token buckets, or the storage's shared counters; and the
+/// addresses blocked for failing authentication too often.
 pub struct RateLimiter {
     buckets: DefaultKeyedRateLimiter<Caller>,
     clock: DefaultClock,
     checks: AtomicU64,
     per_minute: NonZeroU32,
+    failures: DefaultKeyedRateLimiter<IpAddr>,
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    good: Mutex<HashMap<[u8; 32], Instant>>,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -119,6 +143,55 @@ impl RateLimiter {
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
             per_minute,
+            failures: DefaultKeyedRateLimiter::dashmap(Quota::per_minute(
+                NonZeroU32::new(AUTH_FAILURES_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
+            blocked: Mutex::new(HashMap::new()),
+            good: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether requests with token hash `token` from `ip` are refused now: the address is
+    /// blocked for failed authentication and this token did not succeed recently. `Some(seconds)`
+    /// to wait.
+    fn blocked(&self, ip: IpAddr, token: &[u8; 32]) -> Option<u64> {
+        let now = Instant::now();
+        let until = *lock(&self.blocked).get(&ip)?;
+        if until <= now {
+            lock(&self.blocked).remove(&ip);
+            return None;
+        }
+        let good = lock(&self.good)
+            .get(token)
+            .is_some_and(|seen| now.duration_since(*seen) < GOOD_FOR);
+        (!good).then(|| (until - now).as_secs().max(1))
+    }
+
+    /// Records how a request with token hash `token` from `ip` ended: a `401` takes one from
+    /// the address's failure bucket (and blocks the address when it is empty); anything else
+    /// remembers the token as good.
+    fn settle(&self, ip: IpAddr, token: [u8; 32], unauthorized: bool) {
+        let now = Instant::now();
+        if !unauthorized {
+            let mut good = lock(&self.good);
+            if good.len() >= GOOD_TOKENS {
+                good.retain(|_, seen| now.duration_since(*seen) < GOOD_FOR);
+                if good.len() >= GOOD_TOKENS {
+                    good.clear();
+                }
+            }
+            good.insert(token, now);
+            return;
+        }
+        if let Err(not_until) = self.failures.check_key(&ip) {
+            let wait = not_until.wait_time_from(self.clock.now());
+            tracing::info!(
+                wait_seconds = wait.as_secs(),
+                "an address failed authentication too often"
+            );
+            let mut blocked = lock(&self.blocked);
+            blocked.retain(|_, until| *until > now);
+            blocked.insert(ip, now + wait.max(Duration::from_secs(1)));
         }
     }
 
@@ -168,27 +241,43 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
     if UNLIMITED_PATHS.contains(&request.uri().path()) {
         return next.run(request).await;
     }
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     let caller = match bearer_token(request.headers()) {
         Ok(token) => Caller::Device(*SecretHash::of(token).as_bytes()),
-        Err(_) => Caller::Address(
-            request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip()),
-        ),
+        Err(_) => Caller::Address(ip),
     };
+    let limited = |retry_after: u64| {
+        state.metrics.rate_limited();
+        tracing::info!(retry_after, "rate limited");
+        AppError::RateLimited { retry_after }.into_response()
+    };
+    if let Caller::Device(token) = &caller {
+        if let Some(retry_after) = state.rate_limiter.blocked(ip, token) {
+            return limited(retry_after);
+        }
+    }
     let checked = state
         .rate_limiter
         .check_with(state.storage.as_ref(), caller)
         .await;
     match checked {
-        Ok(()) => next.run(request).await,
-        Err(retry_after) => {
-            state.metrics.rate_limited();
-            tracing::info!(retry_after, "rate limited");
-            AppError::RateLimited { retry_after }.into_response()
+        Ok(()) => {
+            let response = next.run(request).await;
+            if let Caller::Device(token) = caller {
+                let unauthorized = response.status() == axum::http::StatusCode::UNAUTHORIZED;
+                state.rate_limiter.settle(ip, token, unauthorized);
+            }
+            response
         }
+        Err(retry_after) => limited(retry_after),
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -304,6 +304,63 @@ async fn signups_without_a_token_are_limited_per_address() {
 }
 
 #[tokio::test]
+async fn a_flood_of_made_up_tokens_is_charged_to_its_address_and_real_devices_go_on() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let pull_from = |addr: &str, token: &str| {
+        let addr: SocketAddr = addr.parse().unwrap();
+        Request::get(format!("/v1/workspaces/{}/pull", owner.workspace_id))
+            .header("authorization", format!("Bearer {token}"))
+            .extension(ConnectInfo(addr))
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The owner's phone, behind the same office address as the attacker, syncs once.
+    let phone = relay.call(pull_from("127.0.0.9:4000", &owner.token)).await;
+    assert_eq!(phone.status, StatusCode::OK, "{phone:?}");
+    // A fresh random token per request: each is a new device bucket, but every failure is
+    // charged to the address, and after the address's share the flood is refused unread.
+    let (mut refused, mut failed) = (0, 0);
+    for _ in 0..(trellis_relay::limits::AUTH_FAILURES_PER_MINUTE + 20) {
+        let reply = relay
+            .call(pull_from(
+                "127.0.0.9:5000",
+                &trellis_protocol::random_secret(),
+            ))
+            .await;
+        match reply.status {
+            StatusCode::UNAUTHORIZED => failed += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // The address's share (plus the one that emptied it, and one more if a second passed).
+    assert!(
+        failed <= trellis_relay::limits::AUTH_FAILURES_PER_MINUTE + 2,
+        "{failed} made-up tokens were looked up, {refused} refused"
+    );
+    let blocked = relay
+        .call(pull_from(
+            "127.0.0.9:5001",
+            &trellis_protocol::random_secret(),
+        ))
+        .await;
+    blocked.error(StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED);
+    assert!(blocked.headers.contains_key(RETRY_AFTER));
+    // The owner's phone, whose token worked, still syncs from that address; another address
+    // is not affected.
+    let phone = relay.call(pull_from("127.0.0.9:4001", &owner.token)).await;
+    assert_eq!(phone.status, StatusCode::OK, "{phone:?}");
+    relay
+        .call(pull_from(
+            "127.0.0.10:5000",
+            &trellis_protocol::random_secret(),
+        ))
+        .await
+        .error(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_stalled_upload_times_out_with_408_and_stores_nothing() {
     let mut relay = Relay::start();
     let owner = relay.signup().await;
