@@ -70,6 +70,8 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
                         s.acknowledged += o.acknowledged;
                         s.syncs += o.syncs;
                         s.failed_syncs += o.failed_syncs;
+                        s.backups += o.backups;
+                        s.restores += o.restores;
                         let (f, g) = (&mut s.faults, o.faults);
                         f.lost_pushes += g.lost_pushes;
                         f.dropped_push_answers += g.dropped_push_answers;
@@ -100,7 +102,7 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
     eprintln!(
         "convergence: {passed} schedules (seeds {base}..={}) passed in {:.1} s on {threads} threads: \
          {} devices, {} workspaces, {} steps, {} acknowledged writes checked, {} syncs ({} failed \
-         under faults); network: {:?}",
+         under faults), {} device backups, {} devices restored from one; network: {:?}",
         base + count - 1,
         started.elapsed().as_secs_f64(),
         t.devices,
@@ -109,6 +111,8 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
         t.acknowledged,
         t.syncs,
         t.failed_syncs,
+        t.backups,
+        t.restores,
         t.faults
     );
     assert_eq!(passed, count);

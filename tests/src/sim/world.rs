@@ -2,7 +2,7 @@
 //! final checks (see the module documentation of [`crate::sim`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use trellis_core::{
@@ -28,6 +28,11 @@ pub struct Outcome {
     pub syncs: u64,
     /// Syncs that failed because of the network or the relay's restarts.
     pub failed_syncs: u64,
+    /// Copies taken of a device's store, as a phone's backup would.
+    pub backups: u64,
+    /// Devices put back to an earlier copy of their store (each then writes under a new
+    /// incarnation and must converge without breaking anyone's sync).
+    pub restores: u64,
     /// What the network did.
     pub faults: FaultCounts,
 }
@@ -88,6 +93,10 @@ struct World {
     rng: Rng,
     net: Net,
     stores: Vec<Store>,
+    /// Each device's data directory.
+    data: Vec<PathBuf>,
+    /// Each device's newest backup, if one was taken.
+    backups: Vec<Option<PathBuf>>,
     /// Workspace index of each device.
     ws_of: Vec<usize>,
     models: Vec<WsModel>,
@@ -160,6 +169,10 @@ impl World {
             rng,
             net,
             stores: Vec::new(),
+            data: (0..plan.len())
+                .map(|i| dir.join(format!("device{i}")))
+                .collect(),
+            backups: vec![None; plan.len()],
             ws_of: plan.iter().map(|(w, _)| *w).collect(),
             models: (0..workspaces).map(|_| WsModel::default()).collect(),
             trace: Vec::new(),
@@ -179,7 +192,7 @@ impl World {
         ));
         let fail = |w: &mut World, m: String| (m, std::mem::take(&mut w.trace));
         for (i, (ws, role)) in plan.iter().enumerate() {
-            let data = dir.join(format!("device{i}"));
+            let data = world.data[i].clone();
             if let Err(e) = std::fs::create_dir_all(&data) {
                 return Err(fail(&mut world, format!("dev{i}: no data directory: {e}")));
             }
@@ -247,6 +260,10 @@ impl World {
             } else if roll < 7 {
                 self.net.restart_relay().await;
                 "relay restarts".to_string()
+            } else if roll < 9 {
+                self.backup(dev)?
+            } else if roll < 12 {
+                self.restore(dev).await?
             } else if roll < 30 {
                 self.outcome.syncs += 1;
                 match self.stores[dev].sync().await {
@@ -272,6 +289,61 @@ impl World {
         self.final_sync().await?;
         self.outcome.faults = self.net.counts();
         self.check()
+    }
+
+    /// Copies `dev`'s store as a backup would (a consistent copy taken while it runs).
+    fn backup(&mut self, dev: usize) -> Result<String, String> {
+        let to = self.data[dev].with_extension(format!("backup{}", self.outcome.backups));
+        let from = self.data[dev].join("trellis.sqlite3");
+        let conn = rusqlite::Connection::open(&from).map_err(|e| format!("dev{dev}: {e}"))?;
+        conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+            .map_err(|e| format!("dev{dev}: backup: {e}"))?;
+        self.backups[dev] = Some(to);
+        self.outcome.backups += 1;
+        Ok(format!("dev{dev} backed up"))
+    }
+
+    /// Puts `dev` back to its newest backup, when it has one and nothing acknowledged on it
+    /// is unsynced after one more sync (what a restore loses of unsynced work is lost by
+    /// design; everything the relay acknowledged must come back).
+    async fn restore(&mut self, dev: usize) -> Result<String, String> {
+        let Some(backup) = self.backups[dev].clone() else {
+            return Ok(format!("dev{dev} has no backup to restore"));
+        };
+        let mut pending = self.stores[dev]
+            .status()
+            .map_err(|e| format!("dev{dev}: status: {e}"))?
+            .pending_changes;
+        if pending > 0 {
+            // The phone syncs before it is handed in for the restore, if the network lets it.
+            self.outcome.syncs += 1;
+            if self.stores[dev].sync().await.is_err() {
+                self.outcome.failed_syncs += 1;
+            }
+            pending = self.stores[dev]
+                .status()
+                .map_err(|e| format!("dev{dev}: status: {e}"))?
+                .pending_changes;
+        }
+        if pending > 0 {
+            return Ok(format!("dev{dev} not restored: {pending} changes unsynced"));
+        }
+        drop(self.stores.remove(dev));
+        let db = self.data[dev].join("trellis.sqlite3");
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            match std::fs::remove_file(&name) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("dev{dev}: restore: {e}")),
+            }
+        }
+        std::fs::copy(&backup, &db).map_err(|e| format!("dev{dev}: restore: {e}"))?;
+        let store = Store::open(&db).map_err(|e| format!("dev{dev}: reopen: {e}"))?;
+        self.stores.insert(dev, store);
+        self.outcome.restores += 1;
+        Ok(format!("dev{dev} restored from its backup"))
     }
 
     /// One write on `dev`, chosen by the RNG; returns the trace line.
@@ -544,10 +616,11 @@ impl World {
     fn check(&mut self) -> Result<(), String> {
         for (d, store) in self.stores.iter().enumerate() {
             let st = store.status().map_err(|e| format!("dev{d}: status: {e}"))?;
-            if st.pending_changes != 0 || st.gaps != 0 {
+            if st.pending_changes != 0 || st.gaps != 0 || st.set_aside != 0 {
                 return Err(format!(
-                    "dev{d} after the final sync: {} changes pending, {} documents with gaps",
-                    st.pending_changes, st.gaps
+                    "dev{d} after the final sync: {} changes pending, {} documents with gaps, \
+                     {} entries set aside",
+                    st.pending_changes, st.gaps, st.set_aside
                 ));
             }
         }
