@@ -343,6 +343,40 @@ impl Device {
         who.json(&["workspace", "join", &code])
     }
 
+    /// The notes of every activity the device lists, sorted.
+    pub fn activity_notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .json(&["activity", "list"])
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| a["note"].as_str().unwrap_or_default().to_string())
+            .collect();
+        notes.sort();
+        notes
+    }
+
+    /// Every key epoch the device's store holds for its current workspace (a member holds
+    /// them all).
+    pub fn keys(&self) -> trellis_core::crypto::KeyRing {
+        let (_, ws) = self.credentials();
+        let conn =
+            rusqlite::Connection::open(self.data.join("trellis.sqlite3")).expect("the store opens");
+        let mut st = conn
+            .prepare("SELECT epoch, key FROM workspace_keys WHERE ws = ?1 ORDER BY epoch")
+            .expect("the key table reads");
+        let keys: Vec<(u32, trellis_core::crypto::WorkspaceKey)> = st
+            .query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .expect("the key table reads")
+            .map(|r| {
+                let (epoch, key) = r.expect("a key row");
+                let key = trellis_core::crypto::WorkspaceKey::from_slice(&key).expect("a key");
+                (epoch, key)
+            })
+            .collect();
+        trellis_core::crypto::KeyRing::from_keys(keys).expect("epoch 0 is there")
+    }
+
     /// The device token and workspace id its store holds for the current workspace.
     pub fn credentials(&self) -> (String, String) {
         let conn =

@@ -3,26 +3,9 @@
 //! with the keys she had.
 
 use serde_json::Value;
-use trellis_core::crypto::{envelope_epoch, KeyRing, WorkspaceKey};
+use trellis_core::crypto::envelope_epoch;
 use trellis_protocol::batch;
 use trellis_tests::{contains, Device, Relay};
-
-/// Every key epoch a device's store holds for its current workspace.
-fn keys_of(d: &Device) -> KeyRing {
-    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
-    let mut st = conn
-        .prepare("SELECT epoch, key FROM workspace_keys ORDER BY epoch")
-        .unwrap();
-    let keys: Vec<(u32, WorkspaceKey)> = st
-        .query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))
-        .unwrap()
-        .map(|r| {
-            let (e, k) = r.unwrap();
-            (e, WorkspaceKey::from_slice(&k).unwrap())
-        })
-        .collect();
-    KeyRing::from_keys(keys).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after() {
@@ -43,7 +26,7 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
     }
     let roster = dana.json(&["workspace", "members"]);
     assert_eq!(roster.as_array().unwrap().len(), 3);
-    let lees_keys = keys_of(&lee);
+    let lees_keys = lee.keys();
     assert_eq!(lees_keys.current().0, 0);
 
     // Only owners and admins remove members.
@@ -104,7 +87,7 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
         assert_eq!(d.json(&["activity", "list"]).as_array().unwrap().len(), 2);
         let notes = &d.json(&["contact", "show", "Rosa"])["notes"];
         assert_eq!(notes[0]["text"], "Wants flyers by March");
-        assert_eq!(keys_of(d).current().0, 1);
+        assert_eq!(d.keys().current().0, 1);
     }
 
     // Lee's phone learns it was removed and deletes the practice.
@@ -147,7 +130,7 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
         .unwrap();
     let log = batch::decode_pull(&body).unwrap();
     let ws_id: trellis_protocol::Id = ws.parse().unwrap();
-    let dana_keys = keys_of(&dana);
+    let dana_keys = dana.keys();
     let mut after_removal = 0;
     for e in &log.entries {
         match envelope_epoch(&e.bytes) {
@@ -177,7 +160,7 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
     dana.json(&["sync"]);
     dana.invite_member(&lee, "Lee");
     assert_eq!(lee.json(&["contact", "list"])[0]["name"], "Rosa Jimenez");
-    let lees_keys = keys_of(&lee);
+    let lees_keys = lee.keys();
 
     // The owner cannot simply leave; Lee can, and her phone forgets the practice at once.
     let err = dana.json_err(&["workspace", "leave"]);
@@ -217,7 +200,7 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
     let ws: trellis_protocol::Id = ws.parse().unwrap();
     let doc: trellis_protocol::Id = doc.parse().unwrap();
     // Seal a probe the way Dana's device now does, and check Lee's ring cannot open it.
-    let probe = keys_of(&dana).seal(&ws, &doc, b"after Lee left");
+    let probe = dana.keys().seal(&ws, &doc, b"after Lee left");
     assert_eq!(envelope_epoch(&probe), Some(1));
     assert!(lees_keys.open(&ws, &doc, &probe).is_err());
 }
@@ -401,18 +384,6 @@ async fn gateway(relay: &str) -> Gateway {
     Gateway { url, fault }
 }
 
-fn notes_of(d: &Device) -> Vec<String> {
-    let mut notes: Vec<String> = d
-        .json(&["activity", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["note"].as_str().unwrap_or_default().to_string())
-        .collect();
-    notes.sort();
-    notes
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_synced() {
     let tmp = tempfile::tempdir().unwrap();
@@ -458,12 +429,12 @@ async fn a_forged_revocation_deletes_nothing_and_a_real_one_keeps_what_was_not_s
         "{err}"
     );
     // Nothing was deleted: both visits are on the phone and Tuesday's still waits to be sent.
-    assert_eq!(notes_of(&sam), ["Monday visit", "Tuesday visit"]);
+    assert_eq!(sam.activity_notes(), ["Monday visit", "Tuesday visit"]);
     assert!(sam.json(&["status"])["pending_changes"].as_u64().unwrap() > 0);
     let report = sam.json(&["sync"]);
     assert!(report["pushed"].as_u64().unwrap() > 0, "{report}");
     dana.json(&["sync"]);
-    assert_eq!(notes_of(&dana), ["Monday visit", "Tuesday visit"]);
+    assert_eq!(dana.activity_notes(), ["Monday visit", "Tuesday visit"]);
 
     // Dana really removes Sam. His phone, offline meanwhile, logged Friday's visit; its next
     // sync learns the removal (the relay says it twice), keeps Friday's visit in a file only

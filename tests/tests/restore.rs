@@ -6,22 +6,24 @@
 
 use automerge::Change;
 use sha2::{Digest, Sha256};
-use trellis_core::crypto::{KeyRing, WorkspaceKey};
+use trellis_core::crypto::KeyRing;
 use trellis_protocol::batch::{self, PushEntry};
 use trellis_protocol::Id;
 use trellis_tests::{copy_dir, Device, Relay};
 
-/// The notes of every activity a device lists, sorted.
+/// Dana's practice on a new relay, with Lincoln Middle School, and Sam as a member.
+fn practice(dir: &std::path::Path) -> (Relay, Device, Device) {
+    let relay = Relay::start(&dir.join("relay"), 0);
+    let dana = Device::new(dir.join("dana"));
+    let sam = Device::new(dir.join("sam"));
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.invite_member(&sam, "Sam");
+    (relay, dana, sam)
+}
+
 fn notes(d: &Device) -> Vec<String> {
-    let mut notes: Vec<String> = d
-        .json(&["activity", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["note"].as_str().unwrap_or_default().to_string())
-        .collect();
-    notes.sort();
-    notes
+    d.activity_notes()
 }
 
 fn drop_by(d: &Device, note: &str) {
@@ -44,12 +46,7 @@ fn expect(visits: &[&str]) -> Vec<String> {
 #[test]
 fn a_phone_restored_from_last_nights_backup_twice_keeps_the_whole_practice_syncing() {
     let tmp = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&tmp.path().join("relay"), 0);
-    let dana = Device::new(tmp.path().join("dana"));
-    let sam = Device::new(tmp.path().join("sam"));
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.invite_member(&sam, "Sam");
+    let (_relay, dana, sam) = practice(tmp.path());
     drop_by(&dana, "Monday: met the counselor");
     sync_clean(&dana);
 
@@ -104,12 +101,7 @@ fn a_phone_restored_from_last_nights_backup_twice_keeps_the_whole_practice_synci
 #[test]
 fn a_phone_copied_to_a_new_one_with_both_in_use_converges() {
     let tmp = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&tmp.path().join("relay"), 0);
-    let dana = Device::new(tmp.path().join("dana"));
-    let sam = Device::new(tmp.path().join("sam"));
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.invite_member(&sam, "Sam");
+    let (_relay, dana, sam) = practice(tmp.path());
     drop_by(&dana, "before the transfer");
     sync_clean(&dana);
 
@@ -136,24 +128,6 @@ fn a_phone_copied_to_a_new_one_with_both_in_use_converges() {
     assert_eq!(notes(&sam), all);
 }
 
-/// The key ring a device's store holds for its current workspace (a member holds every key).
-fn keys_of(d: &Device) -> KeyRing {
-    let (_, ws) = d.credentials();
-    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
-    let mut st = conn
-        .prepare("SELECT epoch, key FROM workspace_keys WHERE ws = ?1")
-        .unwrap();
-    let keys: Vec<(u32, WorkspaceKey)> = st
-        .query_map([ws], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))
-        .unwrap()
-        .map(|r| {
-            let (epoch, key) = r.unwrap();
-            (epoch, WorkspaceKey::from_slice(&key).unwrap())
-        })
-        .collect();
-    KeyRing::from_keys(keys).unwrap()
-}
-
 /// Every outbox row of a device, opened: (doc id, automerge change).
 fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
     let (_, ws) = d.credentials();
@@ -178,18 +152,13 @@ fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_stops_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&tmp.path().join("relay"), 0);
-    let dana = Device::new(tmp.path().join("dana"));
-    let sam = Device::new(tmp.path().join("sam"));
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.invite_member(&sam, "Sam");
+    let (relay, dana, sam) = practice(tmp.path());
     sync_clean(&dana);
     sync_clean(&sam);
 
     // Sam, a hostile member, predicts the first change of Dana's logbook for this month: it is
     // the same on every device (here: what a copy of Dana's store makes for her first drop-by).
-    let keys = keys_of(&sam);
+    let keys = sam.keys();
     let scratch = Device::new(tmp.path().join("scratch"));
     copy_dir(&dana.data, &scratch.data);
     drop_by(&scratch, "a visit Sam imagines");
@@ -282,12 +251,7 @@ async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_s
 /// put back from the backup. `tell`: the operator runs `admin restored` as the procedure says.
 fn relay_restored_from_a_backup(tell: bool) {
     let tmp = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&tmp.path().join("relay"), 0);
-    let dana = Device::new(tmp.path().join("dana"));
-    let sam = Device::new(tmp.path().join("sam"));
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.invite_member(&sam, "Sam");
+    let (relay, dana, sam) = practice(tmp.path());
     drop_by(&dana, "Monday: met the counselor");
     sync_clean(&dana);
     sync_clean(&sam);
