@@ -326,6 +326,10 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 429: too many requests; retry after the `Retry-After` seconds.
     pub const RATE_LIMITED: &str = "rate_limited";
+    /// 429: a quota that protects every practice on the relay is reached (devices of one
+    /// member, live sockets of one device, unfinished checkpoints of one practice); the
+    /// message says which. Waiting does not help; freeing one does.
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
     /// 500: the relay failed; retry later.
     pub const INTERNAL: &str = "internal";
 
@@ -342,6 +346,7 @@ pub mod codes {
         STALE_KEY,
         PAYLOAD_TOO_LARGE,
         RATE_LIMITED,
+        QUOTA_EXCEEDED,
         INTERNAL,
     ];
 

@@ -64,6 +64,10 @@ pub enum AppError {
         /// Whole seconds until the next request will be accepted (at least 1).
         retry_after: u64,
     },
+    /// 429 with code `quota_exceeded`: a quota that protects every practice on the relay is
+    /// reached.
+    #[error("{0}")]
+    QuotaExceeded(Cow<'static, str>),
     /// 500: the relay failed. The cause is logged, not sent.
     #[error("the relay failed: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -122,7 +126,9 @@ impl AppError {
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } | AppError::QuotaExceeded(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,6 +149,7 @@ impl AppError {
             // A request too slow to arrive is the client's fault, like a malformed one.
             AppError::RequestTimeout(_) => codes::BAD_REQUEST,
             AppError::RateLimited { .. } => codes::RATE_LIMITED,
+            AppError::QuotaExceeded(_) => codes::QUOTA_EXCEEDED,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -227,6 +234,13 @@ impl From<Refusal> for AppError {
             ),
             Refusal::InviteOutdated => AppError::gone(
                 "the workspace key was rotated after this invite was issued; ask for a new invite",
+            ),
+            Refusal::TooManyDevices { limit } => AppError::QuotaExceeded(
+                format!(
+                    "this member has {limit} devices already, the most a member may have; \
+                     revoke one she no longer uses first"
+                )
+                .into(),
             ),
         }
     }

@@ -89,6 +89,14 @@ impl Notifier {
             .subscribe()
     }
 
+    /// How many live sockets of this device are open in this process.
+    pub fn device_sockets(&self, workspace: Id, device: Id) -> usize {
+        let devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);
+        devices
+            .get(&(workspace, device))
+            .map_or(0, watch::Sender::receiver_count)
+    }
+
     /// Tells the live sockets of these devices that they were revoked.
     pub fn revoke_devices(&self, workspace: Id, revoked: &[Id]) {
         let devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);

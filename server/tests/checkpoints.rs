@@ -715,3 +715,37 @@ async fn a_checkpoint_missing_a_document_of_the_log_or_of_the_last_checkpoint_is
     let done = up.complete(&next.checkpoint_id, 4).await;
     assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
 }
+
+#[tokio::test]
+async fn at_most_four_checkpoints_are_under_way_and_abandoned_ones_are_dropped_after_a_day() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    relay.push(&owner, &[change(1, 30)]).await;
+    let up = Client {
+        relay: &relay,
+        device: &owner,
+    };
+    let mut begun = Vec::new();
+    for _ in 0..trellis_relay::storage::MAX_OPEN_CHECKPOINTS {
+        begun.push(up.begun(1).await);
+    }
+    let refused = up
+        .begin(1)
+        .await
+        .error(StatusCode::TOO_MANY_REQUESTS, codes::QUOTA_EXCEEDED);
+    assert!(refused.message.contains("under way"), "{refused:?}");
+    // Completing one frees its place (and drops the ones begun before it).
+    up.upload(&begun[3].checkpoint_id, body(&[snap(1, 20)]))
+        .await;
+    let done = up.complete(&begun[3].checkpoint_id, 1).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
+    for _ in 0..trellis_relay::storage::MAX_OPEN_CHECKPOINTS {
+        up.begun(1).await;
+    }
+    up.begin(1)
+        .await
+        .error(StatusCode::TOO_MANY_REQUESTS, codes::QUOTA_EXCEEDED);
+    // A day later the abandoned ones are dropped when a new one begins.
+    relay.advance_clock(trellis_relay::storage::STALE_CHECKPOINT_SECONDS + 1);
+    up.begun(1).await;
+}

@@ -148,3 +148,44 @@ async fn an_oversized_incoming_frame_closes_the_socket() {
     .await;
     assert!(end.is_ok(), "the relay should drop a socket that floods it");
 }
+
+#[tokio::test]
+async fn a_device_opens_at_most_four_live_sockets_and_may_open_another_once_one_closes() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let colleague = relay
+        .add_member(&owner, trellis_protocol::api::Role::Member)
+        .await;
+    let addr = serve(&relay).await;
+    let mut open = Vec::new();
+    for _ in 0..trellis_relay::routes::live::MAX_SOCKETS_PER_DEVICE {
+        let mut socket = listen(addr, &owner).await;
+        next_head(&mut socket).await;
+        open.push(socket);
+    }
+    match connect(addr, owner.workspace_id, &owner.token).await {
+        Err(WsError::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+            let body = String::from_utf8(response.body().clone().unwrap_or_default()).unwrap();
+            assert!(body.contains("quota_exceeded"), "{body}");
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("a fifth socket opened"),
+    }
+    // Another device of the practice is not affected.
+    let mut other = listen(addr, &colleague).await;
+    next_head(&mut other).await;
+    // Once one closes, the device may open another.
+    let mut closing = open.pop().unwrap();
+    closing.close(None).await.unwrap();
+    drop(closing);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(socket) = connect(addr, owner.workspace_id, &owner.token).await {
+            again = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    next_head(&mut again.expect("a socket opens once one closed")).await;
+}

@@ -417,3 +417,31 @@ async fn a_signup_or_a_redemption_repeated_after_a_lost_answer_gets_the_same_cre
             .error(StatusCode::GONE, codes::GONE);
     }
 }
+
+#[tokio::test]
+async fn a_member_has_at_most_ten_devices() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    // The owner's first device, then nine more: ten.
+    for _ in 1..trellis_relay::storage::MAX_DEVICES_PER_MEMBER {
+        relay.add_device(&owner).await;
+    }
+    let invite: CreateInviteResponse = relay
+        .invite(
+            &owner,
+            &CreateInviteRequest {
+                role: Role::Member,
+                device: true,
+                ttl_seconds: None,
+            },
+        )
+        .await
+        .json(StatusCode::CREATED);
+    let refused = relay
+        .redeem(owner.workspace_id, &invite.invite_secret)
+        .await
+        .error(StatusCode::TOO_MANY_REQUESTS, codes::QUOTA_EXCEEDED);
+    assert!(refused.message.contains("10 devices"), "{refused:?}");
+    // A new member is not counted against the owner's devices.
+    relay.add_member(&owner, Role::Member).await;
+}

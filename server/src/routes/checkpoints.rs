@@ -94,6 +94,15 @@ fn checkpoint_error(e: StorageError) -> AppError {
                  upload the missing ones or start a new checkpoint"
             ))
         }
+        StorageError::Checkpoint(CheckpointRefusal::TooManyOpen { limit }) => {
+            AppError::QuotaExceeded(
+                format!(
+                    "{limit} checkpoints of this practice are under way already; finish one, \
+                     or wait a day for the abandoned ones to be dropped"
+                )
+                .into(),
+            )
+        }
         StorageError::Checkpoint(CheckpointRefusal::MissingDocuments { missing }) => {
             AppError::conflict(format!(
                 "{missing} documents of the log or of the previous checkpoint are not in this \

@@ -68,7 +68,7 @@ pub struct Api;
         (status = 400, description = "Malformed workspace id, or not a WebSocket upgrade", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
-        (status = 429, response = inline(super::doc::RateLimited))
+        (status = 429, description = "`rate_limited`, or `quota_exceeded`: the device has the most live sockets a device may have open", body = trellis_protocol::api::ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -83,6 +83,15 @@ async fn live(
     })?;
     let workspace = caller.workspace_id;
     let device = caller.device.device_id;
+    if state.notifier.device_sockets(workspace, device) >= MAX_SOCKETS_PER_DEVICE {
+        return Err(AppError::QuotaExceeded(
+            format!(
+                "this device has {MAX_SOCKETS_PER_DEVICE} live sockets open already; close one \
+                 first"
+            )
+            .into(),
+        ));
+    }
     Ok(upgrade
         .max_message_size(MAX_INCOMING_BYTES)
         .max_frame_size(MAX_INCOMING_BYTES)
@@ -101,6 +110,9 @@ async fn live(
             state.notifier.release_device(workspace, device);
         }))
 }
+
+/// Live sockets one device may have open at once (in one relay process).
+pub const MAX_SOCKETS_PER_DEVICE: usize = 4;
 
 /// A close frame telling the device that the relay is shutting down.
 fn away_frame() -> Message {

@@ -129,7 +129,22 @@ pub enum Refusal {
     /// The workspace key was rotated after the invite was issued, so the key the invite code
     /// carries is outdated.
     InviteOutdated,
+    /// The member already has the most devices a member may have ([`MAX_DEVICES_PER_MEMBER`]).
+    TooManyDevices {
+        /// The quota.
+        limit: u64,
+    },
 }
+
+/// Devices (not revoked) one member may have.
+pub const MAX_DEVICES_PER_MEMBER: u64 = 10;
+
+/// Checkpoints of one workspace that may be under way (begun, not complete) at once; those
+/// begun more than [`STALE_CHECKPOINT_SECONDS`] ago are dropped when a new one begins.
+pub const MAX_OPEN_CHECKPOINTS: u64 = 4;
+
+/// After this long an unfinished checkpoint is taken for abandoned.
+pub const STALE_CHECKPOINT_SECONDS: i64 = 24 * 3600;
 
 /// Why a checkpoint call was refused. Nothing changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +173,11 @@ pub enum CheckpointRefusal {
     MissingDocuments {
         /// How many documents are missing.
         missing: u64,
+    },
+    /// [`MAX_OPEN_CHECKPOINTS`] checkpoints of the workspace are under way already.
+    TooManyOpen {
+        /// The quota.
+        limit: u64,
     },
 }
 

@@ -26,7 +26,10 @@ use trellis_protocol::api::{KeyRotation, Role};
 use trellis_protocol::Id;
 
 use super::records::InviteRow;
-use super::{CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult};
+use super::{
+    CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult,
+    MAX_DEVICES_PER_MEMBER, MAX_OPEN_CHECKPOINTS,
+};
 
 /// The device a revocation names: whose it is, and whether it is that member's last device
 /// not revoked yet.
@@ -164,14 +167,17 @@ pub fn check_invite(invite: Option<&InviteRow>, r: &Redemption) -> StorageResult
 /// died with her, [`StorageError::Gone`]), whether the device id is registered in the
 /// workspace ([`Refusal::DeviceIdTaken`]) and, for a member invite, whether the proposed
 /// member id exists ([`StorageError::Conflict`]). A key rotated since the invite was issued is
-/// [`Refusal::InviteOutdated`]. A device invite joins the inviter with her role as it is now;
-/// a member invite makes a new member (the second value is then `true`).
+/// [`Refusal::InviteOutdated`]. A device invite joins the inviter with her role as it is now,
+/// unless she has [`MAX_DEVICES_PER_MEMBER`] devices not revoked (`inviter_devices`) already
+/// ([`Refusal::TooManyDevices`]); a member invite makes a new member (the second value is then
+/// `true`).
 pub fn redemption(
     invite: &InviteRow,
     r: &Redemption,
     inviter_role: Option<Role>,
     device_taken: bool,
     member_taken: bool,
+    inviter_devices: u64,
 ) -> StorageResult<(Redeemed, bool)> {
     let inviter_role = inviter_role.ok_or(StorageError::Gone)?;
     if !invite.current_key {
@@ -179,6 +185,12 @@ pub fn redemption(
     }
     if device_taken {
         return Err(Refusal::DeviceIdTaken.into());
+    }
+    if invite.device && inviter_devices >= MAX_DEVICES_PER_MEMBER {
+        return Err(Refusal::TooManyDevices {
+            limit: MAX_DEVICES_PER_MEMBER,
+        }
+        .into());
     }
     if invite.device {
         let joined = Redeemed {
@@ -245,6 +257,16 @@ pub fn check_complete(
     check_not_superseded(seq, newest)?;
     if stored != expected {
         return Err(CheckpointRefusal::DocCount { stored, expected });
+    }
+    Ok(())
+}
+
+/// Whether a checkpoint may begin while `open` others of the workspace are under way.
+pub fn check_open_checkpoints(open: u64) -> Result<(), CheckpointRefusal> {
+    if open >= MAX_OPEN_CHECKPOINTS {
+        return Err(CheckpointRefusal::TooManyOpen {
+            limit: MAX_OPEN_CHECKPOINTS,
+        });
     }
     Ok(())
 }
@@ -511,13 +533,13 @@ mod tests {
     fn a_redemption_joins_the_inviter_or_makes_a_new_member() {
         let r = redeeming(1, 50);
         let (joined, new_member) =
-            redemption(&invite(true), &r, Some(Role::Admin), false, true).unwrap();
+            redemption(&invite(true), &r, Some(Role::Admin), false, true, 1).unwrap();
         assert_eq!(
             (joined.member_id, joined.role, new_member),
             (id(2), Role::Admin, false)
         );
         let (joined, new_member) =
-            redemption(&invite(false), &r, Some(Role::Admin), false, false).unwrap();
+            redemption(&invite(false), &r, Some(Role::Admin), false, false, 1).unwrap();
         assert_eq!(
             (joined.member_id, joined.role, new_member),
             (id(6), Role::Member, true)
@@ -532,20 +554,47 @@ mod tests {
             ..invite(false)
         };
         assert!(matches!(
-            redemption(&outdated, &r, None, true, true),
+            redemption(&outdated, &r, None, true, true, 1),
             Err(StorageError::Gone)
         ));
         assert!(matches!(
-            redemption(&outdated, &r, Some(Role::Owner), true, true),
+            redemption(&outdated, &r, Some(Role::Owner), true, true, 1),
             Err(StorageError::Refused(Refusal::InviteOutdated))
         ));
         assert!(matches!(
-            redemption(&invite(false), &r, Some(Role::Owner), true, true),
+            redemption(&invite(false), &r, Some(Role::Owner), true, true, 1),
             Err(StorageError::Refused(Refusal::DeviceIdTaken))
         ));
         assert!(matches!(
-            redemption(&invite(false), &r, Some(Role::Owner), false, true),
+            redemption(&invite(false), &r, Some(Role::Owner), false, true, 1),
             Err(StorageError::Conflict)
+        ));
+        // A member with the most devices a member may have gets no other through an invite;
+        // a member invite is not about her devices.
+        assert!(matches!(
+            redemption(
+                &invite(true),
+                &r,
+                Some(Role::Owner),
+                false,
+                false,
+                MAX_DEVICES_PER_MEMBER
+            ),
+            Err(StorageError::Refused(Refusal::TooManyDevices { limit })) if limit == MAX_DEVICES_PER_MEMBER
+        ));
+        assert!(redemption(
+            &invite(false),
+            &r,
+            Some(Role::Owner),
+            false,
+            false,
+            MAX_DEVICES_PER_MEMBER
+        )
+        .is_ok());
+        assert!(check_open_checkpoints(MAX_OPEN_CHECKPOINTS - 1).is_ok());
+        assert!(matches!(
+            check_open_checkpoints(MAX_OPEN_CHECKPOINTS),
+            Err(CheckpointRefusal::TooManyOpen { .. })
         ));
     }
 

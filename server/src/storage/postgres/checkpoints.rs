@@ -11,7 +11,7 @@ use super::{all, b, exec, lock_workspace, one, opt, Tx};
 use crate::storage::records::{to_id, to_seq, Page};
 use crate::storage::{
     policy, CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
-    StorageResult,
+    StorageResult, STALE_CHECKPOINT_SECONDS,
 };
 
 /// The seq covered by the newest complete checkpoint of a workspace, if any.
@@ -60,6 +60,31 @@ pub(super) async fn begin(
     let ws = b(&actor.workspace_id);
     let head = to_seq(lock_workspace(tx, &actor.workspace_id).await?)?;
     policy::check_begin(new.seq, head, newest_complete_seq(tx, ws).await?)?;
+    // Checkpoints begun long ago and never completed were abandoned: drop them, then count
+    // the ones under way.
+    let stale_before = new.now - STALE_CHECKPOINT_SECONDS;
+    exec(
+        tx,
+        "DELETE FROM checkpoint_docs WHERE workspace_id = $1 AND checkpoint_id IN
+         (SELECT checkpoint_id FROM checkpoints
+          WHERE workspace_id = $1 AND NOT complete AND created_at < $2)",
+        &[&ws, &stale_before],
+    )
+    .await?;
+    exec(
+        tx,
+        "DELETE FROM checkpoints WHERE workspace_id = $1 AND NOT complete AND created_at < $2",
+        &[&ws, &stale_before],
+    )
+    .await?;
+    let open: i64 = one(
+        tx,
+        "SELECT count(*) FROM checkpoints WHERE workspace_id = $1 AND NOT complete",
+        &[&ws],
+    )
+    .await?
+    .try_get(0)?;
+    policy::check_open_checkpoints(to_seq(open)?)?;
     // `seq <= head`, which came from a bigint column, so it fits.
     let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
     exec(

@@ -4,7 +4,7 @@
 //! registers the device (and a new member) and marks the invite used.
 
 use super::members::{insert_device, registered, NewDevice};
-use super::{b, exec, lock_workspace, opt, Tx};
+use super::{b, exec, lock_workspace, one, opt, Tx};
 use crate::storage::records::{to_role, InviteRow};
 use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
 
@@ -101,8 +101,22 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
         )
         .await?
         .is_some();
-    let (redeemed, new_member) =
-        policy::redemption(&invite, r, inviter_role, device_taken, member_taken)?;
+    let inviter_devices: i64 = one(
+        tx,
+        "SELECT count(*) FROM devices
+         WHERE workspace_id = $1 AND member_id = $2 AND revoked_at IS NULL",
+        &[&ws, &b(&invite.inviter)],
+    )
+    .await?
+    .try_get(0)?;
+    let (redeemed, new_member) = policy::redemption(
+        &invite,
+        r,
+        inviter_role,
+        device_taken,
+        member_taken,
+        u64::try_from(inviter_devices).unwrap_or(0),
+    )?;
     if new_member {
         exec(
             tx,

@@ -23,7 +23,7 @@ use super::members::actor_role;
 use crate::storage::records::{to_id, to_seq, Page};
 use crate::storage::{
     policy, CheckpointRefusal, Compaction, DeviceAuth, DocsQuery, NewCheckpoint, StorageError,
-    StorageResult,
+    StorageResult, STALE_CHECKPOINT_SECONDS,
 };
 
 /// The seq covered by the newest complete checkpoint of a workspace, if any.
@@ -75,6 +75,25 @@ pub(super) fn begin(
         .ok_or(StorageError::NotFound)?;
     let head = to_seq(head)?;
     policy::check_begin(new.seq, head, newest_complete_seq(&tx, ws)?)?;
+    // Checkpoints begun long ago and never completed were abandoned: drop them, then count
+    // the ones under way.
+    let stale = params![ws, new.now - STALE_CHECKPOINT_SECONDS];
+    tx.execute(
+        "DELETE FROM checkpoint_docs WHERE workspace_id = ?1 AND checkpoint_id IN
+         (SELECT checkpoint_id FROM checkpoints
+          WHERE workspace_id = ?1 AND complete = 0 AND created_at < ?2)",
+        stale,
+    )?;
+    tx.execute(
+        "DELETE FROM checkpoints WHERE workspace_id = ?1 AND complete = 0 AND created_at < ?2",
+        stale,
+    )?;
+    let open: i64 = tx.query_row(
+        "SELECT count(*) FROM checkpoints WHERE workspace_id = ?1 AND complete = 0",
+        [ws],
+        |r| r.get(0),
+    )?;
+    policy::check_open_checkpoints(to_seq(open)?)?;
     // `seq <= head`, which came from an INTEGER column, so it fits.
     let seq = i64::try_from(new.seq).map_err(|_| StorageError::Corrupt("seq"))?;
     tx.execute(

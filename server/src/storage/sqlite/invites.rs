@@ -103,8 +103,20 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
             .optional()?
             .is_some();
     let inviter_role = inviter_role.map(to_role).transpose()?;
-    let (redeemed, new_member) =
-        policy::redemption(&invite, r, inviter_role, device_taken, member_taken)?;
+    let inviter_devices: i64 = tx.query_row(
+        "SELECT count(*) FROM devices
+         WHERE workspace_id = ?1 AND member_id = ?2 AND revoked_at IS NULL",
+        params![ws, invite.inviter.as_bytes()],
+        |row| row.get(0),
+    )?;
+    let (redeemed, new_member) = policy::redemption(
+        &invite,
+        r,
+        inviter_role,
+        device_taken,
+        member_taken,
+        u64::try_from(inviter_devices).unwrap_or(0),
+    )?;
     if new_member {
         tx.execute(
             "INSERT INTO members (workspace_id, member_id, role, created_at)
