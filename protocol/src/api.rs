@@ -327,8 +327,9 @@ pub mod codes {
     /// 429: too many requests; retry after the `Retry-After` seconds.
     pub const RATE_LIMITED: &str = "rate_limited";
     /// 429: a quota that protects every practice on the relay is reached (devices of one
-    /// member, live sockets of one device, unfinished checkpoints of one practice); the
-    /// message says which. Waiting does not help; freeing one does.
+    /// member, live sockets of one device, unfinished checkpoints of one practice); 507: the
+    /// practice's log is full. The message says which. Waiting does not help; freeing one (or
+    /// a checkpoint) does.
     pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
     /// 500: the relay failed; retry later.
     pub const INTERNAL: &str = "internal";

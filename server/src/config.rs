@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::auth::SecretHash;
 use crate::limits::{Limits, DEFAULT_RATE_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT};
+use crate::storage::LogQuota;
 
 /// Name of the file in the data directory that keeps a generated signup secret.
 pub const SIGNUP_SECRET_FILE: &str = "signup-secret";
@@ -85,6 +86,15 @@ pub struct Config {
     /// Seconds a request may take to arrive and be answered; slower ones get 408.
     #[arg(long, env = "TRELLIS_RELAY_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
+
+    /// Bytes of sealed changes one practice's log may hold (until a checkpoint compacts it);
+    /// a push past it is refused with 507 and nothing is stored.
+    #[arg(long, env = "TRELLIS_RELAY_MAX_LOG_BYTES", default_value_t = LogQuota::default().max_bytes, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_log_bytes: u64,
+
+    /// Entries one practice's log may hold (until a checkpoint compacts it).
+    #[arg(long, env = "TRELLIS_RELAY_MAX_LOG_ENTRIES", default_value_t = LogQuota::default().max_entries, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_log_entries: u64,
 
     /// An operator command instead of serving.
     #[command(subcommand)]
@@ -215,6 +225,14 @@ impl Config {
     /// The signup secret file's path.
     pub fn signup_secret_path(&self) -> PathBuf {
         self.data.join(SIGNUP_SECRET_FILE)
+    }
+
+    /// How large each practice's log may grow, as the flags ask.
+    pub fn log_quota(&self) -> LogQuota {
+        LogQuota {
+            max_bytes: self.max_log_bytes,
+            max_entries: self.max_log_entries,
+        }
     }
 
     /// The traffic limits the flags ask for.

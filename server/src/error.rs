@@ -68,6 +68,9 @@ pub enum AppError {
     /// reached.
     #[error("{0}")]
     QuotaExceeded(Cow<'static, str>),
+    /// 507 with code `quota_exceeded`: the workspace's log is full.
+    #[error("{0}")]
+    LogFull(Cow<'static, str>),
     /// 500: the relay failed. The cause is logged, not sent.
     #[error("the relay failed: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -129,6 +132,7 @@ impl AppError {
             AppError::RateLimited { .. } | AppError::QuotaExceeded(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            AppError::LogFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -149,7 +153,7 @@ impl AppError {
             // A request too slow to arrive is the client's fault, like a malformed one.
             AppError::RequestTimeout(_) => codes::BAD_REQUEST,
             AppError::RateLimited { .. } => codes::RATE_LIMITED,
-            AppError::QuotaExceeded(_) => codes::QUOTA_EXCEEDED,
+            AppError::QuotaExceeded(_) | AppError::LogFull(_) => codes::QUOTA_EXCEEDED,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -185,6 +189,14 @@ impl From<StorageError> for AppError {
             StorageError::NotFound => AppError::not_found("it does not exist"),
             StorageError::Gone => AppError::gone("the invite was already used or has expired"),
             StorageError::Refused(refusal) => refusal.into(),
+            StorageError::LogFull { entries, bytes } => AppError::LogFull(
+                format!(
+                    "this practice's log is full ({entries} entries, {bytes} bytes): an owner or \
+                     admin should cut a checkpoint, or the relay's operator raise the quota; \
+                     nothing was stored"
+                )
+                .into(),
+            ),
             StorageError::StaleKey { .. } => AppError::StaleKey(
                 "the entries are sealed with an older key than the workspace's newest; fetch \
                  the keys, seal them again and push again (nothing was stored)"

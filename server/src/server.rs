@@ -85,6 +85,7 @@ pub async fn serve(
         _ => None,
     };
     let (storage, log_source) = open_storage(&config).await?;
+    storage.set_log_quota(config.log_quota());
     let signup_secret = match source {
         SecretSource::Given => SignupSecret::Fixed(SecretHash::of(&secret)),
         // Read again at each signup, so a rotated file takes effect without a restart.

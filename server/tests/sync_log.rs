@@ -7,6 +7,7 @@ use crate::common::{change, Relay};
 use axum::http::StatusCode;
 use trellis_protocol::api::codes;
 use trellis_protocol::batch::{self, PushEntry, VERSION};
+use trellis_protocol::Id;
 use trellis_protocol::{MAX_BATCH_ENTRIES, MAX_BODY_BYTES, MAX_ENTRY_BYTES};
 
 #[tokio::test]
@@ -282,4 +283,88 @@ async fn a_restarted_relay_keeps_its_log_and_never_reuses_a_seq() {
     let more = second.push(&owner, &[change(3, 64), change(4, 64)]).await;
     assert_eq!(more.seqs, [3, 4]);
     assert_eq!(more.stored, 1);
+}
+
+#[tokio::test]
+async fn a_practices_full_log_refuses_a_push_whole_with_507_until_a_checkpoint_compacts_it() {
+    use trellis_relay::storage::LogQuota;
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let other = relay.signup().await;
+    relay.state.storage().set_log_quota(LogQuota {
+        max_bytes: 1_000,
+        max_entries: 5,
+    });
+    relay
+        .push(&owner, &[change(1, 100), change(2, 100), change(3, 100)])
+        .await;
+    // Two more entries fit; three do not: the whole push is refused and nothing is stored.
+    let full = relay
+        .push_raw(
+            owner.workspace_id,
+            &owner.token,
+            trellis_protocol::batch::encode_push(&[change(4, 10), change(5, 10), change(6, 10)]),
+        )
+        .await;
+    let body = full.error(StatusCode::INSUFFICIENT_STORAGE, codes::QUOTA_EXCEEDED);
+    assert!(body.message.contains("checkpoint"), "{body:?}");
+    assert_eq!(relay.pull(&owner, 0).await.head, 3);
+    // A retry of entries already stored costs nothing; bytes count too.
+    relay.push(&owner, &[change(1, 100)]).await;
+    relay
+        .push_raw(
+            owner.workspace_id,
+            &owner.token,
+            trellis_protocol::batch::encode_push(&[change(7, 800)]),
+        )
+        .await
+        .error(StatusCode::INSUFFICIENT_STORAGE, codes::QUOTA_EXCEEDED);
+    // Another practice on the relay is not affected.
+    relay.push(&other, &[change(1, 100)]).await;
+    // A checkpoint that compacts the log makes room.
+    let begun: trellis_protocol::snapshot::CheckpointInfo = relay
+        .post_json(
+            &format!("/v1/workspaces/{}/checkpoints", owner.workspace_id),
+            Some(&owner.token),
+            &serde_json::json!({ "seq": 3 }),
+        )
+        .await
+        .json(StatusCode::CREATED);
+    let docs = trellis_protocol::snapshot::encode_docs(&trellis_protocol::snapshot::DocBatch {
+        more: false,
+        docs: [1u8, 2, 3]
+            .iter()
+            .map(|n| trellis_protocol::snapshot::DocSnapshot {
+                doc_id: Id([*n; 16]),
+                bytes: vec![*n; 20],
+            })
+            .collect(),
+    });
+    let up = relay
+        .send(
+            axum::http::Method::POST,
+            &format!(
+                "/v1/workspaces/{}/checkpoints/{}/docs",
+                owner.workspace_id, begun.checkpoint_id
+            ),
+            Some(&owner.token),
+            Some(("application/octet-stream", docs)),
+        )
+        .await;
+    assert!(up.status.is_success(), "{up:?}");
+    let done = relay
+        .post_json(
+            &format!(
+                "/v1/workspaces/{}/checkpoints/{}/complete",
+                owner.workspace_id, begun.checkpoint_id
+            ),
+            Some(&owner.token),
+            &serde_json::json!({ "docs": 3 }),
+        )
+        .await;
+    assert!(done.status.is_success(), "{done:?}");
+    let pushed = relay
+        .push(&owner, &[change(4, 10), change(5, 10), change(6, 10)])
+        .await;
+    assert_eq!(pushed.seqs, [4, 5, 6]);
 }

@@ -71,6 +71,14 @@ pub enum StorageError {
         /// The workspace's current key epoch.
         current: u32,
     },
+    /// The push would take the workspace's log past its [`LogQuota`]; nothing was stored.
+    #[error("the workspace's log is full ({entries} entries, {bytes} bytes)")]
+    LogFull {
+        /// Entries in the log now.
+        entries: u64,
+        /// Bytes in the log now.
+        bytes: u64,
+    },
     /// A pull asked for log entries that were compacted into a checkpoint: the device must
     /// bootstrap from the newest checkpoint.
     #[error("the log entries before seq {floor} were compacted")]
@@ -134,6 +142,62 @@ pub enum Refusal {
         /// The quota.
         limit: u64,
     },
+}
+
+/// How large one workspace's log may grow (entries still in the log, not yet compacted into a
+/// checkpoint). A push past either limit is refused whole ([`StorageError::LogFull`], answered
+/// 507): the practice cuts a checkpoint, or the operator raises the quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogQuota {
+    /// Bytes of sealed changes.
+    pub max_bytes: u64,
+    /// Entries.
+    pub max_entries: u64,
+}
+
+impl Default for LogQuota {
+    /// 1 GiB and 2,000,000 entries: years of a large practice's changes between checkpoints.
+    fn default() -> LogQuota {
+        LogQuota {
+            max_bytes: 1 << 30,
+            max_entries: 2_000_000,
+        }
+    }
+}
+
+/// A [`LogQuota`] a backend can be given after it was opened, read by every push.
+#[derive(Debug)]
+pub struct QuotaCell {
+    max_bytes: std::sync::atomic::AtomicU64,
+    max_entries: std::sync::atomic::AtomicU64,
+}
+
+impl Default for QuotaCell {
+    fn default() -> QuotaCell {
+        let q = LogQuota::default();
+        QuotaCell {
+            max_bytes: q.max_bytes.into(),
+            max_entries: q.max_entries.into(),
+        }
+    }
+}
+
+impl QuotaCell {
+    /// The quota now.
+    pub fn get(&self) -> LogQuota {
+        use std::sync::atomic::Ordering::Relaxed;
+        LogQuota {
+            max_bytes: self.max_bytes.load(Relaxed),
+            max_entries: self.max_entries.load(Relaxed),
+        }
+    }
+
+    /// Sets the quota for the pushes that follow.
+    pub fn set(&self, q: LogQuota) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.max_bytes.store(q.max_bytes, Relaxed);
+        self.max_entries.store(q.max_entries, Relaxed);
+    }
 }
 
 /// Devices (not revoked) one member may have.
@@ -379,6 +443,9 @@ pub struct RateQuota {
 ///
 /// Each method is one transaction. Implementations must be safe to call concurrently.
 pub trait Storage: Send + Sync + 'static {
+    /// Sets how large each workspace's log may grow from the next push on.
+    fn set_log_quota(&self, quota: LogQuota);
+
     /// The identity of the relay's log ([`trellis_protocol::api::LOG_ID_HEADER`]): random,
     /// made with the database, changed by `trellis-relay admin restored` after a backup was
     /// put back, so devices notice the rollback.

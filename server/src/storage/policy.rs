@@ -27,7 +27,7 @@ use trellis_protocol::Id;
 
 use super::records::InviteRow;
 use super::{
-    CheckpointRefusal, Redeemed, Redemption, Refusal, StorageError, StorageResult,
+    CheckpointRefusal, LogQuota, Redeemed, Redemption, Refusal, StorageError, StorageResult,
     MAX_DEVICES_PER_MEMBER, MAX_OPEN_CHECKPOINTS,
 };
 
@@ -259,6 +259,31 @@ pub fn check_complete(
         return Err(CheckpointRefusal::DocCount { stored, expected });
     }
     Ok(())
+}
+
+/// The size of a workspace's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSize {
+    /// Entries.
+    pub entries: u64,
+    /// Bytes of sealed changes.
+    pub bytes: u64,
+}
+
+/// The log's size with one more entry of `bytes`, if that stays within `quota`;
+/// [`StorageError::LogFull`] otherwise.
+pub fn grow_log(size: LogSize, bytes: u64, quota: LogQuota) -> StorageResult<LogSize> {
+    let grown = LogSize {
+        entries: size.entries.saturating_add(1),
+        bytes: size.bytes.saturating_add(bytes),
+    };
+    if grown.entries > quota.max_entries || grown.bytes > quota.max_bytes {
+        return Err(StorageError::LogFull {
+            entries: size.entries,
+            bytes: size.bytes,
+        });
+    }
+    Ok(grown)
 }
 
 /// Whether a checkpoint may begin while `open` others of the workspace are under way.

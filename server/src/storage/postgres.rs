@@ -59,9 +59,9 @@ mod workspaces;
 pub use schema::MIGRATIONS;
 
 use super::{
-    Compaction, DeviceAuth, DocsQuery, LogSize, NewCheckpoint, NewInvite, NewWorkspace, PullQuery,
-    PushOutcome, RateQuota, Redeemed, Redemption, SecretHash, Storage, StorageError, StorageResult,
-    TokenLookup, WorkspaceSummary,
+    Compaction, DeviceAuth, DocsQuery, LogQuota, LogSize, NewCheckpoint, NewInvite, NewWorkspace,
+    PullQuery, PushOutcome, QuotaCell, RateQuota, Redeemed, Redemption, SecretHash, Storage,
+    StorageError, StorageResult, TokenLookup, WorkspaceSummary,
 };
 use crate::notify::Notifier;
 
@@ -98,6 +98,8 @@ pub(super) struct Inner {
     /// The log's identity, read when the relay connected (`admin restored` changes it while
     /// no relay runs).
     log_id: String,
+    /// How large each workspace's log may grow.
+    quota: QuotaCell,
 }
 
 impl From<tokio_postgres::Error> for StorageError {
@@ -154,6 +156,7 @@ impl PgStorage {
                 config,
                 counted: AtomicU64::new(0),
                 log_id,
+                quota: QuotaCell::default(),
             }),
         })
     }
@@ -288,6 +291,10 @@ impl Storage for PgStorage {
         &self.inner.log_id
     }
 
+    fn set_log_quota(&self, quota: LogQuota) {
+        self.inner.quota.set(quota);
+    }
+
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |tx| Box::pin(async move { workspaces::create_workspace(tx, &new).await }))
     }
@@ -316,8 +323,9 @@ impl Storage for PgStorage {
         entries: Vec<PushEntry>,
         sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>> {
+        let quota = self.inner.quota.get();
         self.write(move |tx| {
-            Box::pin(async move { log::push(tx, &workspace, &entries, sealed_with).await })
+            Box::pin(async move { log::push(tx, &workspace, &entries, sealed_with, quota).await })
         })
     }
 

@@ -68,8 +68,8 @@ pub use schema::MIGRATIONS;
 pub use workspaces::{log_size, workspace_summaries};
 
 use super::{
-    Compaction, DeviceAuth, DocsQuery, NewCheckpoint, NewInvite, NewWorkspace, PullQuery,
-    PushOutcome, Redeemed, Redemption, SecretHash, Storage, StorageError, StorageResult,
+    Compaction, DeviceAuth, DocsQuery, LogQuota, NewCheckpoint, NewInvite, NewWorkspace, PullQuery,
+    PushOutcome, QuotaCell, Redeemed, Redemption, SecretHash, Storage, StorageError, StorageResult,
     TokenLookup,
 };
 
@@ -96,6 +96,8 @@ struct Inner {
     /// The log's identity, read when the file was opened (`admin restored` changes it while
     /// no relay runs).
     log_id: String,
+    /// How large each workspace's log may grow.
+    quota: QuotaCell,
     /// Shared with the push writer thread of [`group`].
     writer: Arc<Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
@@ -136,6 +138,7 @@ impl SqliteStorage {
             inner: Arc::new(Inner {
                 path,
                 log_id,
+                quota: QuotaCell::default(),
                 writer,
                 readers: Mutex::new(Vec::new()),
                 pushes,
@@ -228,6 +231,10 @@ impl Storage for SqliteStorage {
         &self.inner.log_id
     }
 
+    fn set_log_quota(&self, quota: LogQuota) {
+        self.inner.quota.set(quota);
+    }
+
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |conn| workspaces::create_workspace(conn, &new))
     }
@@ -253,7 +260,11 @@ impl Storage for SqliteStorage {
         entries: Vec<PushEntry>,
         sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>> {
-        Box::pin(self.inner.pushes.push(workspace, entries, sealed_with))
+        Box::pin(
+            self.inner
+                .pushes
+                .push(workspace, entries, sealed_with, self.inner.quota.get()),
+        )
     }
 
     fn pull(&self, workspace: Id, query: PullQuery) -> BoxFuture<'_, StorageResult<PullBatch>> {

@@ -192,10 +192,29 @@ pub(super) async fn complete(
         &[&ws, &id, &started, &seq],
     )
     .await?;
+    let removed_bytes: i64 = one(
+        tx,
+        "SELECT coalesce(sum(length(bytes)), 0)::bigint FROM log
+         WHERE workspace_id = $1 AND seq <= $2",
+        &[&ws, &seq],
+    )
+    .await?
+    .try_get(0)?;
     let entries_removed = exec(
         tx,
         "DELETE FROM log WHERE workspace_id = $1 AND seq <= $2",
         &[&ws, &seq],
+    )
+    .await?;
+    exec(
+        tx,
+        "UPDATE workspaces SET log_entries = greatest(log_entries - $2, 0),
+             log_bytes = greatest(log_bytes - $3, 0) WHERE id = $1",
+        &[
+            &ws,
+            &i64::try_from(entries_removed).unwrap_or(i64::MAX),
+            &removed_bytes,
+        ],
     )
     .await?;
     let floor: i64 = one(

@@ -13,18 +13,20 @@ use trellis_protocol::Id;
 
 use super::{all, b, exec, notify, opt, Tx, HEADS_CHANNEL};
 use crate::storage::records::{pull_batch, to_change_hash, to_epoch, to_id, to_seq, Page};
-use crate::storage::{policy, PullQuery, PushOutcome, StorageError, StorageResult};
+use crate::storage::{policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult};
 
 pub(super) async fn push(
     tx: &Tx<'_>,
     workspace: &Id,
     entries: &[PushEntry],
     sealed_with: Option<u32>,
+    quota: LogQuota,
 ) -> StorageResult<PushOutcome> {
     // The row lock queues concurrent pushes to this workspace, whichever process serves them.
     let state = opt(
         tx,
-        "SELECT head, key_epoch, rotation_needed FROM workspaces WHERE id = $1 FOR UPDATE",
+        "SELECT head, key_epoch, rotation_needed, log_entries, log_bytes FROM workspaces
+         WHERE id = $1 FOR UPDATE",
         &[&b(workspace)],
     )
     .await?
@@ -32,6 +34,10 @@ pub(super) async fn push(
     let mut head: i64 = state.try_get(0)?;
     let key_epoch = to_epoch(state.try_get(1)?)?;
     let rotation_needed: bool = state.try_get(2)?;
+    let mut size = policy::LogSize {
+        entries: to_seq(state.try_get(3)?)?,
+        bytes: to_seq(state.try_get(4)?)?,
+    };
     policy::check_sealed_with(sealed_with, key_epoch)?;
     let ws = b(workspace);
     // The entries already stored, in one query: a retry keeps their seqs.
@@ -59,6 +65,7 @@ pub(super) async fn push(
         let seq = match known.get(&key) {
             Some(&seq) => seq,
             None => {
+                size = policy::grow_log(size, e.bytes.len() as u64, quota)?;
                 head += 1;
                 known.insert(key, head);
                 new_seqs.push(head);
@@ -81,8 +88,13 @@ pub(super) async fn push(
         .await?;
         exec(
             tx,
-            "UPDATE workspaces SET head = $1 WHERE id = $2",
-            &[&head, &ws],
+            "UPDATE workspaces SET head = $1, log_entries = $3, log_bytes = $4 WHERE id = $2",
+            &[
+                &head,
+                &ws,
+                &i64::try_from(size.entries).unwrap_or(i64::MAX),
+                &i64::try_from(size.bytes).unwrap_or(i64::MAX),
+            ],
         )
         .await?;
         notify(tx, HEADS_CHANNEL, &format!("{} {head}", workspace.to_hex())).await?;

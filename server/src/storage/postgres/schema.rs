@@ -105,6 +105,14 @@ pub const MIGRATIONS: &[&str] = &[
     "CREATE TABLE relay_meta (key text PRIMARY KEY, value text NOT NULL);
     INSERT INTO relay_meta (key, value)
         VALUES ('log_id', replace(gen_random_uuid()::text, '-', ''));",
+    // 3: the size of each workspace's log, kept with every push and compaction, so a push is
+    // checked against the log quota without reading the log.
+    "ALTER TABLE workspaces ADD COLUMN log_entries bigint NOT NULL DEFAULT 0;
+    ALTER TABLE workspaces ADD COLUMN log_bytes bigint NOT NULL DEFAULT 0;
+    UPDATE workspaces w SET
+        log_entries = (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
+        log_bytes = (SELECT coalesce(sum(length(l.bytes)), 0) FROM log l
+                     WHERE l.workspace_id = w.id);",
 ];
 
 /// The identity of the relay's log.

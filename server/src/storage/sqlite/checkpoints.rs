@@ -197,9 +197,19 @@ pub(super) fn complete(
         &format!("DELETE FROM checkpoints WHERE {SUPERSEDED}"),
         doomed,
     )?;
+    let removed_bytes: i64 = tx.query_row(
+        "SELECT coalesce(sum(length(bytes)), 0) FROM log WHERE workspace_id = ?1 AND seq <= ?2",
+        params![ws, seq],
+        |r| r.get(0),
+    )?;
     let entries_removed = tx.execute(
         "DELETE FROM log WHERE workspace_id = ?1 AND seq <= ?2",
         params![ws, seq],
+    )?;
+    tx.execute(
+        "UPDATE workspaces SET log_entries = max(log_entries - ?2, 0),
+             log_bytes = max(log_bytes - ?3, 0) WHERE id = ?1",
+        params![ws, entries_removed as i64, removed_bytes],
     )?;
     tx.execute(
         "UPDATE workspaces SET log_floor = max(log_floor, ?2) WHERE id = ?1",

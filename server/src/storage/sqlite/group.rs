@@ -38,7 +38,7 @@ use trellis_protocol::Id;
 use super::lock;
 use super::log::push_in;
 use super::wal::Checkpointer;
-use crate::storage::{PushOutcome, StorageError, StorageResult};
+use crate::storage::{LogQuota, PushOutcome, StorageError, StorageResult};
 
 /// A group stops taking waiting pushes once it holds this many entries (a few batches of the
 /// largest size), so one transaction never grows without bound under a flood of pushes.
@@ -49,6 +49,7 @@ pub(super) struct Job {
     workspace: Id,
     entries: Vec<PushEntry>,
     sealed_with: Option<u32>,
+    quota: LogQuota,
     reply: oneshot::Sender<StorageResult<PushOutcome>>,
 }
 
@@ -78,12 +79,14 @@ impl PushQueue {
         workspace: Id,
         entries: Vec<PushEntry>,
         sealed_with: Option<u32>,
+        quota: LogQuota,
     ) -> StorageResult<PushOutcome> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             workspace,
             entries,
             sealed_with,
+            quota,
             reply,
         };
         self.jobs.send(job).map_err(|_| stopped())?;
@@ -182,7 +185,13 @@ pub(super) fn commit_group(conn: &mut Connection, jobs: Vec<Job>) {
 /// One push inside its own savepoint: on error its writes are rolled back, the group's stay.
 fn in_savepoint(tx: &mut Transaction<'_>, job: &Job) -> StorageResult<PushOutcome> {
     let savepoint = tx.savepoint()?;
-    let outcome = push_in(&savepoint, &job.workspace, &job.entries, job.sealed_with)?;
+    let outcome = push_in(
+        &savepoint,
+        &job.workspace,
+        &job.entries,
+        job.sealed_with,
+        job.quota,
+    )?;
     savepoint.commit()?;
     Ok(outcome)
 }
@@ -223,6 +232,7 @@ mod tests {
             workspace,
             entries,
             sealed_with: None,
+            quota: LogQuota::default(),
             reply,
         };
         (job, answer)

@@ -1,9 +1,10 @@
 //! The log in SQLite: a push (run by the group writer of [`super::group`] inside its
 //! transaction, one savepoint per push), a pull from one snapshot, and the head.
 //!
-//! A push reads the workspace's head and key epoch, refuses entries sealed with an older key
-//! ([`policy::check_sealed_with`]), looks each entry up by `(doc_id, change_hash)` (a retry
-//! keeps its seq), and appends the new ones at the next seqs. A pull from below the log floor
+//! A push reads the workspace's head, key epoch and log size, refuses entries sealed with an
+//! older key ([`policy::check_sealed_with`]), looks each entry up by `(doc_id, change_hash)` (a
+//! retry keeps its seq), and appends the new ones at the next seqs while the log stays within
+//! its quota ([`policy::grow_log`]). A pull from below the log floor
 //! is refused ([`policy::check_floor`]); otherwise it returns entries in seq order under the
 //! byte budget of [`Page`].
 
@@ -12,7 +13,7 @@ use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::Id;
 
 use crate::storage::records::{pull_batch, to_change_hash, to_epoch, to_id, to_seq, Page};
-use crate::storage::{policy, PullQuery, PushOutcome, StorageError, StorageResult};
+use crate::storage::{policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult};
 
 /// Runs one push on an open transaction or savepoint of the writer connection; neither begins
 /// nor commits (the group writer of [`group`] does, for every push waiting). The key-epoch
@@ -22,13 +23,23 @@ pub(super) fn push_in(
     workspace: &Id,
     entries: &[PushEntry],
     sealed_with: Option<u32>,
+    quota: LogQuota,
 ) -> StorageResult<PushOutcome> {
     let ws = workspace.as_bytes();
-    let (mut head, key_epoch, rotation_needed): (i64, i64, bool) = tx
-        .prepare_cached("SELECT head, key_epoch, rotation_needed FROM workspaces WHERE id = ?1")?
-        .query_row([ws], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let (mut head, key_epoch, rotation_needed, log_entries, log_bytes): (i64, i64, bool, i64, i64) =
+        tx.prepare_cached(
+            "SELECT head, key_epoch, rotation_needed, log_entries, log_bytes
+             FROM workspaces WHERE id = ?1",
+        )?
+        .query_row([ws], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?
         .ok_or(StorageError::NotFound)?;
+    let mut size = policy::LogSize {
+        entries: to_seq(log_entries)?,
+        bytes: to_seq(log_bytes)?,
+    };
     let key_epoch = to_epoch(key_epoch)?;
     policy::check_sealed_with(sealed_with, key_epoch)?;
     let mut seqs = Vec::with_capacity(entries.len());
@@ -51,6 +62,7 @@ pub(super) fn push_in(
             let seq = match existing {
                 Some(seq) => seq,
                 None => {
+                    size = policy::grow_log(size, e.bytes.len() as u64, quota)?;
                     head += 1;
                     insert.execute(params![
                         ws,
@@ -67,8 +79,15 @@ pub(super) fn push_in(
         }
     }
     if stored > 0 {
-        tx.prepare_cached("UPDATE workspaces SET head = ?1 WHERE id = ?2")?
-            .execute(params![head, ws])?;
+        tx.prepare_cached(
+            "UPDATE workspaces SET head = ?1, log_entries = ?3, log_bytes = ?4 WHERE id = ?2",
+        )?
+        .execute(params![
+            head,
+            ws,
+            i64::try_from(size.entries).unwrap_or(i64::MAX),
+            i64::try_from(size.bytes).unwrap_or(i64::MAX)
+        ])?;
     }
     Ok(PushOutcome {
         seqs,

@@ -93,6 +93,14 @@ pub const MIGRATIONS: &[&str] = &[
     // `admin restored` after a backup is put back.
     "CREATE TABLE relay_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     INSERT INTO relay_meta (key, value) VALUES ('log_id', lower(hex(randomblob(16))));",
+    // 5: the size of each workspace's log, kept with every push and compaction, so a push is
+    // checked against the log quota without reading the log.
+    "ALTER TABLE workspaces ADD COLUMN log_entries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE workspaces ADD COLUMN log_bytes INTEGER NOT NULL DEFAULT 0;
+    UPDATE workspaces SET
+        log_entries = (SELECT count(*) FROM log WHERE log.workspace_id = workspaces.id),
+        log_bytes = (SELECT coalesce(sum(length(bytes)), 0) FROM log
+                     WHERE log.workspace_id = workspaces.id);",
 ];
 
 /// The identity of the relay's log.
