@@ -110,3 +110,81 @@ def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, ne
         assert (brochures.name, brochures.stock) == ("Brochures", 20 - 3 + 10 - 5)
         assert [(u.name, u.stock, u.used) for u in phone.stock_report()] == [("Brochures", 22, 8)]
         assert len(phone.followups(t.FollowUpFilter.OPEN)) == 2  # one thank-you per visit
+
+
+class Gateway:
+    """A gateway between a phone and the relay that forwards every request, except that the
+    relay's answer to the next request whose path contains `lose` is lost: the relay acts on it
+    and the phone hears a 502, as when the app is killed or the join cancelled half-way."""
+
+    def __init__(self, relay_url):
+        import http.server
+        import threading
+        import urllib.error
+        import urllib.request
+
+        self.lose = None
+        self.lost = threading.Event()
+        gateway = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                request = urllib.request.Request(relay_url + self.path, data=body, headers=headers, method=self.command)
+                try:
+                    with urllib.request.urlopen(request) as answer:
+                        status, answer_headers, answer_body = answer.status, answer.headers, answer.read()
+                except urllib.error.HTTPError as e:
+                    status, answer_headers, answer_body = e.code, e.headers, e.read()
+                if gateway.lose and gateway.lose in self.path:
+                    gateway.lose = None
+                    gateway.lost.set()
+                    status, answer_headers, answer_body = 502, {}, b"the relay's answer was lost"
+                self.send_response(status)
+                for k, v in dict(answer_headers).items():
+                    if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(k, v)
+                self.send_header("content-length", str(len(answer_body)))
+                self.end_headers()
+                self.wfile.write(answer_body)
+
+            do_GET = do_POST = do_DELETE = do_PUT = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_a_join_whose_answer_was_lost_is_tried_again_with_the_same_code(relay, new_store):
+    a, b = new_store("dana-lost"), new_store("sam-lost")
+    a.init("Dana")
+    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
+    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
+    asyncio.run(a.sync())
+    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
+    gate = Gateway(relay.url)
+    try:
+        b.init("Sam")
+        gate.lose = "/invites/redeem"
+        with pytest.raises(t.TrellisError):
+            asyncio.run(b.join(code, gate.url))
+        assert gate.lost.is_set(), "the relay redeemed the invite; its answer was lost"
+        assert b.workspaces() == []
+        # The same code again: the invite was not burnt, and Sam joins once.
+        ws = asyncio.run(b.join(code, gate.url))
+        assert ws.role == t.Role.MEMBER
+        asyncio.run(b.sync())
+        assert [o.name for o in b.organizations()] == ["Lincoln Middle School"]
+        asyncio.run(a.sync())
+        sams = [m for m in asyncio.run(a.roster()) if m.name == "Sam"]
+        assert len(sams) == 1 and len(sams[0].devices) == 1
+    finally:
+        gate.close()
