@@ -75,6 +75,11 @@ async fn a_change_whose_dependency_is_missing_is_kept_reported_and_healed() {
     assert_eq!(joined["sync"]["gaps"], 1, "{joined}");
     assert_eq!(sam.json(&["status"])["gaps"], 1);
     assert!(sam.json(&["org", "list"]).as_array().unwrap().is_empty());
+    // The whole log was pulled again once for this gap; later syncs do not pull it again
+    // until the gap heals or a new one opens.
+    let again = sam.json(&["sync"]);
+    assert_eq!(again["repulled"], false, "{again}");
+    assert_eq!(again["gaps"], 1, "{again}");
 
     // The missing change reaches the relay; the next sync heals the gap, and the change that
     // was waiting (the location) is not lost.

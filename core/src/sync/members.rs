@@ -455,6 +455,9 @@ impl Store {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), [&id])?;
         }
         tx.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
+        for key in ["repulled_for_held", "pending_join", "pending_signup"] {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [format!("{key}:{id}")])?;
+        }
         if get_meta(&tx, "current_workspace")?.as_deref() == Some(id.as_str()) {
             let next: Option<String> = tx
                 .query_row(

@@ -283,9 +283,11 @@ impl Store {
             self.heal_rollback(&client, &mut report, &mut keys).await?;
             ws = current_ws(&self.lock())?;
         }
-        if self.gaps(&ws)? > 0 {
+        if self.gaps(&ws)? > 0 && self.held_since_last_repull(&ws)? {
             // Changes are waiting for dependencies that the log should have delivered before
-            // them: pull the whole log once more rather than silently diverge.
+            // them: pull the whole log once more rather than silently diverge. Once per new
+            // held change: a change whose dependencies the log never had (a member's junk)
+            // must not make every later sync pull the whole log again.
             tracing::warn!("changes with missing dependencies; pulling the log again");
             self.lock().execute(
                 "UPDATE workspaces SET cursor = 0 WHERE id = ?1",
@@ -300,6 +302,7 @@ impl Store {
                 ));
             }
             report.repulled = true;
+            self.note_repull(&ws)?;
         }
         report.gaps = self.gaps(&ws)?;
         if keys.new_key {
@@ -575,6 +578,42 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether a change was held back since the last time a held change made this device pull
+    /// the whole log again (held rows are numbered in the order they were kept).
+    fn held_since_last_repull(&self, ws: &Ws) -> Result<bool> {
+        let conn = self.lock();
+        let newest: Option<i64> = conn.query_row(
+            "SELECT max(rowid) FROM held_changes WHERE ws = ?1",
+            [ws.id.to_hex()],
+            |r| r.get(0),
+        )?;
+        let seen = get_meta(&conn, &format!("repulled_for_held:{}", ws.id.to_hex()))?
+            .and_then(|v| v.parse::<i64>().ok());
+        Ok(match (newest, seen) {
+            (Some(newest), Some(seen)) => newest > seen,
+            (Some(_), None) => true,
+            (None, _) => false,
+        })
+    }
+
+    /// Remembers the newest held change a whole-log pull was made for.
+    fn note_repull(&self, ws: &Ws) -> Result<()> {
+        let conn = self.lock();
+        let newest: Option<i64> = conn.query_row(
+            "SELECT max(rowid) FROM held_changes WHERE ws = ?1",
+            [ws.id.to_hex()],
+            |r| r.get(0),
+        )?;
+        let key = format!("repulled_for_held:{}", ws.id.to_hex());
+        match newest {
+            Some(n) => set_meta(&conn, &key, &n.to_string())?,
+            None => {
+                conn.execute("DELETE FROM meta WHERE key = ?1", [&key])?;
+            }
+        }
+        Ok(())
     }
 
     fn outbox_batch(&self, ws: &Ws) -> Result<Vec<(i64, PushEntry)>> {
