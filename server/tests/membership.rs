@@ -426,17 +426,7 @@ async fn a_member_has_at_most_ten_devices() {
     for _ in 1..trellis_relay::storage::MAX_DEVICES_PER_MEMBER {
         relay.add_device(&owner).await;
     }
-    let invite: CreateInviteResponse = relay
-        .invite(
-            &owner,
-            &CreateInviteRequest {
-                role: Role::Member,
-                device: true,
-                ttl_seconds: None,
-            },
-        )
-        .await
-        .json(StatusCode::CREATED);
+    let invite = relay.device_invite(&owner).await;
     let refused = relay
         .redeem(owner.workspace_id, &invite.invite_secret)
         .await

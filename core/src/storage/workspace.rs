@@ -72,6 +72,42 @@ pub(crate) fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> 
     Ok(())
 }
 
+pub(crate) fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
+}
+
+/// The `meta` entries kept for one workspace (key `<name>:<workspace id>`); a purge deletes
+/// them all with the workspace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WsMeta {
+    /// The token made for a connect that has not been answered yet.
+    PendingSignup,
+    /// The token and proposed member id made for a join that has not been answered yet.
+    PendingJoin,
+    /// The newest held change a whole-log pull was made for.
+    RepulledForHeld,
+}
+
+impl WsMeta {
+    /// Every kind.
+    pub(crate) const ALL: [WsMeta; 3] = [
+        WsMeta::PendingSignup,
+        WsMeta::PendingJoin,
+        WsMeta::RepulledForHeld,
+    ];
+
+    /// The key of this entry for workspace `ws` (hex id).
+    pub(crate) fn key(self, ws: &str) -> String {
+        let name = match self {
+            WsMeta::PendingSignup => "pending_signup",
+            WsMeta::PendingJoin => "pending_join",
+            WsMeta::RepulledForHeld => "repulled_for_held",
+        };
+        format!("{name}:{ws}")
+    }
+}
+
 pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
     conn.execute(
         "INSERT INTO workspaces (id, name, key, member_id, role, relay_url, token, cursor, created_at)

@@ -27,7 +27,8 @@ use crate::base::time;
 use crate::crypto::{seal_key_for, WorkspaceKey};
 use crate::read::members::MemberLookup;
 use crate::storage::workspace::{
-    current_ws, device, device_keys, get_meta, load_ws, save_keys, set_meta, Ws,
+    current_ws, delete_meta, device, device_keys, get_meta, load_ws, save_keys, set_meta, Ws,
+    WsMeta,
 };
 use crate::store::Store;
 use crate::sync::client::RelayClient;
@@ -455,8 +456,8 @@ impl Store {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), [&id])?;
         }
         tx.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
-        for key in ["repulled_for_held", "pending_join", "pending_signup"] {
-            tx.execute("DELETE FROM meta WHERE key = ?1", [format!("{key}:{id}")])?;
+        for entry in WsMeta::ALL {
+            delete_meta(&tx, &entry.key(&id))?;
         }
         if get_meta(&tx, "current_workspace")?.as_deref() == Some(id.as_str()) {
             let next: Option<String> = tx
@@ -469,7 +470,7 @@ impl Store {
             match next {
                 Some(n) => set_meta(&tx, "current_workspace", &n)?,
                 None => {
-                    tx.execute("DELETE FROM meta WHERE key = 'current_workspace'", [])?;
+                    delete_meta(&tx, "current_workspace")?;
                 }
             }
         }

@@ -28,7 +28,8 @@ use crate::index::{self, Touched};
 use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
-    current_ws, device, device_keys, get_meta, info, insert_workspace, set_meta, Ws,
+    current_ws, delete_meta, device, device_keys, get_meta, info, insert_workspace, set_meta, Ws,
+    WsMeta,
 };
 use crate::store::{add_member, change_doc, Store};
 use crate::sync::client::{normalize_url, RelayClient};
@@ -81,7 +82,7 @@ impl Store {
         let device_key = device_keys(&self.lock())?.public_hex();
         // The token is made here and kept before asking, so a retry after a lost answer sends
         // the same one and the relay recognizes it instead of refusing a taken workspace id.
-        let pending = format!("pending_signup:{}", ws.id.to_hex());
+        let pending = WsMeta::PendingSignup.key(&ws.id.to_hex());
         let token = {
             let conn = self.lock();
             match get_meta(&conn, &pending)? {
@@ -101,7 +102,7 @@ impl Store {
                 "UPDATE workspaces SET relay_url = ?2, token = ?3 WHERE id = ?1",
                 params![ws.id.to_hex(), relay_url, creds.token],
             )?;
-            tx.execute("DELETE FROM meta WHERE key = ?1", [&pending])?;
+            delete_meta(&tx, &pending)?;
             tx.commit()?;
         }
         Ok(info(
@@ -174,7 +175,7 @@ impl Store {
         // The token and the proposed member id are made here and kept before asking, so a
         // join repeated after a lost answer (or cancelled half-way) sends the same ones and
         // the relay answers as the first time instead of refusing a used invite.
-        let pending = format!("pending_join:{}", invite.workspace_id.to_hex());
+        let pending = WsMeta::PendingJoin.key(&invite.workspace_id.to_hex());
         let (token, proposed) = {
             let conn = self.lock();
             let kept = get_meta(&conn, &pending)?.and_then(|v| {
@@ -220,7 +221,7 @@ impl Store {
             })?;
         }
         set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
-        tx.execute("DELETE FROM meta WHERE key = ?1", [&pending])?;
+        delete_meta(&tx, &pending)?;
         tx.commit()?;
         Ok(info(&ws, true))
     }
@@ -584,14 +585,9 @@ impl Store {
     /// the whole log again (held rows are numbered in the order they were kept).
     fn held_since_last_repull(&self, ws: &Ws) -> Result<bool> {
         let conn = self.lock();
-        let newest: Option<i64> = conn.query_row(
-            "SELECT max(rowid) FROM held_changes WHERE ws = ?1",
-            [ws.id.to_hex()],
-            |r| r.get(0),
-        )?;
-        let seen = get_meta(&conn, &format!("repulled_for_held:{}", ws.id.to_hex()))?
+        let seen = get_meta(&conn, &WsMeta::RepulledForHeld.key(&ws.id.to_hex()))?
             .and_then(|v| v.parse::<i64>().ok());
-        Ok(match (newest, seen) {
+        Ok(match (newest_held(&conn, ws)?, seen) {
             (Some(newest), Some(seen)) => newest > seen,
             (Some(_), None) => true,
             (None, _) => false,
@@ -601,19 +597,11 @@ impl Store {
     /// Remembers the newest held change a whole-log pull was made for.
     fn note_repull(&self, ws: &Ws) -> Result<()> {
         let conn = self.lock();
-        let newest: Option<i64> = conn.query_row(
-            "SELECT max(rowid) FROM held_changes WHERE ws = ?1",
-            [ws.id.to_hex()],
-            |r| r.get(0),
-        )?;
-        let key = format!("repulled_for_held:{}", ws.id.to_hex());
-        match newest {
-            Some(n) => set_meta(&conn, &key, &n.to_string())?,
-            None => {
-                conn.execute("DELETE FROM meta WHERE key = ?1", [&key])?;
-            }
+        let key = WsMeta::RepulledForHeld.key(&ws.id.to_hex());
+        match newest_held(&conn, ws)? {
+            Some(n) => set_meta(&conn, &key, &n.to_string()),
+            None => delete_meta(&conn, &key),
         }
-        Ok(())
     }
 
     fn outbox_batch(&self, ws: &Ws) -> Result<Vec<(i64, PushEntry)>> {
@@ -803,6 +791,15 @@ struct KeyCheck {
     new_key: bool,
     /// The last pull's word on whether an owner or admin should rotate the key.
     rotation_needed: Option<bool>,
+}
+
+/// The number of the newest change of workspace `ws` held back for missing dependencies.
+fn newest_held(conn: &rusqlite::Connection, ws: &Ws) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT max(rowid) FROM held_changes WHERE ws = ?1",
+        [ws.id.to_hex()],
+        |r| r.get(0),
+    )?)
 }
 
 /// Changes of a document held back for missing dependencies.

@@ -456,19 +456,23 @@ impl Relay {
             .json(StatusCode::CREATED)
     }
 
+    /// An invite from `by` for another device of its own member.
+    pub async fn device_invite(&self, by: &DeviceCredentials) -> CreateInviteResponse {
+        self.invite(
+            by,
+            &CreateInviteRequest {
+                role: Role::Member,
+                device: true,
+                ttl_seconds: None,
+            },
+        )
+        .await
+        .json(StatusCode::CREATED)
+    }
+
     /// `by` invites another device of its own member, which redeems it.
     pub async fn add_device(&self, by: &DeviceCredentials) -> DeviceCredentials {
-        let invite: CreateInviteResponse = self
-            .invite(
-                by,
-                &CreateInviteRequest {
-                    role: Role::Member,
-                    device: true,
-                    ttl_seconds: None,
-                },
-            )
-            .await
-            .json(StatusCode::CREATED);
+        let invite = self.device_invite(by).await;
         self.redeem(by.workspace_id, &invite.invite_secret)
             .await
             .json(StatusCode::CREATED)
