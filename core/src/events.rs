@@ -3,13 +3,13 @@
 //! Every committed change to the index, local or pulled, is noticed by SQLite's update and
 //! commit hooks on the store's connection: the tables written map to the kinds of data a
 //! screen shows ([`ChangeKind`]), so no write path can forget to announce itself. Events are
-//! delivered on a background thread owned by the store, never while the store's lock is held,
-//! so a listener may call straight back into the store. A [`Subscription`] stops delivery when
-//! dropped.
+//! delivered on a background thread owned by the store (or, in a store without threads, by
+//! [`crate::Store::run_background`]), never while the store's lock is held, so a listener may
+//! call straight back into the store. A [`Subscription`] stops delivery when dropped.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 
 use rusqlite::Connection;
@@ -100,6 +100,8 @@ pub(crate) struct Events {
     /// Number of the last commit that changed data.
     commits: Arc<AtomicU64>,
     tx: Mutex<Sender<Event>>,
+    /// Events waiting for [`Events::deliver_queued`] (a store without threads).
+    queued: Mutex<Option<Receiver<Event>>>,
     /// The workspace the current transaction writes, set by the write paths.
     pub(crate) workspace: Arc<Mutex<Option<String>>>,
 }
@@ -121,50 +123,34 @@ impl Drop for Subscription {
 }
 
 impl Events {
-    /// Starts the delivery thread and installs the hooks on the store's connection.
-    pub(crate) fn install(conn: &mut Connection) -> Result<Events> {
+    /// Installs the hooks on the store's connection, and starts the delivery thread if
+    /// `threaded` (otherwise [`Events::deliver_queued`] delivers).
+    pub(crate) fn install(conn: &mut Connection, threaded: bool) -> Result<Events> {
         let (tx, rx) = channel::<Event>();
         let listeners: Arc<Registry> = Arc::new(Mutex::new(Vec::new()));
-        let for_thread = Arc::downgrade(&listeners);
-        std::thread::Builder::new()
-            .name("trellis-events".into())
-            .spawn(move || {
-                // Ends when every sender is gone, i.e. when the store is dropped.
-                while let Ok(event) = rx.recv() {
-                    let Some(registry) = for_thread.upgrade() else {
-                        break;
-                    };
-                    let current: Vec<(u64, Arc<dyn Listener>)> = registry
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .iter()
-                        .map(|(_, since, l)| (*since, Arc::clone(l)))
-                        .collect();
-                    if let Event::Current(id, state) = &event {
-                        let target = registry
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .iter()
-                            .find(|(i, _, _)| i == id)
-                            .map(|(_, _, l)| Arc::clone(l));
-                        if let Some(l) = target {
-                            l.sync_state(state);
-                        }
-                        continue;
+        // Without a thread, events wait in the channel for `deliver_queued`.
+        let queued = if threaded {
+            let for_thread = Arc::downgrade(&listeners);
+            std::thread::Builder::new()
+                .name("trellis-events".into())
+                .spawn(move || {
+                    // Ends when every sender is gone, i.e. when the store is dropped.
+                    while let Ok(event) = rx.recv() {
+                        let Some(registry) = for_thread.upgrade() else {
+                            break;
+                        };
+                        deliver(&registry, &event);
                     }
-                    for (since, l) in current {
-                        match &event {
-                            // Not what was committed before the listener subscribed.
-                            Event::Data(n, d) if *n > since => l.data_changed(d),
-                            Event::Data(..) | Event::Current(..) => {}
-                            Event::Sync(s) => l.sync_state(s),
-                        }
-                    }
-                }
-            })
-            .map_err(|e| {
-                crate::base::error::Error::invalid(format!("cannot start the event thread: {e}"))
-            })?;
+                })
+                .map_err(|e| {
+                    crate::base::error::Error::invalid(format!(
+                        "cannot start the event thread: {e}"
+                    ))
+                })?;
+            None
+        } else {
+            Some(rx)
+        };
 
         let pending: Arc<Mutex<BTreeSet<ChangeKind>>> = Arc::default();
         let workspace: Arc<Mutex<Option<String>>> = Arc::default();
@@ -208,8 +194,27 @@ impl Events {
             next_id: AtomicU64::new(1),
             commits,
             tx: Mutex::new(tx),
+            queued: Mutex::new(queued),
             workspace,
         })
+    }
+
+    /// Delivers every event queued so far, in order, on the caller's thread (a store without
+    /// threads; with its delivery thread, there is never anything here). Returns how many.
+    pub(crate) fn deliver_queued(&self) -> usize {
+        let mut delivered = 0;
+        loop {
+            // Not held while a listener runs: it may call back into the store.
+            let next = match &*self.queued.lock().unwrap_or_else(|p| p.into_inner()) {
+                Some(rx) => rx.try_recv().ok(),
+                None => None,
+            };
+            let Some(event) = next else {
+                return delivered;
+            };
+            deliver(&self.listeners, &event);
+            delivered += 1;
+        }
     }
 
     /// Registers a listener until the returned subscription is dropped; it hears `current`
@@ -243,6 +248,36 @@ impl Events {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .send(Event::Sync(state));
+    }
+}
+
+/// Calls the listeners an event is for.
+fn deliver(registry: &Registry, event: &Event) {
+    let current: Vec<(u64, Arc<dyn Listener>)> = registry
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(_, since, l)| (*since, Arc::clone(l)))
+        .collect();
+    if let Event::Current(id, state) = event {
+        let target = registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(i, _, _)| i == id)
+            .map(|(_, _, l)| Arc::clone(l));
+        if let Some(l) = target {
+            l.sync_state(state);
+        }
+        return;
+    }
+    for (since, l) in current {
+        match event {
+            // Not what was committed before the listener subscribed.
+            Event::Data(n, d) if *n > since => l.data_changed(d),
+            Event::Data(..) | Event::Current(..) => {}
+            Event::Sync(s) => l.sync_state(s),
+        }
     }
 }
 

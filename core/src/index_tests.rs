@@ -430,3 +430,81 @@ fn visits_whose_rows_were_still_queued_when_the_app_closed_are_written_when_it_o
     assert_eq!(written, 3);
     assert_eq!(store.search("front office plant").unwrap().len(), 3);
 }
+
+/// Counts what a listener hears.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<(usize, usize)>);
+
+impl crate::events::Listener for Heard {
+    fn data_changed(&self, _: &crate::events::DataChanged) {
+        self.0.lock().unwrap().0 += 1;
+    }
+    fn sync_state(&self, _: &crate::events::SyncState) {
+        self.0.lock().unwrap().1 += 1;
+    }
+}
+
+#[test]
+fn a_store_without_threads_does_the_background_work_in_the_steps_its_host_runs() {
+    use crate::index::catch_up::QUIET;
+    use crate::store::Background;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(
+        &dir.path().join("s.sqlite3"),
+        Default::default(),
+        Background::Steps,
+    )
+    .unwrap();
+    let heard = std::sync::Arc::new(Heard::default());
+    let _subscription = store.subscribe(heard.clone());
+    a_month_at_lincoln(&store);
+    std::thread::sleep(QUIET * 2);
+    // No thread wrote the rows or called the listener.
+    assert_eq!(queued(&store), 40);
+    assert_eq!(*heard.0.lock().unwrap(), (0, 0));
+
+    // A write just now: the step delivers the events, and waits for writes to pause.
+    visits(&store, 1, "Left a plant for the front office");
+    let wait = store.run_background().unwrap().expect("rows are left");
+    assert!(wait <= QUIET && wait > QUIET / 2, "{wait:?}");
+    let (data, sync) = *heard.0.lock().unwrap();
+    assert!(data > 40, "{data} data events");
+    assert_eq!(sync, 1, "the sync state a new listener hears");
+    assert_eq!(queued(&store), 41);
+
+    // Once they pause, steps write the rows until nothing is left, one transaction each.
+    std::thread::sleep(wait);
+    let mut steps = 0;
+    while let Some(wait) = store.run_background().unwrap() {
+        assert!(wait < QUIET);
+        steps += 1;
+        assert!(steps < 10, "the steps end");
+    }
+    assert_eq!(queued(&store), 0);
+    assert_eq!(in_full_text(&store, "parent"), 40);
+    assert_eq!(in_full_text(&store, "plant"), 1);
+    assert_eq!(store.run_background().unwrap(), None, "nothing left");
+
+    // A sync holds the steps back too.
+    let sync = store.hold_search_catch_up();
+    visits(&store, 2, "Brought muffins");
+    std::thread::sleep(QUIET + QUIET / 5);
+    assert_eq!(store.run_background().unwrap(), None);
+    assert_eq!(queued(&store), 2);
+    drop(sync);
+    while store.run_background().unwrap().is_some() {}
+    assert_eq!(queued(&store), 0);
+}
+
+#[test]
+fn a_native_store_runs_its_background_work_on_threads_and_the_step_does_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.sqlite3")).unwrap();
+    let catch_up = store.hold_search_catch_up();
+    a_month_at_lincoln(&store);
+    std::thread::sleep(crate::index::catch_up::QUIET * 2);
+    assert_eq!(store.run_background().unwrap(), None);
+    assert_eq!(queued(&store), 40, "the step wrote nothing");
+    drop(catch_up);
+    wait_for_queue(&store, 0);
+}

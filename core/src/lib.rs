@@ -55,5 +55,7 @@ pub use storage::db::{Durability, SCHEMA_VERSION};
 pub use storage::workspace::Device;
 pub use store::{Store, StoreOptions};
 pub use sync::invite::InviteCode;
-pub use sync::{checkpoint, invite, live, members, set_aside};
+#[cfg(not(target_arch = "wasm32"))]
+pub use sync::live;
+pub use sync::{checkpoint, invite, members, set_aside};
 pub use trellis_protocol::api::Role;

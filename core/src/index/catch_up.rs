@@ -68,6 +68,9 @@ struct State {
     held: usize,
     /// The store was dropped.
     closed: bool,
+    /// A step of a store without threads wrote a bootstrap's rows in this pass: the WAL is
+    /// truncated when the pass ends.
+    bootstrap: bool,
 }
 
 impl State {
@@ -86,6 +89,56 @@ impl Shared {
 }
 
 impl CatchUp {
+    /// The catch-up of a store without threads: [`CatchUp::step`] does its work, starting with
+    /// whatever the app left when it was last closed.
+    pub(crate) fn stepped() -> CatchUp {
+        CatchUp {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    work: true,
+                    ..State::default()
+                }),
+                wake: Condvar::new(),
+            }),
+        }
+    }
+
+    /// One step of the catch-up of a store without threads: unless a sync holds it back or
+    /// local writes have not paused, writes one short transaction of the rows left for later.
+    /// Returns when to call again: `None` when nothing is left (or a sync holds it back) until
+    /// the next local write or sync, else the wait (the rest of the pause, or
+    /// [`CATCH_UP_PAUSE`] between two transactions).
+    pub(crate) fn step(&self, conn: &Mutex<Connection>) -> Result<Option<Duration>> {
+        {
+            let mut st = self.shared.state();
+            if !st.work || st.held > 0 {
+                return Ok(None);
+            }
+            if let Some(wait) = st.wait(Instant::now()) {
+                return Ok(Some(wait));
+            }
+            st.work = false;
+            st.writes = 0;
+        }
+        let (bootstrap, queued) = waiting(conn)?;
+        let more = (bootstrap || queued) && write_some(&mut lock(conn))?;
+        let mut st = self.shared.state();
+        st.bootstrap |= bootstrap;
+        if more {
+            st.work = true;
+            return Ok(Some(CATCH_UP_PAUSE));
+        }
+        if std::mem::take(&mut st.bootstrap) {
+            drop(st);
+            // Nobody else checkpoints in a store without threads: one try is enough.
+            if let Err(e) = lock(conn).query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            {
+                tracing::debug!("could not truncate the WAL after the search catch-up: {e}");
+            }
+        }
+        Ok(None)
+    }
+
     /// Starts the thread on the store's connection, with work to look for (what a bootstrap
     /// or local writes left before the app was last closed). Should the thread not start,
     /// searches still write what is left first.
@@ -177,12 +230,7 @@ fn run(conn: &Mutex<Connection>, shared: &Shared) {
 /// dropped meanwhile; then, if a bootstrap's were among them, empties the WAL they filled.
 /// Looks first, without taking SQLite's write lock: most of the time nothing is left.
 fn write_all(conn: &Mutex<Connection>, shared: &Shared) {
-    let waiting = lock(conn).query_row(
-        "SELECT EXISTS (SELECT 1 FROM search_pending), EXISTS (SELECT 1 FROM search_queue)",
-        [],
-        |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)),
-    );
-    let bootstrap = match waiting {
+    let bootstrap = match waiting(conn) {
         Ok((false, false)) => return,
         Ok((bootstrap, _)) => bootstrap,
         Err(e) => {
@@ -217,6 +265,15 @@ fn write_all(conn: &Mutex<Connection>, shared: &Shared) {
     if bootstrap {
         truncate_wal(conn, shared);
     }
+}
+
+/// Whether a bootstrap's rows, and queued rows, are waiting (without taking the write lock).
+fn waiting(conn: &Mutex<Connection>) -> Result<(bool, bool)> {
+    Ok(lock(conn).query_row(
+        "SELECT EXISTS (SELECT 1 FROM search_pending), EXISTS (SELECT 1 FROM search_queue)",
+        [],
+        |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)),
+    )?)
 }
 
 /// One transaction of the catch-up: a bootstrap's rows first, then queued ones. Returns
@@ -289,6 +346,7 @@ mod tests {
             last_write: Some(start),
             held: 0,
             closed: false,
+            bootstrap: false,
         };
         assert_eq!(st.wait(after(100)), Some(Duration::from_millis(400)));
         assert_eq!(st.wait(after(500)), None);

@@ -13,11 +13,12 @@ mod write;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use automerge::Automerge;
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::base::error::Result;
+use crate::base::error::{Error, Result};
 use crate::events::{Events, Listener, Subscription};
 use crate::index::{self, catch_up, catch_up::CatchUp};
 use crate::storage::db::{self, lock, Durability};
@@ -34,8 +35,10 @@ pub struct Store {
     /// Shared with the search catch-up thread, which takes it for one short transaction at a
     /// time.
     conn: Arc<Mutex<Connection>>,
-    /// The search catch-up thread (see [`crate::index::catch_up`]).
+    /// The search catch-up thread, or its steps (see [`crate::index::catch_up`]).
     catch_up: CatchUp,
+    /// Who runs the background work.
+    background: Background,
     pub(crate) events: Events,
     /// Recently written documents, so a write need not load its document from the file.
     pub(crate) docs: DocCache,
@@ -48,6 +51,27 @@ pub struct StoreOptions {
     pub durability: Durability,
 }
 
+/// Who runs a store's background work: the search catch-up (`index::catch_up`), WAL
+/// checkpoints off the write path, and delivering change events to listeners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Background {
+    /// Threads of the store's own: every native store.
+    Threads,
+    /// The host, through [`Store::run_background`]: a browser's store, since
+    /// `wasm32-unknown-unknown` has no threads. WAL checkpoints run inside commits, as SQLite
+    /// does by default.
+    Steps,
+}
+
+impl Background {
+    /// The only choice this target has.
+    const OF_TARGET: Background = if cfg!(target_arch = "wasm32") {
+        Background::Steps
+    } else {
+        Background::Threads
+    };
+}
+
 impl Store {
     /// Opens the store at `path`, creating the file (and its schema) if needed, with the
     /// default options.
@@ -56,24 +80,67 @@ impl Store {
     }
 
     /// Opens the store at `path` with `options`, creating the file (and its schema) if needed.
+    ///
+    /// In a browser build (`wasm32`) `path` names a file of the SQLite VFS in use (in memory
+    /// unless the host registered a persistent one), and the store has no threads: its host
+    /// calls [`Store::run_background`].
     pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
-        let path = path.as_ref();
-        db::prepare_files(path)?;
+        Store::open_in(path.as_ref(), options, Background::OF_TARGET)
+    }
+
+    /// Opens the store with its background work run by `background`.
+    pub(crate) fn open_in(
+        path: &Path,
+        options: StoreOptions,
+        background: Background,
+    ) -> Result<Store> {
+        if cfg!(target_arch = "wasm32") && background == Background::Threads {
+            return Err(Error::invalid("a browser build has no threads"));
+        }
+        // A browser's files belong to the SQLite VFS, not to std::fs (which has none there).
+        if !cfg!(target_arch = "wasm32") {
+            db::prepare_files(path)?;
+        }
         let (mut conn, rebuild) = db::open(path, options.durability)?;
-        db::checkpoint_in_background(&mut conn, path)?;
-        let events = Events::install(&mut conn)?;
+        let threads = background == Background::Threads;
+        if threads {
+            db::checkpoint_in_background(&mut conn, path)?;
+        }
+        let events = Events::install(&mut conn, threads)?;
         let conn = Arc::new(Mutex::new(conn));
         if rebuild {
             rebuild_index(&mut lock(&conn))?;
         }
         // It starts on whatever the app left when it was last closed.
-        let catch_up = CatchUp::start(Arc::clone(&conn));
+        let catch_up = if threads {
+            CatchUp::start(Arc::clone(&conn))
+        } else {
+            CatchUp::stepped()
+        };
         Ok(Store {
             conn,
             catch_up,
+            background,
             events,
             docs: DocCache::default(),
         })
+    }
+
+    /// Runs one step of the background work of a store without threads (a browser's): delivers
+    /// the change events queued so far to the listeners, then writes one short transaction of
+    /// the full-text rows left for later, once local writes have paused and no sync is under
+    /// way (the rules of [`crate::index::catch_up`]). Returns when to call again: `None` when
+    /// nothing is left until the next local write or sync (call it after each), else how long
+    /// to wait. A host calls it from a timer, never from inside another call to the store.
+    ///
+    /// Every native store runs this work on threads of its own: there, it does nothing and
+    /// returns `None`.
+    pub fn run_background(&self) -> Result<Option<Duration>> {
+        if self.background == Background::Threads {
+            return Ok(None);
+        }
+        self.events.deliver_queued();
+        self.catch_up.step(&self.conn)
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {

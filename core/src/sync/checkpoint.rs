@@ -10,6 +10,7 @@
 //! after `S` as usual. Applying the same change twice is a no-op in automerge, so snapshots
 //! that hold more than `S` covers are harmless.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use automerge::Automerge;
@@ -37,8 +38,10 @@ const DOWNLOAD_DOCS: usize = 2000;
 /// Only what is used is allocated, and the size is restored after.
 const BOOTSTRAP_CACHE_KIB: i64 = 64 * 1024;
 /// Snapshots each opening thread opens and loads ahead of the one being stored.
+#[cfg(not(target_arch = "wasm32"))]
 const OPENED_AHEAD: usize = 16;
-/// Most threads opening snapshots while one stores them.
+/// Most threads opening snapshots while one stores them (and sealing them for a checkpoint).
+#[cfg(not(target_arch = "wasm32"))]
 const MAX_OPENERS: usize = 4;
 /// A bootstrap of at least this many documents into a workspace this device holds nothing of
 /// writes the index without its secondary indexes and makes them after (see
@@ -322,9 +325,9 @@ impl Store {
     /// index rows they carry (loading, and reading the rows of, any that carry none) while this
     /// one writes the rows and stores each new document's bytes unloaded; a document this
     /// device holds already is loaded and merged. Returns how many documents were loaded.
+    #[cfg(not(target_arch = "wasm32"))]
     fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot], bulk: bool) -> Result<u64> {
         self.mark(ws);
-        let ws_hex = ws.id.to_hex();
         let openers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_OPENERS);
@@ -347,74 +350,89 @@ impl Store {
             }
             // The writer's iteration ends when every opener is done.
             drop(send);
-            let mut conn = self.lock();
-            let tx = Tx::new(conn.transaction()?, &self.docs);
-            let mut loads = 0u64;
-            for opened in loaded {
-                // A snapshot that does not open or load is skipped: the log after it still
-                // carries what later changes need, and a gap would be reported.
-                let Some(loaded) = opened else {
-                    continue;
-                };
-                let Loaded {
-                    doc_id,
-                    bytes,
-                    content,
-                } = *loaded;
-                let doc_hex = doc_id.to_hex();
-                if matches!(content, Content::Doc(..)) {
-                    loads += 1;
-                }
-                match tx.load(&ws_hex, &doc_hex)? {
-                    Some((mut local, stored)) => {
-                        let mut snap = match content {
-                            Content::Doc(doc, _) => doc,
-                            Content::Rows(..) => match Automerge::load(&bytes) {
-                                Ok(doc) => {
-                                    loads += 1;
-                                    doc
-                                }
-                                Err(_) => {
-                                    tracing::warn!(
-                                        "skipped a snapshot that is not an automerge document"
-                                    );
-                                    continue;
-                                }
-                            },
-                        };
-                        let before = local.get_heads();
-                        local.merge(&mut snap)?;
-                        index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
-                        tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
-                    }
-                    None => match content {
-                        // In bulk, the full-text rows are left for the search catch-up.
-                        Content::Rows(index, deflated) if bulk => {
-                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, false)?;
-                            index::defer_search(&tx, &ws_hex, &doc_hex, &deflated)?;
-                            tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
-                        }
-                        Content::Rows(index, _) | Content::Doc(_, Some(index)) => {
-                            index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, true)?;
-                            tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
-                        }
-                        // The workspace document (or rows that could not be read): indexed
-                        // from the document itself.
-                        Content::Doc(doc, None) => {
-                            index::reindex(&tx, &ws_hex, &doc_hex, &doc)?;
-                            tx.insert_snapshot(
-                                &ws_hex,
-                                &doc_hex,
-                                documents::kind_of(&doc),
-                                &bytes,
-                            )?;
-                        }
-                    },
-                }
-            }
-            tx.commit()?;
-            Ok(loads)
+            self.write_snapshots(ws, loaded, bulk)
         })
+    }
+
+    /// [`Self::merge_snapshots`] in a browser, which has no threads: each snapshot is opened
+    /// as the writer comes to it.
+    #[cfg(target_arch = "wasm32")]
+    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot], bulk: bool) -> Result<u64> {
+        self.mark(ws);
+        self.write_snapshots(ws, docs.iter().map(|d| open_snapshot(ws, d)), bulk)
+    }
+
+    /// The writer of [`Self::merge_snapshots`]: stores the opened snapshots as they come, in
+    /// one transaction.
+    fn write_snapshots(
+        &self,
+        ws: &Ws,
+        loaded: impl IntoIterator<Item = Opened>,
+        bulk: bool,
+    ) -> Result<u64> {
+        let ws_hex = ws.id.to_hex();
+        let mut conn = self.lock();
+        let tx = Tx::new(conn.transaction()?, &self.docs);
+        let mut loads = 0u64;
+        for opened in loaded {
+            // A snapshot that does not open or load is skipped: the log after it still
+            // carries what later changes need, and a gap would be reported.
+            let Some(loaded) = opened else {
+                continue;
+            };
+            let Loaded {
+                doc_id,
+                bytes,
+                content,
+            } = *loaded;
+            let doc_hex = doc_id.to_hex();
+            if matches!(content, Content::Doc(..)) {
+                loads += 1;
+            }
+            match tx.load(&ws_hex, &doc_hex)? {
+                Some((mut local, stored)) => {
+                    let mut snap = match content {
+                        Content::Doc(doc, _) => doc,
+                        Content::Rows(..) => match Automerge::load(&bytes) {
+                            Ok(doc) => {
+                                loads += 1;
+                                doc
+                            }
+                            Err(_) => {
+                                tracing::warn!(
+                                    "skipped a snapshot that is not an automerge document"
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    let before = local.get_heads();
+                    local.merge(&mut snap)?;
+                    index::reindex(&tx, &ws_hex, &doc_hex, &local)?;
+                    tx.save(&ws_hex, &doc_hex, local, &before, Some(stored))?;
+                }
+                None => match content {
+                    // In bulk, the full-text rows are left for the search catch-up.
+                    Content::Rows(index, deflated) if bulk => {
+                        index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, false)?;
+                        index::defer_search(&tx, &ws_hex, &doc_hex, &deflated)?;
+                        tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
+                    }
+                    Content::Rows(index, _) | Content::Doc(_, Some(index)) => {
+                        index::write_new(&tx, &ws_hex, &doc_hex, &index.rows, true)?;
+                        tx.insert_snapshot(&ws_hex, &doc_hex, index.kind, &bytes)?;
+                    }
+                    // The workspace document (or rows that could not be read): indexed
+                    // from the document itself.
+                    Content::Doc(doc, None) => {
+                        index::reindex(&tx, &ws_hex, &doc_hex, &doc)?;
+                        tx.insert_snapshot(&ws_hex, &doc_hex, documents::kind_of(&doc), &bytes)?;
+                    }
+                },
+            }
+        }
+        tx.commit()?;
+        Ok(loads)
     }
 
     /// Reads stored documents after a doc id, up to the upload size; returns them and the last
@@ -450,12 +468,9 @@ impl Store {
 
 /// Seals documents for a checkpoint, each with its index rows (see `index/snapshot.rs`), on several
 /// threads (reading the rows means loading each document); in the order given.
+#[cfg(not(target_arch = "wasm32"))]
 fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
     let ws_hex = ws.id.to_hex();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, MAX_OPENERS);
-    let per = docs.len().div_ceil(threads).max(1);
     let seal = |(doc_id, bytes): &(Id, Vec<u8>)| -> Result<DocSnapshot> {
         let plain = snapshot_plaintext(&ws_hex, &doc_id.to_hex(), bytes.clone())?;
         Ok(DocSnapshot {
@@ -463,6 +478,10 @@ fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
             bytes: ws.keys.seal(&ws.id, doc_id, &plain),
         })
     };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_OPENERS);
+    let per = docs.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
         let seal = &seal;
         let workers: Vec<_> = docs
@@ -478,6 +497,21 @@ fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
         }
         Ok(sealed)
     })
+}
+
+/// [`seal_snapshots`] in a browser, which has no threads: one document after the other.
+#[cfg(target_arch = "wasm32")]
+fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
+    let ws_hex = ws.id.to_hex();
+    docs.iter()
+        .map(|(doc_id, bytes)| {
+            let plain = snapshot_plaintext(&ws_hex, &doc_id.to_hex(), bytes.clone())?;
+            Ok(DocSnapshot {
+                doc_id: *doc_id,
+                bytes: ws.keys.seal(&ws.id, doc_id, &plain),
+            })
+        })
+        .collect()
 }
 
 /// Splits sealed snapshots into upload bodies of about [`UPLOAD_BYTES`] (at least one each).

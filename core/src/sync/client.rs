@@ -1,6 +1,6 @@
-//! The HTTP client of the relay's API (see `trellis_protocol` for the endpoints).
-
-use std::time::Duration;
+//! The client of the relay's API (see `trellis_protocol` for the endpoints): every URL, header,
+//! status and error body of the API is here, once; the bytes travel through the platform's
+//! transport (`transport/`: reqwest natively, `fetch` in a browser).
 
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
@@ -15,6 +15,7 @@ use trellis_protocol::snapshot::{
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
+use crate::sync::transport::{Http, Method, Request, Response};
 
 /// A pull's answer: the batch, and what the relay said about the workspace key (`None` from a
 /// relay that does not say).
@@ -32,7 +33,7 @@ pub(crate) struct Pulled {
 
 /// A connection to one relay, optionally as one device.
 pub(crate) struct RelayClient {
-    http: reqwest::Client,
+    http: Http,
     base: String,
     token: Option<String>,
 }
@@ -41,13 +42,8 @@ impl RelayClient {
     /// A client for the relay at `base` (http:// or https://).
     pub(crate) fn new(base: &str, token: Option<&str>) -> Result<RelayClient> {
         let base = normalize_url(base)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| Error::Network(e.to_string()))?;
         Ok(RelayClient {
-            http,
+            http: Http::new()?,
             base,
             token: token.map(str::to_string),
         })
@@ -57,11 +53,29 @@ impl RelayClient {
         format!("{}{}{path}", self.base, trellis_protocol::API_PREFIX)
     }
 
-    fn authed(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn get(&self, path: &str) -> Request {
+        Request::new(Method::Get, self.url(path))
+    }
+
+    fn post(&self, path: &str) -> Request {
+        Request::new(Method::Post, self.url(path))
+    }
+
+    /// Adds the device's token, if this client has one.
+    fn authed(&self, req: Request) -> Request {
         match &self.token {
-            Some(t) => rb.bearer_auth(t),
-            None => rb,
+            Some(t) => req.header("authorization", format!("Bearer {t}")),
+            None => req,
         }
+    }
+
+    /// Sends a request; an answer other than 2xx becomes [`Error::Relay`].
+    async fn send(&self, req: Request) -> Result<Response> {
+        let resp = self.http.send(req).await?;
+        if resp.is_success() {
+            return Ok(resp);
+        }
+        Err(relay_error(&resp))
     }
 
     pub(crate) async fn create_workspace(
@@ -69,12 +83,11 @@ impl RelayClient {
         signup_secret: &str,
         req: &CreateWorkspaceRequest,
     ) -> Result<DeviceCredentials> {
-        let rb = self
-            .http
-            .post(self.url("/workspaces"))
+        let rq = self
+            .post("/workspaces")
             .header(SIGNUP_SECRET_HEADER, signup_secret)
-            .json(req);
-        json(send(rb).await?).await
+            .json(req)?;
+        json(&self.send(rq).await?)
     }
 
     pub(crate) async fn create_invite(
@@ -82,16 +95,13 @@ impl RelayClient {
         ws: &Id,
         req: &CreateInviteRequest,
     ) -> Result<CreateInviteResponse> {
-        let rb = self.authed(
-            self.http
-                .post(self.url(&format!("/workspaces/{ws}/invites"))),
-        );
-        json(send(rb.json(req)).await?).await
+        let rq = self.authed(self.post(&format!("/workspaces/{ws}/invites")));
+        json(&self.send(rq.json(req)?).await?)
     }
 
     pub(crate) async fn redeem(&self, req: &RedeemInviteRequest) -> Result<DeviceCredentials> {
-        let rb = self.http.post(self.url("/invites/redeem")).json(req);
-        json(send(rb).await?).await
+        let rq = self.post("/invites/redeem").json(req)?;
+        json(&self.send(rq).await?)
     }
 
     /// Pushes entries sealed with key `epoch`; the relay answers 409 `stale_key` if the
@@ -102,36 +112,25 @@ impl RelayClient {
         epoch: u32,
         entries: &[PushEntry],
     ) -> Result<PushResponse> {
-        let rb = self
-            .authed(self.http.post(self.url(&format!("/workspaces/{ws}/push"))))
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        let rq = self
+            .authed(self.post(&format!("/workspaces/{ws}/push")))
             .header(KEY_EPOCH_HEADER, epoch)
-            .body(batch::encode_push(entries));
-        json(send(rb).await?).await
+            .bytes(batch::encode_push(entries));
+        json(&self.send(rq).await?)
     }
 
     pub(crate) async fn pull(&self, ws: &Id, after: u64, limit: usize) -> Result<Pulled> {
-        let rb = self.authed(
-            self.http
-                .get(self.url(&format!("/workspaces/{ws}/pull")))
-                .query(&[("after", after), ("limit", limit as u64)]),
-        );
-        let resp = send(rb).await?;
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let key_epoch = header(KEY_EPOCH_HEADER).and_then(|v| v.parse().ok());
-        let rotation_needed = header(ROTATION_NEEDED_HEADER).map(|v| v == "true");
-        let log_id = header(LOG_ID_HEADER);
-        let role = header(ROLE_HEADER).and_then(|r| trellis_protocol::api::Role::parse(&r));
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?;
-        let batch = batch::decode_pull(&bytes)
+        let rq = self.authed(self.get(&format!(
+            "/workspaces/{ws}/pull?after={after}&limit={limit}"
+        )));
+        let resp = self.send(rq).await?;
+        let key_epoch = resp.header(KEY_EPOCH_HEADER).and_then(|v| v.parse().ok());
+        let rotation_needed = resp.header(ROTATION_NEEDED_HEADER).map(|v| v == "true");
+        let log_id = resp.header(LOG_ID_HEADER).map(str::to_string);
+        let role = resp
+            .header(ROLE_HEADER)
+            .and_then(trellis_protocol::api::Role::parse);
+        let batch = batch::decode_pull(&resp.body)
             .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))?;
         Ok(Pulled {
             batch,
@@ -145,11 +144,8 @@ impl RelayClient {
 
 impl RelayClient {
     pub(crate) async fn members(&self, ws: &Id) -> Result<MembersResponse> {
-        let rb = self.authed(
-            self.http
-                .get(self.url(&format!("/workspaces/{ws}/members"))),
-        );
-        json(send(rb).await?).await
+        let rq = self.authed(self.get(&format!("/workspaces/{ws}/members")));
+        json(&self.send(rq).await?)
     }
 
     pub(crate) async fn revoke_device(&self, ws: &Id, device: &Id) -> Result<()> {
@@ -184,12 +180,8 @@ impl RelayClient {
     }
 
     pub(crate) async fn keys(&self, ws: &Id, after: u32) -> Result<KeysResponse> {
-        let rb = self.authed(
-            self.http
-                .get(self.url(&format!("/workspaces/{ws}/keys")))
-                .query(&[("after", after)]),
-        );
-        json(send(rb).await?).await
+        let rq = self.authed(self.get(&format!("/workspaces/{ws}/keys?after={after}")));
+        json(&self.send(rq).await?)
     }
 
     pub(crate) async fn transfer(&self, ws: &Id, member: &Id) -> Result<()> {
@@ -199,24 +191,17 @@ impl RelayClient {
     }
 
     pub(crate) async fn begin_checkpoint(&self, ws: &Id, seq: u64) -> Result<CheckpointInfo> {
-        let rb = self
-            .authed(
-                self.http
-                    .post(self.url(&format!("/workspaces/{ws}/checkpoints"))),
-            )
-            .json(&BeginCheckpoint { seq });
-        json(send(rb).await?).await
+        let rq = self
+            .authed(self.post(&format!("/workspaces/{ws}/checkpoints")))
+            .json(&BeginCheckpoint { seq })?;
+        json(&self.send(rq).await?)
     }
 
     pub(crate) async fn upload_docs(&self, ws: &Id, id: &Id, batch: &DocBatch) -> Result<()> {
-        let rb = self
-            .authed(
-                self.http
-                    .post(self.url(&format!("/workspaces/{ws}/checkpoints/{id}/docs"))),
-            )
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(snapshot::encode_docs(batch));
-        send(rb).await.map(drop)
+        let rq = self
+            .authed(self.post(&format!("/workspaces/{ws}/checkpoints/{id}/docs")))
+            .bytes(snapshot::encode_docs(batch));
+        self.send(rq).await.map(drop)
     }
 
     pub(crate) async fn complete_checkpoint(&self, ws: &Id, id: &Id, docs: u64) -> Result<()> {
@@ -229,12 +214,9 @@ impl RelayClient {
 
     /// The newest complete checkpoint, if there is one.
     pub(crate) async fn latest_checkpoint(&self, ws: &Id) -> Result<Option<CheckpointInfo>> {
-        let rb = self.authed(
-            self.http
-                .get(self.url(&format!("/workspaces/{ws}/checkpoint"))),
-        );
-        match send(rb).await {
-            Ok(resp) => json(resp).await.map(Some),
+        let rq = self.authed(self.get(&format!("/workspaces/{ws}/checkpoint")));
+        match self.send(rq).await {
+            Ok(resp) => json(&resp).map(Some),
             Err(Error::Relay { status: 404, .. }) => Ok(None),
             Err(e) => Err(e),
         }
@@ -247,30 +229,21 @@ impl RelayClient {
         after: Option<&Id>,
         limit: usize,
     ) -> Result<DocBatch> {
-        let mut query = vec![("limit", limit.to_string())];
+        let mut path = format!("/workspaces/{ws}/checkpoints/{id}/docs?limit={limit}");
         if let Some(a) = after {
-            query.push(("after", a.to_hex()));
+            path.push_str(&format!("&after={}", a.to_hex()));
         }
-        let rb = self.authed(
-            self.http
-                .get(self.url(&format!("/workspaces/{ws}/checkpoints/{id}/docs")))
-                .query(&query),
-        );
-        let bytes = send(rb)
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?;
-        snapshot::decode_docs(&bytes)
+        let resp = self.send(self.authed(self.get(&path))).await?;
+        snapshot::decode_docs(&resp.body)
             .map_err(|e| Error::Corrupt(format!("the relay sent a malformed snapshot batch: {e}")))
     }
 
     async fn post_empty<B: serde::Serialize>(&self, path: &str, body: Option<&B>) -> Result<()> {
-        let mut rb = self.authed(self.http.post(self.url(path)));
+        let mut rq = self.authed(self.post(path));
         if let Some(b) = body {
-            rb = rb.json(b);
+            rq = rq.json(b)?;
         }
-        send(rb).await.map(drop)
+        self.send(rq).await.map(drop)
     }
 }
 
@@ -302,36 +275,53 @@ pub(crate) fn normalize_url(url: &str) -> Result<String> {
     }
 }
 
-async fn send(rb: reqwest::RequestBuilder) -> Result<reqwest::Response> {
-    let resp = rb.send().await.map_err(|e| Error::Network(e.to_string()))?;
-    if resp.status().is_success() {
-        return Ok(resp);
-    }
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.unwrap_or_default();
-    Err(match serde_json::from_slice::<ErrorBody>(&body) {
+/// The error an answer other than 2xx stands for: the relay's `{"error", "message"}` body, or
+/// a generic one when the body is not that (a proxy's page).
+fn relay_error(resp: &Response) -> Error {
+    match serde_json::from_slice::<ErrorBody>(&resp.body) {
         Ok(e) => Error::Relay {
-            status,
+            status: resp.status,
             code: e.error,
             message: e.message,
         },
         Err(_) => Error::Relay {
-            status,
+            status: resp.status,
             code: "unknown".into(),
             message: "the relay answered with an unexpected error".into(),
         },
-    })
+    }
 }
 
-async fn json<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
-    resp.json()
-        .await
+/// Decodes a JSON answer.
+fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T> {
+    serde_json::from_slice(&resp.body)
         .map_err(|e| Error::Corrupt(format!("the relay sent an unreadable answer: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_url;
+    use super::{json, normalize_url, relay_error, Error, Response};
+
+    #[test]
+    fn an_error_answer_keeps_the_relays_code_and_anything_else_is_unknown() {
+        let answer = |status, body: &str| Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        let e = relay_error(&answer(409, r#"{"error":"stale_key","message":"rotate"}"#));
+        assert!(
+            matches!(&e, Error::Relay { status: 409, code, message } if code == "stale_key" && message == "rotate"),
+            "{e:?}"
+        );
+        let e = relay_error(&answer(502, "<html>bad gateway</html>"));
+        assert!(
+            matches!(&e, Error::Relay { status: 502, code, .. } if code == "unknown"),
+            "{e:?}"
+        );
+        let e = json::<trellis_protocol::api::PushResponse>(&answer(200, "{")).unwrap_err();
+        assert!(matches!(e, Error::Corrupt(_)), "{e:?}");
+    }
 
     #[test]
     fn a_relay_on_another_machine_must_be_reached_with_https() {
