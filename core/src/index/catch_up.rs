@@ -17,9 +17,19 @@
 //! writes whatever is left first (`Store::finish_search_catch_up`), so it never misses
 //! anything; and nothing is lost if the app is closed first, since what is left is in the file
 //! and the thread starts on it when the store opens again.
+//!
+//! A store without threads (a browser's: `wasm32-unknown-unknown` has none) keeps the same
+//! rules as steps its host drives: [`CatchUp::step`] waits for the same pause, holds back for
+//! the same syncs and writes the same transactions, one a call, and says when to call again
+//! (`Store::run_background`).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// std's clock panics in a browser; web-time reads `performance.now()` there.
+#[cfg(not(target_arch = "wasm32"))]
+use std::time::Instant;
+#[cfg(target_arch = "wasm32")]
+use web_time::Instant;
 
 use rusqlite::{Connection, TransactionBehavior};
 

@@ -1,0 +1,246 @@
+//! JavaScript values to and from the core's types.
+//!
+//! Records go out in the core's serde shape (snake_case fields, kebab-case names of kinds,
+//! RFC 3339 times: the JSON `trellis --json` prints) and come in as plain objects of the input
+//! shapes below, which restate the core's `New*` inputs field for field (the core's input types
+//! have no serde, as it knows nothing of JavaScript). Unknown fields are refused, so a typo is
+//! an `invalid_input` error instead of a value silently left out. Nothing is computed here.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use trellis_core::{
+    ActivityKind, ContactCategory, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind, Stage,
+};
+use wasm_bindgen::JsValue;
+
+use crate::error::{WebError, WebResult};
+
+/// An organization to add: the input of `TrellisStore.addOrg`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgInput {
+    /// Name.
+    pub name: String,
+    /// Kind, e.g. `"school"` (`other` when left out).
+    #[serde(default)]
+    pub kind: Option<OrgKind>,
+    /// Street address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Website.
+    #[serde(default)]
+    pub website: Option<String>,
+    /// `[latitude, longitude]` in degrees.
+    #[serde(default)]
+    pub location: Option<(f64, f64)>,
+}
+
+impl From<OrgInput> for NewOrg {
+    fn from(o: OrgInput) -> Self {
+        NewOrg {
+            name: o.name,
+            kind: o.kind,
+            address: o.address,
+            phone: o.phone,
+            website: o.website,
+            location: o.location,
+        }
+    }
+}
+
+/// A contact to add: the input of `TrellisStore.addContact`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// Name.
+    pub name: String,
+    /// Organization, by name or id prefix.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Role or title.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Category, e.g. `"school-counselor"` (`other` when left out).
+    #[serde(default)]
+    pub category: Option<ContactCategory>,
+    /// Stage (`prospect` when left out).
+    #[serde(default)]
+    pub stage: Option<Stage>,
+    /// Cadence in days (the category's default when left out).
+    #[serde(default)]
+    pub cadence_days: Option<u32>,
+    /// Phone numbers.
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// Email addresses.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Their population's needs.
+    #[serde(default)]
+    pub needs: Option<String>,
+    /// How we can help them.
+    #[serde(default)]
+    pub how_we_help: Option<String>,
+    /// Free tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+impl From<ContactInput> for NewContact {
+    fn from(c: ContactInput) -> Self {
+        NewContact {
+            name: c.name,
+            organization: c.organization,
+            role: c.role,
+            category: c.category,
+            stage: c.stage,
+            cadence_days: c.cadence_days,
+            phones: c.phones,
+            emails: c.emails,
+            needs: c.needs,
+            how_we_help: c.how_we_help,
+            tags: c.tags,
+        }
+    }
+}
+
+/// An activity to log: the input of `TrellisStore.logActivity`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    /// Kind, e.g. `"drop-by"` (a drop-by when left out).
+    #[serde(default)]
+    pub kind: Option<ActivityKind>,
+    /// Organization, by name or id prefix.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Contacts met, by name or id prefix.
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    /// Minutes spent.
+    #[serde(default)]
+    pub minutes: u32,
+    /// Note (no client details).
+    #[serde(default)]
+    pub note: Option<String>,
+    /// What was left behind, as `{item, qty}`.
+    #[serde(default)]
+    pub left_behind: Vec<LeftBehind>,
+    /// When it happened, RFC 3339 (now when left out).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// For talks and workshops: the audience.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// For talks and workshops: how many attended.
+    #[serde(default)]
+    pub attendance: Option<u32>,
+}
+
+impl From<ActivityInput> for NewActivity {
+    fn from(a: ActivityInput) -> Self {
+        NewActivity {
+            kind: a.kind,
+            organization: a.organization,
+            contacts: a.contacts,
+            minutes: a.minutes,
+            note: a.note,
+            left_behind: a.left_behind,
+            at: a.at,
+            audience: a.audience,
+            attendance: a.attendance,
+        }
+    }
+}
+
+/// Reads a plain JavaScript object as `T` (`what` names it in the error).
+pub fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> WebResult<T> {
+    let json = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| WebError::invalid(format!("the {what} is not a plain object")))?;
+    from_json(&json, what)
+}
+
+/// Reads JSON text as `T`. The error names what is wrong (a missing or unknown field, a wrong
+/// type) but not the value the caller gave, which may be a person's name.
+pub fn from_json<T: DeserializeOwned>(json: &str, what: &str) -> WebResult<T> {
+    serde_json::from_str(json).map_err(|e| {
+        WebError::invalid(format!(
+            "the {what} is not valid: {}",
+            without_quoted_values(&e.to_string())
+        ))
+    })
+}
+
+/// A record (or list of them) as a plain JavaScript value.
+pub fn to_js<T: Serialize>(value: &T) -> WebResult<JsValue> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| WebError::invalid(format!("a result could not be encoded: {e}")))?;
+    js_sys::JSON::parse(&json).map_err(|_| WebError::invalid("a result could not be decoded"))
+}
+
+/// serde's message with every double-quoted value (`invalid type: string "..."`) elided.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_read_the_cores_names_and_refuse_unknown_fields_without_echoing_values() {
+        let org: OrgInput = from_json(
+            r#"{"name": "Lincoln Middle School", "kind": "school", "location": [45.5, -122.6]}"#,
+            "organization",
+        )
+        .unwrap();
+        let org = NewOrg::from(org);
+        assert_eq!(org.kind, Some(OrgKind::School));
+        assert_eq!(org.location, Some((45.5, -122.6)));
+
+        let a: ActivityInput = from_json(
+            r#"{"organization": "Lincoln", "contacts": ["Rosa"], "minutes": 20,
+                "left_behind": [{"item": "brochure", "qty": 10}], "note": "parent night"}"#,
+            "activity",
+        )
+        .unwrap();
+        let a = NewActivity::from(a);
+        assert_eq!(a.kind, None, "a drop-by, as the core decides");
+        assert_eq!(a.left_behind[0].qty, 10);
+
+        let e = from_json::<ContactInput>(r#"{"name": "Rosa", "organisation": "x"}"#, "contact")
+            .unwrap_err();
+        assert_eq!(e.code, "invalid_input");
+        assert!(e.message.contains("organisation"), "{}", e.message);
+        let e = from_json::<ContactInput>(
+            r#"{"name": "Rosa", "cadence_days": "Rosa Jimenez"}"#,
+            "contact",
+        )
+        .unwrap_err();
+        assert!(!e.message.contains("Jimenez"), "{}", e.message);
+        let e = from_json::<OrgInput>(r#"{"name": "x", "kind": "spaceship"}"#, "organization")
+            .unwrap_err();
+        assert!(
+            e.message.contains("school"),
+            "the kinds are listed: {}",
+            e.message
+        );
+    }
+}

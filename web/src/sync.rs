@@ -1,0 +1,77 @@
+//! The store's network actions, each returning a `Promise`: sharing a workspace through a
+//! relay, invites, joining, sync. They run on the page's (or worker's) event loop through
+//! `fetch` (the core's browser transport, docs/WEB.md); local calls go on meanwhile.
+
+use std::rc::Rc;
+
+use js_sys::Promise;
+use trellis_core::Role;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::convert::to_js;
+use crate::error::WebError;
+use crate::store::TrellisStore;
+
+#[wasm_bindgen]
+impl TrellisStore {
+    /// Creates a workspace and registers it on the relay at `relayUrl` with this user as
+    /// owner, and makes it current. Needs the relay operator's signup secret. Resolves to the
+    /// workspace.
+    #[wasm_bindgen(js_name = createSharedWorkspace)]
+    pub fn create_shared_workspace(
+        &self,
+        name: String,
+        relay_url: String,
+        signup_secret: String,
+    ) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let info = store
+                .create_shared_workspace(&name, &relay_url, &signup_secret)
+                .await
+                .map_err(WebError::from)?;
+            Ok(to_js(&info)?)
+        })
+    }
+
+    /// Asks the relay for a single-use invite code to the current workspace: for another
+    /// device of this member when `device`, else for a new member with `role` (`"member"` or
+    /// `"admin"`). Resolves to the code; it holds the workspace key.
+    #[wasm_bindgen(js_name = createInvite)]
+    pub fn create_invite(&self, role: String, device: bool) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let role = Role::parse(&role)
+                .ok_or_else(|| WebError::invalid("a role is \"member\" or \"admin\""))?;
+            let code = store
+                .create_invite(role, device)
+                .await
+                .map_err(WebError::from)?;
+            Ok(JsValue::from_str(&code))
+        })
+    }
+
+    /// Joins the workspace an invite code names (on its relay, or on `relayOverride`) and
+    /// makes it current; call `sync()` next. Resolves to the workspace.
+    pub fn join(&self, code: String, relay_override: Option<String>) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let info = store
+                .join(&code, relay_override.as_deref())
+                .await
+                .map_err(WebError::from)?;
+            Ok(to_js(&info)?)
+        })
+    }
+
+    /// Pushes the current workspace's unsent changes, then pulls everything new. Resolves to
+    /// what moved; offline it rejects with code `network` and loses nothing.
+    pub fn sync(&self) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let report = store.sync().await.map_err(WebError::from)?;
+            Ok(to_js(&report)?)
+        })
+    }
+}

@@ -1,0 +1,249 @@
+// The browser story: two therapists' browsers (separate contexts, so separate storage) and a
+// real relay on loopback. A starts a practice, logs a drop-by at a new school and syncs; B
+// joins with the invite code and sees the drop-by after sync; B's reply reaches A. Along the
+// way: errors reach JavaScript with their stable code, and full-text search (SQLite's FTS5,
+// compiled into the wasm) finds the visit.
+//
+// Needs: PKG_DIR (wasm-bindgen's output for trellis-web), TRELLIS_BIN_DIR (trellis-relay),
+// CHROMIUM (default /usr/bin/chromium). Run by scripts/web.sh.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { start } from './serve.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkg = process.env.PKG_DIR;
+const bin = process.env.TRELLIS_BIN_DIR ?? path.join(here, '../../target/debug');
+const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SECRET = 'story-secret';
+const started = Date.now();
+const step = (what) => console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
+
+/// Starts trellis-relay on a free loopback port; resolves to its URL and process.
+function startRelay(data) {
+  const relay = spawn(
+    path.join(bin, 'trellis-relay'),
+    ['--listen', '127.0.0.1:0', '--data', data, '--signup-secret', SECRET],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const look = (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (m) resolve({ url: m[1], process: relay });
+    };
+    relay.stdout.on('data', look);
+    relay.stderr.on('data', look);
+    relay.on('exit', (code) => reject(new Error(`the relay exited (${code}) before listening`)));
+    setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000);
+  });
+}
+
+/// A page of the app in a fresh context; any uncaught error or console error fails the story.
+async function openApp(browser, origin, problems) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // The browser logs every answer other than 2xx as "Failed to load resource"; the story
+  // causes some on purpose (a wrong secret, a used code, the relay gone) and checks each.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+  await page.goto(origin);
+  await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready');
+  // In the page: the store, and a helper that runs its background steps until none is left.
+  await page.evaluate(() => {
+    window.settle = async (store) => {
+      for (let i = 0; i < 1000; i++) {
+        const wait = store.runBackground();
+        if (wait === undefined) return i;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      throw new Error('the background steps did not end');
+    };
+    window.codeOf = async (f) => {
+      try {
+        await f();
+        return null;
+      } catch (e) {
+        return { code: e.code, name: e.name, message: e.message, isError: e instanceof Error };
+      }
+    };
+  });
+  return { context, page };
+}
+
+async function main() {
+  assert.ok(pkg && fs.existsSync(path.join(pkg, 'trellis_web.js')), 'PKG_DIR holds trellis_web.js');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-web-'));
+  const relay = await startRelay(path.join(tmp, 'relay'));
+  step(`relay at ${relay.url}`);
+  const server = await start({ www: path.join(here, '../www'), pkg, relay: relay.url });
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const problems = [];
+  try {
+    const a = await openApp(browser, server.origin, problems);
+    const b = await openApp(browser, server.origin, problems);
+    step('both pages loaded the wasm');
+
+    // A: a therapist starts a practice on the relay, then a drop-by at a new school.
+    const fromA = await a.page.evaluate(async ({ origin, secret }) => {
+      const store = window.trellis.TrellisStore.openInMemory();
+      window.store = store;
+      const before = await codeOf(() => store.createWorkspace('Maple Street Counseling'));
+      const device = store.init('Dana');
+      const wrongSecret = await codeOf(() =>
+        store.createSharedWorkspace('Maple Street Counseling', origin, 'not-the-secret'),
+      );
+      const ws = await store.createSharedWorkspace('Maple Street Counseling', origin, secret);
+      const badOrg = await codeOf(() => store.addOrg({ name: 'Lincoln', colour: 'blue' }));
+      const org = store.addOrg({ name: 'Lincoln Middle School', kind: 'school' });
+      store.addContact({
+        name: 'Rosa Jimenez',
+        organization: 'Lincoln',
+        category: 'school-counselor',
+        needs: 'teens with anxiety',
+      });
+      const visit = store.logActivity({
+        organization: 'Lincoln',
+        contacts: ['Rosa'],
+        minutes: 20,
+        note: 'Offered a parent night in spring',
+        left_behind: [{ item: 'brochure', qty: 10 }],
+        // Yesterday afternoon: its thank-you (due within 48 hours) is due today.
+        at: new Date(Date.now() - 30 * 3600 * 1000).toISOString(),
+      });
+      const today = store.today();
+      const pendingBefore = store.status().pending_changes;
+      const steps = await settle(store);
+      const report = await store.sync();
+      const status = store.status();
+      const code = await store.createInvite('member', false);
+      return { before, device, wrongSecret, ws, badOrg, org, visit, today, pendingBefore, steps, report, status, code };
+    }, { origin: server.origin, secret: SECRET });
+    step('A started the practice, logged a drop-by and synced');
+
+    assert.equal(fromA.before.code, 'not_initialized');
+    assert.equal(fromA.before.isError, true);
+    assert.equal(fromA.before.name, 'TrellisError');
+    assert.equal(fromA.device.name, 'Dana');
+    assert.equal(fromA.wrongSecret.code, 'not_authorized', JSON.stringify(fromA.wrongSecret));
+    assert.equal(fromA.ws.name, 'Maple Street Counseling');
+    assert.equal(fromA.ws.relay_url, server.origin);
+    assert.equal(fromA.ws.role, 'owner');
+    assert.equal(fromA.badOrg.code, 'invalid_input');
+    assert.match(fromA.badOrg.message, /colour/);
+    assert.equal(fromA.org.kind, 'school');
+    assert.equal(fromA.visit.kind, 'drop-by');
+    assert.equal(fromA.visit.organization, 'Lincoln Middle School');
+    assert.deepEqual(fromA.visit.contacts, ['Rosa Jimenez']);
+    assert.ok(
+      fromA.today.some((f) => f.activity_id === fromA.visit.id && f.contact === 'Rosa Jimenez'),
+      `the thank-you is due today: ${JSON.stringify(fromA.today)}`,
+    );
+    assert.ok(fromA.pendingBefore > 0, 'changes wait for the relay');
+    assert.ok(fromA.steps >= 1, 'the search catch-up ran in steps');
+    assert.ok(fromA.report.pushed > 0, JSON.stringify(fromA.report));
+    assert.equal(fromA.status.pending_changes, 0);
+    assert.ok(fromA.status.last_sync_at, 'the last sync is recorded');
+    assert.ok(fromA.code.length > 20, 'an invite code');
+
+    // B: a colleague joins with the code and sees the drop-by after sync.
+    const fromB = await b.page.evaluate(async (code) => {
+      const store = window.trellis.TrellisStore.openInMemory();
+      window.store = store;
+      store.init('Sam');
+      const badCode = await codeOf(() => store.join('not-a-code', null));
+      const ws = await store.join(code, null);
+      const report = await store.sync();
+      await settle(store);
+      const activities = store.activities();
+      const contacts = store.contacts();
+      const orgs = store.organizations();
+      const hits = store.search('parent night');
+      const reused = await codeOf(() => window.trellis.TrellisStore.openInMemory().join(code, null));
+      // B's own visit, for A.
+      store.logActivity({ kind: 'call', contacts: ['Rosa'], minutes: 5, note: 'Confirmed the date' });
+      const back = await store.sync();
+      return { badCode, ws, report, activities, contacts, orgs, hits, reused, back };
+    }, fromA.code);
+    step('B joined, synced and sees the drop-by');
+
+    assert.equal(fromB.badCode.code, 'invalid_input', JSON.stringify(fromB.badCode));
+    assert.equal(fromB.ws.id, fromA.ws.id);
+    assert.equal(fromB.ws.role, 'member');
+    assert.ok(fromB.report.pulled > 0, JSON.stringify(fromB.report));
+    const seen = fromB.activities.find((x) => x.id === fromA.visit.id);
+    assert.ok(seen, `B sees A's drop-by: ${JSON.stringify(fromB.activities)}`);
+    assert.equal(seen.kind, 'drop-by');
+    assert.equal(seen.note, 'Offered a parent night in spring');
+    assert.equal(seen.organization, 'Lincoln Middle School');
+    assert.equal(seen.logged_by, 'Dana');
+    assert.deepEqual(seen.left_behind, [{ item: 'brochure', qty: 10 }]);
+    assert.deepEqual(fromB.contacts.map((c) => c.name), ['Rosa Jimenez']);
+    assert.deepEqual(fromB.orgs.map((o) => o.name), ['Lincoln Middle School']);
+    assert.ok(
+      fromB.hits.some((h) => h.kind === 'activity' && h.id === fromA.visit.id),
+      `full-text search finds the visit: ${JSON.stringify(fromB.hits)}`,
+    );
+    assert.ok(fromB.reused && fromB.reused.code !== null, 'a used invite is refused');
+    assert.ok(fromB.back.pushed > 0);
+
+    // A hears back.
+    const backAtA = await a.page.evaluate(async () => {
+      const report = await window.store.sync();
+      return { report, activities: window.store.activities() };
+    });
+    assert.ok(backAtA.report.pulled > 0);
+    assert.ok(
+      backAtA.activities.some((x) => x.kind === 'call' && x.logged_by === 'Sam'),
+      JSON.stringify(backAtA.activities),
+    );
+    step("A sees B's call");
+
+    // Offline: the relay gone, a sync rejects with code network and loses nothing.
+    relay.process.kill();
+    await new Promise((r) => relay.process.once('exit', r));
+    const offline = await a.page.evaluate(async () => {
+      window.store.logActivity({ kind: 'email', contacts: ['Rosa'], minutes: 3 });
+      const failed = await codeOf(() => window.store.sync());
+      return { failed, pending: window.store.status().pending_changes };
+    });
+    assert.equal(offline.failed.code, 'network', JSON.stringify(offline.failed));
+    assert.ok(offline.pending > 0, 'the change waits');
+    step('offline sync kept the change');
+
+    assert.deepEqual(problems, [], 'no page errors');
+    console.log(`web story: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } finally {
+    await browser.close();
+    server.close();
+    relay.process.kill();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
