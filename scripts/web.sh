@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds trellis-web for the browser and runs its story in headless Chromium against a real
+# relay on loopback (web/tests/story.mjs; docs/WEB.md). Installs what it needs on first run:
+# the wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for wasm) and Chromium
+# (apt), wasm-bindgen-cli at the version Cargo.lock pins for the wasm-bindgen crate (crates.io,
+# into .tools/), and playwright-core at the version web/package-lock.json pins (npm). Run from
+# anywhere:
+#
+#   bash scripts/web.sh
+#
+# Run by scripts/test.sh after its workspace build (TRELLIS_WORKSPACE_BUILT=1 and
+# TRELLIS_BIN_DIR set: the relay is already built); run alone, it builds the relay itself.
+# WEB_PROFILE=release builds the wasm in the release profile (fat LTO: much slower to build;
+# the story does not need it). The module goes to $TARGET/web/pkg and is never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
+PROFILE=${WEB_PROFILE:-dev}
+PROFILE_DIR=$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
+PKG=$TARGET/web/pkg
+
+T0=$SECONDS
+step() {
+  STEP_NAME=$1
+  STEP_T=$SECONDS
+  echo
+  echo "=== $1"
+}
+done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
+trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
+
+step "tools: wasm32 target, clang, lld, Chromium"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+missing=()
+command -v clang >/dev/null || missing+=(clang)
+command -v wasm-ld >/dev/null || command -v lld >/dev/null || missing+=(lld)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+if ((${#missing[@]})); then
+  SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+done_step
+
+step "tools: wasm-bindgen-cli (the version of the wasm-bindgen crate in Cargo.lock)"
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+[[ -n $WB_VERSION ]] || { echo "wasm-bindgen is not in Cargo.lock"; exit 1; }
+WASM_BINDGEN=$ROOT/.tools/bin/wasm-bindgen
+if ! [[ -x $WASM_BINDGEN && $("$WASM_BINDGEN" --version) == "wasm-bindgen $WB_VERSION" ]]; then
+  if command -v wasm-bindgen >/dev/null && [[ $(wasm-bindgen --version) == "wasm-bindgen $WB_VERSION" ]]; then
+    WASM_BINDGEN=$(command -v wasm-bindgen)
+  else
+    cargo install --quiet --root "$ROOT/.tools" wasm-bindgen-cli --version "=$WB_VERSION"
+  fi
+fi
+echo "$("$WASM_BINDGEN" --version)"
+done_step
+
+step "npm: playwright-core (web/package-lock.json)"
+if ! [[ -f web/node_modules/.package-lock.json ]] || ! cmp -s web/package-lock.json web/node_modules/.trellis-lock; then
+  (cd web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
+fi
+done_step
+
+if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
+  step "cargo build: the relay"
+  cargo build -p trellis-relay
+  done_step
+fi
+export TRELLIS_BIN_DIR=${TRELLIS_BIN_DIR:-$TARGET/debug}
+
+step "cargo build: trellis-web for wasm32 ($PROFILE)"
+cargo build -p trellis-web --target wasm32-unknown-unknown --profile "$PROFILE"
+done_step
+
+step "wasm-bindgen: the JS module"
+rm -rf "$PKG"
+"$WASM_BINDGEN" --target web --out-dir "$PKG" \
+  "$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/trellis_web.wasm"
+ls -l "$PKG"/trellis_web_bg.wasm
+done_step
+
+step "story: two browsers and a relay (headless Chromium)"
+(cd web && PKG_DIR=$PKG CHROMIUM=/usr/bin/chromium node tests/story.mjs)
+done_step
+
+echo
+echo "=== web: all passed in $((SECONDS - T0))s"
