@@ -9,8 +9,9 @@
 //!
 //! Files, one concern each: [`store`] (the class, local actions and lists), [`sync`] (the
 //! network actions, returning promises), [`convert`] (JavaScript values to and from the core's
-//! types, and the input shapes), [`error`] (the one error and its codes). How the browser runs
-//! it is in docs/WEB.md.
+//! types, and the input shapes), [`error`] (the one error and its codes), `opfs` (a durable
+//! store on OPFS, in a dedicated worker; browser builds only). How the browser runs it is in
+//! docs/WEB.md.
 //!
 //! The crate also builds natively (an `rlib`), so `cargo build --workspace` and clippy check it
 //! and its conversion tests run with the rest; only `wasm32-unknown-unknown` builds of it can
@@ -18,6 +19,8 @@
 
 pub mod convert;
 pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod opfs;
 pub mod store;
 pub mod sync;
 

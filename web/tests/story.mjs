@@ -58,6 +58,12 @@ async function openApp(browser, origin, problems) {
     }
   });
   await page.goto(origin);
+  await ready(page);
+  return { context, page };
+}
+
+/// Waits for the page to load the module, then adds the story's helpers to it.
+async function ready(page) {
   await page.waitForFunction(() => document.getElementById('state')?.textContent === 'ready');
   // In the page: the store, and a helper that runs its background steps until none is left.
   await page.evaluate(() => {
@@ -78,7 +84,6 @@ async function openApp(browser, origin, problems) {
       }
     };
   });
-  return { context, page };
 }
 
 async function main() {
@@ -220,6 +225,44 @@ async function main() {
       JSON.stringify(backAtA.activities),
     );
     step("A sees B's call");
+
+    // A durable store: on OPFS, in a dedicated worker; it survives a reload of the page.
+    const c = await openApp(browser, server.origin, problems);
+    const before = await c.page.evaluate(async () => {
+      const onPage = await codeOf(() => window.trellis.TrellisStore.openDurable('trellis.sqlite3'));
+      const persisted = await navigator.storage.persist();
+      const w = openWorker();
+      await w.call('open', 'trellis.sqlite3');
+      await w.call('init', 'Dana');
+      await w.call('createWorkspace', 'Maple Street Counseling');
+      await w.call('addOrg', { name: 'Lincoln Middle School', kind: 'school' });
+      const visit = await w.call('logActivity', {
+        organization: 'Lincoln',
+        minutes: 15,
+        note: 'Dropped off flyers for the spring fair',
+      });
+      return { onPage, persisted, visit };
+    });
+    assert.equal(before.onPage.code, 'storage', JSON.stringify(before.onPage));
+    assert.equal(typeof before.persisted, 'boolean');
+    await c.page.reload();
+    await ready(c.page);
+    const after = await c.page.evaluate(async () => {
+      const w = openWorker();
+      await w.call('open', 'trellis.sqlite3');
+      const out = {
+        activities: await w.call('activities'),
+        workspaces: await w.call('workspaces'),
+        hits: await w.call('search', 'spring fair'),
+      };
+      w.close();
+      return out;
+    });
+    assert.deepEqual(after.activities.map((x) => x.id), [before.visit.id], 'the visit survived the reload');
+    assert.equal(after.activities[0].note, 'Dropped off flyers for the spring fair');
+    assert.deepEqual(after.workspaces.map((w) => w.name), ['Maple Street Counseling']);
+    assert.ok(after.hits.some((h) => h.id === before.visit.id), JSON.stringify(after.hits));
+    step('a durable store on OPFS survived a reload');
 
     // Offline: the relay gone, a sync rejects with code network and loses nothing.
     relay.process.kill();
