@@ -89,6 +89,24 @@ impl KeyRing {
         self.0.insert(epoch, key);
     }
 
+    /// Whether the ring holds the key of `epoch`.
+    pub fn holds(&self, epoch: u32) -> bool {
+        self.0.contains_key(&epoch)
+    }
+
+    /// The newest epoch up to which the ring holds every key (a ring missing epoch 1 but
+    /// holding 0 and 2 is whole through 0): what to fetch the sealed keys after.
+    pub fn whole_through(&self) -> u32 {
+        let mut through = 0;
+        for &epoch in self.0.keys() {
+            if epoch > through + 1 {
+                break;
+            }
+            through = epoch;
+        }
+        through
+    }
+
     /// The newest epoch and its key.
     pub fn current(&self) -> (u32, &WorkspaceKey) {
         self.0

@@ -125,6 +125,12 @@ pub struct CreateInviteRequest {
     /// refuses 0).
     #[serde(default)]
     pub ttl_seconds: Option<u64>,
+    /// The newest key epoch the invite code will carry. The relay refuses the invite with 409
+    /// `stale_key` when the workspace has moved to a newer key (the inviting device fetches it
+    /// and asks again): a code with an outdated key would let in a device that can never push.
+    /// Absent: the relay assumes the current epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_epoch: Option<u32>,
 }
 
 /// Answer to [`CreateInviteRequest`].

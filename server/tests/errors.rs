@@ -134,6 +134,7 @@ async fn an_oversized_control_body_is_413_json() {
         role: Role::Member,
         device: false,
         ttl_seconds: None,
+        key_epoch: None,
     })
     .unwrap();
     body.extend(std::iter::repeat_n(b' ', 1 << 20));

@@ -90,6 +90,7 @@ async fn invite(relay: &Relay, by: &Device, role: Role, device: bool) -> CreateI
                 role,
                 device,
                 ttl_seconds: None,
+                key_epoch: None,
             },
         )
         .await
@@ -290,6 +291,7 @@ async fn refused_as_revoked(relay: &Relay, device: &Device) {
                     role: Role::Member,
                     device: true,
                     ttl_seconds: None,
+                    key_epoch: None,
                 },
             )
             .await,

@@ -23,6 +23,7 @@ fn member_invite(role: Role) -> CreateInviteRequest {
         role,
         device: false,
         ttl_seconds: None,
+        key_epoch: None,
     }
 }
 
@@ -121,6 +122,7 @@ async fn an_invite_expires() {
                 role: Role::Admin,
                 device: false,
                 ttl_seconds: Some(3600),
+                key_epoch: None,
             },
         )
         .await
@@ -145,6 +147,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: Some(365 * 24 * 3600),
+                key_epoch: None,
             },
         )
         .await
@@ -158,6 +161,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: Some(0),
+                key_epoch: None,
             },
         )
         .await
@@ -187,6 +191,7 @@ async fn a_member_cannot_invite_members_but_can_add_her_own_device() {
                 role: Role::Admin,
                 device: true,
                 ttl_seconds: None,
+                key_epoch: None,
             },
         )
         .await

@@ -56,8 +56,8 @@ pub fn bin_dir() -> &'static Path {
 pub const POSTGRES_ENV: &str = "TRELLIS_TEST_POSTGRES";
 
 /// The PostgreSQL database of a relay's data directory: the one made for it before (its URL is
-/// kept in `DATA/postgres-url`, so a restart finds it), or a fresh one (`CREATE DATABASE`
-/// through `psql`) when [`POSTGRES_ENV`] is set; `None` for SQLite. Relays started on one
+/// kept in `DATA/postgres-url`, so a restart finds it), or a fresh one (see
+/// [`fresh_database`]) when [`POSTGRES_ENV`] is set; `None` for SQLite. Relays started on one
 /// data directory share its database, as relay processes behind a load balancer would.
 pub fn database_url(data: &Path) -> Option<String> {
     let file = data.join("postgres-url");
@@ -65,25 +65,26 @@ pub fn database_url(data: &Path) -> Option<String> {
         return Some(url.trim().to_string());
     }
     let server = std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())?;
+    let url = fresh_database(&server);
+    std::fs::create_dir_all(data).expect("the data dir can be made");
+    std::fs::write(&file, &url).expect("the data dir is writable");
+    Some(url)
+}
+
+/// Makes an empty database on the PostgreSQL server at `server` (a superuser URL ending with
+/// `/dbname`) with `CREATE DATABASE` through `psql`, and returns its URL.
+pub fn fresh_database(server: &str) -> String {
     let (base, _) = server.rsplit_once('/').expect("a URL ending with /dbname");
     let name = format!(
         "trellis_e2e_{}",
         trellis_protocol::random_secret()[..24].to_lowercase()
     );
     let made = Command::new("psql")
-        .args([
-            server.as_str(),
-            "-qAt",
-            "-c",
-            &format!("CREATE DATABASE {name}"),
-        ])
+        .args([server, "-qAt", "-c", &format!("CREATE DATABASE {name}")])
         .status()
         .expect("psql runs");
     assert!(made.success(), "creating a PostgreSQL database failed");
-    let url = format!("{base}/{name}");
-    std::fs::create_dir_all(data).expect("the data dir can be made");
-    std::fs::write(&file, &url).expect("the data dir is writable");
-    Some(url)
+    format!("{base}/{name}")
 }
 
 /// A relay process. Killed (SIGKILL) when dropped.

@@ -1,18 +1,26 @@
 //! "Every device converges, nothing acknowledged is lost": many seeded schedules of devices
-//! writing, going offline and syncing through a lossy, duplicating, reordering network and a
-//! relay that restarts (see `trellis_tests::sim`). After each schedule's final full sync every
+//! writing (in this month's and earlier months' documents), going offline, syncing, restored
+//! from their backups, cutting checkpoints, rotating keys, removing members and joining late,
+//! through a lossy, duplicating, reordering network and a relay that restarts and is restored
+//! from its backups (see `trellis_tests::sim`). After each schedule's final full sync every
 //! device of a workspace shows the same screens, every acknowledged write is there and the
 //! stock adds up.
 //!
-//! `TRELLIS_SIM_SCHEDULES` sets how many schedules run (default 1000), `TRELLIS_SIM_BASE` the
-//! first seed (default 1), `TRELLIS_SIM_SEED` replays one seed with its trace, and
-//! `TRELLIS_SIM_THREADS` the number of schedules run at once (default: the machine's cores).
+//! The relay keeps its log in SQLite; `every_device_converges_on_postgresql` runs a share of
+//! the seeds on PostgreSQL (`scripts/pg.sh` provides the server).
+//!
+//! `TRELLIS_SIM_SCHEDULES` sets how many schedules run (default 1000 on SQLite, 150 on
+//! PostgreSQL), `TRELLIS_SIM_BASE` the first seed (default 1; 100001 on PostgreSQL),
+//! `TRELLIS_SIM_SEED` replays one seed with its trace, and `TRELLIS_SIM_THREADS` the number of
+//! schedules run at once (default: the machine's cores).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use trellis_tests::sim::net::Backend;
 use trellis_tests::sim::{run_schedule, Failure, Outcome};
+use trellis_tests::POSTGRES_ENV;
 
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
@@ -21,7 +29,7 @@ fn env_u64(name: &str) -> Option<u64> {
 fn report(f: &Failure) -> String {
     format!(
         "schedule with seed {seed} failed: {msg}\n\
-         replay it: TRELLIS_SIM_SEED={seed} cargo test -p trellis-tests --test e2e convergence:: -- --nocapture\n\
+         replay it: TRELLIS_SIM_SEED={seed} cargo test -p trellis-tests --test e2e convergence:: -- --nocapture --include-ignored\n\
          trace:\n{trace}",
         seed = f.seed,
         msg = f.message,
@@ -31,8 +39,21 @@ fn report(f: &Failure) -> String {
 
 #[test]
 fn every_device_converges_and_keeps_every_acknowledged_write() {
+    run_many(Backend::Sqlite, 1000, 1);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: scripts/pg.sh runs it"]
+fn every_device_converges_on_postgresql() {
+    let server = std::env::var(POSTGRES_ENV).expect("TRELLIS_TEST_POSTGRES names a server");
+    run_many(Backend::Postgres(server), 150, 100_001);
+}
+
+/// Runs `count` schedules from seed `base` on `backend` (or what the environment says) and
+/// fails with the lowest failing seed's trace.
+fn run_many(backend: Backend, count: u64, base: u64) {
     if let Some(seed) = env_u64("TRELLIS_SIM_SEED") {
-        match run_schedule(seed) {
+        match run_schedule(seed, backend) {
             Ok(o) => {
                 eprintln!("seed {seed} passed: {o:?}");
                 return;
@@ -40,8 +61,8 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
             Err(f) => panic!("{}", report(&f)),
         }
     }
-    let count = env_u64("TRELLIS_SIM_SCHEDULES").unwrap_or(1000);
-    let base = env_u64("TRELLIS_SIM_BASE").unwrap_or(1);
+    let count = env_u64("TRELLIS_SIM_SCHEDULES").unwrap_or(count);
+    let base = env_u64("TRELLIS_SIM_BASE").unwrap_or(base);
     let threads = env_u64("TRELLIS_SIM_THREADS")
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get() as u64));
     let started = Instant::now();
@@ -59,7 +80,7 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
                 if i >= count {
                     return;
                 }
-                match run_schedule(base + i) {
+                match run_schedule(base + i, backend.clone()) {
                     Ok(o) => {
                         let mut t = totals.lock().unwrap();
                         t.1 += 1;
@@ -72,6 +93,11 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
                         s.failed_syncs += o.failed_syncs;
                         s.backups += o.backups;
                         s.restores += o.restores;
+                        s.checkpoints += o.checkpoints;
+                        s.refused += o.refused;
+                        s.rotations += o.rotations;
+                        s.removals += o.removals;
+                        s.late_joins += o.late_joins;
                         let (f, g) = (&mut s.faults, o.faults);
                         f.lost_pushes += g.lost_pushes;
                         f.dropped_push_answers += g.dropped_push_answers;
@@ -81,6 +107,8 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
                         f.delayed_entries += g.delayed_entries;
                         f.refused_offline += g.refused_offline;
                         f.relay_restarts += g.relay_restarts;
+                        f.relay_backups += g.relay_backups;
+                        f.relay_restores += g.relay_restores;
                     }
                     Err(f) => {
                         stop.store(true, Ordering::SeqCst);
@@ -100,9 +128,11 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
     }
     let (t, passed) = totals.into_inner().unwrap();
     eprintln!(
-        "convergence: {passed} schedules (seeds {base}..={}) passed in {:.1} s on {threads} threads: \
-         {} devices, {} workspaces, {} steps, {} acknowledged writes checked, {} syncs ({} failed \
-         under faults), {} device backups, {} devices restored from one; network: {:?}",
+        "convergence on {backend:?}: {passed} schedules (seeds {base}..={}) passed in {:.1} s on \
+         {threads} threads: {} devices, {} workspaces, {} steps, {} acknowledged writes checked, \
+         {} syncs ({} failed under faults), {} device backups, {} devices restored from one, {} \
+         checkpoints, {} key rotations, {} members removed, {} late joins, {} checkpoints and \
+         rotations refused to members; network and relay: {:?}",
         base + count - 1,
         started.elapsed().as_secs_f64(),
         t.devices,
@@ -113,6 +143,11 @@ fn every_device_converges_and_keeps_every_acknowledged_write() {
         t.failed_syncs,
         t.backups,
         t.restores,
+        t.checkpoints,
+        t.rotations,
+        t.removals,
+        t.late_joins,
+        t.refused,
         t.faults
     );
     assert_eq!(passed, count);

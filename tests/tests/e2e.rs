@@ -14,5 +14,6 @@ mod multiprocess;
 mod practices_sync;
 mod relay_access;
 mod restore;
+mod rotations;
 mod security;
 mod tracer;

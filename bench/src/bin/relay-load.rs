@@ -142,6 +142,7 @@ impl Client {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: None,
+                key_epoch: None,
             })
             .send()
             .await?

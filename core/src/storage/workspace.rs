@@ -87,14 +87,19 @@ pub(crate) enum WsMeta {
     PendingJoin,
     /// The newest held change a whole-log pull was made for.
     RepulledForHeld,
+    /// A rolled-back relay log is being healed: set when the heal starts, deleted in the
+    /// transaction that queues what the relay lacks. A heal cut short (the network, a crash)
+    /// starts over at the next sync, even though the new log's identity is known by then.
+    Healing,
 }
 
 impl WsMeta {
     /// Every kind.
-    pub(crate) const ALL: [WsMeta; 3] = [
+    pub(crate) const ALL: [WsMeta; 4] = [
         WsMeta::PendingSignup,
         WsMeta::PendingJoin,
         WsMeta::RepulledForHeld,
+        WsMeta::Healing,
     ];
 
     /// The key of this entry for workspace `ws` (hex id).
@@ -103,6 +108,7 @@ impl WsMeta {
             WsMeta::PendingSignup => "pending_signup",
             WsMeta::PendingJoin => "pending_join",
             WsMeta::RepulledForHeld => "repulled_for_held",
+            WsMeta::Healing => "healing",
         };
         format!("{name}:{ws}")
     }

@@ -23,10 +23,12 @@ use crate::base::error::{Error, Result};
 use crate::documents;
 use crate::index;
 use crate::index::snapshot::{self, IndexSnapshot, Plain};
+use crate::model::SetAsideReason;
 use crate::storage::docstore::{self, Tx};
 use crate::storage::workspace::{current_ws, Ws};
 use crate::store::Store;
 use crate::sync::client::RelayClient;
+use crate::sync::set_aside;
 
 /// Sealed bytes sent in one upload body.
 const UPLOAD_BYTES: usize = 4 << 20;
@@ -48,9 +50,9 @@ const MAX_OPENERS: usize = 4;
 /// [`crate::storage::db::SECONDARY_INDEXES`]).
 const BULK_DOCS: u64 = 2_000;
 
-/// A snapshot an opening thread opened; `None` when it does not open with the workspace key
-/// or is not an automerge document.
-type Opened = Option<Box<Loaded>>;
+/// A snapshot an opening thread opened, or one it could not: its document, why, and its
+/// sealed bytes, to be set aside.
+type Opened = std::result::Result<Box<Loaded>, Box<(Id, SetAsideReason, Vec<u8>)>>;
 
 /// An opened snapshot.
 struct Loaded {
@@ -73,27 +75,23 @@ enum Content {
 
 /// Opens one snapshot, and loads its document if it carried no index rows.
 fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
+    let aside = |reason| Err(Box::new((d.doc_id, reason, d.bytes.clone())));
     let Ok(plain) = ws.keys.open(&ws.id, &d.doc_id, &d.bytes) else {
-        tracing::warn!("skipped a snapshot that does not open with the workspace key");
-        return None;
+        return aside(SetAsideReason::Unreadable);
     };
     let bytes = match snapshot::decode(plain) {
         Ok(Plain::WithRows(bytes, index, deflated)) => {
-            return Some(Box::new(Loaded {
+            return Ok(Box::new(Loaded {
                 doc_id: d.doc_id,
                 bytes,
                 content: Content::Rows(index, deflated),
             }))
         }
         Ok(Plain::Doc(bytes)) => bytes,
-        Err(e) => {
-            tracing::warn!("skipped a snapshot: {e}");
-            return None;
-        }
+        Err(_) => return aside(SetAsideReason::NotAChange),
     };
     let Ok(doc) = Automerge::load(&bytes) else {
-        tracing::warn!("skipped a snapshot that is not an automerge document");
-        return None;
+        return aside(SetAsideReason::NotAChange);
     };
     // The writer decides whether the document is new; reading rows it may not need costs
     // little next to writing them, and this thread runs beside the writer.
@@ -104,7 +102,7 @@ fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
             kind: documents::kind_of(&doc),
             rows,
         });
-    Some(Box::new(Loaded {
+    Ok(Box::new(Loaded {
         doc_id: d.doc_id,
         bytes,
         content: Content::Doc(doc, index),
@@ -229,6 +227,11 @@ impl Store {
         client: &RelayClient,
         info: &CheckpointInfo,
     ) -> Result<Bootstrapped> {
+        // The checkpoint may be sealed with a key this device has not fetched yet (it was
+        // cut after a rotation): fetch the keys first, or its snapshots would not open.
+        self.refresh_keys(ws, client).await?;
+        let fresh = current_ws(&self.lock())?;
+        let ws = &fresh;
         let restore = self.enlarge_cache()?;
         // Into an empty workspace (a new device), every row is new: indexing them all once at
         // the end beats inserting each into every index. Not when documents are here already:
@@ -375,10 +378,23 @@ impl Store {
         let tx = Tx::new(conn.transaction()?, &self.docs);
         let mut loads = 0u64;
         for opened in loaded {
-            // A snapshot that does not open or load is skipped: the log after it still
-            // carries what later changes need, and a gap would be reported.
-            let Some(loaded) = opened else {
-                continue;
+            // A snapshot that does not open or load never stops the others: it is set aside
+            // (counted in `status`, listed by `set-aside`) as a log entry would be.
+            let loaded = match opened {
+                Ok(loaded) => loaded,
+                Err(skipped) => {
+                    let (doc_id, reason, sealed) = *skipped;
+                    set_aside::record(
+                        &tx,
+                        &ws_hex,
+                        None,
+                        &doc_id.to_hex(),
+                        reason,
+                        "a checkpoint's snapshot of the document",
+                        &sealed,
+                    )?;
+                    continue;
+                }
             };
             let Loaded {
                 doc_id,

@@ -156,14 +156,16 @@ impl Store {
     /// Opens any newer keys the relay holds sealed for this device, adds them to the ring and
     /// re-seals the outbox with the newest. Returns whether a new key arrived.
     pub(crate) async fn refresh_keys(&self, ws: &Ws, client: &RelayClient) -> Result<bool> {
-        let (current, _) = ws.keys.current();
-        let resp = self.guard(ws, client.keys(&ws.id, current).await).await?;
-        if resp.keys.is_empty() {
+        // From the first epoch this device lacks: a rotation made while it had not fetched
+        // the one before leaves a hole, and entries sealed with that key must still open.
+        let after = ws.keys.whole_through();
+        let resp = self.guard(ws, client.keys(&ws.id, after).await).await?;
+        let mut conn = self.lock();
+        let mut updated = load_ws(&conn, &ws.id.to_hex())?;
+        if resp.keys.iter().all(|env| updated.keys.holds(env.epoch)) {
             return Ok(false);
         }
-        let mut conn = self.lock();
         let secret = device_keys(&conn)?;
-        let mut updated = load_ws(&conn, &ws.id.to_hex())?;
         for env in &resp.keys {
             updated
                 .keys
@@ -204,6 +206,10 @@ impl Store {
         client: &RelayClient,
         remove: Option<Id>,
     ) -> Result<u32> {
+        // The device that makes the next key must hold the current one (an admin may have
+        // rotated since this device last synced), or what others seal with it would not
+        // open here.
+        self.refresh_keys(ws, client).await?;
         for attempt in 0..2 {
             let resp = self.guard(ws, client.members(&ws.id).await).await?;
             let key = WorkspaceKey::generate();

@@ -120,19 +120,35 @@ impl Store {
     /// with `role` (owners and admins only). The code holds the workspace key: share it only
     /// with the person it is for.
     pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
-        let ws = current_ws(&self.lock())?;
+        let mut ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
-        let resp = client
-            .create_invite(
-                &ws.id,
-                &CreateInviteRequest {
-                    role,
-                    device,
-                    ttl_seconds: None,
-                },
-            )
-            .await;
-        let resp = self.guard(&ws, resp).await?;
+        let mut fetched = false;
+        let resp = loop {
+            // The code carries this device's keys: the relay refuses the invite if the practice
+            // has a newer one (a device let in with an outdated key could never push), and
+            // then this device fetches it and asks again.
+            let resp = client
+                .create_invite(
+                    &ws.id,
+                    &CreateInviteRequest {
+                        role,
+                        device,
+                        ttl_seconds: None,
+                        key_epoch: Some(ws.keys.current().0),
+                    },
+                )
+                .await;
+            match resp {
+                Err(Error::Relay {
+                    status: 409, code, ..
+                }) if code == trellis_protocol::api::codes::STALE_KEY && !fetched => {
+                    fetched = true;
+                    self.refresh_keys(&ws, &client).await?;
+                    ws = current_ws(&self.lock())?;
+                }
+                other => break self.guard(&ws, other).await?,
+            }
+        };
         Ok(InviteCode {
             relay_url: ws.relay_url.clone().unwrap_or_default(),
             workspace_id: ws.id,
@@ -259,7 +275,8 @@ impl Store {
         let pushed = self
             .push_outbox(&mut ws, &client, &mut report, &mut keys)
             .await?;
-        let mut rolled_back = pushed.rolled_back;
+        let healing = get_meta(&self.lock(), &WsMeta::Healing.key(&ws.id.to_hex()))?.is_some();
+        let mut rolled_back = pushed.rolled_back || healing;
         if !rolled_back {
             if ws.cursor == 0 {
                 // A new device starts from the newest checkpoint, if there is one.
@@ -377,7 +394,10 @@ impl Store {
             let behind = match pulled.key_epoch {
                 Some(epoch) => epoch > ws.keys.current().0,
                 None => !keys.checked,
-            };
+            } || (!keys.checked
+                && pulled.batch.entries.iter().any(|e| {
+                    crate::crypto::envelope_epoch(&e.bytes).is_some_and(|ep| !ws.keys.holds(ep))
+                }));
             if behind {
                 if self.refresh_keys(&ws, client).await? {
                     keys.new_key = true;
@@ -514,10 +534,16 @@ impl Store {
             "the relay's log was rolled back; pulling it again and pushing back what it lost"
         );
         let ws = current_ws(&self.lock())?;
-        self.lock().execute(
-            "UPDATE workspaces SET cursor = 0, log_id = NULL WHERE id = ?1",
-            [ws.id.to_hex()],
-        )?;
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE workspaces SET cursor = 0, log_id = NULL WHERE id = ?1",
+                [ws.id.to_hex()],
+            )?;
+            set_meta(&tx, &WsMeta::Healing.key(&ws.id.to_hex()), "1")?;
+            tx.commit()?;
+        }
         let mut present = HashSet::new();
         if self
             .pull_to_head(&ws, client, report, keys, Some(&mut present))
@@ -567,6 +593,7 @@ impl Store {
                 queued += 1;
             }
         }
+        delete_meta(&tx, &WsMeta::Healing.key(&ws_hex))?;
         tx.commit()?;
         Ok(queued)
     }

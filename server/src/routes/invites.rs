@@ -41,7 +41,8 @@ pub fn router() -> Router<AppState> {
 pub struct Api;
 
 /// Issues an invite: 201 with the secret; 403 if a member invites a member; 400 for an owner
-/// invite or a zero TTL.
+/// invite or a zero TTL; 409 `stale_key` when the code would carry an older key than the
+/// workspace's.
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/invites",
@@ -53,6 +54,7 @@ pub struct Api;
         (status = 400, description = "Malformed workspace id or body", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
+        (status = 409, description = "`stale_key`: the workspace has a newer key than the code would carry; fetch the keys and ask again", body = trellis_protocol::api::ErrorBody),
         (status = 429, response = inline(super::doc::RateLimited)),
         (status = 413, response = inline(super::doc::BodyTooLarge))
     ),
@@ -102,6 +104,7 @@ async fn create_invite(
             device: req.device,
             inviter_member_id: caller.device.member_id,
             expires_at,
+            key_epoch: req.key_epoch,
         })
         .await?;
     tracing::info!(workspace = %caller.workspace_id, device = req.device, "invite issued");

@@ -338,6 +338,9 @@ pub struct NewInvite {
     pub inviter_member_id: Id,
     /// Expiry, seconds since the Unix epoch.
     pub expires_at: i64,
+    /// The newest key epoch its code carries, when the inviter said: an epoch older than the
+    /// workspace's is refused with [`StorageError::StaleKey`].
+    pub key_epoch: Option<u32>,
 }
 
 /// A redemption attempt.

@@ -447,6 +447,7 @@ impl Relay {
                     role,
                     device: false,
                     ttl_seconds: None,
+                    key_epoch: None,
                 },
             )
             .await
@@ -464,6 +465,7 @@ impl Relay {
                 role: Role::Member,
                 device: true,
                 ttl_seconds: None,
+                key_epoch: None,
             },
         )
         .await

@@ -13,10 +13,17 @@
 //! - hold an entry back and deliver it in a later answer (after entries that depend on it).
 //!
 //! A device that is offline gets a broken connection for every request.
+//!
+//! The relay keeps its log in SQLite (a file in the schedule's directory) or, for a share of
+//! the schedules, in a fresh PostgreSQL database. Its backups are taken while it runs (`VACUUM
+//! INTO`, `pg_dump`); a restore puts one back into a new file or database, gives the log a new
+//! identity as the restore procedure says (`trellis-relay admin restored`) and starts a relay
+//! on it, so nothing the stopped relay still holds can touch the restored copy.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
@@ -27,7 +34,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use trellis_protocol::batch::{self, LogEntry};
-use trellis_relay::{app, AppState, Limits, SqliteStorage};
+use trellis_relay::{app, AppState, Limits, PgStorage, SqliteStorage, Storage};
 
 use super::rng::Rng;
 
@@ -98,6 +105,26 @@ pub struct FaultCounts {
     pub refused_offline: u64,
     /// Relay restarts.
     pub relay_restarts: u64,
+    /// Relay backups taken.
+    pub relay_backups: u64,
+    /// Relays put back to an earlier backup.
+    pub relay_restores: u64,
+}
+
+/// Where the simulated relay keeps its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the schedule's directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at this superuser URL.
+    Postgres(String),
+}
+
+/// The relay's current database.
+#[derive(Debug, Clone)]
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
 }
 
 struct Control {
@@ -119,7 +146,11 @@ struct Proxy {
 
 /// The relay and the devices' proxies of one schedule.
 pub struct Net {
-    db: PathBuf,
+    backend: Backend,
+    dir: PathBuf,
+    db: Database,
+    /// Databases made so far (the first, then one per restore).
+    generation: u32,
     relay: Option<JoinHandle<()>>,
     proxies: Vec<JoinHandle<()>>,
     /// Each device's relay URL (its proxy).
@@ -128,9 +159,13 @@ pub struct Net {
 }
 
 impl Net {
-    /// Starts a relay over `dir/relay.sqlite3` and a proxy for each of `devices`.
-    pub async fn start(dir: &Path, devices: usize, rng: Rng) -> Net {
-        let db = dir.join("relay.sqlite3");
+    /// Starts a relay on `backend` (a SQLite file in `dir`, or a fresh PostgreSQL database)
+    /// and a proxy for each of `devices`.
+    pub async fn start(dir: &Path, devices: usize, backend: Backend, rng: Rng) -> Net {
+        let db = match &backend {
+            Backend::Sqlite => Database::Sqlite(dir.join("relay0.sqlite3")),
+            Backend::Postgres(server) => Database::Postgres(crate::fresh_database(server)),
+        };
         let (relay, upstream) = start_relay(&db).await;
         let control = Arc::new(Mutex::new(Control {
             rng,
@@ -158,7 +193,10 @@ impl Net {
             }));
         }
         Net {
+            backend,
+            dir: dir.to_path_buf(),
             db,
+            generation: 0,
             relay: Some(relay),
             proxies,
             urls,
@@ -173,6 +211,11 @@ impl Net {
     /// Sets the fault rates.
     pub fn set_faults(&self, faults: Faults) {
         self.control().faults = faults;
+    }
+
+    /// The fault rates now.
+    pub fn faults(&self) -> Faults {
+        self.control().faults
     }
 
     /// Takes a device off the network, or brings it back.
@@ -198,21 +241,98 @@ impl Net {
     /// Stops the relay (dropping its connections) and starts a new one over the same
     /// database; the proxies forward to it from now on.
     pub async fn restart_relay(&mut self) {
-        if let Some(old) = self.relay.take() {
-            old.abort();
-            let _ = old.await;
-        }
+        self.stop_relay().await;
         let (relay, upstream) = start_relay(&self.db).await;
         self.relay = Some(relay);
         let mut c = self.control();
         c.upstream = upstream;
-        c.http = reqwest::Client::new();
         c.counts.relay_restarts += 1;
     }
 
-    /// The relay's database file.
-    pub fn database(&self) -> &Path {
-        &self.db
+    async fn stop_relay(&mut self) {
+        if let Some(old) = self.relay.take() {
+            old.abort();
+            let _ = old.await;
+        }
+        // A new client: no pooled connection to the stopped relay is used again.
+        self.control().http = reqwest::Client::new();
+    }
+
+    /// Takes a backup of the running relay's database into `to` (a consistent copy, as an
+    /// operator's nightly backup would be).
+    pub fn backup_relay(&mut self, to: &Path) -> Result<(), String> {
+        match &self.db {
+            Database::Sqlite(path) => {
+                let _ = std::fs::remove_file(to);
+                let conn = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+                conn.execute("VACUUM INTO ?1", [to.to_string_lossy()])
+                    .map_err(|e| format!("relay backup: {e}"))?;
+            }
+            Database::Postgres(url) => {
+                let out = Command::new("pg_dump")
+                    .args(["-Fc", "-d", url, "-f"])
+                    .arg(to)
+                    .output()
+                    .map_err(|e| format!("pg_dump: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "pg_dump failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+            }
+        }
+        self.control().counts.relay_backups += 1;
+        Ok(())
+    }
+
+    /// Stops the relay and starts one on a copy of the backup at `from`, with a new log
+    /// identity (the restore procedure's `trellis-relay admin restored`).
+    pub async fn restore_relay(&mut self, from: &Path) -> Result<(), String> {
+        self.stop_relay().await;
+        self.generation += 1;
+        let db = match &self.backend {
+            Backend::Sqlite => {
+                let path = self.dir.join(format!("relay{}.sqlite3", self.generation));
+                std::fs::copy(from, &path).map_err(|e| format!("relay restore: {e}"))?;
+                SqliteStorage::restored(&path).map_err(|e| format!("admin restored: {e}"))?;
+                Database::Sqlite(path)
+            }
+            Backend::Postgres(server) => {
+                let url = crate::fresh_database(server);
+                let out = Command::new("pg_restore")
+                    .args(["--no-owner", "-d", &url])
+                    .arg(from)
+                    .output()
+                    .map_err(|e| format!("pg_restore: {e}"))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "pg_restore failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+                let storage = PgStorage::connect(&url, 1)
+                    .await
+                    .map_err(|e| format!("relay restore: {e}"))?;
+                storage
+                    .restored()
+                    .await
+                    .map_err(|e| format!("admin restored: {e}"))?;
+                Database::Postgres(url)
+            }
+        };
+        self.db = db;
+        let (relay, upstream) = start_relay(&self.db).await;
+        self.relay = Some(relay);
+        let mut c = self.control();
+        c.upstream = upstream;
+        c.counts.relay_restores += 1;
+        // Entries held back stand for answers still in flight from the relay that is gone; a
+        // real network delivers none of them after the restore.
+        for held in &mut c.delayed {
+            held.clear();
+        }
+        Ok(())
     }
 }
 
@@ -227,13 +347,22 @@ impl Drop for Net {
     }
 }
 
-async fn start_relay(db: &Path) -> (JoinHandle<()>, String) {
-    let storage = SqliteStorage::open(db).expect("the relay database opens");
+async fn start_relay(db: &Database) -> (JoinHandle<()>, String) {
+    let storage: Arc<dyn Storage> = match db {
+        Database::Sqlite(path) => {
+            Arc::new(SqliteStorage::open(path).expect("the relay database opens"))
+        }
+        Database::Postgres(url) => Arc::new(
+            PgStorage::connect(url, 4)
+                .await
+                .expect("the relay's PostgreSQL database opens"),
+        ),
+    };
     let limits = Limits {
         rate_per_minute: std::num::NonZeroU32::new(10_000_000).unwrap_or(std::num::NonZeroU32::MIN),
         ..Limits::default()
     };
-    let state = AppState::new(Arc::new(storage), SIGNUP_SECRET).with_limits(limits);
+    let state = AppState::new(storage, SIGNUP_SECRET).with_limits(limits);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port for the relay");

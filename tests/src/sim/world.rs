@@ -10,7 +10,7 @@ use trellis_core::{
     ReferralDirection, Role, Stage, Store,
 };
 
-use super::net::{FaultCounts, Faults, Net, SIGNUP_SECRET};
+use super::net::{Backend, FaultCounts, Faults, Net, SIGNUP_SECRET};
 use super::rng::Rng;
 
 /// What a passing schedule did.
@@ -33,6 +33,16 @@ pub struct Outcome {
     /// Devices put back to an earlier copy of their store (each then writes under a new
     /// incarnation and must converge without breaking anyone's sync).
     pub restores: u64,
+    /// Checkpoints cut by owners and admins (the relay compacted its log up to them).
+    pub checkpoints: u64,
+    /// Checkpoints and key rotations members tried and were refused.
+    pub refused: u64,
+    /// Key rotations by owners and admins.
+    pub rotations: u64,
+    /// Members removed (with a key rotation).
+    pub removals: u64,
+    /// Devices that joined late, from the newest checkpoint and the log after it.
+    pub late_joins: u64,
     /// What the network did.
     pub faults: FaultCounts,
 }
@@ -92,20 +102,38 @@ struct WsModel {
 struct World {
     rng: Rng,
     net: Net,
+    /// The devices that have joined, by index (a late joiner is pushed at the end).
     stores: Vec<Store>,
-    /// Each device's data directory.
+    /// Each device's data directory (one more than the devices set up: the late joiner's).
     data: Vec<PathBuf>,
     /// Each device's newest backup, if one was taken.
     backups: Vec<Option<PathBuf>>,
     /// Workspace index of each device.
     ws_of: Vec<usize>,
+    /// Each device's role in its workspace.
+    role_of: Vec<Role>,
+    /// Each device's member name.
+    member_of: Vec<String>,
+    /// Devices out of the schedule: removed from their practice, or maybe removed (the
+    /// removal's answer was lost). They get no more operations; the final sync tells which.
+    gone: Vec<bool>,
+    /// Devices restored from a backup that have not yet pulled everything back: the relay's
+    /// log is then the only copy of what they lost, so it is not restored meanwhile.
+    fragile: Vec<bool>,
+    /// Devices that have not synced since the relay was restored: until they have pushed
+    /// again what the restored relay lacks, they are not restored from a backup either.
+    unhealed: Vec<bool>,
+    /// The relay's newest backup. A change of roster (a join, a removal, a key rotation)
+    /// makes older backups unusable: a relay restored to before it would undo it (see
+    /// docs/RELIABILITY.md).
+    relay_backup: Option<PathBuf>,
     models: Vec<WsModel>,
     trace: Vec<String>,
     outcome: Outcome,
 }
 
-/// Runs the schedule of `seed` to the end and checks it.
-pub fn run_schedule(seed: u64) -> Result<Outcome, Failure> {
+/// Runs the schedule of `seed` to the end with its relay on `backend`, and checks it.
+pub fn run_schedule(seed: u64, backend: Backend) -> Result<Outcome, Failure> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -127,8 +155,21 @@ pub fn run_schedule(seed: u64) -> Result<Outcome, Failure> {
         message: format!("no temporary directory: {e}"),
         trace: Vec::new(),
     })?;
+    // TRELLIS_SIM_KEEP keeps the schedule's files (the devices' stores, the relay's database)
+    // for a look after a replay.
+    let (_cleanup, dir) = if std::env::var_os("TRELLIS_SIM_KEEP").is_some() {
+        let kept = dir.keep();
+        eprintln!(
+            "seed {seed}: the schedule's files stay in {}",
+            kept.display()
+        );
+        (None, kept)
+    } else {
+        let path = dir.path().to_path_buf();
+        (Some(dir), path)
+    };
     rt.block_on(async {
-        let mut world = match World::set_up(seed, dir.path()).await {
+        let mut world = match World::set_up(seed, &dir, backend).await {
             Ok(w) => w,
             Err((message, trace)) => {
                 return Err(Failure {
@@ -150,13 +191,21 @@ pub fn run_schedule(seed: u64) -> Result<Outcome, Failure> {
 }
 
 impl World {
-    async fn set_up(seed: u64, dir: &Path) -> Result<World, (String, Vec<String>)> {
+    async fn set_up(
+        seed: u64,
+        dir: &Path,
+        backend: Backend,
+    ) -> Result<World, (String, Vec<String>)> {
         let mut rng = Rng::new(seed);
-        // Layout: workspace 0 has the founder on two devices and one or two more members;
-        // workspace 1, when there is one, a founder and a second member.
+        // Layout: workspace 0 has the founder on two devices and one or two more members (one
+        // of them an admin, in some schedules); workspace 1, when there is one, a founder and
+        // a second member. One more slot is kept for a device that may join late.
         let workspaces = 1 + rng.below(2) as usize;
-        let mut plan: Vec<(usize, &'static str)> =
-            vec![(0, "founder"), (0, "device"), (0, "member")];
+        let mut plan: Vec<(usize, &'static str)> = vec![
+            (0, "founder"),
+            (0, "device"),
+            (0, if rng.chance(400) { "admin" } else { "member" }),
+        ];
         if rng.chance(500) {
             plan.push((0, "member"));
         }
@@ -164,16 +213,29 @@ impl World {
             plan.push((1, "founder"));
             plan.push((1, if rng.chance(500) { "member" } else { "device" }));
         }
-        let net = Net::start(dir, plan.len(), rng.split()).await;
+        let slots = plan.len() + 1;
+        let net = Net::start(dir, slots, backend.clone(), rng.split()).await;
         let mut world = World {
             rng,
             net,
             stores: Vec::new(),
-            data: (0..plan.len())
-                .map(|i| dir.join(format!("device{i}")))
+            data: (0..slots).map(|i| dir.join(format!("device{i}"))).collect(),
+            backups: vec![None; slots],
+            ws_of: plan.iter().map(|(w, _)| *w).chain([0]).collect(),
+            role_of: plan
+                .iter()
+                .map(|(_, role)| match *role {
+                    "founder" | "device" => Role::Owner,
+                    "admin" => Role::Admin,
+                    _ => Role::Member,
+                })
+                .chain([Role::Member])
                 .collect(),
-            backups: vec![None; plan.len()],
-            ws_of: plan.iter().map(|(w, _)| *w).collect(),
+            member_of: Vec::new(),
+            gone: vec![false; slots],
+            fragile: vec![false; slots],
+            unhealed: vec![false; slots],
+            relay_backup: None,
             models: (0..workspaces).map(|_| WsModel::default()).collect(),
             trace: Vec::new(),
             outcome: Outcome {
@@ -183,7 +245,7 @@ impl World {
             },
         };
         world.trace.push(format!(
-            "seed {seed}: {} devices {:?}",
+            "seed {seed} on {backend:?}: {} devices {:?}",
             plan.len(),
             plan.iter()
                 .enumerate()
@@ -207,6 +269,7 @@ impl World {
                 _ => format!("Member {ws}-{i}"),
             };
             let url = world.net.urls[i].clone();
+            let invited = world.role_of[i];
             let setup: trellis_core::Result<()> = async {
                 store.init(&member_name)?;
                 if *role == "founder" {
@@ -216,8 +279,13 @@ impl World {
                     // The initial stock every later count starts from.
                     store.restock(ITEMS[0], 20)?;
                 } else {
+                    let as_role = if invited == Role::Admin {
+                        Role::Admin
+                    } else {
+                        Role::Member
+                    };
                     let code = world.stores[founder]
-                        .create_invite(Role::Member, *role == "device")
+                        .create_invite(as_role, *role == "device")
                         .await?;
                     store.join(&code, Some(&url)).await?;
                 }
@@ -231,7 +299,9 @@ impl World {
                 *world.models[*ws].stock.entry(ITEMS[0].into()).or_default() += 20;
             }
             world.stores.push(store);
+            world.member_of.push(member_name);
         }
+        world.member_of.push("Late joiner".into());
         for i in 0..world.stores.len() {
             if let Err(e) = world.stores[i].sync().await {
                 return Err(fail(&mut world, format!("dev{i}: first sync: {e}")));
@@ -249,9 +319,20 @@ impl World {
         self.trace.push(format!("faults {faults:?}"));
         self.net.set_faults(faults);
         let steps = self.rng.range(20, 60);
+        // A device joins late in some schedules, after the first third of the steps.
+        let late_join = self
+            .rng
+            .chance(500)
+            .then(|| self.rng.range(steps / 3, steps));
         for step in 0..steps {
             self.outcome.steps += 1;
-            let dev = self.rng.below(self.stores.len() as u64) as usize;
+            if late_join == Some(step) {
+                let line = self.join_late().await?;
+                self.trace.push(format!("{step:>3}: {line}"));
+                continue;
+            }
+            let active: Vec<usize> = (0..self.stores.len()).filter(|&d| !self.gone[d]).collect();
+            let dev = active[self.rng.below(active.len() as u64) as usize];
             let roll = self.rng.below(100);
             let line = if roll < 5 {
                 let off = !self.net.is_offline(dev);
@@ -264,23 +345,18 @@ impl World {
                 self.backup(dev)?
             } else if roll < 12 {
                 self.restore(dev).await?
-            } else if roll < 30 {
-                self.outcome.syncs += 1;
-                match self.stores[dev].sync().await {
-                    Ok(r) => format!(
-                        "dev{dev} sync: pushed {} pulled {} cursor {} gaps {}{}",
-                        r.pushed,
-                        r.pulled,
-                        r.cursor,
-                        r.gaps,
-                        if r.repulled { " (repulled)" } else { "" }
-                    ),
-                    Err(e @ (Error::Network(_) | Error::Corrupt(_) | Error::Relay { .. })) => {
-                        self.outcome.failed_syncs += 1;
-                        format!("dev{dev} sync failed: {e}")
-                    }
-                    Err(e) => return Err(format!("dev{dev}: sync: {e}")),
-                }
+            } else if roll < 13 {
+                self.backup_relay()?
+            } else if roll < 15 {
+                self.restore_relay().await?
+            } else if roll < 17 {
+                self.checkpoint(dev).await?
+            } else if roll < 18 {
+                self.rotate(dev).await?
+            } else if roll < 19 {
+                self.remove(dev).await?
+            } else if roll < 35 {
+                self.sync(dev).await?
             } else {
                 self.write(dev)?
             };
@@ -289,6 +365,235 @@ impl World {
         self.final_sync().await?;
         self.outcome.faults = self.net.counts();
         self.check()
+    }
+
+    /// One sync of `dev` during the schedule; a failure the network or the relay's restarts
+    /// explain is part of the schedule, any other is a broken invariant.
+    async fn sync(&mut self, dev: usize) -> Result<String, String> {
+        self.outcome.syncs += 1;
+        match self.stores[dev].sync().await {
+            Ok(r) => {
+                self.unhealed[dev] = false;
+                self.fragile[dev] &= self.net.delayed(dev) > 0;
+                Ok(format!(
+                    "dev{dev} sync: pushed {} pulled {} cursor {} gaps {}{}{}{}",
+                    r.pushed,
+                    r.pulled,
+                    r.cursor,
+                    r.gaps,
+                    if r.repulled { " (repulled)" } else { "" },
+                    if r.bootstrapped_docs > 0 {
+                        format!(" (bootstrapped {} documents)", r.bootstrapped_docs)
+                    } else {
+                        String::new()
+                    },
+                    if r.relay_rolled_back {
+                        format!(" (relay rolled back: {} pushed again)", r.repushed)
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+            Err(e @ (Error::Network(_) | Error::Corrupt(_) | Error::Relay { .. })) => {
+                self.outcome.failed_syncs += 1;
+                Ok(format!("dev{dev} sync failed: {e}"))
+            }
+            Err(e) => Err(format!("dev{dev}: sync: {e}")),
+        }
+    }
+
+    /// How many of `dev`'s changes the relay may lack, after one more sync if it had some or
+    /// had not synced since the relay was restored (as a phone syncs before it is handed in).
+    /// Until it has synced since a relay restore, anything it pushed before may be gone there.
+    async fn unsynced(&mut self, dev: usize) -> Result<u64, String> {
+        let status = |w: &World| {
+            w.stores[dev]
+                .status()
+                .map(|s| s.pending_changes)
+                .map_err(|e| format!("dev{dev}: status: {e}"))
+        };
+        if status(self)? > 0 || self.unhealed[dev] {
+            let line = self.sync(dev).await?;
+            self.trace.push(format!("     {line}"));
+        }
+        Ok(status(self)? + u64::from(self.unhealed[dev]))
+    }
+
+    /// The relay's backup, taken while it runs.
+    fn backup_relay(&mut self) -> Result<String, String> {
+        let to = self
+            .data
+            .last()
+            .map(|d| d.with_extension(format!("relay-backup{}", self.net.counts().relay_backups)))
+            .ok_or("no data directories")?;
+        self.net.backup_relay(&to)?;
+        self.relay_backup = Some(to);
+        Ok("relay backed up".into())
+    }
+
+    /// Puts the relay back to its newest backup (what it acknowledged since then is lost
+    /// there, and the devices that hold it push it again), unless a device restored from its
+    /// own backup has not yet pulled back what it lost: the relay is then its only copy, and
+    /// two restores that lose the same write lose it for good.
+    async fn restore_relay(&mut self) -> Result<String, String> {
+        let Some(backup) = self.relay_backup.clone() else {
+            return Ok("no relay backup to restore (none taken since the roster changed)".into());
+        };
+        if let Some(d) = (0..self.stores.len()).find(|&d| self.fragile[d] && !self.gone[d]) {
+            return Ok(format!(
+                "relay not restored: dev{d} has not pulled back what its own restore lost"
+            ));
+        }
+        self.net.restore_relay(&backup).await?;
+        for d in 0..self.stores.len() {
+            self.unhealed[d] = true;
+        }
+        Ok("relay restored from its backup".into())
+    }
+
+    /// `dev` tries to cut a checkpoint: owners and admins may (when the device is up to date),
+    /// members never.
+    async fn checkpoint(&mut self, dev: usize) -> Result<String, String> {
+        let role = self.role_of[dev];
+        // An entry the proxy holds back stands for a relay that skipped it: the device's
+        // cursor is past an entry it never got, which it cannot know. A checkpoint is as
+        // complete as the log its maker was served, so no device cuts one then (see
+        // docs/RELIABILITY.md), and none is held back while it does.
+        if self.net.delayed(dev) > 0 {
+            return Ok(format!(
+                "dev{dev} cuts no checkpoint: entries are held back from it"
+            ));
+        }
+        let faults = self.net.faults();
+        self.net.set_faults(Faults {
+            delay_entry: 0,
+            ..faults
+        });
+        let cut = self.stores[dev].checkpoint().await;
+        self.net.set_faults(faults);
+        match cut {
+            Ok(r) if role == Role::Member => Err(format!(
+                "dev{dev}, a member, cut a checkpoint at seq {}",
+                r.seq
+            )),
+            Ok(r) => {
+                self.outcome.checkpoints += 1;
+                Ok(format!(
+                    "dev{dev} ({}) checkpoint at seq {}: {} documents",
+                    role.as_str(),
+                    r.seq,
+                    r.docs
+                ))
+            }
+            Err(e) => {
+                if role == Role::Member {
+                    self.outcome.refused += 1;
+                }
+                Ok(format!(
+                    "dev{dev} ({}) checkpoint refused: {e}",
+                    role.as_str()
+                ))
+            }
+        }
+    }
+
+    /// `dev` tries to rotate the practice's key: owners and admins may, members never.
+    async fn rotate(&mut self, dev: usize) -> Result<String, String> {
+        let role = self.role_of[dev];
+        // Whatever the answer, the relay may have taken the new key.
+        self.relay_backup = None;
+        match self.stores[dev].rotate_key().await {
+            Ok(epoch) if role == Role::Member => Err(format!(
+                "dev{dev}, a member, rotated the key to epoch {epoch}"
+            )),
+            Ok(epoch) => {
+                self.outcome.rotations += 1;
+                Ok(format!(
+                    "dev{dev} ({}) rotates the key: epoch {epoch}",
+                    role.as_str()
+                ))
+            }
+            Err(e) => {
+                if role == Role::Member {
+                    self.outcome.refused += 1;
+                }
+                Ok(format!(
+                    "dev{dev} ({}) rotation refused: {e}",
+                    role.as_str()
+                ))
+            }
+        }
+    }
+
+    /// An owner or admin of `dev`'s practice removes `dev`'s member, once the member's
+    /// devices have nothing unsynced (what a removed member had not synced is kept in an
+    /// export on her device, not in the practice). The removed devices leave the schedule.
+    async fn remove(&mut self, dev: usize) -> Result<String, String> {
+        let w = self.ws_of[dev];
+        if self.role_of[dev] == Role::Owner {
+            return Ok(format!("dev{dev} is an owner's device: not removed"));
+        }
+        let remover = self.models[w].devices.iter().copied().find(|&d| {
+            d != dev && !self.gone[d] && matches!(self.role_of[d], Role::Owner | Role::Admin)
+        });
+        let Some(remover) = remover else {
+            return Ok(format!("no one to remove dev{dev}"));
+        };
+        let pending = self.unsynced(dev).await?;
+        if pending > 0 {
+            return Ok(format!("dev{dev} not removed: {pending} changes unsynced"));
+        }
+        let member = self.member_of[dev].clone();
+        self.relay_backup = None;
+        // From here on the member may be out: she gets no more operations either way.
+        self.gone[dev] = true;
+        self.models[w].devices.retain(|&d| d != dev);
+        match self.stores[remover].remove_member(&member).await {
+            Ok(()) => {
+                self.outcome.removals += 1;
+                Ok(format!("dev{remover} removes dev{dev}'s member"))
+            }
+            Err(e) => Ok(format!(
+                "dev{remover} removing dev{dev}'s member failed ({e}); dev{dev} stays out"
+            )),
+        }
+    }
+
+    /// A new member's device joins the first practice from an invite, then bootstraps from
+    /// the newest checkpoint and the log after it.
+    async fn join_late(&mut self) -> Result<String, String> {
+        let dev = self.stores.len();
+        let inviter = 0;
+        self.relay_backup = None;
+        let code = match self.stores[inviter]
+            .create_invite(Role::Member, false)
+            .await
+        {
+            Ok(code) => code,
+            Err(e) => return Ok(format!("no invite for a late joiner: {e}")),
+        };
+        std::fs::create_dir_all(&self.data[dev]).map_err(|e| format!("dev{dev}: {e}"))?;
+        let store = Store::open(self.data[dev].join("trellis.sqlite3"))
+            .map_err(|e| format!("dev{dev}: open: {e}"))?;
+        store
+            .init(&self.member_of[dev])
+            .map_err(|e| format!("dev{dev}: init: {e}"))?;
+        let url = self.net.urls[dev].clone();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match store.join(&code, Some(&url)).await {
+                Ok(_) => break,
+                // The same code again: a join whose answer was lost joins once.
+                Err(Error::Network(_) | Error::Corrupt(_)) if tries < 4 => {}
+                Err(e) => return Ok(format!("dev{dev} could not join late: {e}")),
+            }
+        }
+        self.stores.push(store);
+        self.models[0].devices.push(dev);
+        self.outcome.devices += 1;
+        self.outcome.late_joins += 1;
+        Ok(format!("dev{dev} joins late after {tries} tries"))
     }
 
     /// Copies `dev`'s store as a backup would (a consistent copy taken while it runs).
@@ -310,21 +615,7 @@ impl World {
         let Some(backup) = self.backups[dev].clone() else {
             return Ok(format!("dev{dev} has no backup to restore"));
         };
-        let mut pending = self.stores[dev]
-            .status()
-            .map_err(|e| format!("dev{dev}: status: {e}"))?
-            .pending_changes;
-        if pending > 0 {
-            // The phone syncs before it is handed in for the restore, if the network lets it.
-            self.outcome.syncs += 1;
-            if self.stores[dev].sync().await.is_err() {
-                self.outcome.failed_syncs += 1;
-            }
-            pending = self.stores[dev]
-                .status()
-                .map_err(|e| format!("dev{dev}: status: {e}"))?
-                .pending_changes;
-        }
+        let pending = self.unsynced(dev).await?;
         if pending > 0 {
             return Ok(format!("dev{dev} not restored: {pending} changes unsynced"));
         }
@@ -342,6 +633,7 @@ impl World {
         std::fs::copy(&backup, &db).map_err(|e| format!("dev{dev}: restore: {e}"))?;
         let store = Store::open(&db).map_err(|e| format!("dev{dev}: reopen: {e}"))?;
         self.stores.insert(dev, store);
+        self.fragile[dev] = true;
         self.outcome.restores += 1;
         Ok(format!("dev{dev} restored from its backup"))
     }
@@ -475,6 +767,9 @@ impl World {
                 Vec::new()
             };
             let note = format!("activity {n}");
+            // Some drop-bys are logged late, in an earlier month's logbook.
+            let days_ago = *rng.pick(&[0, 0, 0, 35, 70]).unwrap_or(&0);
+            let at = (days_ago > 0).then(|| earlier(days_ago).to_string());
             let r = store.log_activity(&NewActivity {
                 organization: org.map(|o| m.orgs[o].id.clone()),
                 contacts: contact
@@ -484,10 +779,13 @@ impl World {
                 minutes: rng.range(5, 60) as u32,
                 note: Some(note),
                 left_behind: left.clone(),
+                at,
                 ..Default::default()
             });
             (
-                format!("log activity {n} org#{org:?} contact#{contact:?} left {left:?}"),
+                format!(
+                    "log activity {n} {days_ago} days ago org#{org:?} contact#{contact:?} left {left:?}"
+                ),
                 r.map(|a| {
                     m.activities.push(a.id);
                     for l in &left {
@@ -543,6 +841,13 @@ impl World {
                 let o = pick_org(rng, m).unwrap_or(0);
                 m.orgs[o].id.clone()
             };
+            let days_ago = *rng.pick(&[0, 0, 40]).unwrap_or(&0);
+            let on = (days_ago > 0).then(|| {
+                earlier(days_ago)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date()
+                    .to_string()
+            });
             let direction = if rng.chance(700) {
                 ReferralDirection::Received
             } else {
@@ -557,11 +862,11 @@ impl World {
                 .into(),
                 status: None,
                 channel: None,
-                on: None,
+                on: on.clone(),
                 note: None,
             });
             (
-                format!("referral {n} {direction:?} to_contact={to_contact}"),
+                format!("referral {n} {direction:?} to_contact={to_contact} on {on:?}"),
                 r.map(|r| m.referrals.push(r.id)),
             )
         };
@@ -584,9 +889,14 @@ impl World {
             self.net.set_offline(d, false);
         }
         self.trace.push("final sync".into());
+        for d in 0..self.stores.len() {
+            if self.gone[d] {
+                self.leave_if_removed(d).await?;
+            }
+        }
         for round in 0..6 {
             let mut moved = false;
-            for d in 0..self.stores.len() {
+            for d in (0..self.stores.len()).filter(|&d| !self.gone[d]) {
                 let mut tries = 0;
                 let r = loop {
                     match self.stores[d].sync().await {
@@ -602,8 +912,17 @@ impl World {
                     moved = true;
                 }
                 self.trace.push(format!(
-                    "  round {round} dev{d}: pushed {} pulled {} updated {} cursor {} gaps {}",
-                    r.pushed, r.pulled, r.documents_updated, r.cursor, r.gaps
+                    "  round {round} dev{d}: pushed {} pulled {} updated {} cursor {} gaps {}{}",
+                    r.pushed,
+                    r.pulled,
+                    r.documents_updated,
+                    r.cursor,
+                    r.gaps,
+                    if r.bootstrapped_docs > 0 {
+                        format!(" (bootstrapped {} documents)", r.bootstrapped_docs)
+                    } else {
+                        String::new()
+                    }
                 ));
             }
             if !moved && round >= 1 {
@@ -613,8 +932,40 @@ impl World {
         Err("the devices were still changing after 6 full sync rounds".into())
     }
 
+    /// A device whose member an owner or admin tried to remove: removed, its sync says so
+    /// and it keeps nothing (it had nothing unsynced); still a member (the removal never
+    /// reached the relay), it is back in the schedule's checks.
+    async fn leave_if_removed(&mut self, d: usize) -> Result<(), String> {
+        match self.stores[d].sync().await {
+            Err(Error::Removed { kept: None, .. }) => {
+                self.trace.push(format!("  dev{d} is told it was removed"));
+                match self.stores[d].sync().await {
+                    Err(Error::NoWorkspace) => Ok(()),
+                    other => Err(format!(
+                        "dev{d} synced again after its removal and got {other:?}"
+                    )),
+                }
+            }
+            Err(Error::Removed {
+                kept: Some(file), ..
+            }) => Err(format!(
+                "dev{d} kept unsynced changes in {file} although it had none"
+            )),
+            Ok(_) => {
+                self.trace.push(format!("  dev{d} is still a member"));
+                self.gone[d] = false;
+                self.models[self.ws_of[d]].devices.push(d);
+                Ok(())
+            }
+            Err(e) => Err(format!("dev{d}, removed or not: {e}")),
+        }
+    }
+
     fn check(&mut self) -> Result<(), String> {
         for (d, store) in self.stores.iter().enumerate() {
+            if self.gone[d] {
+                continue;
+            }
             let st = store.status().map_err(|e| format!("dev{d}: status: {e}"))?;
             if st.pending_changes != 0 || st.gaps != 0 || st.set_aside != 0 {
                 return Err(format!(
@@ -631,15 +982,23 @@ impl World {
                 match &first {
                     None => first = Some((d, v)),
                     Some((d0, v0)) => {
-                        for (screen, a) in v0 {
-                            let b = v.get(screen).unwrap_or(&Value::Null);
-                            if a != b {
-                                return Err(format!(
-                                    "ws{w}: dev{d0} and dev{d} show different {screen}:\n  dev{d0}: {}\n  dev{d}: {}",
-                                    short(a),
-                                    short(b)
-                                ));
-                            }
+                        let differ: Vec<&String> = v0
+                            .iter()
+                            .filter(|(screen, a)| v.get(*screen).unwrap_or(&Value::Null) != *a)
+                            .map(|(screen, _)| screen)
+                            .collect();
+                        if let Some(screen) = differ
+                            .iter()
+                            .find(|s| s.as_str() == "organizations")
+                            .or(differ.first())
+                        {
+                            let a = &v0[*screen];
+                            let b = v.get(*screen).unwrap_or(&Value::Null);
+                            return Err(format!(
+                                "ws{w}: dev{d0} and dev{d} show different {differ:?}; the first:\n  dev{d0}: {}\n  dev{d}: {}",
+                                short(a),
+                                short(b)
+                            ));
                         }
                     }
                 }
@@ -651,6 +1010,11 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The time `days` days ago, in UTC.
+fn earlier(days: i64) -> jiff::Timestamp {
+    jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days)
 }
 
 fn short(v: &Value) -> String {

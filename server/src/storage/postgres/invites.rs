@@ -5,12 +5,19 @@
 
 use super::members::{insert_device, registered, NewDevice};
 use super::{b, exec, lock_workspace, one, opt, Tx};
-use crate::storage::records::{to_role, InviteRow};
+use crate::storage::records::{to_epoch, to_role, InviteRow};
 use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
 
 pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageResult<()> {
     lock_workspace(tx, &invite.workspace_id).await?;
-    // The invite code will carry the key of the current epoch; redeeming it after a rotation
+    let current = one(
+        tx,
+        "SELECT key_epoch FROM workspaces WHERE id = $1",
+        &[&b(&invite.workspace_id)],
+    )
+    .await?;
+    policy::check_sealed_with(invite.key_epoch, to_epoch(current.try_get(0)?)?)?;
+    // The invite code carries the key of the current epoch; redeeming it after a rotation
     // would let a device in with an outdated key.
     exec(
         tx,

@@ -6,12 +6,21 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::members::{insert_device, registered, NewDevice};
-use crate::storage::records::{to_role, InviteRow};
+use crate::storage::records::{to_epoch, to_role, InviteRow};
 use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
 
 pub(super) fn create_invite(conn: &mut Connection, invite: &NewInvite) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // The invite code will carry the key of the current epoch; redeeming it after a rotation
+    let current: i64 = tx
+        .query_row(
+            "SELECT key_epoch FROM workspaces WHERE id = ?1",
+            [invite.workspace_id.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    policy::check_sealed_with(invite.key_epoch, to_epoch(current)?)?;
+    // The invite code carries the key of the current epoch; redeeming it after a rotation
     // would let a device in with an outdated key.
     tx.execute(
         "INSERT INTO invites
