@@ -36,8 +36,9 @@ step "tests: the doc example compiles" \
 # On PostgreSQL: the relay's own suites (endpoints, bad-input matrix, storage, scale-out
 # stories, with a fresh database per test) and the end-to-end stories that exercise what the
 # backends do differently (compaction, restarts, backups put back, two relay processes on one
-# database). The other stories drive the same relay code over the same storage trait.
-PG_FILTER='package(trellis-relay) | (package(trellis-tests) & (test(/^checkpoint::/) | test(/^tracer::/) | test(/^crash_sync::/) | test(/^membership::/) | test(/^multiprocess::/) | test(/^restore::/)))'
+# database), and 150 schedules of the convergence simulator. The other stories drive the same
+# relay code over the same storage trait.
+PG_FILTER='package(trellis-relay) | (package(trellis-tests) & (test(/^checkpoint::/) | test(/^tracer::/) | test(/^crash_sync::/) | test(/^membership::/) | test(/^multiprocess::/) | test(/^restore::/) | test(/^rotations::/) | test(=convergence::every_device_converges_on_postgresql)))'
 step "tests: the relay suites and backend stories on PostgreSQL" \
   bash scripts/pg.sh cargo nextest run --workspace --no-fail-fast --run-ignored all \
     --final-status-level slow -E "$PG_FILTER"

@@ -1,15 +1,20 @@
-//! The convergence simulator: one seeded schedule of a practice's devices writing, going offline
-//! and syncing through a lossy, reordering network and a relay that restarts, then a final full
-//! sync and the invariants a user relies on.
+//! The convergence simulator: one seeded schedule of a practice's devices writing, going offline,
+//! syncing, restored from backups, cutting checkpoints, rotating keys, removing members and
+//! joining late, through a lossy, reordering network and a relay that restarts and is restored
+//! from its backups; then a final full sync and the invariants a user relies on.
 //!
 //! A schedule has 1 or 2 workspaces and 3 to 6 devices (`trellis_core::Store`s in temporary
-//! directories): in the first workspace the founder has a second device and at least one other
-//! member; the second workspace, when there is one, has two members. Every device talks to the
-//! real relay through its own fault-injecting proxy ([`net`]). The seeded RNG picks the
-//! operations (add, edit, archive and delete contacts and organizations, log activities with
-//! leave-behinds, append notes, restock, add and complete follow-ups, record referrals), which
-//! device does them, when devices sync, go offline and come back, when the relay restarts, and
-//! the network's faults.
+//! directories), plus, in half the schedules, a device that joins late: in the first workspace
+//! the founder has a second device and at least one other member (sometimes an admin); the
+//! second workspace, when there is one, has two members. Every device talks to the real relay
+//! (on SQLite or PostgreSQL) through its own fault-injecting proxy ([`net`]). The seeded RNG
+//! picks the operations (add, edit, archive and delete contacts and organizations, log
+//! activities with leave-behinds in this or an earlier month, append notes, restock, add and
+//! complete follow-ups, record referrals; back up and restore a device or the relay; cut a
+//! checkpoint, rotate the key, remove a member), which device does them, when devices sync, go
+//! offline and come back, when the relay restarts, and the network's faults. Operations that
+//! would lose data by design (docs/RELIABILITY.md, section 1) are not drawn: a device is
+//! restored only once the relay holds everything it wrote, and so on.
 //!
 //! After the final full sync (faults off, every device online, every device synced until
 //! nothing moves) the schedule checks, for each workspace:
@@ -20,7 +25,9 @@
 //!    contacts and organizations stay deleted whatever edits raced with the delete
 //!    (`lifecycle.rs`); an edited field holds one of the values acknowledged for it;
 //! 3. the stock of every item is what was restocked minus what was left behind;
-//! 4. nothing is pending or waiting for missing dependencies.
+//! 4. nothing is pending, waiting for missing dependencies, or set aside;
+//! 5. a member never cut a checkpoint or rotated the key, and a removed member's device was
+//!    told so and kept nothing.
 //!
 //! [`run_schedule`] returns the failure with the seed and the schedule's trace; the same seed
 //! replays the same schedule.
