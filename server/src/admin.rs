@@ -1,7 +1,8 @@
 //! `trellis-relay admin ...`: the operator's commands, run on the data directory directly.
 //!
 //! `admin workspaces` opens the database **read-only** (SQLite's WAL lets it read while a relay
-//! is serving) and lists each workspace's log entries, log bytes, members and devices. It shows
+//! is serving) and lists each workspace's log entries (and how many of them are compacted
+//! entries kept for their grace period), log bytes, members and devices. It shows
 //! workspace ids and counts only: the relay holds no names, and the logs are encrypted.
 //! Removed members and revoked devices are not counted. `admin rotate-signup-secret` writes a
 //! new secret to `DATA/signup-secret` ([`crate::config::rotate_signup_secret`]). `admin restored`,
@@ -162,22 +163,23 @@ pub async fn run(
 fn write_table(listing: &[WorkspaceSummary], out: &mut impl Write) -> io::Result<()> {
     writeln!(
         out,
-        "{:<32}  {:>10}  {:>12}  {:>7}  {:>7}",
-        "workspace", "entries", "bytes", "members", "devices"
+        "{:<32}  {:>10}  {:>10}  {:>12}  {:>7}  {:>7}",
+        "workspace", "entries", "compacted", "bytes", "members", "devices"
     )?;
     for w in listing {
         writeln!(
             out,
-            "{:<32}  {:>10}  {:>12}  {:>7}  {:>7}",
-            w.workspace_id, w.log_entries, w.log_bytes, w.members, w.devices
+            "{:<32}  {:>10}  {:>10}  {:>12}  {:>7}  {:>7}",
+            w.workspace_id, w.log_entries, w.compacted_entries, w.log_bytes, w.members, w.devices
         )?;
     }
-    let (entries, bytes) = listing.iter().fold((0u64, 0u64), |(e, b), w| {
-        (e + w.log_entries, b + w.log_bytes)
+    let (entries, compacted, bytes) = listing.iter().fold((0u64, 0u64, 0u64), |(e, c, b), w| {
+        (e + w.log_entries, c + w.compacted_entries, b + w.log_bytes)
     });
     writeln!(
         out,
-        "{} workspaces, {entries} entries, {bytes} bytes",
+        "{} workspaces, {entries} entries, {bytes} bytes \
+         ({compacted} of the entries compacted, kept for their grace period)",
         listing.len()
     )
 }

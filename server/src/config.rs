@@ -16,7 +16,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::auth::SecretHash;
 use crate::limits::{Limits, DEFAULT_RATE_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT};
-use crate::storage::LogQuota;
+use crate::storage::{LogQuota, DEFAULT_COMPACTED_GRACE_SECONDS};
+
+/// Seconds in a day, for `--compacted-grace-days`.
+const SECONDS_PER_DAY: u64 = 24 * 3600;
+
+/// The longest grace period `--compacted-grace-days` accepts (ten years).
+pub const MAX_COMPACTED_GRACE_DAYS: u64 = 3650;
 
 /// Name of the file in the data directory that keeps a generated signup secret.
 pub const SIGNUP_SECRET_FILE: &str = "signup-secret";
@@ -95,6 +101,13 @@ pub struct Config {
     /// Entries one practice's log may hold (until a checkpoint compacts it).
     #[arg(long, env = "TRELLIS_RELAY_MAX_LOG_ENTRIES", default_value_t = LogQuota::default().max_entries, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_log_entries: u64,
+
+    /// Days the log entries a checkpoint compacted are kept (and still pulled, so a device
+    /// offline for a while catches up without downloading the checkpoint) before they are
+    /// deleted; 0 deletes them when the checkpoint completes. They leave the log quota at
+    /// once either way.
+    #[arg(long, env = "TRELLIS_RELAY_COMPACTED_GRACE_DAYS", default_value_t = DEFAULT_COMPACTED_GRACE_SECONDS / SECONDS_PER_DAY, value_parser = clap::value_parser!(u64).range(0..=MAX_COMPACTED_GRACE_DAYS))]
+    pub compacted_grace_days: u64,
 
     /// An operator command instead of serving.
     #[command(subcommand)]
@@ -233,6 +246,11 @@ impl Config {
             max_bytes: self.max_log_bytes,
             max_entries: self.max_log_entries,
         }
+    }
+
+    /// How long compacted log entries are kept, in seconds, as the flags ask.
+    pub fn compacted_grace_seconds(&self) -> u64 {
+        self.compacted_grace_days.saturating_mul(SECONDS_PER_DAY)
     }
 
     /// The traffic limits the flags ask for.
@@ -399,6 +417,21 @@ mod tests {
         assert!(Config::try_parse_from(["trellis-relay", "--tls-key", "k.pem"]).is_err());
         assert!(Config::try_parse_from(["trellis-relay", "--rate-per-minute", "0"]).is_err());
         assert!(Config::try_parse_from(["trellis-relay", "--request-timeout", "0"]).is_err());
+        // Compacted entries are kept a week unless the operator says otherwise; 0 deletes them
+        // at completion, and a grace past ten years is refused.
+        let week = Config::try_parse_from(["trellis-relay"]).unwrap();
+        assert_eq!(week.compacted_grace_days, 7);
+        assert_eq!(week.compacted_grace_seconds(), 7 * 24 * 3600);
+        for (days, seconds) in [("0", 0), ("30", 30 * 24 * 3600)] {
+            let c =
+                Config::try_parse_from(["trellis-relay", "--compacted-grace-days", days]).unwrap();
+            assert_eq!(c.compacted_grace_seconds(), seconds);
+        }
+        for bad in ["-1", "3651", "a week"] {
+            assert!(
+                Config::try_parse_from(["trellis-relay", "--compacted-grace-days", bad]).is_err()
+            );
+        }
 
         let c = Config::try_parse_from([
             "trellis-relay",

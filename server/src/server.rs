@@ -14,6 +14,10 @@
 //! whose body is still arriving is read, stored and answered) for up to the request timeout
 //! plus [`SHUTDOWN_GRACE`], after which what remains is cut.
 //!
+//! In the background, every [`PURGE_INTERVAL`] (and once at start, for what fell due while
+//! the relay was down), [`purge_compacted_every`] deletes the compacted log entries whose grace
+//! period (`--compacted-grace-days`) is over ([`Storage::purge_compacted`]).
+//!
 //! Accepted sockets get `TCP_NODELAY`: answers and live heads are small writes that must leave
 //! at once, not wait (Nagle) for the peer to acknowledge the previous one.
 
@@ -36,10 +40,13 @@ use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
 use crate::tls::{self, TlsError};
-use crate::{app, AppState};
+use crate::{app, AppState, Clock};
 
 /// How long past the request timeout a shutdown waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the running relay deletes compacted log entries whose grace period is over.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// How long a shutdown waits for live sockets to send their going-away frame.
 const LIVE_GOODBYE: Duration = Duration::from_secs(2);
@@ -86,6 +93,7 @@ pub async fn serve(
     };
     let (storage, log_source) = open_storage(&config).await?;
     storage.set_log_quota(config.log_quota());
+    storage.set_compacted_grace(config.compacted_grace_seconds());
     let signup_secret = match source {
         SecretSource::Given => SignupSecret::Fixed(SecretHash::of(&secret)),
         // Read again at each signup, so a rotated file takes effect without a restart.
@@ -117,6 +125,12 @@ pub async fn serve(
     drop(out);
     tracing::info!(addr = %local, tls = tls.is_some(), "relay started");
 
+    let purger = tokio::spawn(purge_compacted_every(
+        Arc::clone(&state.storage),
+        state.clock.clone(),
+        PURGE_INTERVAL,
+    ));
+
     let handle: Handle<SocketAddr> = Handle::new();
     let notifier = Arc::clone(&state.notifier);
     let live = Arc::clone(&state.metrics);
@@ -133,7 +147,7 @@ pub async fn serve(
         stopper.graceful_shutdown(Some(limits.request_timeout + SHUTDOWN_GRACE));
     });
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    match tls {
+    let served = match tls {
         Some(tls) => {
             let mut server = axum_server::Server::from_listener(listener)
                 .acceptor(
@@ -160,9 +174,32 @@ pub async fn serve(
             server.serve(service).await
         }
     }
-    .map_err(ServeError::Serve)?;
+    .map_err(ServeError::Serve);
+    purger.abort();
+    served?;
     tracing::info!("relay stopped");
     Ok(())
+}
+
+/// Deletes the compacted log entries whose grace period is over, at once and then every
+/// `every`, reading the time from `clock`, for as long as it runs (the relay aborts it at
+/// shutdown). A failed purge is logged and tried again at the next tick; what it deletes is
+/// logged as counts only.
+pub async fn purge_compacted_every(storage: Arc<dyn Storage>, clock: Clock, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match storage.purge_compacted(clock.now()).await {
+            Ok(purge) if purge.entries_deleted > 0 => tracing::info!(
+                workspaces = purge.workspaces,
+                entries_deleted = purge.entries_deleted,
+                "compacted log entries past their grace period deleted"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging compacted log entries failed"),
+        }
+    }
 }
 
 /// Opens the storage the configuration names, with the source of its `/metrics` log gauges:

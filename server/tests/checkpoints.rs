@@ -1,7 +1,7 @@
 //! Checkpoints: uploading sealed per-document snapshots in several bodies, completing them,
 //! downloading them back byte for byte in pages, the compaction that completion performs
-//! (entries gone, `410 compacted` below the floor, seqs never reused), and the answers to bad
-//! callers and bad bodies.
+//! (entries kept and pulled for the grace period, then gone, `410 compacted` below the floor,
+//! seqs never reused), and the answers to bad callers and bad bodies.
 
 use std::sync::Arc;
 
@@ -347,6 +347,8 @@ async fn completing_with_the_wrong_count_is_409_and_changes_nothing() {
 async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted() {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let relay = Relay::open(Arc::clone(&dir));
+    // No grace period (`--compacted-grace-days 0`): compacted entries go at completion.
+    relay.state.storage().set_compacted_grace(0);
     let owner = relay.signup().await;
     // Ten changes to document 1 (`change(n)` is for document `n % 7`).
     let entries: Vec<_> = (0..10).map(|i| change(1 + 7 * i, 40)).collect();
@@ -447,6 +449,7 @@ async fn completion_compacts_the_log_and_a_pull_from_before_it_is_410_compacted(
     // A restart keeps the floor, the head and the checkpoint.
     drop(relay);
     let relay = Relay::open(dir);
+    relay.state.storage().set_compacted_grace(0);
     let (seqs, head, floor, checkpoints, _) = db_state(&relay, owner.workspace_id);
     assert_eq!((seqs, head, floor, checkpoints), (vec![13], 13, 13, 1));
     relay
@@ -748,4 +751,209 @@ async fn at_most_four_checkpoints_are_under_way_and_abandoned_ones_are_dropped_a
     // A day later the abandoned ones are dropped when a new one begins.
     relay.advance_clock(trellis_relay::storage::STALE_CHECKPOINT_SECONDS + 1);
     up.begun(1).await;
+}
+
+/// The workspace's quota counters: `(log_entries, log_bytes)` of its live log.
+fn quota_counters(relay: &Relay, ws: Id) -> (i64, i64) {
+    let row = relay.int_rows(
+        "SELECT log_entries, log_bytes FROM workspaces WHERE id = $1",
+        Some(ws.as_bytes().as_slice()),
+    );
+    (row[0][0], row[0][1])
+}
+
+/// Seqs of the workspace's log entries marked compacted.
+fn compacted_seqs(relay: &Relay, ws: Id) -> Vec<i64> {
+    relay
+        .int_rows(
+            "SELECT seq FROM log WHERE workspace_id = $1 AND compacted_at IS NOT NULL
+             ORDER BY seq",
+            Some(ws.as_bytes().as_slice()),
+        )
+        .into_iter()
+        .map(|row| row[0])
+        .collect()
+}
+
+/// What `trellis-relay admin workspaces --json` says of a workspace: `(log_entries,
+/// compacted_entries)`.
+async fn operator_view(relay: &Relay, ws: Id) -> (u64, u64) {
+    let mut out = Vec::new();
+    trellis_relay::admin::run(
+        &relay.admin_config(),
+        &trellis_relay::config::AdminCommand::Workspaces { json: true },
+        &mut out,
+    )
+    .await
+    .unwrap();
+    let listing: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let w = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["workspace_id"] == ws.to_hex())
+        .expect("listed")
+        .clone();
+    (
+        w["log_entries"].as_u64().unwrap(),
+        w["compacted_entries"].as_u64().unwrap(),
+    )
+}
+
+/// Seqs of a pull's entries.
+fn seqs_of(batch: &trellis_protocol::batch::PullBatch) -> Vec<u64> {
+    batch.entries.iter().map(|e| e.seq).collect()
+}
+
+#[tokio::test]
+async fn a_device_offline_for_a_day_pulls_what_a_checkpoint_compacted_until_the_grace_is_over() {
+    let relay = Relay::start();
+    let grace = trellis_relay::storage::DEFAULT_COMPACTED_GRACE_SECONDS as i64;
+    let owner = relay.signup().await;
+    let tablet = relay.add_device(&owner).await;
+    // Ten changes to document 1 (seqs 1..=10, 40 bytes each); the tablet pulls the first
+    // four and goes into a drawer.
+    let entries: Vec<_> = (0..10).map(|i| change(1 + 7 * i, 40)).collect();
+    relay.push(&owner, &entries).await;
+    assert_eq!(seqs_of(&relay.pull(&tablet, 0).await).len(), 10);
+    let tablet_cursor = 4;
+
+    // The owner checkpoints at seq 8.
+    let up = Client {
+        relay: &relay,
+        device: &owner,
+    };
+    let info = up.begun(8).await;
+    up.upload(&info.checkpoint_id, body(&[snap(1, 64)])).await;
+    let done = up.complete(&info.checkpoint_id, 1).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{done:?}");
+
+    // Nothing is deleted yet: the entries it covers are marked compacted, and the quota
+    // counters drop them at once (the quota is about the live log).
+    let ws = owner.workspace_id;
+    let (seqs, head, floor, ..) = db_state(&relay, ws);
+    assert_eq!(seqs, (1..=10).collect::<Vec<i64>>());
+    assert_eq!((head, floor), (10, 0));
+    assert_eq!(compacted_seqs(&relay, ws), (1..=8).collect::<Vec<i64>>());
+    assert_eq!(quota_counters(&relay, ws), (2, 80));
+    assert_eq!(operator_view(&relay, ws).await, (10, 8));
+
+    // A day later the tablet wakes up and pulls the entries, as if nothing was compacted: no
+    // 410, no checkpoint to download. So does a pull from the very start.
+    relay.advance_clock(24 * 3600);
+    let woke = relay.pull(&tablet, tablet_cursor).await;
+    assert_eq!((seqs_of(&woke), woke.head), ((5..=10).collect(), 10));
+    assert_eq!(
+        seqs_of(&relay.pull(&tablet, 0).await),
+        (1..=10).collect::<Vec<u64>>()
+    );
+    // A change the checkpoint covers, pushed again, keeps its seq and costs no quota.
+    let again = relay.push(&tablet, &[change(8, 40)]).await;
+    assert_eq!((again.seqs, again.stored, again.head), (vec![2], 0, 10));
+    assert_eq!(quota_counters(&relay, ws), (2, 80));
+    // A new device still starts from the checkpoint and pulls after its seq.
+    let latest: CheckpointInfo = up.latest().await.json(StatusCode::OK);
+    assert_eq!(latest.seq, 8);
+    assert_eq!(seqs_of(&relay.pull(&tablet, 8).await), [9, 10]);
+
+    // The relay's purge before the grace is over deletes nothing.
+    relay.advance_clock(grace - 24 * 3600 - 1);
+    let now = relay.now.load(std::sync::atomic::Ordering::SeqCst);
+    let purge = relay.state.storage().purge_compacted(now).await.unwrap();
+    assert_eq!(purge.entries_deleted, 0);
+    assert_eq!(seqs_of(&relay.pull(&tablet, tablet_cursor).await).len(), 6);
+
+    // Once it is over, the purge deletes them and raises the floor: the same pull is now
+    // told to bootstrap, and the entries are gone from the database.
+    relay.advance_clock(1);
+    let now = relay.now.load(std::sync::atomic::Ordering::SeqCst);
+    let purge = relay.state.storage().purge_compacted(now).await.unwrap();
+    assert_eq!((purge.workspaces, purge.entries_deleted), (1, 8));
+    relay
+        .pull_raw(ws, &tablet.token, &format!("?after={tablet_cursor}"))
+        .await
+        .error(StatusCode::GONE, codes::COMPACTED);
+    let (seqs, head, floor, ..) = db_state(&relay, ws);
+    assert_eq!((seqs, head, floor), (vec![9, 10], 10, 9));
+    assert!(compacted_seqs(&relay, ws).is_empty());
+    // The quota counters were not charged twice, and the operator sees nothing kept.
+    assert_eq!(quota_counters(&relay, ws), (2, 80));
+    assert_eq!(operator_view(&relay, ws).await, (2, 0));
+    // From the checkpoint on, the log is whole; another purge finds nothing.
+    assert_eq!(seqs_of(&relay.pull(&tablet, 8).await), [9, 10]);
+    let purge = relay.state.storage().purge_compacted(now).await.unwrap();
+    assert_eq!(purge, trellis_relay::storage::Purge::default());
+}
+
+#[tokio::test]
+async fn a_checkpoint_completed_after_the_grace_deletes_what_the_last_one_compacted() {
+    let relay = Relay::start();
+    let grace = 3600;
+    relay.state.storage().set_compacted_grace(grace);
+    let owner = relay.signup().await;
+    let up = Client {
+        relay: &relay,
+        device: &owner,
+    };
+    let entries: Vec<_> = (0..6).map(|i| change(1 + 7 * i, 10)).collect();
+    relay.push(&owner, &entries).await;
+    let first = up.begun(3).await;
+    up.upload(&first.checkpoint_id, body(&[snap(1, 16)])).await;
+    assert_eq!(
+        up.complete(&first.checkpoint_id, 1).await.status,
+        StatusCode::NO_CONTENT
+    );
+    // A second checkpoint within the grace keeps both runs of compacted entries.
+    relay.advance_clock(grace as i64 / 2);
+    let second = up.begun(4).await;
+    up.upload(&second.checkpoint_id, body(&[snap(1, 16)])).await;
+    assert_eq!(
+        up.complete(&second.checkpoint_id, 1).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let ws = owner.workspace_id;
+    assert_eq!(compacted_seqs(&relay, ws), [1, 2, 3, 4]);
+    assert_eq!(quota_counters(&relay, ws), (2, 20));
+    // Past the first one's grace, the next completion deletes what it compacted, and only
+    // that: the second's entry is still pulled.
+    relay.advance_clock(grace as i64 / 2);
+    let third = up.begun(5).await;
+    up.upload(&third.checkpoint_id, body(&[snap(1, 16)])).await;
+    assert_eq!(
+        up.complete(&third.checkpoint_id, 1).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let (seqs, head, floor, ..) = db_state(&relay, ws);
+    assert_eq!((seqs, head, floor), (vec![4, 5, 6], 6, 4));
+    assert_eq!(compacted_seqs(&relay, ws), [4, 5]);
+    assert_eq!(quota_counters(&relay, ws), (1, 10));
+    assert_eq!(seqs_of(&relay.pull(&owner, 3).await), [4, 5, 6]);
+    relay
+        .pull_raw(ws, &owner.token, "?after=2")
+        .await
+        .error(StatusCode::GONE, codes::COMPACTED);
+
+    // The running relay's periodic purge (here every 10 ms on the test's clock) deletes the
+    // rest once their grace is over.
+    relay.advance_clock(grace as i64);
+    let now = Arc::clone(&relay.now);
+    let clock =
+        trellis_relay::Clock::from_fn(move || now.load(std::sync::atomic::Ordering::SeqCst));
+    let purger = tokio::spawn(trellis_relay::server::purge_compacted_every(
+        Arc::clone(relay.state.storage()),
+        clock,
+        std::time::Duration::from_millis(10),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while db_state(&relay, ws).2 != 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the periodic purge never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    purger.abort();
+    let (seqs, head, floor, ..) = db_state(&relay, ws);
+    assert_eq!((seqs, head, floor), (vec![6], 6, 6));
+    assert_eq!(seqs_of(&relay.pull(&owner, 5).await), [6]);
 }

@@ -5,8 +5,11 @@
 //! byte for byte. A device that has applied the log up to seq `S` starts a checkpoint at `S`,
 //! uploads every document in one or more bodies, and completes it with the number of documents
 //! it sent. Completing makes it the newest complete checkpoint, deletes older checkpoints and
-//! the log entries up to `S`, and raises the log floor to `S + 1`; a pull from before the floor
-//! is then `410 compacted` (see [`compacted`]), and the device bootstraps from the checkpoint.
+//! compacts the log entries up to `S`: they leave the quota at once but are kept, and pulled,
+//! for the relay's grace period (`--compacted-grace-days`, 7 by default), so a device offline
+//! for a day pulls them instead of downloading the checkpoint. Once the grace is over they are
+//! deleted and the log floor rises past them; a pull from before the floor is then
+//! `410 compacted` (see [`compacted`]), and the device bootstraps from the checkpoint.
 //!
 //! Starting, uploading and completing a checkpoint take the token of an owner's or an admin's
 //! device (completing one compacts the practice's log); reading the newest one and downloading
@@ -224,7 +227,7 @@ async fn upload_docs(
     params(super::doc::CheckpointPath),
     request_body = trellis_protocol::snapshot::CompleteCheckpoint,
     responses(
-        (status = 204, description = "Complete: the newest checkpoint; older ones and the log entries it covers are deleted"),
+        (status = 204, description = "Complete: the newest checkpoint; older ones are deleted, and the log entries it covers are compacted (kept, and pulled, for the relay's grace period, then deleted)"),
         (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
@@ -244,7 +247,7 @@ async fn complete(
     let checkpoint = checkpoint_id(id)?;
     let done = state
         .storage
-        .complete_checkpoint(caller.device, checkpoint, req.docs)
+        .complete_checkpoint(caller.device, checkpoint, req.docs, state.clock.now())
         .await
         .map_err(checkpoint_error)?;
     tracing::info!(
@@ -252,7 +255,8 @@ async fn complete(
         seq = done.checkpoint.seq,
         docs = done.checkpoint.docs,
         bytes = done.checkpoint.bytes,
-        entries_removed = done.entries_removed,
+        entries_compacted = done.entries_compacted,
+        entries_deleted = done.entries_deleted,
         checkpoints_removed = done.checkpoints_removed,
         floor = done.floor,
         "checkpoint completed, log compacted"

@@ -79,11 +79,11 @@ pub enum StorageError {
         /// Bytes in the log now.
         bytes: u64,
     },
-    /// A pull asked for log entries that were compacted into a checkpoint: the device must
-    /// bootstrap from the newest checkpoint.
-    #[error("the log entries before seq {floor} were compacted")]
+    /// A pull asked for log entries that were compacted into a checkpoint and deleted after
+    /// their grace period: the device must bootstrap from the newest checkpoint.
+    #[error("the log entries before seq {floor} were compacted and deleted")]
     Compacted {
-        /// The lowest seq still stored.
+        /// The log floor: the lowest seq still stored.
         floor: u64,
     },
     /// The database was written by a newer relay whose schema this one does not know.
@@ -162,6 +162,34 @@ impl Default for LogQuota {
             max_bytes: 1 << 30,
             max_entries: 2_000_000,
         }
+    }
+}
+
+/// How long log entries compacted into a checkpoint are kept by default before they are
+/// deleted: 7 days (`trellis-relay --compacted-grace-days`).
+pub const DEFAULT_COMPACTED_GRACE_SECONDS: u64 = 7 * 24 * 3600;
+
+/// The compacted entries' grace period (seconds) a backend can be given after it was opened,
+/// read by every checkpoint completion and purge. Starts at
+/// [`DEFAULT_COMPACTED_GRACE_SECONDS`].
+#[derive(Debug)]
+pub struct GraceCell(std::sync::atomic::AtomicU64);
+
+impl Default for GraceCell {
+    fn default() -> GraceCell {
+        GraceCell(DEFAULT_COMPACTED_GRACE_SECONDS.into())
+    }
+}
+
+impl GraceCell {
+    /// The grace period now, in seconds.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the grace period for the completions and purges that follow.
+    pub fn set(&self, seconds: u64) {
+        self.0.store(seconds, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -413,12 +441,27 @@ pub struct NewCheckpoint {
 pub struct Compaction {
     /// The checkpoint, now the newest complete one.
     pub checkpoint: CheckpointInfo,
-    /// Log entries deleted because the checkpoint covers them.
-    pub entries_removed: u64,
+    /// Log entries the checkpoint covers that were marked compacted now (and left the log's
+    /// quota counters); they are kept, and still pulled, for the grace period.
+    pub entries_compacted: u64,
+    /// Log entries deleted by this completion: those compacted at least the grace period ago
+    /// (with a grace period of 0, every entry the checkpoint covers).
+    pub entries_deleted: u64,
     /// Older checkpoints deleted.
     pub checkpoints_removed: u64,
-    /// The lowest seq still stored in the log from now on (the checkpoint's seq plus one).
+    /// The log floor from now on: the lowest seq still stored (at most the checkpoint's seq
+    /// plus one).
     pub floor: u64,
+}
+
+/// What a purge of compacted entries past their grace period did
+/// ([`Storage::purge_compacted`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purge {
+    /// Workspaces whose log floor was raised.
+    pub workspaces: u64,
+    /// Log entries deleted, across workspaces.
+    pub entries_deleted: u64,
 }
 
 /// What a checkpoint download asks for.
@@ -448,6 +491,12 @@ pub struct RateQuota {
 pub trait Storage: Send + Sync + 'static {
     /// Sets how large each workspace's log may grow from the next push on.
     fn set_log_quota(&self, quota: LogQuota);
+
+    /// Sets how long compacted log entries are kept (seconds, from the completion that
+    /// compacted them) before [`Storage::complete_checkpoint`] or
+    /// [`Storage::purge_compacted`] deletes them; 0 deletes them at completion. The default is
+    /// [`DEFAULT_COMPACTED_GRACE_SECONDS`].
+    fn set_compacted_grace(&self, seconds: u64);
 
     /// The identity of the relay's log ([`trellis_protocol::api::LOG_ID_HEADER`]): random,
     /// made with the database, changed by `trellis-relay admin restored` after a backup was
@@ -489,9 +538,10 @@ pub trait Storage: Send + Sync + 'static {
         sealed_with: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<PushOutcome>>;
 
-    /// Reads log entries after a seq, in order, from one consistent snapshot.
-    /// [`StorageError::Compacted`] if entries right after `after` were compacted (`after + 1`
-    /// is below the workspace's log floor).
+    /// Reads log entries after a seq, in order, from one consistent snapshot; compacted entries
+    /// still kept for their grace period are served like any other.
+    /// [`StorageError::Compacted`] if entries right after `after` were deleted (`after + 1` is
+    /// below the workspace's log floor, the lowest seq still stored).
     fn pull(&self, workspace: Id, query: PullQuery) -> BoxFuture<'_, StorageResult<PullBatch>>;
 
     /// The newest seq of a workspace's log (0 when empty or unknown).
@@ -573,8 +623,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Completes a checkpoint holding exactly `docs` documents and compacts: the checkpoint
     /// becomes the newest complete one, every other checkpoint that is complete, was started
-    /// before it, or covers no later seq is deleted, and so are the log entries up to its seq;
-    /// the log floor becomes its seq plus one. The head never moves back.
+    /// before it, or covers no later seq is deleted; the log entries up to its seq not
+    /// compacted yet are marked compacted at `now` and leave the quota counters, but stay in
+    /// the log (and are pulled) for the grace period; then the workspace's entries whose
+    /// grace period is over are deleted and the log floor raised past them, as
+    /// [`Storage::purge_compacted`] does. The head never moves back.
     /// [`StorageError::NotFound`] for an unknown checkpoint; [`CheckpointRefusal::DocCount`],
     /// [`CheckpointRefusal::AlreadyComplete`] or [`CheckpointRefusal::Superseded`] otherwise,
     /// and then nothing changes.
@@ -583,7 +636,15 @@ pub trait Storage: Send + Sync + 'static {
         actor: DeviceAuth,
         checkpoint: Id,
         docs: u64,
+        now: i64,
     ) -> BoxFuture<'_, StorageResult<Compaction>>;
+
+    /// Deletes, in every workspace, the compacted log entries whose grace period is over at
+    /// `now` ([`policy::purge_cutoff`], [`policy::purge_through`]: a run of the oldest seqs,
+    /// so the log stays whole from its floor to its head) and raises each log floor past them.
+    /// One transaction per workspace; the quota counters do not change (compacted entries left
+    /// them at completion).
+    fn purge_compacted(&self, now: i64) -> BoxFuture<'_, StorageResult<Purge>>;
 
     /// The newest complete checkpoint of a workspace with its document count and bytes, if
     /// there is one.

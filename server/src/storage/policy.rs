@@ -16,6 +16,9 @@
 //!   [`redemption`]).
 //! * A push sealed with an older key than the workspace's is refused ([`check_sealed_with`]);
 //!   a pull from below the log floor is told to bootstrap ([`check_floor`]).
+//! * Compacted log entries are kept, and pulled, for a grace period after the completion that
+//!   compacted them; then they are deleted as a run of the oldest seqs, and the floor is the
+//!   lowest seq still stored ([`purge_cutoff`], [`purge_through`]).
 //! * A checkpoint starts at most at the head and never below the newest complete one, and
 //!   completes only once, while still the newest, holding the documents its uploader names
 //!   ([`check_begin`], [`check_complete`]).
@@ -221,14 +224,38 @@ pub fn check_sealed_with(sealed_with: Option<u32>, key_epoch: u32) -> StorageRes
     }
 }
 
-/// Whether a pull of the entries after `after` can be answered from a log whose lowest stored
-/// seq is `floor`: [`StorageError::Compacted`] if the entries right after `after` were
-/// compacted into a checkpoint.
+/// Whether a pull of the entries after `after` can be answered from a log whose floor (lowest
+/// stored seq; 0 when nothing was ever deleted) is `floor`: [`StorageError::Compacted`] if the
+/// entries right after `after` were compacted into a checkpoint and deleted since. Compacted
+/// entries still in their grace period are at or above the floor and are served.
 pub fn check_floor(after: u64, floor: u64) -> StorageResult<()> {
     if after.saturating_add(1) < floor {
         Err(StorageError::Compacted { floor })
     } else {
         Ok(())
+    }
+}
+
+/// The compaction time at or before which a compacted entry's grace period is over at `now`,
+/// for a grace period of `grace_seconds` (0: every compacted entry is due at once).
+pub fn purge_cutoff(now: i64, grace_seconds: u64) -> i64 {
+    now.saturating_sub(i64::try_from(grace_seconds).unwrap_or(i64::MAX))
+}
+
+/// The last seq a purge deletes from one workspace's log (every entry with a seq up to it), or
+/// `None` for nothing: `newest_due` is the highest seq of an entry compacted at or before the
+/// cutoff, `oldest_kept` the lowest seq of an entry that is not (not compacted, or compacted
+/// later). Only a run of the oldest entries goes, so the log stays whole from its floor (the
+/// deleted seq plus one) to its head, and the floor never passes an entry still in its grace
+/// period, even if clocks disagree. Every entry due is covered by a complete checkpoint, so
+/// the floor never passes the newest checkpoint's seq plus one: a device that starts from it
+/// can always pull on after its seq.
+pub fn purge_through(newest_due: Option<u64>, oldest_kept: Option<u64>) -> Option<u64> {
+    let due = newest_due?;
+    match oldest_kept {
+        Some(0) => None,
+        Some(kept) => Some(due.min(kept - 1)),
+        None => Some(due),
     }
 }
 
@@ -640,6 +667,25 @@ mod tests {
             check_floor(3, 5),
             Err(StorageError::Compacted { floor: 5 })
         ));
+    }
+
+    #[test]
+    fn compacted_entries_are_purged_after_their_grace_as_a_run_of_the_oldest_seqs() {
+        let week = 7 * 24 * 3600;
+        assert_eq!(purge_cutoff(1_000_000, week), 1_000_000 - week as i64);
+        assert_eq!(purge_cutoff(5, 0), 5, "no grace: due at once");
+        assert_eq!(purge_cutoff(5, u64::MAX), 5 - i64::MAX);
+        // Nothing due: nothing goes.
+        assert_eq!(purge_through(None, Some(1)), None);
+        assert_eq!(purge_through(None, None), None);
+        // Entries 1..=6 due, 7 on kept: up to 6.
+        assert_eq!(purge_through(Some(6), Some(7)), Some(6));
+        // The whole log due.
+        assert_eq!(purge_through(Some(9), None), Some(9));
+        // An entry compacted later sits below one that is due (clocks disagreed): the run
+        // stops before it, so the floor never passes it.
+        assert_eq!(purge_through(Some(9), Some(4)), Some(3));
+        assert_eq!(purge_through(Some(9), Some(0)), None);
     }
 
     #[test]

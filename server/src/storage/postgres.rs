@@ -59,9 +59,9 @@ mod workspaces;
 pub use schema::MIGRATIONS;
 
 use super::{
-    Compaction, DeviceAuth, DocsQuery, LogQuota, LogSize, NewCheckpoint, NewInvite, NewWorkspace,
-    PullQuery, PushOutcome, QuotaCell, RateQuota, Redeemed, Redemption, SecretHash, Storage,
-    StorageError, StorageResult, TokenLookup, WorkspaceSummary,
+    policy, Compaction, DeviceAuth, DocsQuery, GraceCell, LogQuota, LogSize, NewCheckpoint,
+    NewInvite, NewWorkspace, PullQuery, Purge, PushOutcome, QuotaCell, RateQuota, Redeemed,
+    Redemption, SecretHash, Storage, StorageError, StorageResult, TokenLookup, WorkspaceSummary,
 };
 use crate::notify::Notifier;
 
@@ -100,6 +100,8 @@ pub(super) struct Inner {
     log_id: String,
     /// How large each workspace's log may grow.
     quota: QuotaCell,
+    /// How long compacted entries are kept.
+    grace: GraceCell,
 }
 
 impl From<tokio_postgres::Error> for StorageError {
@@ -157,6 +159,7 @@ impl PgStorage {
                 counted: AtomicU64::new(0),
                 log_id,
                 quota: QuotaCell::default(),
+                grace: GraceCell::default(),
             }),
         })
     }
@@ -295,6 +298,10 @@ impl Storage for PgStorage {
         self.inner.quota.set(quota);
     }
 
+    fn set_compacted_grace(&self, seconds: u64) {
+        self.inner.grace.set(seconds);
+    }
+
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |tx| Box::pin(async move { workspaces::create_workspace(tx, &new).await }))
     }
@@ -419,9 +426,36 @@ impl Storage for PgStorage {
         actor: DeviceAuth,
         checkpoint: Id,
         docs: u64,
+        now: i64,
     ) -> BoxFuture<'_, StorageResult<Compaction>> {
+        let grace = self.inner.grace.get();
         self.write(move |tx| {
-            Box::pin(async move { checkpoints::complete(tx, &actor, &checkpoint, docs).await })
+            Box::pin(async move {
+                checkpoints::complete(tx, &actor, &checkpoint, docs, (now, grace)).await
+            })
+        })
+    }
+
+    fn purge_compacted(&self, now: i64) -> BoxFuture<'_, StorageResult<Purge>> {
+        let cutoff = policy::purge_cutoff(now, self.inner.grace.get());
+        Box::pin(async move {
+            let due = self
+                .read(move |tx| Box::pin(checkpoints::due_workspaces(tx, cutoff)))
+                .await?;
+            let mut purge = Purge::default();
+            // One transaction per workspace, under its row lock like every write to it.
+            for workspace in due {
+                let deleted = self
+                    .write(move |tx| {
+                        Box::pin(async move { checkpoints::purge(tx, &workspace, cutoff).await })
+                    })
+                    .await?;
+                if deleted > 0 {
+                    purge.workspaces += 1;
+                    purge.entries_deleted += deleted;
+                }
+            }
+            Ok(purge)
         })
     }
 

@@ -55,10 +55,13 @@ pub struct WorkspaceSummary {
     pub created_at: i64,
     /// The newest seq ever assigned in its log.
     pub head: u64,
-    /// Log entries kept.
+    /// Log entries stored, compacted ones still in their grace period included.
     pub log_entries: u64,
-    /// Encrypted change bytes kept.
+    /// Encrypted change bytes stored, compacted entries' included.
     pub log_bytes: u64,
+    /// Of `log_entries`, those a checkpoint compacted that are kept until their grace period
+    /// is over (they no longer count toward the log quota).
+    pub compacted_entries: u64,
     /// Members not removed.
     pub members: u64,
     /// Devices not revoked.

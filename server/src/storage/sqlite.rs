@@ -29,14 +29,16 @@
 //!
 //! Ids and hashes are stored as BLOBs, times as seconds since the Unix epoch, roles as their
 //! lowercase names. `workspaces.head` holds the newest seq so seqs are never reused, even
-//! after old log entries are compacted away: completing a checkpoint deletes the entries it
-//! covers and raises `workspaces.log_floor`, the lowest seq still stored (0: nothing
-//! compacted). A pull from below the floor is [`StorageError::Compacted`].
+//! after old log entries are deleted: completing a checkpoint marks the entries it covers
+//! compacted (`log.compacted_at`), they are deleted once their grace period is over, and
+//! `workspaces.log_floor` is raised to the lowest seq still stored (0: nothing ever deleted).
+//! A pull from below the floor is [`StorageError::Compacted`].
 //!
 //! The log is unique on `(workspace_id, doc_id, change_hash)` only among the entries still
-//! stored: a change whose entry was compacted and that a device pushes again (one that was
+//! stored: a change whose entry was deleted and that a device pushes again (one that was
 //! offline since before the checkpoint) is stored again at a new seq. That is harmless:
-//! applying a change twice is a no-op for clients, and the checkpoint already holds it.
+//! applying a change twice is a no-op for clients, and the checkpoint already holds it. While
+//! the compacted entry is kept, the push is answered with its old seq, as for any retry.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -68,9 +70,9 @@ pub use schema::MIGRATIONS;
 pub use workspaces::{log_size, workspace_summaries};
 
 use super::{
-    Compaction, DeviceAuth, DocsQuery, LogQuota, NewCheckpoint, NewInvite, NewWorkspace, PullQuery,
-    PushOutcome, QuotaCell, Redeemed, Redemption, SecretHash, Storage, StorageError, StorageResult,
-    TokenLookup,
+    policy, Compaction, DeviceAuth, DocsQuery, GraceCell, LogQuota, NewCheckpoint, NewInvite,
+    NewWorkspace, PullQuery, Purge, PushOutcome, QuotaCell, Redeemed, Redemption, SecretHash,
+    Storage, StorageError, StorageResult, TokenLookup,
 };
 
 /// Most idle reader connections kept open.
@@ -98,6 +100,8 @@ struct Inner {
     log_id: String,
     /// How large each workspace's log may grow.
     quota: QuotaCell,
+    /// How long compacted entries are kept.
+    grace: GraceCell,
     /// Shared with the push writer thread of [`group`].
     writer: Arc<Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
@@ -139,6 +143,7 @@ impl SqliteStorage {
                 path,
                 log_id,
                 quota: QuotaCell::default(),
+                grace: GraceCell::default(),
                 writer,
                 readers: Mutex::new(Vec::new()),
                 pushes,
@@ -233,6 +238,10 @@ impl Storage for SqliteStorage {
 
     fn set_log_quota(&self, quota: LogQuota) {
         self.inner.quota.set(quota);
+    }
+
+    fn set_compacted_grace(&self, seconds: u64) {
+        self.inner.grace.set(seconds);
     }
 
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>> {
@@ -345,8 +354,31 @@ impl Storage for SqliteStorage {
         actor: DeviceAuth,
         checkpoint: Id,
         docs: u64,
+        now: i64,
     ) -> BoxFuture<'_, StorageResult<Compaction>> {
-        self.write(move |conn| checkpoints::complete(conn, &actor, &checkpoint, docs))
+        let grace = self.inner.grace.get();
+        self.write(move |conn| checkpoints::complete(conn, &actor, &checkpoint, docs, (now, grace)))
+    }
+
+    fn purge_compacted(&self, now: i64) -> BoxFuture<'_, StorageResult<Purge>> {
+        let cutoff = policy::purge_cutoff(now, self.inner.grace.get());
+        Box::pin(async move {
+            let due = self
+                .read(move |conn| checkpoints::due_workspaces(conn, cutoff))
+                .await?;
+            let mut purge = Purge::default();
+            // One transaction per workspace, so pushes wait for one workspace's purge at most.
+            for workspace in due {
+                let deleted = self
+                    .write(move |conn| checkpoints::purge(conn, &workspace, cutoff))
+                    .await?;
+                if deleted > 0 {
+                    purge.workspaces += 1;
+                    purge.entries_deleted += deleted;
+                }
+            }
+            Ok(purge)
+        })
     }
 
     fn latest_checkpoint(

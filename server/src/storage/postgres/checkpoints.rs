@@ -2,6 +2,12 @@
 //! [`policy::check_begin`] and [`policy::check_complete`]), with
 //! `checkpoints.started` (an identity column) in place of SQLite's rowid to tell which
 //! checkpoint was begun first. Writes take the workspace's row lock first, like every write.
+//!
+//! Completing a checkpoint marks the log entries it covers compacted (`log.compacted_at`) and
+//! takes them off the quota counters; they are pulled like any other until their grace period
+//! is over, when a purge (at the next completion, or the relay's hourly `purge_compacted`)
+//! deletes them as a run of the oldest seqs and raises `workspaces.log_floor`, the lowest seq
+//! still stored ([`policy::purge_cutoff`], [`policy::purge_through`]).
 
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
@@ -137,6 +143,7 @@ pub(super) async fn complete(
     actor: &DeviceAuth,
     checkpoint: &Id,
     expected: u64,
+    (now, grace): (i64, u64),
 ) -> StorageResult<Compaction> {
     policy::may_checkpoint(lock_for(tx, actor).await?)?;
     let ws = b(&actor.workspace_id);
@@ -192,39 +199,30 @@ pub(super) async fn complete(
         &[&ws, &id, &started, &seq],
     )
     .await?;
-    let removed_bytes: i64 = one(
+    // The entries the checkpoint covers leave the live log (and its quota) now, but stay
+    // stored, and pulled, for the grace period.
+    let marked = one(
         tx,
-        "SELECT coalesce(sum(length(bytes)), 0)::bigint FROM log
-         WHERE workspace_id = $1 AND seq <= $2",
-        &[&ws, &seq],
-    )
-    .await?
-    .try_get(0)?;
-    let entries_removed = exec(
-        tx,
-        "DELETE FROM log WHERE workspace_id = $1 AND seq <= $2",
-        &[&ws, &seq],
+        "WITH marked AS (
+             UPDATE log SET compacted_at = $3
+             WHERE workspace_id = $1 AND seq <= $2 AND compacted_at IS NULL
+             RETURNING length(bytes) AS len)
+         SELECT count(*), coalesce(sum(len), 0)::bigint FROM marked",
+        &[&ws, &seq, &now],
     )
     .await?;
+    let (compacted, compacted_bytes): (i64, i64) = (marked.try_get(0)?, marked.try_get(1)?);
     exec(
         tx,
         "UPDATE workspaces SET log_entries = greatest(log_entries - $2, 0),
              log_bytes = greatest(log_bytes - $3, 0) WHERE id = $1",
-        &[
-            &ws,
-            &i64::try_from(entries_removed).unwrap_or(i64::MAX),
-            &removed_bytes,
-        ],
+        &[&ws, &compacted, &compacted_bytes],
     )
     .await?;
-    let floor: i64 = one(
-        tx,
-        "UPDATE workspaces SET log_floor = greatest(log_floor, $2) WHERE id = $1
-         RETURNING log_floor",
-        &[&ws, &seq.saturating_add(1)],
-    )
-    .await?
-    .try_get(0)?;
+    let entries_deleted = purge_workspace(tx, ws, policy::purge_cutoff(now, grace)).await?;
+    let floor: i64 = one(tx, "SELECT log_floor FROM workspaces WHERE id = $1", &[&ws])
+        .await?
+        .try_get(0)?;
     Ok(Compaction {
         checkpoint: CheckpointInfo {
             checkpoint_id: *checkpoint,
@@ -232,10 +230,83 @@ pub(super) async fn complete(
             docs,
             bytes,
         },
-        entries_removed,
+        entries_compacted: to_seq(compacted)?,
+        entries_deleted,
         checkpoints_removed,
         floor: to_seq(floor)?,
     })
+}
+
+/// Deletes a workspace's compacted entries whose grace period is over (compacted at or before
+/// `cutoff`), as the run of its oldest seqs that [`policy::purge_through`] allows, and raises
+/// its floor past them. Returns the entries deleted. The caller holds the workspace's row lock.
+async fn purge_workspace(tx: &Tx<'_>, ws: &[u8], cutoff: i64) -> StorageResult<u64> {
+    let newest_due: Option<i64> = one(
+        tx,
+        "SELECT max(seq) FROM log
+         WHERE workspace_id = $1 AND compacted_at IS NOT NULL AND compacted_at <= $2",
+        &[&ws, &cutoff],
+    )
+    .await?
+    .try_get(0)?;
+    // In seq order, so the scan stops at the first entry kept (past the ones about to go).
+    let oldest_kept: Option<i64> = opt(
+        tx,
+        "SELECT seq FROM log
+         WHERE workspace_id = $1 AND (compacted_at IS NULL OR compacted_at > $2)
+         ORDER BY seq LIMIT 1",
+        &[&ws, &cutoff],
+    )
+    .await?
+    .map(|row| row.try_get(0))
+    .transpose()?;
+    let through = policy::purge_through(
+        newest_due.map(to_seq).transpose()?,
+        oldest_kept.map(to_seq).transpose()?,
+    );
+    let Some(through) = through else {
+        return Ok(0);
+    };
+    let through = i64::try_from(through).map_err(|_| StorageError::Corrupt("seq"))?;
+    let deleted = exec(
+        tx,
+        "DELETE FROM log WHERE workspace_id = $1 AND seq <= $2",
+        &[&ws, &through],
+    )
+    .await?;
+    exec(
+        tx,
+        "UPDATE workspaces SET log_floor = greatest(log_floor, $2) WHERE id = $1",
+        &[&ws, &through.saturating_add(1)],
+    )
+    .await?;
+    Ok(deleted)
+}
+
+/// The workspaces holding compacted entries whose grace period is over at `cutoff`.
+pub(super) async fn due_workspaces(tx: &Tx<'_>, cutoff: i64) -> StorageResult<Vec<Id>> {
+    let mut due = Vec::new();
+    for row in all(
+        tx,
+        "SELECT DISTINCT workspace_id FROM log
+         WHERE compacted_at IS NOT NULL AND compacted_at <= $1",
+        &[&cutoff],
+    )
+    .await?
+    {
+        due.push(to_id(row.try_get(0)?)?);
+    }
+    Ok(due)
+}
+
+/// Purges one workspace's compacted entries whose grace period is over at `cutoff`, under its
+/// row lock; returns the entries deleted (0 for a workspace that is gone).
+pub(super) async fn purge(tx: &Tx<'_>, workspace: &Id, cutoff: i64) -> StorageResult<u64> {
+    match lock_workspace(tx, workspace).await {
+        Err(StorageError::NotFound) => Ok(0),
+        Err(e) => Err(e),
+        Ok(_) => purge_workspace(tx, b(workspace), cutoff).await,
+    }
 }
 
 pub(super) async fn latest(tx: &Tx<'_>, workspace: &Id) -> StorageResult<Option<CheckpointInfo>> {

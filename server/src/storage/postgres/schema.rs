@@ -6,7 +6,7 @@
 //! PostgreSQL's DDL is transactional, so a crash mid-upgrade leaves the schema as it was. A
 //! database migrated by a newer relay is refused rather than misread.
 //!
-//! The tables mirror the SQLite schema (`storage/sqlite/schema.rs`) at its version 3, with
+//! The tables mirror the SQLite schema (`storage/sqlite/schema.rs`), with
 //! PostgreSQL types: ids and hashes `bytea`, times and seqs `bigint`, flags `boolean`.
 //! `checkpoints.started` orders checkpoints by when they were begun (SQLite's rowid).
 //! `rate_buckets` is UNLOGGED: the rate limit's token buckets, shared by the relay processes,
@@ -113,6 +113,12 @@ pub const MIGRATIONS: &[&str] = &[
         log_entries = (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
         log_bytes = (SELECT coalesce(sum(length(l.bytes)), 0) FROM log l
                      WHERE l.workspace_id = w.id);",
+    // 4: compacted entries are kept for a grace period: `compacted_at` is when the checkpoint
+    // that covers an entry completed (NULL: not compacted), and the partial index finds the
+    // entries whose grace is over. `log_floor` is now the lowest seq still stored.
+    "ALTER TABLE log ADD COLUMN compacted_at bigint;
+    CREATE INDEX log_compacted ON log (workspace_id, compacted_at)
+        WHERE compacted_at IS NOT NULL;",
 ];
 
 /// The identity of the relay's log.

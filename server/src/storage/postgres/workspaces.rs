@@ -45,7 +45,8 @@ pub(super) async fn create_workspace(tx: &Tx<'_>, new: &NewWorkspace) -> Storage
     .await
 }
 
-/// Every workspace with its log size, members and devices, oldest first.
+/// Every workspace with its log size (and the compacted entries kept of it), members and
+/// devices, oldest first.
 pub(super) async fn workspace_summaries(tx: &Tx<'_>) -> StorageResult<Vec<WorkspaceSummary>> {
     let mut listing = Vec::new();
     for row in all(
@@ -54,6 +55,8 @@ pub(super) async fn workspace_summaries(tx: &Tx<'_>) -> StorageResult<Vec<Worksp
             (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
             (SELECT coalesce(sum(length(l.bytes)), 0)::bigint FROM log l
                 WHERE l.workspace_id = w.id),
+            (SELECT count(*) FROM log l
+                WHERE l.workspace_id = w.id AND l.compacted_at IS NOT NULL),
             (SELECT count(*) FROM members m
                 WHERE m.workspace_id = w.id AND m.removed_at IS NULL),
             (SELECT count(*) FROM devices d
@@ -69,8 +72,9 @@ pub(super) async fn workspace_summaries(tx: &Tx<'_>) -> StorageResult<Vec<Worksp
             head: to_seq(row.try_get(2)?)?,
             log_entries: to_seq(row.try_get(3)?)?,
             log_bytes: to_seq(row.try_get(4)?)?,
-            members: to_seq(row.try_get(5)?)?,
-            devices: to_seq(row.try_get(6)?)?,
+            compacted_entries: to_seq(row.try_get(5)?)?,
+            members: to_seq(row.try_get(6)?)?,
+            devices: to_seq(row.try_get(7)?)?,
         });
     }
     Ok(listing)

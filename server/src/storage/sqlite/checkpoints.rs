@@ -7,13 +7,22 @@
 //! Completing a checkpoint, in one transaction: checks the document count and that it holds
 //! every document with entries up to its seq or in the previous checkpoint, marks it complete,
 //! deletes every other checkpoint that is complete, was started before it (a smaller rowid) or
-//! covers no later seq, deletes the log entries up to its seq and raises `workspaces.log_floor`
-//! to its seq plus one. `workspaces.head` is left alone, so seqs never go backwards.
+//! covers no later seq, marks the log entries up to its seq compacted (`log.compacted_at`, the
+//! relay's clock at completion) and takes them off the quota counters (`log_entries`,
+//! `log_bytes`: the live log), then purges the workspace's entries whose grace period is over.
+//! `workspaces.head` is left alone, so seqs never go backwards.
+//!
+//! A purge (here at completion, or for every workspace from [`super::SqliteStorage`]'s
+//! `purge_compacted`, which the relay runs hourly) deletes the compacted entries compacted at
+//! least the grace period ago, as a run of the oldest seqs ([`policy::purge_through`]), and
+//! raises `workspaces.log_floor`, the lowest seq still stored, past them. Until then a pull
+//! from before the checkpoint is answered with the entries, as if nothing had been compacted.
 //!
 //! A checkpoint may be started and completed only at or after the seq of the newest complete
 //! one ([`policy::check_begin`], [`policy::check_complete`], shared with PostgreSQL), so the
-//! newest complete checkpoint always covers the highest seq, and the floor is always that seq
-//! plus one: a device that bootstraps from it can always pull on from its seq.
+//! newest complete checkpoint always covers the highest seq; only entries it covers are ever
+//! deleted, so the floor is at most its seq plus one: a device that bootstraps from it can
+//! always pull on from its seq.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
@@ -150,6 +159,7 @@ pub(super) fn complete(
     actor: &DeviceAuth,
     checkpoint: &Id,
     expected: u64,
+    (now, grace): (i64, u64),
 ) -> StorageResult<Compaction> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     policy::may_checkpoint(actor_role(&tx, actor)?)?;
@@ -197,24 +207,25 @@ pub(super) fn complete(
         &format!("DELETE FROM checkpoints WHERE {SUPERSEDED}"),
         doomed,
     )?;
-    let removed_bytes: i64 = tx.query_row(
-        "SELECT coalesce(sum(length(bytes)), 0) FROM log WHERE workspace_id = ?1 AND seq <= ?2",
+    // The entries the checkpoint covers leave the live log (and its quota) now, but stay
+    // stored, and pulled, for the grace period.
+    let (compacted, compacted_bytes): (i64, i64) = tx.query_row(
+        "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM log
+         WHERE workspace_id = ?1 AND seq <= ?2 AND compacted_at IS NULL",
         params![ws, seq],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let entries_removed = tx.execute(
-        "DELETE FROM log WHERE workspace_id = ?1 AND seq <= ?2",
-        params![ws, seq],
+    tx.execute(
+        "UPDATE log SET compacted_at = ?3
+         WHERE workspace_id = ?1 AND seq <= ?2 AND compacted_at IS NULL",
+        params![ws, seq, now],
     )?;
     tx.execute(
         "UPDATE workspaces SET log_entries = max(log_entries - ?2, 0),
              log_bytes = max(log_bytes - ?3, 0) WHERE id = ?1",
-        params![ws, entries_removed as i64, removed_bytes],
+        params![ws, compacted, compacted_bytes],
     )?;
-    tx.execute(
-        "UPDATE workspaces SET log_floor = max(log_floor, ?2) WHERE id = ?1",
-        params![ws, seq.saturating_add(1)],
-    )?;
+    let entries_deleted = purge_workspace(&tx, ws, policy::purge_cutoff(now, grace))?;
     let floor: i64 = tx.query_row(
         "SELECT log_floor FROM workspaces WHERE id = ?1",
         [ws],
@@ -228,10 +239,73 @@ pub(super) fn complete(
             docs,
             bytes,
         },
-        entries_removed: entries_removed as u64,
+        entries_compacted: to_seq(compacted)?,
+        entries_deleted,
         checkpoints_removed: checkpoints_removed as u64,
         floor: to_seq(floor)?,
     })
+}
+
+/// Deletes a workspace's compacted entries whose grace period is over (compacted at or before
+/// `cutoff`), as the run of its oldest seqs that [`policy::purge_through`] allows, and raises
+/// its floor past them. Returns the entries deleted. Runs inside the caller's transaction.
+fn purge_workspace(tx: &Transaction<'_>, ws: &[u8], cutoff: i64) -> StorageResult<u64> {
+    let newest_due: Option<i64> = tx.query_row(
+        "SELECT max(seq) FROM log
+         WHERE workspace_id = ?1 AND compacted_at IS NOT NULL AND compacted_at <= ?2",
+        params![ws, cutoff],
+        |r| r.get(0),
+    )?;
+    // In seq order, so the scan stops at the first entry kept (past the ones about to go).
+    let oldest_kept: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM log
+             WHERE workspace_id = ?1 AND (compacted_at IS NULL OR compacted_at > ?2)
+             ORDER BY seq LIMIT 1",
+            params![ws, cutoff],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let through = policy::purge_through(
+        newest_due.map(to_seq).transpose()?,
+        oldest_kept.map(to_seq).transpose()?,
+    );
+    let Some(through) = through else {
+        return Ok(0);
+    };
+    let through = i64::try_from(through).map_err(|_| StorageError::Corrupt("seq"))?;
+    let deleted = tx.execute(
+        "DELETE FROM log WHERE workspace_id = ?1 AND seq <= ?2",
+        params![ws, through],
+    )?;
+    tx.execute(
+        "UPDATE workspaces SET log_floor = max(log_floor, ?2) WHERE id = ?1",
+        params![ws, through.saturating_add(1)],
+    )?;
+    Ok(deleted as u64)
+}
+
+/// The workspaces holding compacted entries whose grace period is over at `cutoff`.
+pub(super) fn due_workspaces(conn: &mut Connection, cutoff: i64) -> StorageResult<Vec<Id>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT workspace_id FROM log
+         WHERE compacted_at IS NOT NULL AND compacted_at <= ?1",
+    )?;
+    let rows = stmt.query_map([cutoff], |r| r.get::<_, Vec<u8>>(0))?;
+    let mut due = Vec::new();
+    for row in rows {
+        due.push(to_id(row?)?);
+    }
+    Ok(due)
+}
+
+/// Purges one workspace's compacted entries whose grace period is over at `cutoff`, in a
+/// transaction of its own; returns the entries deleted.
+pub(super) fn purge(conn: &mut Connection, workspace: &Id, cutoff: i64) -> StorageResult<u64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let deleted = purge_workspace(&tx, workspace.as_bytes(), cutoff)?;
+    tx.commit()?;
+    Ok(deleted)
 }
 
 pub(super) fn latest(

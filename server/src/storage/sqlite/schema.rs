@@ -101,6 +101,12 @@ pub const MIGRATIONS: &[&str] = &[
         log_entries = (SELECT count(*) FROM log WHERE log.workspace_id = workspaces.id),
         log_bytes = (SELECT coalesce(sum(length(bytes)), 0) FROM log
                      WHERE log.workspace_id = workspaces.id);",
+    // 6: compacted entries are kept for a grace period: `compacted_at` is when the checkpoint
+    // that covers an entry completed (NULL: not compacted), and the partial index finds the
+    // entries whose grace is over. `log_floor` is now the lowest seq still stored.
+    "ALTER TABLE log ADD COLUMN compacted_at INTEGER;
+    CREATE INDEX log_compacted ON log (workspace_id, compacted_at)
+        WHERE compacted_at IS NOT NULL;",
 ];
 
 /// The identity of the relay's log.

@@ -48,7 +48,8 @@ pub(super) fn create_workspace(conn: &mut Connection, new: &NewWorkspace) -> Sto
     Ok(())
 }
 
-/// Every workspace with its log size, members and devices, oldest first.
+/// Every workspace with its log size (and the compacted entries kept of it), members and
+/// devices, oldest first.
 pub fn workspace_summaries(conn: &Connection) -> rusqlite::Result<Vec<WorkspaceSummary>> {
     // Schema 2 marks removed members; a schema-1 file has none.
     let member_filter = if has_column(conn, "members", "removed_at")? {
@@ -56,10 +57,18 @@ pub fn workspace_summaries(conn: &Connection) -> rusqlite::Result<Vec<WorkspaceS
     } else {
         ""
     };
+    // Schema 6 keeps compacted entries for a grace period; before it there are none.
+    let compacted = if has_column(conn, "log", "compacted_at")? {
+        "(SELECT count(*) FROM log l
+            WHERE l.workspace_id = w.id AND l.compacted_at IS NOT NULL)"
+    } else {
+        "0"
+    };
     let sql = format!(
         "SELECT w.id, w.created_at, w.head,
             (SELECT count(*) FROM log l WHERE l.workspace_id = w.id),
             (SELECT coalesce(sum(length(l.bytes)), 0) FROM log l WHERE l.workspace_id = w.id),
+            {compacted},
             (SELECT count(*) FROM members m WHERE m.workspace_id = w.id {member_filter}),
             (SELECT count(*) FROM devices d
                 WHERE d.workspace_id = w.id AND d.revoked_at IS NULL)
@@ -74,8 +83,9 @@ pub fn workspace_summaries(conn: &Connection) -> rusqlite::Result<Vec<WorkspaceS
             head: count(row.get(2)?),
             log_entries: count(row.get(3)?),
             log_bytes: count(row.get(4)?),
-            members: count(row.get(5)?),
-            devices: count(row.get(6)?),
+            compacted_entries: count(row.get(5)?),
+            members: count(row.get(6)?),
+            devices: count(row.get(7)?),
         })
     })?;
     rows.collect()
