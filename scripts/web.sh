@@ -10,8 +10,10 @@
 #
 # Run by scripts/test.sh after its workspace build (TRELLIS_WORKSPACE_BUILT=1 and
 # TRELLIS_BIN_DIR set: the relay is already built); run alone, it builds the relay itself.
-# WEB_PROFILE=release builds the wasm in the release profile (fat LTO: much slower to build;
-# the story does not need it). The module goes to $TARGET/web/pkg and is never committed.
+# Also runs clippy on the browser build of trellis-core and trellis-web (WEB_CLIPPY=0 skips it;
+# the native clippy of .ci/run covers their native builds). WEB_PROFILE=release builds the wasm
+# in the release profile instead (smaller module; the story does not need it). The module goes
+# to $TARGET/web/pkg and is never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -76,6 +78,12 @@ export TRELLIS_BIN_DIR=${TRELLIS_BIN_DIR:-$TARGET/debug}
 step "cargo build: trellis-web for wasm32 ($PROFILE)"
 cargo build -p trellis-web --target wasm32-unknown-unknown --profile "$PROFILE"
 done_step
+
+if [[ "${WEB_CLIPPY:-1}" == 1 ]]; then
+  step "cargo clippy -D warnings, wasm32: trellis-core and trellis-web"
+  cargo clippy -p trellis-core -p trellis-web --target wasm32-unknown-unknown -- -D warnings
+  done_step
+fi
 
 step "wasm-bindgen: the JS module"
 rm -rf "$PKG"

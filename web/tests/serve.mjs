@@ -58,7 +58,14 @@ export function start({ www, pkg, relay }) {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
-      resolve({ origin: `http://127.0.0.1:${port}`, close: () => server.close() });
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        // Keep-alive connections would hold the process open for their timeout.
+        close: () => {
+          server.close();
+          server.closeAllConnections();
+        },
+      });
     });
   });
 }

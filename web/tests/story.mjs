@@ -41,7 +41,8 @@ function startRelay(data) {
     relay.stdout.on('data', look);
     relay.stderr.on('data', look);
     relay.on('exit', (code) => reject(new Error(`the relay exited (${code}) before listening`)));
-    setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000);
+    // Unref'd: the timer must not keep the story's process alive once it is done.
+    setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000).unref();
   });
 }
 
