@@ -100,12 +100,22 @@ pub struct Relay {
 
 impl Relay {
     /// Starts a relay on `data`, on `port` (0: an ephemeral one), and waits until it listens.
+    /// It deletes compacted log entries when a checkpoint completes
+    /// (`--compacted-grace-days 0`), as the stories that expect a device to bootstrap right
+    /// after a checkpoint need; [`Relay::start_with`] starts one with the relay's defaults.
     pub fn start(data: &Path, port: u16) -> Relay {
+        Relay::start_with(data, port, &["--compacted-grace-days", "0"])
+    }
+
+    /// Starts a relay as [`Relay::start`] does, with exactly `flags` added to its command line
+    /// (none: the relay's own defaults, such as its 7-day grace period for compacted entries).
+    pub fn start_with(data: &Path, port: u16, flags: &[&str]) -> Relay {
         let mut command = Command::new(bin_dir().join("trellis-relay"));
         if let Some(url) = database_url(data) {
             command.args(["--database", &url]);
         }
         let mut child = command
+            .args(flags)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data")
             .arg(data)

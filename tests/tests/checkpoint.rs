@@ -1,8 +1,12 @@
 //! Dana's practice grows to a few organizations, 30 contacts and 100 drop-bys; she makes a
 //! checkpoint and the relay compacts its log. Sam's new phone joins and bootstraps from the
-//! checkpoint instead of replaying the log. Dana's tablet, offline since before the checkpoint
-//! and holding a drop-by logged offline, finds the log compacted (`410 compacted`), bootstraps
-//! too, keeps its drop-by, and everyone converges.
+//! checkpoint instead of replaying the log. On a relay that keeps no compacted entries
+//! (`--compacted-grace-days 0`), Dana's tablet, offline since before the checkpoint and holding
+//! a drop-by logged offline, finds the log compacted (`410 compacted`), bootstraps too, keeps
+//! its drop-by, and everyone converges. On a relay with the default grace period, a tablet
+//! offline since before a checkpoint pulls the compacted entries instead, while a new phone
+//! still starts from the checkpoint. (The grace running out, on a clock the test drives, is
+//! `server/tests/checkpoints.rs`.)
 
 use std::time::Instant;
 
@@ -83,7 +87,12 @@ fn pull_status(relay: &Relay, d: &Device, after: u64) -> (u16, Value) {
 #[test]
 fn a_new_phone_and_a_long_offline_tablet_bootstrap_from_a_checkpoint_and_converge() {
     let tmp = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    // Compacted entries are deleted at completion, as after the grace period runs out.
+    let relay = Relay::start_with(
+        &tmp.path().join("relay"),
+        0,
+        &["--compacted-grace-days", "0"],
+    );
     let dana = Device::new(tmp.path().join("dana"));
     let tablet = Device::new(tmp.path().join("tablet"));
     let sam = Device::new(tmp.path().join("sam"));
@@ -217,6 +226,96 @@ fn a_new_phone_and_a_long_offline_tablet_bootstrap_from_a_checkpoint_and_converg
         assert_eq!(activities(d), all);
         assert_eq!(contacts(d), dana_contacts);
     }
+}
+
+/// Dana's tablet syncs, then spends a day in a drawer while she logs a drop-by of her own on
+/// it, and her phone logs more and cuts a checkpoint. The relay (default grace period) keeps the
+/// entries the checkpoint compacted: the tablet wakes up and pulls them like any others, with
+/// no `410` and no checkpoint to download, pushes its drop-by, and converges; Sam's new phone
+/// still starts from the checkpoint and pulls only the log after it.
+#[test]
+fn a_tablet_offline_since_before_a_checkpoint_pulls_the_compacted_entries_during_the_grace() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The relay's defaults: compacted entries are kept for 7 days.
+    let relay = Relay::start_with(&tmp.path().join("relay"), 0, &[]);
+    let dana = Device::new(tmp.path().join("dana"));
+    let tablet = Device::new(tmp.path().join("tablet"));
+    let sam = Device::new(tmp.path().join("sam"));
+
+    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
+    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.json(&["sync"]);
+    let code = dana.invite(&["--device"]);
+    tablet.json(&["init", "--name", "Dana"]);
+    tablet.json(&["workspace", "join", &code]);
+    tablet.json(&["sync"]);
+    let tablet_cursor = tablet.json(&["status"])["cursor"].as_u64().unwrap_or(0);
+    assert!(tablet_cursor > 0, "the tablet synced before the drawer");
+
+    // In the drawer, the tablet logs a drop-by; meanwhile the phone logs two and checkpoints.
+    tablet.json(&[
+        "log",
+        "drop-by",
+        "--org",
+        "Lincoln",
+        "--note",
+        "left cards at the front desk (tablet, offline)",
+    ]);
+    for note in ["spring calendar", "anxiety group flyer"] {
+        dana.json(&[
+            "log",
+            "drop-by",
+            "--org",
+            "Lincoln",
+            "--contact",
+            "Rosa",
+            "--note",
+            note,
+        ]);
+    }
+    dana.json(&["contact", "add", "Amir Haddad", "--org", "Lincoln"]);
+    dana.json(&["sync"]);
+    let checkpoint = dana.json(&["workspace", "checkpoint"]);
+    let seq = checkpoint["seq"].as_u64().expect("a seq");
+    let docs = checkpoint["docs"].as_u64().expect("a document count");
+    assert!(seq > tablet_cursor, "{checkpoint}");
+    // The compacted entries are still served, from the very start of the log.
+    let (status, body) = pull_status(&relay, &dana, 0);
+    assert_eq!(status, 200, "{body}");
+
+    // The tablet wakes up: it pulls what it missed and downloads no checkpoint.
+    let woke = tablet.json(&["sync"]);
+    assert_eq!(woke["bootstrapped_docs"], 0, "{woke}");
+    assert!(
+        woke["pulled"].as_u64().unwrap_or(0) >= seq - tablet_cursor,
+        "{woke}"
+    );
+    assert!(woke["pushed"].as_u64().unwrap_or(0) >= 1, "{woke}");
+    assert_eq!(woke["gaps"], 0, "{woke}");
+
+    // Sam's new phone starts from the checkpoint all the same.
+    let joined = dana.invite_member(&sam, "Sam");
+    assert_eq!(joined["sync"]["bootstrapped_docs"], docs, "{joined}");
+    assert!(
+        joined["sync"]["pulled"].as_u64().unwrap_or(u64::MAX) < seq,
+        "only the log after the checkpoint is pulled: {joined}"
+    );
+
+    // Everyone converges, the tablet's drop-by included.
+    dana.json(&["sync"]);
+    sam.json(&["sync"]);
+    let all = activities(&dana);
+    assert_eq!(all.len(), 3);
+    assert!(
+        all.iter().any(|a| a.3.contains("tablet, offline")),
+        "{all:?}"
+    );
+    for d in [&sam, &tablet] {
+        assert_eq!(activities(d), all);
+        assert_eq!(contacts(d), contacts(&dana));
+    }
+    assert_eq!(contacts(&dana).len(), 2);
 }
 
 /// `POST` of a JSON body to the relay with the device's own token: the status and the answer.
