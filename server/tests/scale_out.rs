@@ -2,7 +2,8 @@
 //! would run: each relay here has its own pool, listener, notifier and rate limiter, and they
 //! share nothing but the database. Pushes through both stay gap-free and ordered, a push or a
 //! revocation through one reaches the live sockets of the other, the rate limit holds across
-//! them, and migrations run once when they start together.
+//! them, migrations run once when they start together, and a database at any older schema
+//! version upgrades to the schema a fresh one gets.
 //!
 //! These need PostgreSQL: they are `#[ignore]`d in a plain `cargo test` (the output says so),
 //! and `scripts/test.sh` runs them through `scripts/pg.sh` with `--include-ignored`. Run
@@ -350,4 +351,80 @@ async fn relays_starting_together_migrate_once_and_a_newer_schema_is_refused() {
     let known = MIGRATIONS.len() as i64;
     assert_eq!(versions, vec![known; 3]);
     assert_eq!(rows, known, "each migration applied once");
+}
+
+/// Every column and index of a PostgreSQL database's relay tables, as sorted text.
+async fn pg_schema(client: &tokio_postgres::Client) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sql in [
+        "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+             || ' ' || coalesce(column_default, '') || ' ' || is_identity
+         FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> 'relay_schema'",
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    ] {
+        for row in client.query(sql, &[]).await.unwrap() {
+            out.push(row.get::<_, String>(0));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run through scripts/pg.sh (scripts/test.sh does)"]
+async fn every_old_schema_upgrades_to_the_fresh_one() {
+    let server = postgres_server().expect("TRELLIS_TEST_POSTGRES is set");
+    let fresh = crate::common::fresh_postgres_database(&server);
+    let olds: Vec<String> = (0..MIGRATIONS.len())
+        .map(|_| crate::common::fresh_postgres_database(&server))
+        .collect();
+    crate::common::on_own_runtime(async move {
+        let connect = |url: String| async move {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+        };
+        PgStorage::connect(&fresh, 1).await.unwrap();
+        let want = pg_schema(&connect(fresh).await).await;
+        assert!(
+            want.iter().any(|c| c.starts_with("log.compacted_at")),
+            "{want:?}"
+        );
+        for (applied, url) in olds.into_iter().enumerate() {
+            // A database a relay of schema version `applied` left behind.
+            let client = connect(url.clone()).await;
+            client
+                .batch_execute(
+                    "CREATE TABLE relay_schema (
+                        version bigint PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )",
+                )
+                .await
+                .unwrap();
+            for (i, sql) in MIGRATIONS.iter().take(applied).enumerate() {
+                client.batch_execute(sql).await.unwrap();
+                client
+                    .execute(
+                        "INSERT INTO relay_schema (version) VALUES ($1)",
+                        &[&(i as i64 + 1)],
+                    )
+                    .await
+                    .unwrap();
+            }
+            let upgraded = PgStorage::connect(&url, 1).await.unwrap();
+            assert_eq!(
+                upgraded.schema_version().await.unwrap(),
+                MIGRATIONS.len() as i64
+            );
+            assert_eq!(
+                pg_schema(&client).await,
+                want,
+                "upgraded from version {applied}"
+            );
+        }
+    });
 }
