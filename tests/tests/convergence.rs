@@ -98,6 +98,7 @@ fn run_many(backend: Backend, count: u64, base: u64) {
                         s.rotations += o.rotations;
                         s.removals += o.removals;
                         s.late_joins += o.late_joins;
+                        s.power_cuts += o.power_cuts;
                         let (f, g) = (&mut s.faults, o.faults);
                         f.lost_pushes += g.lost_pushes;
                         f.dropped_push_answers += g.dropped_push_answers;
@@ -109,6 +110,7 @@ fn run_many(backend: Backend, count: u64, base: u64) {
                         f.relay_restarts += g.relay_restarts;
                         f.relay_backups += g.relay_backups;
                         f.relay_restores += g.relay_restores;
+                        f.relay_power_cuts += g.relay_power_cuts;
                     }
                     Err(f) => {
                         stop.store(true, Ordering::SeqCst);
@@ -132,7 +134,7 @@ fn run_many(backend: Backend, count: u64, base: u64) {
          {threads} threads: {} devices, {} workspaces, {} steps, {} acknowledged writes checked, \
          {} syncs ({} failed under faults), {} device backups, {} devices restored from one, {} \
          checkpoints, {} key rotations, {} members removed, {} late joins, {} checkpoints and \
-         rotations refused to members; network and relay: {:?}",
+         rotations refused to members, {} device power cuts; network and relay: {:?}",
         base + count - 1,
         started.elapsed().as_secs_f64(),
         t.devices,
@@ -148,6 +150,7 @@ fn run_many(backend: Backend, count: u64, base: u64) {
         t.removals,
         t.late_joins,
         t.refused,
+        t.power_cuts,
         t.faults
     );
     assert_eq!(passed, count);

@@ -121,6 +121,44 @@ pub(crate) fn genesis(doc_id: &Id, kind: DocKind) -> Result<Automerge, automerge
     Ok(doc)
 }
 
+/// The change that starts the counter `key` at 0 in the map `map` of a document's genesis: made
+/// with an actor derived from the document, the map and the key, on top of the genesis alone,
+/// so it is byte-identical wherever it is made (like [`genesis`]). A device that must add to a
+/// counter it does not see (its store was rolled back by a restore or a power cut, or another
+/// of its incarnations made the counter) applies this change first instead of putting a new
+/// counter: two puts of one key would compete and one counter's sum would be lost, while two
+/// copies of one change are one change.
+pub(crate) fn counter_start(
+    doc_id: &Id,
+    kind: DocKind,
+    map: &str,
+    key: &str,
+) -> Result<automerge::Change, automerge::AutomergeError> {
+    let mut doc = genesis(doc_id, kind)?;
+    let actor = derive_id(&[
+        b"trellis/counter-actor",
+        doc_id.as_bytes(),
+        map.as_bytes(),
+        key.as_bytes(),
+    ]);
+    doc.set_actor(ActorId::from(actor.as_bytes().as_slice()));
+    let map = map.to_string();
+    let key = key.to_string();
+    doc.transact(|tx| {
+        let obj = match tx.get(ROOT, map.as_str())? {
+            Some((_, obj)) => obj,
+            None => tx.put_object(ROOT, map.as_str(), ObjType::Map)?,
+        };
+        tx.put(&obj, key.as_str(), automerge::ScalarValue::counter(0))
+    })
+    .map_err(|f| f.error)?;
+    let heads = doc.get_heads();
+    heads
+        .first()
+        .and_then(|h| doc.get_change_by_hash(h))
+        .ok_or(automerge::AutomergeError::Fail)
+}
+
 /// The id of a member's logbook for a month (`YYYY-MM`) in a workspace: the same on every device.
 pub(crate) fn logbook_id(workspace: &Id, member: &Id, month: &str) -> Id {
     derive_id(&[

@@ -15,11 +15,11 @@ use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::non_empty;
 use crate::base::validate::{check_len, checked_name, MAX_TEXT_BYTES};
-use crate::documents::DocKind;
+use crate::documents::{self, DocKind};
 use crate::model::{ContactCategory, Membership, Settings, StockItem};
 use crate::read::resolve::resolve_org;
 use crate::storage::workspace::{Device, Ws};
-use crate::store::{change_doc, Store};
+use crate::store::{change_doc, change_doc_after, Store};
 
 /// Stock at or below which an item is low, unless set.
 pub const DEFAULT_LOW_AT: i64 = 5;
@@ -71,7 +71,8 @@ impl Store {
         }
         self.write(|tx, ws, me| {
             let key = item_key(&name);
-            change_doc(tx, ws, me, &ws.id, DocKind::Workspace, |t| {
+            let start = counter_start(ws, &key, me)?;
+            change_doc_after(tx, ws, me, &ws.id, DocKind::Workspace, &[start], |t| {
                 let catalog = map(t, "catalog")?;
                 if t.get(&catalog, key.as_str())?.is_none() {
                     let entry = t.put_object(&catalog, key.as_str(), ObjType::Map)?;
@@ -203,12 +204,27 @@ pub(crate) fn use_stock(
     if known.is_empty() {
         return Ok(());
     }
-    change_doc(tx, ws, me, &ws.id, DocKind::Workspace, |t| {
+    let starts = known
+        .iter()
+        .map(|(key, _)| counter_start(ws, key, me))
+        .collect::<Result<Vec<_>>>()?;
+    change_doc_after(tx, ws, me, &ws.id, DocKind::Workspace, &starts, |t| {
         for (key, qty) in &known {
             bump(t, key, me, -qty)?;
         }
         Ok(())
     })
+}
+
+/// The change that starts this device's counter for an item, the same wherever it is made
+/// ([`documents::counter_start`]).
+fn counter_start(ws: &Ws, key: &str, me: &Device) -> Result<automerge::Change> {
+    Ok(documents::counter_start(
+        &ws.id,
+        DocKind::Workspace,
+        "stock",
+        &format!("{key}/{}", me.id),
+    )?)
 }
 
 /// Adds `delta` to this device's counter for an item.

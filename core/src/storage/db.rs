@@ -419,6 +419,24 @@ pub enum Durability {
     Full,
 }
 
+/// Puts every commit made so far on the disk, whatever the store's [`Durability`]: one small
+/// commit with `synchronous=FULL` flushes the WAL, and with it every commit before it. For what
+/// a power cut must never take back: the device's identity, a practice's credentials, a token
+/// made before it is sent to the relay (a relay that registered it while the device forgot it
+/// would hold the device out).
+pub(crate) fn flush_to_disk(conn: &Connection) -> Result<()> {
+    let before: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let flushed = conn
+        .execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('flushed_at', ?1)",
+            [crate::base::time::now_rfc3339()],
+        )
+        .map(drop);
+    conn.pragma_update(None, "synchronous", before)?;
+    Ok(flushed?)
+}
+
 impl Durability {
     fn pragma(self) -> &'static str {
         match self {

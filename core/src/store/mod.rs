@@ -25,7 +25,7 @@ use crate::storage::db::{self, lock, Durability};
 use crate::storage::docstore::{self, DocCache};
 use crate::storage::workspace::{current_ws, Ws};
 
-pub(crate) use write::{add_member, change_doc};
+pub(crate) use write::{add_member, change_doc, change_doc_after};
 
 /// A device's local store.
 ///

@@ -34,6 +34,7 @@ impl Store {
         set_meta(&tx, "device_secret", &DeviceKeys::generate().secret_hex())?;
         set_meta(&tx, "user_name", &name)?;
         tx.commit()?;
+        crate::storage::db::flush_to_disk(&conn)?;
         Ok(Device { id, name })
     }
 
@@ -67,6 +68,7 @@ impl Store {
         })?;
         set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
         tx.commit()?;
+        crate::storage::db::flush_to_disk(&conn)?;
         Ok(info(ws, true))
     }
 

@@ -51,12 +51,38 @@ pub(crate) fn change_doc<T>(
     kind: DocKind,
     f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
 ) -> Result<T> {
+    change_doc_after(tx, ws, me, doc_id, kind, &[], f)
+}
+
+/// [`change_doc`], first applying each of `starts` the document lacks: changes made the same on
+/// every device ([`documents::counter_start`]) that the edit builds on. Those applied travel
+/// with the edit.
+pub(crate) fn change_doc_after<T>(
+    tx: &Tx,
+    ws: &Ws,
+    me: &Device,
+    doc_id: &Id,
+    kind: DocKind,
+    starts: &[automerge::Change],
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
     let ws_hex = ws.id.to_hex();
     let doc_hex = doc_id.to_hex();
     let (mut doc, stored) = match tx.load(&ws_hex, &doc_hex)? {
         Some((doc, stored)) => (doc, Some(stored)),
         None => (documents::genesis(doc_id, kind)?, None),
     };
+    let mut started = Vec::new();
+    for start in starts {
+        if doc.get_change_by_hash(&start.hash()).is_none() {
+            doc.apply_changes([start.clone()])?;
+            // A document older than its genesis cannot take it (its dependencies are not
+            // there): the edit then makes the counter itself, as before.
+            if doc.get_change_by_hash(&start.hash()).is_some() {
+                started.push(start.hash());
+            }
+        }
+    }
     doc.set_actor(actor(me, tx.incarnation())?);
     let mut done = doc
         .transact_and_log_patches(f)
@@ -64,8 +90,11 @@ pub(crate) fn change_doc<T>(
     // A new document's genesis travels with its first change.
     let new_changes = match (stored, done.hash) {
         (None, _) => doc.get_changes(&[]),
-        (Some(_), Some(hash)) => doc.get_change_by_hash(&hash).into_iter().collect(),
-        (Some(_), None) => Vec::new(),
+        (Some(_), hash) => started
+            .iter()
+            .chain(hash.as_ref())
+            .filter_map(|h| doc.get_change_by_hash(h))
+            .collect(),
     };
     let kind_now = documents::kind_of(&doc);
     let touched = match (stored, new_changes.as_slice()) {

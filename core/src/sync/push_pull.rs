@@ -26,6 +26,7 @@ use crate::documents::{self, DocKind};
 use crate::events::SyncState;
 use crate::index::{self, Touched};
 use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
+use crate::storage::db::flush_to_disk;
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
     current_ws, delete_meta, device, device_keys, get_meta, info, insert_workspace, set_meta, Ws,
@@ -90,6 +91,7 @@ impl Store {
                 None => {
                     let token = trellis_protocol::random_secret();
                     set_meta(&conn, &pending, &token)?;
+                    flush_to_disk(&conn)?;
                     token
                 }
             }
@@ -104,6 +106,7 @@ impl Store {
             )?;
             delete_meta(&tx, &pending)?;
             tx.commit()?;
+            flush_to_disk(&conn)?;
         }
         Ok(info(
             &Ws {
@@ -203,6 +206,7 @@ impl Store {
                 None => {
                     let made = (trellis_protocol::random_secret(), Id::random());
                     set_meta(&conn, &pending, &format!("{} {}", made.0, made.1.to_hex()))?;
+                    flush_to_disk(&conn)?;
                     made
                 }
             }
@@ -239,6 +243,7 @@ impl Store {
         set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
         delete_meta(&tx, &pending)?;
         tx.commit()?;
+        flush_to_disk(&conn)?;
         Ok(info(&ws, true))
     }
 

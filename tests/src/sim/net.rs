@@ -109,6 +109,8 @@ pub struct FaultCounts {
     pub relay_backups: u64,
     /// Relays put back to an earlier backup.
     pub relay_restores: u64,
+    /// Power cuts of the relay's machine.
+    pub relay_power_cuts: u64,
 }
 
 /// Where the simulated relay keeps its log.
@@ -258,6 +260,31 @@ impl Net {
         self.control().http = reqwest::Client::new();
     }
 
+    /// Cuts the power of the relay's machine: the relay stops, and a relay starts on what the
+    /// disk holds of its database (every write it had not yet synced is dropped; see
+    /// [`crate::powercut`]), with the same log identity. Returns each workspace's head before
+    /// the cut (in the live file) and after (in what the disk kept): the relay syncs every
+    /// commit it acknowledges, so nothing committed may be missing. `None` on PostgreSQL, whose
+    /// durability is its own.
+    pub async fn power_cut_relay(&mut self) -> Result<Option<(Heads, Heads)>, String> {
+        let Database::Sqlite(path) = self.db.clone() else {
+            return Ok(None);
+        };
+        self.stop_relay().await;
+        let before = heads(&path)?;
+        self.generation += 1;
+        let kept = self.dir.join(format!("relay{}.sqlite3", self.generation));
+        crate::powercut::durable_copy(&path, &kept).map_err(|e| format!("power cut: {e}"))?;
+        let after = heads(&kept)?;
+        self.db = Database::Sqlite(kept);
+        let (relay, upstream) = start_relay(&self.db).await;
+        self.relay = Some(relay);
+        let mut c = self.control();
+        c.upstream = upstream;
+        c.counts.relay_power_cuts += 1;
+        Ok(Some((before, after)))
+    }
+
     /// Takes a backup of the running relay's database into `to` (a consistent copy, as an
     /// operator's nightly backup would be).
     pub fn backup_relay(&mut self, to: &Path) -> Result<(), String> {
@@ -345,6 +372,22 @@ impl Drop for Net {
             p.abort();
         }
     }
+}
+
+/// Each workspace's head, by workspace id.
+pub type Heads = std::collections::BTreeMap<Vec<u8>, i64>;
+
+/// The heads a relay database file holds, read through a connection of its own.
+fn heads(path: &Path) -> Result<Heads, String> {
+    let conn = rusqlite::Connection::open(path).map_err(|e| format!("relay heads: {e}"))?;
+    let mut st = conn
+        .prepare("SELECT id, head FROM workspaces")
+        .map_err(|e| format!("relay heads: {e}"))?;
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| format!("relay heads: {e}"))?;
+    rows.collect::<rusqlite::Result<Heads>>()
+        .map_err(|e| format!("relay heads: {e}"))
 }
 
 async fn start_relay(db: &Database) -> (JoinHandle<()>, String) {

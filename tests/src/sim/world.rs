@@ -43,6 +43,8 @@ pub struct Outcome {
     pub removals: u64,
     /// Devices that joined late, from the newest checkpoint and the log after it.
     pub late_joins: u64,
+    /// Devices whose power was cut (their unsynced disk writes dropped).
+    pub power_cuts: u64,
     /// What the network did.
     pub faults: FaultCounts,
 }
@@ -157,6 +159,7 @@ pub fn run_schedule(seed: u64, backend: Backend) -> Result<Outcome, Failure> {
     })?;
     // TRELLIS_SIM_KEEP keeps the schedule's files (the devices' stores, the relay's database)
     // for a look after a replay.
+    crate::powercut::install();
     let (_cleanup, dir) = if std::env::var_os("TRELLIS_SIM_KEEP").is_some() {
         let kept = dir.keep();
         eprintln!(
@@ -168,6 +171,8 @@ pub fn run_schedule(seed: u64, backend: Backend) -> Result<Outcome, Failure> {
         let path = dir.path().to_path_buf();
         (Some(dir), path)
     };
+    crate::powercut::watch(&dir);
+    let _unwatch = Unwatch(dir.clone());
     rt.block_on(async {
         let mut world = match World::set_up(seed, &dir, backend).await {
             Ok(w) => w,
@@ -188,6 +193,15 @@ pub fn run_schedule(seed: u64, backend: Backend) -> Result<Outcome, Failure> {
             }),
         }
     })
+}
+
+/// Stops tracking a schedule's files for power cuts when the schedule ends, however it ends.
+struct Unwatch(PathBuf);
+
+impl Drop for Unwatch {
+    fn drop(&mut self) {
+        crate::powercut::forget(&self.0);
+    }
 }
 
 impl World {
@@ -355,7 +369,11 @@ impl World {
                 self.rotate(dev).await?
             } else if roll < 19 {
                 self.remove(dev).await?
-            } else if roll < 35 {
+            } else if roll < 20 {
+                self.power_cut(dev).await?
+            } else if roll < 21 {
+                self.power_cut_relay().await?
+            } else if roll < 36 {
                 self.sync(dev).await?
             } else {
                 self.write(dev)?
@@ -417,6 +435,46 @@ impl World {
             self.trace.push(format!("     {line}"));
         }
         Ok(status(self)? + u64::from(self.unhealed[dev]))
+    }
+
+    /// Cuts the power of `dev`: its store comes back as the disk held it (a device commits
+    /// with `synchronous=NORMAL`, so its last commits may be gone), under a new incarnation.
+    /// Only once the relay holds everything it wrote: what a power cut drops of unsynced work
+    /// is lost by design (docs/RELIABILITY.md).
+    async fn power_cut(&mut self, dev: usize) -> Result<String, String> {
+        let pending = self.unsynced(dev).await?;
+        if pending > 0 {
+            return Ok(format!(
+                "dev{dev} keeps its power: {pending} changes unsynced"
+            ));
+        }
+        self.outcome.power_cuts += 1;
+        let after = self.data[dev].with_extension(format!("cut{}", self.outcome.power_cuts));
+        crate::powercut::durable_copy(&self.data[dev].join(""), &after.join(""))
+            .map_err(|e| format!("dev{dev}: power cut: {e}"))?;
+        // The old store closes after the copy was taken: what it writes now is not on the disk
+        // the device comes back to.
+        drop(self.stores.remove(dev));
+        let store = Store::open(after.join("trellis.sqlite3"))
+            .map_err(|e| format!("dev{dev}: reopen after a power cut: {e}"))?;
+        self.stores.insert(dev, store);
+        self.data[dev] = after;
+        self.fragile[dev] = true;
+        Ok(format!("dev{dev} loses power and comes back"))
+    }
+
+    /// Cuts the power of the relay's machine; what it had committed must all be there after.
+    async fn power_cut_relay(&mut self) -> Result<String, String> {
+        match self.net.power_cut_relay().await? {
+            None => Ok("the relay's power stays on (PostgreSQL keeps its own)".into()),
+            Some((before, after)) if before == after => {
+                Ok(format!("relay loses power and comes back; heads {after:?}"))
+            }
+            Some((before, after)) => Err(format!(
+                "the relay lost committed entries in a power cut: heads {before:?} before, \
+                 {after:?} after"
+            )),
+        }
     }
 
     /// The relay's backup, taken while it runs.
@@ -543,6 +601,10 @@ impl World {
         if pending > 0 {
             return Ok(format!("dev{dev} not removed: {pending} changes unsynced"));
         }
+        // The remover knows the member by the name her profile gave (synced in the workspace
+        // document).
+        let line = self.sync(remover).await?;
+        self.trace.push(format!("     {line}"));
         let member = self.member_of[dev].clone();
         self.relay_backup = None;
         // From here on the member may be out: she gets no more operations either way.
@@ -631,6 +693,7 @@ impl World {
             }
         }
         std::fs::copy(&backup, &db).map_err(|e| format!("dev{dev}: restore: {e}"))?;
+        crate::powercut::replaced(&db);
         let store = Store::open(&db).map_err(|e| format!("dev{dev}: reopen: {e}"))?;
         self.stores.insert(dev, store);
         self.fragile[dev] = true;
