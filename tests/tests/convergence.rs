@@ -99,6 +99,8 @@ fn run_many(backend: Backend, count: u64, base: u64) {
                         s.removals += o.removals;
                         s.late_joins += o.late_joins;
                         s.power_cuts += o.power_cuts;
+                        s.live_schedules += o.live_schedules;
+                        s.live_syncs += o.live_syncs;
                         let (f, g) = (&mut s.faults, o.faults);
                         f.lost_pushes += g.lost_pushes;
                         f.dropped_push_answers += g.dropped_push_answers;
@@ -134,7 +136,8 @@ fn run_many(backend: Backend, count: u64, base: u64) {
          {threads} threads: {} devices, {} workspaces, {} steps, {} acknowledged writes checked, \
          {} syncs ({} failed under faults), {} device backups, {} devices restored from one, {} \
          checkpoints, {} key rotations, {} members removed, {} late joins, {} checkpoints and \
-         rotations refused to members, {} device power cuts; network and relay: {:?}",
+         rotations refused to members, {} device power cuts, {} schedules with a device syncing \
+         live ({} syncs heard on it); network and relay: {:?}",
         base + count - 1,
         started.elapsed().as_secs_f64(),
         t.devices,
@@ -151,6 +154,8 @@ fn run_many(backend: Backend, count: u64, base: u64) {
         t.late_joins,
         t.refused,
         t.power_cuts,
+        t.live_schedules,
+        t.live_syncs,
         t.faults
     );
     assert_eq!(passed, count);

@@ -11,8 +11,10 @@
 //! picks the operations (add, edit, archive and delete contacts and organizations, log
 //! activities with leave-behinds in this or an earlier month, append notes, restock, add and
 //! complete follow-ups, record referrals; back up and restore a device or the relay; cut a
-//! checkpoint, rotate the key, remove a member), which device does them, when devices sync, go
-//! offline and come back, when the relay restarts, and the network's faults. Operations that
+//! checkpoint, rotate the key, remove a member; cut the power of a device or of the relay's
+//! machine, through [`crate::powercut`]), which device does them, when devices sync, go offline
+//! and come back, when the relay restarts, whether it keeps compacted entries for a grace
+//! period, whether one device also syncs live in the background, and the network's faults. Operations that
 //! would lose data by design (docs/RELIABILITY.md, section 1) are not drawn: a device is
 //! restored only once the relay holds everything it wrote, and so on.
 //!

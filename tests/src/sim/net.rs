@@ -12,7 +12,9 @@
 //! - ask the relay for small pages, duplicate entries within a page and shuffle them,
 //! - hold an entry back and deliver it in a later answer (after entries that depend on it).
 //!
-//! A device that is offline gets a broken connection for every request.
+//! A device that is offline gets a broken connection for every request. A device's live socket
+//! (background sync) goes through its proxy too: refused while the device is offline, cut when
+//! it goes offline or the relay stops.
 //!
 //! The relay keeps its log in SQLite (a file in the schedule's directory) or, for a share of
 //! the schedules, in a fresh PostgreSQL database. Its backups are taken while it runs (`VACUUM
@@ -153,6 +155,8 @@ pub struct Net {
     db: Database,
     /// Databases made so far (the first, then one per restore).
     generation: u32,
+    /// How long the relay keeps the entries a checkpoint compacted, in seconds.
+    grace: u64,
     relay: Option<JoinHandle<()>>,
     proxies: Vec<JoinHandle<()>>,
     /// Each device's relay URL (its proxy).
@@ -163,12 +167,16 @@ pub struct Net {
 impl Net {
     /// Starts a relay on `backend` (a SQLite file in `dir`, or a fresh PostgreSQL database)
     /// and a proxy for each of `devices`.
-    pub async fn start(dir: &Path, devices: usize, backend: Backend, rng: Rng) -> Net {
+    ///
+    /// In half the schedules (drawn from `rng`) the relay deletes what a checkpoint compacts at
+    /// once; in the others it keeps it for its default grace period and serves it meanwhile.
+    pub async fn start(dir: &Path, devices: usize, backend: Backend, mut rng: Rng) -> Net {
         let db = match &backend {
             Backend::Sqlite => Database::Sqlite(dir.join("relay0.sqlite3")),
             Backend::Postgres(server) => Database::Postgres(crate::fresh_database(server)),
         };
-        let (relay, upstream) = start_relay(&db).await;
+        let grace = if rng.chance(500) { 0 } else { 7 * 24 * 3600 };
+        let (relay, upstream) = start_relay(&db, grace).await;
         let control = Arc::new(Mutex::new(Control {
             rng,
             faults: Faults::NONE,
@@ -199,6 +207,7 @@ impl Net {
             dir: dir.to_path_buf(),
             db,
             generation: 0,
+            grace,
             relay: Some(relay),
             proxies,
             urls,
@@ -213,6 +222,11 @@ impl Net {
     /// Sets the fault rates.
     pub fn set_faults(&self, faults: Faults) {
         self.control().faults = faults;
+    }
+
+    /// How long the relay keeps what a checkpoint compacted, in seconds.
+    pub fn grace(&self) -> u64 {
+        self.grace
     }
 
     /// The fault rates now.
@@ -244,7 +258,7 @@ impl Net {
     /// database; the proxies forward to it from now on.
     pub async fn restart_relay(&mut self) {
         self.stop_relay().await;
-        let (relay, upstream) = start_relay(&self.db).await;
+        let (relay, upstream) = start_relay(&self.db, self.grace).await;
         self.relay = Some(relay);
         let mut c = self.control();
         c.upstream = upstream;
@@ -277,7 +291,7 @@ impl Net {
         crate::powercut::durable_copy(&path, &kept).map_err(|e| format!("power cut: {e}"))?;
         let after = heads(&kept)?;
         self.db = Database::Sqlite(kept);
-        let (relay, upstream) = start_relay(&self.db).await;
+        let (relay, upstream) = start_relay(&self.db, self.grace).await;
         self.relay = Some(relay);
         let mut c = self.control();
         c.upstream = upstream;
@@ -349,7 +363,7 @@ impl Net {
             }
         };
         self.db = db;
-        let (relay, upstream) = start_relay(&self.db).await;
+        let (relay, upstream) = start_relay(&self.db, self.grace).await;
         self.relay = Some(relay);
         let mut c = self.control();
         c.upstream = upstream;
@@ -390,7 +404,7 @@ fn heads(path: &Path) -> Result<Heads, String> {
         .map_err(|e| format!("relay heads: {e}"))
 }
 
-async fn start_relay(db: &Database) -> (JoinHandle<()>, String) {
+async fn start_relay(db: &Database, grace: u64) -> (JoinHandle<()>, String) {
     let storage: Arc<dyn Storage> = match db {
         Database::Sqlite(path) => {
             Arc::new(SqliteStorage::open(path).expect("the relay database opens"))
@@ -401,6 +415,7 @@ async fn start_relay(db: &Database) -> (JoinHandle<()>, String) {
                 .expect("the relay's PostgreSQL database opens"),
         ),
     };
+    storage.set_compacted_grace(grace);
     let limits = Limits {
         rate_per_minute: std::num::NonZeroU32::new(10_000_000).unwrap_or(std::num::NonZeroU32::MIN),
         ..Limits::default()
@@ -435,7 +450,124 @@ enum Kind {
     Other,
 }
 
+/// Forwards a live socket: the device's upgrade is accepted only if it is online and the relay
+/// accepts its own, then messages (close codes included) go both ways until either side ends.
+/// The live socket has no faults of its own: the requests its syncs make do.
+async fn forward_live(proxy: Proxy, req: Request) -> Response {
+    use axum::extract::FromRequest;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let upstream = {
+        let mut c = proxy.lock();
+        if c.offline[proxy.device] {
+            c.counts.refused_offline += 1;
+            return broken();
+        }
+        c.upstream.replacen("http://", "ws://", 1)
+    };
+    let path = req.uri().path().to_string();
+    let auth = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .cloned();
+    let Ok(upgrade) = axum::extract::ws::WebSocketUpgrade::from_request(req, &()).await else {
+        return broken();
+    };
+    let Ok(mut request) = format!("{upstream}{path}").into_client_request() else {
+        return broken();
+    };
+    if let Some(auth) = auth {
+        request
+            .headers_mut()
+            .insert(axum::http::header::AUTHORIZATION, auth);
+    }
+    let relay = match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => socket,
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            return Response::builder()
+                .status(resp.status().as_u16())
+                .body(Body::empty())
+                .unwrap_or_else(|_| Response::new(Body::empty()));
+        }
+        Err(_) => return broken(),
+    };
+    upgrade.on_upgrade(move |device| pipe(device, relay, proxy))
+}
+
+/// Copies messages between the device's socket and the relay's until either ends or the device
+/// goes offline.
+async fn pipe(
+    device: axum::extract::ws::WebSocket,
+    relay: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    proxy: Proxy,
+) {
+    use axum::extract::ws::{CloseFrame as DeviceClose, Message as ToDevice};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame as RelayClose;
+    use tokio_tungstenite::tungstenite::Message as ToRelay;
+    let (mut to_device, mut from_device) = device.split();
+    let (mut to_relay, mut from_relay) = relay.split();
+    loop {
+        if proxy.lock().offline[proxy.device] {
+            return;
+        }
+        tokio::select! {
+            m = from_relay.next() => {
+                let out = match m {
+                    Some(Ok(ToRelay::Text(t))) => ToDevice::Text(t.as_str().into()),
+                    Some(Ok(ToRelay::Binary(b))) => ToDevice::Binary(b),
+                    Some(Ok(ToRelay::Ping(b))) => ToDevice::Ping(b),
+                    Some(Ok(ToRelay::Pong(b))) => ToDevice::Pong(b),
+                    Some(Ok(ToRelay::Close(frame))) => {
+                        let frame = frame.map(|f| DeviceClose {
+                            code: u16::from(f.code),
+                            reason: f.reason.as_str().into(),
+                        });
+                        let _ = to_device.send(ToDevice::Close(frame)).await;
+                        return;
+                    }
+                    Some(Ok(ToRelay::Frame(_))) => continue,
+                    _ => return,
+                };
+                if to_device.send(out).await.is_err() {
+                    return;
+                }
+            }
+            m = from_device.next() => {
+                let out = match m {
+                    Some(Ok(ToDevice::Text(t))) => ToRelay::Text(t.as_str().into()),
+                    Some(Ok(ToDevice::Binary(b))) => ToRelay::Binary(b),
+                    Some(Ok(ToDevice::Ping(b))) => ToRelay::Ping(b),
+                    Some(Ok(ToDevice::Pong(b))) => ToRelay::Pong(b),
+                    Some(Ok(ToDevice::Close(frame))) => {
+                        let frame = frame.map(|f| RelayClose {
+                            code: f.code.into(),
+                            reason: f.reason.as_str().into(),
+                        });
+                        let _ = to_relay.send(ToRelay::Close(frame)).await;
+                        return;
+                    }
+                    _ => return,
+                };
+                if to_relay.send(out).await.is_err() {
+                    return;
+                }
+            }
+            // Looks at the device's link again now and then.
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+}
+
 async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
+    if req
+        .headers()
+        .get(axum::http::header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        return forward_live(proxy, req).await;
+    }
     let (parts, body) = req.into_parts();
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return broken();

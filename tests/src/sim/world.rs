@@ -3,12 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use trellis_core::{
     Error, FollowUpFilter, LeftBehind, NewActivity, NewContact, NewFollowUp, NewOrg, NewReferral,
     ReferralDirection, Role, Stage, Store,
 };
+
+use trellis_core::live::LiveSync;
 
 use super::net::{Backend, FaultCounts, Faults, Net, SIGNUP_SECRET};
 use super::rng::Rng;
@@ -45,6 +48,10 @@ pub struct Outcome {
     pub late_joins: u64,
     /// Devices whose power was cut (their unsynced disk writes dropped).
     pub power_cuts: u64,
+    /// Schedules with a device syncing in the background.
+    pub live_schedules: u64,
+    /// Syncs heard on those devices (their own and the schedule's).
+    pub live_syncs: u64,
     /// What the network did.
     pub faults: FaultCounts,
 }
@@ -105,7 +112,12 @@ struct World {
     rng: Rng,
     net: Net,
     /// The devices that have joined, by index (a late joiner is pushed at the end).
-    stores: Vec<Store>,
+    stores: Vec<Arc<Store>>,
+    /// The device syncing in the background (its live socket and change events), in some
+    /// schedules, beside the operations the schedule makes.
+    live: Option<(usize, LiveSync, trellis_core::events::Subscription)>,
+    /// Syncs heard on the live device (its own and the schedule's).
+    live_syncs: Arc<SyncsHeard>,
     /// Each device's data directory (one more than the devices set up: the late joiner's).
     data: Vec<PathBuf>,
     /// Each device's newest backup, if one was taken.
@@ -195,6 +207,20 @@ pub fn run_schedule(seed: u64, backend: Backend) -> Result<Outcome, Failure> {
     })
 }
 
+/// Counts the syncs a store starts (its listeners hear `Syncing`).
+#[derive(Default)]
+struct SyncsHeard(std::sync::atomic::AtomicU64);
+
+impl trellis_core::events::Listener for SyncsHeard {
+    fn data_changed(&self, _: &trellis_core::events::DataChanged) {}
+
+    fn sync_state(&self, state: &trellis_core::events::SyncState) {
+        if matches!(state, trellis_core::events::SyncState::Syncing) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
 /// Stops tracking a schedule's files for power cuts when the schedule ends, however it ends.
 struct Unwatch(PathBuf);
 
@@ -250,6 +276,8 @@ impl World {
             fragile: vec![false; slots],
             unhealed: vec![false; slots],
             relay_backup: None,
+            live: None,
+            live_syncs: Arc::new(SyncsHeard::default()),
             models: (0..workspaces).map(|_| WsModel::default()).collect(),
             trace: Vec::new(),
             outcome: Outcome {
@@ -259,7 +287,8 @@ impl World {
             },
         };
         world.trace.push(format!(
-            "seed {seed} on {backend:?}: {} devices {:?}",
+            "seed {seed} on {backend:?}, compacted entries kept {} s: {} devices {:?}",
+            world.net.grace(),
             plan.len(),
             plan.iter()
                 .enumerate()
@@ -312,7 +341,7 @@ impl World {
             if *role == "founder" {
                 *world.models[*ws].stock.entry(ITEMS[0].into()).or_default() += 20;
             }
-            world.stores.push(store);
+            world.stores.push(Arc::new(store));
             world.member_of.push(member_name);
         }
         world.member_of.push("Late joiner".into());
@@ -320,6 +349,18 @@ impl World {
             if let Err(e) = world.stores[i].sync().await {
                 return Err(fail(&mut world, format!("dev{i}: first sync: {e}")));
             }
+        }
+        if world.rng.chance(300) {
+            // One device syncs in the background; what it does interleaves with the schedule
+            // as the network's timing goes, so its replay may differ in the details.
+            let dev = world.rng.below(world.stores.len() as u64) as usize;
+            if let Err(e) = world.resume_live(dev) {
+                return Err(fail(&mut world, e));
+            }
+            world.outcome.live_schedules += 1;
+            world
+                .trace
+                .push(format!("dev{dev} syncs live in the background"));
         }
         Ok(world)
     }
@@ -383,6 +424,31 @@ impl World {
         self.final_sync().await?;
         self.outcome.faults = self.net.counts();
         self.check()
+    }
+
+    /// Stops `dev`'s background sync if it runs one (waiting for a sync under way to end);
+    /// says whether it did.
+    async fn pause_live(&mut self, dev: usize) -> bool {
+        match self.live.take() {
+            Some((d, live, _heard)) if d == dev => {
+                live.stop().await;
+                true
+            }
+            other => {
+                self.live = other;
+                false
+            }
+        }
+    }
+
+    /// Starts `dev`'s background sync.
+    fn resume_live(&mut self, dev: usize) -> Result<(), String> {
+        let heard = self.stores[dev].subscribe(Arc::clone(&self.live_syncs) as _);
+        let live = Arc::clone(&self.stores[dev])
+            .start_live_sync()
+            .map_err(|e| format!("dev{dev}: live sync: {e}"))?;
+        self.live = Some((dev, live, heard));
+        Ok(())
     }
 
     /// One sync of `dev` during the schedule; a failure the network or the relay's restarts
@@ -454,10 +520,14 @@ impl World {
             .map_err(|e| format!("dev{dev}: power cut: {e}"))?;
         // The old store closes after the copy was taken: what it writes now is not on the disk
         // the device comes back to.
+        let live = self.pause_live(dev).await;
         drop(self.stores.remove(dev));
         let store = Store::open(after.join("trellis.sqlite3"))
             .map_err(|e| format!("dev{dev}: reopen after a power cut: {e}"))?;
-        self.stores.insert(dev, store);
+        self.stores.insert(dev, Arc::new(store));
+        if live {
+            self.resume_live(dev)?;
+        }
         self.data[dev] = after;
         self.fragile[dev] = true;
         Ok(format!("dev{dev} loses power and comes back"))
@@ -608,6 +678,7 @@ impl World {
         let member = self.member_of[dev].clone();
         self.relay_backup = None;
         // From here on the member may be out: she gets no more operations either way.
+        self.pause_live(dev).await;
         self.gone[dev] = true;
         self.models[w].devices.retain(|&d| d != dev);
         match self.stores[remover].remove_member(&member).await {
@@ -651,7 +722,7 @@ impl World {
                 Err(e) => return Ok(format!("dev{dev} could not join late: {e}")),
             }
         }
-        self.stores.push(store);
+        self.stores.push(Arc::new(store));
         self.models[0].devices.push(dev);
         self.outcome.devices += 1;
         self.outcome.late_joins += 1;
@@ -681,6 +752,7 @@ impl World {
         if pending > 0 {
             return Ok(format!("dev{dev} not restored: {pending} changes unsynced"));
         }
+        let live = self.pause_live(dev).await;
         drop(self.stores.remove(dev));
         let db = self.data[dev].join("trellis.sqlite3");
         for suffix in ["", "-wal", "-shm"] {
@@ -695,7 +767,10 @@ impl World {
         std::fs::copy(&backup, &db).map_err(|e| format!("dev{dev}: restore: {e}"))?;
         crate::powercut::replaced(&db);
         let store = Store::open(&db).map_err(|e| format!("dev{dev}: reopen: {e}"))?;
-        self.stores.insert(dev, store);
+        self.stores.insert(dev, Arc::new(store));
+        if live {
+            self.resume_live(dev)?;
+        }
         self.fragile[dev] = true;
         self.outcome.restores += 1;
         Ok(format!("dev{dev} restored from its backup"))
@@ -947,6 +1022,14 @@ impl World {
     /// Faults off, every device online, then sync every device until a whole round moves
     /// nothing.
     async fn final_sync(&mut self) -> Result<(), String> {
+        if let Some((dev, live, _heard)) = self.live.take() {
+            live.stop().await;
+            let heard = self.live_syncs.0.load(std::sync::atomic::Ordering::SeqCst);
+            self.outcome.live_syncs += heard;
+            self.trace.push(format!(
+                "dev{dev} stops syncing live; {heard} syncs heard on it (its own and the schedule's)"
+            ));
+        }
         self.net.set_faults(Faults::NONE);
         for d in 0..self.stores.len() {
             self.net.set_offline(d, false);
