@@ -524,6 +524,77 @@ async fn a_join_or_a_connect_whose_answer_was_lost_is_simply_tried_again() {
         .filter(|m| m["name"] == "Sam")
         .count();
     assert_eq!(sams, 1, "one Sam: {members}");
+
+    // Lee starts a practice on the relay at once. With a wrong signup secret nothing is kept;
+    // when the answer is lost, the practice stays on her laptop and connecting it registers it
+    // once.
+    let lee = Device::new(tmp.path().join("lee"));
+    lee.json(&["init", "--name", "Lee"]);
+    let create = |secret: &str| -> Vec<String> {
+        [
+            "workspace",
+            "create",
+            "Hillside Therapy",
+            "--relay",
+            gate.url.as_str(),
+            "--signup-secret",
+            secret,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let args = create("not-the-secret");
+    let refused = lee.json_err(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused["error"], "relay", "{refused}");
+    assert_eq!(lee.json(&["workspace", "list"]), serde_json::json!([]));
+    let workspaces_before = relay_workspaces(&relay);
+    gate.next(Fault::LoseAnswer("/v1/workspaces"));
+    let args = create(trellis_tests::SIGNUP_SECRET);
+    let lost = lee.json_err(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        lost["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("workspace connect")),
+        "{lost}"
+    );
+    let listed = lee.json(&["workspace", "list"]);
+    assert_eq!(listed[0]["name"], "Hillside Therapy", "{listed}");
+    lee.json(&[
+        "workspace",
+        "connect",
+        "--relay",
+        gate.url.as_str(),
+        "--signup-secret",
+        trellis_tests::SIGNUP_SECRET,
+    ]);
+    lee.json(&["org", "add", "Hillside Clinic"]);
+    lee.json(&["sync"]);
+    assert_eq!(
+        relay_workspaces(&relay),
+        workspaces_before + 1,
+        "the practice is registered once"
+    );
+}
+
+/// How many workspaces the relay holds (`trellis-relay admin workspaces`).
+fn relay_workspaces(relay: &Relay) -> usize {
+    let mut command = std::process::Command::new(trellis_tests::bin_dir().join("trellis-relay"));
+    if let Some(url) = trellis_tests::database_url(&relay.data) {
+        command.args(["--database", &url]);
+    }
+    let out = command
+        .arg("--data")
+        .arg(&relay.data)
+        .args(["admin", "workspaces", "--json"])
+        .output()
+        .expect("the relay's admin command runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    listed.as_array().map_or(0, Vec::len)
 }
 
 #[test]

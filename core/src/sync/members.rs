@@ -430,7 +430,7 @@ impl Store {
     }
 
     /// Deletes everything this device holds of a workspace, in one transaction.
-    fn purge(&self, ws: &Ws) -> Result<()> {
+    pub(crate) fn purge(&self, ws: &Ws) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let id = ws.id.to_hex();

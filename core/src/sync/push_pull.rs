@@ -44,7 +44,10 @@ const PULL_BATCH: usize = 500;
 
 impl Store {
     /// Creates a workspace and registers it on a relay at once, with this user as owner. Needs
-    /// the relay operator's signup secret. Nothing is stored locally unless the relay accepted.
+    /// the relay operator's signup secret. When the relay refuses (4xx), nothing is kept. When
+    /// it does not answer (or a gateway breaks its answer), the relay may have registered it:
+    /// the practice stays on this device, current, and the error says to connect it
+    /// ([`Store::connect_workspace`] with the same relay and secret registers it once).
     pub async fn create_shared_workspace(
         &self,
         name: &str,
@@ -53,13 +56,39 @@ impl Store {
     ) -> Result<WorkspaceInfo> {
         let name = non_empty(name, "workspace name")?;
         let relay_url = normalize_url(relay_url)?;
-        let me = self.device()?;
-        let mut ws = Ws::new_owned(name, Some(relay_url.clone()));
-        let device_key = device_keys(&self.lock())?.public_hex();
-        let token = trellis_protocol::random_secret();
-        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret, &token).await?;
-        ws.token = Some(creds.token);
-        self.record_new_workspace(&ws, &me)
+        // Made here first, then connected as a local practice is: the token is kept before it
+        // is sent, so a retry after a lost answer registers the same practice once.
+        self.create_workspace(&name)?;
+        let undo = |store: &Store| -> Result<()> {
+            let ws = current_ws(&store.lock())?;
+            store.purge(&ws)
+        };
+        match self.connect_workspace(&relay_url, signup_secret).await {
+            Ok(info) => Ok(info),
+            // The relay said no (a wrong signup secret, say): nothing was registered, and
+            // nothing is kept.
+            Err(e @ Error::Relay { status, .. }) if status < 500 => {
+                undo(self)?;
+                Err(e)
+            }
+            Err(e @ (Error::InvalidInput(_) | Error::NotConnected(_))) => {
+                undo(self)?;
+                Err(e)
+            }
+            // No answer, or a broken one: the relay may have registered it. The practice stays
+            // on this device, and connecting it again finishes the job.
+            Err(Error::Network(m)) => Err(Error::Network(format!("{m}; {}", kept_hint(&name)))),
+            Err(Error::Relay {
+                status,
+                code,
+                message,
+            }) => Err(Error::Relay {
+                status,
+                code,
+                message: format!("{message}; {}", kept_hint(&name)),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Registers the current, local-only workspace on a relay; what was recorded so far is
@@ -803,6 +832,14 @@ fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<Change, SetAsideReas
         return Err(SetAsideReason::HashMismatch);
     }
     Ok(change)
+}
+
+/// What a practice created with a relay that did not answer says about itself.
+fn kept_hint(name: &str) -> String {
+    format!(
+        "the practice \"{name}\" was created on this device; connect it to the relay \
+         (`workspace connect`, with the same relay and signup secret) once the relay answers"
+    )
 }
 
 /// What pushing the outbox learned about the relay.
