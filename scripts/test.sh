@@ -3,8 +3,9 @@
 # Python: the Rust suites (unit, relay, end-to-end scenarios across real processes), the relay
 # suites and the stories that need a second backend once more on a throwaway PostgreSQL
 # (installed from apt if missing), every fuzz target for a bounded time, the bindings (Kotlin on
-# a desktop JVM, Python, Swift header/ABI checks), and every performance instrument at a tiny
-# size (built, run, its table checked; nothing timed). What the bindings need (JNA from apt,
+# a desktop JVM, Python, Swift header/ABI checks), the core built for the browser and its story
+# in headless Chromium (scripts/web.sh), and every performance instrument at a tiny size (built,
+# run, its table checked; nothing timed). What the bindings need (JNA from apt,
 # kotlinc from the npm registry, pytest from PyPI) and cargo-fuzz (crates.io) are installed on
 # first run. Ends with a table of each step's seconds.
 #
@@ -47,5 +48,7 @@ step "fuzzing: every decoder, 20 s a target from the committed corpus" \
   bash scripts/fuzz.sh 20
 step "bindings: Kotlin, Python, Swift ABI" \
   bash scripts/bindings.sh
+step "web: the core in headless Chromium against a relay (wasm build, wasm clippy, story)" \
+  bash scripts/web.sh
 step "performance instruments at a tiny size (each prints its table; nothing timed)" \
   bash bench/scripts/smoke.sh

@@ -12,15 +12,20 @@ import trellis_ffi as t
 from conftest import SIGNUP_SECRET
 
 
-def test_an_unreachable_relay_is_a_network_error_and_stores_nothing(new_store):
+def test_an_unreachable_relay_is_a_network_error_and_the_practice_waits_once(new_store):
     with socket.socket() as s:  # a port that is free now: nobody listens on it
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     store = new_store("offline")
     store.init("Dana")
-    with pytest.raises(t.TrellisError.Network):
-        asyncio.run(store.create_shared_workspace("Maple", f"http://127.0.0.1:{port}", "s"))
-    assert store.workspaces() == []
+    for _ in range(2):
+        with pytest.raises(t.TrellisError.Network) as e:
+            asyncio.run(store.create_shared_workspace("Maple", f"http://127.0.0.1:{port}", "s"))
+        assert "workspace connect" in str(e.value)
+    # Tried twice: one practice, kept on the phone and not connected yet.
+    kept = store.workspaces()
+    assert [w.name for w in kept] == ["Maple"]
+    assert kept[0].relay_url is None
 
 
 def test_a_wrong_signup_secret_is_not_authorized(relay, new_store):
@@ -115,7 +120,9 @@ def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, ne
 class Gateway:
     """A gateway between a phone and the relay that forwards every request, except that the
     relay's answer to the next request whose path contains `lose` is lost: the relay acts on it
-    and the phone hears a 502, as when the app is killed or the join cancelled half-way."""
+    and the phone hears a 502, as when the app is killed. The answer to the next request whose
+    path contains `hold` is held back (`held` is set once the relay has acted) until `release`
+    is set, so the phone can give up waiting half-way."""
 
     def __init__(self, relay_url):
         import http.server
@@ -125,6 +132,9 @@ class Gateway:
 
         self.lose = None
         self.lost = threading.Event()
+        self.hold = None
+        self.held = threading.Event()
+        self.release = threading.Event()
         gateway = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -145,6 +155,10 @@ class Gateway:
                     gateway.lose = None
                     gateway.lost.set()
                     status, answer_headers, answer_body = 502, {}, b"the relay's answer was lost"
+                if gateway.hold and gateway.hold in self.path:
+                    gateway.hold = None
+                    gateway.held.set()
+                    gateway.release.wait(30)
                 self.send_response(status)
                 for k, v in dict(answer_headers).items():
                     if k.lower() not in ("content-length", "transfer-encoding", "connection"):
@@ -187,4 +201,42 @@ def test_a_join_whose_answer_was_lost_is_tried_again_with_the_same_code(relay, n
         sams = [m for m in asyncio.run(a.roster()) if m.name == "Sam"]
         assert len(sams) == 1 and len(sams[0].devices) == 1
     finally:
+        gate.close()
+
+
+def test_a_join_cancelled_half_way_is_tried_again_with_the_same_code(relay, new_store):
+    a, b = new_store("dana-cancel"), new_store("sam-cancel")
+    a.init("Dana")
+    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
+    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
+    asyncio.run(a.sync())
+    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
+    gate = Gateway(relay.url)
+    try:
+        b.init("Sam")
+        gate.hold = "/invites/redeem"
+
+        async def join_then_give_up():
+            # Sam taps "Join", then leaves the screen while the answer is on its way: the app
+            # cancels the call after the relay has redeemed the invite.
+            joining = asyncio.ensure_future(b.join(code, gate.url))
+            await asyncio.to_thread(gate.held.wait, 30)
+            joining.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await joining
+
+        asyncio.run(join_then_give_up())
+        assert gate.held.is_set(), "the relay redeemed the invite before the join was cancelled"
+        gate.release.set()
+        assert b.workspaces() == []
+        # The same code again: the invite was not burnt, and Sam joins once.
+        ws = asyncio.run(b.join(code, gate.url))
+        assert ws.role == t.Role.MEMBER
+        asyncio.run(b.sync())
+        assert [o.name for o in b.organizations()] == ["Lincoln Middle School"]
+        asyncio.run(a.sync())
+        sams = [m for m in asyncio.run(a.roster()) if m.name == "Sam"]
+        assert len(sams) == 1 and len(sams[0].devices) == 1
+    finally:
+        gate.release.set()
         gate.close()

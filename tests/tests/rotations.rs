@@ -99,7 +99,8 @@ async fn devices_that_missed_key_rotations_invite_remove_and_bootstrap_without_l
     );
 
     // A checkpoint sealed with epoch 2; the tablet, asleep since it joined at epoch 0, starts
-    // from it once the log is compacted.
+    // from it, since this relay deletes what a checkpoint compacts at once (`Relay::start`
+    // gives it no grace period).
     let cut: Value = dana.json(&["workspace", "checkpoint"]);
     assert!(cut["docs"].as_u64().unwrap() >= 3, "{cut}");
     let boot = tablet.json(&["sync"]);

@@ -57,22 +57,42 @@ impl Store {
         let name = non_empty(name, "workspace name")?;
         let relay_url = normalize_url(relay_url)?;
         // Made here first, then connected as a local practice is: the token is kept before it
-        // is sent, so a retry after a lost answer registers the same practice once.
-        self.create_workspace(&name)?;
+        // is sent, so a retry after a lost answer registers the same practice once. A retry of
+        // this call finds the practice the last try kept (current, same name, not connected,
+        // its token made) and connects it instead of making a second one.
+        let resume = {
+            let conn = self.lock();
+            match current_ws(&conn) {
+                Ok(ws) => {
+                    ws.token.is_none()
+                        && ws.name == name
+                        && get_meta(&conn, &WsMeta::PendingSignup.key(&ws.id.to_hex()))?.is_some()
+                }
+                Err(_) => false,
+            }
+        };
+        if !resume {
+            self.create_workspace(&name)?;
+        }
         let undo = |store: &Store| -> Result<()> {
             let ws = current_ws(&store.lock())?;
             store.purge(&ws)
         };
         match self.connect_workspace(&relay_url, signup_secret).await {
             Ok(info) => Ok(info),
-            // The relay said no (a wrong signup secret, say): nothing was registered, and
-            // nothing is kept.
+            // The relay said no (a wrong signup secret, say): nothing was registered, and what
+            // this call made is not kept (a practice an earlier try kept, and what was written
+            // in it since, stays).
             Err(e @ Error::Relay { status, .. }) if status < 500 => {
-                undo(self)?;
+                if !resume {
+                    undo(self)?;
+                }
                 Err(e)
             }
             Err(e @ (Error::InvalidInput(_) | Error::NotConnected(_))) => {
-                undo(self)?;
+                if !resume {
+                    undo(self)?;
+                }
                 Err(e)
             }
             // No answer, or a broken one: the relay may have registered it. The practice stays
