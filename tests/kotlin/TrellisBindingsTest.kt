@@ -10,7 +10,20 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
+import java.net.InetSocketAddress
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import com.sun.net.httpserver.HttpServer
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import org.trellis.core.*
 
 var passed = 0
@@ -296,8 +309,96 @@ fun syncStories() {
             }
         }
 
+        check("a join cancelled half-way is tried again with the same code and joins once") {
+            val a = newStore("dana-cancel")
+            val b = newStore("sam-cancel")
+            try {
+                a.init("Dana")
+                runBlocking { a.createSharedWorkspace("Maple Street Counseling", relay.url, Relay.SIGNUP_SECRET) }
+                a.addOrg(NewOrg("Lincoln Middle School", OrgKind.SCHOOL))
+                runBlocking { a.sync() }
+                val code = runBlocking { a.createInvite(Role.MEMBER, false) }
+                HoldingGateway(relay.url, "/invites/redeem").use { gate ->
+                    b.init("Sam")
+                    // Sam taps "Join", then leaves the screen while the answer is on its way:
+                    // the app cancels the call after the relay has redeemed the invite.
+                    runBlocking {
+                        val joining = launch(Dispatchers.IO) { b.join(code, gate.url) }
+                        val held = withContext(Dispatchers.IO) { gate.held.await(30, TimeUnit.SECONDS) }
+                        assertTrue(held, "the relay redeemed the invite before the join was cancelled")
+                        joining.cancelAndJoin()
+                    }
+                    gate.release()
+                    assertEquals(emptyList(), b.workspaces())
+                    // The same code again: the invite was not burnt, and Sam joins once.
+                    val joined = runBlocking { b.join(code, gate.url) }
+                    assertEquals(Role.MEMBER, joined.role)
+                    runBlocking { b.sync() }
+                    assertEquals(listOf("Lincoln Middle School"), b.organizations().map { it.name })
+                    runBlocking { a.sync() }
+                    val sams = runBlocking { a.roster() }.filter { it.name == "Sam" }
+                    assertEquals(1, sams.size, sams.toString())
+                    assertEquals(1, sams[0].devices.size, sams.toString())
+                }
+            } finally {
+                a.close()
+                b.close()
+            }
+        }
+
         practiceSyncStories(relay)
         liveStories(relay)
         membershipStories(relay)
+    }
+}
+
+/**
+ * A gateway between a phone and the relay that forwards every request, except that it holds
+ * back the relay's answer to the first request whose path contains [holdPath] (after the relay
+ * acted on it: [held] opens) until [release], so the phone can give up waiting half-way.
+ */
+class HoldingGateway(private val relayUrl: String, private val holdPath: String) : AutoCloseable {
+    val held = CountDownLatch(1)
+    private val released = CountDownLatch(1)
+    private val client = HttpClient.newHttpClient()
+    private val skipped = setOf("host", "content-length", "connection", "upgrade", "expect", "transfer-encoding")
+    private val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0).apply {
+        executor = Executors.newCachedThreadPool()
+        createContext("/") { ex ->
+            try {
+                val body = ex.requestBody.readAllBytes()
+                val publisher = if (body.isEmpty()) HttpRequest.BodyPublishers.noBody()
+                else HttpRequest.BodyPublishers.ofByteArray(body)
+                val request = HttpRequest.newBuilder(URI.create(relayUrl + ex.requestURI.toString()))
+                    .method(ex.requestMethod, publisher)
+                ex.requestHeaders.forEach { (name, values) ->
+                    if (name.lowercase() !in skipped) values.forEach { request.header(name, it) }
+                }
+                val answer = client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray())
+                if (ex.requestURI.path.contains(holdPath) && held.count > 0) {
+                    held.countDown()
+                    released.await(30, TimeUnit.SECONDS)
+                }
+                answer.headers().map().forEach { (name, values) ->
+                    if (name.lowercase() !in skipped && !name.startsWith(":")) {
+                        values.forEach { ex.responseHeaders.add(name, it) }
+                    }
+                }
+                val bytes = answer.body()
+                ex.sendResponseHeaders(answer.statusCode(), if (bytes.isEmpty()) -1 else bytes.size.toLong())
+                ex.responseBody.use { it.write(bytes) }
+            } catch (e: java.io.IOException) {
+                // The phone gave up: nobody is left to answer.
+            } finally {
+                ex.close()
+            }
+        }
+        start()
+    }
+    val url: String get() = "http://127.0.0.1:${server.address.port}"
+    fun release() = released.countDown()
+    override fun close() {
+        released.countDown()
+        server.stop(0)
     }
 }
