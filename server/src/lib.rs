@@ -9,7 +9,8 @@
 //!
 //! * [`app`] builds the router from [`AppState`] (tests drive it without a socket);
 //!   [`server::serve`] runs it on a socket with graceful shutdown.
-//! * [`routes`]: one router per area (workspaces, invites, sync, live).
+//! * [`routes`]: one router per area (workspaces, invites, sync, live, ...), and the browser
+//!   app's files ([`routes::app`]).
 //! * [`auth`]: bearer tokens, the signup secret, and the workspace a device may touch.
 //! * [`storage`]: the [`Storage`] trait and its backends, SQLite (the default) and PostgreSQL
 //!   (several relay processes on one database).
@@ -70,6 +71,7 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) rate_limiter: Arc<limits::RateLimiter>,
     pub(crate) request_timeout: std::time::Duration,
+    pub(crate) web: Option<Arc<routes::app::WebApp>>,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             rate_limiter: Arc::new(limits::RateLimiter::new(Limits::default().rate_per_minute)),
             request_timeout: Limits::default().request_timeout,
+            web: None,
         }
     }
 
@@ -118,6 +121,14 @@ impl AppState {
     /// The same state with these metrics (e.g. with a log size source).
     pub fn with_metrics(mut self, metrics: Metrics) -> AppState {
         self.metrics = Arc::new(metrics);
+        self
+    }
+
+    /// The same state serving this build of the browser app at `/` ([`routes::app`]). Without
+    /// it (the default) `/` is the JSON 404 of any unknown route, and `GET /v1/app` answers a
+    /// `null` hash.
+    pub fn with_web_app(mut self, web: routes::app::WebApp) -> AppState {
+        self.web = Some(Arc::new(web));
         self
     }
 
@@ -181,6 +192,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::members::router())
         .merge(routes::keys::router())
         .merge(routes::checkpoints::router())
+        .merge(routes::app::router(state.web.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(trellis_protocol::MAX_BODY_BYTES))

@@ -14,6 +14,9 @@
 //! whose body is still arriving is read, stored and answered) for up to the request timeout
 //! plus [`SHUTDOWN_GRACE`], after which what remains is cut.
 //!
+//! At start the relay loads the browser app it serves at `/` ([`crate::routes::app`]) and logs
+//! its build's hash (`app_hash`), or that no app was built.
+//!
 //! In the background, every [`PURGE_INTERVAL`] (and once at start, for what fell due while
 //! the relay was down), [`purge_compacted_every`] deletes the compacted log entries whose grace
 //! period (`--compacted-grace-days`) is over ([`Storage::purge_compacted`]).
@@ -36,6 +39,7 @@ use crate::admin::{DatabaseFile, PgLogSize};
 use crate::auth::SecretHash;
 use crate::config::{Config, SecretError, SecretSource, SignupSecret};
 use crate::metrics::{LogSizeSource, Metrics};
+use crate::routes::app::{self, WebApp};
 use crate::storage::postgres::PgStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
@@ -103,10 +107,12 @@ pub async fn serve(
     };
     let limits = config.limits();
     let metrics = Metrics::new().with_log_source(log_source);
+    let web = web_app().await;
     let state = AppState::new(storage, &secret)
         .with_signup_secret(signup_secret)
         .with_limits(limits)
-        .with_metrics(metrics);
+        .with_metrics(metrics)
+        .with_web_app(web);
 
     let listener = bind(config.listen).map_err(|source| ServeError::Bind {
         addr: config.listen,
@@ -179,6 +185,41 @@ pub async fn serve(
     served?;
     tracing::info!("relay stopped");
     Ok(())
+}
+
+/// The browser app this binary serves ([`WebApp::bundled`]), with a log line naming its build's
+/// hash, so an operator can compare it with the one the web build printed. A directory that
+/// cannot be read is logged and served as no app: the relay's API does not depend on it.
+async fn web_app() -> WebApp {
+    let loaded = tokio::task::spawn_blocking(WebApp::bundled)
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)));
+    let from = match app::source() {
+        app::Source::Embedded(_) => "embedded",
+        app::Source::Directory(_) => "read from the web build's directory",
+    };
+    match loaded {
+        Ok(web) => {
+            match web.hash() {
+                Some(hash) => {
+                    tracing::info!(
+                        app_hash = hash,
+                        files = web.len(),
+                        from,
+                        "serving the web app at /"
+                    )
+                }
+                None => tracing::info!(
+                    "the web app was not built into this relay: / says how to build it"
+                ),
+            }
+            web
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the web app; / says how to build it");
+            WebApp::not_built()
+        }
+    }
 }
 
 /// Deletes the compacted log entries whose grace period is over, at once and then every

@@ -68,6 +68,7 @@ const ENDPOINTS: &[Endpoint] = &[
     endpoint(Method::GET, "/healthz", Auth::Open, Payload::Empty),
     endpoint(Method::GET, "/metrics", Auth::Open, Payload::Empty),
     endpoint(Method::GET, "/v1/openapi.json", Auth::Open, Payload::Empty),
+    endpoint(Method::GET, "/v1/app", Auth::Open, Payload::Empty),
     endpoint(Method::POST, "/v1/workspaces", Auth::Signup, Payload::Json),
     endpoint(
         Method::POST,

@@ -22,3 +22,4 @@ mod process;
 mod scale_out;
 mod security;
 mod sync_log;
+mod web_app;

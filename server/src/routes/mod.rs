@@ -10,10 +10,14 @@
 //! * [`checkpoints`]: `POST /v1/workspaces/{ws}/checkpoints`, `POST .../checkpoints/{id}/docs`,
 //!   `POST .../checkpoints/{id}/complete`, `GET .../checkpoint`, `GET .../checkpoints/{id}/docs`.
 //!
+//! * [`app`]: the browser app's files at `/` (not API endpoints), and `GET /v1/app`, the hash
+//!   of the build served.
+//!
 //! Each handler carries its own `#[utoipa::path]` beside its code, and each area lists its
 //! handlers in an `Api` of its own; [`openapi`] merges the areas as [`crate::app`] merges their
 //! routers. What the descriptions share (parameters, the common refusals) is in [`doc`].
 
+pub mod app;
 pub mod checkpoints;
 pub mod doc;
 pub mod invites;
@@ -64,6 +68,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         members::Api::openapi(),
         keys::Api::openapi(),
         checkpoints::Api::openapi(),
+        app::Api::openapi(),
     ] {
         document.merge(area);
     }
