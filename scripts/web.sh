@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Builds trellis-web for the browser and runs its story in headless Chromium against a real
-# relay on loopback (web/tests/story.mjs; docs/WEB.md). Installs what it needs on first run:
-# the wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for wasm) and Chromium
-# (apt), wasm-bindgen-cli at the version Cargo.lock pins for the wasm-bindgen crate (crates.io,
-# into .tools/), and playwright-core at the version web/package-lock.json pins (npm). Run from
-# anywhere:
+# Builds the browser app (trellis-web for wasm32, its JavaScript glue, the page and the worker)
+# into web/dist/, prints the build's hash, and runs its story in headless Chromium against a real
+# relay on loopback that serves the app itself (web/tests/story.mjs; docs/WEB.md). Installs what
+# it needs on first run: the wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for
+# wasm) and Chromium (apt), wasm-bindgen-cli at the version Cargo.lock pins for the wasm-bindgen
+# crate (crates.io, into .tools/), and playwright-core at the version web/package-lock.json pins
+# (npm). Run from anywhere:
 #
-#   bash scripts/web.sh
+#   bash scripts/web.sh                 # build, wasm clippy, story
+#   bash scripts/web.sh --build-only    # build web/dist/ and print its hash (scripts/run.sh)
 #
 # Run by scripts/test.sh after its workspace build (TRELLIS_WORKSPACE_BUILT=1 and
-# TRELLIS_BIN_DIR set: the relay is already built); run alone, it builds the relay itself.
+# TRELLIS_BIN_DIR set: the relay is already built; a debug relay reads web/dist/ when it starts,
+# so it needs no rebuild after this build); run alone, it builds the relay itself.
 # Also runs clippy on the browser build of trellis-core and trellis-web (WEB_CLIPPY=0 skips it;
 # the native clippy of .ci/run covers their native builds). WEB_PROFILE=release builds the wasm
 # in the release profile instead (smaller module; the story does not need it). The module goes
-# to $TARGET/web/pkg and is never committed.
+# to $TARGET/web/pkg, the app to web/dist/ (TRELLIS_WEB_DIST, relative to the repository's root,
+# names another directory; the relay's build reads the same variable); neither is committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,6 +26,14 @@ case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 PROFILE=${WEB_PROFILE:-dev}
 PROFILE_DIR=$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
 PKG=$TARGET/web/pkg
+DIST=${TRELLIS_WEB_DIST:-web/dist}
+case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
+BUILD_ONLY=0
+case "${1:-}" in
+  --build-only) BUILD_ONLY=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/web.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 T0=$SECONDS
 step() {
@@ -33,14 +45,14 @@ step() {
 done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
 trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
 
-step "tools: wasm32 target, clang, lld, Chromium"
+step "tools: wasm32 target, clang, lld$( ((BUILD_ONLY)) || echo ', Chromium')"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v wasm-ld >/dev/null || command -v lld >/dev/null || missing+=(lld)
-[[ -x /usr/bin/chromium ]] || missing+=(chromium)
+((BUILD_ONLY)) || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if ((${#missing[@]})); then
   SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
   $SUDO apt-get update -qq
@@ -62,16 +74,18 @@ fi
 echo "$("$WASM_BINDGEN" --version)"
 done_step
 
-step "npm: playwright-core (web/package-lock.json)"
-if ! [[ -f web/node_modules/.package-lock.json ]] || ! cmp -s web/package-lock.json web/node_modules/.trellis-lock; then
-  (cd web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
-fi
-done_step
-
-if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
-  step "cargo build: the relay"
-  cargo build -p trellis-relay
+if ((!BUILD_ONLY)); then
+  step "npm: playwright-core (web/package-lock.json)"
+  if ! [[ -f web/node_modules/.package-lock.json ]] || ! cmp -s web/package-lock.json web/node_modules/.trellis-lock; then
+    (cd web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
+  fi
   done_step
+
+  if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
+    step "cargo build: the relay"
+    cargo build -p trellis-relay
+    done_step
+  fi
 fi
 export TRELLIS_BIN_DIR=${TRELLIS_BIN_DIR:-$TARGET/debug}
 
@@ -79,7 +93,7 @@ step "cargo build: trellis-web for wasm32 ($PROFILE)"
 cargo build -p trellis-web --target wasm32-unknown-unknown --profile "$PROFILE"
 done_step
 
-if [[ "${WEB_CLIPPY:-1}" == 1 ]]; then
+if ((!BUILD_ONLY)) && [[ "${WEB_CLIPPY:-1}" == 1 ]]; then
   step "cargo clippy -D warnings, wasm32: trellis-core and trellis-web"
   cargo clippy -p trellis-core -p trellis-web --target wasm32-unknown-unknown -- -D warnings
   done_step
@@ -87,14 +101,33 @@ fi
 
 step "wasm-bindgen: the JS module"
 rm -rf "$PKG"
-"$WASM_BINDGEN" --target web --out-dir "$PKG" \
+"$WASM_BINDGEN" --target web --no-typescript --out-dir "$PKG" \
   "$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/trellis_web.wasm"
 ls -l "$PKG"/trellis_web_bg.wasm
 done_step
 
-step "story: two browsers and a relay (headless Chromium)"
-(cd web && PKG_DIR=$PKG CHROMIUM=/usr/bin/chromium node tests/story.mjs)
+# The app, as the relay serves it: the page, its script and the worker (web/www/), and the
+# module with its glue under pkg/. The hash is the one the relay reports (GET /v1/app, and its
+# start log): SHA-256 of sha256sum's list of the files, sorted by path (docs/WEB.md).
+step "the app: web/www and the module into $DIST"
+rm -rf "$DIST"
+mkdir -p "$DIST/pkg"
+cp web/www/index.html web/www/app.js web/www/worker.js "$DIST/"
+cp "$PKG/trellis_web.js" "$PKG/trellis_web_bg.wasm" "$DIST/pkg/"
+APP_HASH=$(cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+(cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
+echo "app build: $APP_HASH"
+done_step
+
+if ((BUILD_ONLY)); then
+  echo
+  echo "=== web: built $DIST in $((SECONDS - T0))s; app build $APP_HASH"
+  exit 0
+fi
+
+step "story: two browsers and a relay that serves the app (headless Chromium)"
+(cd web && APP_HASH=$APP_HASH CHROMIUM=/usr/bin/chromium node tests/story.mjs)
 done_step
 
 echo
-echo "=== web: all passed in $((SECONDS - T0))s"
+echo "=== web: all passed in $((SECONDS - T0))s; app build $APP_HASH"

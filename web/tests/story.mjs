@@ -4,8 +4,13 @@
 // way: errors reach JavaScript with their stable code, and full-text search (SQLite's FTS5,
 // compiled into the wasm) finds the visit.
 //
-// Needs: PKG_DIR (wasm-bindgen's output for trellis-web), TRELLIS_BIN_DIR (trellis-relay),
-// CHROMIUM (default /usr/bin/chromium). Run by scripts/web.sh.
+// The relay serves the app itself (the web build in web/dist/): the story checks its
+// Content-Security-Policy and other headers, that the module comes as application/wasm, that
+// no request of any page leaves the relay's origin, and that the build line of the page shows
+// the hash the relay reports, equal to the one the web build printed.
+//
+// Needs: APP_HASH (the hash scripts/web.sh printed for web/dist/), TRELLIS_BIN_DIR
+// (trellis-relay), CHROMIUM (default /usr/bin/chromium). Run by scripts/web.sh.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,10 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { start } from './serve.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const pkg = process.env.PKG_DIR;
+const appHash = process.env.APP_HASH;
 const bin = process.env.TRELLIS_BIN_DIR ?? path.join(here, '../../target/debug');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SECRET = 'story-secret';
@@ -46,10 +50,17 @@ function startRelay(data) {
   });
 }
 
-/// A page of the app in a fresh context; any uncaught error or console error fails the story.
+/// A page of the app in a fresh context; any uncaught error or console error fails the story,
+/// and so does any request that leaves the app's origin (from the page or its workers).
 async function openApp(browser, origin, problems) {
   const context = await browser.newContext();
+  context.on('request', (r) => {
+    if (!r.url().startsWith(`${origin}/`)) problems.push(`a request left the origin: ${r.url()}`);
+  });
   const page = await context.newPage();
+  page.on('request', (r) => {
+    if (!r.url().startsWith(`${origin}/`)) problems.push(`a request left the origin: ${r.url()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // The browser logs every answer other than 2xx as "Failed to load resource"; the story
   // causes some on purpose (a wrong secret, a used code, the relay gone) and checks each.
@@ -58,9 +69,11 @@ async function openApp(browser, origin, problems) {
       problems.push(`console: ${m.text()}`);
     }
   });
-  await page.goto(origin);
+  const answers = [];
+  page.on('response', (r) => answers.push(r));
+  const document = await page.goto(origin);
   await ready(page);
-  return { context, page };
+  return { context, page, document, answers };
 }
 
 /// Waits for the page to load the module, then adds the story's helpers to it.
@@ -88,11 +101,12 @@ async function ready(page) {
 }
 
 async function main() {
-  assert.ok(pkg && fs.existsSync(path.join(pkg, 'trellis_web.js')), 'PKG_DIR holds trellis_web.js');
+  assert.match(appHash ?? '', /^[0-9a-f]{64}$/, 'APP_HASH is the hash of the web build');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-web-'));
   const relay = await startRelay(path.join(tmp, 'relay'));
   step(`relay at ${relay.url}`);
-  const server = await start({ www: path.join(here, '../www'), pkg, relay: relay.url });
+  // The page, its module and /v1/ all come from the relay: one origin, no CORS.
+  const server = { origin: relay.url };
   const browser = await chromium.launch({
     executablePath,
     headless: true,
@@ -111,6 +125,33 @@ async function main() {
     const a = await openApp(browser, server.origin, problems);
     const b = await openApp(browser, server.origin, problems);
     step('both pages loaded the wasm');
+
+    // Served by the relay: the policy and other headers on the page, the module's type, and
+    // the build line equal to what the relay reports and to what the web build printed.
+    const headers = await a.document.allHeaders();
+    assert.equal(a.document.status(), 200);
+    assert.match(headers['content-type'], /^text\/html/);
+    const policy = headers['content-security-policy'] ?? '';
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self' 'wasm-unsafe-eval'",
+      "worker-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+    ]) {
+      assert.ok(policy.split('; ').includes(directive), `${directive} in ${policy}`);
+    }
+    assert.ok(!policy.includes('unsafe-inline'), policy);
+    assert.equal(headers['x-content-type-options'], 'nosniff');
+    assert.equal(headers['referrer-policy'], 'no-referrer');
+    const wasm = a.answers.find((r) => r.url().endsWith('.wasm'));
+    assert.ok(wasm, `the page fetched the module: ${a.answers.map((r) => r.url())}`);
+    assert.equal(await wasm.headerValue('content-type'), 'application/wasm');
+    assert.equal(wasm.url(), `${server.origin}/pkg/trellis_web_bg.wasm`);
+    const reported = await (await fetch(`${server.origin}/v1/app`)).json();
+    assert.equal(reported.hash, appHash, 'the relay serves the build web.sh made');
+    assert.equal(await a.page.textContent('#build-hash'), appHash, 'the page shows the build');
+    step(`served by the relay: policy, application/wasm, build ${appHash.slice(0, 12)}…`);
 
     // A: a therapist starts a practice on the relay, then a drop-by at a new school.
     const fromA = await a.page.evaluate(async ({ origin, secret }) => {
@@ -281,7 +322,6 @@ async function main() {
     console.log(`web story: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } finally {
     await browser.close();
-    server.close();
     relay.process.kill();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
