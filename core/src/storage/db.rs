@@ -406,6 +406,19 @@ pub fn open(path: &std::path::Path, durability: Durability) -> Result<(Connectio
     Ok((conn, before > 0 && before < INDEX_VERSION))
 }
 
+/// Opens a read-only connection to a store file [`open`] has brought up to date: the reads'
+/// own, beside the writer's (WAL lets it read the last committed state at any time).
+pub fn open_reader(path: &std::path::Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(conn)
+}
+
 /// How hard a commit works to survive a crash (SQLite's `synchronous` setting, in WAL mode).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Durability {

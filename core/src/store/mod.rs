@@ -35,6 +35,11 @@ pub struct Store {
     /// Shared with the search catch-up thread, which takes it for one short transaction at a
     /// time.
     conn: Arc<Mutex<Connection>>,
+    /// The reads' own connection: in WAL mode it reads the last committed state while the
+    /// writer is inside a transaction, so a screen never waits behind a pull applying a large
+    /// batch or a bootstrap. `None` where a second connection would not see the same database
+    /// (a browser's store, a store in memory): reads then take the writer's.
+    reader: Option<Mutex<Connection>>,
     /// The search catch-up thread, or its steps (see [`crate::index::catch_up`]).
     catch_up: CatchUp,
     /// Who runs the background work.
@@ -111,6 +116,12 @@ impl Store {
         if rebuild {
             rebuild_index(&mut lock(&conn))?;
         }
+        let in_memory = path.as_os_str() == ":memory:" || path.as_os_str().is_empty();
+        let reader = if threads && !in_memory {
+            Some(Mutex::new(db::open_reader(path)?))
+        } else {
+            None
+        };
         // It starts on whatever the app left when it was last closed.
         let catch_up = if threads {
             CatchUp::start(Arc::clone(&conn))
@@ -119,6 +130,7 @@ impl Store {
         };
         Ok(Store {
             conn,
+            reader,
             catch_up,
             background,
             events,
@@ -145,6 +157,14 @@ impl Store {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         lock(&self.conn)
+    }
+
+    /// The connection reads use: the reads' own when there is one, else the writer's.
+    pub(crate) fn lock_reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(reader) => lock(reader),
+            None => self.lock(),
+        }
     }
 
     /// Holds the search catch-up thread back until the guard is dropped (see
