@@ -177,6 +177,19 @@ class Gateway:
         self.server.shutdown()
 
 
+def practice_and_sams_phone(relay, new_store, label):
+    """Dana's practice on the relay with a school, an invite for Sam, Sam's phone set up, and a
+    gateway between Sam's phone and the relay."""
+    a, b = new_store(f"dana-{label}"), new_store(f"sam-{label}")
+    a.init("Dana")
+    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
+    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
+    asyncio.run(a.sync())
+    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
+    b.init("Sam")
+    return a, b, code, Gateway(relay.url)
+
+
 def joins_once_with_the_same_code(a, b, code, gate):
     """Sam's phone, after a join that did not finish, holds nothing; the same code again
     joins him once (the invite was not burnt) and he sees the practice."""
@@ -191,15 +204,8 @@ def joins_once_with_the_same_code(a, b, code, gate):
 
 
 def test_a_join_whose_answer_was_lost_is_tried_again_with_the_same_code(relay, new_store):
-    a, b = new_store("dana-lost"), new_store("sam-lost")
-    a.init("Dana")
-    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
-    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
-    asyncio.run(a.sync())
-    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
-    gate = Gateway(relay.url)
+    a, b, code, gate = practice_and_sams_phone(relay, new_store, "lost")
     try:
-        b.init("Sam")
         gate.lose = "/invites/redeem"
         with pytest.raises(t.TrellisError):
             asyncio.run(b.join(code, gate.url))
@@ -210,15 +216,8 @@ def test_a_join_whose_answer_was_lost_is_tried_again_with_the_same_code(relay, n
 
 
 def test_a_join_cancelled_half_way_is_tried_again_with_the_same_code(relay, new_store):
-    a, b = new_store("dana-cancel"), new_store("sam-cancel")
-    a.init("Dana")
-    asyncio.run(a.create_shared_workspace("Maple Street Counseling", relay.url, SIGNUP_SECRET))
-    a.add_org(t.NewOrg(name="Lincoln Middle School", kind=t.OrgKind.SCHOOL))
-    asyncio.run(a.sync())
-    code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
-    gate = Gateway(relay.url)
+    a, b, code, gate = practice_and_sams_phone(relay, new_store, "cancel")
     try:
-        b.init("Sam")
         gate.hold = "/invites/redeem"
 
         async def join_then_give_up():
