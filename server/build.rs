@@ -1,7 +1,7 @@
 //! Tells `src/routes/app.rs` where the browser app's files are.
 //!
 //! The web build (`scripts/web.sh`, `scripts/run.sh`) writes the app to `web/dist/`
-//! (`TRELLIS_WEB_DIST` names another directory). A release build **embeds** every file of it
+//! (`TRELLIS_WEB_DIST` names another directory, relative to the workspace's root). A release build **embeds** every file of it
 //! in the binary (`include_bytes!`), so the relay that ships carries the exact build it serves;
 //! any other profile records only the directory's path and reads it when the relay starts, so
 //! a debug relay built before the web build (as CI's workspace build is) serves the app once
@@ -18,7 +18,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=TRELLIS_EMBED_APP");
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let dist = match std::env::var_os("TRELLIS_WEB_DIST") {
-        Some(dir) => manifest.join(dir),
+        Some(dir) => manifest.join("..").join(dir),
         None => manifest.join("..").join("web").join("dist"),
     };
     let embed = match std::env::var("TRELLIS_EMBED_APP").as_deref() {
