@@ -126,16 +126,6 @@ pub fn forget(dir: &Path) {
     s.images.retain(|p, _| !p.starts_with(dir));
 }
 
-/// Forgets the images of the tracked files whose path starts with `prefix`: they were replaced
-/// outside SQLite (a backup copied back), and what the disk holds of them is what they hold
-/// when next opened.
-pub fn replaced(prefix: &Path) {
-    let prefix = prefix.to_string_lossy().into_owned();
-    state()
-        .images
-        .retain(|p, _| !p.to_string_lossy().starts_with(prefix.as_str()));
-}
-
 /// Writes what a power cut now would leave of each tracked file whose path starts with `from`
 /// (a directory, or a file name prefix such as `relay.sqlite3`) to the same path with that
 /// prefix replaced by `to`; returns how many files. Files written but never synced come out

@@ -534,8 +534,21 @@ impl World {
     }
 
     /// Cuts the power of the relay's machine; what it had committed must all be there after.
+    /// A device syncing live is paused around the cut, so that no request is under way on the
+    /// relay being cut (the in-process relay's tasks would outlive its power).
     async fn power_cut_relay(&mut self) -> Result<String, String> {
-        match self.net.power_cut_relay().await? {
+        let live = match &self.live {
+            Some((dev, _, _)) => Some(*dev),
+            None => None,
+        };
+        if let Some(dev) = live {
+            self.pause_live(dev).await;
+        }
+        let cut = self.net.power_cut_relay().await;
+        if let Some(dev) = live {
+            self.resume_live(dev)?;
+        }
+        match cut? {
             None => Ok("the relay's power stays on (PostgreSQL keeps its own)".into()),
             Some((before, after)) if before == after => {
                 Ok(format!("relay loses power and comes back; heads {after:?}"))
@@ -754,25 +767,22 @@ impl World {
         }
         let live = self.pause_live(dev).await;
         drop(self.stores.remove(dev));
-        let db = self.data[dev].join("trellis.sqlite3");
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = db.clone().into_os_string();
-            name.push(suffix);
-            match std::fs::remove_file(&name) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(format!("dev{dev}: restore: {e}")),
-            }
-        }
+        // The phone comes back with its files as the backup has them. They go to a directory
+        // of their own: the old store's threads may still hold its files open for a moment
+        // (a phone's old process is gone by then), and replacing files SQLite has open in this
+        // process would confuse its locks.
+        self.outcome.restores += 1;
+        let dir = self.data[dev].with_extension(format!("restore{}", self.outcome.restores));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("dev{dev}: restore: {e}"))?;
+        let db = dir.join("trellis.sqlite3");
         std::fs::copy(&backup, &db).map_err(|e| format!("dev{dev}: restore: {e}"))?;
-        crate::powercut::replaced(&db);
+        self.data[dev] = dir;
         let store = Store::open(&db).map_err(|e| format!("dev{dev}: reopen: {e}"))?;
         self.stores.insert(dev, Arc::new(store));
         if live {
             self.resume_live(dev)?;
         }
         self.fragile[dev] = true;
-        self.outcome.restores += 1;
         Ok(format!("dev{dev} restored from its backup"))
     }
 
