@@ -537,10 +537,7 @@ impl World {
     /// A device syncing live is paused around the cut, so that no request is under way on the
     /// relay being cut (the in-process relay's tasks would outlive its power).
     async fn power_cut_relay(&mut self) -> Result<String, String> {
-        let live = match &self.live {
-            Some((dev, _, _)) => Some(*dev),
-            None => None,
-        };
+        let live = self.live.as_ref().map(|(dev, _, _)| *dev);
         if let Some(dev) = live {
             self.pause_live(dev).await;
         }
