@@ -22,15 +22,7 @@ BINDGEN_SWIFT=$TARGET/debug/uniffi-bindgen-swift
 export TRELLIS_RELAY=$TARGET/debug/trellis-relay
 OUT=$ROOT/out
 
-T0=$SECONDS
-step() {
-  STEP_NAME=$1
-  STEP_T=$SECONDS
-  echo
-  echo "=== $1"
-}
-done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
-trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
+source "$ROOT/scripts/lib/sections.sh"
 
 step "apt: JNA (Debian libjna-java + libjna-jni), JUnit 4 for android-sample/core-ui"
 if ! dpkg -s libjna-java junit4 >/dev/null 2>&1; then

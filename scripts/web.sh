@@ -35,15 +35,7 @@ case "${1:-}" in
   *) echo "usage: bash scripts/web.sh [--build-only]" >&2; exit 2 ;;
 esac
 
-T0=$SECONDS
-step() {
-  STEP_NAME=$1
-  STEP_T=$SECONDS
-  echo
-  echo "=== $1"
-}
-done_step() { echo "=== $STEP_NAME: $((SECONDS - STEP_T))s"; }
-trap 'echo; echo "=== FAILED in step: ${STEP_NAME:-setup}"' ERR
+source "$ROOT/scripts/lib/sections.sh"
 
 step "tools: wasm32 target, clang, lld$( ((BUILD_ONLY)) || echo ', Chromium')"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

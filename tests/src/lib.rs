@@ -338,6 +338,22 @@ impl Device {
         ])
     }
 
+    /// Sets the device up for `name` and founds `practice` on `relay` with the school and the
+    /// counselor most stories start from: Lincoln Middle School and Rosa Jimenez there.
+    pub fn found_practice_with_school(&self, relay: &Relay, name: &str, practice: &str) {
+        self.found_practice(relay, name, practice);
+        self.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
+        self.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    }
+
+    /// Sets `other` up as another device of this device's member (named `name`), joined with a
+    /// device invite from this one.
+    pub fn add_device(&self, other: &Device, name: &str) -> Value {
+        let code = self.invite(&["--device"]);
+        other.json(&["init", "--name", name]);
+        other.json(&["workspace", "join", &code])
+    }
+
     /// An invite code from this device (`extra`: e.g. `["--device"]` or `["--role", "admin"]`).
     pub fn invite(&self, extra: &[&str]) -> String {
         let mut args = vec!["workspace", "invite"];

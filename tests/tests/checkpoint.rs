@@ -106,9 +106,7 @@ fn a_new_phone_and_a_long_offline_tablet_bootstrap_from_a_checkpoint_and_converg
     }
     dana.json(&["sync"]);
     // Her tablet joins, syncs once, then stays in a drawer.
-    let code = dana.invite(&["--device"]);
-    tablet.json(&["init", "--name", "Dana"]);
-    tablet.json(&["workspace", "join", &code]);
+    dana.add_device(&tablet, "Dana");
     let tablet_cursor = tablet.json(&["status"]);
     assert_eq!(contacts(&tablet).len(), 0);
 
@@ -242,13 +240,9 @@ fn a_tablet_offline_since_before_a_checkpoint_pulls_the_compacted_entries_during
     let tablet = Device::new(tmp.path().join("tablet"));
     let sam = Device::new(tmp.path().join("sam"));
 
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.found_practice_with_school(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["sync"]);
-    let code = dana.invite(&["--device"]);
-    tablet.json(&["init", "--name", "Dana"]);
-    tablet.json(&["workspace", "join", &code]);
+    dana.add_device(&tablet, "Dana");
     tablet.json(&["sync"]);
     let tablet_cursor = tablet.json(&["status"])["cursor"].as_u64().unwrap_or(0);
     assert!(tablet_cursor > 0, "the tablet synced before the drawer");
@@ -351,9 +345,7 @@ fn a_member_cannot_cut_a_checkpoint_and_the_practices_history_stays_whole() {
     let sam = Device::new(tmp.path().join("sam"));
     let laptop = Device::new(tmp.path().join("laptop"));
 
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.found_practice_with_school(&relay, "Dana", "Maple Street Counseling");
     dana.json(&[
         "log",
         "drop-by",

@@ -15,9 +15,7 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
     let sam = Device::new(tmp.path().join("sam"));
     let lee = Device::new(tmp.path().join("lee"));
 
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.found_practice_with_school(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["sync"]);
     dana.invite_member(&sam, "Sam");
     dana.invite_member(&lee, "Lee");

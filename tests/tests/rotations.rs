@@ -34,13 +34,9 @@ async fn devices_that_missed_key_rotations_invite_remove_and_bootstrap_without_l
     let sam = Device::new(tmp.path().join("sam"));
     let lee = Device::new(tmp.path().join("lee"));
 
-    dana.found_practice(&relay, "Dana", "Maple Street Counseling");
-    dana.json(&["org", "add", "Lincoln Middle School", "--kind", "school"]);
-    dana.json(&["contact", "add", "Rosa Jimenez", "--org", "Lincoln"]);
+    dana.found_practice_with_school(&relay, "Dana", "Maple Street Counseling");
     dana.json(&["sync"]);
-    let code = dana.invite(&["--device"]);
-    tablet.json(&["init", "--name", "Dana"]);
-    tablet.json(&["workspace", "join", &code]);
+    dana.add_device(&tablet, "Dana");
     let code = dana.invite(&["--role", "admin"]);
     sam.json(&["init", "--name", "Sam"]);
     sam.json(&["workspace", "join", &code]);
