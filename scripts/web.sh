@@ -5,7 +5,7 @@
 # it needs on first run: the wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for
 # wasm) and Chromium (apt), wasm-bindgen-cli at the version Cargo.lock pins for the wasm-bindgen
 # crate (crates.io, into .tools/), and playwright-core at the version web/package-lock.json pins
-# (npm). Run from anywhere:
+# (npm), with the app's own packages (Preact, the QR encoder, esbuild). Run from anywhere:
 #
 #   bash scripts/web.sh                 # build, wasm clippy, story
 #   bash scripts/web.sh --build-only    # build web/dist/ and print its hash (scripts/run.sh)
@@ -66,13 +66,13 @@ fi
 echo "$("$WASM_BINDGEN" --version)"
 done_step
 
-if ((!BUILD_ONLY)); then
-  step "npm: playwright-core (web/package-lock.json)"
-  if ! [[ -f web/node_modules/.package-lock.json ]] || ! cmp -s web/package-lock.json web/node_modules/.trellis-lock; then
-    (cd web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
-  fi
-  done_step
+step "npm: the app's packages and the story's (web/package-lock.json)"
+if ! [[ -f web/node_modules/.package-lock.json ]] || ! cmp -s web/package-lock.json web/node_modules/.trellis-lock; then
+  (cd web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
+fi
+done_step
 
+if ((!BUILD_ONLY)); then
   if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
     step "cargo build: the relay"
     cargo build -p trellis-relay
@@ -98,14 +98,12 @@ rm -rf "$PKG"
 ls -l "$PKG"/trellis_web_bg.wasm
 done_step
 
-# The app, as the relay serves it: the page, its script and the worker (web/www/), and the
-# module with its glue under pkg/. The hash is the one the relay reports (GET /v1/app, and its
-# start log): SHA-256 of sha256sum's list of the files, sorted by path (docs/WEB.md).
-step "the app: web/www and the module into $DIST"
-rm -rf "$DIST"
-mkdir -p "$DIST/pkg"
-cp web/www/index.html web/www/app.js web/www/worker.js "$DIST/"
-cp "$PKG/trellis_web.js" "$PKG/trellis_web_bg.wasm" "$DIST/pkg/"
+# The app, as the relay serves it (web/build.mjs): the page's script bundled from web/app/,
+# the static files of web/www/, the module with its glue under pkg/, and the service worker.
+# The hash is the one the relay reports (GET /v1/app, and its start log): SHA-256 of
+# sha256sum's list of the files, sorted by path (docs/WEB.md).
+step "the app: web/app, web/www and the module into $DIST"
+(cd web && node build.mjs "$PKG" "$DIST" $([[ $PROFILE == dev ]] || echo --minify))
 APP_HASH=$(cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 (cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
 echo "app build: $APP_HASH"
@@ -119,6 +117,10 @@ fi
 
 step "story: two browsers and a relay that serves the app (headless Chromium)"
 (cd web && APP_HASH=$APP_HASH CHROMIUM=/usr/bin/chromium node tests/story.mjs)
+done_step
+
+step "story: the app on a phone offline and back, and axe-core on every screen (headless Chromium)"
+(cd web && CHROMIUM=/usr/bin/chromium node tests/app.mjs)
 done_step
 
 echo

@@ -9,7 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use trellis_core::{
-    ActivityKind, ContactCategory, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind, Stage,
+    ActivityKind, ContactCategory, FollowUpKind, LeftBehind, NewActivity, NewContact, NewFollowUp,
+    NewOrg, NewReferral, OrgKind, ReferralChannel, ReferralDirection, ReferralStatus, Stage,
 };
 use wasm_bindgen::JsValue;
 
@@ -156,6 +157,88 @@ impl From<ActivityInput> for NewActivity {
     }
 }
 
+/// A follow-up to add: the input of `TrellisStore.addFollowup`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpInput {
+    /// Kind, e.g. `"thank-you"` (`check-in` when left out).
+    #[serde(default)]
+    pub kind: Option<FollowUpKind>,
+    /// Contact, by name or id prefix.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Organization, by name or id prefix.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Due, RFC 3339 or `YYYY-MM-DD` (in a week when left out).
+    #[serde(default)]
+    pub due: Option<String>,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl From<FollowUpInput> for NewFollowUp {
+    fn from(f: FollowUpInput) -> Self {
+        NewFollowUp {
+            kind: f.kind,
+            contact: f.contact,
+            organization: f.organization,
+            due: f.due,
+            note: f.note,
+        }
+    }
+}
+
+/// A referral to record: the input of `TrellisStore.addReferral`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralInput {
+    /// `"received"` or `"sent"`.
+    pub direction: ReferralDirection,
+    /// The partner: a contact or organization, by name or id prefix.
+    pub partner: String,
+    /// Reason category; added to the practice's list if new.
+    pub reason: String,
+    /// Status (`inquiry` when left out).
+    #[serde(default)]
+    pub status: Option<ReferralStatus>,
+    /// Channel (`other` when left out).
+    #[serde(default)]
+    pub channel: Option<ReferralChannel>,
+    /// Day, `YYYY-MM-DD` (today when left out).
+    #[serde(default)]
+    pub on: Option<String>,
+    /// Note (no client details).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl From<ReferralInput> for NewReferral {
+    fn from(r: ReferralInput) -> Self {
+        NewReferral {
+            direction: r.direction,
+            partner: r.partner,
+            reason: r.reason,
+            status: r.status,
+            channel: r.channel,
+            on: r.on,
+            note: r.note,
+        }
+    }
+}
+
+/// Reads one of the core's named values (a stage, a category, a filter...) from its name as
+/// the CLI spells it (`"school-counselor"`); `what` names it in the error.
+pub fn name_of<T: DeserializeOwned>(name: &str, what: &str) -> WebResult<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|e| {
+        WebError::invalid(format!(
+            "the {what} is not valid: {}",
+            without_quoted_values(&e.to_string())
+        ))
+    })
+}
+
 /// Reads a plain JavaScript object as `T` (`what` names it in the error).
 pub fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> WebResult<T> {
     let json = js_sys::JSON::stringify(value)
@@ -242,5 +325,30 @@ mod tests {
             "the kinds are listed: {}",
             e.message
         );
+    }
+
+    #[test]
+    fn names_follow_the_clis_spelling_and_referrals_need_their_direction() {
+        let stage: Stage = name_of("connected", "stage").unwrap();
+        assert_eq!(stage, Stage::Connected);
+        let e = name_of::<Stage>("Rosa Jimenez", "stage").unwrap_err();
+        assert_eq!(e.code, "invalid_input");
+        assert!(!e.message.contains("Jimenez"), "{}", e.message);
+        let kind: FollowUpKind = name_of("thank-you", "kind").unwrap();
+        let f = FollowUpInput {
+            kind: Some(kind),
+            ..Default::default()
+        };
+        assert_eq!(NewFollowUp::from(f).kind, Some(FollowUpKind::ThankYou));
+
+        let r: ReferralInput = from_json(
+            r#"{"direction": "received", "partner": "Rosa", "reason": "anxiety"}"#,
+            "referral",
+        )
+        .unwrap();
+        assert_eq!(NewReferral::from(r).direction, ReferralDirection::Received);
+        let e = from_json::<ReferralInput>(r#"{"partner": "Rosa", "reason": "x"}"#, "referral")
+            .unwrap_err();
+        assert!(e.message.contains("direction"), "{}", e.message);
     }
 }

@@ -7,7 +7,8 @@
 //! with a stable `code`. Every rule lives in the core; a function here that decides anything is
 //! in the wrong crate.
 //!
-//! Files, one concern each: [`store`] (the class, local actions and lists), [`sync`] (the
+//! Files, one concern each: [`store`] (the class, records and lists), [`practice`]
+//! (follow-ups, referrals, goals, reports, stock, pitches, the forms' closed lists), [`sync`] (the
 //! network actions, returning promises), [`convert`] (JavaScript values to and from the core's
 //! types, and the input shapes), [`error`] (the one error and its codes), `opfs` (a durable
 //! store on OPFS, in a dedicated worker; browser builds only). How the browser runs it is in
@@ -21,6 +22,7 @@ pub mod convert;
 pub mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
+pub mod practice;
 pub mod store;
 pub mod sync;
 

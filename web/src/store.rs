@@ -4,10 +4,10 @@
 
 use std::rc::Rc;
 
-use trellis_core::{FollowUpFilter, Store};
+use trellis_core::{Stage, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{from_js, to_js, ActivityInput, ContactInput, OrgInput};
+use crate::convert::{from_js, name_of, to_js, ActivityInput, ContactInput, OrgInput};
 use crate::error::WebResult;
 
 /// A device's local store (`TrellisStore` in JavaScript).
@@ -74,9 +74,76 @@ impl TrellisStore {
         to_js(&self.store.log_activity(&input.into())?)
     }
 
-    /// Today: the open follow-ups due within a day or overdue.
-    pub fn today(&self) -> WebResult<JsValue> {
-        to_js(&self.store.followups(FollowUpFilter::Due)?)
+    /// This device: `{id, name}`.
+    pub fn device(&self) -> WebResult<JsValue> {
+        to_js(&self.store.device()?)
+    }
+
+    /// Makes the workspace named (or id-prefixed) `query` current; returns it.
+    #[wasm_bindgen(js_name = useWorkspace)]
+    pub fn use_workspace(&self, query: &str) -> WebResult<JsValue> {
+        to_js(&self.store.use_workspace(query)?)
+    }
+
+    /// One contact with its notes, the pitch for its category, open follow-ups and history.
+    pub fn contact(&self, query: &str) -> WebResult<JsValue> {
+        to_js(&self.store.contact(query)?)
+    }
+
+    /// One page of the active contacts in name order: at most `limit` (1 to 500) after the
+    /// contact id `after` (`null` for the first page).
+    #[wasm_bindgen(js_name = contactsPage)]
+    pub fn contacts_page(&self, after: Option<String>, limit: u32) -> WebResult<JsValue> {
+        to_js(&self.store.contacts_page(after.as_deref(), limit)?)
+    }
+
+    /// Appends a note to a contact's notes (no client details); returns the note.
+    #[wasm_bindgen(js_name = appendNote)]
+    pub fn append_note(&self, contact: &str, text: &str) -> WebResult<JsValue> {
+        to_js(&self.store.append_note(contact, text)?)
+    }
+
+    /// Moves a contact to `stage` (`"prospect"`, `"warm"`, ...); returns the contact.
+    #[wasm_bindgen(js_name = setStage)]
+    pub fn set_stage(&self, contact: &str, stage: &str) -> WebResult<JsValue> {
+        let stage: Stage = name_of(stage, "stage")?;
+        to_js(&self.store.set_stage(contact, stage)?)
+    }
+
+    /// Sets a contact's stay-in-touch cadence in days; returns the contact.
+    #[wasm_bindgen(js_name = setCadence)]
+    pub fn set_cadence(&self, contact: &str, days: u32) -> WebResult<JsValue> {
+        to_js(&self.store.set_cadence(contact, days)?)
+    }
+
+    /// Archives (or with `false` restores) a contact; returns it.
+    #[wasm_bindgen(js_name = archiveContact)]
+    pub fn archive_contact(&self, contact: &str, archived: bool) -> WebResult<JsValue> {
+        to_js(&self.store.archive_contact(contact, archived)?)
+    }
+
+    /// Archives (or with `false` restores) an organization; returns it.
+    #[wasm_bindgen(js_name = archiveOrg)]
+    pub fn archive_org(&self, org: &str, archived: bool) -> WebResult<JsValue> {
+        to_js(&self.store.archive_org(org, archived)?)
+    }
+
+    /// Records where an organization is (degrees); returns it.
+    #[wasm_bindgen(js_name = setOrgLocation)]
+    pub fn set_org_location(&self, org: &str, lat: f64, lon: f64) -> WebResult<JsValue> {
+        to_js(&self.store.set_org_location(org, lat, lon)?)
+    }
+
+    /// Organizations within `withinKm` of a point, nearest first, with the days since the
+    /// last visit.
+    pub fn nearby(&self, lat: f64, lon: f64, within_km: f64) -> WebResult<JsValue> {
+        to_js(&self.store.nearby(lat, lon, within_km)?)
+    }
+
+    /// Contacts past their stay-in-touch cadence, most overdue first.
+    #[wasm_bindgen(js_name = losingTouch)]
+    pub fn losing_touch(&self) -> WebResult<JsValue> {
+        to_js(&self.store.losing_touch()?)
     }
 
     /// The organizations of the current workspace.

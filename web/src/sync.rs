@@ -65,6 +65,62 @@ impl TrellisStore {
         })
     }
 
+    /// Connects the current (local) workspace to the relay at `relayUrl` with this user as
+    /// owner; needs the relay operator's signup secret. Resolves to the workspace.
+    #[wasm_bindgen(js_name = connectWorkspace)]
+    pub fn connect_workspace(&self, relay_url: String, signup_secret: String) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let info = store
+                .connect_workspace(&relay_url, &signup_secret)
+                .await
+                .map_err(WebError::from)?;
+            Ok(to_js(&info)?)
+        })
+    }
+
+    /// The roster as the relay knows it: members (removed ones included) with their devices
+    /// (`this_device` marks this one).
+    pub fn roster(&self) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let roster = store.roster().await.map_err(WebError::from)?;
+            Ok(to_js(&roster)?)
+        })
+    }
+
+    /// Revokes a device (by id prefix): owners and admins any device, members their own. It
+    /// loses access at once; rotate the key afterwards if it was lost.
+    #[wasm_bindgen(js_name = revokeDevice)]
+    pub fn revoke_device(&self, device: String) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            store.revoke_device(&device).await.map_err(WebError::from)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Removes a member (by name or id prefix) and rotates the practice's key.
+    #[wasm_bindgen(js_name = removeMember)]
+    pub fn remove_member(&self, member: String) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            store.remove_member(&member).await.map_err(WebError::from)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Makes the next key epoch and seals it to every remaining device; resolves to the
+    /// epoch.
+    #[wasm_bindgen(js_name = rotateKey)]
+    pub fn rotate_key(&self) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let epoch = store.rotate_key().await.map_err(WebError::from)?;
+            Ok(JsValue::from(epoch))
+        })
+    }
+
     /// Pushes the current workspace's unsent changes, then pulls everything new. Resolves to
     /// what moved; offline it rejects with code `network` and loses nothing.
     pub fn sync(&self) -> Promise {

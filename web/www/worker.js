@@ -1,33 +1,133 @@
-// The dedicated worker that holds a durable store (OPFS sync access handles exist only in a
-// worker). The page sends {id, op, args}: op "open" opens the store named args[0] with
-// TrellisStore.openDurable; any other op calls that method of the store (awaiting a promise).
-// It answers {id, result} or {id, error: {code, message}}, and runs the store's background
-// steps itself after every call, as its host.
+// The dedicated worker that holds the durable store (OPFS sync access handles exist only in a
+// worker) and keeps it in sync. The page sends {id, op, args, write}: op "open" opens the store
+// named args[0]; "syncNow" syncs at once; "syncState" answers what the "status" event carries; any other op calls that method of the store (awaiting
+// a promise). It answers {id, result} or {id, error: {code, message}}. It also posts events:
+// {event: "status", data} whenever the sync state may have changed, and {event: "changed"} when
+// a sync brought changes from colleagues (the page reloads what it shows).
+//
+// As the store's host it runs the background steps after every call, syncs a moment after a
+// write and every half minute, and at once when the browser says it is back online. One tab
+// of an origin holds the store (a Web Lock); a second tab is told so instead of corrupting it.
 import init, { TrellisStore } from './pkg/trellis_web.js';
 
 const ready = init();
-let store = null;
-let timer = null;
+const SOON_MS = 800;
+const EVERY_MS = 30_000;
+const RETRY_OFFLINE_MS = 10_000;
 
-// The host of a store without threads: one background step now, the next when it says.
+let store = null;
+let backgroundTimer = null;
+let syncTimer = null;
+let syncing = null;
+// What the page shows: whether the relay answered last time, an error other than "offline",
+// and whether a sync is running now.
+const state = { online: true, syncing: false, error: null };
+
 function background() {
-  clearTimeout(timer);
+  clearTimeout(backgroundTimer);
   if (!store) return;
   const wait = store.runBackground();
-  if (wait !== undefined) timer = setTimeout(background, wait);
+  if (wait !== undefined) backgroundTimer = setTimeout(background, wait);
 }
 
-self.onmessage = async ({ data: { id, op, args } }) => {
+function connected() {
+  try {
+    return Boolean(store?.status().relay_url);
+  } catch {
+    return false;
+  }
+}
+
+/// The sync state the page shows: {online, syncing, error, status} (status is the store's, or
+/// null before there is a workspace).
+function syncState() {
+  let status = null;
+  try {
+    status = store ? store.status() : null;
+  } catch {
+    // No workspace yet: nothing to sync.
+  }
+  return { ...state, online: state.online && navigator.onLine, status };
+}
+
+function announce() {
+  self.postMessage({ event: 'status', data: syncState() });
+}
+
+function schedule(ms) {
+  clearTimeout(syncTimer);
+  if (!connected()) return;
+  syncTimer = setTimeout(() => sync().catch(() => {}), ms);
+}
+
+/// One sync at a time; a second request while one runs waits for it.
+function sync() {
+  if (syncing) return syncing;
+  syncing = (async () => {
+    state.syncing = true;
+    announce();
+    try {
+      const report = await store.sync();
+      state.online = true;
+      state.error = null;
+      if (report.pulled > 0) self.postMessage({ event: 'changed' });
+      return report;
+    } catch (e) {
+      if (e.code === 'network') state.online = false;
+      else state.error = { code: e.code, message: String(e.message ?? e) };
+      throw e;
+    } finally {
+      state.syncing = false;
+      syncing = null;
+      background();
+      announce();
+      schedule(state.online ? EVERY_MS : RETRY_OFFLINE_MS);
+    }
+  })();
+  return syncing;
+}
+
+/// Holds the origin's store lock for as long as this worker lives; false if another tab has it.
+function holdLock() {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    navigator.locks.request('trellis-store', { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      // Never settles while this worker lives: the lock goes with it.
+      return lock ? new Promise(() => {}) : undefined;
+    });
+  });
+}
+
+self.addEventListener('online', () => {
+  announce();
+  schedule(0);
+});
+self.addEventListener('offline', announce);
+
+self.onmessage = async ({ data: { id, op, args, write } }) => {
   try {
     await ready;
     let result = null;
     if (op === 'open') {
+      if (!(await holdLock())) {
+        throw { code: 'busy', message: 'Trellis is open in another tab or window. Use that one, or close it and reload.' };
+      }
       store = await TrellisStore.openDurable(args[0]);
+      schedule(0);
+    } else if (op === 'syncState') {
+      result = syncState();
+    } else if (op === 'syncNow') {
+      result = await sync();
+    } else if (op === 'choices') {
+      result = TrellisStore.choices();
     } else {
       result = await store[op](...args);
+      if (write) schedule(SOON_MS);
     }
     background();
     self.postMessage({ id, result });
+    if (write || op === 'open') announce();
   } catch (e) {
     self.postMessage({ id, error: { code: e.code, message: String(e.message ?? e) } });
   }

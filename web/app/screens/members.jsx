@@ -1,0 +1,109 @@
+// Members and invites: the roster as the relay knows it (members, their devices), an invite
+// for a colleague or for another device of mine (the code, a QR code and the share sheet), and
+// for owners and admins revoking a device or removing a member.
+
+import { useState } from 'preact/hooks';
+import { encode } from 'uqr';
+import { call, write } from '../client.js';
+import { day, label } from '../format.js';
+import { ErrorLine, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
+
+export function Members() {
+  const { workspace } = useApp();
+  const connected = Boolean(workspace.relay_url);
+  const [roster, error, reload] = useData(() => (connected ? call('roster') : Promise.resolve([])));
+  const [role, setRole] = useState('member');
+  const [code, setCode] = useState(null);
+  const [run, busy, actionError] = useAction();
+  const manager = workspace.role === 'owner' || workspace.role === 'admin';
+
+  const invite = (device) => run(async () => setCode({ code: await write('createInvite', role, device), device }));
+  const act = (fn) => run(async () => (await fn(), reload()));
+
+  return (
+    <Screen title="Members" error={error} loading={connected && !roster}>
+      {!connected && <p>This practice is on this device only. Connect it to a relay (Settings) to invite colleagues.</p>}
+      {roster && (
+        <ul class="list">
+          {roster.map((m) => (
+            <li key={m.member_id} class={m.removed ? 'removed' : ''}>
+              <div>
+                <strong>{m.name}</strong> <span class="muted">{label(m.role)}{m.removed ? ', removed' : ''}</span>
+                <ul class="plain">
+                  {m.devices.map((d) => (
+                    <li key={d.device_id}>
+                      Device {d.device_id.slice(0, 8)}, joined {day(d.registered_at)}
+                      {d.this_device && ' (this one)'}
+                      {d.revoked && ', revoked'}
+                      {!d.revoked && !d.this_device && (manager || m.member_id === workspace.member_id) && (
+                        <button type="button" class="small secondary" disabled={busy} aria-label={`Revoke ${m.name}'s device ${d.device_id.slice(0, 8)}`} onClick={() => act(() => call('revokeDevice', d.device_id))}>
+                          Revoke
+                        </button>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+              {manager && !m.removed && m.member_id !== workspace.member_id && m.role !== 'owner' && (
+                <button type="button" class="small secondary" disabled={busy} aria-label={`Remove ${m.name}`} onClick={() => act(() => call('removeMember', m.member_id))}>
+                  Remove
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorLine error={actionError} />
+      {connected && (
+        <section class="card" aria-labelledby="invite-title">
+          <h2 id="invite-title">Invite</h2>
+          {manager && (
+            <>
+              <Select label="Role" options={[['member', 'Member'], ['admin', 'Admin']]} value={role} onChange={setRole} />
+              <button type="button" disabled={busy} onClick={() => invite(false)}>
+                Invite a colleague
+              </button>{' '}
+            </>
+          )}
+          <button type="button" class="secondary" disabled={busy} onClick={() => invite(true)}>
+            Add another device of mine
+          </button>
+          {code && <Invite {...code} />}
+        </section>
+      )}
+    </Screen>
+  );
+}
+
+/// A fresh invite: its code to copy or share, and as a QR code to scan from this screen.
+function Invite({ code, device }) {
+  const [copied, setCopied] = useState(false);
+  const qr = encode(code, { ecc: 'L', border: 2 });
+  const size = qr.size;
+  const path = [];
+  qr.data.forEach((row, y) => row.forEach((on, x) => on && path.push(`M${x} ${y}h1v1h-1z`)));
+  return (
+    <div class="invite">
+      <p>
+        {device ? 'On your other device, open Trellis and paste or scan this code.' : 'Send this to your colleague over a channel you trust.'} It works once and holds
+        the practice's key: treat it like a password.
+      </p>
+      <label for="invite-code">New invite code</label>
+      <textarea id="invite-code" readOnly rows={3} value={code} onFocus={(e) => e.currentTarget.select()} />
+      <div class="row">
+        <button type="button" class="small" onClick={() => navigator.clipboard.writeText(code).then(() => setCopied(true))}>
+          {copied ? 'Copied' : 'Copy code'}
+        </button>
+        {navigator.share && (
+          <button type="button" class="small secondary" onClick={() => navigator.share({ title: 'Trellis invite', text: code }).catch(() => {})}>
+            Share
+          </button>
+        )}
+      </div>
+      <svg class="qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label="QR code of the invite code" shape-rendering="crispEdges">
+        <rect width={size} height={size} class="qr-bg" />
+        <path d={path.join('')} class="qr-fg" />
+      </svg>
+    </div>
+  );
+}

@@ -1,0 +1,183 @@
+// The app's stories in a real browser, against a real relay and the CLI as a colleague's
+// device (docs/WEB.md, "What was verified"):
+//
+// 1. On a phone-sized screen, a therapist joins a practice made with the CLI by pasting the
+//    invite code, goes offline (the browser offline and the relay down), logs a drop-by,
+//    reloads while offline (the service worker opens the app, and the visit is still there),
+//    comes back online, and the CLI device sees the visit.
+// 2. axe-core finds no serious or critical violation on any screen, at phone and desktop
+//    sizes; with SCREENSHOTS set to a directory, each main screen is saved there at both sizes
+//    (docs/screenshots/ holds the ones kept).
+//
+// Needs TRELLIS_BIN_DIR (trellis-relay and trellis) and CHROMIUM; run by scripts/web.sh.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { cli, launch, newContext, startRelay, step } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const shots = process.env.SCREENSHOTS;
+const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
+// Expect a user-visible state within this long (the relay and wasm are local; CI is slow).
+const SOON = { timeout: 20_000 };
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-app-'));
+  const relayData = path.join(tmp, 'relay');
+  let relay = await startRelay(relayData);
+  const origin = relay.url;
+  const dana = path.join(tmp, 'dana');
+  step(`relay at ${origin}`);
+
+  // Dana, on the command line, starts the practice and invites Sam.
+  await cli(dana, 'init', '--name', 'Dana');
+  await cli(dana, 'workspace', 'create', 'Maple Street Counseling', '--relay', origin);
+  await cli(dana, 'org', 'add', 'Lincoln Middle School', '--kind', 'school');
+  await cli(dana, 'contact', 'add', 'Rosa Jimenez', '--org', 'Lincoln', '--category', 'school-counselor', '--needs', 'teens with anxiety');
+  await cli(dana, 'sync');
+  const { code } = await cli(dana, 'workspace', 'invite');
+  step('Dana started the practice on the command line');
+
+  const browser = await launch();
+  const problems = [];
+  try {
+    // 1. Sam, on her phone.
+    const phone = await newContext(browser, origin, problems, PHONE);
+    const page = await phone.newPage();
+    await page.goto(origin);
+    await page.getByLabel('Your name').fill('Sam');
+    await page.getByLabel('Invite code').fill(code);
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    const status = page.getByRole('status').filter({ hasText: /Synced|Offline|waiting|Syncing/ });
+    await status.filter({ hasText: 'Synced' }).waitFor(SOON);
+    assert.equal(await page.locator('.practice').textContent(), 'Maple Street Counseling');
+    // The service worker has the app shell before the story goes offline.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, SOON);
+    step('Sam joined from her phone with the code and synced');
+
+    // Offline: the phone has no signal, and the relay is down too.
+    await phone.setOffline(true);
+    await relay.stop();
+    await status.filter({ hasText: 'Offline' }).waitFor(SOON);
+    await page.getByRole('button', { name: 'Log drop-by' }).click();
+    await page.getByLabel('Organization').fill('Lincoln Middle School');
+    await page.getByRole('checkbox', { name: 'Rosa Jimenez' }).check();
+    await page.getByLabel('Minutes').fill('20');
+    const note = page.getByLabel('Note');
+    assert.match((await note.getAttribute('aria-describedby')) ?? '', /./, 'the note field has its hint');
+    await note.fill('Brought flyers for the spring parent night');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    await status.filter({ hasText: /Offline · 1 change waiting|Offline · \d+ changes waiting/ }).waitFor(SOON);
+    step('offline, Sam logged a drop-by: it waits');
+
+    // Reloaded with no network: the service worker opens the app; the visit is on the phone.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    await status.filter({ hasText: 'Offline' }).waitFor(SOON);
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('link', { name: /Rosa Jimenez/ }).click();
+    await page.getByText('Brought flyers for the spring parent night').waitFor(SOON);
+    step('reloaded offline: the app opened and the visit is there');
+
+    // Back online: the relay is up again on the same port and data, the phone has signal.
+    relay = await startRelay(relayData, new URL(origin).host);
+    await phone.setOffline(false);
+    await status.filter({ hasText: 'Synced' }).waitFor(SOON);
+    assert.doesNotMatch(await status.textContent(), /waiting/);
+    await cli(dana, 'sync');
+    const activities = await cli(dana, 'activity', 'list');
+    const visit = activities.find((a) => a.note === 'Brought flyers for the spring parent night');
+    assert.ok(visit, `Dana sees Sam's visit: ${JSON.stringify(activities)}`);
+    assert.equal(visit.logged_by, 'Sam');
+    assert.equal(visit.kind, 'drop-by');
+    assert.equal(visit.minutes, 20);
+    assert.equal(visit.organization, 'Lincoln Middle School');
+    assert.deepEqual(visit.contacts, ['Rosa Jimenez']);
+    step("back online, it synced by itself: Dana's command line shows Sam's drop-by");
+
+    // 2. Every screen, at both sizes: axe-core, and screenshots when asked.
+    for (const [size, options] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+      const context = size === 'phone' ? phone : await newContext(browser, origin, problems, options);
+      const p = size === 'phone' ? page : await context.newPage();
+      if (size === 'desktop') {
+        // A fresh profile shows the setup screen first.
+        await p.goto(origin);
+        await p.getByRole('heading', { name: 'Welcome to Trellis' }).waitFor(SOON);
+        await check(p, 'setup', size);
+        const { code: second } = await cli(dana, 'workspace', 'invite');
+        await p.getByLabel('Your name').fill('Sam');
+        await p.getByLabel('Invite code').fill(second);
+        await p.getByRole('button', { name: 'Join' }).click();
+        await p.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+      }
+      for (const [screen, heading] of [
+        ['today', 'Today'],
+        ['log', 'Log drop-by'],
+        ['contacts', 'Contacts'],
+        ['places', 'Places'],
+        ['followups', 'Follow-ups'],
+        ['referrals', 'Referrals'],
+        ['search', 'Search'],
+        ['reports', 'Reports'],
+        ['members', 'Members'],
+        ['settings', 'Settings'],
+      ]) {
+        await p.goto(`${origin}/#/${screen}`);
+        await p.getByRole('heading', { name: heading, level: 1 }).waitFor(SOON);
+        await p.waitForFunction(() => !document.body.textContent.includes('Loading…'), null, SOON);
+        await check(p, screen, size);
+      }
+      await p.goto(`${origin}/#/contacts`);
+      await p.getByRole('link', { name: /Rosa Jimenez/ }).click();
+      await p.getByRole('heading', { name: 'Rosa Jimenez', level: 1 }).waitFor(SOON);
+      await check(p, 'contact', size);
+      step(`axe-core: no serious or critical violation on any screen (${size})`);
+    }
+
+    assert.deepEqual(problems, [], 'no page errors');
+    console.log('app story: ok');
+  } catch (e) {
+    // What the pages showed, to see why.
+    for (const context of browser.contexts()) {
+      for (const p of context.pages()) {
+        console.error(`--- ${p.url()}\n${(await p.locator('body').innerText().catch(() => '')).slice(0, 1500)}`);
+      }
+    }
+    console.error(problems);
+    throw e;
+  } finally {
+    await browser.close();
+    await relay.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/// axe-core on the page as it is (its script evaluated through the browser's debugger, so the
+/// page's Content-Security-Policy stays in force); fails on any serious or critical violation.
+/// Saves a screenshot when SCREENSHOTS names a directory.
+async function check(page, screen, size) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on ${screen} (${size})`,
+  );
+  if (shots) {
+    fs.mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, `${screen}-${size}.png`) });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
