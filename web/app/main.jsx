@@ -189,10 +189,13 @@ if ('serviceWorker' in navigator) {
 render(<Main />, document.getElementById('app'));
 
 // The build line: what the relay says it serves (docs/WEB.md, "Trusting the relay with the
-// app"). Offline, or a relay that cannot say, leaves "unknown".
-fetch('/v1/app', { cache: 'no-store' })
-  .then((r) => r.json())
-  .then(({ hash }) => {
-    if (hash) document.getElementById('build-hash').textContent = hash;
-  })
-  .catch(() => {});
+// app"). Offline, or a relay that cannot say, leaves "unknown" until the browser is online.
+const showBuild = () =>
+  fetch('/v1/app', { cache: 'no-store' })
+    .then((r) => r.json())
+    .then(({ hash }) => {
+      if (hash) document.getElementById('build-hash').textContent = hash;
+    })
+    .catch(() => {});
+showBuild();
+addEventListener('online', showBuild);

@@ -5,9 +5,15 @@
 //    invite code, goes offline (the browser offline and the relay down), logs a drop-by,
 //    reloads while offline (the service worker opens the app, and the visit is still there),
 //    comes back online, and the CLI device sees the visit.
-// 2. axe-core finds no serious or critical violation on any screen, at phone and desktop
+// 2. Two browser profiles (Sam's phone, Lee's desktop) and the CLI (Dana) edit the same
+//    contact while the relay is down, then sync, and all three show the same contact.
+// 3. axe-core finds no serious or critical violation on any screen, at phone and desktop
 //    sizes; with SCREENSHOTS set to a directory, each main screen is saved there at both sizes
 //    (docs/screenshots/ holds the ones kept).
+// 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code),
+//    the colleague joins on the command line, and the owner later revokes her device: the
+//    colleague's next sync is refused.
+// At the end the relay's files hold no name or note of any of it in the clear.
 //
 // Needs TRELLIS_BIN_DIR (trellis-relay and trellis) and CHROMIUM; run by scripts/web.sh.
 
@@ -16,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { cli, launch, newContext, startRelay, step } from './lib.mjs';
+import { cli, launch, newContext, SECRET, startRelay, step } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -102,21 +108,72 @@ async function main() {
     assert.deepEqual(visit.contacts, ['Rosa Jimenez']);
     step("back online, it synced by itself: Dana's command line shows Sam's drop-by");
 
-    // 2. Every screen, at both sizes: axe-core, and screenshots when asked.
-    for (const [size, options] of [['phone', PHONE], ['desktop', DESKTOP]]) {
-      const context = size === 'phone' ? phone : await newContext(browser, origin, problems, options);
-      const p = size === 'phone' ? page : await context.newPage();
-      if (size === 'desktop') {
-        // A fresh profile shows the setup screen first.
-        await p.goto(origin);
-        await p.getByRole('heading', { name: 'Welcome to Trellis' }).waitFor(SOON);
-        await check(p, 'setup', size);
-        const { code: second } = await cli(dana, 'workspace', 'invite');
-        await p.getByLabel('Your name').fill('Sam');
-        await p.getByLabel('Invite code').fill(second);
-        await p.getByRole('button', { name: 'Join' }).click();
-        await p.getByRole('heading', { name: 'Today' }).waitFor(SOON);
-      }
+    // Lee joins on her desktop (the setup screen checked by axe-core first).
+    const desktop = await newContext(browser, origin, problems, DESKTOP);
+    const lee = await desktop.newPage();
+    await lee.goto(origin);
+    await lee.getByRole('heading', { name: 'Welcome to Trellis' }).waitFor(SOON);
+    await check(lee, 'setup', 'desktop');
+    const { code: forLee } = await cli(dana, 'workspace', 'invite');
+    await lee.getByLabel('Your name').fill('Lee');
+    await lee.getByLabel('Invite code').fill(forLee);
+    await lee.getByRole('button', { name: 'Join' }).click();
+    await lee.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    await lee.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
+    step('Lee joined on her desktop');
+
+    // 2. The relay goes down; Sam, Lee and Dana each edit Rosa.
+    await relay.stop();
+    await phone.setOffline(true);
+    await desktop.setOffline(true);
+    const rosa = async (p) => {
+      await p.goto(`${origin}/#/contacts`);
+      await p.getByRole('link', { name: /Rosa Jimenez/ }).click();
+      await p.getByRole('heading', { name: 'Rosa Jimenez', level: 1 }).waitFor(SOON);
+    };
+    const addNote = async (p, text) => {
+      await p.getByLabel('New note').fill(text);
+      await p.getByRole('button', { name: 'Add note' }).click();
+      await p.getByText(text).waitFor(SOON);
+    };
+    await rosa(page);
+    await page.getByLabel('Stage').selectOption('connected');
+    await addNote(page, 'Sam: she asked for the parent night date');
+    await rosa(lee);
+    await lee.getByLabel('Stage').selectOption('referring');
+    await addNote(lee, 'Lee: sent two teens our way');
+    await cli(dana, 'contact', 'note', 'Rosa', '--append', 'Dana: coffee next month');
+    step('offline, the same contact edited in two browsers and on the command line');
+
+    relay = await startRelay(relayData, new URL(origin).host);
+    await phone.setOffline(false);
+    await desktop.setOffline(false);
+    await cli(dana, 'sync');
+    // Each browser syncs by itself once back online; "Sync now" until each shows all three
+    // notes (a browser may have pulled before the other pushed).
+    const notes = ['Dana: coffee next month', 'Lee: sent two teens our way', 'Sam: she asked for the parent night date'];
+    for (const p of [page, lee]) {
+      await rosa(p);
+      await eventually(`${p === page ? 'Sam' : 'Lee'} sees every note`, async () => {
+        await p.getByRole('button', { name: 'Sync now' }).click();
+        for (const text of notes) if ((await p.getByText(text).count()) === 0) return false;
+        return true;
+      });
+    }
+    await cli(dana, 'sync');
+    const shown = await cli(dana, 'contact', 'show', 'Rosa');
+    assert.deepEqual(shown.notes.map((n) => n.text).sort(), notes);
+    for (const p of [page, lee]) {
+      await eventually('the same stage everywhere', async () => {
+        await p.getByRole('button', { name: 'Sync now' }).click();
+        return (await p.getByLabel('Stage').inputValue()) === shown.stage;
+      });
+    }
+    assert.ok(['connected', 'referring'].includes(shown.stage), shown.stage);
+    step(`back online, all three converge: three notes, stage ${shown.stage}`);
+
+    // 3. Every screen, at both sizes: axe-core, and screenshots when asked.
+    for (const [size, p] of [['phone', page], ['desktop', lee]]) {
       for (const [screen, heading] of [
         ['today', 'Today'],
         ['log', 'Log drop-by'],
@@ -134,12 +191,71 @@ async function main() {
         await p.waitForFunction(() => !document.body.textContent.includes('Loading…'), null, SOON);
         await check(p, screen, size);
       }
-      await p.goto(`${origin}/#/contacts`);
-      await p.getByRole('link', { name: /Rosa Jimenez/ }).click();
-      await p.getByRole('heading', { name: 'Rosa Jimenez', level: 1 }).waitFor(SOON);
+      await rosa(p);
       await check(p, 'contact', size);
       step(`axe-core: no serious or critical violation on any screen (${size})`);
     }
+
+    // 4. Ada runs her own practice from the browser: starts it, invites Kim, later revokes
+    // Kim's device.
+    const owner = await newContext(browser, origin, problems, DESKTOP);
+    const ada = await owner.newPage();
+    await ada.goto(origin);
+    await ada.getByLabel('Your name').fill('Ada');
+    await ada.getByLabel('Practice name').fill('Riverside Family Therapy');
+    await ada.getByLabel('Signup secret').fill(SECRET);
+    await ada.getByRole('button', { name: 'Start practice' }).click();
+    await ada.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    await ada.getByRole('link', { name: 'Members' }).click();
+    await ada.getByRole('button', { name: 'Invite a colleague' }).click();
+    const invite = await ada.getByLabel('New invite code').inputValue();
+    await ada.getByRole('img', { name: 'QR code of the invite code' }).waitFor(SOON);
+    const kim = path.join(tmp, 'kim');
+    await cli(kim, 'init', '--name', 'Kim');
+    const joined = await cli(kim, 'workspace', 'join', invite);
+    assert.equal(joined.workspace.name, 'Riverside Family Therapy');
+    await cli(kim, 'log', 'call', '--minutes', '5', '--note', 'Intro call with the pediatric clinic');
+    await cli(kim, 'sync');
+    step('Ada started a practice in the browser and invited Kim, who joined on the command line');
+
+    await ada.reload();
+    await ada.getByRole('heading', { name: 'Members' }).waitFor(SOON);
+    const revoke = ada.getByRole('button', { name: /^Revoke Kim's device/ });
+    await revoke.click();
+    await ada.getByText(', revoked').waitFor(SOON);
+    const refused = await cli(kim, 'sync').then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(refused, "the revoked device's sync is refused");
+    assert.match(refused.stderr + refused.stdout, /revoked|removed/i, refused.stderr);
+    await ada.getByRole('link', { name: 'Today' }).click();
+    await ada.getByRole('button', { name: 'Sync now' }).click();
+    await ada.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
+    step("Ada revoked Kim's device: Kim's next sync is refused");
+
+    // The relay's files hold none of it in the clear.
+    await relay.stop();
+    const secrets = [
+      'Brought flyers for the spring parent night',
+      'Rosa Jimenez',
+      'Lincoln Middle School',
+      'Maple Street Counseling',
+      'Riverside Family Therapy',
+      'sent two teens our way',
+      'Intro call with the pediatric clinic',
+    ];
+    const files = fs.readdirSync(relayData, { recursive: true }).map((f) => path.join(relayData, f));
+    let bytes = 0;
+    for (const file of files.filter((f) => fs.statSync(f).isFile())) {
+      const content = fs.readFileSync(file);
+      bytes += content.length;
+      for (const secret of secrets) {
+        assert.ok(!content.includes(Buffer.from(secret)), `${secret} in the clear in ${path.basename(file)}`);
+      }
+    }
+    assert.ok(bytes > 10_000, `the relay kept the practice's changes (${bytes} bytes)`);
+    step(`the relay's files (${bytes} bytes) hold no name or note in the clear`);
 
     assert.deepEqual(problems, [], 'no page errors');
     console.log('app story: ok');
@@ -157,6 +273,16 @@ async function main() {
     await relay.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/// Retries `check` (which resolves to true when done) every half second for 20 s.
+async function eventually(what, check) {
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`not within 20 s: ${what}`);
 }
 
 /// axe-core on the page as it is (its script evaluated through the browser's debugger, so the
