@@ -21,7 +21,9 @@ let package = Package(
         .target(
             name: "TrellisUI",
             dependencies: ["TrellisCore"],
-            path: "Sources/TrellisUI"
+            path: "Sources/TrellisUI",
+            // Swift 5.9's complete concurrency checking (Swift 6 checks it anyway).
+            swiftSettings: [.enableExperimentalFeature("StrictConcurrency")]
         ),
     ]
 )

@@ -35,8 +35,9 @@ private struct ContactsContent: View {
         .searchable(text: $model.query, prompt: "Contacts, needs, notes")
         .navigationTitle("Contacts")
         .navigationDestination(for: String.self) { ContactView(session: session, contactId: $0) }
-        .onAppear { model.refresh() }
-        .onChange(of: session.version(of: .contacts, .organizations)) { model.refresh() }
+        .task(id: session.version(of: .contacts, .organizations)) { @MainActor in
+            await model.refresh()
+        }
     }
 }
 
@@ -89,13 +90,17 @@ private struct ContactContent: View {
                     }
                     TextField("Add a note", text: $note, axis: .vertical)
                     Text(notePrivacyHint()).font(.caption).foregroundStyle(.secondary)
-                    Button("Add note") { if model.addNote(note) { note = "" } }.disabled(note.isEmpty)
+                    Button("Add note") {
+                        Task { if await model.addNote(note) { note = "" } }
+                    }
+                    .disabled(note.isEmpty)
                 }
             }
             if let problem = model.problem { Text(problem).foregroundStyle(.red) }
         }
         .navigationTitle(model.detail?.contact.name ?? "")
-        .onAppear { model.refresh() }
-        .onChange(of: session.version(of: .contacts, .activities, .followUps)) { model.refresh() }
+        .task(id: session.version(of: .contacts, .activities, .followUps)) { @MainActor in
+            await model.refresh()
+        }
     }
 }

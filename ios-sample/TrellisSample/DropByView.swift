@@ -66,11 +66,11 @@ private struct DropByForm: View {
             } else {
                 Section("Where were you?") {
                     TextField("Search places", text: $placeQuery)
-                        .onSubmit { model.searchPlaces(placeQuery) }
+                        .onSubmit { Task { await model.searchPlaces(placeQuery) } }
                     ForEach(model.places) { choice in
                         let selected = model.place?.id == choice.id
                         Button {
-                            model.pick(choice.organization)
+                            Task { await model.pick(choice.organization) }
                         } label: {
                             HStack {
                                 Text(choice.organization.name)
@@ -89,9 +89,11 @@ private struct DropByForm: View {
                         }
                         HStack {
                             Button("Add place") {
-                                if model.addPlace(name: newPlace, kind: newPlaceKind) {
-                                    addingPlace = false
-                                    newPlace = ""
+                                Task {
+                                    if await model.addPlace(name: newPlace, kind: newPlaceKind) {
+                                        addingPlace = false
+                                        newPlace = ""
+                                    }
                                 }
                             }
                             .disabled(newPlace.trimmingCharacters(in: .whitespaces).isEmpty)
@@ -120,10 +122,12 @@ private struct DropByForm: View {
                             TextField("Role (e.g. School counselor)", text: $newRole)
                             HStack {
                                 Button("Add person") {
-                                    if model.addPerson(name: newPerson, role: newRole) {
-                                        addingPerson = false
-                                        newPerson = ""
-                                        newRole = ""
+                                    Task {
+                                        if await model.addPerson(name: newPerson, role: newRole) {
+                                            addingPerson = false
+                                            newPerson = ""
+                                            newRole = ""
+                                        }
                                     }
                                 }
                                 .disabled(newPerson.trimmingCharacters(in: .whitespaces).isEmpty)
@@ -165,14 +169,16 @@ private struct DropByForm: View {
                     }
                 }
                 if let problem = model.problem { Text(problem).foregroundStyle(.red) }
-                Button("Save drop-by") { model.save() }.disabled(!model.canSave)
+                Button("Save drop-by") { Task { await model.save() } }.disabled(!model.canSave)
             }
         }
-        .task { @MainActor in
+        // Again for each new model ("Log another"): the stock, then the places nearby.
+        .task(id: ObjectIdentifier(model)) { @MainActor in
+            await model.loadStock()
             let finder = location ?? OneShotLocation()
             location = finder
             if let here = await finder.current() {
-                model.showNearby(lat: here.latitude, lon: here.longitude)
+                await model.showNearby(lat: here.latitude, lon: here.longitude)
             }
         }
     }

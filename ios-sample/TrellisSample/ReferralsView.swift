@@ -40,10 +40,13 @@ private struct ReferralsContent: View {
                 TextField("Note (no client details)", text: $note)
                 if let problem = model.problem { Text(problem).foregroundStyle(.red) }
                 Button("Save referral") {
-                    if model.record(direction, partner: partner, reason: reason, note: note) {
-                        partner = ""; reason = ""; note = ""
+                    Task {
+                        if await model.record(direction, partner: partner, reason: reason, note: note) {
+                            partner = ""; reason = ""; note = ""
+                        }
                     }
-                }.disabled(partner.isEmpty || reason.isEmpty)
+                }
+                .disabled(partner.isEmpty || reason.isEmpty || model.saving)
             }
             Section("Referrals") {
                 ForEach(model.referrals, id: \.id) { r in
@@ -56,7 +59,8 @@ private struct ReferralsContent: View {
             }
         }
         .navigationTitle("Referrals")
-        .onAppear { model.refresh() }
-        .onChange(of: session.version(of: .referrals, .workspace)) { model.refresh() }
+        .task(id: session.version(of: .referrals, .workspace)) { @MainActor in
+            await model.refresh()
+        }
     }
 }

@@ -53,8 +53,10 @@ private struct TodayContent: View {
                 }
             }
         }
-        .onAppear { model.refresh() }
-        .onChange(of: session.version(of: .followUps, .activities, .workspace)) { model.refresh() }
+        // Loads when shown and again whenever follow-ups, visits or the practice change.
+        .task(id: session.version(of: .followUps, .activities, .workspace)) { @MainActor in
+            await model.refresh()
+        }
     }
 
     private func row(_ f: FollowUp) -> some View {
@@ -67,7 +69,7 @@ private struct TodayContent: View {
                     .font(.caption).foregroundStyle(.secondary)
             }
             Spacer()
-            Button("Done") { model.complete(f) }
+            Button("Done") { Task { await model.complete(f) } }
                 .buttonStyle(.borderless)
                 .accessibilityLabel("Mark done: \(title)")
         }

@@ -24,7 +24,7 @@ struct TrellisSampleApp: App {
                             case .active: session.startLiveSync()
                             case .background:
                                 session.stopLiveSync()
-                                AppStore.scheduleIfWaiting()
+                                Task { await AppStore.scheduleIfWaiting() }
                             default: break
                             }
                         }
@@ -35,7 +35,7 @@ struct TrellisSampleApp: App {
                 }
             }
             .task { @MainActor in
-                if session == nil { session = AppStore.session() }
+                if session == nil { session = await AppStore.session() }
             }
         }
         // iOS wakes the app for the refresh task scheduled by AppStore (Info.plist lists its
@@ -53,21 +53,30 @@ struct TrellisSampleApp: App {
 enum AppStore {
     static let refreshTask = "org.trellis.sample.sync"
     private static let attemptKey = "backgroundSyncAttempt"
-    private static var opened: Result<TrellisSession, Error>?
+    /// The one opening of the store: the UI and a background run that ask at the same time
+    /// share it (two opens of the same database would be two stores).
+    private static var opening: Task<TrellisSession, Error>?
 
-    /// The session; the store lives in Application Support/trellis, out of backups.
-    static func session() -> Result<TrellisSession, Error> {
-        if let opened { return opened }
-        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
-            .appendingPathComponent("trellis", isDirectory: true)
-        let result = Result { try TrellisSession(directory: dir) }
-        opened = result
-        return result
+    /// The session; the store lives in Application Support/trellis, out of backups, and is
+    /// opened off the main actor.
+    static func session() async -> Result<TrellisSession, Error> {
+        let task: Task<TrellisSession, Error>
+        if let opening {
+            task = opening
+        } else {
+            task = Task {
+                let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+                    .appendingPathComponent("trellis", isDirectory: true)
+                return try await TrellisSession.open(directory: dir)
+            }
+            opening = task
+        }
+        return await task.result
     }
 
     /// Asks iOS for a background run, not before `delay` seconds, if changes wait for a relay.
-    static func scheduleIfWaiting(after delay: TimeInterval = 0) {
-        guard case .success(let opened) = session(), SyncPolicy.needsRun(opened.store) else { return }
+    static func scheduleIfWaiting(after delay: TimeInterval = 0) async {
+        guard case .success(let opened) = await session(), await SyncPolicy.needsRun(opened.store) else { return }
         let request = BGAppRefreshTaskRequest(identifier: refreshTask)
         request.earliestBeginDate = Date(timeIntervalSinceNow: delay)
         try? BGTaskScheduler.shared.submit(request)
@@ -75,7 +84,7 @@ enum AppStore {
 
     /// One background run: sync, then what SyncPolicy decides (done, retry later, stop).
     static func backgroundRun() async {
-        guard case .success(let opened) = session() else { return }
+        guard case .success(let opened) = await session() else { return }
         let attempt = UserDefaults.standard.integer(forKey: attemptKey)
         let outcome = await SyncPolicy.attempt(opened.store)
         switch SyncPolicy.afterAttempt(outcome, attempt: attempt) {
@@ -83,7 +92,7 @@ enum AppStore {
             UserDefaults.standard.set(0, forKey: attemptKey)
         case .retry(let after):
             UserDefaults.standard.set(attempt + 1, forKey: attemptKey)
-            scheduleIfWaiting(after: after)
+            await scheduleIfWaiting(after: after)
         }
     }
 }

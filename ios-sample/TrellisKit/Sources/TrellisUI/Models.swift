@@ -2,6 +2,15 @@ import Foundation
 import Observation
 import TrellisCore
 
+/// What the Today screen reads in one go, off the main actor.
+private struct TodayLoad: Sendable {
+    let practice: String
+    let me: String?
+    let due: [FollowUp]
+    let open: [FollowUp]
+    let week: TimeReport
+}
+
 /// The Today screen: due follow-ups (mine first, then my colleagues') and this week's minutes
 /// against the goal.
 @MainActor
@@ -16,6 +25,7 @@ public final class TodayModel {
     public private(set) var goalMinutes = 0
     public private(set) var problem: String?
     private let store: TrellisStore
+    @ObservationIgnored private var loads = LoadCounter()
 
     public init(store: TrellisStore) { self.store = store }
 
@@ -25,21 +35,30 @@ public final class TodayModel {
     public var progress: Double { Format.progress(minutesThisWeek, goal: goalMinutes) }
 
     /// Reloads from the store.
-    public func refresh() {
+    public func refresh() async {
+        let load = loads.start()
         do {
-            let current = try store.workspaces().first(where: \.current)
-            me = current?.memberId
-            practice = current?.name ?? ""
-            let dueNow = try store.followups(filter: .due)
-            let dueIds = Set(dueNow.map(\.id))
-            due = Self.mineFirst(dueNow, me: me)
-            upcoming = Self.mineFirst(try store.followups(filter: .open).filter { !dueIds.contains($0.id) }, me: me)
-            let week = try store.timeReport(fromDay: nil, toDay: nil)
-            minutesThisWeek = Int(week.weeks.last?.minutes ?? 0)
-            goalMinutes = Int(week.goalMinutes)
+            let found = try await offMain { [store] () -> TodayLoad in
+                let current = try store.workspaces().first(where: \.current)
+                return TodayLoad(
+                    practice: current?.name ?? "",
+                    me: current?.memberId,
+                    due: try store.followups(filter: .due),
+                    open: try store.followups(filter: .open),
+                    week: try store.timeReport(fromDay: nil, toDay: nil)
+                )
+            }
+            guard loads.isLatest(load) else { return }
+            me = found.me
+            practice = found.practice
+            let dueIds = Set(found.due.map(\.id))
+            due = Self.mineFirst(found.due, me: me)
+            upcoming = Self.mineFirst(found.open.filter { !dueIds.contains($0.id) }, me: me)
+            minutesThisWeek = Int(found.week.weeks.last?.minutes ?? 0)
+            goalMinutes = Int(found.week.goalMinutes)
             problem = nil
         } catch {
-            problem = Format.problem(error)
+            if loads.isLatest(load) { problem = Format.problem(error) }
         }
     }
 
@@ -54,9 +73,14 @@ public final class TodayModel {
     }
 
     /// Marks a follow-up done.
-    public func complete(_ followUp: FollowUp) {
-        do { _ = try store.completeFollowup(id: followUp.id) } catch { problem = Format.problem(error) }
-        refresh()
+    public func complete(_ followUp: FollowUp) async {
+        let id = followUp.id
+        do {
+            _ = try await offMain { [store] in try store.completeFollowup(id: id) }
+        } catch {
+            problem = Format.problem(error)
+        }
+        await refresh()
     }
 }
 
@@ -64,26 +88,30 @@ public final class TodayModel {
 @MainActor
 @Observable
 public final class ContactsModel {
-    public var query = "" { didSet { refresh() } }
+    /// The search; each change reloads.
+    public var query = "" { didSet { Task { await refresh() } } }
     public private(set) var contacts: [Contact] = []
     public private(set) var problem: String?
     private let store: TrellisStore
+    @ObservationIgnored private var loads = LoadCounter()
 
     public init(store: TrellisStore) { self.store = store }
 
     /// Reloads: every contact by name, or the search's matches, best first.
-    public func refresh() {
+    public func refresh() async {
+        let load = loads.start()
         do {
-            let all = try store.contacts()
-            if query.trimmingCharacters(in: .whitespaces).isEmpty {
-                contacts = all
-            } else {
+            let found = try await offMain { [store, query] () -> [Contact] in
+                let all = try store.contacts()
+                if query.trimmingCharacters(in: .whitespaces).isEmpty { return all }
                 let byId = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
-                contacts = try store.search(query: query).filter { $0.kind == "contact" }.compactMap { byId[$0.id] }
+                return try store.search(query: query).filter { $0.kind == "contact" }.compactMap { byId[$0.id] }
             }
+            guard loads.isLatest(load) else { return }
+            contacts = found
             problem = nil
         } catch {
-            problem = Format.problem(error)
+            if loads.isLatest(load) { problem = Format.problem(error) }
         }
     }
 }
@@ -97,32 +125,35 @@ public final class ContactModel {
     public private(set) var problem: String?
     private let store: TrellisStore
     private let contactId: String
+    @ObservationIgnored private var loads = LoadCounter()
 
     public init(store: TrellisStore, contactId: String) {
         self.store = store
         self.contactId = contactId
     }
 
-    public func refresh() {
+    public func refresh() async {
+        let load = loads.start()
         do {
-            let page = try store.contact(query: contactId)
+            let page = try await offMain { [store, contactId] in try store.contact(query: contactId) }
+            guard loads.isLatest(load) else { return }
             detail = page
             history = page.history
             problem = nil
         } catch {
-            problem = Format.problem(error)
+            if loads.isLatest(load) { problem = Format.problem(error) }
         }
     }
 
     /// Appends a dated note entry; false (with `problem` set) if the core refused it.
-    public func addNote(_ text: String) -> Bool {
+    public func addNote(_ text: String) async -> Bool {
         do {
-            _ = try store.appendNote(contact: contactId, text: text)
+            _ = try await offMain { [store, contactId] in try store.appendNote(contact: contactId, text: text) }
         } catch {
             problem = Format.problem(error)
             return false
         }
-        refresh()
+        await refresh()
         return true
     }
 }
@@ -133,6 +164,13 @@ public struct PlaceChoice: Identifiable, Hashable {
     /// "0.4 km" when found nearby.
     public let distance: String?
     public var id: String { organization.id }
+}
+
+/// What saving a drop-by brings back, read off the main actor.
+private struct SavedDropBy: Sendable {
+    let activity: Activity
+    let thankYou: FollowUp?
+    let stock: [StockItem]?
 }
 
 /// The one-screen "log a drop-by" flow; saving is local and works offline.
@@ -148,27 +186,37 @@ public final class DropByModel {
     public private(set) var stock: [StockItem] = []
     public var leftBehind: [String: Int] = [:]
     public private(set) var problem: String?
+    /// A save is under way (the button waits for it, so a double tap logs one visit).
+    public private(set) var saving = false
     public private(set) var saved: Activity?
     public private(set) var thankYou: FollowUp?
     /// The privacy hint to show under the note field.
     public let noteHint = notePrivacyHint()
     private let store: TrellisStore
+    @ObservationIgnored private var placeLoads = LoadCounter()
+    @ObservationIgnored private var peopleLoads = LoadCounter()
 
-    public init(store: TrellisStore) {
-        self.store = store
-        stock = (try? store.stock()) ?? []
-    }
+    public init(store: TrellisStore) { self.store = store }
 
-    public var canSave: Bool { place != nil && minutes > 0 && saved == nil }
+    public var canSave: Bool { place != nil && minutes > 0 && saved == nil && !saving }
 
     /// Where the phone was last seen, given to a place added here (nearby next time).
     @ObservationIgnored private var here: GeoPoint?
 
+    /// Loads the leave-behinds in stock (when the screen opens).
+    public func loadStock() async {
+        let items = try? await offMain { [store] in try store.stock() }
+        if let items { stock = items }
+    }
+
     /// Offers the places within 2 km, nearest first.
-    public func showNearby(lat: Double, lon: Double) {
+    public func showNearby(lat: Double, lon: Double) async {
         here = GeoPoint(lat: lat, lon: lon)
+        let load = placeLoads.start()
         do {
-            places = try store.nearby(lat: lat, lon: lon, withinKm: 2).map {
+            let found = try await offMain { [store] in try store.nearby(lat: lat, lon: lon, withinKm: 2) }
+            guard placeLoads.isLatest(load) else { return }
+            places = found.map {
                 PlaceChoice(organization: $0.organization, distance: String(format: "%.1f km", $0.distanceKm))
             }
         } catch {
@@ -177,34 +225,41 @@ public final class DropByModel {
     }
 
     /// Searches places by name.
-    public func searchPlaces(_ query: String) {
+    public func searchPlaces(_ query: String) async {
         guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        let load = placeLoads.start()
         do {
-            let orgs = Dictionary(uniqueKeysWithValues: try store.organizations().map { ($0.id, $0) })
-            places = try store.search(query: query).filter { $0.kind == "organization" }
-                .compactMap { orgs[$0.id] }.map { PlaceChoice(organization: $0, distance: nil) }
+            let found = try await offMain { [store] () -> [Organization] in
+                let orgs = Dictionary(uniqueKeysWithValues: try store.organizations().map { ($0.id, $0) })
+                return try store.search(query: query).filter { $0.kind == "organization" }.compactMap { orgs[$0.id] }
+            }
+            guard placeLoads.isLatest(load) else { return }
+            places = found.map { PlaceChoice(organization: $0, distance: nil) }
         } catch {
             problem = Format.problem(error)
         }
     }
 
     /// Picks the place and lists the people there.
-    public func pick(_ org: Organization) {
+    public func pick(_ org: Organization) async {
         place = org
         met = []
-        people = ((try? store.contacts()) ?? []).filter { $0.organizationId == org.id }
+        people = []
+        let load = peopleLoads.start()
+        let orgId = org.id
+        let found = (try? await offMain { [store] in try store.contacts().filter { $0.organizationId == orgId } }) ?? []
+        if peopleLoads.isLatest(load) { people = found }
     }
 
     /// Adds a place not known yet (a school visited for the first time) at the phone's
     /// location when known, and picks it. False (with `problem` set) if the core refused it.
-    public func addPlace(name: String, kind: OrgKind) -> Bool {
+    public func addPlace(name: String, kind: OrgKind) async -> Bool {
+        let new = NewOrg(name: name.trimmingCharacters(in: .whitespaces), kind: kind, location: here)
         do {
-            let org = try store.addOrg(org: NewOrg(
-                name: name.trimmingCharacters(in: .whitespaces), kind: kind, location: here
-            ))
+            let org = try await offMain { [store] in try store.addOrg(org: new) }
             places.insert(PlaceChoice(organization: org, distance: nil), at: 0)
-            pick(org)
             problem = nil
+            await pick(org)
             return true
         } catch {
             problem = Format.problem(error)
@@ -213,16 +268,17 @@ public final class DropByModel {
     }
 
     /// Adds someone met at the picked place and ticks them. False (with `problem`) if refused.
-    public func addPerson(name: String, role: String) -> Bool {
+    public func addPerson(name: String, role: String) async -> Bool {
         guard let place else {
             problem = "Pick the place you visited."
             return false
         }
+        let role = role.trimmingCharacters(in: .whitespaces)
+        let new = NewContact(
+            name: name.trimmingCharacters(in: .whitespaces), organization: place.id, role: role.isEmpty ? nil : role
+        )
         do {
-            let role = role.trimmingCharacters(in: .whitespaces)
-            let contact = try store.addContact(contact: NewContact(
-                name: name.trimmingCharacters(in: .whitespaces), organization: place.id, role: role.isEmpty ? nil : role
-            ))
+            let contact = try await offMain { [store] in try store.addContact(contact: new) }
             people.append(contact)
             met.insert(contact.id)
             problem = nil
@@ -234,22 +290,34 @@ public final class DropByModel {
     }
 
     /// Saves the drop-by; the core records the thank-you and takes leave-behinds out of stock.
-    public func save() {
+    public func save() async {
         guard let place else {
             problem = "Pick the place you visited."
             return
         }
+        guard !saving else { return }
+        saving = true
+        defer { saving = false }
+        let dropBy = NewDropBy(
+            organization: place.id,
+            contacts: Array(met),
+            minutes: UInt32(max(minutes, 0)),
+            note: note.isEmpty ? nil : note,
+            leftBehind: leftBehind.filter { $0.value > 0 }.map { LeftBehind(item: $0.key, qty: UInt32($0.value)) }
+        )
         do {
-            let activity = try store.logDropBy(dropBy: NewDropBy(
-                organization: place.id,
-                contacts: Array(met),
-                minutes: UInt32(max(minutes, 0)),
-                note: note.isEmpty ? nil : note,
-                leftBehind: leftBehind.filter { $0.value > 0 }.map { LeftBehind(item: $0.key, qty: UInt32($0.value)) }
-            ))
-            saved = activity
-            thankYou = try store.followups(filter: .open).first { $0.activityId == activity.id }
-            stock = (try? store.stock()) ?? stock
+            let result = try await offMain { [store] () -> SavedDropBy in
+                let activity = try store.logDropBy(dropBy: dropBy)
+                // The visit is saved: what follows only fills the screen, and must not fail it.
+                return SavedDropBy(
+                    activity: activity,
+                    thankYou: (try? store.followups(filter: .open))?.first { $0.activityId == activity.id },
+                    stock: try? store.stock()
+                )
+            }
+            saved = result.activity
+            thankYou = result.thankYou
+            stock = result.stock ?? stock
             problem = nil
         } catch {
             problem = Format.problem(error)
@@ -264,32 +332,53 @@ public final class ReferralsModel {
     public private(set) var referrals: [Referral] = []
     public private(set) var reasons: [String] = []
     public private(set) var problem: String?
+    /// A referral is being recorded (the button waits for it).
+    public private(set) var saving = false
     private let store: TrellisStore
+    @ObservationIgnored private var loads = LoadCounter()
 
     public init(store: TrellisStore) { self.store = store }
 
-    public func refresh() {
+    public func refresh() async {
+        let load = loads.start()
         do {
-            referrals = try store.referrals(fromDay: nil, toDay: nil)
-            reasons = try store.referralReasons()
+            let (found, reasons) = try await offMain { [store] in
+                (try store.referrals(fromDay: nil, toDay: nil), try store.referralReasons())
+            }
+            guard loads.isLatest(load) else { return }
+            referrals = found
+            self.reasons = reasons
             problem = nil
         } catch {
-            problem = Format.problem(error)
+            if loads.isLatest(load) { problem = Format.problem(error) }
         }
     }
 
     /// Records a referral from or to `partner` (a contact or place, by name).
-    public func record(_ direction: ReferralDirection, partner: String, reason: String, note: String) -> Bool {
+    public func record(_ direction: ReferralDirection, partner: String, reason: String, note: String) async -> Bool {
+        guard !saving else { return false }
+        saving = true
+        defer { saving = false }
+        let referral = NewReferral(direction: direction, partner: partner, reason: reason, note: note.isEmpty ? nil : note)
         do {
-            _ = try store.addReferral(referral: NewReferral(
-                direction: direction, partner: partner, reason: reason, note: note.isEmpty ? nil : note
-            ))
+            _ = try await offMain { [store] in try store.addReferral(referral: referral) }
         } catch {
             problem = Format.problem(error)
             return false
         }
-        refresh()
+        await refresh()
         return true
+    }
+}
+
+/// Sets up this phone for `name` unless it already is.
+private func setUpDevice(_ store: TrellisStore, name: String) async throws {
+    try await offMain {
+        do {
+            _ = try store.device()
+        } catch TrellisError.NotInitialized {
+            _ = try store.`init`(name: name)
+        }
     }
 }
 
@@ -310,11 +399,7 @@ public final class JoinModel {
     public func join(name: String, code: String) async {
         phase = .joining
         do {
-            do {
-                _ = try store.device()
-            } catch TrellisError.NotInitialized {
-                _ = try store.`init`(name: name)
-            }
+            try await setUpDevice(store, name: name)
             let ws = try await store.join(code: code.trimmingCharacters(in: .whitespacesAndNewlines), relayOverride: nil)
             _ = try await store.sync()
             phase = .joined(ws)
@@ -345,14 +430,11 @@ public final class PracticeModel {
         phase = .working
         let trimmed = { (s: String) in s.trimmingCharacters(in: .whitespacesAndNewlines) }
         do {
-            do {
-                _ = try store.device()
-            } catch TrellisError.NotInitialized {
-                _ = try store.`init`(name: trimmed(yourName))
-            }
+            try await setUpDevice(store, name: trimmed(yourName))
             let ws: WorkspaceInfo
             if trimmed(relayUrl).isEmpty {
-                ws = try store.createWorkspace(name: trimmed(name))
+                let practiceName = trimmed(name)
+                ws = try await offMain { [store] in try store.createWorkspace(name: practiceName) }
             } else {
                 ws = try await store.createSharedWorkspace(
                     name: trimmed(name), relayUrl: trimmed(relayUrl), signupSecret: trimmed(signupSecret)
@@ -368,7 +450,7 @@ public final class PracticeModel {
     public func invite(role: Role) async {
         phase = .working
         do {
-            let practice = try store.workspaces().first(where: \.current)?.name ?? ""
+            let practice = try await offMain { [store] in try store.workspaces().first(where: \.current)?.name ?? "" }
             let code = try await store.createInvite(role: role, device: false)
             phase = .invite(code: code, practice: practice)
         } catch {

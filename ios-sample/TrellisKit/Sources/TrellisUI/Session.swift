@@ -17,50 +17,94 @@ final class ListenerBridge: TrellisListener, @unchecked Sendable {
     func syncState(state: SyncState) { onSync(state) }
 }
 
+/// What opening the store finds, read off the main actor.
+private struct Opened: Sendable {
+    let store: TrellisStore
+    let lastSyncAt: String?
+    let hasPractice: Bool
+}
+
 /// The app's one open store, the sync state for the status line, a counter per kind of data
 /// that screens watch to reload, and the background sync (started while the app is active).
 @MainActor
 @Observable
 public final class TrellisSession {
-    /// The store. Local calls are short reads and writes of the phone's own database, made on
-    /// the main actor by the models; network calls (join, sync, invites) are async.
+    /// The store. The models call it through `offMain` (its synchronous calls block) or await
+    /// its async calls; nothing on the main actor waits for it.
     public let store: TrellisStore
     /// The latest sync state.
     public private(set) var syncState: SyncState
-    /// Bumped for each kind of data that changed: a view reloads with `.onChange(of:)`.
+    /// Bumped for each kind of data that changed: a view reloads with `.task(id:)`.
     public private(set) var version: [ChangeKind: Int] = [:]
+    /// Whether this phone is in a practice yet (read when the store opens and after each
+    /// change to the practice).
+    public private(set) var hasPractice: Bool
 
     @ObservationIgnored private var subscription: SubscriptionHandle?
     @ObservationIgnored private var live: LiveSyncHandle?
+    /// Whether live sync should run: it is asked for and dropped faster than it starts.
+    @ObservationIgnored private var wantsLive = false
+    @ObservationIgnored private var startingLive = false
+    @ObservationIgnored private var practiceLoads = LoadCounter()
+
+    private init(_ opened: Opened) {
+        store = opened.store
+        syncState = .idle(lastSyncAt: opened.lastSyncAt)
+        hasPractice = opened.hasPractice
+    }
 
     /// Opens (or creates) the store in `directory` (created if missing), kept out of iCloud
     /// and Finder backups: the store holds this device's key and relay token and the practice's
     /// keys, so a restored copy would be a clone of this device. A new phone joins with an
-    /// invite instead and gets the data by sync.
-    public convenience init(directory: URL) throws {
-        var dir = directory
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var values = URLResourceValues()
-        values.isExcludedFromBackup = true
-        try dir.setResourceValues(values)
-        try self.init(path: dir.appendingPathComponent("store.sqlite3").path)
+    /// invite instead and gets the data by sync. The folder, the database and its migrations
+    /// are all handled off the main actor.
+    public static func open(directory: URL) async throws -> TrellisSession {
+        let opened = try await offMain { () -> Opened in
+            var dir = directory
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            var values = URLResourceValues()
+            values.isExcludedFromBackup = true
+            try dir.setResourceValues(values)
+            let store = try TrellisStore.open(path: dir.appendingPathComponent("store.sqlite3").path)
+            return Opened(
+                store: store,
+                lastSyncAt: try? store.status().lastSyncAt,
+                hasPractice: !((try? store.workspaces()) ?? []).isEmpty
+            )
+        }
+        let session = TrellisSession(opened)
+        do {
+            try await session.listen()
+        } catch {
+            await session.close()
+            throw error
+        }
+        return session
     }
 
-    /// Opens (or creates) the store at `path`.
-    public init(path: String) throws {
-        store = try TrellisStore.open(path: path)
-        syncState = .idle(lastSyncAt: try? store.status().lastSyncAt)
+    /// Subscribes to the store's events: data changes bump `version` (and recheck
+    /// `hasPractice` when the practice changed), sync states update `syncState`.
+    private func listen() async throws {
+        // Weak at both levels: the store holds the bridge until the subscription closes.
         let bridge = ListenerBridge(
-            onChange: { change in
+            onChange: { [weak self] change in
                 Task { @MainActor [weak self] in
-                    for kind in change.kinds { self?.version[kind, default: 0] += 1 }
+                    guard let self else { return }
+                    for kind in change.kinds { self.version[kind, default: 0] += 1 }
+                    if change.kinds.contains(.workspace) { await self.refreshPractice() }
                 }
             },
-            onSync: { state in
+            onSync: { [weak self] state in
                 Task { @MainActor [weak self] in self?.syncState = state }
             }
         )
-        subscription = try store.subscribe(listener: bridge)
+        subscription = try await offMain { [store] in try store.subscribe(listener: bridge) }
+    }
+
+    private func refreshPractice() async {
+        let load = practiceLoads.start()
+        let inPractice = (try? await offMain { [store] in !(try store.workspaces()).isEmpty }) ?? hasPractice
+        if practiceLoads.isLatest(load) { hasPractice = inPractice }
     }
 
     /// A number that moves whenever one of `kinds` changes.
@@ -68,16 +112,27 @@ public final class TrellisSession {
         kinds.reduce(0) { $0 + (version[$1] ?? 0) }
     }
 
-    /// Whether this phone is in a practice yet.
-    public var hasPractice: Bool { !((try? store.workspaces()) ?? []).isEmpty }
-
-    /// Starts background sync (the app became active); harmless when running.
+    /// Starts background sync (the app became active); harmless when running or starting.
+    /// The store starts it off the main actor; a stop asked for meanwhile wins.
     public func startLiveSync() {
-        if live == nil { live = try? store.startLiveSync() }
+        wantsLive = true
+        guard live == nil, !startingLive else { return }
+        startingLive = true
+        Task {
+            let handle = try? await offMain { [store] in try store.startLiveSync() }
+            startingLive = false
+            if wantsLive, live == nil {
+                live = handle
+            } else {
+                handle?.close()
+            }
+        }
     }
 
-    /// Stops background sync (the app went to the background).
+    /// Stops background sync (the app went to the background). Closing the handle only
+    /// signals the sync task to end, so it is done here; a sync under way finishes first.
     public func stopLiveSync() {
+        wantsLive = false
         live?.close()
         live = nil
     }
@@ -87,11 +142,11 @@ public final class TrellisSession {
         _ = try? await store.sync()
     }
 
-    /// Stops sync and events and closes the store.
-    public func close() {
+    /// Stops sync and events and closes the store (releasing the database off the main actor).
+    public func close() async {
         stopLiveSync()
         subscription?.close()
         subscription = nil
-        store.close()
+        _ = try? await offMain { [store] in store.close() }
     }
 }

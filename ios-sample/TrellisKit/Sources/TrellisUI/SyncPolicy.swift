@@ -65,15 +65,15 @@ public enum SyncPolicy {
     public static func attempt(_ store: TrellisStore) async -> SyncOutcome {
         do {
             _ = try await store.sync()
-            return .synced(pendingLeft: try store.status().pendingChanges)
+            return .synced(pendingLeft: try await offMain { try store.status().pendingChanges })
         } catch {
             return .failed(error)
         }
     }
 
     /// Whether the store has changes a background run should push.
-    public static func needsRun(_ store: TrellisStore) -> Bool {
-        guard let status = try? store.status() else { return false }
+    public static func needsRun(_ store: TrellisStore) async -> Bool {
+        guard let status = try? await offMain({ try store.status() }) else { return false }
         return shouldSchedule(status)
     }
 }
