@@ -206,8 +206,15 @@ python3 tests/swift_checksums.py "$OUT/swift/Sources/TrellisCore.swift" "$LIB" \
   "$OUT/swift/Headers/module.modulemap"
 done_step
 
-step "swift (no Swift toolchain here): ios-sample's calls match the generated Swift API"
-python3 ios-sample/check_swift_api.py "$OUT/swift/Sources/TrellisCore.swift" \
+step "swift (no Swift toolchain here): ios-sample's Swift, parsed, matches the generated Swift API"
+# tree-sitter-swift parses both (ios-sample/check-swift-api, pinned by its lock file): calls,
+# labels, try/await, enum cases, record fields, the store called off the main actor.
+SWIFT_CHECK=ios-sample/check-swift-api
+if ! [[ -f $SWIFT_CHECK/node_modules/.package-lock.json ]] ||
+  ! cmp -s $SWIFT_CHECK/package-lock.json $SWIFT_CHECK/node_modules/.trellis-lock; then
+  (cd $SWIFT_CHECK && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.trellis-lock)
+fi
+node $SWIFT_CHECK/check.mjs "$OUT/swift/Sources/TrellisCore.swift" \
   ios-sample/TrellisKit/Sources/TrellisUI ios-sample/TrellisSample
 done_step
 
