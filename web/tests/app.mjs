@@ -172,6 +172,34 @@ async function main() {
     assert.ok(['connected', 'referring'].includes(shown.stage), shown.stage);
     step(`back online, all three converge: three notes, stage ${shown.stage}`);
 
+    // A second visit in two taps from Today (the place is a chip there), and a third from
+    // "Places near me" where the phone is (the school's location, set on the command line).
+    await page.goto(`${origin}/#/today`);
+    await page.getByRole('group', { name: 'Drop by again' }).getByRole('link', { name: 'Lincoln Middle School' }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Drop by saved at Lincoln Middle School.').waitFor(SOON);
+    await cli(dana, 'org', 'locate', 'Lincoln', '--lat', '42.3732', '--lon', '-72.5199');
+    await cli(dana, 'sync');
+    await phone.grantPermissions(['geolocation'], { origin });
+    await phone.setGeolocation({ latitude: 42.3735, longitude: -72.5195 });
+    await eventually('the school has its location on the phone', async () => {
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page.goto(`${origin}/#/log`);
+      await page.getByRole('button', { name: 'Places near me' }).click();
+      await page.waitForTimeout(300);
+      return (await page.getByRole('button', { name: /^Lincoln Middle School \(0\.\d km\)$/ }).count()) === 1;
+    });
+    await page.getByRole('button', { name: /^Lincoln Middle School \(0\.\d km\)$/ }).click();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Drop by saved at Lincoln Middle School.').waitFor(SOON);
+    await cli(dana, 'sync');
+    await eventually("Dana sees Sam's two quick visits", async () => {
+      await cli(dana, 'sync');
+      const all = await cli(dana, 'activity', 'list');
+      return all.filter((a) => a.logged_by === 'Sam' && a.organization === 'Lincoln Middle School').length === 3;
+    });
+    step('two more drop-bys: two taps from Today, and from "Places near me"');
+
     // 3. Every screen, at both sizes: axe-core, and screenshots when asked.
     for (const [size, p] of [['phone', page], ['desktop', lee]]) {
       for (const [screen, heading] of [

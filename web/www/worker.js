@@ -125,8 +125,9 @@ self.onmessage = async ({ data: { id, op, args, write } }) => {
       result = await store[op](...args);
       if (write) schedule(SOON_MS);
     }
-    background();
+    // The answer first: the background steps and the status wait for it, not it for them.
     self.postMessage({ id, result });
+    background();
     if (write || op === 'open') announce();
   } catch (e) {
     self.postMessage({ id, error: { code: e.code, message: String(e.message ?? e) } });
