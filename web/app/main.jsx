@@ -43,6 +43,23 @@ const NAV = [
   ['settings', 'Settings'],
 ];
 
+// Each screen's component, by the address's first part; defined once, so a screen keeps its
+// state (a half-typed form) when the app around it renders again.
+const SCREENS = {
+  today: Today,
+  log: DropBy,
+  contacts: ({ id, params }) => (id === 'new' ? <NewContact params={params} /> : <Contacts />),
+  contact: ContactPage,
+  places: Places,
+  place: PlacePage,
+  followups: FollowUps,
+  referrals: Referrals,
+  search: Search,
+  reports: Reports,
+  members: Members,
+  settings: Settings,
+};
+
 function route() {
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
   const [screen = 'today', id] = path.split('/');
@@ -130,21 +147,7 @@ function Main() {
   }
 
   const { screen, id, params } = where;
-  const screens = {
-    today: () => <Today />,
-    log: () => <DropBy params={params} />,
-    contacts: () => (id === 'new' ? <NewContact params={params} /> : <Contacts />),
-    contact: () => <ContactPage id={id} />,
-    places: () => <Places />,
-    place: () => <PlacePage id={id} />,
-    followups: () => <FollowUps />,
-    referrals: () => <Referrals />,
-    search: () => <Search />,
-    reports: () => <Reports />,
-    members: () => <Members />,
-    settings: () => <Settings />,
-  };
-  const Screen = screens[screen] ?? screens.today;
+  const Screen = SCREENS[screen] ?? SCREENS.today;
   return (
     <App.Provider value={app}>
       <div class="shell">
@@ -172,7 +175,7 @@ function Main() {
             {notice}
           </p>
         )}
-        <Screen />
+        <Screen id={id} params={params} />
       </main>
       </div>
     </App.Provider>

@@ -10,6 +10,8 @@
 // 3. axe-core finds no serious or critical violation on any screen, at phone and desktop
 //    sizes; with SCREENSHOTS set to a directory, each main screen is saved there at both sizes
 //    (docs/screenshots/ holds the ones kept).
+// Two tabs of one browser share the store: the second follows the first and takes over when it
+// closes.
 // 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code),
 //    the colleague joins on the command line, and the owner later revokes her device: the
 //    colleague's next sync is refused.
@@ -223,6 +225,38 @@ async function main() {
       await check(p, 'contact', size);
       step(`axe-core: no serious or critical violation on any screen (${size})`);
     }
+
+    // Two tabs of one browser: the second follows the first, which holds the store, and takes
+    // over when it closes.
+    const lee2 = await desktop.newPage();
+    await lee2.goto(`${origin}/#/log`);
+    await lee2.getByRole('heading', { name: 'Log drop-by', level: 1 }).waitFor(SOON);
+    await lee2.getByLabel('Organization').fill('Lincoln Middle School');
+    await lee2.getByLabel('Note').fill('Logged from a second tab');
+    await lee2.getByRole('button', { name: 'Save' }).click();
+    await lee2.getByText('Drop by saved at Lincoln Middle School.').waitFor(SOON);
+    const search = async (p, query, expected) => {
+      await p.goto(`${origin}/#/search`);
+      await p.getByLabel('Search names and notes').fill(query);
+      await p.getByRole('button', { name: 'Search', exact: true }).click();
+      await p.getByRole('list', { name: 'Results' }).getByText(expected).waitFor(SOON);
+    };
+    await search(lee, 'second tab', 'Lincoln Middle School');
+    step('the first tab finds what the second logged');
+    await lee.close();
+    await lee2.goto(`${origin}/#/log`);
+    await lee2.getByLabel('Organization').fill('Lincoln Middle School');
+    await lee2.getByLabel('Note').fill('Logged after the first tab closed');
+    await lee2.getByRole('button', { name: 'Save' }).click();
+    await lee2.getByText('Drop by saved at Lincoln Middle School.').waitFor(SOON);
+    await lee2.reload();
+    await search(lee2, 'first tab closed', 'Lincoln Middle School');
+    await eventually("Dana sees both of Lee's tabs' visits", async () => {
+      await cli(dana, 'sync');
+      const notes = (await cli(dana, 'activity', 'list')).map((a) => a.note);
+      return notes.includes('Logged from a second tab') && notes.includes('Logged after the first tab closed');
+    });
+    step('a second tab followed the first, and took the store over when it closed');
 
     // 4. Ada runs her own practice from the browser: starts it, invites Kim, later revokes
     // Kim's device.

@@ -7,7 +7,8 @@
 //
 // As the store's host it runs the background steps after every call, syncs a moment after a
 // write and every half minute, and at once when the browser says it is back online. One tab
-// of an origin holds the store (a Web Lock); a second tab is told so instead of corrupting it.
+// of an origin holds the store (a Web Lock): "open" with args[1] false fails with code "busy"
+// when another tab has it, and with args[1] true waits until that tab closes.
 import init, { TrellisStore } from './pkg/trellis_web.js';
 
 const ready = init();
@@ -87,11 +88,13 @@ function sync() {
   return syncing;
 }
 
-/// Holds the origin's store lock for as long as this worker lives; false if another tab has it.
-function holdLock() {
+/// Takes the origin's store lock and holds it for as long as this worker lives. With `wait`,
+/// resolves once the lock is free (the tab holding it closed); without, resolves false at once
+/// if another tab has it.
+function holdLock(wait) {
   if (!navigator.locks) return Promise.resolve(true);
   return new Promise((resolve) => {
-    navigator.locks.request('trellis-store', { ifAvailable: true }, (lock) => {
+    navigator.locks.request('trellis-store', { ifAvailable: !wait }, (lock) => {
       resolve(lock !== null);
       // Never settles while this worker lives: the lock goes with it.
       return lock ? new Promise(() => {}) : undefined;
@@ -110,8 +113,8 @@ self.onmessage = async ({ data: { id, op, args, write } }) => {
     await ready;
     let result = null;
     if (op === 'open') {
-      if (!(await holdLock())) {
-        throw { code: 'busy', message: 'Trellis is open in another tab or window. Use that one, or close it and reload.' };
+      if (!(await holdLock(args[1] === true))) {
+        throw { code: 'busy', message: 'Trellis is open in another tab, which holds the store.' };
       }
       store = await TrellisStore.openDurable(args[0]);
       schedule(0);
