@@ -13,7 +13,7 @@
 //! | `snapshot_docs` | [`snapshot::decode_docs`] | the same, for checkpoint bodies |
 //! | `api_json` | the JSON control bodies | what parses re-serializes and parses to the same value |
 //! | `invite_code` | [`InviteCode::decode`] | a decoded code round-trips; a refusal never echoes the input |
-//! | `envelope` | [`KeyRing::open`] | an envelope opens if and only if it is byte for byte the sealed one |
+//! | `envelope` | [`KeyRing::open`] | an envelope opens if and only if it is byte for byte the sealed one, and only as a change |
 //! | `sealed_key` | [`DeviceKeys::unseal_key`] | garbage never opens as a key |
 //! | `vcard` | [`interop::preview_vcard`] | every contact has a name; a refusal is one of the fixed messages |
 //! | `csv` | [`interop::preview_csv`] | the same, for contact spreadsheets |
@@ -37,7 +37,7 @@ use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::{api, snapshot, Id, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES};
 
 use crate::base::error::Error;
-use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
+use crate::crypto::{DeviceKeys, KeyRing, Sealed, WorkspaceKey};
 use crate::features::interop;
 use crate::sync::invite::InviteCode;
 
@@ -198,21 +198,21 @@ pub fn invite_code(data: &[u8]) {
 pub const ENVELOPE_PLAINTEXT: &[u8] =
     b"Rosa Jimenez, Lincoln Middle School: parent night in spring";
 
-struct Sealed {
+struct SealedFixture {
     ring: KeyRing,
     workspace: Id,
     doc: Id,
     envelope: Vec<u8>,
 }
 
-fn sealed() -> &'static Sealed {
-    static SEALED: OnceLock<Sealed> = OnceLock::new();
+fn sealed() -> &'static SealedFixture {
+    static SEALED: OnceLock<SealedFixture> = OnceLock::new();
     SEALED.get_or_init(|| {
         let mut ring = KeyRing::new(WorkspaceKey::from_slice(&[7; 32]).expect("32 bytes"));
         ring.insert(1, WorkspaceKey::from_slice(&[9; 32]).expect("32 bytes"));
         let (workspace, doc) = (Id([1; 16]), Id([2; 16]));
-        let envelope = ring.seal(&workspace, &doc, ENVELOPE_PLAINTEXT);
-        Sealed {
+        let envelope = ring.seal(Sealed::Change, &workspace, &doc, ENVELOPE_PLAINTEXT);
+        SealedFixture {
             ring,
             workspace,
             doc,
@@ -223,8 +223,9 @@ fn sealed() -> &'static Sealed {
 
 /// A sealed change, tampered with: the input is XORed over a freshly sealed envelope (bytes
 /// past its end are appended, a shorter input cuts it). The result opens if and only if it is
-/// the envelope unchanged, and then gives the plaintext back; with another document, another
-/// workspace or a ring without the epoch it names, it never opens.
+/// the envelope unchanged, and then gives the plaintext back without its padding; with another
+/// document, another workspace, a ring without the epoch it names, or as a snapshot, it never
+/// opens.
 pub fn envelope(data: &[u8]) {
     let s = sealed();
     let candidate: Vec<u8> = if data.is_empty() {
@@ -235,7 +236,9 @@ pub fn envelope(data: &[u8]) {
             .map(|(i, m)| s.envelope.get(i).map_or(*m, |b| b ^ m))
             .collect()
     };
-    let opened = s.ring.open(&s.workspace, &s.doc, &candidate);
+    let opened = s
+        .ring
+        .open(Sealed::Change, &s.workspace, &s.doc, &candidate);
     if candidate == s.envelope {
         assert_eq!(
             opened.expect("the untouched envelope opens"),
@@ -244,15 +247,29 @@ pub fn envelope(data: &[u8]) {
     } else {
         assert!(opened.is_err(), "a tampered envelope opened");
     }
-    assert!(s.ring.open(&s.workspace, &Id([3; 16]), &candidate).is_err());
-    assert!(s.ring.open(&Id([3; 16]), &s.doc, &candidate).is_err());
+    assert!(s
+        .ring
+        .open(Sealed::Change, &s.workspace, &Id([3; 16]), &candidate)
+        .is_err());
+    assert!(s
+        .ring
+        .open(Sealed::Change, &Id([3; 16]), &s.doc, &candidate)
+        .is_err());
+    assert!(
+        s.ring
+            .open(Sealed::Snapshot, &s.workspace, &s.doc, &candidate)
+            .is_err(),
+        "a change envelope opened as a snapshot"
+    );
     let first_only = KeyRing::new(WorkspaceKey::from_slice(&[7; 32]).expect("32 bytes"));
     assert!(
-        first_only.open(&s.workspace, &s.doc, &candidate).is_err(),
+        first_only
+            .open(Sealed::Change, &s.workspace, &s.doc, &candidate)
+            .is_err(),
         "an epoch-1 envelope opened with epoch 0's key"
     );
     // The raw input as an envelope of its own: refused without a panic.
-    let _ = s.ring.open(&s.workspace, &s.doc, data);
+    let _ = s.ring.open(Sealed::Change, &s.workspace, &s.doc, data);
 }
 
 /// A workspace key sealed to this device, as the relay hands it over after a rotation. The
@@ -266,7 +283,7 @@ pub fn sealed_key(data: &[u8]) {
     });
     let text = String::from_utf8_lossy(data);
     assert!(
-        device.unseal_key(&text).is_err(),
+        device.unseal_key(&text, &Id([1; 16]), 0).is_err(),
         "a key opened that nobody sealed"
     );
 }
@@ -430,7 +447,7 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
         let (value, tail) = rest.split_at(len.min(rest.len()));
         rest = tail;
         let (doc_id, kind) = docs[which];
-        let seal = |plain: &[u8]| ws.keys.seal(&ws.id, &doc_id, plain);
+        let seal = |plain: &[u8]| ws.keys.seal(Sealed::Change, &ws.id, &doc_id, plain);
         if !sent_genesis[which] && flags & 0x10 == 0 {
             let g = genesis(&doc_id, kind).expect("a genesis is made");
             for c in g.get_changes(&[]) {
@@ -592,8 +609,9 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         )
         .expect("a code is base64");
     let other = DeviceKeys::from_hex(&"17".repeat(32)).expect("a device key");
-    let sealed_key = crate::crypto::seal_key_for(&other.public_hex(), s.ring.current().1)
-        .expect("sealing to a valid public key");
+    let sealed_key =
+        crate::crypto::seal_key_for(&other.public_hex(), &s.workspace, 1, s.ring.current().1)
+            .expect("sealing to a valid public key");
     let mut out = vec![
         push(vec![]),
         push(vec![entry(1, s.envelope.len())]),

@@ -379,6 +379,7 @@ async fn every_old_schema_upgrades_to_the_fresh_one() {
     let olds: Vec<String> = (0..MIGRATIONS.len())
         .map(|_| crate::common::fresh_postgres_database(&server))
         .collect();
+    let first_format = crate::common::fresh_postgres_database(&server);
     crate::common::on_own_runtime(async move {
         let connect = |url: String| async move {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -426,5 +427,45 @@ async fn every_old_schema_upgrades_to_the_fresh_one() {
                 "upgraded from version {applied}"
             );
         }
+        // A database of the first data format that holds a workspace is refused, untouched.
+        let client = connect(first_format.clone()).await;
+        client
+            .batch_execute(
+                "CREATE TABLE relay_schema (
+                    version bigint PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )",
+            )
+            .await
+            .unwrap();
+        let version = trellis_relay::storage::postgres::FORMAT_VERSION - 1;
+        for (i, sql) in MIGRATIONS.iter().take(version as usize).enumerate() {
+            client.batch_execute(sql).await.unwrap();
+            client
+                .execute(
+                    "INSERT INTO relay_schema (version) VALUES ($1)",
+                    &[&(i as i64 + 1)],
+                )
+                .await
+                .unwrap();
+        }
+        client
+            .execute(
+                "INSERT INTO workspaces (id, created_at) VALUES ($1, 5)",
+                &[&vec![1u8; 16]],
+            )
+            .await
+            .unwrap();
+        let refused = PgStorage::connect(&first_format, 1).await;
+        assert!(
+            matches!(refused, Err(StorageError::OldFormat { found }) if found == version),
+            "a database of the first data format is refused"
+        );
+        let found: i64 = client
+            .query_one("SELECT max(version) FROM relay_schema", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(found, version, "nothing was migrated");
     });
 }

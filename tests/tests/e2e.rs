@@ -10,6 +10,7 @@ mod crash_sync;
 mod fuzz_regressions;
 mod gap;
 mod membership;
+mod metadata;
 mod multiprocess;
 mod practices_sync;
 mod relay_access;

@@ -3,7 +3,7 @@
 //! with the keys she had.
 
 use serde_json::Value;
-use trellis_core::crypto::envelope_epoch;
+use trellis_core::crypto::{envelope_epoch, Sealed};
 use trellis_protocol::batch;
 use trellis_tests::{contains, Device, Relay};
 
@@ -132,11 +132,17 @@ async fn a_removed_clinician_loses_the_practice_and_cannot_read_what_comes_after
     let mut after_removal = 0;
     for e in &log.entries {
         match envelope_epoch(&e.bytes) {
-            Some(0) => assert!(lees_keys.open(&ws_id, &e.doc_id, &e.bytes).is_ok()),
+            Some(0) => assert!(lees_keys
+                .open(Sealed::Change, &ws_id, &e.doc_id, &e.bytes)
+                .is_ok()),
             Some(1) => {
                 after_removal += 1;
-                assert!(lees_keys.open(&ws_id, &e.doc_id, &e.bytes).is_err());
-                assert!(dana_keys.open(&ws_id, &e.doc_id, &e.bytes).is_ok());
+                assert!(lees_keys
+                    .open(Sealed::Change, &ws_id, &e.doc_id, &e.bytes)
+                    .is_err());
+                assert!(dana_keys
+                    .open(Sealed::Change, &ws_id, &e.doc_id, &e.bytes)
+                    .is_ok());
             }
             other => panic!("unexpected epoch {other:?}"),
         }
@@ -198,9 +204,11 @@ fn a_clinician_who_leaves_purges_her_phone_and_the_owner_rotates_the_key() {
     let ws: trellis_protocol::Id = ws.parse().unwrap();
     let doc: trellis_protocol::Id = doc.parse().unwrap();
     // Seal a probe the way Dana's device now does, and check Lee's ring cannot open it.
-    let probe = dana.keys().seal(&ws, &doc, b"after Lee left");
+    let probe = dana
+        .keys()
+        .seal(Sealed::Change, &ws, &doc, b"after Lee left");
     assert_eq!(envelope_epoch(&probe), Some(1));
-    assert!(lees_keys.open(&ws, &doc, &probe).is_err());
+    assert!(lees_keys.open(Sealed::Change, &ws, &doc, &probe).is_err());
 }
 
 /// The device ids of `name`'s devices, as `workspace members` lists them on `d`.

@@ -6,7 +6,7 @@
 
 use automerge::Change;
 use sha2::{Digest, Sha256};
-use trellis_core::crypto::KeyRing;
+use trellis_core::crypto::{KeyRing, Sealed};
 use trellis_protocol::batch::{self, PushEntry};
 use trellis_protocol::Id;
 use trellis_tests::{copy_dir, Device, Relay};
@@ -143,7 +143,7 @@ fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
     .map(|r| {
         let (doc, envelope) = r.unwrap();
         let doc: Id = doc.parse().unwrap();
-        let plain = keys.open(&ws, &doc, &envelope).unwrap();
+        let plain = keys.open(Sealed::Change, &ws, &doc, &envelope).unwrap();
         (doc, Change::from_bytes(plain).unwrap())
     })
     .collect()
@@ -187,7 +187,7 @@ async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_s
         PushEntry {
             doc_id: *logbook,
             change_hash: predicted,
-            bytes: keys.seal(&ws_id, logbook, visit.raw_bytes()),
+            bytes: keys.seal(Sealed::Change, &ws_id, logbook, visit.raw_bytes()),
         },
         // Bytes that open with no key at all.
         PushEntry {

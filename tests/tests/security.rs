@@ -14,7 +14,8 @@
 //! | A phone's store (keys, token, notes) is readable by its user only: folder 0700, files 0600, also an older store's | `stores_are_their_owners_alone_on_phone_and_relay_and_a_remote_relay_is_never_reached_in_the_clear` (here) |
 //! | A relay on another machine is reached with https only; plain http is refused before anything is sent or saved | the same test; `core/src/sync/client.rs` `a_relay_on_another_machine_must_be_reached_with_https` |
 //! | The signup secret is compared in constant time | `server/tests/security.rs` `the_signup_secret_is_compared_in_constant_time` (code path: `subtle::ConstantTimeEq`) |
-//! | Changes are sealed; a tampered envelope never opens | `core/src/crypto.rs` tests; the `envelope` fuzz target |
+//! | Changes are sealed; a tampered envelope never opens | `core/src/crypto/envelope.rs` tests; the `envelope` fuzz target |
+//! | The relay cannot tell whose logbook or which month a document is, and sees envelope sizes only in buckets; a change never opens as a snapshot | `tests/tests/metadata.rs` `the_relays_file_names_no_member_or_month_and_shows_only_bucketed_sizes`; `core/src/crypto/doc_ids.rs` and `core/src/crypto/envelope.rs` tests |
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

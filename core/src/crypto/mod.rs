@@ -1,13 +1,16 @@
-//! End-to-end encryption of changes, and key rotation.
+//! End-to-end encryption: workspace keys and key rotation, sealed envelopes, keys sealed to
+//! devices, keyed document ids.
 //!
 //! Each workspace has a 256-bit key made on the device that created it (epoch 0). Keys travel
-//! to other devices only inside invite codes (see the sync layer's `invite.rs`) and, after a rotation,
-//! sealed to each remaining device's X25519 public key ([`DeviceKeys`]); the relay stores those
-//! sealed boxes and can open none of them. Every automerge change is sealed with the newest key
-//! before it enters the outbox; the workspace id, the document id and the key epoch are the
-//! associated data, so a blob moved to another document or workspace fails to open. The relay
-//! sees document ids, sizes and a keyed hash of each entry ([`KeyRing::entry_hash`]), and
-//! nothing else.
+//! to other devices only inside invite codes (see the sync layer's `invite.rs`) and, after a
+//! rotation, sealed to each remaining device's X25519 public key ([`DeviceKeys`],
+//! [`seal_key_for`]); the relay stores those sealed boxes and can open none of them. Every
+//! automerge change is sealed with the newest key before it enters the outbox, and every
+//! checkpoint snapshot before it is uploaded ([`envelope`]: padded to a size bucket, with
+//! associated data of its own for each kind). Logbook and ledger ids are derived under a
+//! workspace secret ([`doc_ids`]). The relay sees opaque document ids, bucketed sizes and a
+//! keyed hash of each entry ([`KeyRing::entry_hash`]), and nothing else; docs/METADATA.md
+//! lists what it still learns.
 //!
 //! When a member is removed, an owner's or admin's device makes the next epoch's key and seals
 //! it to every device that remains; changes made after that are unreadable with the keys the
@@ -15,22 +18,30 @@
 //! nothing can take back what a device already decrypted (and a purge on removal deletes it
 //! from a device that is still in the user's hands and honest).
 //!
-//! Envelope layout: `version:u8 (=1) epoch:u32le nonce:[24] ciphertext+tag`.
+//! A key sealed to a device is the sealed box (X25519, XSalsa20-Poly1305: `crypto_box`'s
+//! anonymous box) of `"trellis/key/v2" workspace:[16] epoch:u32le key:[32]`: a sealed box has
+//! no associated data, so the label, the workspace and the epoch go inside, and a box is
+//! opened only as the key of the workspace and epoch it was sealed for.
+
+pub mod doc_ids;
+pub mod envelope;
 
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 use trellis_protocol::{fill_random, Id, HASH_LEN};
 
 use crate::base::error::{Error, Result};
 
-const ENVELOPE_VERSION: u8 = 1;
-const NONCE_LEN: usize = 24;
-const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
+pub use doc_ids::DocIds;
+pub use envelope::{bucket, envelope_epoch, Sealed};
+
+/// The envelope header the entry hash covers: version, epoch and nonce.
+const ENTRY_HEADER_LEN: usize = 1 + 4 + 24;
+/// The label of a key sealed to a device (see the module docs).
+const SEALED_KEY_LABEL: &[u8; 14] = b"trellis/key/v2";
 
 /// One epoch's symmetric workspace key.
 #[derive(Clone, PartialEq, Eq)]
@@ -121,49 +132,9 @@ impl KeyRing {
         self.0.iter().map(|(e, k)| (*e, k))
     }
 
-    /// Seals a change for `doc` in `workspace` with the newest key.
-    pub fn seal(&self, workspace: &Id, doc: &Id, plaintext: &[u8]) -> Vec<u8> {
-        let (epoch, key) = self.current();
-        let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce);
-        let aad = associated_data(workspace, doc, epoch);
-        let sealed = XChaCha20Poly1305::new(Key::from_slice(&key.0))
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
-        let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
-        out.push(ENVELOPE_VERSION);
-        out.extend_from_slice(&epoch.to_le_bytes());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        out
-    }
-
-    /// Opens an envelope sealed by [`KeyRing::seal`] for the same workspace and document, with
-    /// the key of the epoch it names.
-    pub fn open(&self, workspace: &Id, doc: &Id, envelope: &[u8]) -> Result<Vec<u8>> {
-        let epoch = envelope_epoch(envelope)
-            .ok_or_else(|| Error::Corrupt("not a Trellis envelope".into()))?;
-        let key = self
-            .0
-            .get(&epoch)
-            .ok_or_else(|| Error::Corrupt(format!("no key for epoch {epoch}")))?;
-        let nonce = &envelope[5..HEADER_LEN];
-        let aad = associated_data(workspace, doc, epoch);
-        XChaCha20Poly1305::new(Key::from_slice(&key.0))
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: &envelope[HEADER_LEN..],
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| Error::Corrupt("authentication failed".into()))
+    /// The key of `epoch`, if the ring holds it.
+    pub(crate) fn key(&self, epoch: u32) -> Option<&WorkspaceKey> {
+        self.0.get(&epoch)
     }
 
     /// The hash the relay deduplicates a log entry on: the automerge change hash and the
@@ -177,7 +148,7 @@ impl KeyRing {
         h.update(b"trellis/entry-id/v2");
         h.update(self.first().0);
         h.update(change_hash);
-        h.update(&envelope[..HEADER_LEN.min(envelope.len())]);
+        h.update(&envelope[..ENTRY_HEADER_LEN.min(envelope.len())]);
         h.finalize().into()
     }
 
@@ -197,31 +168,9 @@ impl KeyRing {
         h.finalize().into()
     }
 
-    fn first(&self) -> &WorkspaceKey {
+    pub(crate) fn first(&self) -> &WorkspaceKey {
         self.0.get(&0).expect("a key ring always holds epoch 0")
     }
-}
-
-/// The key epoch an envelope names, if it looks like one.
-pub fn envelope_epoch(envelope: &[u8]) -> Option<u32> {
-    if envelope.len() < HEADER_LEN + 16 || envelope[0] != ENVELOPE_VERSION {
-        return None;
-    }
-    Some(u32::from_le_bytes([
-        envelope[1],
-        envelope[2],
-        envelope[3],
-        envelope[4],
-    ]))
-}
-
-fn associated_data(workspace: &Id, doc: &Id, epoch: u32) -> [u8; 46] {
-    let mut aad = [0u8; 46];
-    aad[..10].copy_from_slice(b"trellis/v1");
-    aad[10..26].copy_from_slice(workspace.as_bytes());
-    aad[26..42].copy_from_slice(doc.as_bytes());
-    aad[42..].copy_from_slice(&epoch.to_le_bytes());
-    aad
 }
 
 /// This device's X25519 key pair: rotated workspace keys are sealed to its public half.
@@ -253,56 +202,62 @@ impl DeviceKeys {
         hex::encode(self.0.public_key().as_bytes())
     }
 
-    /// Opens a workspace key sealed to this device by [`seal_key_for`].
-    pub fn unseal_key(&self, sealed_b64: &str) -> Result<WorkspaceKey> {
+    /// Opens the key of `workspace` at `epoch` sealed to this device by [`seal_key_for`]; a box
+    /// sealed for another workspace or epoch, or of the first format (the bare key), is refused.
+    pub fn unseal_key(&self, sealed_b64: &str, workspace: &Id, epoch: u32) -> Result<WorkspaceKey> {
         let sealed = URL_SAFE_NO_PAD
             .decode(sealed_b64)
             .map_err(|_| Error::Corrupt("a sealed key is not base64".into()))?;
         let plain = self.0.unseal(&sealed).map_err(|_| {
             Error::Corrupt("a sealed key does not open with this device's key".into())
         })?;
-        WorkspaceKey::from_slice(&plain)
+        let key = plain
+            .strip_prefix(&sealed_key_prefix(workspace, epoch)[..])
+            .ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "the key sealed for epoch {epoch} was not sealed as that epoch's key of this workspace"
+                ))
+            })?;
+        WorkspaceKey::from_slice(key)
     }
 }
 
-/// Seals a workspace key to a device's public key (64 hex digits), as URL-safe base64.
-pub fn seal_key_for(device_public_hex: &str, key: &WorkspaceKey) -> Result<String> {
+/// Seals the key of `workspace` at `epoch` to a device's public key (64 hex digits), as
+/// URL-safe base64.
+pub fn seal_key_for(
+    device_public_hex: &str,
+    workspace: &Id,
+    epoch: u32,
+    key: &WorkspaceKey,
+) -> Result<String> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(device_public_hex, &mut bytes)
         .map_err(|_| Error::Corrupt("the relay listed a malformed device key".into()))?;
     let public = crypto_box::PublicKey::from(bytes);
+    let mut plain = sealed_key_prefix(workspace, epoch).to_vec();
+    plain.extend_from_slice(key.as_bytes());
     let sealed = public
-        .seal(&mut crypto_box::aead::OsRng, key.as_bytes())
+        .seal(&mut crypto_box::aead::OsRng, &plain)
         .map_err(|_| Error::Corrupt("sealing a key failed".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(sealed))
 }
 
+/// What a sealed key's plaintext starts with: the label, the workspace and the epoch.
+fn sealed_key_prefix(workspace: &Id, epoch: u32) -> [u8; 34] {
+    let mut prefix = [0u8; 34];
+    prefix[..14].copy_from_slice(SEALED_KEY_LABEL);
+    prefix[14..30].copy_from_slice(workspace.as_bytes());
+    prefix[30..].copy_from_slice(&epoch.to_le_bytes());
+    prefix
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn sealed_changes_open_only_with_the_right_key_workspace_and_document() {
-        let ring = KeyRing::new(WorkspaceKey::generate());
-        let (ws, doc) = (Id::random(), Id::random());
-        let env = ring.seal(&ws, &doc, b"Ms. Rivera, counselor");
-        assert!(!env
-            .windows(b"Rivera".len())
-            .any(|w| w == b"Rivera".as_slice()));
-        assert_eq!(
-            ring.open(&ws, &doc, &env).unwrap(),
-            b"Ms. Rivera, counselor"
-        );
-        assert!(ring.open(&ws, &Id::random(), &env).is_err());
-        assert!(ring.open(&Id::random(), &doc, &env).is_err());
-        assert!(KeyRing::new(WorkspaceKey::generate())
-            .open(&ws, &doc, &env)
-            .is_err());
-        let mut tampered = env.clone();
-        let last = tampered.len() - 1;
-        tampered[last] ^= 1;
-        assert!(ring.open(&ws, &doc, &tampered).is_err());
-        assert!(ring.open(&ws, &doc, &env[..10]).is_err());
+    /// A ring of another practice.
+    pub(crate) fn other_ring() -> KeyRing {
+        KeyRing::new(WorkspaceKey::generate())
     }
 
     #[test]
@@ -310,21 +265,27 @@ mod tests {
         let first = WorkspaceKey::generate();
         let mut ring = KeyRing::new(first.clone());
         let (ws, doc) = (Id::random(), Id::random());
-        let old = ring.seal(&ws, &doc, b"before");
+        let old = ring.seal(Sealed::Change, &ws, &doc, b"before");
         let hash_before = ring.entry_hash(b"abc", &old);
         ring.insert(1, WorkspaceKey::generate());
-        let new = ring.seal(&ws, &doc, b"after");
+        let new = ring.seal(Sealed::Change, &ws, &doc, b"after");
         assert_eq!(envelope_epoch(&new), Some(1));
-        assert_eq!(ring.open(&ws, &doc, &old).unwrap(), b"before");
-        assert_eq!(ring.open(&ws, &doc, &new).unwrap(), b"after");
+        assert_eq!(
+            ring.open(Sealed::Change, &ws, &doc, &old).unwrap(),
+            b"before"
+        );
+        assert_eq!(
+            ring.open(Sealed::Change, &ws, &doc, &new).unwrap(),
+            b"after"
+        );
         // Someone holding only the first key reads the old change, not the new one.
         let removed = KeyRing::new(first);
-        assert!(removed.open(&ws, &doc, &old).is_ok());
-        assert!(removed.open(&ws, &doc, &new).is_err());
+        assert!(removed.open(Sealed::Change, &ws, &doc, &old).is_ok());
+        assert!(removed.open(Sealed::Change, &ws, &doc, &new).is_err());
         // Relabelling the epoch does not help either.
         let mut forged = new.clone();
         forged[1..5].copy_from_slice(&0u32.to_le_bytes());
-        assert!(removed.open(&ws, &doc, &forged).is_err());
+        assert!(removed.open(Sealed::Change, &ws, &doc, &forged).is_err());
         assert_eq!(
             ring.entry_hash(b"abc", &old),
             hash_before,
@@ -337,8 +298,8 @@ mod tests {
         let ring = KeyRing::new(WorkspaceKey::generate());
         let (ws, doc) = (Id::random(), Id::random());
         let change = b"the same automerge change hash";
-        let one = ring.seal(&ws, &doc, b"genesis");
-        let two = ring.seal(&ws, &doc, b"genesis");
+        let one = ring.seal(Sealed::Change, &ws, &doc, b"genesis");
+        let two = ring.seal(Sealed::Change, &ws, &doc, b"genesis");
         let (h1, h2) = (ring.entry_hash(change, &one), ring.entry_hash(change, &two));
         assert_ne!(h1, h2, "two envelopes of one change are two entries");
         assert_eq!(
@@ -359,15 +320,28 @@ mod tests {
     }
 
     #[test]
-    fn a_key_sealed_to_a_device_opens_only_there() {
+    fn a_key_sealed_to_a_device_opens_only_there_and_only_as_its_workspace_and_epoch() {
         let phone = DeviceKeys::generate();
         let laptop = DeviceKeys::generate();
         let key = WorkspaceKey::generate();
-        let sealed = seal_key_for(&phone.public_hex(), &key).unwrap();
-        assert_eq!(phone.unseal_key(&sealed).unwrap(), key);
-        assert!(laptop.unseal_key(&sealed).is_err());
+        let (ws, other) = (Id::random(), Id::random());
+        let sealed = seal_key_for(&phone.public_hex(), &ws, 3, &key).unwrap();
+        assert_eq!(phone.unseal_key(&sealed, &ws, 3).unwrap(), key);
+        assert!(laptop.unseal_key(&sealed, &ws, 3).is_err());
+        // Served as another epoch's key, or another workspace's: refused.
+        assert!(phone.unseal_key(&sealed, &ws, 4).is_err());
+        assert!(phone.unseal_key(&sealed, &other, 3).is_err());
+        // The first format sealed the bare key: refused too.
+        let bare = phone
+            .0
+            .public_key()
+            .seal(&mut crypto_box::aead::OsRng, key.as_bytes())
+            .unwrap();
+        assert!(phone
+            .unseal_key(&URL_SAFE_NO_PAD.encode(bare), &ws, 3)
+            .is_err());
         let again = DeviceKeys::from_hex(&phone.secret_hex()).unwrap();
         assert_eq!(again.public_hex(), phone.public_hex());
-        assert!(seal_key_for("zz", &key).is_err());
+        assert!(seal_key_for("zz", &ws, 0, &key).is_err());
     }
 }

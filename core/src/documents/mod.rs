@@ -7,8 +7,8 @@
 //! | `workspace` | the workspace id | `name`, `members: {member_id: {name, role}}` |
 //! | `organization` | random | `name`, `kind`, `address`, `created_at` |
 //! | `contact` | random | `name`, `org_id`, `category`, `phones[]`, `emails[]`, `needs`, `created_at`, `notes[]` of `{id, at, author, text}` |
-//! | `logbook` | derived from (workspace, member, month) | `activities: {activity_id: {...}}`, `followups: {followup_id: {...}}` |
-//! | `ledger` | derived from (workspace, month) | `referrals: {referral_id: {...}}` |
+//! | `logbook` | derived from (member, month) under the workspace's secret (`crypto/doc_ids.rs`) | `activities: {activity_id: {...}}`, `followups: {followup_id: {...}}` |
+//! | `ledger` | derived from the month under the workspace's secret | `referrals: {referral_id: {...}}` |
 //!
 //! **The thank-you a visit calls for** is part of its activity: `thank_you_due_ms`, and once
 //! edited `thank_you_done_ms` and `thank_you_assigned_to`, each its own register as the fields of
@@ -159,25 +159,10 @@ pub(crate) fn counter_start(
         .ok_or(automerge::AutomergeError::Fail)
 }
 
-/// The id of a member's logbook for a month (`YYYY-MM`) in a workspace: the same on every device.
-pub(crate) fn logbook_id(workspace: &Id, member: &Id, month: &str) -> Id {
-    derive_id(&[
-        b"trellis/logbook",
-        workspace.as_bytes(),
-        member.as_bytes(),
-        month.as_bytes(),
-    ])
-}
-
 /// The follow-up id of the thank-you an activity calls for (see the module docs): the same on
 /// every device, so no device ever makes it twice.
 pub(crate) fn thank_you_id(activity_id: &str) -> String {
     derive_id(&[b"trellis/thank-you", activity_id.as_bytes()]).to_hex()
-}
-
-/// The id of a workspace's referral ledger for a month (`YYYY-MM`).
-pub(crate) fn ledger_id(workspace: &Id, month: &str) -> Id {
-    derive_id(&[b"trellis/ledger", workspace.as_bytes(), month.as_bytes()])
 }
 
 fn derive_id(parts: &[&[u8]]) -> Id {
@@ -454,10 +439,6 @@ mod tests {
         assert_eq!(
             log.activities.keys().collect::<Vec<_>>(),
             vec!["one", "two"]
-        );
-        assert_ne!(
-            logbook_id(&id, &id, "2026-11"),
-            logbook_id(&id, &id, "2026-12")
         );
     }
 

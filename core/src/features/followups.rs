@@ -90,8 +90,10 @@ impl Store {
                 (None, Some(c)) => c.organization_id.clone(),
                 (None, None) => None,
             };
-            let logbook =
-                documents::logbook_id(&ws.id, &ws.member_id, &time::month_of(time::now_ms()));
+            let logbook = ws
+                .keys
+                .doc_ids(&ws.id)
+                .logbook(&ws.member_id, &time::month_of(time::now_ms()));
             change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
                 put_followup(
                     t,
@@ -338,7 +340,7 @@ mod tests {
         let old = Id::random().to_hex();
         store
             .write(|tx, ws, me| {
-                let logbook = documents::logbook_id(&ws.id, &ws.member_id, "2026-03");
+                let logbook = ws.keys.doc_ids(&ws.id).logbook(&ws.member_id, "2026-03");
                 change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
                     put_followup(
                         t,

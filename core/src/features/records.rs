@@ -13,7 +13,7 @@ use crate::base::validate::{
     check_cadence, check_len, check_location, checked_name, non_empty, optional_text, text_list,
     MAX_TEXT_BYTES,
 };
-use crate::documents::{self, DocKind};
+use crate::documents::DocKind;
 use crate::model::{
     Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NewOrg, NoteEntry,
     OrgKind, Organization, Stage,
@@ -182,7 +182,10 @@ impl Store {
                     contacts.push(c);
                 }
             }
-            let logbook = documents::logbook_id(&ws.id, &ws.member_id, &time::month_of(at_ms));
+            let logbook = ws
+                .keys
+                .doc_ids(&ws.id)
+                .logbook(&ws.member_id, &time::month_of(at_ms));
             let thank_you_hours = i64::from(settings::settings(tx, ws)?.thank_you_hours);
             change_doc(tx, ws, me, &logbook, DocKind::Logbook, |t| {
                 let acts = match t.get(ROOT, "activities")? {

@@ -13,7 +13,7 @@ use trellis_protocol::Id;
 use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::{checked_name, optional_text};
-use crate::documents::{self, DocKind};
+use crate::documents::DocKind;
 use crate::model::{
     Contact, NewReferral, Organization, Referral, ReferralChannel, ReferralDirection,
     ReferralStatus,
@@ -59,7 +59,7 @@ impl Store {
                 }
                 Ok(())
             })?;
-            let ledger = documents::ledger_id(&ws.id, &month);
+            let ledger = ws.keys.doc_ids(&ws.id).ledger(&month);
             change_doc(tx, ws, me, &ledger, DocKind::Ledger, |t| {
                 let map = match t.get(ROOT, "referrals")? {
                     Some((_, o)) => o,

@@ -17,7 +17,8 @@
 //!   (see `index`).
 //!
 //! The schema version lives in `PRAGMA user_version`; [`migrate`] applies the numbered
-//! migrations in order, each in its own transaction.
+//! migrations in order, each in its own transaction. A store that holds a workspace written in
+//! the first data format (before migration 14) is refused with a clear error, not migrated.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -266,7 +267,21 @@ ALTER TABLE workspaces ADD COLUMN log_id TEXT;
     r#"
 INSERT INTO search (search, rank) VALUES ('secure-delete', 1);
 "#,
+    // 14: the second data format: padded envelopes with associated data of their own for
+    // changes and snapshots, keys sealed with their workspace and epoch, logbook and ledger ids
+    // keyed with the workspace's secret (`crypto`). A store that holds a workspace written
+    // before it is refused by `open`, not migrated (see [`FORMAT_VERSION`]).
+    r#"
+INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '2');
+"#,
 ];
+
+/// The schema version from which documents, envelopes and keys are in the current data
+/// format. A store from before it that holds a workspace is refused with an error that says so:
+/// its envelopes would not open and its logbooks would not be found under their new ids, and no
+/// data of the first format was ever deployed, so none is migrated. A store with no workspace
+/// yet (only this device's identity) holds nothing of the old format and is brought up to date.
+const FORMAT_VERSION: u32 = 14;
 
 /// The index tables' secondary indexes, by name and what they index, as the migrations leave
 /// them. A large bootstrap into an empty workspace drops them while it writes and makes them
@@ -401,6 +416,7 @@ pub fn open(path: &std::path::Path, durability: Durability) -> Result<(Connectio
     // Deleted content is overwritten, not left in free pages: a purged workspace is gone.
     conn.pragma_update(None, "secure_delete", "ON")?;
     let before: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    refuse_old_format(&conn, before)?;
     migrate(&mut conn)?;
     ensure_secondary_indexes(&mut conn)?;
     Ok((conn, before > 0 && before < INDEX_VERSION))
@@ -539,6 +555,22 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &std::path::Path) -
     Ok(())
 }
 
+/// Refuses a store written before [`FORMAT_VERSION`] that holds a workspace.
+fn refuse_old_format(conn: &Connection, version: u32) -> Result<()> {
+    if version == 0 || version >= FORMAT_VERSION {
+        return Ok(());
+    }
+    let workspaces: i64 = conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
+    if workspaces == 0 {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "this store was written by an earlier version of Trellis, in a data format this \
+         version does not read (its envelopes and document ids changed); open it with the \
+         version that wrote it to export what it holds, then start a new store here",
+    ))
+}
+
 /// Applies every migration past the file's `user_version`.
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -593,6 +625,39 @@ mod tests {
         let (upgraded, rebuild) = open(&old, Durability::Normal).unwrap();
         assert!(rebuild);
         assert_eq!(schema(&upgraded), before);
+    }
+
+    #[test]
+    fn a_store_of_the_first_data_format_is_refused_and_an_empty_one_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_at = |name: &str, with_workspace: bool| {
+            let path = dir.path().join(name);
+            let mut c = Connection::open(&path).unwrap();
+            let tx = c.transaction().unwrap();
+            for sql in &MIGRATIONS[..FORMAT_VERSION as usize - 1] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", FORMAT_VERSION - 1)
+                .unwrap();
+            if with_workspace {
+                tx.execute(
+                    "INSERT INTO workspaces (id, name, key, member_id, role, created_at)
+                     VALUES ('ab', 'Maple Street', x'00', 'cd', 'owner', 'then')",
+                    [],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+            path
+        };
+        let err = open(&old_at("old.sqlite3", true), Durability::Normal).unwrap_err();
+        assert!(err.to_string().contains("data format"), "{err}");
+        let path = old_at("identity-only.sqlite3", false);
+        let (conn, _) = open(&path, Durability::Normal).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
     }
 
     #[test]

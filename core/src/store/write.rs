@@ -11,6 +11,7 @@ use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
+use crate::crypto::Sealed;
 use crate::documents::{self, DocKind};
 use crate::index::{self, Touched};
 use crate::storage::docstore::Tx;
@@ -117,7 +118,9 @@ pub(crate) fn change_doc_after<T>(
         None => Vec::new(),
     };
     for mut change in new_changes {
-        let envelope = ws.keys.seal(&ws.id, doc_id, &change.bytes());
+        let envelope = ws
+            .keys
+            .seal(Sealed::Change, &ws.id, doc_id, &change.bytes());
         let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
         tx.prepare_cached(
             "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",

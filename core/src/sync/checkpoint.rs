@@ -20,6 +20,7 @@ use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
+use crate::crypto::Sealed;
 use crate::documents;
 use crate::index;
 use crate::index::snapshot::{self, IndexSnapshot, Plain};
@@ -76,7 +77,7 @@ enum Content {
 /// Opens one snapshot, and loads its document if it carried no index rows.
 fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
     let aside = |reason| Err(Box::new((d.doc_id, reason, d.bytes.clone())));
-    let Ok(plain) = ws.keys.open(&ws.id, &d.doc_id, &d.bytes) else {
+    let Ok(plain) = ws.keys.open(Sealed::Snapshot, &ws.id, &d.doc_id, &d.bytes) else {
         return aside(SetAsideReason::Unreadable);
     };
     let bytes = match snapshot::decode(plain) {
@@ -123,8 +124,12 @@ fn snapshot_plaintext(ws_hex: &str, doc_id: &str, bytes: Vec<u8>) -> Result<Vec<
     let kind = documents::kind_of(&doc);
     drop(doc);
     let plain = snapshot::encode(&bytes, &IndexSnapshot { kind, rows })?;
-    // The sealed snapshot must stay under the relay's limit (a nonce and a tag are added).
-    if plain.len() + 64 > trellis_protocol::snapshot::MAX_SNAPSHOT_BYTES {
+    // The sealed snapshot must stay under the relay's limit: a header, its length and a tag
+    // are added, and it is padded to its bucket, which stays under the limit as long as the
+    // unpadded envelope does (the limit is a multiple of the largest bucket step).
+    if plain.len() + crate::crypto::envelope::ENVELOPE_OVERHEAD
+        > trellis_protocol::snapshot::MAX_SNAPSHOT_BYTES
+    {
         return Ok(bytes);
     }
     Ok(plain)
@@ -491,7 +496,7 @@ fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
         let plain = snapshot_plaintext(&ws_hex, &doc_id.to_hex(), bytes.clone())?;
         Ok(DocSnapshot {
             doc_id: *doc_id,
-            bytes: ws.keys.seal(&ws.id, doc_id, &plain),
+            bytes: ws.keys.seal(Sealed::Snapshot, &ws.id, doc_id, &plain),
         })
     };
     let threads = std::thread::available_parallelism()
@@ -524,7 +529,7 @@ fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
             let plain = snapshot_plaintext(&ws_hex, &doc_id.to_hex(), bytes.clone())?;
             Ok(DocSnapshot {
                 doc_id: *doc_id,
-                bytes: ws.keys.seal(&ws.id, doc_id, &plain),
+                bytes: ws.keys.seal(Sealed::Snapshot, &ws.id, doc_id, &plain),
             })
         })
         .collect()

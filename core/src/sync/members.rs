@@ -24,7 +24,7 @@ use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
 use crate::base::time;
-use crate::crypto::{seal_key_for, WorkspaceKey};
+use crate::crypto::{seal_key_for, Sealed, WorkspaceKey};
 use crate::read::members::MemberLookup;
 use crate::storage::workspace::{
     current_ws, delete_meta, device, device_keys, get_meta, load_ws, save_keys, set_meta, Ws,
@@ -167,9 +167,10 @@ impl Store {
         }
         let secret = device_keys(&conn)?;
         for env in &resp.keys {
-            updated
-                .keys
-                .insert(env.epoch, secret.unseal_key(&env.sealed)?);
+            updated.keys.insert(
+                env.epoch,
+                secret.unseal_key(&env.sealed, &ws.id, env.epoch)?,
+            );
         }
         let tx = conn.transaction()?;
         save_keys(&tx, &updated)?;
@@ -222,7 +223,7 @@ impl Store {
             {
                 wrapped.push(WrappedKey {
                     device_id: d.device_id,
-                    sealed: seal_key_for(&d.device_key, &key)?,
+                    sealed: seal_key_for(&d.device_key, &ws.id, epoch, &key)?,
                 });
             }
             let rotation = KeyRotation { epoch, wrapped };
@@ -333,7 +334,7 @@ impl Store {
             };
             let change = ws
                 .keys
-                .open(&ws.id, &doc_id, envelope)
+                .open(Sealed::Change, &ws.id, &doc_id, envelope)
                 .ok()
                 .and_then(|plain| automerge::Change::from_bytes(plain).ok());
             if let Some(change) = change {
@@ -527,10 +528,10 @@ fn reseal_outbox(tx: &rusqlite::Transaction, ws: &Ws) -> Result<()> {
         let doc_id: Id = doc
             .parse()
             .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
-        let plain = ws.keys.open(&ws.id, &doc_id, &envelope)?;
+        let plain = ws.keys.open(Sealed::Change, &ws.id, &doc_id, &envelope)?;
         let change = automerge::Change::from_bytes(plain.clone())
             .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
-        let envelope = ws.keys.seal(&ws.id, &doc_id, &plain);
+        let envelope = ws.keys.seal(Sealed::Change, &ws.id, &doc_id, &plain);
         // The entry's hash is bound to its envelope: a new envelope, a new hash.
         let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
         tx.execute(

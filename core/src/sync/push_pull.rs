@@ -22,6 +22,7 @@ use trellis_protocol::{Id, HASH_LEN};
 use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::non_empty;
+use crate::crypto::Sealed;
 use crate::documents::{self, DocKind};
 use crate::events::SyncState;
 use crate::index::{self, Touched};
@@ -638,7 +639,9 @@ impl Store {
                 if present.contains(&change.hash()) {
                     continue;
                 }
-                let envelope = ws.keys.seal(&ws.id, &doc_id, change.raw_bytes());
+                let envelope = ws
+                    .keys
+                    .seal(Sealed::Change, &ws.id, &doc_id, change.raw_bytes());
                 let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
                 tx.execute(
                     "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
@@ -842,7 +845,7 @@ impl Store {
 fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<Change, SetAsideReason> {
     let plain = ws
         .keys
-        .open(&ws.id, &e.doc_id, &e.bytes)
+        .open(Sealed::Change, &ws.id, &e.doc_id, &e.bytes)
         .map_err(|_| SetAsideReason::Unreadable)?;
     let change = Change::from_bytes(plain).map_err(|_| SetAsideReason::NotAChange)?;
     if !ws

@@ -94,6 +94,14 @@ pub enum StorageError {
         /// The newest version this relay can read.
         known: i64,
     },
+    /// The database holds workspaces written in the first data format (unpadded envelopes,
+    /// unkeyed document ids), which this relay does not serve: no such data was deployed, and
+    /// none is migrated.
+    #[error("the database holds workspaces of Trellis's first data format (schema version {found}), which this relay does not serve; start it on a new database")]
+    OldFormat {
+        /// The version found in the database.
+        found: i64,
+    },
     /// A stored row does not have the shape the relay writes.
     #[error("the database holds a malformed {0}")]
     Corrupt(&'static str),

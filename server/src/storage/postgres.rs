@@ -56,7 +56,7 @@ mod rate_limits;
 mod schema;
 mod workspaces;
 
-pub use schema::MIGRATIONS;
+pub use schema::{FORMAT_VERSION, MIGRATIONS};
 
 use super::{
     policy, Compaction, DeviceAuth, DocsQuery, GraceCell, LogQuota, LogSize, NewCheckpoint,

@@ -66,7 +66,7 @@ use group::PushQueue;
 use wal::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 
 use schema::migrate;
-pub use schema::MIGRATIONS;
+pub use schema::{FORMAT_VERSION, MIGRATIONS};
 pub use workspaces::{log_size, workspace_summaries};
 
 use super::{

@@ -4,7 +4,8 @@
 //! starts: in **one transaction** that first takes a transaction-level advisory lock, so when
 //! several processes start together one migrates and the others wait, then find nothing to do.
 //! PostgreSQL's DDL is transactional, so a crash mid-upgrade leaves the schema as it was. A
-//! database migrated by a newer relay is refused rather than misread.
+//! database migrated by a newer relay is refused rather than misread, and so is one that holds
+//! workspaces of the first data format ([`FORMAT_VERSION`]).
 //!
 //! The tables mirror the SQLite schema (`storage/sqlite/schema.rs`), with
 //! PostgreSQL types: ids and hashes `bytea`, times and seqs `bigint`, flags `boolean`.
@@ -119,7 +120,15 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE log ADD COLUMN compacted_at bigint;
     CREATE INDEX log_compacted ON log (workspace_id, compacted_at)
         WHERE compacted_at IS NOT NULL;",
+    // 5: the second data format (protocol/FORMATS.md), as SQLite's 7: a database from before
+    // it that holds a workspace is refused ([`FORMAT_VERSION`]).
+    "INSERT INTO relay_meta (key, value) VALUES ('data_format', '2');",
 ];
+
+/// The schema version from which the log holds the second data format. A database from
+/// before it that holds any workspace is refused with [`StorageError::OldFormat`], not
+/// migrated: no data of the first format was deployed.
+pub const FORMAT_VERSION: i64 = 5;
 
 /// The identity of the relay's log.
 pub(crate) async fn log_id(client: &tokio_postgres::Client) -> StorageResult<String> {
@@ -161,6 +170,15 @@ pub(super) async fn migrate(client: &mut Client) -> StorageResult<()> {
         .try_get(0)?;
     if found > known {
         return Err(StorageError::NewerSchema { found, known });
+    }
+    if found > 0 && found < FORMAT_VERSION {
+        let workspaces: i64 = tx
+            .query_one("SELECT count(*) FROM workspaces", &[])
+            .await?
+            .try_get(0)?;
+        if workspaces > 0 {
+            return Err(StorageError::OldFormat { found });
+        }
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         tx.batch_execute(sql).await?;

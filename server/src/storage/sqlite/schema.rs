@@ -2,7 +2,8 @@
 //!
 //! `PRAGMA user_version` counts the applied migrations. Opening a file applies the missing ones
 //! in order, each in its own transaction with its version bump, so a crash mid-upgrade leaves a
-//! file at some whole version. A file from a newer relay is refused rather than misread.
+//! file at some whole version. A file from a newer relay is refused rather than misread, and so
+//! is one that holds workspaces of the first data format ([`FORMAT_VERSION`]).
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -107,7 +108,16 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE log ADD COLUMN compacted_at INTEGER;
     CREATE INDEX log_compacted ON log (workspace_id, compacted_at)
         WHERE compacted_at IS NOT NULL;",
+    // 7: the second data format (protocol/FORMATS.md): what devices store here is padded,
+    // and logbook and ledger ids are keyed. A database from before it that holds a workspace
+    // is refused ([`FORMAT_VERSION`]).
+    "INSERT INTO relay_meta (key, value) VALUES ('data_format', '2');",
 ];
+
+/// The schema version from which the log holds the second data format. A database from
+/// before it that holds any workspace is refused with [`StorageError::OldFormat`], not
+/// migrated: no data of the first format was deployed.
+pub const FORMAT_VERSION: i64 = 7;
 
 /// The identity of the relay's log.
 pub(crate) fn log_id(conn: &Connection) -> StorageResult<String> {
@@ -134,6 +144,13 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
     if found > known {
         return Err(StorageError::NewerSchema { found, known });
     }
+    if found > 0 && found < FORMAT_VERSION {
+        let workspaces: i64 =
+            conn.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
+        if workspaces > 0 {
+            return Err(StorageError::OldFormat { found });
+        }
+    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
@@ -150,7 +167,7 @@ mod tests {
     use trellis_protocol::Id;
 
     use crate::storage::sqlite::SqliteStorage;
-    use crate::storage::{SecretHash, Storage, TokenLookup};
+    use crate::storage::SecretHash;
 
     fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
         let mut stmt = conn
@@ -212,51 +229,51 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
-    async fn a_version_1_database_keeps_its_devices_working_after_the_upgrade() {
+    #[test]
+    fn a_database_holding_workspaces_of_the_first_data_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v1.sqlite3");
         let (ws, member, device) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
-        {
+        for version in [1, FORMAT_VERSION - 1] {
+            let path = dir.path().join(format!("v{version}.sqlite3"));
+            {
+                let conn = Connection::open(&path).unwrap();
+                for sql in MIGRATIONS.iter().take(version as usize) {
+                    conn.execute_batch(sql).unwrap();
+                }
+                conn.pragma_update(None, "user_version", version).unwrap();
+                conn.execute(
+                    "INSERT INTO workspaces (id, created_at) VALUES (?1, 5)",
+                    [ws.as_bytes()],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO members (workspace_id, member_id, role, created_at)
+                     VALUES (?1, ?2, 'owner', 5)",
+                    params![ws.as_bytes(), member.as_bytes()],
+                )
+                .unwrap();
+                conn.execute(
+                    "INSERT INTO devices (token_hash, workspace_id, member_id, device_id, created_at)
+                     VALUES (?1, ?2, ?3, ?4, 5)",
+                    params![
+                        SecretHash::of("old").as_bytes(),
+                        ws.as_bytes(),
+                        member.as_bytes(),
+                        device.as_bytes()
+                    ],
+                )
+                .unwrap();
+            }
+            let refused = SqliteStorage::open(&path);
+            assert!(
+                matches!(refused, Err(StorageError::OldFormat { found }) if found == version),
+                "version {version}"
+            );
+            let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("first data format"), "{message}");
+            // Nothing was migrated.
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute(
-                "INSERT INTO workspaces (id, created_at) VALUES (?1, 5)",
-                [ws.as_bytes()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO members (workspace_id, member_id, role, created_at)
-                 VALUES (?1, ?2, 'owner', 5)",
-                params![ws.as_bytes(), member.as_bytes()],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO devices (token_hash, workspace_id, member_id, device_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, 5)",
-                params![
-                    SecretHash::of("old").as_bytes(),
-                    ws.as_bytes(),
-                    member.as_bytes(),
-                    device.as_bytes()
-                ],
-            )
-            .unwrap();
+            assert_eq!(user_version(&conn), version);
         }
-        let storage = SqliteStorage::open(&path).unwrap();
-        let found = storage
-            .device_by_token(SecretHash::of("old"))
-            .await
-            .unwrap();
-        assert!(matches!(found, Some(TokenLookup::Active(d)) if d.device_id == device));
-        let list = storage.members(ws).await.unwrap();
-        assert_eq!(list.key_epoch, 0);
-        assert!(!list.rotation_needed);
-        assert_eq!(list.members.len(), 1);
-        assert!(!list.members[0].removed);
-        assert_eq!(list.devices.len(), 1);
-        assert_eq!(list.devices[0].device_key, "", "no key was registered");
-        assert!(!list.devices[0].revoked);
     }
 }
