@@ -9,13 +9,16 @@
 #
 #   bash scripts/web.sh                 # build, wasm clippy, story
 #   bash scripts/web.sh --build-only    # build web/dist/ and print its hash (scripts/run.sh)
+#   bash scripts/web.sh --bench         # build for shipping, then the browser benchmark
 #
 # Run by scripts/test.sh after its workspace build (TRELLIS_WORKSPACE_BUILT=1 and
 # TRELLIS_BIN_DIR set: the relay is already built; a debug relay reads web/dist/ when it starts,
 # so it needs no rebuild after this build); run alone, it builds the relay itself.
 # Also runs clippy on the browser build of trellis-core and trellis-web (WEB_CLIPPY=0 skips it;
-# the native clippy of .ci/run covers their native builds). WEB_PROFILE=release builds the wasm
-# in the release profile instead (smaller module; the story does not need it). The module goes
+# the native clippy of .ci/run covers their native builds). WEB_PROFILE=wasm-release (what
+# scripts/run.sh ships) builds the wasm for size, without function names, through wasm-opt,
+# and minifies the JavaScript; the stories do not need it. `--bench` builds that, then runs the
+# browser benchmark (web/bench/app.mjs) against it. The module goes
 # to $TARGET/web/pkg, the app to web/dist/ (TRELLIS_WEB_DIST, relative to the repository's root,
 # names another directory; the relay's build reads the same variable); neither is committed.
 set -euo pipefail
@@ -29,11 +32,14 @@ PKG=$TARGET/web/pkg
 DIST=${TRELLIS_WEB_DIST:-web/dist}
 case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 BUILD_ONLY=0
+BENCH=0
 case "${1:-}" in
   --build-only) BUILD_ONLY=1 ;;
+  --bench) BUILD_ONLY=1 BENCH=1 PROFILE=${WEB_PROFILE:-wasm-release} ;;
   "") ;;
-  *) echo "usage: bash scripts/web.sh [--build-only]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/web.sh [--build-only | --bench]" >&2; exit 2 ;;
 esac
+PROFILE_DIR=$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
 
 source "$ROOT/scripts/lib/sections.sh"
 
@@ -93,10 +99,25 @@ fi
 
 step "wasm-bindgen: the JS module"
 rm -rf "$PKG"
-"$WASM_BINDGEN" --target web --no-typescript --out-dir "$PKG" \
+# A build that ships drops the function names (1 MB of the module) and the producers section.
+SHIP_FLAGS=()
+[[ $PROFILE == dev ]] || SHIP_FLAGS=(--remove-name-section --remove-producers-section)
+"$WASM_BINDGEN" --target web --no-typescript "${SHIP_FLAGS[@]}" --out-dir "$PKG" \
   "$TARGET/wasm32-unknown-unknown/$PROFILE_DIR/trellis_web.wasm"
 ls -l "$PKG"/trellis_web_bg.wasm
 done_step
+
+if [[ $PROFILE != dev ]]; then
+  # Binaryen's optimizer for size (npm's build of wasm-opt, pinned in web/package-lock.json):
+  # 9% smaller again, in about a minute (docs/WEB.md, "Size").
+  step "wasm-opt -Oz: the module for shipping"
+  node web/node_modules/binaryen/bin/wasm-opt -Oz --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$PKG/trellis_web_bg.wasm" -o "$PKG/trellis_web_bg.opt.wasm"
+  mv "$PKG/trellis_web_bg.opt.wasm" "$PKG/trellis_web_bg.wasm"
+  ls -l "$PKG"/trellis_web_bg.wasm
+  done_step
+fi
 
 # The app, as the relay serves it (web/build.mjs): the page's script bundled from web/app/,
 # the static files of web/www/, the module with its glue under pkg/, and the service worker.
@@ -108,6 +129,16 @@ APP_HASH=$(cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs s
 (cd "$DIST" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
 echo "app build: $APP_HASH"
 done_step
+
+if ((BENCH)); then
+  step "benchmark: the $PROFILE build in Chromium (web/bench/app.mjs)"
+  [[ -x /usr/bin/chromium ]] || { echo "Chromium is needed: apt-get install chromium"; exit 1; }
+  if [[ "${TRELLIS_WORKSPACE_BUILT:-0}" != 1 ]]; then
+    cargo build -p trellis-relay -p trellis-cli
+  fi
+  (cd web && TRELLIS_WEB_DIST=$DIST CHROMIUM=/usr/bin/chromium node bench/app.mjs)
+  done_step
+fi
 
 if ((BUILD_ONLY)); then
   echo

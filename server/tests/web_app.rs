@@ -1,7 +1,7 @@
 //! The browser app served at `/` (`src/routes/app.rs`): its files with a strict
 //! Content-Security-Policy and the right content types, unknown paths a JSON 404, the page that
 //! says how to build the app when there is none, the build's hash as `sha256sum` computes it,
-//! and the API under `/v1/` as before.
+//! files compressed for browsers that accept it, and the API under `/v1/` as before.
 
 use std::path::Path;
 
@@ -131,6 +131,54 @@ async fn a_file_the_browser_holds_is_not_sent_again() {
     let other = relay.call(again(format!("\"{}\"", "0".repeat(64)))).await;
     assert_eq!(other.status, StatusCode::OK);
     assert_eq!(other.body, Bytes::from_static(MODULE));
+}
+
+#[tokio::test]
+async fn files_go_out_compressed_when_the_browser_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(dir.path());
+    // A module of a realistic kind: large and repetitive.
+    let module: Vec<u8> = MODULE.iter().copied().cycle().take(200_000).collect();
+    std::fs::write(dir.path().join("pkg/trellis_web_bg.wasm"), &module).unwrap();
+    let relay = relay_with(WebApp::from_dir(dir.path()).unwrap());
+    let request = |encoding: &'static str| {
+        Request::get("/pkg/trellis_web_bg.wasm")
+            .header(axum::http::header::ACCEPT_ENCODING, encoding)
+            .body(Body::empty())
+            .unwrap()
+    };
+
+    let gzipped = relay.call(request("gzip")).await;
+    assert_eq!(gzipped.status, StatusCode::OK);
+    assert_eq!(
+        header(&gzipped, &axum::http::header::CONTENT_ENCODING),
+        "gzip"
+    );
+    assert_eq!(header(&gzipped, &CONTENT_TYPE), "application/wasm");
+    assert_locked_down(&gzipped);
+    assert!(
+        gzipped.body.len() < module.len() / 10,
+        "{} bytes",
+        gzipped.body.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped.body[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, module, "the same bytes once decompressed");
+
+    let brotli = relay.call(request("br;q=1.0, gzip;q=0.5")).await;
+    assert_eq!(header(&brotli, &axum::http::header::CONTENT_ENCODING), "br");
+    assert!(brotli.body.len() < module.len() / 10);
+
+    let plain = get(&relay, "/pkg/trellis_web_bg.wasm").await;
+    assert!(plain
+        .headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .is_none());
+    assert_eq!(plain.body, Bytes::from(module));
 }
 
 #[tokio::test]
