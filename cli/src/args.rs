@@ -183,6 +183,26 @@ pub enum OrgCmd {
     },
     /// List organizations
     List,
+    /// Change an organization's fields: only those given; an empty value clears a text
+    Edit {
+        /// Name or id prefix
+        org: String,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        /// Kind
+        #[arg(long)]
+        kind: Option<String>,
+        /// Street address
+        #[arg(long)]
+        address: Option<String>,
+        /// Phone
+        #[arg(long)]
+        phone: Option<String>,
+        /// Website
+        #[arg(long)]
+        website: Option<String>,
+    },
     /// Set an organization's location
     Locate {
         /// Name or id prefix
@@ -228,6 +248,9 @@ pub enum ContactCmd {
     Add(ContactAdd),
     /// List contacts with their last touch
     List,
+    /// Change a contact's fields: only those given; an empty value clears a text, and
+    /// --phone, --email or --tag given replace that list (--phone "" empties it)
+    Edit(ContactEdit),
     /// Show a contact with notes
     Show {
         /// Name or id prefix
@@ -270,6 +293,40 @@ pub enum ContactCmd {
         /// Name or id prefix
         contact: String,
     },
+}
+
+/// `trellis contact edit`
+#[derive(Debug, Args)]
+pub struct ContactEdit {
+    /// Name or id prefix
+    pub contact: String,
+    /// New name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Organization (name or id prefix; "" for none)
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Role or title
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Category
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Phone numbers (repeat for several), replacing the list
+    #[arg(long = "phone")]
+    pub phones: Option<Vec<String>>,
+    /// Email addresses (repeat for several), replacing the list
+    #[arg(long = "email")]
+    pub emails: Option<Vec<String>>,
+    /// Their population's needs
+    #[arg(long)]
+    pub needs: Option<String>,
+    /// How we can help them
+    #[arg(long)]
+    pub how_we_help: Option<String>,
+    /// Tags (repeat for several), replacing the list
+    #[arg(long = "tag")]
+    pub tags: Option<Vec<String>>,
 }
 
 /// `trellis contact add`

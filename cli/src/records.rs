@@ -1,8 +1,8 @@
 //! Organizations, contacts, logged activities and search.
 
 use trellis_core::{
-    ActivityKind, ContactCategory, Error, LeftBehind, NewActivity, NewContact, NewOrg, OrgKind,
-    Stage, Store, NOTE_PRIVACY_HINT,
+    ActivityKind, ContactCategory, ContactChanges, Error, LeftBehind, NewActivity, NewContact,
+    NewOrg, OrgChanges, OrgKind, Stage, Store, NOTE_PRIVACY_HINT,
 };
 
 use crate::args::{ActivityCmd, ContactCmd, LogArgs, OrgCmd};
@@ -52,6 +52,27 @@ pub fn org(store: &Store, out: Out, cmd: OrgCmd) -> Result<(), Error> {
                     "No organizations yet.",
                 );
             });
+        }
+        OrgCmd::Edit {
+            org,
+            name,
+            kind,
+            address,
+            phone,
+            website,
+        } => {
+            let kind = kind.as_deref().map(OrgKind::parse).transpose()?;
+            let o = store.update_org(
+                &org,
+                &OrgChanges {
+                    name,
+                    kind,
+                    address,
+                    phone,
+                    website,
+                },
+            )?;
+            out.show(&o, |o| println!("Updated {}.", o.name));
         }
         OrgCmd::Locate { org, lat, lon } => {
             let o = store.set_org_location(&org, lat, lon)?;
@@ -313,6 +334,28 @@ pub fn contact(store: &Store, out: Out, cmd: ContactCmd) -> Result<(), Error> {
             out.show(&note, |_| {
                 println!("Note added. ({NOTE_PRIVACY_HINT})");
             });
+        }
+        ContactCmd::Edit(e) => {
+            let category = e
+                .category
+                .as_deref()
+                .map(ContactCategory::parse)
+                .transpose()?;
+            let c = store.update_contact(
+                &e.contact,
+                &ContactChanges {
+                    name: e.name,
+                    organization: e.org,
+                    role: e.role,
+                    category,
+                    phones: e.phones,
+                    emails: e.emails,
+                    needs: e.needs,
+                    how_we_help: e.how_we_help,
+                    tags: e.tags,
+                },
+            )?;
+            out.show(&c, |c| println!("Updated {}.", c.name));
         }
         ContactCmd::Stage { contact, stage } => {
             let c = store.set_stage(&contact, Stage::parse(&stage)?)?;

@@ -1,9 +1,9 @@
 //! Stories of the practices a therapist uses to cultivate referral sources, on one device.
 
 use trellis_core::{
-    ActivityKind, ContactCategory, FollowUpFilter, FollowUpKind, LeftBehind, NewActivity,
-    NewContact, NewFollowUp, NewOrg, NewReferral, OrgKind, ReferralDirection, ReferralStatus,
-    Stage, Store,
+    ActivityKind, ContactCategory, ContactChanges, FollowUpFilter, FollowUpKind, LeftBehind,
+    NewActivity, NewContact, NewFollowUp, NewOrg, NewReferral, OrgChanges, OrgKind,
+    ReferralDirection, ReferralStatus, Stage, Store,
 };
 
 fn practice() -> (tempfile::TempDir, Store) {
@@ -431,4 +431,95 @@ fn archived_things_leave_the_lists_and_deleted_ones_leave_for_good() {
     store.rebuild_index().unwrap();
     assert_eq!(store.contacts().unwrap().len(), 1);
     assert_eq!(store.organizations().unwrap().len(), 1);
+}
+
+#[test]
+fn a_contact_and_a_place_are_corrected_after_they_were_added_and_a_bad_edit_changes_nothing() {
+    let (_dir, store) = practice();
+    let rosa = store
+        .update_contact(
+            "Rosa Jimenez",
+            &ContactChanges {
+                name: Some("Rosa M. Jimenez".into()),
+                organization: Some("Riverside".into()),
+                role: Some("Lead counselor".into()),
+                phones: Some(vec!["555-0101".into(), "555-0102".into()]),
+                emails: Some(vec!["rosa@example.org".into()]),
+                needs: Some("Teens with anxiety".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(rosa.name, "Rosa M. Jimenez");
+    assert_eq!(rosa.organization.as_deref(), Some("Riverside Pediatrics"));
+    assert_eq!(rosa.role.as_deref(), Some("Lead counselor"));
+    assert_eq!(rosa.phones, ["555-0101", "555-0102"]);
+    assert_eq!(rosa.emails, ["rosa@example.org"]);
+    assert_eq!(
+        rosa.category,
+        ContactCategory::SchoolCounselor,
+        "left as it was"
+    );
+    // The new name is found; a cleared role and an emptied list are gone.
+    assert!(store
+        .search("Jimenez")
+        .unwrap()
+        .iter()
+        .any(|h| h.id == rosa.id));
+    let rosa = store
+        .update_contact(
+            "Rosa M",
+            &ContactChanges {
+                role: Some(String::new()),
+                organization: Some(String::new()),
+                phones: Some(vec![]),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(rosa.role, None);
+    assert_eq!(rosa.organization, None);
+    assert!(rosa.phones.is_empty());
+    assert_eq!(rosa.emails, ["rosa@example.org"]);
+
+    // A bad email is refused and nothing of the edit is kept.
+    let err = store
+        .update_contact(
+            "Rosa M",
+            &ContactChanges {
+                name: Some("Someone Else".into()),
+                emails: Some(vec!["not-an-email".into()]),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("not an email"), "{err}");
+    assert_eq!(
+        store.contact("Rosa M").unwrap().contact.name,
+        "Rosa M. Jimenez"
+    );
+
+    let school = store
+        .update_org(
+            "Lincoln",
+            &OrgChanges {
+                name: Some("Lincoln Middle School (North)".into()),
+                address: Some("12 Elm St".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(school.name, "Lincoln Middle School (North)");
+    assert_eq!(school.address.as_deref(), Some("12 Elm St"));
+    assert_eq!(school.kind, OrgKind::School);
+    let school = store
+        .update_org(
+            "Lincoln",
+            &OrgChanges {
+                address: Some(" ".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(school.address, None);
 }

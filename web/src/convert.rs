@@ -9,8 +9,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use trellis_core::{
-    ActivityKind, ContactCategory, FollowUpKind, LeftBehind, NewActivity, NewContact, NewFollowUp,
-    NewOrg, NewReferral, OrgKind, ReferralChannel, ReferralDirection, ReferralStatus, Stage,
+    ActivityKind, ContactCategory, ContactChanges, FollowUpKind, LeftBehind, NewActivity,
+    NewContact, NewFollowUp, NewOrg, NewReferral, OrgChanges, OrgKind, ReferralChannel,
+    ReferralDirection, ReferralStatus, Stage,
 };
 use wasm_bindgen::JsValue;
 
@@ -104,6 +105,89 @@ impl From<ContactInput> for NewContact {
             needs: c.needs,
             how_we_help: c.how_we_help,
             tags: c.tags,
+        }
+    }
+}
+
+/// What to change in a contact: the input of `TrellisStore.updateContact`. A field left out
+/// stays; an empty text clears one; a list given replaces the list.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChangesInput {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Organization, by name or id prefix (`""` for none).
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Role or title.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<ContactCategory>,
+    /// Phone numbers.
+    #[serde(default)]
+    pub phones: Option<Vec<String>>,
+    /// Email addresses.
+    #[serde(default)]
+    pub emails: Option<Vec<String>>,
+    /// Their population's needs.
+    #[serde(default)]
+    pub needs: Option<String>,
+    /// How we can help them.
+    #[serde(default)]
+    pub how_we_help: Option<String>,
+    /// Free tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+impl From<ContactChangesInput> for ContactChanges {
+    fn from(c: ContactChangesInput) -> Self {
+        ContactChanges {
+            name: c.name,
+            organization: c.organization,
+            role: c.role,
+            category: c.category,
+            phones: c.phones,
+            emails: c.emails,
+            needs: c.needs,
+            how_we_help: c.how_we_help,
+            tags: c.tags,
+        }
+    }
+}
+
+/// What to change in an organization: the input of `TrellisStore.updateOrg`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgChangesInput {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Kind.
+    #[serde(default)]
+    pub kind: Option<OrgKind>,
+    /// Street address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Website.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+impl From<OrgChangesInput> for OrgChanges {
+    fn from(o: OrgChangesInput) -> Self {
+        OrgChanges {
+            name: o.name,
+            kind: o.kind,
+            address: o.address,
+            phone: o.phone,
+            website: o.website,
         }
     }
 }
@@ -266,8 +350,20 @@ pub fn to_js<T: Serialize>(value: &T) -> WebResult<JsValue> {
     js_sys::JSON::parse(&json).map_err(|_| WebError::invalid("a result could not be decoded"))
 }
 
-/// serde's message with every double-quoted value (`invalid type: string "..."`) elided.
+/// serde's message with every value the caller gave elided: double-quoted ones (`invalid type:
+/// string "..."`) and the name after `unknown variant` (the accepted names after it stay).
 fn without_quoted_values(message: &str) -> String {
+    const UNKNOWN: &str = "unknown variant `";
+    let elided;
+    let message = match message.find(UNKNOWN) {
+        Some(at) => {
+            let rest = &message[at + UNKNOWN.len()..];
+            let end = rest.find('`').map_or(rest.len(), |e| e + 1);
+            elided = format!("{}{UNKNOWN}…`{}", &message[..at], &rest[end..]);
+            elided.as_str()
+        }
+        None => message,
+    };
     let mut out = String::with_capacity(message.len());
     let mut quoted = false;
     for c in message.chars() {
@@ -318,8 +414,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(!e.message.contains("Jimenez"), "{}", e.message);
-        let e = from_json::<OrgInput>(r#"{"name": "x", "kind": "spaceship"}"#, "organization")
+        let e = from_json::<OrgInput>(r#"{"name": "x", "kind": "Rosa Jimenez"}"#, "organization")
             .unwrap_err();
+        assert!(!e.message.contains("Jimenez"), "{}", e.message);
         assert!(
             e.message.contains("school"),
             "the kinds are listed: {}",

@@ -7,7 +7,10 @@ use std::rc::Rc;
 use trellis_core::{Stage, Store};
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{from_js, name_of, to_js, ActivityInput, ContactInput, OrgInput};
+use crate::convert::{
+    from_js, name_of, to_js, ActivityInput, ContactChangesInput, ContactInput, OrgChangesInput,
+    OrgInput,
+};
 use crate::error::WebResult;
 
 /// A device's local store (`TrellisStore` in JavaScript).
@@ -64,6 +67,23 @@ impl TrellisStore {
     pub fn add_contact(&self, contact: JsValue) -> WebResult<JsValue> {
         let input: ContactInput = from_js(&contact, "contact")?;
         to_js(&self.store.add_contact(&input.into())?)
+    }
+
+    /// Changes a contact's fields (`{name?, organization?, role?, category?, phones?,
+    /// emails?, needs?, how_we_help?, tags?}`: a field left out stays, an empty text clears
+    /// one, a list replaces the list); returns the contact.
+    #[wasm_bindgen(js_name = updateContact)]
+    pub fn update_contact(&self, contact: &str, changes: JsValue) -> WebResult<JsValue> {
+        let input: ContactChangesInput = from_js(&changes, "contact's changes")?;
+        to_js(&self.store.update_contact(contact, &input.into())?)
+    }
+
+    /// Changes an organization's fields (`{name?, kind?, address?, phone?, website?}`);
+    /// returns it.
+    #[wasm_bindgen(js_name = updateOrg)]
+    pub fn update_org(&self, org: &str, changes: JsValue) -> WebResult<JsValue> {
+        let input: OrgChangesInput = from_js(&changes, "organization's changes")?;
+        to_js(&self.store.update_org(org, &input.into())?)
     }
 
     /// Logs an activity (`{kind?, organization?, contacts?, minutes?, note?, left_behind?,

@@ -6,7 +6,8 @@
 //    reloads while offline (the service worker opens the app, and the visit is still there),
 //    comes back online, and the CLI device sees the visit.
 // 2. Two browser profiles (Sam's phone, Lee's desktop) and the CLI (Dana) edit the same
-//    contact while the relay is down, then sync, and all three show the same contact.
+//    contact while the relay is down (stage, notes, her phone, her role), then sync, and all
+//    three show the same contact.
 // 3. axe-core finds no serious or critical violation on any screen, at phone and desktop
 //    sizes; with SCREENSHOTS set to a directory, each main screen is saved there at both sizes
 //    (docs/screenshots/ holds the ones kept).
@@ -144,7 +145,12 @@ async function main() {
     await rosa(lee);
     await lee.getByLabel('Stage').selectOption('referring');
     await addNote(lee, 'Lee: sent two teens our way');
+    await lee.getByRole('button', { name: 'Edit details' }).click();
+    await lee.getByLabel('Phones').fill('555-0142');
+    await lee.getByRole('button', { name: 'Save details' }).click();
+    await lee.getByRole('link', { name: '555-0142' }).waitFor(SOON);
     await cli(dana, 'contact', 'note', 'Rosa', '--append', 'Dana: coffee next month');
+    await cli(dana, 'contact', 'edit', 'Rosa', '--role', 'Head counselor');
     step('offline, the same contact edited in two browsers and on the command line');
 
     relay = await startRelay(relayData, new URL(origin).host);
@@ -159,12 +165,15 @@ async function main() {
       await eventually(`${p === page ? 'Sam' : 'Lee'} sees every note`, async () => {
         await p.getByRole('button', { name: 'Sync now' }).click();
         for (const text of notes) if ((await p.getByText(text).count()) === 0) return false;
-        return true;
+        // Fields edited on different devices both hold.
+        return (await p.getByRole('link', { name: '555-0142' }).count()) === 1 && (await p.getByText(/Head counselor/).count()) > 0;
       });
     }
     await cli(dana, 'sync');
     const shown = await cli(dana, 'contact', 'show', 'Rosa');
     assert.deepEqual(shown.notes.map((n) => n.text).sort(), notes);
+    assert.deepEqual(shown.phones, ['555-0142']);
+    assert.equal(shown.role, 'Head counselor');
     for (const p of [page, lee]) {
       await eventually('the same stage everywhere', async () => {
         await p.getByRole('button', { name: 'Sync now' }).click();
@@ -172,7 +181,7 @@ async function main() {
       });
     }
     assert.ok(['connected', 'referring'].includes(shown.stage), shown.stage);
-    step(`back online, all three converge: three notes, stage ${shown.stage}`);
+    step(`back online, all three converge: three notes, Lee's phone, Dana's role, stage ${shown.stage}`);
 
     // A second visit in two taps from Today (the place is a chip there), and a third from
     // "Places near me" where the phone is (the school's location, set on the command line).
@@ -306,6 +315,8 @@ async function main() {
       'Riverside Family Therapy',
       'sent two teens our way',
       'Intro call with the pediatric clinic',
+      '555-0142',
+      'Head counselor',
     ];
     const files = fs.readdirSync(relayData, { recursive: true }).map((f) => path.join(relayData, f));
     let bytes = 0;

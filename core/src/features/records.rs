@@ -15,8 +15,8 @@ use crate::base::validate::{
 };
 use crate::documents::DocKind;
 use crate::model::{
-    Activity, ActivityKind, Contact, ContactCategory, NewActivity, NewContact, NewOrg, NoteEntry,
-    OrgKind, Organization, Stage,
+    Activity, ActivityKind, Contact, ContactCategory, ContactChanges, NewActivity, NewContact,
+    NewOrg, NoteEntry, OrgChanges, OrgKind, Organization, Stage,
 };
 use crate::read::{resolve, rows};
 use crate::store::{change_doc, Store};
@@ -110,6 +110,119 @@ impl Store {
                 Ok(())
             })?;
             rows::contact_by_id(tx, ws, &id.to_hex())
+        })
+    }
+
+    /// Changes a contact's fields (those given in `changes`; see [`ContactChanges`]). Each field
+    /// is its own key in the contact's document, so a colleague's concurrent change to another
+    /// field survives the merge; the same field changed on two devices keeps one of them, the
+    /// same on every device.
+    pub fn update_contact(&self, contact: &str, changes: &ContactChanges) -> Result<Contact> {
+        let name = changes.name.as_deref().map(checked_name).transpose()?;
+        let texts = [
+            ("role", changes.role.as_deref(), "role"),
+            ("needs", changes.needs.as_deref(), "needs"),
+            (
+                "how_we_help",
+                changes.how_we_help.as_deref(),
+                "how we can help",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, value, what)| value.map(|v| (key, v, what)))
+        .map(|(key, value, what)| Ok((key, optional_text(Some(value), what)?)))
+        .collect::<Result<Vec<_>>>()?;
+        let mut lists = Vec::new();
+        for (key, values, what) in [
+            ("phones", &changes.phones, "phone"),
+            ("emails", &changes.emails, "email"),
+            ("tags", &changes.tags, "tag"),
+        ] {
+            if let Some(values) = values {
+                lists.push((key, text_list(values, what)?));
+            }
+        }
+        if let Some((_, emails)) = lists.iter().find(|(key, _)| *key == "emails") {
+            if let Some(e) = emails.iter().find(|e| !e.contains('@')) {
+                return Err(Error::invalid(format!("\"{e}\" is not an email address")));
+            }
+        }
+        self.write(|tx, ws, me| {
+            let found = resolve::resolve_contact(tx, ws, contact)?;
+            let org = match changes.organization.as_deref().map(str::trim) {
+                Some("") => Some(None),
+                Some(q) => Some(Some(resolve::resolve_org(tx, ws, q)?.id)),
+                None => None,
+            };
+            let id: Id = found
+                .id
+                .parse()
+                .map_err(|_| Error::invalid("a record in this store has a damaged id"))?;
+            change_doc(tx, ws, me, &id, DocKind::Contact, |t| {
+                if let Some(name) = &name {
+                    t.put(ROOT, "name", name.as_str())?;
+                }
+                if let Some(category) = changes.category {
+                    t.put(ROOT, "category", category.as_str())?;
+                }
+                let org = org.as_ref().map(|o| ("org_id", o.clone()));
+                for (key, value) in texts.iter().map(|(k, v)| (*k, v.clone())).chain(org) {
+                    match value {
+                        Some(v) => t.put(ROOT, key, v.as_str())?,
+                        None => t.delete(ROOT, key)?,
+                    }
+                }
+                for (key, values) in &lists {
+                    let (_, obj) = t
+                        .get(ROOT, *key)?
+                        .ok_or_else(|| Error::invalid("damaged contact document"))?;
+                    for i in (0..t.length(&obj)).rev() {
+                        t.delete(&obj, i)?;
+                    }
+                    for (i, v) in values.iter().enumerate() {
+                        t.insert(&obj, i, v.as_str())?;
+                    }
+                }
+                Ok(())
+            })?;
+            rows::contact_by_id(tx, ws, &found.id)
+        })
+    }
+
+    /// Changes an organization's fields (those given in `changes`; see [`OrgChanges`]).
+    pub fn update_org(&self, org: &str, changes: &OrgChanges) -> Result<Organization> {
+        let name = changes.name.as_deref().map(checked_name).transpose()?;
+        let texts = [
+            ("address", changes.address.as_deref(), "address"),
+            ("phone", changes.phone.as_deref(), "phone"),
+            ("website", changes.website.as_deref(), "website"),
+        ]
+        .into_iter()
+        .filter_map(|(key, value, what)| value.map(|v| (key, v, what)))
+        .map(|(key, value, what)| Ok((key, optional_text(Some(value), what)?)))
+        .collect::<Result<Vec<_>>>()?;
+        self.write(|tx, ws, me| {
+            let found = resolve::resolve_org(tx, ws, org)?;
+            let id: Id = found
+                .id
+                .parse()
+                .map_err(|_| Error::invalid("a record in this store has a damaged id"))?;
+            change_doc(tx, ws, me, &id, DocKind::Organization, |t| {
+                if let Some(name) = &name {
+                    t.put(ROOT, "name", name.as_str())?;
+                }
+                if let Some(kind) = changes.kind {
+                    t.put(ROOT, "kind", kind.as_str())?;
+                }
+                for (key, value) in &texts {
+                    match value {
+                        Some(v) => t.put(ROOT, *key, v.as_str())?,
+                        None => t.delete(ROOT, *key)?,
+                    }
+                }
+                Ok(())
+            })?;
+            rows::org_by_id(tx, ws, &found.id)
         })
     }
 

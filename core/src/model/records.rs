@@ -207,6 +207,47 @@ pub struct NewContact {
     pub tags: Vec<String>,
 }
 
+/// What to change in a contact: the input of [`crate::Store::update_contact`]. A field left
+/// `None` stays as it is; a text given empty (`Some("")`) is cleared; a list given replaces the
+/// list (merged with a colleague's concurrent change, both sets of new values survive).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// Organization, by name or id prefix (empty: none).
+    pub organization: Option<String>,
+    /// Role or title (empty: none).
+    pub role: Option<String>,
+    /// Category.
+    pub category: Option<ContactCategory>,
+    /// Phone numbers, replacing the list.
+    pub phones: Option<Vec<String>>,
+    /// Email addresses, replacing the list.
+    pub emails: Option<Vec<String>>,
+    /// Their population's needs (empty: none).
+    pub needs: Option<String>,
+    /// How we can help them (empty: none).
+    pub how_we_help: Option<String>,
+    /// Free tags, replacing the list.
+    pub tags: Option<Vec<String>>,
+}
+
+/// What to change in an organization: the input of [`crate::Store::update_org`]. A field left
+/// `None` stays; a text given empty is cleared.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrgChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// Kind.
+    pub kind: Option<OrgKind>,
+    /// Street address (empty: none).
+    pub address: Option<String>,
+    /// Phone (empty: none).
+    pub phone: Option<String>,
+    /// Website (empty: none).
+    pub website: Option<String>,
+}
+
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchHit {

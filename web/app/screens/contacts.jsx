@@ -124,9 +124,73 @@ export function NewContact({ params }) {
   );
 }
 
+/// A contact's fields, changed in place (one list item a line for phones and emails).
+function EditContact({ c, onDone }) {
+  const { choices } = useApp();
+  const [orgs] = useData(() => call('organizations'));
+  const [form, setForm] = useState({
+    name: c.name,
+    organization: c.organization ?? '',
+    role: c.role ?? '',
+    category: c.category,
+    phones: c.phones.join('\n'),
+    emails: c.emails.join('\n'),
+    needs: c.needs ?? '',
+    how_we_help: c.how_we_help ?? '',
+  });
+  const [run, busy, error] = useAction();
+  const set = (key) => (e) => setForm((f) => ({ ...f, [key]: e.currentTarget.value }));
+  const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const save = (e) => {
+    e.preventDefault();
+    run(async () => {
+      const org = orgs?.find((o) => o.name === form.organization.trim());
+      await write('updateContact', c.id, {
+        name: form.name,
+        organization: org?.id ?? form.organization,
+        role: form.role,
+        category: form.category,
+        phones: lines(form.phones),
+        emails: lines(form.emails),
+        needs: form.needs,
+        how_we_help: form.how_we_help,
+      });
+      onDone();
+    });
+  };
+  return (
+    <form class="form card" onSubmit={save} aria-labelledby="edit-title">
+      <h2 id="edit-title">Edit details</h2>
+      <Field label="Name" required value={form.name} onInput={set('name')} autocomplete="off" />
+      <Field label="Organization" list="edit-orgs" value={form.organization} onInput={set('organization')} autocomplete="off" hint="Leave empty for none." />
+      <datalist id="edit-orgs">
+        {orgs?.map((o) => (
+          <option key={o.id} value={o.name} />
+        ))}
+      </datalist>
+      <Field label="Role or title" value={form.role} onInput={set('role')} />
+      <Select label="Category" options={choices.contact_categories.map((k) => [k, label(k)])} value={form.category} onChange={(category) => setForm((f) => ({ ...f, category }))} />
+      <Field label="Phones" multiline rows={2} hint="One a line." value={form.phones} onInput={set('phones')} />
+      <Field label="Emails" multiline rows={2} hint="One a line." value={form.emails} onInput={set('emails')} />
+      <Field label="Their population's needs" multiline rows={2} value={form.needs} onInput={set('needs')} />
+      <Field label="How we can help them" multiline rows={2} value={form.how_we_help} onInput={set('how_we_help')} />
+      <ErrorLine error={error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={busy}>
+          Save details
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function ContactPage({ id }) {
   const { choices, navigate } = useApp();
   const [c, error, reload] = useData(() => call('contact', id), [id]);
+  const [editing, setEditing] = useState(false);
   const [note, setNote] = useState('');
   const [run, busy, actionError] = useAction();
   const addNote = (e) => {
@@ -154,6 +218,19 @@ export function ContactPage({ id }) {
             {[c.role, c.organization, label(c.category)].filter(Boolean).join(' · ')}
           </p>
           <p class="muted">Last touch {c.last_touch_at ? relative(c.last_touch_at) : 'never'}; in touch every {c.cadence_days} days.</p>
+          {editing ? (
+            <EditContact
+              c={c}
+              onDone={() => {
+                setEditing(false);
+                reload();
+              }}
+            />
+          ) : (
+            <button type="button" class="secondary small" onClick={() => setEditing(true)}>
+              Edit details
+            </button>
+          )}
           <ul class="plain">
             {c.phones.map((p) => (
               <li key={p}>

@@ -50,8 +50,43 @@ export function Places() {
   );
 }
 
+/// A place's fields, changed in place.
+function EditPlace({ org, onDone }) {
+  const { choices } = useApp();
+  const [form, setForm] = useState({ name: org.name, kind: org.kind, address: org.address ?? '', phone: org.phone ?? '', website: org.website ?? '' });
+  const [run, busy, error] = useAction();
+  const set = (key) => (e) => setForm((f) => ({ ...f, [key]: e.currentTarget.value }));
+  const save = (e) => {
+    e.preventDefault();
+    run(async () => {
+      await write('updateOrg', org.id, form);
+      onDone();
+    });
+  };
+  return (
+    <form class="form card" onSubmit={save} aria-labelledby="edit-place-title">
+      <h2 id="edit-place-title">Edit place</h2>
+      <Field label="Place name" required value={form.name} onInput={set('name')} autocomplete="off" />
+      <Select label="Kind" options={choices.org_kinds.map((k) => [k, label(k)])} value={form.kind} onChange={(kind) => setForm((f) => ({ ...f, kind }))} />
+      <Field label="Address" value={form.address} onInput={set('address')} />
+      <Field label="Phone" type="tel" value={form.phone} onInput={set('phone')} />
+      <Field label="Website" type="url" value={form.website} onInput={set('website')} />
+      <ErrorLine error={error} />
+      <div class="row">
+        <button type="submit" class="primary" disabled={busy}>
+          Save place
+        </button>
+        <button type="button" class="secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function PlacePage({ id }) {
   const { navigate, notify } = useApp();
+  const [editing, setEditing] = useState(false);
   const [data, error, reload] = useData(async () => {
     const [orgs, contacts] = await Promise.all([call('organizations'), call('contacts')]);
     return { org: orgs.find((o) => o.id === id), people: contacts.filter((c) => c.organization_id === id) };
@@ -92,6 +127,19 @@ export function PlacePage({ id }) {
       {org && (
         <>
           <p class="lead">{[label(org.kind), org.address].filter(Boolean).join(' · ')}</p>
+          {editing ? (
+            <EditPlace
+              org={org}
+              onDone={() => {
+                setEditing(false);
+                reload();
+              }}
+            />
+          ) : (
+            <button type="button" class="secondary small" onClick={() => setEditing(true)}>
+              Edit place
+            </button>
+          )}
           {org.phone && (
             <p>
               <a href={`tel:${org.phone}`}>{org.phone}</a>
