@@ -14,8 +14,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::TrellisError;
 use crate::types::{
-    Activity, Contact, ContactDetail, Device, NewActivity, NewContact, NewDropBy, NewOrg,
-    NoteEntry, Organization, SearchHit, SetAsideEntry, Status, WorkspaceInfo,
+    Activity, Contact, ContactChanges, ContactDetail, Device, NewActivity, NewContact, NewDropBy,
+    NewOrg, NoteEntry, OrgChanges, Organization, SearchHit, SetAsideEntry, Status, WorkspaceInfo,
 };
 
 /// A device's local Trellis store: one SQLite file holding every workspace this device is in.
@@ -106,6 +106,28 @@ impl TrellisStore {
     /// given by name or id prefix and must exist.
     pub fn add_contact(&self, contact: NewContact) -> Result<Contact, TrellisError> {
         Ok(self.store()?.add_contact(&contact.into())?.into())
+    }
+
+    /// Changes a contact's fields (those given in `changes`); returns the contact. Edits of
+    /// different fields on two devices both hold.
+    pub fn update_contact(
+        &self,
+        contact: String,
+        changes: ContactChanges,
+    ) -> Result<Contact, TrellisError> {
+        Ok(self
+            .store()?
+            .update_contact(&contact, &changes.into())?
+            .into())
+    }
+
+    /// Changes an organization's fields (those given in `changes`); returns it.
+    pub fn update_org(
+        &self,
+        org: String,
+        changes: OrgChanges,
+    ) -> Result<Organization, TrellisError> {
+        Ok(self.store()?.update_org(&org, &changes.into())?.into())
     }
 
     /// Appends a dated entry to the notes of the contact named (or id-prefixed) by `contact`.

@@ -176,6 +176,14 @@ fun localStories() {
             store.addContact(NewContact(name = "Sam Ortiz"))
             val amb = assertFailsWith<TrellisException.Ambiguous> { store.appendNote("Sam", "hello") }
             assertEquals(2, amb.candidates.size, amb.candidates.toString())
+            // A contact corrected after she was added; a bad correction changes nothing.
+            val lee = store.updateContact("Sam Lee", ContactChanges(role = "School psychologist", phones = listOf("555-0100")))
+            assertEquals("School psychologist", lee.role)
+            assertEquals(listOf("555-0100"), lee.phones)
+            assertFailsWith<TrellisException.InvalidInput> {
+                store.updateContact("Sam Lee", ContactChanges(name = "Sam Li", emails = listOf("no-at-sign")))
+            }
+            assertEquals("Sam Lee", store.contact("Sam Lee").contact.name)
             assertEquals(emptyList(), store.activities())
         }
     }

@@ -89,6 +89,12 @@ def test_bad_input_is_refused_and_ambiguous_names_list_matches(therapist):
         store.append_note("Sam", "hello")
     assert len(amb.value.candidates) == 2
     assert store.activities() == []
+    # A contact corrected after she was added; a bad correction changes nothing.
+    lee = store.update_contact("Sam Lee", t.ContactChanges(role="School psychologist", phones=["555-0100"]))
+    assert lee.role == "School psychologist" and lee.phones == ["555-0100"]
+    with pytest.raises(t.TrellisError.InvalidInput):
+        store.update_contact("Sam Lee", t.ContactChanges(name="Sam Li", emails=["no-at-sign"]))
+    assert store.contact("Sam Lee").contact.name == "Sam Lee"
 
 
 def test_close_releases_the_store_and_later_calls_say_so(tmp_path):

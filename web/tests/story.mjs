@@ -13,62 +13,18 @@
 // (trellis-relay), CHROMIUM (default /usr/bin/chromium). Run by scripts/web.sh.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, newContext, SECRET, startRelay, step } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const appHash = process.env.APP_HASH;
-const bin = process.env.TRELLIS_BIN_DIR ?? path.join(here, '../../target/debug');
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SECRET = 'story-secret';
-const started = Date.now();
-const step = (what) => console.log(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${what}`);
-
-/// Starts trellis-relay on a free loopback port; resolves to its URL and process.
-function startRelay(data) {
-  const relay = spawn(
-    path.join(bin, 'trellis-relay'),
-    ['--listen', '127.0.0.1:0', '--data', data, '--signup-secret', SECRET],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const look = (chunk) => {
-      out += chunk;
-      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
-      if (m) resolve({ url: m[1], process: relay });
-    };
-    relay.stdout.on('data', look);
-    relay.stderr.on('data', look);
-    relay.on('exit', (code) => reject(new Error(`the relay exited (${code}) before listening`)));
-    // Unref'd: the timer must not keep the story's process alive once it is done.
-    setTimeout(() => reject(new Error('the relay did not start within 20 s')), 20_000).unref();
-  });
-}
 
 /// A page of the app in a fresh context; any uncaught error or console error fails the story,
 /// and so does any request that leaves the app's origin (from the page or its workers).
 async function openApp(browser, origin, problems) {
-  const context = await browser.newContext();
-  context.on('request', (r) => {
-    if (!r.url().startsWith(`${origin}/`)) problems.push(`a request left the origin: ${r.url()}`);
-  });
+  const context = await newContext(browser, origin, problems);
   const page = await context.newPage();
-  page.on('request', (r) => {
-    if (!r.url().startsWith(`${origin}/`)) problems.push(`a request left the origin: ${r.url()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  // The browser logs every answer other than 2xx as "Failed to load resource"; the story
-  // causes some on purpose (a wrong secret, a used code, the relay gone) and checks each.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-      problems.push(`console: ${m.text()}`);
-    }
-  });
   const answers = [];
   page.on('response', (r) => answers.push(r));
   const document = await page.goto(origin);
@@ -111,19 +67,7 @@ async function main() {
   step(`relay at ${relay.url}`);
   // The page, its module and /v1/ all come from the relay: one origin, no CORS.
   const server = { origin: relay.url };
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launch();
   const problems = [];
   try {
     const a = await openApp(browser, server.origin, problems);
@@ -282,8 +226,7 @@ async function main() {
 
 
     // Offline: the relay gone, a sync rejects with code network and loses nothing.
-    relay.process.kill();
-    await new Promise((r) => relay.process.once('exit', r));
+    await relay.stop();
     const offline = await a.page.evaluate(async () => {
       window.store.logActivity({ kind: 'email', contacts: ['Rosa'], minutes: 3 });
       const failed = await codeOf(() => window.store.sync());
@@ -294,10 +237,10 @@ async function main() {
     step('offline sync kept the change');
 
     assert.deepEqual(problems, [], 'no page errors');
-    console.log(`web story: ok (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    step('web story: ok');
   } finally {
     await browser.close();
-    relay.process.kill();
+    await relay.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

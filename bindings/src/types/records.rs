@@ -178,6 +178,88 @@ impl From<NewContact> for trellis_core::NewContact {
     }
 }
 
+/// What to change in a contact: the input of `update_contact`. A field left `None` stays; a
+/// text given empty is cleared; a list given replaces the list.
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct ContactChanges {
+    /// New name.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+    /// Organization, by name or id prefix (empty for none).
+    #[uniffi(default = None)]
+    pub organization: Option<String>,
+    /// Role or title.
+    #[uniffi(default = None)]
+    pub role: Option<String>,
+    /// Category.
+    #[uniffi(default = None)]
+    pub category: Option<ContactCategory>,
+    /// Phone numbers, replacing the list.
+    #[uniffi(default = None)]
+    pub phones: Option<Vec<String>>,
+    /// Email addresses, replacing the list.
+    #[uniffi(default = None)]
+    pub emails: Option<Vec<String>>,
+    /// Their population's needs.
+    #[uniffi(default = None)]
+    pub needs: Option<String>,
+    /// How we can help them.
+    #[uniffi(default = None)]
+    pub how_we_help: Option<String>,
+    /// Free tags, replacing the list.
+    #[uniffi(default = None)]
+    pub tags: Option<Vec<String>>,
+}
+
+impl From<ContactChanges> for trellis_core::ContactChanges {
+    fn from(c: ContactChanges) -> Self {
+        trellis_core::ContactChanges {
+            name: c.name,
+            organization: c.organization,
+            role: c.role,
+            category: c.category.map(Into::into),
+            phones: c.phones,
+            emails: c.emails,
+            needs: c.needs,
+            how_we_help: c.how_we_help,
+            tags: c.tags,
+        }
+    }
+}
+
+/// What to change in an organization: the input of `update_org`. A field left `None` stays;
+/// a text given empty is cleared.
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct OrgChanges {
+    /// New name.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+    /// Kind.
+    #[uniffi(default = None)]
+    pub kind: Option<OrgKind>,
+    /// Street address.
+    #[uniffi(default = None)]
+    pub address: Option<String>,
+    /// Phone.
+    #[uniffi(default = None)]
+    pub phone: Option<String>,
+    /// Website.
+    #[uniffi(default = None)]
+    pub website: Option<String>,
+}
+
+impl From<OrgChanges> for trellis_core::OrgChanges {
+    fn from(o: OrgChanges) -> Self {
+        trellis_core::OrgChanges {
+            name: o.name,
+            kind: o.kind.map(Into::into),
+            address: o.address,
+            phone: o.phone,
+            website: o.website,
+        }
+    }
+}
+
 mirror_record! {
     /// One dated entry in a contact's notes.
     NoteEntry from trellis_core::NoteEntry {
