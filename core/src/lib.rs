@@ -57,5 +57,6 @@ pub use store::{Store, StoreOptions};
 pub use sync::invite::InviteCode;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sync::live;
+pub use sync::live_endpoint::LiveEndpoint;
 pub use sync::{checkpoint, invite, members, set_aside};
 pub use trellis_protocol::api::Role;

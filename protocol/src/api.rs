@@ -10,6 +10,16 @@ use crate::Id;
 /// Header that carries the operator's signup secret on `POST /v1/workspaces`.
 pub const SIGNUP_SECRET_HEADER: &str = "x-trellis-signup-secret";
 
+/// The WebSocket subprotocol of the live socket. A browser's `WebSocket` cannot set an
+/// `Authorization` header, so it offers this subprotocol and, beside it,
+/// [`LIVE_BEARER_PROTOCOL_PREFIX`] followed by the device token; the relay reads the token from
+/// there when no `Authorization` header came, and answers with this subprotocol.
+pub const LIVE_PROTOCOL: &str = "trellis.live";
+
+/// Prefix of the subprotocol that carries the device token on the live socket (see
+/// [`LIVE_PROTOCOL`]): `trellis.bearer.<token>`.
+pub const LIVE_BEARER_PROTOCOL_PREFIX: &str = "trellis.bearer.";
+
 /// Response header of a pull: the workspace's current key epoch. A device that holds an older
 /// newest key fetches its sealed keys before opening the batch, so a reconnect with nothing new
 /// is one request.

@@ -91,6 +91,40 @@ async fn a_device_hears_the_new_head_after_another_device_pushes() {
 }
 
 #[tokio::test]
+async fn a_browser_sends_its_token_as_a_subprotocol_and_gets_the_live_one_back() {
+    let relay = Relay::start();
+    let owner = relay.signup().await;
+    let addr = serve(&relay).await;
+    let browser = |token: &str| {
+        let mut req = format!("ws://{addr}/v1/workspaces/{}/live", owner.workspace_id)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            format!("trellis.live, trellis.bearer.{token}")
+                .parse()
+                .unwrap(),
+        );
+        tokio_tungstenite::connect_async(req)
+    };
+
+    let (mut socket, response) = browser(&owner.token).await.expect("the socket opens");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "trellis.live",
+        "a browser must get one of its subprotocols back"
+    );
+    assert_eq!(next_head(&mut socket).await, 0);
+    relay.push(&owner, &[change(1, 10)]).await;
+    assert_eq!(next_head(&mut socket).await, 1);
+
+    match browser(&trellis_protocol::random_secret()).await {
+        Err(WsError::Http(response)) => assert_eq!(response.status(), StatusCode::UNAUTHORIZED),
+        other => panic!("a forged token opened the socket: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn pushes_to_other_workspaces_are_not_announced() {
     let relay = Relay::start();
     let a = relay.signup().await;

@@ -36,7 +36,7 @@ export function SyncBar() {
   else if (offline) parts.push('Offline');
   else if (s?.syncing) parts.push('Syncing…');
   else if (s?.error) parts.push(`Sync failed: ${s.error.message}`);
-  else parts.push(`Synced ${relative(status.last_sync_at)}`);
+  else parts.push(`Synced ${relative(status.last_sync_at)}${s?.live ? ', live' : ''}`);
   if (status?.pending_changes) parts.push(`${count(status.pending_changes, 'change')} waiting`);
   if (status?.set_aside) parts.push(`${count(status.set_aside, 'entry', 'entries')} set aside`);
 

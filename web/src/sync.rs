@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::convert::to_js;
-use crate::error::WebError;
+use crate::error::{WebError, WebResult};
 use crate::store::TrellisStore;
 
 #[wasm_bindgen]
@@ -119,6 +119,14 @@ impl TrellisStore {
             let epoch = store.rotate_key().await.map_err(WebError::from)?;
             Ok(JsValue::from(epoch))
         })
+    }
+
+    /// Where the current workspace's live socket is: `{url, protocols}` for
+    /// `new WebSocket(url, protocols)` (the protocols carry this device's token: keep them in
+    /// the worker). Fails with `not_connected` for a workspace kept on this device only.
+    #[wasm_bindgen(js_name = liveEndpoint)]
+    pub fn live_endpoint(&self) -> WebResult<JsValue> {
+        to_js(&self.store.live_endpoint()?)
     }
 
     /// Pushes the current workspace's unsent changes, then pulls everything new. Resolves to

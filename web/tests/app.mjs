@@ -5,6 +5,8 @@
 //    invite code, goes offline (the browser offline and the relay down), logs a drop-by,
 //    reloads while offline (the service worker opens the app, and the visit is still there),
 //    comes back online, and the CLI device sees the visit.
+//    Both browsers then hold the relay's live socket, and a call Dana logs on the command
+//    line reaches them without a tap.
 // 2. Two browser profiles (Sam's phone, Lee's desktop) and the CLI (Dana) edit the same
 //    contact while the relay is down (stage, notes, her phone, her role), then sync, and all
 //    three show the same contact.
@@ -124,6 +126,18 @@ async function main() {
     await lee.getByRole('heading', { name: 'Today' }).waitFor(SOON);
     await lee.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
     step('Lee joined on her desktop');
+
+    // Live: both browsers hold the relay's live socket, so Dana's call, pushed on the command
+    // line, shows in each without a tap (the timer would sync only every five minutes now).
+    for (const p of [page, lee]) await p.getByRole('status').filter({ hasText: 'live' }).waitFor(SOON);
+    await cli(dana, 'log', 'call', '--contact', 'Rosa', '--minutes', '5', '--note', 'Rosa called back about the parent night');
+    await cli(dana, 'sync');
+    for (const p of [page, lee]) {
+      await p.goto(`${origin}/#/contacts`);
+      await p.getByRole('link', { name: /Rosa Jimenez/ }).click();
+      await p.getByText('Rosa called back about the parent night').waitFor(SOON);
+    }
+    step("live: Dana's call from the command line reached both browsers by itself");
 
     // 2. The relay goes down; Sam, Lee and Dana each edit Rosa.
     await relay.stop();

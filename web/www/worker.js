@@ -6,7 +6,8 @@
 // a sync brought changes from colleagues (the page reloads what it shows).
 //
 // As the store's host it runs the background steps after every call, syncs a moment after a
-// write and every half minute, and at once when the browser says it is back online. One tab
+// write, when the relay's live socket announces a colleague's change, every half minute while
+// that socket is closed, and at once when the browser says it is back online. One tab
 // of an origin holds the store (a Web Lock): "open" with args[1] false fails with code "busy"
 // when another tab has it, and with args[1] true waits until that tab closes.
 import init, { TrellisStore } from './pkg/trellis_web.js';
@@ -14,15 +15,71 @@ import init, { TrellisStore } from './pkg/trellis_web.js';
 const ready = init();
 const SOON_MS = 800;
 const EVERY_MS = 30_000;
+// With the live socket open, the relay says when there is something to pull.
+const EVERY_LIVE_MS = 300_000;
 const RETRY_OFFLINE_MS = 10_000;
+const LIVE_RETRY_MAX_MS = 60_000;
 
 let store = null;
 let backgroundTimer = null;
 let syncTimer = null;
 let syncing = null;
 // What the page shows: whether the relay answered last time, an error other than "offline",
-// and whether a sync is running now.
-const state = { online: true, syncing: false, error: null };
+// whether a sync is running now, and whether the live socket is open.
+const state = { online: true, syncing: false, error: null, live: false };
+let live = null;
+let liveRetry = null;
+let liveBackoff = 1000;
+
+/// Opens the relay's live socket of the current workspace (when it has a relay and none is
+/// open): the relay sends the newest seq of the practice's log at once and after every push,
+/// and a head past this device's cursor means a sync. A closed socket is opened again after a
+/// backoff; one closed because this device was revoked is not (the sync then says so).
+function connectLive() {
+  clearTimeout(liveRetry);
+  if (!store || live) return;
+  let endpoint;
+  try {
+    endpoint = store.liveEndpoint();
+  } catch {
+    return; // kept on this device only, or no workspace yet
+  }
+  const socket = new WebSocket(endpoint.url, endpoint.protocols);
+  live = socket;
+  socket.onopen = () => {
+    liveBackoff = 1000;
+    state.live = true;
+    announce();
+    schedule(EVERY_LIVE_MS);
+  };
+  socket.onmessage = ({ data }) => {
+    try {
+      const { head } = JSON.parse(data);
+      if (head > store.status().cursor) sync().catch(() => {});
+    } catch {
+      // Not a head: ignored, as the relay ignores what a device sends.
+    }
+  };
+  socket.onclose = ({ code }) => {
+    if (live !== socket) return;
+    live = null;
+    state.live = false;
+    announce();
+    if (code === 4001) {
+      sync().catch(() => {});
+      return;
+    }
+    liveRetry = setTimeout(connectLive, liveBackoff);
+    liveBackoff = Math.min(liveBackoff * 2, LIVE_RETRY_MAX_MS);
+  };
+}
+
+function closeLive() {
+  const socket = live;
+  live = null;
+  state.live = false;
+  socket?.close();
+}
 
 function background() {
   clearTimeout(backgroundTimer);
@@ -82,7 +139,8 @@ function sync() {
       syncing = null;
       background();
       announce();
-      schedule(state.online ? EVERY_MS : RETRY_OFFLINE_MS);
+      schedule(!state.online ? RETRY_OFFLINE_MS : state.live ? EVERY_LIVE_MS : EVERY_MS);
+      if (state.online) connectLive();
     }
   })();
   return syncing;
@@ -105,6 +163,7 @@ function holdLock(wait) {
 self.addEventListener('online', () => {
   announce();
   schedule(0);
+  connectLive();
 });
 self.addEventListener('offline', announce);
 
@@ -125,6 +184,8 @@ self.onmessage = async ({ data: { id, op, args, write } }) => {
     } else if (op === 'choices') {
       result = TrellisStore.choices();
     } else {
+      // Another workspace, or one just connected: its own socket.
+      if (op === 'useWorkspace') closeLive();
       result = await store[op](...args);
       if (write) schedule(SOON_MS);
     }

@@ -44,7 +44,7 @@ use crate::base::error::{Error, Result};
 use crate::events::{ChangeKind, DataChanged, Listener, Subscription, SyncState};
 use crate::storage::workspace::current_ws;
 use crate::store::Store;
-use crate::sync::client::normalize_url;
+use crate::sync::live_endpoint::live_url;
 
 /// How long local writes are gathered before they are pushed.
 pub const DEBOUNCE: Duration = Duration::from_secs(1);
@@ -307,19 +307,7 @@ enum Refused {
 }
 
 async fn connect(target: &Target) -> std::result::Result<Socket, Refused> {
-    let base = normalize_url(&target.url).map_err(|e| Refused::Other(e.to_string()))?;
-    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        return Err(Refused::Other("the relay URL is not http(s)".into()));
-    };
-    let url = format!(
-        "{ws_base}{}/workspaces/{}/live",
-        trellis_protocol::API_PREFIX,
-        target.ws
-    );
+    let url = live_url(&target.url, &target.ws).map_err(|e| Refused::Other(e.to_string()))?;
     let mut req = url
         .into_client_request()
         .map_err(|e| Refused::Other(e.to_string()))?;

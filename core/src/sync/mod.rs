@@ -5,11 +5,12 @@ pub mod checkpoint;
 pub(crate) mod client;
 pub mod invite;
 /// Background sync on the relay's live WebSocket, for native builds (tokio, tokio-tungstenite).
-/// A browser build (`wasm32`) has no `live` module yet: a web app calls [`crate::Store::sync`]
-/// itself (on a timer, and after local writes) until the socket is built on the browser's
-/// `WebSocket` (docs/WEB.md).
+/// A browser build (`wasm32`) has no `live` module: the web app's worker opens the browser's
+/// `WebSocket` at [`crate::Store::live_endpoint`] and calls [`crate::Store::sync`] when the
+/// relay announces a new head (docs/WEB.md).
 #[cfg(not(target_arch = "wasm32"))]
 pub mod live;
+pub mod live_endpoint;
 pub mod members;
 mod push_pull;
 pub mod set_aside;

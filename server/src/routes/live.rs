@@ -9,16 +9,20 @@
 //! When the relay shuts down the notifier closes its channels and each socket ends with a
 //! "going away" close frame, so clients reconnect rather than wait on a dead socket.
 //!
+//! A browser, whose `WebSocket` cannot set headers, sends its token as a subprotocol
+//! (`trellis.bearer.<token>` beside `trellis.live`; [`LIVE_PROTOCOL`]).
+//!
 //! When the socket's device is revoked (or its member removed or gone), the socket is closed
 //! at once with [`REVOKED_CLOSE_CODE`]; reconnecting then gets 401 `revoked`.
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use trellis_protocol::api::LiveMessage;
+use trellis_protocol::api::{LiveMessage, LIVE_BEARER_PROTOCOL_PREFIX, LIVE_PROTOCOL};
 use trellis_protocol::Id;
 
 use crate::auth::{authenticate, WorkspaceDevice};
@@ -48,7 +52,30 @@ pub const REVOKED_CLOSE_REASON: &str = "revoked";
 
 /// `GET /v1/workspaces/{ws}/live`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/workspaces/{ws}/live", get(live))
+    Router::new()
+        .route("/v1/workspaces/{ws}/live", get(live))
+        .layer(axum::middleware::map_request(token_from_subprotocol))
+}
+
+/// A browser's socket carries its token as a subprotocol (`trellis.bearer.<token>`, beside
+/// `trellis.live`; see [`LIVE_PROTOCOL`]): without an `Authorization` header, the token found
+/// there becomes one, so the socket is authenticated like any other request.
+async fn token_from_subprotocol(mut request: Request) -> Request {
+    if request.headers().contains_key(AUTHORIZATION) {
+        return request;
+    }
+    let token = request
+        .headers()
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix(LIVE_BEARER_PROTOCOL_PREFIX))
+        .and_then(|token| HeaderValue::from_str(&format!("Bearer {token}")).ok());
+    if let Some(value) = token {
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
+    request
 }
 
 /// These endpoints' part of the OpenAPI document (merged by [`super::openapi`]).
@@ -93,6 +120,8 @@ async fn live(
         ));
     }
     Ok(upgrade
+        // Chosen when the client offers it (a browser must get one of its subprotocols back).
+        .protocols([LIVE_PROTOCOL])
         .max_message_size(MAX_INCOMING_BYTES)
         .max_frame_size(MAX_INCOMING_BYTES)
         .read_buffer_size(LIVE_READ_BUFFER_BYTES)
