@@ -139,7 +139,23 @@ function sync() {
       syncing = null;
       background();
       announce();
-      schedule(!state.online ? RETRY_OFFLINE_MS : state.live ? EVERY_LIVE_MS : EVERY_MS);
+      // A write made while this sync ran is pushed soon, not at the next tick of the timer.
+      let waiting = 0;
+      try {
+        waiting = store.status().pending_changes;
+      } catch {
+        // No workspace any more (left, or removed): nothing waits.
+      }
+      const next = !state.online
+        ? RETRY_OFFLINE_MS
+        : state.error
+          ? EVERY_MS
+          : waiting > 0
+            ? SOON_MS
+            : state.live
+              ? EVERY_LIVE_MS
+              : EVERY_MS;
+      schedule(next);
       if (state.online) connectLive();
     }
   })();
