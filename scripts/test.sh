@@ -48,7 +48,7 @@ step "fuzzing: every decoder, 20 s a target from the committed corpus" \
   bash scripts/fuzz.sh 20
 step "bindings: Kotlin, Python, Swift ABI" \
   bash scripts/bindings.sh
-step "web: the core in headless Chromium against a relay (wasm build, wasm clippy, story)" \
+step "web: the app in headless Chromium against a relay and CLI devices (wasm build, wasm clippy, stories)" \
   bash scripts/web.sh
 step "performance instruments at a tiny size (each prints its table; nothing timed)" \
   bash bench/scripts/smoke.sh
