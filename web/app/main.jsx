@@ -103,6 +103,8 @@ function Main() {
       requestAnimationFrame(() => document.getElementById('screen-title')?.focus());
     };
     addEventListener('hashchange', onHash);
+    // The address may have changed between the first render and this listener.
+    setWhere(route());
     return () => {
       stop();
       removeEventListener('hashchange', onHash);

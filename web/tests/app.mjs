@@ -273,6 +273,7 @@ async function main() {
     await lee2.getByRole('button', { name: 'Save' }).click();
     await lee2.getByText('Drop by saved at Lincoln Middle School.').waitFor(SOON);
     await lee2.reload();
+    await lee2.getByRole('heading', { name: 'Log drop-by', level: 1 }).waitFor(SOON);
     await search(lee2, 'first tab closed', 'Lincoln Middle School');
     await eventually("Dana sees both of Lee's tabs' visits", async () => {
       await cli(dana, 'sync');
