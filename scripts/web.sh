@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the browser app (trellis-web for wasm32, its JavaScript glue, the page and the worker)
-# into web/dist/, prints the build's hash, and runs its story in headless Chromium against a real
-# relay on loopback that serves the app itself (web/tests/story.mjs; docs/WEB.md). Installs what
-# it needs on first run: the wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for
-# wasm) and Chromium (apt), wasm-bindgen-cli at the version Cargo.lock pins for the wasm-bindgen
-# crate (crates.io, into .tools/), and playwright-core at the version web/package-lock.json pins
-# (npm), with the app's own packages (Preact, the QR encoder, esbuild). Run from anywhere:
+# Builds the browser app (trellis-web for wasm32, its JavaScript glue, the app's script bundled
+# from web/app/, the page, the workers) into web/dist/, prints the build's hash, and runs its
+# stories in headless Chromium against a real relay on loopback that serves the app itself, with
+# CLI devices (web/tests/; docs/WEB.md). Installs what it needs on first run: the
+# wasm32-unknown-unknown target (rustup), clang and lld (SQLite's C for wasm), Node and npm (the
+# app's build) and Chromium (apt), wasm-bindgen-cli at the version Cargo.lock pins for the
+# wasm-bindgen crate (crates.io, into .tools/), and the npm packages web/package-lock.json pins
+# (Preact, the QR encoder, esbuild, wasm-opt, playwright-core, axe-core). Run from anywhere:
 #
 #   bash scripts/web.sh                 # build, wasm clippy, story
 #   bash scripts/web.sh --build-only    # build web/dist/ and print its hash (scripts/run.sh)
@@ -43,13 +44,14 @@ PROFILE_DIR=$([[ $PROFILE == dev ]] && echo debug || echo "$PROFILE")
 
 source "$ROOT/scripts/lib/sections.sh"
 
-step "tools: wasm32 target, clang, lld$( ((BUILD_ONLY)) || echo ', Chromium')"
+step "tools: wasm32 target, clang, lld, Node$( ((BUILD_ONLY)) || echo ', Chromium')"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 missing=()
 command -v clang >/dev/null || missing+=(clang)
 command -v wasm-ld >/dev/null || command -v lld >/dev/null || missing+=(lld)
+command -v npm >/dev/null || missing+=(nodejs npm)
 ((BUILD_ONLY)) || [[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if ((${#missing[@]})); then
   SUDO=$([[ $(id -u) == 0 ]] || echo sudo)
