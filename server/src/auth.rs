@@ -10,6 +10,11 @@
 //! `unauthorized`; the token of a revoked device (or of a removed member's device) is 401
 //! `revoked`, whatever the workspace, so the device knows to purge its copy; and a valid token
 //! of another workspace is 403 (whether `{ws}` exists is not revealed).
+//!
+//! [`RosterReader`] is the one exception, for `GET /v1/workspaces/{ws}/roster` alone: it also
+//! lets in the token of a device that was revoked (or whose member was removed or left) in the
+//! workspace named, so that device can read the signed roster and verify its own removal
+//! before it purges anything. It yields only the workspace: nothing else may act for it.
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
@@ -60,7 +65,7 @@ pub async fn authenticate_token(
 ) -> Result<DeviceAuth, AppError> {
     match state.storage.device_by_token(token).await? {
         Some(TokenLookup::Active(device)) => Ok(device),
-        Some(TokenLookup::Revoked) => Err(revoked()),
+        Some(TokenLookup::Revoked { .. }) => Err(revoked()),
         None => Err(AppError::unauthorized("the device token is unknown")),
     }
 }
@@ -83,23 +88,58 @@ impl FromRequestParts<AppState> for WorkspaceDevice {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let malformed =
-            || AppError::bad_request("the workspace id in the path must be 32 hexadecimal digits");
-        let Path(param) = Path::<WorkspaceParam>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| malformed())?;
-        let workspace_id: Id = param.ws.parse().map_err(|_| malformed())?;
+        let workspace_id = workspace_in_path(parts, state).await?;
         let device = authenticate(state, &parts.headers).await?;
         if device.workspace_id != workspace_id {
-            return Err(AppError::forbidden(
-                "this device does not belong to that workspace",
-            ));
+            return Err(other_workspace());
         }
         Ok(WorkspaceDevice {
             workspace_id,
             device,
         })
     }
+}
+
+/// A device reading the signed roster of the workspace named in the path, which is its own:
+/// like [`WorkspaceDevice`], except that the token of a device revoked in that workspace (or
+/// of a removed member's device) is let in too, so it can verify its own removal. Only
+/// `GET /v1/workspaces/{ws}/roster` uses it.
+#[derive(Debug, Clone, Copy)]
+pub struct RosterReader {
+    /// The workspace in the path (the device's own, or the one it was revoked from).
+    pub workspace_id: Id,
+}
+
+impl FromRequestParts<AppState> for RosterReader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let workspace_id = workspace_in_path(parts, state).await?;
+        let token = SecretHash::of(bearer_token(&parts.headers)?);
+        let device_workspace = match state.storage.device_by_token(token).await? {
+            Some(TokenLookup::Active(device)) => device.workspace_id,
+            Some(TokenLookup::Revoked { workspace_id }) => workspace_id,
+            None => return Err(AppError::unauthorized("the device token is unknown")),
+        };
+        if device_workspace != workspace_id {
+            return Err(other_workspace());
+        }
+        Ok(RosterReader { workspace_id })
+    }
+}
+
+/// The `{ws}` of the path: 400 unless it is 32 hexadecimal digits.
+async fn workspace_in_path(parts: &mut Parts, state: &AppState) -> Result<Id, AppError> {
+    let malformed =
+        || AppError::bad_request("the workspace id in the path must be 32 hexadecimal digits");
+    let Path(param) = Path::<WorkspaceParam>::from_request_parts(parts, state)
+        .await
+        .map_err(|_| malformed())?;
+    param.ws.parse().map_err(|_| malformed())
+}
+
+fn other_workspace() -> AppError {
+    AppError::forbidden("this device does not belong to that workspace")
 }
 
 /// Proof that the request carries the operator's signup secret in

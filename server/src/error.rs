@@ -49,6 +49,10 @@ pub enum AppError {
     /// 409 with code `stale_key`: a push sealed with an older key than the workspace's newest.
     #[error("{0}")]
     StaleKey(Cow<'static, str>),
+    /// 409 with code `roster_moved`: the roster events sent do not start at the roster's next
+    /// position; nothing was applied.
+    #[error("{0}")]
+    RosterMoved(Cow<'static, str>),
     /// 410: the invite was used or has expired.
     #[error("{0}")]
     Gone(Cow<'static, str>),
@@ -68,7 +72,7 @@ pub enum AppError {
     /// reached.
     #[error("{0}")]
     QuotaExceeded(Cow<'static, str>),
-    /// 507 with code `quota_exceeded`: the workspace's log is full.
+    /// 507 with code `quota_exceeded`: the workspace's log, or its roster, is full.
     #[error("{0}")]
     LogFull(Cow<'static, str>),
     /// 500: the relay failed. The cause is logged, not sent.
@@ -125,7 +129,9 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::StaleKey(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::StaleKey(_) | AppError::RosterMoved(_) => {
+                StatusCode::CONFLICT
+            }
             AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -148,6 +154,7 @@ impl AppError {
             AppError::NotFound(_) => codes::NOT_FOUND,
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::StaleKey(_) => codes::STALE_KEY,
+            AppError::RosterMoved(_) => codes::ROSTER_MOVED,
             AppError::Gone(_) => codes::GONE,
             AppError::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
             // A request too slow to arrive is the client's fault, like a malformed one.
@@ -254,6 +261,33 @@ impl From<Refusal> for AppError {
                 )
                 .into(),
             ),
+            Refusal::RosterMoved { head } => AppError::RosterMoved(
+                format!(
+                    "the roster events do not start at the roster's next position (its newest \
+                     seq is {head}): another device appended first; fetch the roster, make the \
+                     events again and retry (nothing was applied)"
+                )
+                .into(),
+            ),
+            Refusal::RosterFull { limit } => AppError::LogFull(
+                format!(
+                    "this practice's roster holds {limit} events, the most it may hold; \
+                     nothing was applied"
+                )
+                .into(),
+            ),
+            Refusal::NotOwnInvite => AppError::forbidden(
+                "a member may cancel only the invites she issued; ask an owner or an admin",
+            ),
+            Refusal::InviteUsed => AppError::conflict(
+                "this invite was already redeemed; revoke the device it let in instead",
+            ),
+            Refusal::EpochAhead { current } => AppError::bad_request(format!(
+                "a granted key names an epoch past the workspace's current one ({current})"
+            )),
+            Refusal::DeviceRevoked => AppError::conflict(
+                "that device was revoked or its member removed; keys are not granted to it",
+            ),
         }
     }
 }
@@ -341,6 +375,17 @@ mod tests {
                 codes::BAD_REQUEST,
             ),
             (AppError::conflict("x"), 409, codes::CONFLICT),
+            (AppError::RosterMoved("x".into()), 409, codes::ROSTER_MOVED),
+            (
+                AppError::from(Refusal::RosterMoved { head: 4 }),
+                409,
+                codes::ROSTER_MOVED,
+            ),
+            (
+                AppError::from(Refusal::RosterFull { limit: 9 }),
+                507,
+                codes::QUOTA_EXCEEDED,
+            ),
             (AppError::gone("x"), 410, codes::GONE),
             (AppError::too_large("x"), 413, codes::PAYLOAD_TOO_LARGE),
             (

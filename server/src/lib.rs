@@ -191,6 +191,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::live::router())
         .merge(routes::members::router())
         .merge(routes::keys::router())
+        .merge(routes::roster::router())
         .merge(routes::checkpoints::router())
         .merge(routes::app::router(state.web.clone()))
         .fallback(error::not_found)

@@ -13,9 +13,9 @@
 use axum::Json;
 use trellis_protocol::api::{
     codes::ErrorCode, CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest,
-    DeviceCredentials, DeviceInfo, ErrorBody, KeyEnvelope, KeyRotation, KeysResponse, LiveMessage,
-    MemberInfo, MembersResponse, PushResponse, RedeemInviteRequest, Role, TransferRequest,
-    WrappedKey,
+    DeviceCredentials, DeviceInfo, ErrorBody, KeyEnvelope, KeyGrant, KeyRotation, KeysResponse,
+    LiveMessage, MemberInfo, MembersResponse, PushResponse, RedeemInviteRequest, Role,
+    RosterAppend, RosterEvent, RosterResponse, TransferRequest, WrappedKey,
 };
 use trellis_protocol::snapshot::{BeginCheckpoint, CheckpointInfo, CompleteCheckpoint};
 use trellis_protocol::Id;
@@ -57,7 +57,11 @@ use utoipa::{Modify, OpenApi, ToSchema};
         KeyRotation,
         KeyEnvelope,
         KeysResponse,
+        KeyGrant,
         TransferRequest,
+        RosterEvent,
+        RosterAppend,
+        RosterResponse,
         BeginCheckpoint,
         CheckpointInfo,
         CompleteCheckpoint,
@@ -70,6 +74,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         (name = "invites", description = "Issuing and redeeming invites."),
         (name = "sync", description = "The encrypted change log and its live notifications."),
         (name = "members", description = "Members, devices, revocation and key rotation."),
+        (name = "roster", description = "The signed roster: membership events devices make, sign and verify, stored in order by the relay."),
         (name = "checkpoints", description = "Sealed per-document snapshots for new devices, and log compaction."),
     )
 )]

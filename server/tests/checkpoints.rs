@@ -13,6 +13,7 @@ use trellis_protocol::snapshot::{
     self, CheckpointInfo, DocBatch, DocSnapshot, MAX_SNAPSHOTS_PER_BODY, MAX_SNAPSHOT_BYTES,
 };
 use trellis_protocol::{Id, MAX_BODY_BYTES};
+use trellis_relay::routes::CONTROL_BODY_LIMIT;
 
 /// A snapshot of `len` bytes for document `n`, its bytes derived from `n`.
 fn snap(n: u8, len: usize) -> DocSnapshot {
@@ -654,7 +655,7 @@ async fn malformed_and_oversized_bodies_are_400_and_413_and_store_nothing() {
             Method::POST,
             &up.url(&format!("/checkpoints/{}/complete", info.checkpoint_id)),
             Some(&owner.token),
-            Some(("application/json", vec![b' '; 64 * 1024 + 1])),
+            Some(("application/json", vec![b' '; CONTROL_BODY_LIMIT + 1])),
         )
         .await
         .error(StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE);

@@ -135,6 +135,7 @@ async fn an_oversized_control_body_is_413_json() {
         device: false,
         ttl_seconds: None,
         key_epoch: None,
+        roster: Vec::new(),
     })
     .unwrap();
     body.extend(std::iter::repeat_n(b' ', 1 << 20));

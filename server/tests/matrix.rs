@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{change, device_key, Relay, SIGNUP_SECRET};
+use crate::common::{change, creation_event, device_key, roster_event, Relay, SIGNUP_SECRET};
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{Method, Request, StatusCode};
@@ -28,6 +28,9 @@ use trellis_relay::routes::CONTROL_BODY_LIMIT;
 enum Auth {
     /// `Authorization: Bearer <device token>`, for a workspace in the path.
     Bearer,
+    /// A device token as [`Auth::Bearer`], where a revoked device's is let in too (the
+    /// roster's read: a revoked device verifies its own removal there).
+    BearerOrRevoked,
     /// The operator's signup secret header.
     Signup,
     /// Nothing (the body carries a secret, or the endpoint is public).
@@ -41,6 +44,9 @@ enum Payload {
     Empty,
     /// JSON, up to [`CONTROL_BODY_LIMIT`].
     Json,
+    /// JSON that may be left out (an empty body), up to [`CONTROL_BODY_LIMIT`]: its fields
+    /// all have defaults, so JSON of another shape is no error.
+    OptionalJson,
     /// A binary push batch, up to [`MAX_BODY_BYTES`].
     Batch,
 }
@@ -84,6 +90,12 @@ const ENDPOINTS: &[Endpoint] = &[
     ),
     endpoint(
         Method::POST,
+        "/v1/workspaces/{ws}/invites/{invite}/cancel",
+        Auth::Bearer,
+        Payload::OptionalJson,
+    ),
+    endpoint(
+        Method::POST,
         "/v1/workspaces/{ws}/push",
         Auth::Bearer,
         Payload::Batch,
@@ -110,7 +122,7 @@ const ENDPOINTS: &[Endpoint] = &[
         Method::POST,
         "/v1/workspaces/{ws}/devices/{device}/revoke",
         Auth::Bearer,
-        Payload::Empty,
+        Payload::OptionalJson,
     ),
     endpoint(
         Method::POST,
@@ -122,7 +134,7 @@ const ENDPOINTS: &[Endpoint] = &[
         Method::POST,
         "/v1/workspaces/{ws}/leave",
         Auth::Bearer,
-        Payload::Empty,
+        Payload::OptionalJson,
     ),
     endpoint(
         Method::POST,
@@ -137,10 +149,28 @@ const ENDPOINTS: &[Endpoint] = &[
         Payload::Json,
     ),
     endpoint(
+        Method::POST,
+        "/v1/workspaces/{ws}/keys/grant",
+        Auth::Bearer,
+        Payload::Json,
+    ),
+    endpoint(
         Method::GET,
         "/v1/workspaces/{ws}/keys",
         Auth::Bearer,
         Payload::Empty,
+    ),
+    endpoint(
+        Method::GET,
+        "/v1/workspaces/{ws}/roster",
+        Auth::BearerOrRevoked,
+        Payload::Empty,
+    ),
+    endpoint(
+        Method::POST,
+        "/v1/workspaces/{ws}/roster",
+        Auth::Bearer,
+        Payload::Json,
     ),
     endpoint(
         Method::POST,
@@ -185,6 +215,8 @@ struct World {
     stranger: DeviceCredentials,
     /// An incomplete checkpoint of the owner's workspace.
     checkpoint: Id,
+    /// An invite of the owner's, not redeemed.
+    invite: Id,
 }
 
 impl World {
@@ -234,6 +266,7 @@ impl World {
             )
             .await
             .json(StatusCode::CREATED);
+        let invite = relay.device_invite(&owner).await;
         World {
             relay,
             owner,
@@ -242,6 +275,7 @@ impl World {
             revoked,
             stranger,
             checkpoint: checkpoint.checkpoint_id,
+            invite: invite.invite_id,
         }
     }
 
@@ -254,6 +288,7 @@ impl World {
             .replace("{device}", &self.colleague_device.to_hex())
             .replace("{member}", &self.colleague.member_id.to_hex())
             .replace("{id}", &self.checkpoint.to_hex())
+            .replace("{invite}", &self.invite.to_hex())
     }
 
     /// A body the endpoint would accept from the owner.
@@ -273,6 +308,7 @@ impl World {
             (_, "/v1/workspaces") => json!({
                 "workspace_id": Id::random(), "member_id": Id::random(),
                 "device_id": Id::random(), "device_key": device_key(),
+                "roster": [creation_event()],
             }),
             (_, "/v1/invites/redeem") => json!({
                 "workspace_id": self.owner.workspace_id, "invite_secret": "not-an-invite",
@@ -282,6 +318,13 @@ impl World {
             (_, "/v1/workspaces/{ws}/transfer") => json!({"member_id": self.colleague.member_id}),
             (_, "/v1/workspaces/{ws}/checkpoints") => json!({"seq": 1}),
             (_, "/v1/workspaces/{ws}/checkpoints/{id}/complete") => json!({"docs": 0}),
+            (_, "/v1/workspaces/{ws}/keys/grant") => json!({
+                "device_id": self.colleague_device,
+                "keys": [{"epoch": 0, "sealed": "c2VhbGVk"}],
+            }),
+            (Payload::OptionalJson, _) | (_, "/v1/workspaces/{ws}/roster") => {
+                json!({"roster": [roster_event(2, b"an event")]})
+            }
             // A rotation: the relay checks the epoch and devices in storage.
             _ => json!({"epoch": 1, "wrapped": []}),
         };
@@ -301,14 +344,16 @@ impl World {
             .uri(self.path(endpoint, ws));
         if let Some(credential) = credential {
             req = match endpoint.auth {
-                Auth::Bearer => req.header(AUTHORIZATION, format!("Bearer {credential}")),
+                Auth::Bearer | Auth::BearerOrRevoked => {
+                    req.header(AUTHORIZATION, format!("Bearer {credential}"))
+                }
                 Auth::Signup => req.header(SIGNUP_SECRET_HEADER, credential),
                 Auth::Open => req,
             };
         }
         let content_type = match endpoint.payload {
             Payload::Batch => Some("application/octet-stream"),
-            Payload::Json => Some("application/json"),
+            Payload::Json | Payload::OptionalJson => Some("application/json"),
             Payload::Empty => None,
         };
         if let Some(content_type) = content_type {
@@ -355,13 +400,15 @@ fn cases(world: &World, e: &Endpoint) -> Vec<(&'static str, Request<Body>, Expec
             unauthorized,
         ));
     }
-    if e.auth == Auth::Bearer {
+    if matches!(e.auth, Auth::Bearer | Auth::BearerOrRevoked) {
         let body = || world.valid_body(e);
-        out.push((
-            "revoked token",
-            world.request(e, &ws, Some(&world.revoked.token), body()),
-            (StatusCode::UNAUTHORIZED, codes::REVOKED),
-        ));
+        if e.auth == Auth::Bearer {
+            out.push((
+                "revoked token",
+                world.request(e, &ws, Some(&world.revoked.token), body()),
+                (StatusCode::UNAUTHORIZED, codes::REVOKED),
+            ));
+        }
         out.push((
             "another workspace's token",
             world.request(e, &ws, Some(&world.stranger.token), body()),
@@ -376,7 +423,7 @@ fn cases(world: &World, e: &Endpoint) -> Vec<(&'static str, Request<Body>, Expec
     let credential = world.good_credential(e);
     match e.payload {
         Payload::Empty => {}
-        Payload::Json | Payload::Batch => {
+        Payload::Json | Payload::OptionalJson | Payload::Batch => {
             let limit = if e.payload == Payload::Batch {
                 MAX_BODY_BYTES
             } else {
@@ -432,9 +479,10 @@ async fn every_endpoint_turns_away_bad_callers_and_bodies_and_stores_nothing() {
             checked += 1;
         }
     }
-    // Today: 12 endpoints need a credential (2 cases each), 11 of them a device token (3 more
-    // each), 7 take a body (2 cases each, 3 for JSON): 77 cases.
-    assert!(checked >= 77, "only {checked} cases ran");
+    // Today: 21 endpoints need a credential (2 cases each), 20 of them a device token (3 more
+    // each, 2 for the roster's read), 15 take a body (2 cases each, 3 for JSON that must be
+    // there): 141 cases.
+    assert!(checked >= 141, "only {checked} cases ran");
 }
 
 #[tokio::test]
@@ -465,6 +513,7 @@ async fn replayed_requests_store_nothing_twice() {
         device_id: Id::random(),
         device_key: device_key(),
         token: None,
+        roster: vec![crate::common::creation_event()],
     };
     relay
         .signup_with(Some(SIGNUP_SECRET), &signup)
@@ -490,6 +539,7 @@ async fn replayed_requests_store_nothing_twice() {
                 device: false,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await

@@ -50,6 +50,7 @@ async fn signup(relay: &Relay) -> Device {
         device_id: Id::random(),
         device_key: crate::common::device_key(),
         token: None,
+        roster: vec![crate::common::creation_event()],
     };
     let creds = relay
         .signup_with(Some(SIGNUP_SECRET), &req)
@@ -70,6 +71,7 @@ async fn redeem(relay: &Relay, ws: Id, invite: &CreateInviteResponse) -> Device 
         member_id: Id::random(),
         device_key: crate::common::device_key(),
         token: None,
+        roster: Vec::new(),
     };
     let creds = relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -91,6 +93,7 @@ async fn invite(relay: &Relay, by: &Device, role: Role, device: bool) -> CreateI
                 device,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -183,6 +186,7 @@ fn rotation(epoch: u32, devices: &[&Device]) -> KeyRotation {
                 sealed: sealed_for(d.id, epoch),
             })
             .collect(),
+        roster: Vec::new(),
     }
 }
 
@@ -292,6 +296,7 @@ async fn refused_as_revoked(relay: &Relay, device: &Device) {
                     device: true,
                     ttl_seconds: None,
                     key_epoch: None,
+                    roster: Vec::new(),
                 },
             )
             .await,
@@ -385,6 +390,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
             device_id: Id::random(),
             device_key: bad.to_owned(),
             token: None,
+            roster: vec![crate::common::creation_event()],
         };
         relay
             .signup_with(Some(SIGNUP_SECRET), &req)
@@ -401,6 +407,7 @@ async fn a_device_key_must_be_64_hex_digits_and_a_device_id_is_registered_once()
         member_id: Id::random(),
         device_key: "not a key".into(),
         token: None,
+        roster: Vec::new(),
     };
     relay
         .post_json("/v1/invites/redeem", None, &req)
@@ -750,7 +757,14 @@ async fn transfer_makes_the_target_owner_and_the_old_owner_an_admin() {
         let relay = &relay;
         async move {
             relay
-                .post_json(&uri, Some(&token), &TransferRequest { member_id: member })
+                .post_json(
+                    &uri,
+                    Some(&token),
+                    &TransferRequest {
+                        member_id: member,
+                        roster: Vec::new(),
+                    },
+                )
                 .await
         }
     };
@@ -906,6 +920,7 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
             member_id: Id::random(),
             device_key: crate::common::device_key(),
             token: None,
+            roster: Vec::new(),
         };
         relay
             .post_json("/v1/invites/redeem", None, &req)

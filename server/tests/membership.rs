@@ -15,6 +15,7 @@ fn new_workspace() -> CreateWorkspaceRequest {
         device_id: Id::random(),
         device_key: crate::common::device_key(),
         token: None,
+        roster: vec![crate::common::creation_event()],
     }
 }
 
@@ -24,6 +25,7 @@ fn member_invite(role: Role) -> CreateInviteRequest {
         device: false,
         ttl_seconds: None,
         key_epoch: None,
+        roster: Vec::new(),
     }
 }
 
@@ -80,7 +82,11 @@ async fn an_owner_invites_a_member_who_joins_once() {
         .json(StatusCode::CREATED);
     assert_eq!(invite.role, Role::Member);
     assert!(!invite.device);
-    assert_eq!(invite.expires_at, 1_800_000_000 + 7 * 24 * 3600);
+    assert_eq!(
+        invite.expires_at,
+        1_800_000_000 + 72 * 3600,
+        "72 hours by default"
+    );
 
     let member_id = Id::random();
     let redeem = RedeemInviteRequest {
@@ -90,6 +96,7 @@ async fn an_owner_invites_a_member_who_joins_once() {
         member_id,
         device_key: crate::common::device_key(),
         token: None,
+        roster: Vec::new(),
     };
     let member: DeviceCredentials = relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -123,6 +130,7 @@ async fn an_invite_expires() {
                 device: false,
                 ttl_seconds: Some(3600),
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -148,6 +156,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 device: false,
                 ttl_seconds: Some(365 * 24 * 3600),
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -162,6 +171,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 device: false,
                 ttl_seconds: Some(0),
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -192,6 +202,7 @@ async fn a_member_cannot_invite_members_but_can_add_her_own_device() {
                 device: true,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -279,6 +290,7 @@ async fn a_taken_member_id_is_a_conflict_and_keeps_the_invite() {
         member_id: owner.member_id,
         device_key: crate::common::device_key(),
         token: None,
+        roster: Vec::new(),
     };
     relay
         .post_json("/v1/invites/redeem", None, &redeem)
@@ -394,6 +406,7 @@ async fn a_signup_or_a_redemption_repeated_after_a_lost_answer_gets_the_same_cre
         member_id: Id::random(),
         device_key: crate::common::device_key(),
         token: Some(trellis_protocol::random_secret()),
+        roster: Vec::new(),
     };
     let joined: DeviceCredentials = relay
         .post_json("/v1/invites/redeem", None, &redeem)

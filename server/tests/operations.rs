@@ -278,6 +278,7 @@ async fn signups_without_a_token_are_limited_per_address() {
             device_id: Id::random(),
             device_key: device_key(),
             token: None,
+            roster: vec![crate::common::creation_event()],
         };
         Request::post("/v1/workspaces")
             .header(CONTENT_TYPE, "application/json")
@@ -414,6 +415,7 @@ async fn a_rotated_signup_secret_takes_effect_without_a_restart() {
         device_id: Id::random(),
         device_key: device_key(),
         token: None,
+        roster: vec![crate::common::creation_event()],
     };
     relay
         .signup_with(Some(SIGNUP_SECRET), &request())

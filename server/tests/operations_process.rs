@@ -70,6 +70,7 @@ fn signup_body() -> CreateWorkspaceRequest {
         device_id: Id::random(),
         device_key: format!("{}{}", Id::random(), Id::random()),
         token: None,
+        roster: vec![crate::common::creation_event()],
     }
 }
 

@@ -108,6 +108,7 @@ fn signup(addr: SocketAddr, secret: &str) -> DeviceCredentials {
         device_id: Id::random(),
         device_key: format!("{}{}", Id::random(), Id::random()),
         token: None,
+        roster: vec![crate::common::creation_event()],
     })
     .unwrap();
     let (status, body) = http(

@@ -19,6 +19,7 @@ mod membership;
 mod operations;
 mod operations_process;
 mod process;
+mod roster;
 mod scale_out;
 mod security;
 mod sync_log;

@@ -379,7 +379,7 @@ async fn every_old_schema_upgrades_to_the_fresh_one() {
     let olds: Vec<String> = (0..MIGRATIONS.len())
         .map(|_| crate::common::fresh_postgres_database(&server))
         .collect();
-    let first_format = crate::common::fresh_postgres_database(&server);
+    let old_format = crate::common::fresh_postgres_database(&server);
     crate::common::on_own_runtime(async move {
         let connect = |url: String| async move {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -427,8 +427,9 @@ async fn every_old_schema_upgrades_to_the_fresh_one() {
                 "upgraded from version {applied}"
             );
         }
-        // A database of the first data format that holds a workspace is refused, untouched.
-        let client = connect(first_format.clone()).await;
+        // A database of an older data format (the second, before the roster) that holds a
+        // workspace is refused, untouched.
+        let client = connect(old_format.clone()).await;
         client
             .batch_execute(
                 "CREATE TABLE relay_schema (
@@ -456,10 +457,10 @@ async fn every_old_schema_upgrades_to_the_fresh_one() {
             )
             .await
             .unwrap();
-        let refused = PgStorage::connect(&first_format, 1).await;
+        let refused = PgStorage::connect(&old_format, 1).await;
         assert!(
             matches!(refused, Err(StorageError::OldFormat { found }) if found == version),
-            "a database of the first data format is refused"
+            "a database of an older data format is refused"
         );
         let found: i64 = client
             .query_one("SELECT max(version) FROM relay_schema", &[])

@@ -103,6 +103,7 @@ async fn practice_b(relay: &Relay) -> PracticeB {
                 device: false,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await

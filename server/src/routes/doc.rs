@@ -1,5 +1,6 @@
 //! What the endpoints' OpenAPI descriptions share: the path and query parameters, and the
-//! refusals many endpoints answer alike (401, 403, 413, 429 with the JSON error body), each
+//! refusals many endpoints answer alike (401, 403, 413, 429, and the roster's 409 and 507,
+//! with the JSON error body), each
 //! declared once here and named by every handler's `#[utoipa::path]` that can answer it.
 //!
 //! The bodies themselves are `trellis-protocol` types, described by that crate (its `openapi`
@@ -32,6 +33,20 @@ pub struct BodyTooLarge(pub ErrorBody);
 #[derive(Debug, ToResponse)]
 #[response(description = "Rate limited; see `Retry-After`")]
 pub struct RateLimited(pub ErrorBody);
+
+/// 409 `roster_moved`: the call's roster events do not start at the roster's next position.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`roster_moved`: the roster events do not start at the roster's next position (another device appended first); nothing was applied: fetch the roster, make the events again and retry"
+)]
+pub struct RosterMoved(pub ErrorBody);
+
+/// 507 `quota_exceeded`: the roster holds the most events a workspace's roster may.
+#[derive(Debug, ToResponse)]
+#[response(
+    description = "`quota_exceeded`: the roster holds 100,000 events, the most it may; nothing was applied"
+)]
+pub struct RosterFull(pub ErrorBody);
 
 /// The `{ws}` path parameter.
 #[derive(Debug, IntoParams)]
@@ -66,6 +81,18 @@ pub struct MemberPath {
     pub member: String,
 }
 
+/// The `{ws}` and `{invite}` path parameters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct InvitePath {
+    /// The workspace id: 32 hexadecimal digits.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub ws: String,
+    /// The invite id (`invite_id` of the invite's creation): 32 hexadecimal digits.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    pub invite: String,
+}
+
 /// The `{ws}` and `{id}` (checkpoint) path parameters.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -94,8 +121,17 @@ pub struct DocsParams {
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct KeysParams {
-    /// Return keys of epochs after this one (default 0: every stored key).
+    /// Return keys of epochs after this one (absent: every stored key, a granted epoch 0
+    /// included; rotations store epochs from 1, grants any epoch the workspace has reached).
     pub after: Option<u32>,
+}
+
+/// `GET /v1/workspaces/{ws}/roster` query.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RosterParams {
+    /// Return events with a seq greater than this (default 0: from the first).
+    pub after: Option<u64>,
 }
 
 /// `GET /v1/workspaces/{ws}/pull` query.

@@ -18,7 +18,12 @@
 //! Revoking a device or a member leaving marks the workspace key for rotation (the devices
 //! that left held it); removing a member rotates it in the same transaction. Every device
 //! revoked here has its open live sockets closed at once, and every later call with its token
-//! is 401 `revoked`.
+//! is 401 `revoked` (but the roster's read, where it verifies its own removal).
+//!
+//! Each change carries the signed roster events that describe it (revoking and leaving in an
+//! optional [`RosterAppend`] body, removing in its [`KeyRotation`], transferring in its
+//! [`TransferRequest`]), appended in the change's own transaction: events that do not start at
+//! the roster's next position refuse the change with 409 `roster_moved`, and nothing happens.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -26,14 +31,14 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trellis_protocol::api::{KeyRotation, MembersResponse, TransferRequest};
-use trellis_protocol::Id;
+use trellis_protocol::api::{KeyRotation, MembersResponse, RosterAppend, TransferRequest};
 
 use super::keys::check_sealed_keys;
-use super::CONTROL_BODY_LIMIT;
+use super::roster::decode_events;
+use super::{path_id, CONTROL_BODY_LIMIT};
 use crate::auth::WorkspaceDevice;
 use crate::error::AppError;
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, OptionalJson};
 use crate::storage::StorageError;
 use crate::AppState;
 
@@ -69,15 +74,6 @@ struct MemberParam {
     member: String,
 }
 
-/// Parses an id from the path: 400 unless it is 32 hexadecimal digits.
-fn path_id(raw: Result<String, PathRejection>, what: &'static str) -> Result<Id, AppError> {
-    raw.ok().and_then(|raw| raw.parse().ok()).ok_or_else(|| {
-        AppError::bad_request(format!(
-            "the {what} id in the path must be 32 hexadecimal digits"
-        ))
-    })
-}
-
 /// Every member and device of the workspace, with the key state: 200.
 #[utoipa::path(
     get,
@@ -100,22 +96,27 @@ async fn list_members(
     Ok(Json(state.storage.members(caller.workspace_id).await?))
 }
 
-/// Revokes a device: 204 (also if it was revoked already); 400 for a malformed id; 403 if a
-/// member names another member's device, or an admin an admin's or the owner's; 404 if the
-/// workspace has no such device; 409 for the owner's last device.
+/// Revokes a device, with the roster events that say so (an optional [`RosterAppend`] body;
+/// an empty body is none): 204 (also if it was revoked already: then only the events are
+/// appended); 400 for a malformed id, body or events; 403 if a member names another member's
+/// device, or an admin an admin's or the owner's; 404 if the workspace has no such device; 409
+/// for the owner's last device, or `roster_moved` (the device stays active).
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/devices/{device}/revoke",
     tag = "members",
     params(super::doc::DevicePath),
+    request_body(content = Option<trellis_protocol::api::RosterAppend>, content_type = "application/json", description = "Optional: the roster events of the revocation"),
     responses(
         (status = 204, description = "Revoked (also if it was already)"),
-        (status = 400, description = "Malformed id", body = trellis_protocol::api::ErrorBody),
+        (status = 400, description = "Malformed id, body or roster events", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
         (status = 404, description = "No such device in this workspace", body = trellis_protocol::api::ErrorBody),
-        (status = 409, description = "The owner's last device: add another or transfer ownership first", body = trellis_protocol::api::ErrorBody)
+        (status = 409, description = "The owner's last device: add another or transfer ownership first; or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 507, response = inline(super::doc::RosterFull))
     ),
     security(("bearer" = []))
 )]
@@ -123,11 +124,13 @@ async fn revoke_device(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
     param: Result<Path<DeviceParam>, PathRejection>,
+    OptionalJson(body): OptionalJson<RosterAppend>,
 ) -> Result<StatusCode, AppError> {
     let device = path_id(param.map(|Path(p)| p.device), "device")?;
+    let roster = decode_events(body.roster)?;
     let revoked = state
         .storage
-        .revoke_device(caller.device, device, state.clock.now())
+        .revoke_device(caller.device, device, roster, state.clock.now())
         .await
         .map_err(|e| match e {
             StorageError::NotFound => AppError::not_found("this workspace has no such device"),
@@ -138,10 +141,11 @@ async fn revoke_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Removes a member, revokes its devices and rotates the key, in one transaction: 204; 400 for
-/// a malformed id or body; 403 for a member, or an admin naming an admin or the owner; 404 for
-/// an unknown member; 409 if the owner names herself, the member was removed already, or the
-/// rotation does not fit (nothing changes).
+/// Removes a member, revokes its devices, rotates the key and appends the rotation's roster
+/// events, in one transaction: 204; 400 for a malformed id, body or events; 403 for a member,
+/// or an admin naming an admin or the owner; 404 for an unknown member; 409 if the owner names
+/// herself, the member was removed already, the rotation does not fit, or `roster_moved`
+/// (nothing changes).
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/members/{member}/remove",
@@ -150,13 +154,14 @@ async fn revoke_device(
     request_body(content = trellis_protocol::api::KeyRotation, content_type = "application/json"),
     responses(
         (status = 204, description = "Removed, devices revoked, key rotated"),
-        (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 400, description = "Malformed id, body or roster events", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
         (status = 404, description = "No such member", body = trellis_protocol::api::ErrorBody),
-        (status = 409, description = "Not removable now, or the rotation does not fit", body = trellis_protocol::api::ErrorBody),
-        (status = 413, response = inline(super::doc::BodyTooLarge))
+        (status = 409, description = "Not removable now, the rotation does not fit, or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 507, response = inline(super::doc::RosterFull))
     ),
     security(("bearer" = []))
 )]
@@ -164,14 +169,15 @@ async fn remove_member(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
     param: Result<Path<MemberParam>, PathRejection>,
-    ApiJson(rotation): ApiJson<KeyRotation>,
+    ApiJson(mut rotation): ApiJson<KeyRotation>,
 ) -> Result<StatusCode, AppError> {
     let member = path_id(param.map(|Path(p)| p.member), "member")?;
     check_sealed_keys(&rotation)?;
+    let roster = decode_events(std::mem::take(&mut rotation.roster))?;
     let epoch = rotation.epoch;
     let revoked = state
         .storage
-        .remove_member(caller.device, member, rotation, state.clock.now())
+        .remove_member(caller.device, member, rotation, roster, state.clock.now())
         .await
         .map_err(|e| match e {
             StorageError::NotFound => AppError::not_found("this workspace has no such member"),
@@ -187,38 +193,47 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's member leaves: 204, its devices are revoked (this one included) and the key is
-/// marked for rotation; 409 for the owner, who must transfer ownership first.
+/// The caller's member leaves, with the roster events that say so (an optional
+/// [`RosterAppend`] body; an empty body is none): 204, its devices are revoked (this one
+/// included) and the key is marked for rotation; 400 for malformed events; 409 for the owner,
+/// who must transfer ownership first, or `roster_moved` (nothing changes).
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/leave",
     tag = "members",
     params(super::doc::WorkspacePath),
+    request_body(content = Option<trellis_protocol::api::RosterAppend>, content_type = "application/json", description = "Optional: the roster events of the departure"),
     responses(
         (status = 204, description = "Left; this device is revoked"),
-        (status = 400, description = "Malformed workspace id", body = trellis_protocol::api::ErrorBody),
+        (status = 400, description = "Malformed workspace id, body or roster events", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
-        (status = 409, description = "The owner must transfer ownership first", body = trellis_protocol::api::ErrorBody)
+        (status = 409, description = "The owner must transfer ownership first; or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 507, response = inline(super::doc::RosterFull))
     ),
     security(("bearer" = []))
 )]
 async fn leave(
     caller: WorkspaceDevice,
     State(state): State<AppState>,
+    OptionalJson(body): OptionalJson<RosterAppend>,
 ) -> Result<StatusCode, AppError> {
+    let roster = decode_events(body.roster)?;
     let revoked = state
         .storage
-        .leave(caller.device, state.clock.now())
+        .leave(caller.device, roster, state.clock.now())
         .await?;
     state.notifier.revoke_devices(caller.workspace_id, &revoked);
     tracing::info!(workspace = %caller.workspace_id, revoked = revoked.len(), "member left");
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Makes another member the owner and the caller an admin: 204; 403 unless the caller is the
-/// owner; 404 for an unknown member; 409 if the member was removed or is the caller.
+/// Makes another member the owner and the caller an admin, with the roster events that say so:
+/// 204; 400 for a malformed body or events; 403 unless the caller is the owner; 404 for an
+/// unknown member; 409 if the member was removed or is the caller, or `roster_moved` (nothing
+/// changes).
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/transfer",
@@ -227,13 +242,14 @@ async fn leave(
     request_body(content = trellis_protocol::api::TransferRequest, content_type = "application/json"),
     responses(
         (status = 204, description = "Ownership transferred"),
-        (status = 400, description = "Malformed id or body", body = trellis_protocol::api::ErrorBody),
+        (status = 400, description = "Malformed id, body or roster events", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
         (status = 404, description = "No such member", body = trellis_protocol::api::ErrorBody),
-        (status = 409, description = "The member was removed or is the caller", body = trellis_protocol::api::ErrorBody),
-        (status = 413, response = inline(super::doc::BodyTooLarge))
+        (status = 409, description = "The member was removed or is the caller; or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
+        (status = 413, response = inline(super::doc::BodyTooLarge)),
+        (status = 507, response = inline(super::doc::RosterFull))
     ),
     security(("bearer" = []))
 )]
@@ -242,9 +258,10 @@ async fn transfer(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<StatusCode, AppError> {
+    let roster = decode_events(req.roster)?;
     state
         .storage
-        .transfer_ownership(caller.device, req.member_id)
+        .transfer_ownership(caller.device, req.member_id, roster)
         .await
         .map_err(|e| match e {
             StorageError::NotFound => AppError::not_found("this workspace has no such member"),

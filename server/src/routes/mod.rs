@@ -1,12 +1,16 @@
 //! The relay's endpoints, one router per area, merged by [`crate::app`].
 //!
 //! * [`workspaces`]: `POST /v1/workspaces` (signup).
-//! * [`invites`]: `POST /v1/workspaces/{ws}/invites`, `POST /v1/invites/redeem`.
+//! * [`invites`]: `POST /v1/workspaces/{ws}/invites`, `POST /v1/invites/redeem`,
+//!   `POST /v1/workspaces/{ws}/invites/{invite}/cancel`.
 //! * [`sync`]: `POST /v1/workspaces/{ws}/push`, `GET /v1/workspaces/{ws}/pull`.
 //! * [`live`]: `GET /v1/workspaces/{ws}/live` (WebSocket).
 //! * [`members`]: `GET /v1/workspaces/{ws}/members`, `POST .../devices/{device}/revoke`,
 //!   `POST .../members/{member}/remove`, `POST .../leave`, `POST .../transfer`.
-//! * [`keys`]: `POST /v1/workspaces/{ws}/keys/rotate`, `GET /v1/workspaces/{ws}/keys`.
+//! * [`keys`]: `POST /v1/workspaces/{ws}/keys/rotate`, `POST /v1/workspaces/{ws}/keys/grant`,
+//!   `GET /v1/workspaces/{ws}/keys`.
+//! * [`roster`]: `GET` and `POST /v1/workspaces/{ws}/roster` (the signed roster), and the
+//!   decoding of the roster events every membership call carries.
 //! * [`checkpoints`]: `POST /v1/workspaces/{ws}/checkpoints`, `POST .../checkpoints/{id}/docs`,
 //!   `POST .../checkpoints/{id}/complete`, `GET .../checkpoint`, `GET .../checkpoints/{id}/docs`.
 //!
@@ -24,16 +28,33 @@ pub mod invites;
 pub mod keys;
 pub mod live;
 pub mod members;
+pub mod roster;
 pub mod sync;
 pub mod workspaces;
 
+use axum::extract::rejection::PathRejection;
+use trellis_protocol::Id;
 use utoipa::OpenApi;
 
 use crate::error::AppError;
 use crate::storage::DeviceKey;
 
-/// Largest JSON body a control endpoint accepts; their bodies are a few hundred bytes.
-pub const CONTROL_BODY_LIMIT: usize = 64 * 1024;
+/// Largest JSON body a control endpoint accepts (192 KiB): most bodies are a few hundred
+/// bytes, but a membership call may carry 16 roster events of 4 KiB (88 KiB in base64) beside
+/// a rotation's sealed keys.
+pub const CONTROL_BODY_LIMIT: usize = 192 * 1024;
+
+/// Parses an id from the path: 400 unless it is 32 hexadecimal digits.
+pub(crate) fn path_id(
+    raw: Result<String, PathRejection>,
+    what: &'static str,
+) -> Result<Id, AppError> {
+    raw.ok().and_then(|raw| raw.parse().ok()).ok_or_else(|| {
+        AppError::bad_request(format!(
+            "the {what} id in the path must be 32 hexadecimal digits"
+        ))
+    })
+}
 
 /// Parses a device's public key from a request: 400 unless it is 64 hexadecimal digits.
 pub(crate) fn device_key(text: &str) -> Result<DeviceKey, AppError> {
@@ -67,6 +88,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         live::Api::openapi(),
         members::Api::openapi(),
         keys::Api::openapi(),
+        roster::Api::openapi(),
         checkpoints::Api::openapi(),
         app::Api::openapi(),
     ] {

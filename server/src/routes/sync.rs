@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use trellis_protocol::api::{
-    PushResponse, Role, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROTATION_NEEDED_HEADER,
+    PushResponse, Role, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROSTER_HEAD_HEADER,
+    ROTATION_NEEDED_HEADER,
 };
 use trellis_protocol::batch::{self, DecodeError};
 use trellis_protocol::MAX_BATCH_ENTRIES;
@@ -45,8 +46,8 @@ pub fn router() -> Router<AppState> {
 #[openapi(paths(push, pull))]
 pub struct Api;
 
-/// Stores a batch: 200 with one seq per entry, the key epoch and (owners and admins) whether a
-/// rotation is needed; 400 malformed; 409 `stale_key` when the `x-trellis-key-epoch` request
+/// Stores a batch: 200 with one seq per entry, the key epoch, the roster's head and (owners
+/// and admins) whether a rotation is needed; 400 malformed; 409 `stale_key` when the `x-trellis-key-epoch` request
 /// header names an older key than the workspace's newest; 413 too large. Without the header
 /// the batch is stored whatever key sealed it.
 #[utoipa::path(
@@ -111,6 +112,7 @@ async fn push(
         rotation_needed: owner_or_admin.then_some(outcome.rotation_needed),
         log_id: Some(state.storage.log_id().to_string()),
         role: Some(caller.device.role),
+        roster_head: outcome.roster_head,
     }))
 }
 
@@ -131,8 +133,8 @@ struct PullParams {
 }
 
 /// Reads entries after a seq: 200 `application/octet-stream`, with the key epoch, the log's
-/// identity, the caller's role (and, for owners and admins, whether a rotation is needed) in
-/// headers; 400 for a bad query.
+/// identity, the caller's role, the roster's head (and, for owners and admins, whether a
+/// rotation is needed) in headers; 400 for a bad query.
 #[utoipa::path(
     get,
     path = "/v1/workspaces/{ws}/pull",
@@ -144,7 +146,8 @@ struct PullParams {
                 ("x-trellis-key-epoch" = u32, description = "The workspace's current key epoch"),
                 ("x-trellis-rotation-needed" = bool, description = "Owners and admins only: a member left or a device was revoked since the last rotation"),
                 ("x-trellis-log-id" = String, description = "The identity of the relay's log; it changes when a backup is restored"),
-                ("x-trellis-role" = String, description = "The caller's role now: owner, admin or member")
+                ("x-trellis-role" = String, description = "The caller's role now: owner, admin or member"),
+                ("x-trellis-roster-head" = u64, description = "The newest seq of the workspace's signed roster: fetch the roster when it is past the one the device holds")
             )),
         (status = 400, description = "Malformed workspace id or query", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
@@ -173,18 +176,19 @@ async fn pull(
         Err(StorageError::Compacted { .. }) => return Ok(super::checkpoints::compacted()),
         other => other?,
     };
-    // What the device needs to know about the key rides along, so a reconnect with nothing
-    // new is this one request.
-    let keys = state.storage.members(caller.workspace_id).await?;
+    // What the device needs to know about the key and the roster rides along, so a reconnect
+    // with nothing new is this one request.
+    let sync = state.storage.sync_state(caller.workspace_id).await?;
     let mut response = (
         [(CONTENT_TYPE, "application/octet-stream")],
         batch::encode_pull(&batch),
     )
         .into_response();
     let headers = response.headers_mut();
-    headers.insert(KEY_EPOCH_HEADER, HeaderValue::from(keys.key_epoch));
+    headers.insert(KEY_EPOCH_HEADER, HeaderValue::from(sync.key_epoch));
+    headers.insert(ROSTER_HEAD_HEADER, HeaderValue::from(sync.roster_head));
     if matches!(caller.device.role, Role::Owner | Role::Admin) {
-        let needed = if keys.rotation_needed {
+        let needed = if sync.rotation_needed {
             "true"
         } else {
             "false"

@@ -2,7 +2,8 @@
 //!
 //! Ids are made on the device (the workspace exists offline before it is ever synced), so the
 //! relay only checks that the workspace id is free. Signup needs the operator's secret, so a
-//! public relay is not an open store for strangers.
+//! public relay is not an open store for strangers. It carries the first events of the
+//! workspace's signed roster (from seq 1, the creation itself), stored in the same transaction.
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -10,6 +11,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use trellis_protocol::api::{CreateWorkspaceRequest, DeviceCredentials, Role};
 
+use super::roster::decode_events;
 use super::{device_key, CONTROL_BODY_LIMIT};
 use crate::auth::{SecretHash, SignupAuthorized};
 use crate::error::AppError;
@@ -29,10 +31,12 @@ pub fn router() -> Router<AppState> {
 #[openapi(paths(create_workspace))]
 pub struct Api;
 
-/// Creates the workspace, its owner and the owner's first device: 201 with the device's token,
-/// 400 if `device_key` is not 64 hexadecimal digits (or `token` not 64 lowercase ones), 401
-/// without the signup secret, 409 if the workspace id is taken. The same signup repeated
-/// (same workspace, owner, device and token: its answer was lost) gets the same 201.
+/// Creates the workspace, its owner and the owner's first device, with the roster's first
+/// events: 201 with the device's token; 400 if `device_key` is not 64 hexadecimal digits (or
+/// `token` not 64 lowercase ones), or `roster` is empty, malformed or does not start at seq 1;
+/// 401 without the signup secret; 409 if the workspace id is taken. The same signup repeated
+/// (same workspace, owner, device and token: its answer was lost) gets the same 201 when its
+/// roster events are those stored (409 `roster_moved` otherwise).
 #[utoipa::path(
     post,
     path = "/v1/workspaces",
@@ -40,9 +44,9 @@ pub struct Api;
     request_body(content = trellis_protocol::api::CreateWorkspaceRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "The owner's first device", body = trellis_protocol::api::DeviceCredentials),
-        (status = 400, description = "Malformed body or device key", body = trellis_protocol::api::ErrorBody),
+        (status = 400, description = "Malformed body, device key or roster events, or no roster event at seq 1", body = trellis_protocol::api::ErrorBody),
         (status = 401, description = "Missing or wrong signup secret", body = trellis_protocol::api::ErrorBody),
-        (status = 409, description = "The workspace id is taken (by another signup than this one)", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The workspace id is taken (by another signup than this one), or `roster_moved`: a repeated signup whose roster events are not those stored", body = trellis_protocol::api::ErrorBody),
         (status = 413, response = inline(super::doc::BodyTooLarge)),
         (status = 429, response = inline(super::doc::RateLimited))
     ),
@@ -55,6 +59,13 @@ async fn create_workspace(
 ) -> Result<(StatusCode, Json<DeviceCredentials>), AppError> {
     let device_key = device_key(&req.device_key)?;
     let token = super::device_token(req.token.as_deref())?;
+    let roster = decode_events(req.roster)?;
+    if roster.first().map(|e| e.seq) != Some(1) {
+        return Err(AppError::bad_request(
+            "a new workspace's roster starts with its creation: send at least one roster event, \
+             the first at seq 1",
+        ));
+    }
     state
         .storage
         .create_workspace(NewWorkspace {
@@ -64,6 +75,7 @@ async fn create_workspace(
             device_key,
             token_hash: SecretHash::of(&token),
             now: state.clock.now(),
+            roster,
         })
         .await
         .map_err(|e| match e {

@@ -15,6 +15,12 @@
 //! which every backend applies to the rows it reads inside the transaction, so a rule is
 //! checked against the same state it changes.
 //!
+//! Each workspace also has a signed roster: opaque events ([`RosterEntry`]) that devices make,
+//! sign and verify, which the relay stores in order and never parses. Every call that changes
+//! membership takes the events that describe it and appends them in its own transaction,
+//! both or neither ([`policy::check_roster_append`]): events that do not start at the roster's
+//! next position refuse the whole call with [`Refusal::RosterMoved`].
+//!
 //! Two provided methods exist for backends shared by several relay processes:
 //! [`Storage::follow`] feeds heads and revocations committed by any process into this process's
 //! [`Notifier`] (live sockets), and [`Storage::take_request`] keeps the rate limit's token
@@ -94,10 +100,10 @@ pub enum StorageError {
         /// The newest version this relay can read.
         known: i64,
     },
-    /// The database holds workspaces written in the first data format (unpadded envelopes,
-    /// unkeyed document ids), which this relay does not serve: no such data was deployed, and
-    /// none is migrated.
-    #[error("the database holds workspaces of Trellis's first data format (schema version {found}), which this relay does not serve; start it on a new database")]
+    /// The database holds workspaces written in an older data format (the first: unpadded
+    /// envelopes, unkeyed document ids; the second: no signed roster), which this relay does
+    /// not serve: no such data was deployed, and none is migrated.
+    #[error("the database holds workspaces of an older Trellis data format (schema version {found}), which this relay does not serve; start it on a new database")]
     OldFormat {
         /// The version found in the database.
         found: i64,
@@ -150,6 +156,29 @@ pub enum Refusal {
         /// The quota.
         limit: u64,
     },
+    /// The roster events sent do not start at the roster's next position (another device
+    /// appended first), or, in a repeated request, differ from the events stored at their
+    /// positions.
+    RosterMoved {
+        /// The roster's newest seq.
+        head: u64,
+    },
+    /// The roster would hold more than [`MAX_ROSTER_EVENTS`] events.
+    RosterFull {
+        /// The quota.
+        limit: u64,
+    },
+    /// A member may cancel only the invites she issued; owners and admins any.
+    NotOwnInvite,
+    /// The invite was redeemed already: cancelling it is too late (revoke the device instead).
+    InviteUsed,
+    /// Keys were granted for an epoch the workspace has not reached.
+    EpochAhead {
+        /// The workspace's current key epoch.
+        current: u32,
+    },
+    /// The device keys were granted to was revoked, or its member removed.
+    DeviceRevoked,
 }
 
 /// How large one workspace's log may grow (entries still in the log, not yet compacted into a
@@ -239,6 +268,47 @@ impl QuotaCell {
 /// Devices (not revoked) one member may have.
 pub const MAX_DEVICES_PER_MEMBER: u64 = 10;
 
+/// Events one workspace's signed roster may hold: far more than a practice's lifetime of
+/// joins, revocations and rotations (at most [`MAX_ROSTER_EVENT_BYTES`] each, 400 MiB at
+/// worst).
+///
+/// [`MAX_ROSTER_EVENT_BYTES`]: trellis_protocol::api::MAX_ROSTER_EVENT_BYTES
+pub const MAX_ROSTER_EVENTS: u64 = 100_000;
+
+/// Roster events one request may append.
+pub const MAX_ROSTER_EVENTS_PER_REQUEST: usize = 16;
+
+/// One event of a workspace's signed roster as storage keeps it: its position and the opaque
+/// signed bytes (decoded from the wire's base64), which the relay never parses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    /// Position in the roster, from 1.
+    pub seq: u64,
+    /// The signed event, byte for byte as a device made it.
+    pub event: Vec<u8>,
+}
+
+/// Events of a roster after a seq, oldest first, and its newest seq.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RosterPage {
+    /// Oldest first.
+    pub events: Vec<RosterEntry>,
+    /// The roster's newest seq (0: empty).
+    pub head: u64,
+}
+
+/// What a pull tells a device besides the entries: the key state and the roster's head, read
+/// from one snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncState {
+    /// The workspace's current key epoch.
+    pub key_epoch: u32,
+    /// Whether a member left or a device was revoked since the last key rotation.
+    pub rotation_needed: bool,
+    /// The newest seq of the workspace's signed roster (0: empty).
+    pub roster_head: u64,
+}
+
 /// Checkpoints of one workspace that may be under way (begun, not complete) at once; those
 /// begun more than [`STALE_CHECKPOINT_SECONDS`] ago are dropped when a new one begins.
 pub const MAX_OPEN_CHECKPOINTS: u64 = 4;
@@ -325,8 +395,12 @@ impl std::fmt::Debug for DeviceKey {
 pub enum TokenLookup {
     /// A registered device of a current member.
     Active(DeviceAuth),
-    /// A device that was revoked, or whose member was removed or left.
-    Revoked,
+    /// A device that was revoked, or whose member was removed or left: refused everywhere but
+    /// the roster's read, where it verifies its own removal.
+    Revoked {
+        /// The workspace the device belonged to.
+        workspace_id: Id,
+    },
 }
 
 /// A registered, unrevoked device, found by its token.
@@ -357,6 +431,8 @@ pub struct NewWorkspace {
     pub token_hash: SecretHash,
     /// Seconds since the Unix epoch.
     pub now: i64,
+    /// The roster's first events, from seq 1 (the workspace's creation), appended with it.
+    pub roster: Vec<RosterEntry>,
 }
 
 /// An invite to store.
@@ -377,6 +453,10 @@ pub struct NewInvite {
     /// The newest key epoch its code carries, when the inviter said: an epoch older than the
     /// workspace's is refused with [`StorageError::StaleKey`].
     pub key_epoch: Option<u32>,
+    /// The invite's id (made by the relay), by which it is cancelled.
+    pub invite_id: Id,
+    /// Roster events appended with it.
+    pub roster: Vec<RosterEntry>,
 }
 
 /// A redemption attempt.
@@ -396,6 +476,8 @@ pub struct Redemption {
     pub token_hash: SecretHash,
     /// Seconds since the Unix epoch.
     pub now: i64,
+    /// Roster events appended with it (in a repeat, those the first redemption appended).
+    pub roster: Vec<RosterEntry>,
 }
 
 /// Who the redeeming device now belongs to.
@@ -420,6 +502,8 @@ pub struct PushOutcome {
     pub key_epoch: u32,
     /// Whether a member left or a device was revoked since the last key rotation.
     pub rotation_needed: bool,
+    /// The newest seq of the workspace's signed roster, read in the push's transaction.
+    pub roster_head: u64,
 }
 
 /// What a pull asks for.
@@ -511,19 +595,23 @@ pub trait Storage: Send + Sync + 'static {
     /// put back, so devices notice the rollback.
     fn log_id(&self) -> &str;
 
-    /// Creates a workspace with its owner and the owner's first device.
-    /// [`StorageError::Conflict`] if the workspace id is taken.
+    /// Creates a workspace with its owner and the owner's first device, and appends its first
+    /// roster events (from seq 1). [`StorageError::Conflict`] if the workspace id is taken. The
+    /// same signup repeated (same owner, device and token: its answer was lost) succeeds and
+    /// changes nothing, if its events are those stored at their seqs
+    /// ([`Refusal::RosterMoved`] otherwise).
     fn create_workspace(&self, new: NewWorkspace) -> BoxFuture<'_, StorageResult<()>>;
 
     /// Finds the device holding a token: [`TokenLookup::Active`] with its member's current
-    /// role, or [`TokenLookup::Revoked`] if the device was revoked or its member removed;
-    /// `None` for a token no device ever held.
+    /// role, or [`TokenLookup::Revoked`] (with its workspace) if the device was revoked or its
+    /// member removed; `None` for a token no device ever held.
     fn device_by_token(
         &self,
         token: SecretHash,
     ) -> BoxFuture<'_, StorageResult<Option<TokenLookup>>>;
 
-    /// Stores an invite.
+    /// Stores an invite and appends its roster events. [`StorageError::StaleKey`] if the code
+    /// would carry an older key than the workspace's.
     fn create_invite(&self, invite: NewInvite) -> BoxFuture<'_, StorageResult<()>>;
 
     /// Redeems an invite atomically: marks it used and registers the device (and, for a member
@@ -532,7 +620,10 @@ pub trait Storage: Send + Sync + 'static {
     /// [`Refusal::InviteOutdated`] if the workspace key was rotated since it was issued;
     /// [`StorageError::Conflict`] if the proposed member id already exists (removed members
     /// included); [`Refusal::DeviceIdTaken`] if the device id is registered in the workspace.
-    /// On any error nothing changes.
+    /// A cancelled invite is [`StorageError::Gone`]. The roster events are appended with it.
+    /// The same redemption repeated (same device and token: its answer was lost) succeeds and
+    /// changes nothing, if its events are those stored at their seqs. On any error nothing
+    /// changes.
     fn redeem_invite(&self, redemption: Redemption) -> BoxFuture<'_, StorageResult<Redeemed>>;
 
     /// Appends entries to a workspace's log in one transaction, each at most once per
@@ -555,59 +646,124 @@ pub trait Storage: Send + Sync + 'static {
     /// The newest seq of a workspace's log (0 when empty or unknown).
     fn head(&self, workspace: Id) -> BoxFuture<'_, StorageResult<u64>>;
 
+    /// The key state and the roster's head, from one snapshot (what a pull's headers say).
+    /// [`StorageError::NotFound`] if the workspace does not exist.
+    fn sync_state(&self, workspace: Id) -> BoxFuture<'_, StorageResult<SyncState>>;
+
+    /// The roster's events with a seq greater than `after`, oldest first, at most `limit`, and
+    /// its newest seq, from one snapshot (empty for an unknown workspace).
+    fn roster(
+        &self,
+        workspace: Id,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StorageResult<RosterPage>>;
+
+    /// Appends roster events not tied to another call, as any active device of the workspace
+    /// may; returns the roster's new head. [`Refusal::RosterMoved`] unless they start at the
+    /// roster's next position.
+    fn append_roster(
+        &self,
+        actor: DeviceAuth,
+        roster: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<u64>>;
+
     /// Every member (removed ones flagged) and device (revoked ones flagged) of a workspace,
     /// oldest first, with its key epoch and whether a rotation is needed.
     /// [`StorageError::NotFound`] if the workspace does not exist.
     fn members(&self, workspace: Id) -> BoxFuture<'_, StorageResult<MembersResponse>>;
 
     /// Revokes a device of `actor`'s workspace by its id, as [`policy::may_revoke`] allows,
-    /// and marks the key for rotation (the device held it). [`StorageError::NotFound`] if the
-    /// workspace has no such device. Returns the devices revoked by this call: none if it was
-    /// revoked already (then nothing changes).
+    /// marks the key for rotation (the device held it) and appends the roster events.
+    /// [`StorageError::NotFound`] if the workspace has no such device. Returns the devices
+    /// revoked by this call: none if it was revoked already (then only the events are
+    /// appended).
     fn revoke_device(
         &self,
         actor: DeviceAuth,
         device: Id,
+        roster: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
 
     /// Removes a member and revokes all its devices, and rotates the workspace key with
     /// `rotation`, all in one transaction, as [`policy::may_remove`] and
     /// [`policy::check_rotation`] allow (the rotation is checked against the devices that
-    /// remain after the removal). [`StorageError::NotFound`] for an unknown member. Returns the
-    /// devices revoked.
+    /// remain after the removal), and appends the roster events. [`StorageError::NotFound`] for
+    /// an unknown member. Returns the devices revoked. (`rotation.roster` is not read: the
+    /// events come decoded in `roster`.)
     fn remove_member(
         &self,
         actor: DeviceAuth,
         member: Id,
         rotation: KeyRotation,
+        roster: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
 
-    /// `actor`'s member leaves: it is marked removed, its devices revoked, and the key marked
-    /// for rotation. [`Refusal::OwnerMustTransfer`] for the owner. Returns the devices revoked.
-    fn leave(&self, actor: DeviceAuth, now: i64) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
+    /// `actor`'s member leaves: it is marked removed, its devices revoked, the key marked for
+    /// rotation, and the roster events appended. [`Refusal::OwnerMustTransfer`] for the owner.
+    /// Returns the devices revoked.
+    fn leave(
+        &self,
+        actor: DeviceAuth,
+        roster: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<Vec<Id>>>;
 
-    /// Stores the next key epoch sealed to every remaining device, bumps the key epoch and
-    /// clears the rotation mark, as [`policy::may_rotate`] and [`policy::check_rotation`]
-    /// allow.
+    /// Stores the next key epoch sealed to every remaining device, bumps the key epoch, clears
+    /// the rotation mark and appends the roster events, as [`policy::may_rotate`] and
+    /// [`policy::check_rotation`] allow. (`rotation.roster` is not read.)
     fn rotate_key(
         &self,
         actor: DeviceAuth,
         rotation: KeyRotation,
+        roster: Vec<RosterEntry>,
     ) -> BoxFuture<'_, StorageResult<()>>;
 
-    /// The keys sealed to a device with an epoch greater than `after`, oldest first.
+    /// Stores keys sealed to `device` of `actor`'s workspace, as any active device may
+    /// ([`policy::check_grant`]): each epoch at most the workspace's current one
+    /// ([`Refusal::EpochAhead`]), and an epoch already held for that device is kept, not
+    /// replaced. [`StorageError::NotFound`] if the workspace has no such device;
+    /// [`Refusal::DeviceRevoked`] if it was revoked or its member removed. Returns how many
+    /// keys were stored.
+    fn grant_keys(
+        &self,
+        actor: DeviceAuth,
+        device: Id,
+        keys: Vec<KeyEnvelope>,
+    ) -> BoxFuture<'_, StorageResult<u64>>;
+
+    /// Cancels an invite of `actor`'s workspace by its id, as [`policy::may_cancel_invite`]
+    /// allows (the owner, an admin, or the member who issued it), and appends the roster
+    /// events; a cancelled invite is [`StorageError::Gone`] to a redemption.
+    /// [`StorageError::NotFound`] for an unknown invite; [`Refusal::InviteUsed`] if it was
+    /// redeemed. Cancelling it again changes nothing but the roster.
+    fn cancel_invite(
+        &self,
+        actor: DeviceAuth,
+        invite: Id,
+        roster: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<()>>;
+
+    /// The keys sealed to a device with an epoch greater than `after` (`None`: every key, a
+    /// granted epoch 0 included), oldest first.
     fn sealed_keys(
         &self,
         workspace: Id,
         device: Id,
-        after: u32,
+        after: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<Vec<KeyEnvelope>>>;
 
     /// Makes `to` the owner and `actor`'s member an admin, as [`policy::may_transfer`]
-    /// allows. [`StorageError::NotFound`] for an unknown member.
-    fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>>;
+    /// allows, and appends the roster events. [`StorageError::NotFound`] for an unknown member.
+    fn transfer_ownership(
+        &self,
+        actor: DeviceAuth,
+        to: Id,
+        roster: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<()>>;
 
     /// Starts a checkpoint of `actor`'s workspace at `new.seq`, with no documents yet.
     /// [`CheckpointRefusal::AheadOfLog`] if the seq is past the head;

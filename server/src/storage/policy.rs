@@ -22,16 +22,23 @@
 //! * A checkpoint starts at most at the head and never below the newest complete one, and
 //!   completes only once, while still the newest, holding the documents its uploader names
 //!   ([`check_begin`], [`check_complete`]).
+//! * Roster events are appended at the roster's next positions, in the transaction of the call
+//!   they describe, up to [`MAX_ROSTER_EVENTS`] ([`check_roster_append`]); a call the relay
+//!   recognizes as a repeat carries the events it appended the first time
+//!   ([`check_roster_repeat`]).
+//! * An invite is cancelled by the owner, an admin or the member who issued it, until it is
+//!   redeemed ([`may_cancel_invite`]); keys are granted to a device for epochs the workspace
+//!   has reached ([`check_grant`]).
 
 use std::collections::HashSet;
 
-use trellis_protocol::api::{KeyRotation, Role};
+use trellis_protocol::api::{KeyEnvelope, KeyRotation, Role};
 use trellis_protocol::Id;
 
 use super::records::InviteRow;
 use super::{
-    CheckpointRefusal, LogQuota, Redeemed, Redemption, Refusal, StorageError, StorageResult,
-    MAX_DEVICES_PER_MEMBER, MAX_OPEN_CHECKPOINTS,
+    CheckpointRefusal, LogQuota, Redeemed, Redemption, Refusal, RosterEntry, StorageError,
+    StorageResult, MAX_DEVICES_PER_MEMBER, MAX_OPEN_CHECKPOINTS, MAX_ROSTER_EVENTS,
 };
 
 /// The device a revocation names: whose it is, and whether it is that member's last device
@@ -159,8 +166,80 @@ pub fn check_invite(invite: Option<&InviteRow>, r: &Redemption) -> StorageResult
     if invite.workspace_id != r.workspace_id {
         return Err(StorageError::NotFound);
     }
-    if invite.used || invite.expires_at <= r.now {
+    if invite.used || invite.cancelled || invite.expires_at <= r.now {
         return Err(StorageError::Gone);
+    }
+    Ok(())
+}
+
+/// The roster's head once `events` are appended to a roster whose newest seq is `head`: they
+/// must be consecutive from `head + 1` ([`Refusal::RosterMoved`] otherwise: another device
+/// appended first, and nothing may be applied), and the roster must stay within
+/// [`MAX_ROSTER_EVENTS`] ([`Refusal::RosterFull`]). No events: the head as it is.
+pub fn check_roster_append(head: u64, events: &[RosterEntry]) -> Result<u64, Refusal> {
+    let mut next = head;
+    for event in events {
+        if Some(event.seq) != next.checked_add(1) {
+            return Err(Refusal::RosterMoved { head });
+        }
+        next = event.seq;
+    }
+    if next > MAX_ROSTER_EVENTS {
+        return Err(Refusal::RosterFull {
+            limit: MAX_ROSTER_EVENTS,
+        });
+    }
+    Ok(next)
+}
+
+/// Whether a request the relay recognizes as a repeat of one it applied (a signup or a
+/// redemption sent again with the token its device made, after a lost answer) carries the
+/// events that request appended: each must be the event stored at its seq, byte for byte
+/// (`stored[i]` is the event stored at `events[i].seq`, `None` if there is none). Then they
+/// count as appended; otherwise [`Refusal::RosterMoved`] (roster head `head`), and nothing
+/// changes.
+pub fn check_roster_repeat(
+    head: u64,
+    events: &[RosterEntry],
+    stored: &[Option<Vec<u8>>],
+) -> Result<(), Refusal> {
+    let same = events.len() == stored.len()
+        && events
+            .iter()
+            .zip(stored)
+            .all(|(event, stored)| stored.as_deref() == Some(event.event.as_slice()));
+    if same {
+        Ok(())
+    } else {
+        Err(Refusal::RosterMoved { head })
+    }
+}
+
+/// Whether a device of `actor_member` with `actor_role` may cancel an invite issued by
+/// `inviter` (`used`: redeemed already): the owner and admins any, a member her own; a
+/// redeemed invite is too late ([`Refusal::InviteUsed`]).
+pub fn may_cancel_invite(
+    actor_role: Role,
+    actor_member: Id,
+    inviter: Id,
+    used: bool,
+) -> Result<(), Refusal> {
+    if !actor_role.can_invite_members() && actor_member != inviter {
+        return Err(Refusal::NotOwnInvite);
+    }
+    if used {
+        return Err(Refusal::InviteUsed);
+    }
+    Ok(())
+}
+
+/// Whether keys sealed for these epochs may be granted in a workspace at `current_epoch`:
+/// every epoch at most the current one ([`Refusal::EpochAhead`] otherwise).
+pub fn check_grant(current_epoch: u32, keys: &[KeyEnvelope]) -> Result<(), Refusal> {
+    if keys.iter().any(|k| k.epoch > current_epoch) {
+        return Err(Refusal::EpochAhead {
+            current: current_epoch,
+        });
     }
     Ok(())
 }
@@ -359,6 +438,7 @@ mod tests {
                     sealed: "c2VhbGVk".into(),
                 })
                 .collect(),
+            roster: Vec::new(),
         }
     }
 
@@ -539,6 +619,7 @@ mod tests {
             inviter: id(2),
             expires_at: 100,
             used: false,
+            cancelled: false,
             current_key: true,
         }
     }
@@ -552,6 +633,7 @@ mod tests {
             device_key: super::super::DeviceKey([7; 32]),
             token_hash: super::super::SecretHash::of("t"),
             now,
+            roster: Vec::new(),
         }
     }
 
@@ -579,6 +661,106 @@ mod tests {
             check_invite(Some(&used), &r),
             Err(StorageError::Gone)
         ));
+        let cancelled = InviteRow {
+            cancelled: true,
+            ..invite(false)
+        };
+        assert!(matches!(
+            check_invite(Some(&cancelled), &r),
+            Err(StorageError::Gone)
+        ));
+    }
+
+    fn events(seqs: &[u64]) -> Vec<RosterEntry> {
+        seqs.iter()
+            .map(|&seq| RosterEntry {
+                seq,
+                event: vec![seq as u8; 3],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn roster_events_go_at_the_next_positions_and_nowhere_else() {
+        assert_eq!(check_roster_append(0, &[]), Ok(0));
+        assert_eq!(check_roster_append(7, &[]), Ok(7));
+        assert_eq!(check_roster_append(0, &events(&[1])), Ok(1));
+        assert_eq!(check_roster_append(4, &events(&[5, 6, 7])), Ok(7));
+        let moved = |head| Err(Refusal::RosterMoved { head });
+        // Another device appended first: the events name taken positions.
+        assert_eq!(check_roster_append(5, &events(&[5, 6])), moved(5));
+        assert_eq!(check_roster_append(5, &events(&[7])), moved(5));
+        assert_eq!(check_roster_append(5, &events(&[6, 8])), moved(5));
+        assert_eq!(check_roster_append(5, &events(&[6, 6])), moved(5));
+        assert_eq!(check_roster_append(0, &events(&[0])), moved(0));
+        assert_eq!(
+            check_roster_append(u64::MAX, &events(&[0])),
+            moved(u64::MAX)
+        );
+        let full = Err(Refusal::RosterFull {
+            limit: MAX_ROSTER_EVENTS,
+        });
+        assert_eq!(
+            check_roster_append(MAX_ROSTER_EVENTS - 1, &events(&[MAX_ROSTER_EVENTS])),
+            Ok(MAX_ROSTER_EVENTS)
+        );
+        assert_eq!(
+            check_roster_append(MAX_ROSTER_EVENTS, &events(&[MAX_ROSTER_EVENTS + 1])),
+            full
+        );
+    }
+
+    #[test]
+    fn a_repeat_counts_only_the_events_stored_byte_for_byte() {
+        let sent = events(&[1, 2]);
+        let stored: Vec<Option<Vec<u8>>> = sent.iter().map(|e| Some(e.event.clone())).collect();
+        assert_eq!(check_roster_repeat(2, &sent, &stored), Ok(()));
+        assert_eq!(check_roster_repeat(2, &[], &[]), Ok(()));
+        let moved = Err(Refusal::RosterMoved { head: 2 });
+        let mut other = stored.clone();
+        other[1] = Some(vec![9; 3]);
+        assert_eq!(check_roster_repeat(2, &sent, &other), moved);
+        assert_eq!(
+            check_roster_repeat(2, &sent, &[stored[0].clone(), None]),
+            moved
+        );
+        assert_eq!(check_roster_repeat(2, &sent, &stored[..1]), moved);
+    }
+
+    #[test]
+    fn an_invite_is_cancelled_by_its_issuer_or_an_owner_or_admin_until_it_is_used() {
+        let (me, other) = (id(1), id(2));
+        assert_eq!(may_cancel_invite(Role::Member, me, me, false), Ok(()));
+        assert_eq!(
+            may_cancel_invite(Role::Member, me, other, false),
+            Err(Refusal::NotOwnInvite)
+        );
+        for role in [Role::Owner, Role::Admin] {
+            assert_eq!(may_cancel_invite(role, me, other, false), Ok(()));
+            assert_eq!(
+                may_cancel_invite(role, me, other, true),
+                Err(Refusal::InviteUsed)
+            );
+        }
+        assert_eq!(
+            may_cancel_invite(Role::Member, me, other, true),
+            Err(Refusal::NotOwnInvite),
+            "the role is refused first"
+        );
+    }
+
+    #[test]
+    fn keys_are_granted_for_epochs_the_workspace_has_reached() {
+        let key = |epoch| KeyEnvelope {
+            epoch,
+            sealed: "c2VhbGVk".into(),
+        };
+        assert_eq!(check_grant(2, &[key(0), key(2)]), Ok(()));
+        assert_eq!(check_grant(0, &[]), Ok(()));
+        assert_eq!(
+            check_grant(2, &[key(1), key(3)]),
+            Err(Refusal::EpochAhead { current: 2 })
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //!   lock; a database from a newer relay is refused.
 //!
 //! The work is split by area, one file each, matching the SQLite backend's files of the same
-//! names: `workspaces`, `members`, `invites`, `keys`, `log` (push, pull, head),
+//! names: `workspaces`, `members`, `invites`, `keys`, `roster`, `log` (push, pull, head),
 //! `checkpoints`, `schema`; and two of PostgreSQL's own: `listen` and `rate_limits`.
 //! This file holds the pool, the transactions every call runs in, the query helpers, the
 //! workspace row lock and the notifications sent on commit, and dispatches each [`Storage`]
@@ -53,6 +53,7 @@ mod listen;
 mod log;
 mod members;
 mod rate_limits;
+mod roster;
 mod schema;
 mod workspaces;
 
@@ -61,7 +62,8 @@ pub use schema::{FORMAT_VERSION, MIGRATIONS};
 use super::{
     policy, Compaction, DeviceAuth, DocsQuery, GraceCell, LogQuota, LogSize, NewCheckpoint,
     NewInvite, NewWorkspace, PullQuery, Purge, PushOutcome, QuotaCell, RateQuota, Redeemed,
-    Redemption, SecretHash, Storage, StorageError, StorageResult, TokenLookup, WorkspaceSummary,
+    Redemption, RosterEntry, RosterPage, SecretHash, Storage, StorageError, StorageResult,
+    SyncState, TokenLookup, WorkspaceSummary,
 };
 use crate::notify::Notifier;
 
@@ -344,6 +346,31 @@ impl Storage for PgStorage {
         self.read(move |tx| Box::pin(async move { log::head(tx, &workspace).await }))
     }
 
+    fn sync_state(&self, workspace: Id) -> BoxFuture<'_, StorageResult<SyncState>> {
+        self.read(move |tx| Box::pin(async move { log::sync_state(tx, &workspace).await }))
+    }
+
+    fn roster(
+        &self,
+        workspace: Id,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StorageResult<RosterPage>> {
+        self.read(move |tx| {
+            Box::pin(async move { roster::page(tx, &workspace, after, limit).await })
+        })
+    }
+
+    fn append_roster(
+        &self,
+        actor: DeviceAuth,
+        events: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<u64>> {
+        self.write(move |tx| {
+            Box::pin(async move { roster::append_roster(tx, &actor, &events).await })
+        })
+    }
+
     fn members(&self, workspace: Id) -> BoxFuture<'_, StorageResult<MembersResponse>> {
         self.read(move |tx| Box::pin(async move { members::members(tx, &workspace).await }))
     }
@@ -352,10 +379,11 @@ impl Storage for PgStorage {
         &self,
         actor: DeviceAuth,
         device: Id,
+        events: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
         self.write(move |tx| {
-            Box::pin(async move { members::revoke_device(tx, &actor, &device, now).await })
+            Box::pin(async move { members::revoke_device(tx, &actor, &device, &events, now).await })
         })
     }
 
@@ -364,41 +392,80 @@ impl Storage for PgStorage {
         actor: DeviceAuth,
         member: Id,
         rotation: KeyRotation,
+        events: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
         self.write(move |tx| {
-            Box::pin(
-                async move { members::remove_member(tx, &actor, &member, &rotation, now).await },
-            )
+            Box::pin(async move {
+                members::remove_member(tx, &actor, &member, &rotation, &events, now).await
+            })
         })
     }
 
-    fn leave(&self, actor: DeviceAuth, now: i64) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
-        self.write(move |tx| Box::pin(async move { members::leave(tx, &actor, now).await }))
+    fn leave(
+        &self,
+        actor: DeviceAuth,
+        events: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
+        self.write(move |tx| {
+            Box::pin(async move { members::leave(tx, &actor, &events, now).await })
+        })
     }
 
     fn rotate_key(
         &self,
         actor: DeviceAuth,
         rotation: KeyRotation,
+        events: Vec<RosterEntry>,
     ) -> BoxFuture<'_, StorageResult<()>> {
-        self.write(move |tx| Box::pin(async move { keys::rotate_key(tx, &actor, &rotation).await }))
+        self.write(move |tx| {
+            Box::pin(async move { keys::rotate_key(tx, &actor, &rotation, &events).await })
+        })
+    }
+
+    fn grant_keys(
+        &self,
+        actor: DeviceAuth,
+        device: Id,
+        keys: Vec<KeyEnvelope>,
+    ) -> BoxFuture<'_, StorageResult<u64>> {
+        self.write(move |tx| {
+            Box::pin(async move { keys::grant_keys(tx, &actor, &device, &keys).await })
+        })
+    }
+
+    fn cancel_invite(
+        &self,
+        actor: DeviceAuth,
+        invite: Id,
+        events: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<()>> {
+        self.write(move |tx| {
+            Box::pin(async move { invites::cancel_invite(tx, &actor, &invite, &events, now).await })
+        })
     }
 
     fn sealed_keys(
         &self,
         workspace: Id,
         device: Id,
-        after: u32,
+        after: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<Vec<KeyEnvelope>>> {
         self.read(move |tx| {
             Box::pin(async move { keys::sealed_keys(tx, &workspace, &device, after).await })
         })
     }
 
-    fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>> {
+    fn transfer_ownership(
+        &self,
+        actor: DeviceAuth,
+        to: Id,
+        events: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<()>> {
         self.write(move |tx| {
-            Box::pin(async move { members::transfer_ownership(tx, &actor, &to).await })
+            Box::pin(async move { members::transfer_ownership(tx, &actor, &to, &events).await })
         })
     }
 

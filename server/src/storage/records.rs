@@ -6,8 +6,9 @@
 //!   gauges read from the database.
 //! * Column conversions (`to_id`, `to_role`, `to_seq`, `to_epoch`, `to_change_hash`,
 //!   `count`): a value the relay never writes is [`StorageError::Corrupt`].
-//! * Row records (`token_lookup`, `member_info`, `device_info`, [`InviteRow`]) and the
-//!   paging of reads (`Page`, `pull_batch`), so both backends answer in the same shapes.
+//! * Row records (`token_lookup`, `member_info`, `device_info`, [`InviteRow`],
+//!   `roster_entry`) and the paging of reads (`Page`, `pull_batch`), so both backends answer in
+//!   the same shapes.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -16,7 +17,7 @@ use trellis_protocol::api::{DeviceInfo, MemberInfo, Role};
 use trellis_protocol::batch::{LogEntry, PullBatch};
 use trellis_protocol::{Id, HASH_LEN};
 
-use super::{DeviceAuth, StorageError, StorageResult, TokenLookup};
+use super::{DeviceAuth, RosterEntry, StorageError, StorageResult, TokenLookup};
 
 /// The SHA-256 of a token or invite secret: what storage keeps instead of the secret.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,8 @@ pub(crate) fn count(n: i64) -> u64 {
 }
 
 /// The device found by a token look-up: its workspace, member, device id, its member's role,
-/// and whether the device was revoked or its member removed.
+/// and whether the device was revoked or its member removed (then only its workspace is
+/// kept: nothing else of it may act).
 pub(crate) fn token_lookup(
     workspace: Vec<u8>,
     member: Vec<u8>,
@@ -120,7 +122,9 @@ pub(crate) fn token_lookup(
     revoked: bool,
 ) -> StorageResult<TokenLookup> {
     if revoked {
-        return Ok(TokenLookup::Revoked);
+        return Ok(TokenLookup::Revoked {
+            workspace_id: to_id(workspace)?,
+        });
     }
     Ok(TokenLookup::Active(DeviceAuth {
         workspace_id: to_id(workspace)?,
@@ -161,6 +165,19 @@ pub(crate) fn device_info(
     })
 }
 
+/// A roster row: its seq and the event's bytes.
+pub(crate) fn roster_entry(seq: i64, event: Vec<u8>) -> StorageResult<RosterEntry> {
+    Ok(RosterEntry {
+        seq: to_seq(seq)?,
+        event,
+    })
+}
+
+/// A seq to bind as a stored integer (seqs the relay accepts stay far below `i64::MAX`).
+pub(crate) fn seq_column(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
 /// An invite as stored, read by a redemption inside its transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteRow {
@@ -176,13 +193,16 @@ pub struct InviteRow {
     pub expires_at: i64,
     /// Whether it was redeemed already.
     pub used: bool,
+    /// Whether it was cancelled.
+    pub cancelled: bool,
     /// Whether the workspace key is still the one of the epoch it was issued at.
     pub current_key: bool,
 }
 
 impl InviteRow {
-    /// The row's columns: workspace, role, device, inviter, expiry, used at, and whether its
-    /// key epoch is the workspace's.
+    /// The row's columns: workspace, role, device, inviter, expiry, used at, cancelled at, and
+    /// whether its key epoch is the workspace's.
+    #[allow(clippy::too_many_arguments)] // one per column, in the order the queries read them
     pub(crate) fn from_columns(
         workspace: Vec<u8>,
         role: String,
@@ -190,6 +210,7 @@ impl InviteRow {
         inviter: Vec<u8>,
         expires_at: i64,
         used_at: Option<i64>,
+        cancelled_at: Option<i64>,
         current_key: bool,
     ) -> StorageResult<InviteRow> {
         Ok(InviteRow {
@@ -199,6 +220,7 @@ impl InviteRow {
             inviter: to_id(inviter)?,
             expires_at,
             used: used_at.is_some(),
+            cancelled: cancelled_at.is_some(),
             current_key,
         })
     }
@@ -324,9 +346,14 @@ mod tests {
     }
 
     #[test]
-    fn a_revoked_token_names_no_device() {
+    fn a_revoked_token_names_its_workspace_and_no_device() {
         let found = token_lookup(vec![1; 16], vec![2; 16], vec![3; 16], "member".into(), true);
-        assert_eq!(found.unwrap(), TokenLookup::Revoked);
+        assert_eq!(
+            found.unwrap(),
+            TokenLookup::Revoked {
+                workspace_id: Id([1; 16])
+            }
+        );
         let found = token_lookup(vec![1; 16], vec![2; 16], vec![3; 16], "admin".into(), false);
         assert!(matches!(found, Ok(TokenLookup::Active(d)) if d.role == Role::Admin));
     }

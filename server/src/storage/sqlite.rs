@@ -23,7 +23,7 @@
 //!   a newer relay.
 //!
 //! The work is split by area, one file each, matching the PostgreSQL backend's files of the
-//! same names: `workspaces`, `members`, `invites`, `keys`, `log` (push, pull, head),
+//! same names: `workspaces`, `members`, `invites`, `keys`, `roster`, `log` (push, pull, head),
 //! `checkpoints`, `schema`; and two of SQLite's own: `group` and `wal`. This file opens
 //! the connections and dispatches each [`Storage`] call to its area on the writer or a reader.
 //!
@@ -58,6 +58,7 @@ mod invites;
 mod keys;
 mod log;
 mod members;
+mod roster;
 mod schema;
 mod wal;
 mod workspaces;
@@ -71,8 +72,8 @@ pub use workspaces::{log_size, workspace_summaries};
 
 use super::{
     policy, Compaction, DeviceAuth, DocsQuery, GraceCell, LogQuota, NewCheckpoint, NewInvite,
-    NewWorkspace, PullQuery, Purge, PushOutcome, QuotaCell, Redeemed, Redemption, SecretHash,
-    Storage, StorageError, StorageResult, TokenLookup,
+    NewWorkspace, PullQuery, Purge, PushOutcome, QuotaCell, Redeemed, Redemption, RosterEntry,
+    RosterPage, SecretHash, Storage, StorageError, StorageResult, SyncState, TokenLookup,
 };
 
 /// Most idle reader connections kept open.
@@ -284,6 +285,27 @@ impl Storage for SqliteStorage {
         self.read(move |conn| log::head(conn, &workspace))
     }
 
+    fn sync_state(&self, workspace: Id) -> BoxFuture<'_, StorageResult<SyncState>> {
+        self.read(move |conn| log::sync_state(conn, &workspace))
+    }
+
+    fn roster(
+        &self,
+        workspace: Id,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'_, StorageResult<RosterPage>> {
+        self.read(move |conn| roster::page(conn, &workspace, after, limit))
+    }
+
+    fn append_roster(
+        &self,
+        actor: DeviceAuth,
+        events: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<u64>> {
+        self.write(move |conn| roster::append_roster(conn, &actor, &events))
+    }
+
     fn members(&self, workspace: Id) -> BoxFuture<'_, StorageResult<MembersResponse>> {
         self.read(move |conn| members::members(conn, &workspace))
     }
@@ -292,9 +314,10 @@ impl Storage for SqliteStorage {
         &self,
         actor: DeviceAuth,
         device: Id,
+        events: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
-        self.write(move |conn| members::revoke_device(conn, &actor, &device, now))
+        self.write(move |conn| members::revoke_device(conn, &actor, &device, &events, now))
     }
 
     fn remove_member(
@@ -302,34 +325,67 @@ impl Storage for SqliteStorage {
         actor: DeviceAuth,
         member: Id,
         rotation: KeyRotation,
+        events: Vec<RosterEntry>,
         now: i64,
     ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
-        self.write(move |conn| members::remove_member(conn, &actor, &member, &rotation, now))
+        self.write(move |conn| {
+            members::remove_member(conn, &actor, &member, &rotation, &events, now)
+        })
     }
 
-    fn leave(&self, actor: DeviceAuth, now: i64) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
-        self.write(move |conn| members::leave(conn, &actor, now))
+    fn leave(
+        &self,
+        actor: DeviceAuth,
+        events: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<Vec<Id>>> {
+        self.write(move |conn| members::leave(conn, &actor, &events, now))
     }
 
     fn rotate_key(
         &self,
         actor: DeviceAuth,
         rotation: KeyRotation,
+        events: Vec<RosterEntry>,
     ) -> BoxFuture<'_, StorageResult<()>> {
-        self.write(move |conn| keys::rotate_key(conn, &actor, &rotation))
+        self.write(move |conn| keys::rotate_key(conn, &actor, &rotation, &events))
+    }
+
+    fn grant_keys(
+        &self,
+        actor: DeviceAuth,
+        device: Id,
+        keys: Vec<KeyEnvelope>,
+    ) -> BoxFuture<'_, StorageResult<u64>> {
+        self.write(move |conn| keys::grant_keys(conn, &actor, &device, &keys))
+    }
+
+    fn cancel_invite(
+        &self,
+        actor: DeviceAuth,
+        invite: Id,
+        events: Vec<RosterEntry>,
+        now: i64,
+    ) -> BoxFuture<'_, StorageResult<()>> {
+        self.write(move |conn| invites::cancel_invite(conn, &actor, &invite, &events, now))
     }
 
     fn sealed_keys(
         &self,
         workspace: Id,
         device: Id,
-        after: u32,
+        after: Option<u32>,
     ) -> BoxFuture<'_, StorageResult<Vec<KeyEnvelope>>> {
         self.read(move |conn| keys::sealed_keys(conn, &workspace, &device, after))
     }
 
-    fn transfer_ownership(&self, actor: DeviceAuth, to: Id) -> BoxFuture<'_, StorageResult<()>> {
-        self.write(move |conn| members::transfer_ownership(conn, &actor, &to))
+    fn transfer_ownership(
+        &self,
+        actor: DeviceAuth,
+        to: Id,
+        events: Vec<RosterEntry>,
+    ) -> BoxFuture<'_, StorageResult<()>> {
+        self.write(move |conn| members::transfer_ownership(conn, &actor, &to, &events))
     }
 
     fn begin_checkpoint(
@@ -408,6 +464,10 @@ fn test_workspace(token: &str) -> NewWorkspace {
         device_key: super::DeviceKey([7; 32]),
         token_hash: SecretHash::of(token),
         now: 1,
+        roster: vec![RosterEntry {
+            seq: 1,
+            event: b"event 1".to_vec(),
+        }],
     }
 }
 

@@ -23,7 +23,8 @@ use tempfile::TempDir;
 use tower::ServiceExt;
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
-    ErrorBody, PushResponse, RedeemInviteRequest, Role, SIGNUP_SECRET_HEADER,
+    ErrorBody, PushResponse, RedeemInviteRequest, Role, RosterEvent, RosterResponse,
+    SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
@@ -404,6 +405,7 @@ impl Relay {
             device_id: Id::random(),
             device_key: device_key(),
             token: None,
+            roster: vec![creation_event()],
         };
         let creds: DeviceCredentials = self
             .signup_with(Some(SIGNUP_SECRET), &req)
@@ -433,6 +435,7 @@ impl Relay {
                 member_id: Id::random(),
                 device_key: device_key(),
                 token: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -448,6 +451,7 @@ impl Relay {
                     device: false,
                     ttl_seconds: None,
                     key_epoch: None,
+                    roster: Vec::new(),
                 },
             )
             .await
@@ -466,6 +470,7 @@ impl Relay {
                 device: true,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             },
         )
         .await
@@ -518,6 +523,70 @@ impl Relay {
         )
         .await
         .pull_batch()
+    }
+}
+
+/// The URL-safe base64 alphabet.
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `bytes` in URL-safe base64 without padding, as devices send roster events (written here
+/// apart from the relay's own codec, so each checks the other).
+pub fn base64url(bytes: &[u8]) -> String {
+    let mut bits = String::new();
+    for b in bytes {
+        bits.push_str(&format!("{b:08b}"));
+    }
+    while !bits.len().is_multiple_of(6) {
+        bits.push('0');
+    }
+    (0..bits.len() / 6)
+        .map(|i| BASE64URL[usize::from_str_radix(&bits[6 * i..6 * i + 6], 2).unwrap()] as char)
+        .collect()
+}
+
+/// The bytes of URL-safe base64 without padding.
+pub fn from_base64url(text: &str) -> Vec<u8> {
+    let mut bits = String::new();
+    for c in text.bytes() {
+        let v = BASE64URL.iter().position(|&a| a == c).expect("base64url");
+        bits.push_str(&format!("{v:06b}"));
+    }
+    (0..bits.len() / 8)
+        .map(|i| u8::from_str_radix(&bits[8 * i..8 * i + 8], 2).unwrap())
+        .collect()
+}
+
+/// A roster event at `seq` whose bytes are `body` (the relay never reads them; devices sign
+/// real ones).
+pub fn roster_event(seq: u64, body: &[u8]) -> RosterEvent {
+    RosterEvent {
+        seq,
+        event: base64url(body),
+    }
+}
+
+/// The roster event of a workspace's creation, at seq 1, which every signup carries.
+pub fn creation_event() -> RosterEvent {
+    roster_event(1, b"workspace created")
+}
+
+impl Relay {
+    /// Reads the roster after `after` with `token`, expecting success.
+    pub async fn roster(&self, workspace: Id, token: &str, after: u64) -> RosterResponse {
+        self.roster_raw(workspace, token, after)
+            .await
+            .json(StatusCode::OK)
+    }
+
+    /// Reads the roster after `after` with `token`.
+    pub async fn roster_raw(&self, workspace: Id, token: &str, after: u64) -> Reply {
+        let uri = format!("/v1/workspaces/{workspace}/roster?after={after}");
+        self.send(Method::GET, &uri, Some(token), None).await
+    }
+
+    /// The roster's newest seq, as `token` reads it.
+    pub async fn roster_head(&self, workspace: Id, token: &str) -> u64 {
+        self.roster(workspace, token, u64::MAX).await.head
     }
 }
 

@@ -1,12 +1,18 @@
-//! Invites in PostgreSQL: storing one with the workspace's current key epoch, and redeeming it
-//! in one transaction under the workspace's row lock that reads the invite, its issuer and the
+//! Invites in PostgreSQL: storing one with the workspace's current key epoch, redeeming it in
+//! one transaction under the workspace's row lock that reads the invite, its issuer and the
 //! ids it would take, lets [`policy::check_invite`] and [`policy::redemption`] decide, then
-//! registers the device (and a new member) and marks the invite used.
+//! registers the device (and a new member) and marks the invite used; and cancelling one, as
+//! [`policy::may_cancel_invite`] allows. Each appends its roster events in its transaction.
 
-use super::members::{insert_device, registered, NewDevice};
+use trellis_protocol::Id;
+
+use super::members::{insert_device, lock_for, registered, NewDevice};
+use super::roster;
 use super::{b, exec, lock_workspace, one, opt, Tx};
-use crate::storage::records::{to_epoch, to_role, InviteRow};
-use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
+use crate::storage::records::{to_epoch, to_id, to_role, InviteRow};
+use crate::storage::{
+    policy, DeviceAuth, NewInvite, Redeemed, Redemption, RosterEntry, StorageError, StorageResult,
+};
 
 pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageResult<()> {
     lock_workspace(tx, &invite.workspace_id).await?;
@@ -22,11 +28,13 @@ pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageRes
     exec(
         tx,
         "INSERT INTO invites
-            (secret_hash, workspace_id, role, device, inviter_member_id, expires_at, key_epoch)
-         VALUES ($1, $2, $3, $4, $5, $6, (SELECT key_epoch FROM workspaces WHERE id = $2))",
+            (secret_hash, workspace_id, invite_id, role, device, inviter_member_id, expires_at,
+             key_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT key_epoch FROM workspaces WHERE id = $2))",
         &[
             &invite.secret_hash.as_bytes().as_slice(),
             &b(&invite.workspace_id),
+            &b(&invite.invite_id),
             &invite.role.as_str(),
             &invite.device,
             &b(&invite.inviter_member_id),
@@ -34,6 +42,7 @@ pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageRes
         ],
     )
     .await?;
+    roster::append(tx, &invite.workspace_id, &invite.roster).await?;
     Ok(())
 }
 
@@ -46,7 +55,7 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
     let invite = opt(
         tx,
         "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
-                i.used_at, i.key_epoch = w.key_epoch
+                i.used_at, i.cancelled_at, i.key_epoch = w.key_epoch
          FROM invites i JOIN workspaces w ON w.id = i.workspace_id
          WHERE i.secret_hash = $1",
         &[&r.secret_hash.as_bytes().as_slice()],
@@ -61,11 +70,13 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
             row.try_get(4)?,
             row.try_get(5)?,
             row.try_get(6)?,
+            row.try_get(7)?,
         )
     })
     .transpose()?;
     // The same redemption again (its answer was lost): the device already joined with the
-    // token it sends, so it is answered as the first time and nothing changes.
+    // token it sends, so it is answered as the first time and nothing changes; its roster
+    // events count as appended if they are the ones stored.
     if invite
         .as_ref()
         .is_some_and(|i| i.workspace_id == r.workspace_id)
@@ -73,6 +84,7 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
         if let Some((member_id, role)) =
             registered(tx, &r.workspace_id, &r.device_id, &r.token_hash).await?
         {
+            roster::check_repeat(tx, &r.workspace_id, &r.roster).await?;
             return Ok(Redeemed { member_id, role });
         }
     }
@@ -159,5 +171,40 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
     if marked != 1 {
         return Err(StorageError::Gone);
     }
+    roster::append(tx, &r.workspace_id, &r.roster).await?;
     Ok(redeemed)
+}
+
+pub(super) async fn cancel_invite(
+    tx: &Tx<'_>,
+    actor: &DeviceAuth,
+    invite: &Id,
+    events: &[RosterEntry],
+    now: i64,
+) -> StorageResult<()> {
+    let role = lock_for(tx, actor).await?;
+    let ws = b(&actor.workspace_id);
+    let row = opt(
+        tx,
+        "SELECT inviter_member_id, used_at IS NOT NULL FROM invites
+         WHERE workspace_id = $1 AND invite_id = $2",
+        &[&ws, &b(invite)],
+    )
+    .await?
+    .ok_or(StorageError::NotFound)?;
+    policy::may_cancel_invite(
+        role,
+        actor.member_id,
+        to_id(row.try_get(0)?)?,
+        row.try_get(1)?,
+    )?;
+    exec(
+        tx,
+        "UPDATE invites SET cancelled_at = $1
+         WHERE workspace_id = $2 AND invite_id = $3 AND cancelled_at IS NULL",
+        &[&now, &ws, &b(invite)],
+    )
+    .await?;
+    roster::append(tx, &actor.workspace_id, events).await?;
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! The log in PostgreSQL: a push under the workspace's row lock, a pull from one snapshot,
-//! and the head.
+//! the head, and the state a pull's headers report (key epoch, rotation mark, roster head).
 //!
 //! A push locks the workspace's row (concurrent pushes to it queue there, whichever process
 //! serves them), refuses entries sealed with an older key ([`policy::check_sealed_with`]),
@@ -11,9 +11,12 @@
 use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::Id;
 
+use super::roster;
 use super::{all, b, exec, notify, opt, Tx, HEADS_CHANNEL};
 use crate::storage::records::{pull_batch, to_change_hash, to_epoch, to_id, to_seq, Page};
-use crate::storage::{policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult};
+use crate::storage::{
+    policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult, SyncState,
+};
 
 pub(super) async fn push(
     tx: &Tx<'_>,
@@ -105,6 +108,23 @@ pub(super) async fn push(
         head: to_seq(head)?,
         key_epoch,
         rotation_needed,
+        roster_head: roster::head(tx, workspace).await?,
+    })
+}
+
+/// The key state and the roster head (the caller's transaction reads one snapshot).
+pub(super) async fn sync_state(tx: &Tx<'_>, workspace: &Id) -> StorageResult<SyncState> {
+    let row = opt(
+        tx,
+        "SELECT key_epoch, rotation_needed FROM workspaces WHERE id = $1",
+        &[&b(workspace)],
+    )
+    .await?
+    .ok_or(StorageError::NotFound)?;
+    Ok(SyncState {
+        key_epoch: to_epoch(row.try_get(0)?)?,
+        rotation_needed: row.try_get(1)?,
+        roster_head: roster::head(tx, workspace).await?,
     })
 }
 

@@ -2,17 +2,20 @@
 //! listing, and the membership changes (revoking a device, removing a member, leaving,
 //! transferring ownership). Each change first locks the workspace's row ([`lock_for`]), then
 //! reads the caller's role and the target's row and applies [`policy`] to them before it
-//! writes; revocations are announced to every relay process on commit.
+//! writes, and appends the roster events that describe the change in the same transaction;
+//! revocations are announced to every relay process on commit.
 
 use trellis_protocol::api::{KeyRotation, MembersResponse, Role};
 use trellis_protocol::Id;
 
 use super::keys::apply_rotation;
+use super::roster;
 use super::{all, b, exec, lock_workspace, notify_revoked, one, opt, Tx};
 use crate::storage::policy::RevokeTarget;
 use crate::storage::records::{device_info, member_info, to_epoch, to_id, to_role, token_lookup};
 use crate::storage::{
-    policy, DeviceAuth, DeviceKey, Refusal, SecretHash, StorageError, StorageResult, TokenLookup,
+    policy, DeviceAuth, DeviceKey, Refusal, RosterEntry, SecretHash, StorageError, StorageResult,
+    TokenLookup,
 };
 
 /// A device row to insert.
@@ -243,6 +246,7 @@ pub(super) async fn revoke_device(
     tx: &Tx<'_>,
     actor: &DeviceAuth,
     device: &Id,
+    events: &[RosterEntry],
     now: i64,
 ) -> StorageResult<Vec<Id>> {
     let role = lock_for(tx, actor).await?;
@@ -275,6 +279,7 @@ pub(super) async fn revoke_device(
             last_active_device: !already_revoked && others_active == 0,
         },
     )?;
+    roster::append(tx, &actor.workspace_id, events).await?;
     if already_revoked {
         return Ok(Vec::new());
     }
@@ -295,6 +300,7 @@ pub(super) async fn remove_member(
     actor: &DeviceAuth,
     member: &Id,
     rotation: &KeyRotation,
+    events: &[RosterEntry],
     now: i64,
 ) -> StorageResult<Vec<Id>> {
     let role = lock_for(tx, actor).await?;
@@ -307,15 +313,22 @@ pub(super) async fn remove_member(
     // Checked against the devices that remain once the member is gone; an error rolls the
     // transaction back, removal included.
     apply_rotation(tx, &actor.workspace_id, rotation).await?;
+    roster::append(tx, &actor.workspace_id, events).await?;
     notify_revoked(tx, &actor.workspace_id, &revoked).await?;
     Ok(revoked)
 }
 
-pub(super) async fn leave(tx: &Tx<'_>, actor: &DeviceAuth, now: i64) -> StorageResult<Vec<Id>> {
+pub(super) async fn leave(
+    tx: &Tx<'_>,
+    actor: &DeviceAuth,
+    events: &[RosterEntry],
+    now: i64,
+) -> StorageResult<Vec<Id>> {
     let role = lock_for(tx, actor).await?;
     policy::may_leave(role)?;
     let revoked = remove_member_rows(tx, &actor.workspace_id, &actor.member_id, now).await?;
     mark_rotation_needed(tx, &actor.workspace_id).await?;
+    roster::append(tx, &actor.workspace_id, events).await?;
     notify_revoked(tx, &actor.workspace_id, &revoked).await?;
     Ok(revoked)
 }
@@ -324,6 +337,7 @@ pub(super) async fn transfer_ownership(
     tx: &Tx<'_>,
     actor: &DeviceAuth,
     to: &Id,
+    events: &[RosterEntry],
 ) -> StorageResult<()> {
     let role = lock_for(tx, actor).await?;
     let (_, removed) = member_row(tx, &actor.workspace_id, to).await?;
@@ -341,5 +355,6 @@ pub(super) async fn transfer_ownership(
         &[&Role::Owner.as_str(), &ws, &b(to)],
     )
     .await?;
+    roster::append(tx, &actor.workspace_id, events).await?;
     Ok(())
 }

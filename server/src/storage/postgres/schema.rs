@@ -5,7 +5,7 @@
 //! several processes start together one migrates and the others wait, then find nothing to do.
 //! PostgreSQL's DDL is transactional, so a crash mid-upgrade leaves the schema as it was. A
 //! database migrated by a newer relay is refused rather than misread, and so is one that holds
-//! workspaces of the first data format ([`FORMAT_VERSION`]).
+//! workspaces of an older data format ([`FORMAT_VERSION`]).
 //!
 //! The tables mirror the SQLite schema (`storage/sqlite/schema.rs`), with
 //! PostgreSQL types: ids and hashes `bytea`, times and seqs `bigint`, flags `boolean`.
@@ -123,12 +123,28 @@ pub const MIGRATIONS: &[&str] = &[
     // 5: the second data format (protocol/FORMATS.md), as SQLite's 7: a database from before
     // it that holds a workspace is refused ([`FORMAT_VERSION`]).
     "INSERT INTO relay_meta (key, value) VALUES ('data_format', '2');",
+    // 6: the third data format, as SQLite's 8: each workspace's signed roster, and invites
+    // named by an id the relay makes, so they can be cancelled. A database from before it
+    // that holds a workspace is refused ([`FORMAT_VERSION`]), so `invites` is empty here and
+    // takes a NOT NULL column.
+    "CREATE TABLE roster (
+        workspace_id bytea NOT NULL REFERENCES workspaces(id),
+        seq bigint NOT NULL CHECK (seq >= 1),
+        event bytea NOT NULL,
+        PRIMARY KEY (workspace_id, seq)
+    );
+    ALTER TABLE invites ADD COLUMN invite_id bytea NOT NULL CHECK (length(invite_id) = 16);
+    ALTER TABLE invites ADD COLUMN cancelled_at bigint;
+    ALTER TABLE invites ADD CONSTRAINT invites_workspace_id_invite_id_key
+        UNIQUE (workspace_id, invite_id);
+    UPDATE relay_meta SET value = '3' WHERE key = 'data_format';",
 ];
 
-/// The schema version from which the log holds the second data format. A database from
-/// before it that holds any workspace is refused with [`StorageError::OldFormat`], not
-/// migrated: no data of the first format was deployed.
-pub const FORMAT_VERSION: i64 = 5;
+/// The schema version from which the database holds the third data format (the second
+/// brought padded envelopes and keyed ids at version 5, the third the signed roster). A
+/// database from before it that holds any workspace is refused with
+/// [`StorageError::OldFormat`], not migrated: no data of an older format was deployed.
+pub const FORMAT_VERSION: i64 = 6;
 
 /// The identity of the relay's log.
 pub(crate) async fn log_id(client: &tokio_postgres::Client) -> StorageResult<String> {

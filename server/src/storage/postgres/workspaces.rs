@@ -1,10 +1,12 @@
-//! Workspaces in PostgreSQL: creating one with its owner and first device, and what the
+//! Workspaces in PostgreSQL: creating one with its owner, first device and first roster
+//! events (or recognizing the same signup repeated), and what the
 //! operator reads of all of them (`admin workspaces` and the `/metrics` log gauges), each from
 //! one snapshot.
 
 use trellis_protocol::api::Role;
 
 use super::members::{insert_device, registered, NewDevice};
+use super::roster;
 use super::{all, b, exec, one, Tx};
 use crate::storage::records::{to_id, to_seq};
 use crate::storage::{LogSize, NewWorkspace, StorageError, StorageResult, WorkspaceSummary};
@@ -20,8 +22,11 @@ pub(super) async fn create_workspace(tx: &Tx<'_>, new: &NewWorkspace) -> Storage
     if inserted == 0 {
         // The same signup again (its answer was lost): the same owner device with the token it
         // made is answered as the first time.
+        // Its roster events count as appended if they are the ones stored.
         return match registered(tx, &new.workspace_id, &new.device_id, &new.token_hash).await? {
-            Some((member, Role::Owner)) if member == new.member_id => Ok(()),
+            Some((member, Role::Owner)) if member == new.member_id => {
+                roster::check_repeat(tx, &new.workspace_id, &new.roster).await
+            }
             _ => Err(StorageError::Conflict),
         };
     }
@@ -42,7 +47,9 @@ pub(super) async fn create_workspace(tx: &Tx<'_>, new: &NewWorkspace) -> Storage
             now: new.now,
         },
     )
-    .await
+    .await?;
+    roster::append(tx, &new.workspace_id, &new.roster).await?;
+    Ok(())
 }
 
 /// Every workspace with its log size (and the compacted entries kept of it), members and

@@ -1,13 +1,18 @@
-//! Invites in SQLite: storing one with the workspace's current key epoch, and redeeming it in
+//! Invites in SQLite: storing one with the workspace's current key epoch, redeeming it in
 //! one `BEGIN IMMEDIATE` transaction that reads the invite, its issuer and the ids it would
 //! take, lets [`policy::check_invite`] and [`policy::redemption`] decide, then registers the
-//! device (and a new member) and marks the invite used.
+//! device (and a new member) and marks the invite used; and cancelling one, as
+//! [`policy::may_cancel_invite`] allows. Each appends its roster events in its transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use trellis_protocol::Id;
 
-use super::members::{insert_device, registered, NewDevice};
-use crate::storage::records::{to_epoch, to_role, InviteRow};
-use crate::storage::{policy, NewInvite, Redeemed, Redemption, StorageError, StorageResult};
+use super::members::{actor_role, insert_device, registered, NewDevice};
+use super::roster;
+use crate::storage::records::{to_epoch, to_id, to_role, InviteRow};
+use crate::storage::{
+    policy, DeviceAuth, NewInvite, Redeemed, Redemption, RosterEntry, StorageError, StorageResult,
+};
 
 pub(super) fn create_invite(conn: &mut Connection, invite: &NewInvite) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -24,18 +29,21 @@ pub(super) fn create_invite(conn: &mut Connection, invite: &NewInvite) -> Storag
     // would let a device in with an outdated key.
     tx.execute(
         "INSERT INTO invites
-            (secret_hash, workspace_id, role, device, inviter_member_id, expires_at, key_epoch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+            (secret_hash, workspace_id, invite_id, role, device, inviter_member_id, expires_at,
+             key_epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
                  (SELECT key_epoch FROM workspaces WHERE id = ?2))",
         params![
             invite.secret_hash.as_bytes(),
             invite.workspace_id.as_bytes(),
+            invite.invite_id.as_bytes(),
             invite.role.as_str(),
             invite.device,
             invite.inviter_member_id.as_bytes(),
             invite.expires_at
         ],
     )?;
+    roster::append(&tx, &invite.workspace_id, &invite.roster)?;
     tx.commit()?;
     Ok(())
 }
@@ -45,31 +53,36 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
     let invite = tx
         .query_row(
             "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
-                    i.used_at, i.key_epoch = w.key_epoch
+                    i.used_at, i.cancelled_at, i.key_epoch = w.key_epoch
              FROM invites i JOIN workspaces w ON w.id = i.workspace_id
              WHERE i.secret_hash = ?1",
             [r.secret_hash.as_bytes()],
             |row| {
                 Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
+                    (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
+                    (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?),
                 ))
             },
         )
         .optional()?
         .map(
-            |(ws, role, device, inviter, expires_at, used_at, current_key)| {
-                InviteRow::from_columns(ws, role, device, inviter, expires_at, used_at, current_key)
+            |((ws, role, device, inviter), (expires_at, used_at, cancelled_at, current_key))| {
+                InviteRow::from_columns(
+                    ws,
+                    role,
+                    device,
+                    inviter,
+                    expires_at,
+                    used_at,
+                    cancelled_at,
+                    current_key,
+                )
             },
         )
         .transpose()?;
     // The same redemption again (its answer was lost): the device already joined with the
-    // token it sends, so it is answered as the first time and nothing changes.
+    // token it sends, so it is answered as the first time and nothing changes; its roster
+    // events count as appended if they are the ones stored.
     if invite
         .as_ref()
         .is_some_and(|i| i.workspace_id == r.workspace_id)
@@ -77,6 +90,7 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
         if let Some((member_id, role)) =
             registered(&tx, &r.workspace_id, &r.device_id, &r.token_hash)?
         {
+            roster::check_repeat(&tx, &r.workspace_id, &r.roster)?;
             return Ok(Redeemed { member_id, role });
         }
     }
@@ -156,6 +170,37 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
     if marked != 1 {
         return Err(StorageError::Gone);
     }
+    roster::append(&tx, &r.workspace_id, &r.roster)?;
     tx.commit()?;
     Ok(redeemed)
+}
+
+pub(super) fn cancel_invite(
+    conn: &mut Connection,
+    actor: &DeviceAuth,
+    invite: &Id,
+    events: &[RosterEntry],
+    now: i64,
+) -> StorageResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let role = actor_role(&tx, actor)?;
+    let ws = actor.workspace_id.as_bytes();
+    let (inviter, used): (Vec<u8>, bool) = tx
+        .query_row(
+            "SELECT inviter_member_id, used_at IS NOT NULL FROM invites
+             WHERE workspace_id = ?1 AND invite_id = ?2",
+            params![ws, invite.as_bytes()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    policy::may_cancel_invite(role, actor.member_id, to_id(inviter)?, used)?;
+    tx.execute(
+        "UPDATE invites SET cancelled_at = ?1
+         WHERE workspace_id = ?2 AND invite_id = ?3 AND cancelled_at IS NULL",
+        params![now, ws, invite.as_bytes()],
+    )?;
+    roster::append(&tx, &actor.workspace_id, events)?;
+    tx.commit()?;
+    Ok(())
 }

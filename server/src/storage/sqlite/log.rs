@@ -1,5 +1,6 @@
 //! The log in SQLite: a push (run by the group writer of [`super::group`] inside its
-//! transaction, one savepoint per push), a pull from one snapshot, and the head.
+//! transaction, one savepoint per push), a pull from one snapshot, the head, and the state a
+//! pull's headers report (key epoch, rotation mark, roster head).
 //!
 //! A push reads the workspace's head, key epoch and log size, refuses entries sealed with an
 //! older key ([`policy::check_sealed_with`]), looks each entry up by `(doc_id, change_hash)` (a
@@ -12,8 +13,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::Id;
 
+use super::roster;
 use crate::storage::records::{pull_batch, to_change_hash, to_epoch, to_id, to_seq, Page};
-use crate::storage::{policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult};
+use crate::storage::{
+    policy, LogQuota, PullQuery, PushOutcome, StorageError, StorageResult, SyncState,
+};
 
 /// Runs one push on an open transaction or savepoint of the writer connection; neither begins
 /// nor commits (the group writer of [`group`] does, for every push waiting). The key-epoch
@@ -95,6 +99,7 @@ pub(super) fn push_in(
         head: to_seq(head)?,
         key_epoch,
         rotation_needed,
+        roster_head: roster::head(tx, workspace)?,
     })
 }
 
@@ -139,6 +144,23 @@ pub(super) fn pull(
     }
     tx.finish()?;
     Ok(pull_batch(head, q.after, page.into_items()))
+}
+
+pub(super) fn sync_state(conn: &mut Connection, workspace: &Id) -> StorageResult<SyncState> {
+    // A deferred transaction: the key state and the roster head come from one snapshot.
+    let tx = conn.transaction()?;
+    let (key_epoch, rotation_needed): (i64, bool) = tx
+        .prepare_cached("SELECT key_epoch, rotation_needed FROM workspaces WHERE id = ?1")?
+        .query_row([workspace.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StorageError::NotFound)?;
+    let roster_head = roster::head(&tx, workspace)?;
+    tx.finish()?;
+    Ok(SyncState {
+        key_epoch: to_epoch(key_epoch)?,
+        rotation_needed,
+        roster_head,
+    })
 }
 
 pub(super) fn head(conn: &mut Connection, workspace: &Id) -> StorageResult<u64> {

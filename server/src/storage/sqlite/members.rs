@@ -1,17 +1,20 @@
 //! Members and devices in SQLite: the token look-up every request makes, the members
 //! listing, and the membership changes (revoking a device, removing a member, leaving,
 //! transferring ownership), each one `BEGIN IMMEDIATE` transaction that reads the caller's role
-//! and the target's row and applies [`policy`] to them before it writes.
+//! and the target's row and applies [`policy`] to them before it writes, and appends the roster
+//! events that describe the change in the same transaction.
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::{KeyRotation, MembersResponse, Role};
 use trellis_protocol::Id;
 
 use super::keys::apply_rotation;
+use super::roster;
 use crate::storage::policy::RevokeTarget;
 use crate::storage::records::{device_info, member_info, to_epoch, to_id, to_role, token_lookup};
 use crate::storage::{
-    policy, DeviceAuth, DeviceKey, Refusal, SecretHash, StorageError, StorageResult, TokenLookup,
+    policy, DeviceAuth, DeviceKey, Refusal, RosterEntry, SecretHash, StorageError, StorageResult,
+    TokenLookup,
 };
 
 /// A device row to insert.
@@ -228,6 +231,7 @@ pub(super) fn revoke_device(
     conn: &mut Connection,
     actor: &DeviceAuth,
     device: &Id,
+    events: &[RosterEntry],
     now: i64,
 ) -> StorageResult<Vec<Id>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -259,7 +263,9 @@ pub(super) fn revoke_device(
             last_active_device: !already_revoked && others_active == 0,
         },
     )?;
+    roster::append(&tx, &actor.workspace_id, events)?;
     if already_revoked {
+        tx.commit()?;
         return Ok(Vec::new());
     }
     tx.execute(
@@ -277,6 +283,7 @@ pub(super) fn remove_member(
     actor: &DeviceAuth,
     member: &Id,
     rotation: &KeyRotation,
+    events: &[RosterEntry],
     now: i64,
 ) -> StorageResult<Vec<Id>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -290,16 +297,23 @@ pub(super) fn remove_member(
     // Checked against the devices that remain once the member is gone; an error drops the
     // transaction, so the removal above is undone with it.
     apply_rotation(&tx, &actor.workspace_id, rotation)?;
+    roster::append(&tx, &actor.workspace_id, events)?;
     tx.commit()?;
     Ok(revoked)
 }
 
-pub(super) fn leave(conn: &mut Connection, actor: &DeviceAuth, now: i64) -> StorageResult<Vec<Id>> {
+pub(super) fn leave(
+    conn: &mut Connection,
+    actor: &DeviceAuth,
+    events: &[RosterEntry],
+    now: i64,
+) -> StorageResult<Vec<Id>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let role = actor_role(&tx, actor)?;
     policy::may_leave(role)?;
     let revoked = remove_member_rows(&tx, &actor.workspace_id, &actor.member_id, now)?;
     mark_rotation_needed(&tx, &actor.workspace_id)?;
+    roster::append(&tx, &actor.workspace_id, events)?;
     tx.commit()?;
     Ok(revoked)
 }
@@ -308,6 +322,7 @@ pub(super) fn transfer_ownership(
     conn: &mut Connection,
     actor: &DeviceAuth,
     to: &Id,
+    events: &[RosterEntry],
 ) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let role = actor_role(&tx, actor)?;
@@ -322,6 +337,7 @@ pub(super) fn transfer_ownership(
         "UPDATE members SET role = ?1 WHERE workspace_id = ?2 AND member_id = ?3",
         params![Role::Owner.as_str(), ws, to.as_bytes()],
     )?;
+    roster::append(&tx, &actor.workspace_id, events)?;
     tx.commit()?;
     Ok(())
 }
@@ -362,12 +378,15 @@ mod tests {
         lock(&storage.inner.writer)
             .execute("UPDATE devices SET revoked_at = 2", [])
             .unwrap();
+        let revoked = Some(TokenLookup::Revoked {
+            workspace_id: ws.workspace_id,
+        });
         assert_eq!(
             storage
                 .device_by_token(SecretHash::of("tok"))
                 .await
                 .unwrap(),
-            Some(TokenLookup::Revoked)
+            revoked
         );
 
         lock(&storage.inner.writer)
@@ -380,7 +399,7 @@ mod tests {
                 .device_by_token(SecretHash::of("tok"))
                 .await
                 .unwrap(),
-            Some(TokenLookup::Revoked),
+            revoked,
             "a device of a removed member is revoked whatever its own row says"
         );
     }

@@ -3,7 +3,7 @@
 //! `PRAGMA user_version` counts the applied migrations. Opening a file applies the missing ones
 //! in order, each in its own transaction with its version bump, so a crash mid-upgrade leaves a
 //! file at some whole version. A file from a newer relay is refused rather than misread, and so
-//! is one that holds workspaces of the first data format ([`FORMAT_VERSION`]).
+//! is one that holds workspaces of an older data format ([`FORMAT_VERSION`]).
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -112,12 +112,39 @@ pub const MIGRATIONS: &[&str] = &[
     // and logbook and ledger ids are keyed. A database from before it that holds a workspace
     // is refused ([`FORMAT_VERSION`]).
     "INSERT INTO relay_meta (key, value) VALUES ('data_format', '2');",
+    // 8: the third data format: each workspace's signed roster (events devices make, sign and
+    // verify; the relay keeps them in order, opaque), and invites named by an id the relay
+    // makes, so they can be cancelled. A database from before it that holds a workspace is
+    // refused ([`FORMAT_VERSION`]), so `invites` (whose rows belong to workspaces) is empty
+    // here and is made again with its new columns.
+    "CREATE TABLE roster (
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        seq INTEGER NOT NULL CHECK (seq >= 1),
+        event BLOB NOT NULL,
+        PRIMARY KEY (workspace_id, seq)
+    );
+    DROP TABLE invites;
+    CREATE TABLE invites (
+        secret_hash BLOB PRIMARY KEY NOT NULL,
+        workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+        invite_id BLOB NOT NULL CHECK (length(invite_id) = 16),
+        role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        device INTEGER NOT NULL CHECK (device IN (0, 1)),
+        inviter_member_id BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        cancelled_at INTEGER,
+        key_epoch INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (workspace_id, invite_id)
+    );
+    UPDATE relay_meta SET value = '3' WHERE key = 'data_format';",
 ];
 
-/// The schema version from which the log holds the second data format. A database from
-/// before it that holds any workspace is refused with [`StorageError::OldFormat`], not
-/// migrated: no data of the first format was deployed.
-pub const FORMAT_VERSION: i64 = 7;
+/// The schema version from which the database holds the third data format (the second
+/// brought padded envelopes and keyed ids at version 7, the third the signed roster). A
+/// database from before it that holds any workspace is refused with
+/// [`StorageError::OldFormat`], not migrated: no data of an older format was deployed.
+pub const FORMAT_VERSION: i64 = 8;
 
 /// The identity of the relay's log.
 pub(crate) fn log_id(conn: &Connection) -> StorageResult<String> {
@@ -230,10 +257,11 @@ mod tests {
     }
 
     #[test]
-    fn a_database_holding_workspaces_of_the_first_data_format_is_refused() {
+    fn a_database_holding_workspaces_of_an_older_data_format_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let (ws, member, device) = (Id([1; 16]), Id([2; 16]), Id([3; 16]));
-        for version in [1, FORMAT_VERSION - 1] {
+        // The first format's first and last versions, and the second format's.
+        for version in [1, 6, FORMAT_VERSION - 1] {
             let path = dir.path().join(format!("v{version}.sqlite3"));
             {
                 let conn = Connection::open(&path).unwrap();
@@ -270,7 +298,7 @@ mod tests {
                 "version {version}"
             );
             let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
-            assert!(message.contains("first data format"), "{message}");
+            assert!(message.contains("older Trellis data format"), "{message}");
             // Nothing was migrated.
             let conn = Connection::open(&path).unwrap();
             assert_eq!(user_version(&conn), version);

@@ -1,4 +1,5 @@
-//! Workspaces in SQLite: creating one with its owner and first device, and what the operator
+//! Workspaces in SQLite: creating one with its owner, first device and first roster events
+//! (or recognizing the same signup repeated), and what the operator
 //! reads of all of them (`admin workspaces` and the `/metrics` log gauges) through a
 //! read-only connection of the caller's, so a listing never waits for the relay's writer.
 
@@ -7,6 +8,7 @@ use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use super::members::{insert_device, registered, NewDevice};
+use super::roster;
 use crate::storage::records::count;
 use crate::storage::{LogSize, NewWorkspace, StorageError, StorageResult, WorkspaceSummary};
 
@@ -20,8 +22,11 @@ pub(super) fn create_workspace(conn: &mut Connection, new: &NewWorkspace) -> Sto
     if exists {
         // The same signup again (its answer was lost): the same owner device with the token it
         // made is answered as the first time.
+        // Its roster events count as appended if they are the ones stored.
         return match registered(&tx, &new.workspace_id, &new.device_id, &new.token_hash)? {
-            Some((member, Role::Owner)) if member == new.member_id => Ok(()),
+            Some((member, Role::Owner)) if member == new.member_id => {
+                roster::check_repeat(&tx, &new.workspace_id, &new.roster)
+            }
             _ => Err(StorageError::Conflict),
         };
     }
@@ -44,6 +49,7 @@ pub(super) fn create_workspace(conn: &mut Connection, new: &NewWorkspace) -> Sto
             now: new.now,
         },
     )?;
+    roster::append(&tx, &new.workspace_id, &new.roster)?;
     tx.commit()?;
     Ok(())
 }
