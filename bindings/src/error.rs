@@ -136,7 +136,7 @@ impl From<trellis_core::Error> for TrellisError {
                 status,
                 code,
             },
-            E::Corrupt(_) => TrellisError::Corrupt { reason },
+            E::Corrupt(_) | E::Tampered(_) => TrellisError::Corrupt { reason },
             E::Removed { .. } => TrellisError::Removed { reason },
             E::Storage(_) | E::Document(_) => TrellisError::Storage { reason },
         }

@@ -13,11 +13,28 @@ use crate::types::{CheckpointReport, MemberView};
 
 #[uniffi::export]
 impl TrellisStore {
-    /// The roster of the current workspace: members and their devices as the relay knows them
-    /// (removed members and revoked devices included).
+    /// The roster of the current workspace: members and their devices as the practice's signed
+    /// roster holds them (removed members and revoked devices included), each device with its
+    /// fingerprint and whether this device verified it.
     pub async fn roster(&self) -> Result<Vec<MemberView>, TrellisError> {
         let store = self.store()?;
         run(async move { Ok(list(store.roster().await?)) }).await
+    }
+
+    /// This device's fingerprint ("12345 67890 12345 67890"), for a colleague to compare face
+    /// to face.
+    pub fn fingerprint(&self) -> Result<String, TrellisError> {
+        Ok(self.store()?.fingerprint()?)
+    }
+
+    /// Records that a device of `member` (name or id prefix) showed `fingerprint` face to
+    /// face. `Conflict` (nothing recorded) when no device of hers has it.
+    pub fn verify_member(
+        &self,
+        member: String,
+        fingerprint: String,
+    ) -> Result<MemberView, TrellisError> {
+        Ok(self.store()?.verify_member(&member, &fingerprint)?.into())
     }
 
     /// Revokes a device by id prefix (at least 4 hex digits): owners and admins any device,

@@ -105,7 +105,8 @@ pub enum WorkspaceCmd {
         #[arg(long, env = "TRELLIS_SIGNUP_SECRET", hide_env_values = true)]
         signup_secret: String,
     },
-    /// Print a single-use invite code (it carries the practice's key: share it privately)
+    /// Print a single-use invite code, valid 72 hours (it carries the practice's key: share it
+    /// privately)
     Invite {
         /// Role of the new member
         #[arg(long, default_value = "member", value_parser = ["member", "admin"])]
@@ -124,8 +125,18 @@ pub enum WorkspaceCmd {
     },
     /// Practices on this device
     List,
-    /// Members of the current practice and their devices (from the relay)
+    /// Members of the current practice and their devices, with fingerprints (from the
+    /// practice's signed roster)
     Members,
+    /// This device's fingerprint, for a colleague to compare face to face
+    Fingerprint,
+    /// Record that a colleague's device showed this fingerprint face to face
+    Verify {
+        /// Member name or id prefix
+        member: String,
+        /// The fingerprint her device shows ("12345 67890 12345 67890")
+        fingerprint: String,
+    },
     /// Revoke a device (lost phone, old laptop): it loses access at once
     Revoke {
         /// Device id prefix, as `workspace members` shows

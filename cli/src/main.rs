@@ -51,6 +51,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::Network(_) => "network",
         Error::Relay { .. } => "relay",
         Error::Corrupt(_) => "corrupt",
+        Error::Tampered(_) => "tampered",
         Error::Removed { .. } => "removed",
         Error::Storage(_) | Error::Document(_) => "storage",
     }
@@ -136,6 +137,15 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
                     println!(
                         "Set aside:       {} entr(ies) could not be applied (see `trellis set-aside`)",
                         s.set_aside
+                    );
+                }
+                if let Some(why) = &s.roster_problem {
+                    println!("Roster:          the relay's copy failed this device's checks: {why}");
+                }
+                if s.roster_refused > 0 {
+                    println!(
+                        "Roster:          {} event(s) refused (not signed by a device entitled to them)",
+                        s.roster_refused
                     );
                 }
             });
@@ -266,19 +276,42 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             },
                             short(&d.device_id),
                             d.registered_at[..10.min(d.registered_at.len())].to_string(),
-                            match (d.revoked, d.this_device) {
-                                (true, _) => "revoked".into(),
-                                (false, true) => "this device".into(),
-                                (false, false) => String::new(),
+                            d.fingerprint.clone(),
+                            match (d.revoked, d.this_device, d.verified) {
+                                (true, _, _) => "revoked".into(),
+                                (false, true, _) => "this device".into(),
+                                (false, false, true) => "verified".into(),
+                                (false, false, false) if m.unverified_device => {
+                                    "NEW, not verified".into()
+                                }
+                                (false, false, false) => String::new(),
                             },
                         ]);
                     }
                 }
                 table(
-                    &["MEMBER", "ROLE", "DEVICE", "JOINED", ""],
+                    &["MEMBER", "ROLE", "DEVICE", "JOINED", "FINGERPRINT", ""],
                     &rows,
                     "No members.",
                 );
+            });
+        }
+        WorkspaceCmd::Fingerprint => {
+            let fingerprint = store.fingerprint()?;
+            out.show(&json!({ "fingerprint": fingerprint }), |_| {
+                println!("This device's fingerprint: {fingerprint}");
+                println!(
+                    "A colleague compares it with what `trellis workspace members` shows her."
+                );
+            });
+        }
+        WorkspaceCmd::Verify {
+            member,
+            fingerprint,
+        } => {
+            let m = store.verify_member(&member, &fingerprint)?;
+            out.show(&m, |m| {
+                println!("Verified a device of {}.", m.name);
             });
         }
         WorkspaceCmd::Revoke { device } => {

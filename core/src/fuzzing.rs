@@ -163,6 +163,8 @@ pub fn api_json(data: &[u8]) {
 }
 
 const INVITE_REFUSAL: &str = "this is not a Trellis invite code";
+/// The one message for a code of an earlier format.
+const OLD_INVITE_REFUSAL: &str = "this invite code was made by an earlier version of Trellis";
 
 /// An invite code. The first byte picks the form: even, the rest is the code as typed; odd,
 /// the rest is the JSON inside the code (so the fuzzer reaches the fields behind the base64).
@@ -177,7 +179,7 @@ pub fn invite_code(data: &[u8]) {
     } else {
         use base64::Engine;
         format!(
-            "trellis1.{}",
+            "trellis3.{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rest)
         )
     };
@@ -189,7 +191,10 @@ pub fn invite_code(data: &[u8]) {
                 code
             );
         }
-        Err(Error::InvalidInput(m)) => assert!(m.starts_with(INVITE_REFUSAL), "{m}"),
+        Err(Error::InvalidInput(m)) => assert!(
+            m.starts_with(INVITE_REFUSAL) || m.starts_with(OLD_INVITE_REFUSAL),
+            "{m}"
+        ),
         Err(e) => panic!("an invite was refused with a {e:?}"),
     }
 }
@@ -416,6 +421,18 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
         .create_workspace("Fuzz practice")
         .expect("a local practice is made");
     let ws = current_ws(&store.lock()).expect("the practice is current");
+    // Entries are signed by this device (its roster's only one) under several actors of its
+    // own; a key byte with its top bit set signs with a key the roster does not hold.
+    let (signer, me, mark, roster) = {
+        let conn = store.lock();
+        (
+            crate::storage::workspace::device_signer(&conn).expect("a signing key"),
+            crate::sync::members::device_id(&conn).expect("a device id"),
+            crate::storage::workspace::roster_mark(&conn, &ws.id).expect("a roster"),
+            crate::storage::workspace::load_roster(&conn, &ws.id).expect("a roster"),
+        )
+    };
+    let stranger = crate::crypto::DeviceSigner::generate();
     let docs = [
         (ws.id, DocKind::Workspace),
         (Id([2; 16]), DocKind::Organization),
@@ -447,7 +464,26 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
         let (value, tail) = rest.split_at(len.min(rest.len()));
         rest = tail;
         let (doc_id, kind) = docs[which];
-        let seal = |plain: &[u8]| ws.keys.seal(Sealed::Change, &ws.id, &doc_id, plain);
+        let signing_key = if key_byte & 0x80 != 0 {
+            &stranger
+        } else {
+            &signer
+        };
+        // A change envelope holds the change and its signed trailer (over the change's hash;
+        // for bytes that are no change, over their SHA-256).
+        let signed = |plain: &[u8]| {
+            let hash: [u8; 32] = match automerge::Change::from_bytes(plain.to_vec()) {
+                Ok(c) => c.hash().0,
+                Err(_) => <sha2::Sha256 as sha2::Digest>::digest(plain).into(),
+            };
+            let trailer =
+                crate::crypto::signing::sign_change(signing_key, &me, &ws.id, &doc_id, mark, &hash);
+            crate::crypto::signing::signed_payload(plain, &trailer)
+        };
+        let seal = |plain: &[u8]| {
+            ws.keys
+                .seal(Sealed::Change, &ws.id, &doc_id, &signed(plain))
+        };
         if !sent_genesis[which] && flags & 0x10 == 0 {
             let g = genesis(&doc_id, kind).expect("a genesis is made");
             for c in g.get_changes(&[]) {
@@ -463,7 +499,9 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
         }
         let doc = authors[author][which]
             .get_or_insert_with(|| genesis(&doc_id, kind).expect("a genesis is made"));
-        doc.set_actor(ActorId::from([actor; 16].as_slice()));
+        let mut actor_bytes = me.0.to_vec();
+        actor_bytes.extend_from_slice(&[actor; 8]);
+        doc.set_actor(ActorId::from(actor_bytes.as_slice()));
         let text = String::from_utf8_lossy(value).to_string();
         let key = format!("k{}", key_byte % 8);
         let made = doc.transact(|tx| {
@@ -493,7 +531,8 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
             change.raw_bytes().to_vec()
         };
         let bytes = if flags & 0x04 != 0 {
-            plain.clone()
+            // Signed, but not sealed.
+            signed(&plain)
         } else {
             seal(&plain)
         };
@@ -516,7 +555,7 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
         entries,
     };
     let (applied, _, aside) = store
-        .apply_pulled(&ws, &batch, None)
+        .apply_pulled(&ws, &roster, &batch, None)
         .expect("a pull never fails on what a member wrote");
     assert_eq!(applied + aside, n, "every entry is applied or set aside");
     let status = store.status().expect("the status reads");
@@ -600,11 +639,14 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         workspace_name: "Maple Street Counseling".into(),
         secret: "c".repeat(64),
         keys: s.ring.clone(),
+        admit: [9; 32],
+        inviter: Id([1; 16]),
+        inviter_fingerprint: [8; 32],
     };
     let inner = URL_SAFE_NO_PAD
         .decode(
             code.encode()
-                .strip_prefix("trellis1.")
+                .strip_prefix("trellis3.")
                 .expect("codes start with the prefix"),
         )
         .expect("a code is base64");
@@ -663,7 +705,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             [&[0u8][..], code.encode().as_bytes()].concat(),
         ),
         ("invite_code", [&[1u8][..], &inner].concat()),
-        ("invite_code", b"\0trellis1.".to_vec()),
+        ("invite_code", b"\0trellis3.".to_vec()),
         ("envelope", Vec::new()),
         ("envelope", vec![0; s.envelope.len()]),
         ("envelope", vec![0; 5]),
@@ -690,7 +732,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             .map(|s| ("index_snapshot", s)),
     );
     // Changes by three authors, two of them sharing an actor (a reused sequence number), to
-    // each document; bytes that are not a change, one under a wrong hash, one unsealed.
+    // each document; bytes that are not a change, one under a wrong hash, one unsealed, one
+    // signed with a key the roster does not hold.
     let record = |author: u8, actor: u8, doc: u8, flags: u8, key: u8, value: &[u8]| {
         let mut r = vec![author, actor, doc, flags, key, value.len() as u8];
         r.extend_from_slice(value);
@@ -713,6 +756,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             record(1, 0, 1, 0x08, 5, b"wrong hash"),
             record(2, 0, 1, 0x04, 6, b"not sealed"),
             record(0, 1, 2, 0x10, 7, b"no genesis"),
+            record(1, 2, 2, 0x01, 0x81, b"a stranger's key"),
         ]
         .concat(),
     ));
@@ -774,7 +818,13 @@ mod tests {
         reasons.dedup();
         assert_eq!(
             reasons,
-            ["hash_mismatch", "not_a_change", "refused", "unreadable"]
+            [
+                "hash_mismatch",
+                "not_a_change",
+                "refused",
+                "unreadable",
+                "unsigned"
+            ]
         );
         // The untouched envelope is among the seeds and opens.
         assert!(seeds

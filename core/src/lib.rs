@@ -39,6 +39,7 @@ mod index;
 mod index_tests;
 pub mod model;
 mod read;
+pub mod roster;
 mod storage;
 mod store;
 mod sync;

@@ -45,6 +45,10 @@ pub const LOG_ID_HEADER: &str = "x-trellis-log-id";
 /// next sync.
 pub const ROLE_HEADER: &str = "x-trellis-role";
 
+/// Pull answer header: the newest seq of the workspace's signed roster ([`RosterEvent`]), so
+/// that a device fetches the roster only when it grew.
+pub const ROSTER_HEAD_HEADER: &str = "x-trellis-roster-head";
+
 /// A member's role in a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -104,6 +108,11 @@ pub struct CreateWorkspaceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub token: Option<String>,
+    /// Signed roster events to append in the same transaction as this call (see
+    /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
+    /// their first `seq` is not the roster's next position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<RosterEvent>,
 }
 
 /// Answer to signup and to invite redemption: the credentials of the registered device.
@@ -131,7 +140,7 @@ pub struct CreateInviteRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(default = false))]
     pub device: bool,
-    /// Seconds until the invite expires (default 7 days; the relay caps it at 30 days, and
+    /// Seconds until the invite expires (default 72 hours; the relay caps it at 30 days, and
     /// refuses 0).
     #[serde(default)]
     pub ttl_seconds: Option<u64>,
@@ -141,6 +150,11 @@ pub struct CreateInviteRequest {
     /// Absent: the relay assumes the current epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_epoch: Option<u32>,
+    /// Signed roster events to append in the same transaction as this call (see
+    /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
+    /// their first `seq` is not the roster's next position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<RosterEvent>,
 }
 
 /// Answer to [`CreateInviteRequest`].
@@ -155,6 +169,8 @@ pub struct CreateInviteResponse {
     pub device: bool,
     /// Expiry, seconds since the Unix epoch.
     pub expires_at: i64,
+    /// The invite's id, to cancel it with (`POST /v1/workspaces/{ws}/invites/{invite}/cancel`).
+    pub invite_id: Id,
 }
 
 /// `POST /v1/invites/redeem`.
@@ -178,6 +194,11 @@ pub struct RedeemInviteRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub token: Option<String>,
+    /// Signed roster events to append in the same transaction as this call (see
+    /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
+    /// their first `seq` is not the roster's next position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<RosterEvent>,
 }
 
 /// A registered device, as `GET /v1/workspaces/{ws}/members` lists it.
@@ -242,6 +263,11 @@ pub struct KeyRotation {
     pub epoch: u32,
     /// One sealed key per remaining (not revoked) device, each exactly once.
     pub wrapped: Vec<WrappedKey>,
+    /// Signed roster events to append in the same transaction as this call (see
+    /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
+    /// their first `seq` is not the roster's next position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<RosterEvent>,
 }
 
 /// One sealed workspace key for the calling device.
@@ -254,7 +280,8 @@ pub struct KeyEnvelope {
     pub sealed: String,
 }
 
-/// `GET /v1/workspaces/{ws}/keys?after=EPOCH`: the calling device's sealed keys after an epoch.
+/// `GET /v1/workspaces/{ws}/keys?after=EPOCH`: the calling device's sealed keys after an epoch
+/// (without `after`: every one, an epoch 0 granted with [`KeyGrant`] included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeysResponse {
@@ -269,6 +296,67 @@ pub struct KeysResponse {
 pub struct TransferRequest {
     /// The new owner.
     pub member_id: Id,
+    /// Signed roster events to append in the same transaction as this call (see
+    /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
+    /// their first `seq` is not the roster's next position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<RosterEvent>,
+}
+
+/// The body of the membership calls that carry nothing else (revoking a device, leaving,
+/// cancelling an invite), and of `POST /v1/workspaces/{ws}/roster`: signed roster events.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterAppend {
+    /// Events to append, their `seq`s consecutive from the roster's next position; the call
+    /// is refused with 409 `roster_moved`, and nothing applied, otherwise.
+    #[serde(default)]
+    pub roster: Vec<RosterEvent>,
+}
+
+/// One event of a workspace's signed roster: who joined, with which device keys, who was
+/// invited, revoked, removed, who left, who owns the practice, and each key rotation. Devices
+/// make, sign and verify the events (their format is in protocol/FORMATS.md); the relay stores
+/// them in order and cannot forge, alter or reorder one without every device noticing. It
+/// checks only the position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterEvent {
+    /// Position in the roster, from 1 (the workspace's creation).
+    pub seq: u64,
+    /// The signed event, URL-safe base64 without padding, at most [`MAX_ROSTER_EVENT_BYTES`]
+    /// bytes once decoded.
+    pub event: String,
+}
+
+/// Largest roster event, decoded (4 KiB).
+pub const MAX_ROSTER_EVENT_BYTES: usize = 4096;
+
+/// Most roster events in one answer of `GET /v1/workspaces/{ws}/roster`.
+pub const MAX_ROSTER_PAGE: usize = 500;
+
+/// `GET /v1/workspaces/{ws}/roster?after=SEQ`: the events after `SEQ`, oldest first, at most
+/// [`MAX_ROSTER_PAGE`]. A device that was revoked, or whose member was removed, may still read
+/// it (to verify its own removal before it deletes anything).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterResponse {
+    /// Oldest first.
+    pub events: Vec<RosterEvent>,
+    /// The roster's newest seq.
+    pub head: u64,
+}
+
+/// `POST /v1/workspaces/{ws}/keys/grant`: workspace keys sealed to one device of the
+/// workspace (a device admitted after joining with a code that carries no key). An epoch the
+/// relay already holds for that device is kept, not replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyGrant {
+    /// The device the keys are sealed to.
+    pub device_id: Id,
+    /// One sealed key per epoch, each at most the workspace's current epoch.
+    pub keys: Vec<KeyEnvelope>,
 }
 
 /// Answer to a push: one seq per entry, in request order, and the newest seq of the log.
@@ -296,6 +384,9 @@ pub struct PushResponse {
     /// The caller's role now ([`ROLE_HEADER`]; absent from relays that predate it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// The newest seq of the signed roster ([`ROSTER_HEAD_HEADER`]).
+    #[serde(default)]
+    pub roster_head: u64,
 }
 
 /// Sent as JSON text on the live WebSocket: the newest seq of the workspace's log.
@@ -338,13 +429,16 @@ pub mod codes {
     /// 409: the push's entries are sealed with an older key than the workspace's newest one:
     /// fetch the keys, seal the entries again, and push again. Nothing was stored.
     pub const STALE_KEY: &str = "stale_key";
+    /// 409: the roster events sent do not start at the roster's next position (another device
+    /// appended first): fetch the roster, make the events again, and retry. Nothing was applied.
+    pub const ROSTER_MOVED: &str = "roster_moved";
     /// 413: the body or batch is too large.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     /// 429: too many requests; retry after the `Retry-After` seconds.
     pub const RATE_LIMITED: &str = "rate_limited";
     /// 429: a quota that protects every practice on the relay is reached (devices of one
     /// member, live sockets of one device, unfinished checkpoints of one practice); 507: the
-    /// practice's log is full. The message says which. Waiting does not help; freeing one (or
+    /// practice's log, or its roster, is full. The message says which. Waiting does not help; freeing one (or
     /// a checkpoint) does.
     pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
     /// 500: the relay failed; retry later.
@@ -361,6 +455,7 @@ pub mod codes {
         GONE,
         COMPACTED,
         STALE_KEY,
+        ROSTER_MOVED,
         PAYLOAD_TOO_LARGE,
         RATE_LIMITED,
         QUOTA_EXCEEDED,

@@ -405,6 +405,43 @@ impl Device {
         trellis_core::crypto::KeyRing::from_keys(keys).expect("epoch 0 is there")
     }
 
+    /// What a change envelope of this device holds for `change` in document `doc`: the change
+    /// and its signed trailer, signed with this device's key under the newest roster event it
+    /// holds. For stories in which a member sends by hand what her device could sign.
+    pub fn sign_change(
+        &self,
+        doc: &trellis_protocol::Id,
+        change_hash: &[u8; 32],
+        change_bytes: &[u8],
+    ) -> Vec<u8> {
+        use trellis_core::crypto::{signing, DeviceSigner, RosterMark};
+        let (_, ws) = self.credentials();
+        let ws: trellis_protocol::Id = ws.parse().expect("a workspace id");
+        let conn =
+            rusqlite::Connection::open(self.data.join("trellis.sqlite3")).expect("the store opens");
+        let meta = |key: &str| -> String {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .expect("the device's identity is in the store")
+        };
+        let key = DeviceSigner::from_hex(&meta("device_sign_secret")).expect("a signing key");
+        let me: trellis_protocol::Id = meta("device_id").parse().expect("a device id");
+        let (seq, event): (i64, Vec<u8>) = conn
+            .query_row(
+                "SELECT seq, event FROM roster WHERE ws = ?1 ORDER BY seq DESC LIMIT 1",
+                [ws.to_hex()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("the device holds its practice's roster");
+        let mut hash = [0u8; 16];
+        hash.copy_from_slice(&trellis_core::roster::event_hash(&event)[..16]);
+        let mark = RosterMark {
+            seq: seq as u64,
+            hash,
+        };
+        let trailer = signing::sign_change(&key, &me, &ws, doc, mark, change_hash);
+        signing::signed_payload(change_bytes, &trailer)
+    }
+
     /// The device token and workspace id its store holds for the current workspace.
     pub fn credentials(&self) -> (String, String) {
         let conn =
@@ -417,6 +454,13 @@ impl Device {
         )
         .expect("the device has a connected workspace")
     }
+}
+
+/// The envelope of a stored log entry or snapshot (what comes before its signed trailer).
+pub fn envelope_of(bytes: &[u8]) -> &[u8] {
+    trellis_core::crypto::SignedEntry::split(bytes)
+        .map(|e| e.envelope)
+        .unwrap_or(bytes)
 }
 
 /// Copies the files of directory `from` into `to`, replacing what `to` held.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 use trellis_core::crypto::{KeyRing, Sealed};
 use trellis_protocol::Id;
-use trellis_tests::{Device, Relay};
+use trellis_tests::{envelope_of, Device, Relay};
 
 /// The months the story writes in (and those around them, in case a clock or a zone moves an
 /// activity across a boundary).
@@ -189,9 +189,10 @@ fn the_relays_file_names_no_member_or_month_and_shows_only_bucketed_sizes() {
         (3, 2),
         "Dana's two months, Sam's one; two ledgers"
     );
-    // Small edits all look 256 bytes long to the relay, drop-bys with their notes 512.
+    // Every entry, signed trailer included, fills a bucket: small edits 256 bytes, larger
+    // ones 512, drop-bys with their notes 1 KiB.
     let sizes: BTreeSet<usize> = log.iter().map(|(_, b)| b.len()).collect();
-    assert_eq!(sizes, BTreeSet::from([256, 512]));
+    assert_eq!(sizes, BTreeSet::from([256, 512, 1024]));
 
     // A checkpoint: its snapshots are bucketed too, and open only as snapshots.
     dana.json(&["workspace", "checkpoint"]);
@@ -205,14 +206,16 @@ fn the_relays_file_names_no_member_or_month_and_shows_only_bucketed_sizes() {
             bytes.len()
         );
         let doc = Id(*doc);
-        if let Err(e) = keys.open(Sealed::Snapshot, &ws, &doc, bytes) {
+        if let Err(e) = keys.open(Sealed::Snapshot, &ws, &doc, envelope_of(bytes)) {
             panic!(
                 "a snapshot of {} bytes does not open: {e} (epoch {:?})",
                 bytes.len(),
                 trellis_core::crypto::envelope_epoch(bytes)
             );
         }
-        assert!(keys.open(Sealed::Change, &ws, &doc, bytes).is_err());
+        assert!(keys
+            .open(Sealed::Change, &ws, &doc, envelope_of(bytes))
+            .is_err());
     }
 
     // After a key rotation, November's visits still go to the same logbook.

@@ -144,7 +144,8 @@ fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
         let (doc, envelope) = r.unwrap();
         let doc: Id = doc.parse().unwrap();
         let plain = keys.open(Sealed::Change, &ws, &doc, &envelope).unwrap();
-        (doc, Change::from_bytes(plain).unwrap())
+        let (bytes, _) = trellis_core::crypto::signing::split_signed(&plain).unwrap();
+        (doc, Change::from_bytes(bytes.to_vec()).unwrap())
     })
     .collect()
 }
@@ -183,11 +184,17 @@ async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_s
     let (_, ws) = sam.credentials();
     let ws_id: Id = ws.parse().unwrap();
     let junk = vec![
-        // Another change, properly sealed, under the predicted hash of Dana's genesis.
+        // Another change, properly sealed and signed by Sam, under the predicted hash of
+        // Dana's genesis.
         PushEntry {
             doc_id: *logbook,
             change_hash: predicted,
-            bytes: keys.seal(Sealed::Change, &ws_id, logbook, visit.raw_bytes()),
+            bytes: keys.seal(
+                Sealed::Change,
+                &ws_id,
+                logbook,
+                &sam.sign_change(logbook, &visit.hash().0, visit.raw_bytes()),
+            ),
         },
         // Bytes that open with no key at all.
         PushEntry {

@@ -63,7 +63,7 @@ impl From<Error> for WebError {
                 ("not_authorized", Some((status, code)))
             }
             Error::Relay { status, code, .. } => ("relay", Some((status, code))),
-            Error::Corrupt(_) => ("corrupt", None),
+            Error::Corrupt(_) | Error::Tampered(_) => ("corrupt", None),
             Error::Storage(_) | Error::Document(_) => ("storage", None),
         };
         WebError {

@@ -40,7 +40,7 @@ use trellis_bench::relay::{cpu_seconds, relay_bin, RelayOptions, RelayProcess, S
 use trellis_bench::stats::{proc_status_kib, Summary, Table};
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
-    LiveMessage, PushResponse, RedeemInviteRequest, Role, SIGNUP_SECRET_HEADER,
+    LiveMessage, PushResponse, RedeemInviteRequest, Role, RosterEvent, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{encode_push, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
@@ -115,6 +115,12 @@ impl Client {
                 device_id: Id::random(),
                 device_key: random_hex(32),
                 token: None,
+                // The relay stores roster events without reading them (devices sign and verify
+                // them); a load test needs only the first one a signup must carry.
+                roster: vec![RosterEvent {
+                    seq: 1,
+                    event: random_hex(32),
+                }],
             })
             .send()
             .await?
@@ -143,6 +149,7 @@ impl Client {
                 device: false,
                 ttl_seconds: None,
                 key_epoch: None,
+                roster: Vec::new(),
             })
             .send()
             .await?
@@ -159,6 +166,7 @@ impl Client {
                 member_id: Id::random(),
                 device_key: random_hex(32),
                 token: None,
+                roster: Vec::new(),
             })
             .send()
             .await?

@@ -142,5 +142,13 @@ mirror_enum! {
         HashMismatch,
         /// Automerge refused it (e.g. it reuses a sequence number its author already used).
         Refused,
+        /// Its signature does not verify, or its signer is not in the practice's roster.
+        Unsigned,
+        /// Its change is written under another device's name.
+        WrongAuthor,
+        /// Signed by a device after it was revoked or its member removed.
+        AfterRemoval,
+        /// Signed under a roster this device's does not match (a fork).
+        Fork,
     }
 }

@@ -73,7 +73,7 @@ impl From<CoreSyncState> for SyncState {
 }
 
 mirror_record! {
-    /// A registered device of a member, as the relay knows it.
+    /// A device of a member, as the practice's signed roster holds it.
     DeviceView from trellis_core::members::DeviceView {
         /// Device id (32 hex digits; `revoke_device` takes a prefix of at least 4).
         device_id: String,
@@ -83,6 +83,11 @@ mirror_record! {
         revoked: bool,
         /// Whether it is this device.
         this_device: bool,
+        /// Its fingerprint ("12345 67890 12345 67890"): compare it face to face with what
+        /// that device shows.
+        fingerprint: String,
+        /// Whether this device recorded a face-to-face check of that fingerprint.
+        verified: bool,
     }
 }
 
@@ -99,6 +104,9 @@ mirror_record! {
         removed: bool,
         /// Their devices.
         devices: Vec<DeviceView> [list],
+        /// Flagged: one of her devices was verified here, and she has another nobody here
+        /// verified.
+        unverified_device: bool,
     }
 }
 

@@ -480,6 +480,12 @@ mirror_record! {
         /// Pulled entries this device could not apply and keeps aside (0 when healthy;
         /// listed by `set_aside()`).
         set_aside: u64,
+        /// Why the relay's copy of the practice's signed roster, or a key it served, last
+        /// failed this device's checks; none when the last check passed.
+        roster_problem: Option<String>,
+        /// Roster events this device refused (not validly signed, or signed by a device not
+        /// entitled to them).
+        roster_refused: u64,
     }
 }
 

@@ -72,6 +72,11 @@ pub enum Error {
     /// A change from the relay could not be decrypted or read.
     #[error("a change from the relay could not be read ({0}); the workspace key may be wrong")]
     Corrupt(String),
+    /// What the relay served fails a check this device makes of the practice's signed roster
+    /// (an event missing, moved or rewritten, a roster that is not the one the invite came
+    /// from): nothing of it was applied.
+    #[error("the relay's copy of the practice's roster failed this device's checks ({0}); nothing of it was applied: tell the practice's owner")]
+    Tampered(String),
     /// The local database failed. A full disk and a read-only file are said in those words;
     /// the action's transaction rolled back, so nothing of it was saved.
     #[error("local storage failed: {}", storage_reason(.0))]

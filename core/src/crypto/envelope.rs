@@ -1,6 +1,6 @@
 //! Envelopes: what the relay stores of a change or a checkpoint's snapshot.
 //!
-//! An envelope is `version:u8 (=2) epoch:u32le nonce:[24] ciphertext+tag`, where the
+//! An envelope is `version:u8 (=3) epoch:u32le nonce:[24] ciphertext+tag`, where the
 //! ciphertext is XChaCha20-Poly1305 under the key of `epoch` over
 //!
 //! ```text
@@ -11,7 +11,8 @@
 //! own for each kind of envelope ([`Sealed`]): a change envelope never opens as a snapshot and
 //! a snapshot never as a change, even for the same document and epoch.
 //!
-//! **Padding.** The whole envelope is padded to a size bucket ([`bucket`]): a power of two
+//! **Padding.** The whole envelope (a snapshot's with the signed trailer it gets when
+//! uploaded, [`super::signing`]) is padded to a size bucket ([`bucket`]): a power of two
 //! from 256 bytes up to 64 KiB, then a multiple of 64 KiB. The relay sees the bucket, not the
 //! size: a small edit (a stage, a follow-up done, a referral, a new contact) is 256 bytes, a
 //! drop-by with its note 512. A floor of 512 would also hide which of the two a change is, at
@@ -24,18 +25,19 @@
 //! than read (an envelope made by a member holding the key, but not by this code, must not
 //! give out bytes past its end or be taken for another one).
 //!
-//! Version 1 (no padding, one label for every kind) is refused with an error that says so:
-//! no data of that format was ever deployed, and none is migrated.
+//! Versions 1 (no padding, one label for every kind) and 2 (unsigned) are refused with an
+//! error that says so: no data of those formats was ever deployed, and none is migrated.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use trellis_protocol::{fill_random, Id};
 
+use super::signing::TRAILER_LEN;
 use super::KeyRing;
 use crate::base::error::{Error, Result};
 
 /// The envelope format this build writes and reads.
-pub const ENVELOPE_VERSION: u8 = 2;
+pub const ENVELOPE_VERSION: u8 = 3;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// Version, epoch, nonce.
@@ -95,7 +97,14 @@ impl KeyRing {
     /// Seals `what` for `doc` in `workspace` with the newest key, padded to its bucket.
     pub fn seal(&self, what: Sealed, workspace: &Id, doc: &Id, payload: &[u8]) -> Vec<u8> {
         let (epoch, _) = self.current();
-        let padded = bucket(payload.len() + ENVELOPE_OVERHEAD);
+        // A snapshot gets its signed trailer after the envelope when it is uploaded
+        // ([`super::signing::sign_entry`]): room is left for it, so that what the relay stores
+        // fills the bucket exactly. A change carries its trailer inside.
+        let outside = match what {
+            Sealed::Change => 0,
+            Sealed::Snapshot => TRAILER_LEN,
+        };
+        let padded = bucket(payload.len() + ENVELOPE_OVERHEAD + outside) - outside;
         let mut plain = Vec::with_capacity(padded - HEADER_LEN - TAG_LEN);
         // A payload is at most a few MiB (the relay's limits); a length past u32 cannot be
         // pushed anywhere, and is written saturated so that it fails to open, not to seal.
@@ -147,11 +156,10 @@ impl KeyRing {
     /// padding.
     pub fn open(&self, what: Sealed, workspace: &Id, doc: &Id, envelope: &[u8]) -> Result<Vec<u8>> {
         let epoch = envelope_epoch(envelope).ok_or_else(|| match envelope.first() {
-            Some(1) => Error::Corrupt(
-                "an envelope of Trellis's first format (version 1, before padded envelopes and \
-                 keyed document ids), which this version does not read"
-                    .into(),
-            ),
+            Some(v @ (1 | 2)) => Error::Corrupt(format!(
+                "an envelope of an earlier Trellis format (version {v}, before signed entries), \
+                 which this version does not read"
+            )),
             _ => Error::Corrupt("not a Trellis envelope".into()),
         })?;
         let key = self
@@ -262,6 +270,12 @@ mod tests {
             let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
             let env = ring.seal(Sealed::Change, &ws, &doc, &payload);
             assert_eq!(env.len(), bucket(len + ENVELOPE_OVERHEAD), "{len} bytes");
+            let snapshot = ring.seal(Sealed::Snapshot, &ws, &doc, &payload);
+            assert_eq!(
+                snapshot.len() + TRAILER_LEN,
+                bucket(len + ENVELOPE_OVERHEAD + TRAILER_LEN),
+                "a snapshot of {len} bytes and its trailer"
+            );
             assert_eq!(ring.open(Sealed::Change, &ws, &doc, &env).unwrap(), payload);
         }
         // The buckets, written out.
@@ -349,6 +363,9 @@ mod tests {
         env[0] = 1;
         let err = ring.open(Sealed::Change, &ws, &doc, &env).unwrap_err();
         assert!(err.to_string().contains("version 1"), "{err}");
+        env[0] = 2;
+        let err = ring.open(Sealed::Change, &ws, &doc, &env).unwrap_err();
+        assert!(err.to_string().contains("version 2"), "{err}");
         assert_eq!(envelope_epoch(&env), None);
         env[0] = 9;
         let err = ring.open(Sealed::Change, &ws, &doc, &env).unwrap_err();

@@ -25,6 +25,7 @@
 
 pub mod doc_ids;
 pub mod envelope;
+pub mod signing;
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,7 @@ use crate::base::error::{Error, Result};
 
 pub use doc_ids::DocIds;
 pub use envelope::{bucket, envelope_epoch, Sealed};
+pub use signing::{DeviceSigner, RosterMark, SignedEntry, Trailer};
 
 /// The envelope header the entry hash covers: version, epoch and nonce.
 const ENTRY_HEADER_LEN: usize = 1 + 4 + 24;
@@ -153,19 +155,9 @@ impl KeyRing {
     }
 
     /// Whether a pulled entry stored under `claimed` holds the change whose automerge hash is
-    /// `change_hash`: the [`KeyRing::entry_hash`] of it, or the hash of the change alone that
-    /// entries written before envelope-bound hashes carry.
+    /// `change_hash` in this very envelope (its [`KeyRing::entry_hash`]).
     pub fn entry_matches(&self, claimed: &[u8], change_hash: &[u8], envelope: &[u8]) -> bool {
         claimed == self.entry_hash(change_hash, envelope)
-            || claimed == self.change_only_hash(change_hash)
-    }
-
-    fn change_only_hash(&self, change_hash: &[u8]) -> [u8; HASH_LEN] {
-        let mut h = Sha256::new();
-        h.update(b"trellis/change-id/v1");
-        h.update(self.first().0);
-        h.update(change_hash);
-        h.finalize().into()
     }
 
     pub(crate) fn first(&self) -> &WorkspaceKey {
@@ -195,6 +187,11 @@ impl DeviceKeys {
     /// The secret half as 64 hex digits (kept in the local store only).
     pub fn secret_hex(&self) -> String {
         hex::encode(self.0.to_bytes())
+    }
+
+    /// The public half.
+    pub fn public_bytes(&self) -> [u8; 32] {
+        *self.0.public_key().as_bytes()
     }
 
     /// The public half as 64 hex digits, as registered with the relay.
@@ -313,10 +310,6 @@ pub(crate) mod tests {
             "bound to its envelope"
         );
         assert!(!ring.entry_matches(&h1, b"another change", &one));
-        // Entries written before hashes were bound to envelopes still match their change.
-        let old = ring.change_only_hash(change);
-        assert!(ring.entry_matches(&old, change, &two));
-        assert!(!ring.entry_matches(&old, b"another change", &two));
     }
 
     #[test]

@@ -40,6 +40,13 @@ pub struct Status {
     /// Pulled entries this device could not apply and keeps aside (0 when healthy; listed by
     /// `Store::set_aside`).
     pub set_aside: u64,
+    /// Why the relay's copy of the practice's signed roster, or a key it served, last failed
+    /// this device's checks (a rewritten or forked history, a key the roster does not name);
+    /// `None` when the last check passed.
+    pub roster_problem: Option<String>,
+    /// Roster events this device refused (signed by a device not entitled to them, or not
+    /// validly signed): made by the relay or a member overstepping her role.
+    pub roster_refused: u64,
 }
 
 /// Why a pulled log entry was set aside instead of applied.
@@ -54,6 +61,17 @@ pub enum SetAsideReason {
     HashMismatch,
     /// Automerge refused it (e.g. it reuses a sequence number its author already used).
     Refused,
+    /// Its signature does not verify, or its signer is not a device of the practice's signed
+    /// roster: the relay or someone outside the practice made it.
+    Unsigned,
+    /// Its change is written under another device's name (its automerge actor is not the
+    /// signing device's): a member posing as a colleague.
+    WrongAuthor,
+    /// Signed by a device after it was revoked or its member removed.
+    AfterRemoval,
+    /// Signed under a roster this device's does not match: the relay shows devices different
+    /// histories of the practice.
+    Fork,
 }
 
 impl SetAsideReason {
@@ -65,6 +83,10 @@ impl SetAsideReason {
             SetAsideReason::NotAChange => "not_a_change",
             SetAsideReason::HashMismatch => "hash_mismatch",
             SetAsideReason::Refused => "refused",
+            SetAsideReason::Unsigned => "unsigned",
+            SetAsideReason::WrongAuthor => "wrong_author",
+            SetAsideReason::AfterRemoval => "after_removal",
+            SetAsideReason::Fork => "fork",
         }
     }
 
@@ -75,6 +97,10 @@ impl SetAsideReason {
             SetAsideReason::NotAChange,
             SetAsideReason::HashMismatch,
             SetAsideReason::Refused,
+            SetAsideReason::Unsigned,
+            SetAsideReason::WrongAuthor,
+            SetAsideReason::AfterRemoval,
+            SetAsideReason::Fork,
         ]
         .into_iter()
         .find(|r| r.as_str() == name)

@@ -1,11 +1,12 @@
 //! The sync status of a workspace: what is waiting to be pushed, when it last synced, and
-//! documents held back for a missing change, and entries set aside.
+//! documents held back for a missing change, entries set aside, and what the signed roster's
+//! checks found.
 
 use rusqlite::Connection;
 
 use crate::base::error::Result;
 use crate::model::Status;
-use crate::storage::workspace::Ws;
+use crate::storage::workspace::{Ws, WsMeta};
 
 /// The sync status of workspace `ws`.
 pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
@@ -29,7 +30,14 @@ pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
         [ws.id.to_hex()],
         |r| r.get(0),
     )?;
+    let roster_problem =
+        crate::storage::workspace::get_meta(c, &WsMeta::RosterProblem.key(&ws.id.to_hex()))?;
+    let roster_refused = crate::storage::workspace::load_roster(c, &ws.id)?
+        .refused()
+        .len() as u64;
     Ok(Status {
+        roster_problem,
+        roster_refused,
         set_aside: u64::try_from(set_aside).unwrap_or(0),
         gaps: u64::try_from(gaps).unwrap_or(0),
         workspace_id: ws.id.to_hex(),

@@ -274,6 +274,25 @@ INSERT INTO search (search, rank) VALUES ('secure-delete', 1);
     r#"
 INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '2');
 "#,
+    // 15: the third data format: signed changes and snapshots, and the signed roster, kept as
+    // verified (`roster`); each change's signature, to hand it back to a relay that lost it
+    // (`change_sigs`); devices checked face to face (`verified_devices`). Refused like format
+    // 2 before it ([`FORMAT_VERSION`]).
+    r#"
+CREATE TABLE roster (
+    ws TEXT NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL,
+    PRIMARY KEY (ws, seq)
+) WITHOUT ROWID;
+CREATE TABLE change_sigs (
+    ws TEXT NOT NULL, hash BLOB NOT NULL, trailer BLOB NOT NULL,
+    PRIMARY KEY (ws, hash)
+) WITHOUT ROWID;
+CREATE TABLE verified_devices (
+    ws TEXT NOT NULL, device_id TEXT NOT NULL, fingerprint TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (ws, device_id)
+) WITHOUT ROWID;
+INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '3');
+"#,
 ];
 
 /// The schema version from which documents, envelopes and keys are in the current data
@@ -281,7 +300,7 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '2');
 /// its envelopes would not open and its logbooks would not be found under their new ids, and no
 /// data of the first format was ever deployed, so none is migrated. A store with no workspace
 /// yet (only this device's identity) holds nothing of the old format and is brought up to date.
-const FORMAT_VERSION: u32 = 14;
+const FORMAT_VERSION: u32 = 15;
 
 /// The index tables' secondary indexes, by name and what they index, as the migrations leave
 /// them. A large bootstrap into an empty workspace drops them while it writes and makes them
@@ -572,7 +591,7 @@ fn refuse_old_format(conn: &Connection, version: u32) -> Result<()> {
     }
     Err(Error::invalid(
         "this store was written by an earlier version of Trellis, in a data format this \
-         version does not read (its envelopes and document ids changed); open it with the \
+         version does not read (its envelopes, document ids and signatures changed); open it with the \
          version that wrote it to export what it holds, then start a new store here",
     ))
 }

@@ -7,8 +7,9 @@ use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
-use crate::crypto::{DeviceKeys, KeyRing, WorkspaceKey};
+use crate::crypto::{DeviceKeys, DeviceSigner, KeyRing, WorkspaceKey};
 use crate::model::WorkspaceInfo;
+use crate::roster::Roster;
 
 /// This device's identity.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -91,15 +92,19 @@ pub(crate) enum WsMeta {
     /// transaction that queues what the relay lacks. A heal cut short (the network, a crash)
     /// starts over at the next sync, even though the new log's identity is known by then.
     Healing,
+    /// Why the relay's roster or keys last failed this device's checks (shown by `status`);
+    /// deleted once a sync verifies them again.
+    RosterProblem,
 }
 
 impl WsMeta {
     /// Every kind.
-    pub(crate) const ALL: [WsMeta; 4] = [
+    pub(crate) const ALL: [WsMeta; 5] = [
         WsMeta::PendingSignup,
         WsMeta::PendingJoin,
         WsMeta::RepulledForHeld,
         WsMeta::Healing,
+        WsMeta::RosterProblem,
     ];
 
     /// The key of this entry for workspace `ws` (hex id).
@@ -109,6 +114,7 @@ impl WsMeta {
             WsMeta::PendingJoin => "pending_join",
             WsMeta::RepulledForHeld => "repulled_for_held",
             WsMeta::Healing => "healing",
+            WsMeta::RosterProblem => "roster_problem",
         };
         format!("{name}:{ws}")
     }
@@ -154,6 +160,89 @@ pub(crate) fn device_keys(conn: &Connection) -> Result<DeviceKeys> {
             Ok(keys)
         }
     }
+}
+
+/// This device's signing key (made now if the store has none yet).
+pub(crate) fn device_signer(conn: &Connection) -> Result<DeviceSigner> {
+    match get_meta(conn, "device_sign_secret")? {
+        Some(hex) => DeviceSigner::from_hex(&hex),
+        None => {
+            let key = DeviceSigner::generate();
+            set_meta(conn, "device_sign_secret", &key.secret_hex())?;
+            Ok(key)
+        }
+    }
+}
+
+/// The roster of `ws` as this device verified it (empty before its first sync).
+pub(crate) fn load_roster(conn: &Connection, ws: &Id) -> Result<Roster> {
+    let mut st = conn.prepare_cached("SELECT seq, event FROM roster WHERE ws = ?1 ORDER BY seq")?;
+    let rows = st.query_map([ws.to_hex()], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+    })?;
+    let events = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Roster::from_events(*ws, events)
+}
+
+/// Stores verified roster events (those already held are kept).
+pub(crate) fn save_roster_events(
+    conn: &Connection,
+    ws: &Id,
+    events: &[(u64, Vec<u8>)],
+) -> Result<()> {
+    for (seq, bytes) in events {
+        conn.prepare_cached("INSERT OR IGNORE INTO roster (ws, seq, event) VALUES (?1, ?2, ?3)")?
+            .execute(params![ws.to_hex(), *seq as i64, bytes])?;
+    }
+    Ok(())
+}
+
+/// The first event of the roster of `ws`, a workspace this device created: made, signed and
+/// stored now if the store holds none yet (a workspace is born with its roster; the relay
+/// receives it when the workspace is connected).
+pub(crate) fn ensure_creation(conn: &Connection, ws: &Ws) -> Result<(u64, Vec<u8>)> {
+    let held = load_roster(conn, &ws.id)?;
+    if let Some(first) = held.events().first() {
+        return Ok((first.seq, first.bytes.clone()));
+    }
+    let signer = device_signer(conn)?;
+    let me: Id = device(conn)?
+        .id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+    let event = held.make(
+        &me,
+        &signer,
+        crate::roster::What::Create {
+            member: ws.member_id,
+            sign: hex::encode(signer.public()),
+            box_key: device_keys(conn)?.public_hex(),
+            key_check: hex::encode(crate::crypto::signing::key_check(
+                &ws.id,
+                0,
+                ws.keys.first(),
+            )),
+        },
+    );
+    save_roster_events(conn, &ws.id, std::slice::from_ref(&event))?;
+    Ok(event)
+}
+
+/// The newest roster event this device holds, as a mark to sign entries with.
+pub(crate) fn roster_mark(conn: &Connection, ws: &Id) -> Result<crate::crypto::RosterMark> {
+    let newest: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, event FROM roster WHERE ws = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([ws.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let mut hash = [0u8; 16];
+    let seq = match newest {
+        Some((seq, bytes)) => {
+            hash.copy_from_slice(&crate::roster::event_hash(&bytes)[..16]);
+            seq as u64
+        }
+        None => 0,
+    };
+    Ok(crate::crypto::RosterMark { seq, hash })
 }
 
 pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {

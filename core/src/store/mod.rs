@@ -25,7 +25,7 @@ use crate::storage::db::{self, lock, Durability};
 use crate::storage::docstore::{self, DocCache};
 use crate::storage::workspace::{current_ws, Ws};
 
-pub(crate) use write::{add_member, change_doc, change_doc_after};
+pub(crate) use write::{add_member, change_doc, change_doc_after, keep_signature, kept_signature};
 
 /// A device's local store.
 ///

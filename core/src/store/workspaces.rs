@@ -61,6 +61,7 @@ impl Store {
             &self.docs,
         );
         insert_workspace(&tx, ws)?;
+        crate::storage::workspace::ensure_creation(&tx, ws)?;
         change_doc(&tx, ws, me, &ws.id, DocKind::Workspace, |t| {
             use automerge::transaction::Transactable;
             t.put(automerge::ROOT, "name", ws.name.as_str())?;

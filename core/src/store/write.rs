@@ -6,16 +6,17 @@
 //! not, nothing half-done is visible.
 
 use automerge::{ActorId, ReadDoc};
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use trellis_protocol::api::Role;
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
-use crate::crypto::Sealed;
+use crate::crypto::signing::{sign_change, signed_payload};
+use crate::crypto::{Sealed, Trailer};
 use crate::documents::{self, DocKind};
 use crate::index::{self, Touched};
 use crate::storage::docstore::Tx;
-use crate::storage::workspace::{current_ws, device, Device, Ws};
+use crate::storage::workspace::{current_ws, device, device_signer, roster_mark, Device, Ws};
 
 use super::Store;
 
@@ -117,19 +118,65 @@ pub(crate) fn change_doc_after<T>(
             .collect(),
         None => Vec::new(),
     };
-    for mut change in new_changes {
-        let envelope = ws
-            .keys
-            .seal(Sealed::Change, &ws.id, doc_id, &change.bytes());
-        let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
-        tx.prepare_cached(
-            "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![ws_hex, doc_hex, hash.as_slice(), envelope])?;
+    if !new_changes.is_empty() {
+        // Each change is signed by this device as it is made, under the roster it holds now.
+        let signer = device_signer(tx)?;
+        let me_id: Id = me
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
+        let mark = roster_mark(tx, &ws.id)?;
+        for mut change in new_changes {
+            let trailer = sign_change(&signer, &me_id, &ws.id, doc_id, mark, &change.hash().0);
+            keep_signature(tx, &ws_hex, &change.hash().0, &trailer)?;
+            let envelope = ws.keys.seal(
+                Sealed::Change,
+                &ws.id,
+                doc_id,
+                &signed_payload(change.bytes().as_ref(), &trailer),
+            );
+            let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
+            tx.prepare_cached(
+                "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![ws_hex, doc_hex, hash.as_slice(), envelope])?;
+        }
     }
     index::update(tx, &ws_hex, &doc_hex, &doc, &touched)?;
     tx.save_changes(&ws_hex, &doc_hex, doc, &tail, stored)?;
     Ok(done.result)
+}
+
+/// Keeps a change's signature (made here or pulled), to hand the change back with it to a
+/// relay that lost it.
+pub(crate) fn keep_signature(
+    conn: &rusqlite::Connection,
+    ws_hex: &str,
+    change_hash: &[u8; 32],
+    trailer: &Trailer,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO change_sigs (ws, hash, trailer) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![
+        ws_hex,
+        change_hash.as_slice(),
+        trailer.to_bytes().as_slice()
+    ])?;
+    Ok(())
+}
+
+/// The signature kept for a change, if any.
+pub(crate) fn kept_signature(
+    conn: &rusqlite::Connection,
+    ws_hex: &str,
+    change_hash: &[u8; 32],
+) -> Result<Option<Trailer>> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT trailer FROM change_sigs WHERE ws = ?1 AND hash = ?2")?
+        .query_row(params![ws_hex, change_hash.as_slice()], |r| r.get(0))
+        .optional()?;
+    Ok(bytes.and_then(|b| Trailer::from_bytes(&b)))
 }
 
 /// Adds (or renames) a member in the workspace document.

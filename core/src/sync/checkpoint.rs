@@ -20,16 +20,19 @@ use trellis_protocol::snapshot::{CheckpointInfo, DocBatch, DocSnapshot};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
-use crate::crypto::Sealed;
+use crate::crypto::signing::sign_entry;
+use crate::crypto::{Sealed, SignedEntry, Trailer};
 use crate::documents;
 use crate::index;
 use crate::index::snapshot::{self, IndexSnapshot, Plain};
 use crate::model::SetAsideReason;
+use crate::roster::Roster;
 use crate::storage::docstore::{self, Tx};
-use crate::storage::workspace::{current_ws, Ws};
+use crate::storage::workspace::{current_ws, device_signer, roster_mark, Ws};
 use crate::store::Store;
 use crate::sync::client::RelayClient;
 use crate::sync::set_aside;
+use crate::sync::verify;
 
 /// Sealed bytes sent in one upload body.
 const UPLOAD_BYTES: usize = 4 << 20;
@@ -74,10 +77,19 @@ enum Content {
     Doc(Automerge, Option<IndexSnapshot>),
 }
 
-/// Opens one snapshot, and loads its document if it carried no index rows.
-fn open_snapshot(ws: &Ws, d: &DocSnapshot) -> Opened {
+/// Opens one snapshot whose signature was checked (`signed`: its envelope, or why it is set
+/// aside), and loads its document if it carried no index rows.
+fn open_snapshot(
+    ws: &Ws,
+    d: &DocSnapshot,
+    signed: &std::result::Result<SignedEntry, SetAsideReason>,
+) -> Opened {
     let aside = |reason| Err(Box::new((d.doc_id, reason, d.bytes.clone())));
-    let Ok(plain) = ws.keys.open(Sealed::Snapshot, &ws.id, &d.doc_id, &d.bytes) else {
+    let envelope = match signed {
+        Ok(s) => s.envelope,
+        Err(reason) => return aside(*reason),
+    };
+    let Ok(plain) = ws.keys.open(Sealed::Snapshot, &ws.id, &d.doc_id, envelope) else {
         return aside(SetAsideReason::Unreadable);
     };
     let bytes = match snapshot::decode(plain) {
@@ -194,7 +206,8 @@ impl Store {
         loop {
             let (docs, last) = self.docs_after(&ws, &after)?;
             let Some(last) = last else { break };
-            for body in upload_bodies(seal_snapshots(&ws, &docs)?) {
+            let sealed = self.sign_snapshots(&ws, seal_snapshots(&ws, &docs)?)?;
+            for body in upload_bodies(sealed) {
                 report.docs += body.docs.len() as u64;
                 report.bytes += body.docs.iter().map(|d| d.bytes.len() as u64).sum::<u64>();
                 self.guard(
@@ -226,6 +239,33 @@ impl Store {
     /// an empty workspace without its secondary indexes (see [`BULK_DOCS`]). Each page is one
     /// transaction: an interrupted bootstrap keeps the pages it committed, and the next sync
     /// starts it over, merging what it already holds.
+    /// Signs sealed snapshots with this device's key, as they are uploaded.
+    fn sign_snapshots(&self, ws: &Ws, sealed: Vec<DocSnapshot>) -> Result<Vec<DocSnapshot>> {
+        let (signer, me, mark) = {
+            let conn = self.lock();
+            (
+                device_signer(&conn)?,
+                crate::sync::members::device_id(&conn)?,
+                roster_mark(&conn, &ws.id)?,
+            )
+        };
+        Ok(sealed
+            .into_iter()
+            .map(|d| DocSnapshot {
+                bytes: sign_entry(
+                    &signer,
+                    &me,
+                    Sealed::Snapshot,
+                    &ws.id,
+                    &d.doc_id,
+                    mark,
+                    &d.bytes,
+                ),
+                doc_id: d.doc_id,
+            })
+            .collect())
+    }
+
     pub(crate) async fn bootstrap(
         &self,
         ws: &Ws,
@@ -237,6 +277,9 @@ impl Store {
         self.refresh_keys(ws, client).await?;
         let fresh = current_ws(&self.lock())?;
         let ws = &fresh;
+        // The roster the snapshots were signed under (a checkpoint is cut by an owner or admin
+        // whose device this one may not know yet).
+        let roster = self.refresh_roster(ws, client).await?;
         let restore = self.enlarge_cache()?;
         // Into an empty workspace (a new device), every row is new: indexing them all once at
         // the end beats inserting each into every index. Not when documents are here already:
@@ -245,7 +288,9 @@ impl Store {
         if bulk {
             crate::storage::db::drop_secondary_indexes(&mut self.lock())?;
         }
-        let mut result = self.download_and_merge(ws, client, info, bulk).await;
+        let mut result = self
+            .download_and_merge(ws, client, info, &roster, bulk)
+            .await;
         if bulk {
             // Also after a failure: the pages committed so far are read through them.
             let made = crate::storage::db::ensure_secondary_indexes(&mut self.lock());
@@ -265,6 +310,7 @@ impl Store {
         ws: &Ws,
         client: &RelayClient,
         info: &CheckpointInfo,
+        roster: &Roster,
         bulk: bool,
     ) -> Result<Bootstrapped> {
         let mut report = Bootstrapped::default();
@@ -280,13 +326,13 @@ impl Store {
             let after = batch.docs.last().map(|d| d.doc_id);
             let more = batch.more && after.is_some();
             if !more {
-                report.loaded += self.merge_snapshots(ws, &batch.docs, bulk)?;
+                report.loaded += self.merge_snapshots(ws, roster, &batch.docs, bulk)?;
                 return Ok(report);
             }
             // The request for the next page is sent before this page is applied (joined,
             // `download` is polled first), so the relay works while this thread does.
             let (next, applied) = futures_util::future::join(download(after), async {
-                self.merge_snapshots(ws, &batch.docs, bulk)
+                self.merge_snapshots(ws, roster, &batch.docs, bulk)
             })
             .await;
             report.loaded += applied?;
@@ -334,8 +380,16 @@ impl Store {
     /// one writes the rows and stores each new document's bytes unloaded; a document this
     /// device holds already is loaded and merged. Returns how many documents were loaded.
     #[cfg(not(target_arch = "wasm32"))]
-    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot], bulk: bool) -> Result<u64> {
+    fn merge_snapshots(
+        &self,
+        ws: &Ws,
+        roster: &Roster,
+        docs: &[DocSnapshot],
+        bulk: bool,
+    ) -> Result<u64> {
         self.mark(ws);
+        let checked = check_snapshots(ws, roster, docs);
+        let checked = &checked;
         let openers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_OPENERS);
@@ -348,8 +402,12 @@ impl Store {
             for _ in 0..openers {
                 let (send, next) = (send.clone(), &next);
                 s.spawn(move || {
-                    while let Some(d) = docs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if send.send(open_snapshot(ws, d)).is_err() {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let (Some(d), Some(signed)) = (docs.get(i), checked.get(i)) else {
+                            break;
+                        };
+                        if send.send(open_snapshot(ws, d, signed)).is_err() {
                             // The writer stopped (an error): nothing more to open.
                             return;
                         }
@@ -365,9 +423,22 @@ impl Store {
     /// [`Self::merge_snapshots`] in a browser, which has no threads: each snapshot is opened
     /// as the writer comes to it.
     #[cfg(target_arch = "wasm32")]
-    fn merge_snapshots(&self, ws: &Ws, docs: &[DocSnapshot], bulk: bool) -> Result<u64> {
+    fn merge_snapshots(
+        &self,
+        ws: &Ws,
+        roster: &Roster,
+        docs: &[DocSnapshot],
+        bulk: bool,
+    ) -> Result<u64> {
         self.mark(ws);
-        self.write_snapshots(ws, docs.iter().map(|d| open_snapshot(ws, d)), bulk)
+        let checked = check_snapshots(ws, roster, docs);
+        self.write_snapshots(
+            ws,
+            docs.iter()
+                .zip(&checked)
+                .map(|(d, signed)| open_snapshot(ws, d, signed)),
+            bulk,
+        )
     }
 
     /// The writer of [`Self::merge_snapshots`]: stores the opened snapshots as they come, in
@@ -532,6 +603,45 @@ fn seal_snapshots(ws: &Ws, docs: &[(Id, Vec<u8>)]) -> Result<Vec<DocSnapshot>> {
                 bytes: ws.keys.seal(Sealed::Snapshot, &ws.id, doc_id, &plain),
             })
         })
+        .collect()
+}
+
+/// Checks the signatures of a page of snapshots (all at once): each must be signed by a
+/// device of the roster whose member is an owner or admin (only they cut checkpoints).
+fn check_snapshots<'a>(
+    ws: &Ws,
+    roster: &Roster,
+    docs: &'a [DocSnapshot],
+) -> Vec<std::result::Result<SignedEntry<'a>, SetAsideReason>> {
+    let split: Vec<Option<SignedEntry>> =
+        docs.iter().map(|d| SignedEntry::split(&d.bytes)).collect();
+    let claims = docs
+        .iter()
+        .zip(&split)
+        .map(|(d, s)| {
+            let s = s.ok_or(SetAsideReason::Unsigned)?;
+            let cuts = roster
+                .devices
+                .get(&s.signer)
+                .and_then(|dev| roster.members.get(&dev.member))
+                .is_some_and(|m| m.role.can_invite_members());
+            if !cuts {
+                return Err(SetAsideReason::Unsigned);
+            }
+            Ok(verify::Claim {
+                trailer: Trailer {
+                    signer: s.signer,
+                    roster: s.roster,
+                    signature: s.signature,
+                },
+                message: s.message(Sealed::Snapshot, &ws.id, &d.doc_id),
+            })
+        })
+        .collect();
+    verify::check_claims(roster, claims)
+        .into_iter()
+        .zip(split)
+        .map(|(check, s)| check.and_then(|()| s.ok_or(SetAsideReason::Unsigned)))
         .collect()
 }
 

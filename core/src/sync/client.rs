@@ -5,8 +5,8 @@
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
     ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
-    TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROTATION_NEEDED_HEADER,
-    SIGNUP_SECRET_HEADER,
+    RosterAppend, RosterEvent, RosterResponse, TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER,
+    ROLE_HEADER, ROSTER_HEAD_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::snapshot::{
@@ -29,6 +29,8 @@ pub(crate) struct Pulled {
     pub log_id: Option<String>,
     /// The caller's role now ([`ROLE_HEADER`]).
     pub role: Option<trellis_protocol::api::Role>,
+    /// The signed roster's newest seq ([`ROSTER_HEAD_HEADER`]).
+    pub roster_head: Option<u64>,
 }
 
 /// A connection to one relay, optionally as one device.
@@ -130,6 +132,7 @@ impl RelayClient {
         let role = resp
             .header(ROLE_HEADER)
             .and_then(trellis_protocol::api::Role::parse);
+        let roster_head = resp.header(ROSTER_HEAD_HEADER).and_then(|v| v.parse().ok());
         let batch = batch::decode_pull(&resp.body)
             .map_err(|e| Error::Corrupt(format!("the relay sent a malformed batch: {e}")))?;
         Ok(Pulled {
@@ -138,6 +141,7 @@ impl RelayClient {
             rotation_needed,
             log_id,
             role,
+            roster_head,
         })
     }
 }
@@ -148,10 +152,30 @@ impl RelayClient {
         json(&self.send(rq).await?)
     }
 
-    pub(crate) async fn revoke_device(&self, ws: &Id, device: &Id) -> Result<()> {
+    pub(crate) async fn revoke_device(
+        &self,
+        ws: &Id,
+        device: &Id,
+        roster: Vec<RosterEvent>,
+    ) -> Result<()> {
         self.post_empty(
             &format!("/workspaces/{ws}/devices/{device}/revoke"),
-            None::<&()>,
+            Some(&RosterAppend { roster }),
+        )
+        .await
+    }
+
+    /// The signed roster's events after `after`.
+    pub(crate) async fn roster(&self, ws: &Id, after: u64) -> Result<RosterResponse> {
+        let rq = self.authed(self.get(&format!("/workspaces/{ws}/roster?after={after}")));
+        json(&self.send(rq).await?)
+    }
+
+    /// Appends signed roster events not tied to another call.
+    pub(crate) async fn append_roster(&self, ws: &Id, roster: Vec<RosterEvent>) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/roster"),
+            Some(&RosterAppend { roster }),
         )
         .await
     }
@@ -169,9 +193,12 @@ impl RelayClient {
         .await
     }
 
-    pub(crate) async fn leave(&self, ws: &Id) -> Result<()> {
-        self.post_empty(&format!("/workspaces/{ws}/leave"), None::<&()>)
-            .await
+    pub(crate) async fn leave(&self, ws: &Id, roster: Vec<RosterEvent>) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/leave"),
+            Some(&RosterAppend { roster }),
+        )
+        .await
     }
 
     pub(crate) async fn rotate(&self, ws: &Id, rotation: &KeyRotation) -> Result<()> {
@@ -184,8 +211,16 @@ impl RelayClient {
         json(&self.send(rq).await?)
     }
 
-    pub(crate) async fn transfer(&self, ws: &Id, member: &Id) -> Result<()> {
-        let body = TransferRequest { member_id: *member };
+    pub(crate) async fn transfer(
+        &self,
+        ws: &Id,
+        member: &Id,
+        roster: Vec<RosterEvent>,
+    ) -> Result<()> {
+        let body = TransferRequest {
+            member_id: *member,
+            roster,
+        };
         self.post_empty(&format!("/workspaces/{ws}/transfer"), Some(&body))
             .await
     }

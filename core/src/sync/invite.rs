@@ -1,12 +1,16 @@
 //! Invite codes: everything a new device needs to join a workspace, in one pasteable line.
 //!
 //! A code carries the relay's URL, the workspace id and name, the single-use invite secret the
-//! relay checks, and the workspace's keys (every epoch, so the new device can read the whole
-//! history). The keys never go to the relay: only the secret is
-//! sent when the code is redeemed. Anyone holding an unredeemed code can join, so it should
-//! travel the way a house key would (in person, a QR code, an encrypted message).
+//! relay checks, the workspace's keys (every epoch, so the new device can read the whole
+//! history), the invite's signing key (the new device signs its admission to the practice's
+//! roster with it: `crate::roster`), and the inviting device's id and fingerprint digest, so
+//! the new device accepts only a roster in which that device made this invite. The keys and
+//! the invite key never go to the relay: only the secret is sent when the code is redeemed.
+//! Anyone holding an unredeemed code can join, so it should travel the way a house key would
+//! (in person, a QR code, an encrypted message).
 //!
-//! Format: `trellis1.` followed by URL-safe base64 (no padding) of a small JSON object.
+//! Format: `trellis3.` followed by URL-safe base64 (no padding) of a small JSON object. A code
+//! of an earlier format (`trellis1.`) is refused with an error that says to ask for a new one.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -14,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
-use crate::crypto::{KeyRing, WorkspaceKey};
+use crate::crypto::{DeviceSigner, KeyRing, WorkspaceKey};
 
-const PREFIX: &str = "trellis1.";
+const PREFIX: &str = "trellis3.";
+const OLD_PREFIX: &str = "trellis1.";
 
 /// The decoded content of an invite code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +36,19 @@ pub struct InviteCode {
     pub secret: String,
     /// The workspace's keys.
     pub keys: KeyRing,
+    /// The invite's signing key (its public half is the invite's identity in the roster).
+    pub admit: [u8; 32],
+    /// The inviting device.
+    pub inviter: Id,
+    /// The inviting device's fingerprint digest.
+    pub inviter_fingerprint: [u8; 32],
+}
+
+impl InviteCode {
+    /// The invite's signing key.
+    pub fn admit_key(&self) -> DeviceSigner {
+        DeviceSigner::from_hex(&hex::encode(self.admit)).expect("32 bytes are always a signing key")
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +58,9 @@ struct Wire {
     n: String,
     s: String,
     k: Vec<(u32, String)>,
+    a: String,
+    i: Id,
+    f: String,
 }
 
 impl InviteCode {
@@ -55,6 +76,9 @@ impl InviteCode {
                 .iter()
                 .map(|(epoch, key)| (epoch, URL_SAFE_NO_PAD.encode(key.as_bytes())))
                 .collect(),
+            a: URL_SAFE_NO_PAD.encode(self.admit),
+            i: self.inviter,
+            f: URL_SAFE_NO_PAD.encode(self.inviter_fingerprint),
         };
         let json = serde_json::to_vec(&wire).expect("an invite always serializes");
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
@@ -63,8 +87,13 @@ impl InviteCode {
     /// Reads a code; surrounding whitespace is ignored.
     pub fn decode(code: &str) -> Result<InviteCode> {
         let bad = || {
-            Error::invalid("this is not a Trellis invite code (it should start with \"trellis1.\"); copy the whole line again")
+            Error::invalid("this is not a Trellis invite code (it should start with \"trellis3.\"); copy the whole line again")
         };
+        if code.trim().starts_with(OLD_PREFIX) {
+            return Err(Error::invalid(
+                "this invite code was made by an earlier version of Trellis; ask for a new one",
+            ));
+        }
         let body = code.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad())?;
         let wire: Wire = serde_json::from_slice(&json).map_err(|_| bad())?;
@@ -76,7 +105,17 @@ impl InviteCode {
         if !(wire.r.starts_with("http://") || wire.r.starts_with("https://")) {
             return Err(bad());
         }
+        let b32 = |s: &str| -> Result<[u8; 32]> {
+            URL_SAFE_NO_PAD
+                .decode(s)
+                .ok()
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+                .ok_or_else(bad)
+        };
         Ok(InviteCode {
+            admit: b32(&wire.a)?,
+            inviter: wire.i,
+            inviter_fingerprint: b32(&wire.f)?,
             relay_url: wire.r,
             workspace_id: wire.w,
             workspace_name: wire.n,
@@ -102,14 +141,19 @@ mod tests {
                 ring.insert(1, WorkspaceKey::generate());
                 ring
             },
+            admit: [4; 32],
+            inviter: Id::random(),
+            inviter_fingerprint: [5; 32],
         };
         let line = code.encode();
-        assert!(line.starts_with("trellis1.") && !line.contains(char::is_whitespace));
+        assert!(line.starts_with("trellis3.") && !line.contains(char::is_whitespace));
+        let old = InviteCode::decode(&line.replace("trellis3.", "trellis1.")).unwrap_err();
+        assert!(old.to_string().contains("earlier version"), "{old}");
         assert_eq!(InviteCode::decode(&format!("  {line}\n")).unwrap(), code);
         for bad in [
             "",
-            "trellis1.",
-            "trellis1.!!!",
+            "trellis3.",
+            "trellis3.!!!",
             "hello",
             &line[..line.len() - 5],
         ] {

@@ -2,36 +2,47 @@
 //! a key rotation, leaving, transferring ownership, and what a device does when it learns it
 //! was removed.
 //!
-//! The relay enforces every rule (roles, single owner, revocation); this module drives it and
-//! keeps the local key ring and store in step:
+//! The relay enforces every rule (roles, single owner, revocation) and every device checks them
+//! again in the signed roster; this module drives both and keeps the local key ring and store
+//! in step:
 //!
 //! * **Removing a member** makes the next key epoch here, seals it to every device that remains
-//!   (their X25519 public keys, listed by the relay) and sends it with the removal in one call;
+//!   (their X25519 public keys, as the verified roster holds them) and sends it with the removal in one call;
 //!   the relay applies both or neither. A 409 means the device list changed meanwhile: the list
 //!   is fetched again and the rotation retried once.
 //! * **Learning a new key** ([`Store::refresh_keys`], at the start of every sync) opens the
 //!   sealed keys the relay holds for this device and re-seals whatever is still in the outbox
 //!   with the newest key, so nothing pushed after that is readable with an old key.
-//! * **Being removed**: a call answered `401 revoked` is checked with a second request of this
-//!   device's own; when the relay says it again, what the device had not synced is written to
-//!   a file the user can read, the workspace is purged from this store (documents, outbox,
-//!   index, keys) and the call returns [`Error::Removed`] naming that file. An answer the relay
-//!   does not confirm deletes nothing.
+//! * **Being removed**: a call answered `401 revoked` is checked against the practice's
+//!   signed roster (`crate::roster`), which the relay still serves to a revoked device: only
+//!   when it holds a revocation of this device, or a removal of its member, signed by a device
+//!   entitled to it, is what the device had not synced written to a file the user can read,
+//!   the workspace purged from this store (documents, outbox, index, keys) and
+//!   [`Error::Removed`] returned naming that file. A revocation the roster does not hold
+//!   deletes nothing.
+//! * **Every membership change is a signed roster event** sent with the call that makes it
+//!   (revoke, remove with its rotation, leave, transfer, rotate): the relay applies both or
+//!   neither, and refuses them when another device appended first (then the events are made
+//!   again). Rotations seal the next key only to the roster's devices, and a key the relay
+//!   serves is taken only if the roster names it.
 
 use serde::{Deserialize, Serialize};
-use trellis_protocol::api::{codes, KeyRotation, MembersResponse, Role, WrappedKey};
+use trellis_protocol::api::{codes, KeyRotation, Role, WrappedKey};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
 use crate::base::time;
+use crate::crypto::signing::key_check;
 use crate::crypto::{seal_key_for, Sealed, WorkspaceKey};
 use crate::read::members::MemberLookup;
+use crate::roster::{Roster, What};
 use crate::storage::workspace::{
-    current_ws, delete_meta, device, device_keys, get_meta, load_ws, save_keys, set_meta, Ws,
-    WsMeta,
+    current_ws, delete_meta, device, device_keys, device_signer, get_meta, load_ws, save_keys,
+    set_meta, Ws, WsMeta,
 };
 use crate::store::Store;
 use crate::sync::client::RelayClient;
+use crate::sync::roster::{roster_moved, wire, ROSTER_RETRIES};
 
 /// A member of the practice, with their devices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +57,9 @@ pub struct MemberView {
     pub removed: bool,
     /// Their devices.
     pub devices: Vec<DeviceView>,
+    /// Flagged: this device verified one of the member's devices face to face, and she has a
+    /// device since that nobody here verified (a new phone, or keys someone slipped in).
+    pub unverified_device: bool,
 }
 
 /// A registered device.
@@ -59,32 +73,137 @@ pub struct DeviceView {
     pub revoked: bool,
     /// Whether it is this device.
     pub this_device: bool,
+    /// Its fingerprint ("12345 67890 12345 67890"), derived from its public keys: compare it
+    /// face to face with what that device shows.
+    pub fingerprint: String,
+    /// Whether this device recorded a face-to-face check of that fingerprint
+    /// ([`Store::verify_member`]).
+    pub verified: bool,
 }
 
 impl Store {
-    /// The roster: members of the current workspace and their devices, as the relay knows
-    /// them (removed members and revoked devices included).
+    /// The roster: members of the current workspace and their devices (removed members and
+    /// revoked devices included), as the practice's signed roster says after fetching what the
+    /// relay added, with each device's fingerprint and whether this device verified it.
     pub async fn roster(&self) -> Result<Vec<MemberView>> {
         let (ws, client) = self.connected()?;
-        let resp = self.guard(&ws, client.members(&ws.id).await).await?;
-        let (names, me) = {
-            let conn = self.lock();
-            (MemberLookup::load(&conn, &ws)?, device(&conn)?.id)
+        let roster = self.refresh_roster(&ws, &client).await?;
+        self.views(&ws, &roster)
+    }
+
+    /// This device's fingerprint in the current workspace, to show a colleague who verifies it.
+    pub fn fingerprint(&self) -> Result<String> {
+        let conn = self.lock();
+        let sign = device_signer(&conn)?.public();
+        let boxk = device_keys(&conn)?.public_bytes();
+        Ok(crate::crypto::signing::fingerprint(&sign, &boxk))
+    }
+
+    /// Records that the fingerprint of one of `member`'s devices (by name or id prefix) was
+    /// compared face to face and matched. Fails, recording nothing, when no device of hers
+    /// has that fingerprint.
+    pub fn verify_member(&self, member: &str, fingerprint: &str) -> Result<MemberView> {
+        let ws = current_ws(&self.lock())?;
+        let typed =
+            crate::crypto::signing::normalize_fingerprint(fingerprint).ok_or_else(|| {
+                Error::invalid("a fingerprint is 20 digits, as \"12345 67890 12345 67890\"")
+            })?;
+        let target = self.member_id(&ws, member)?;
+        let roster = self.held_roster(&ws)?;
+        let device = roster
+            .devices
+            .iter()
+            .find(|(_, d)| {
+                d.member == target
+                    && crate::crypto::signing::normalize_fingerprint(&d.fingerprint()).as_deref()
+                        == Some(typed.as_str())
+            })
+            .map(|(id, d)| (*id, d.fingerprint()));
+        let Some((device, shown)) = device else {
+            return Err(Error::Conflict(
+                "that fingerprint is none of this member's devices: compare it again with what \
+                 her device shows (sync first if she joined lately)"
+                    .into(),
+            ));
         };
-        Ok(views(&resp, &names, &me))
+        self.lock().execute(
+            "INSERT OR REPLACE INTO verified_devices (ws, device_id, fingerprint, at)
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![ws.id.to_hex(), device.to_hex(), shown, time::now_rfc3339()],
+        )?;
+        self.views(&ws, &roster)?
+            .into_iter()
+            .find(|m| m.member_id == target.to_hex())
+            .ok_or_else(|| Error::invalid("the member left the roster"))
+    }
+
+    /// The views of the members of a verified roster.
+    fn views(&self, ws: &Ws, roster: &Roster) -> Result<Vec<MemberView>> {
+        let conn = self.lock();
+        let names = MemberLookup::load(&conn, ws)?;
+        let me = device(&conn)?.id;
+        let verified: std::collections::HashMap<String, String> = {
+            let mut st =
+                conn.prepare("SELECT device_id, fingerprint FROM verified_devices WHERE ws = ?1")?;
+            let rows = st.query_map([ws.id.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let admitted_at: std::collections::HashMap<u64, i64> = roster
+            .events()
+            .iter()
+            .filter_map(|e| e.body.as_ref().map(|b| (e.seq, b.at)))
+            .collect();
+        Ok(roster
+            .members
+            .iter()
+            .map(|(member_id, m)| {
+                let devices: Vec<DeviceView> = roster
+                    .devices
+                    .iter()
+                    .filter(|(_, d)| d.member == *member_id)
+                    .map(|(id, d)| {
+                        let fingerprint = d.fingerprint();
+                        DeviceView {
+                            device_id: id.to_hex(),
+                            registered_at: time::format_ms(
+                                admitted_at.get(&d.admitted).copied().unwrap_or(0),
+                            ),
+                            revoked: d.revoked.is_some(),
+                            this_device: id.to_hex() == me,
+                            verified: verified.get(&id.to_hex()) == Some(&fingerprint),
+                            fingerprint,
+                        }
+                    })
+                    .collect();
+                let any_verified = devices.iter().any(|d| d.verified);
+                let unverified_device = any_verified
+                    && devices
+                        .iter()
+                        .any(|d| !d.verified && !d.revoked && !d.this_device);
+                MemberView {
+                    member_id: member_id.to_hex(),
+                    name: names
+                        .name_of(&member_id.to_hex())
+                        .unwrap_or_else(|| "a member not synced yet".into()),
+                    role: m.role,
+                    removed: m.removed.is_some(),
+                    devices,
+                    unverified_device,
+                }
+            })
+            .collect())
     }
 
     /// Revokes a device (by id prefix): owners and admins any device, members their own. The
     /// device loses access at once; rotate the key afterwards (`rotate_key`) if it was lost.
     pub async fn revoke_device(&self, device: &str) -> Result<()> {
         let (ws, client) = self.connected()?;
-        let resp = self.guard(&ws, client.members(&ws.id).await).await?;
+        let roster = self.refresh_roster(&ws, &client).await?;
         let q = device.trim().to_lowercase();
-        let hits: Vec<&Id> = resp
+        let hits: Vec<&Id> = roster
             .devices
-            .iter()
-            .filter(|d| q.len() >= 4 && d.device_id.to_hex().starts_with(&q))
-            .map(|d| &d.device_id)
+            .keys()
+            .filter(|d| q.len() >= 4 && d.to_hex().starts_with(&q))
             .collect();
         let id = match hits.as_slice() {
             [one] => **one,
@@ -92,10 +211,10 @@ impl Store {
                 return Err(Error::NotFound {
                     what: "device",
                     query: device.into(),
-                    candidates: resp
+                    candidates: roster
                         .devices
-                        .iter()
-                        .map(|d| d.device_id.to_hex()[..8].to_string())
+                        .keys()
+                        .map(|d| d.to_hex()[..8].to_string())
                         .collect(),
                 })
             }
@@ -107,8 +226,55 @@ impl Store {
                 })
             }
         };
-        self.guard(&ws, client.revoke_device(&ws.id, &id).await)
-            .await
+        self.with_roster(
+            &ws,
+            &client,
+            |_| vec![What::Revoke { device: id }],
+            |events| client.revoke_device(&ws.id, &id, events),
+        )
+        .await
+    }
+
+    /// Makes roster events with `make` (signed by this device, after the roster as the relay
+    /// holds it now), sends them with `send`, and keeps them once the relay accepted them. When
+    /// another device appended first, fetches the roster and makes them again.
+    pub(crate) async fn with_roster<T, F, Fut>(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+        make: impl Fn(&Roster) -> Vec<What>,
+        send: F,
+    ) -> Result<T>
+    where
+        F: Fn(Vec<trellis_protocol::api::RosterEvent>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let (me, signer) = {
+            let conn = self.lock();
+            (device_id(&conn)?, device_signer(&conn)?)
+        };
+        for _ in 0..ROSTER_RETRIES {
+            let roster = self.refresh_roster(ws, client).await?;
+            let mut events: Vec<(u64, Vec<u8>)> = Vec::new();
+            for what in make(&roster) {
+                let ev = match events.last() {
+                    Some(prev) => roster.make_after(prev, &me, &signer, what),
+                    None => roster.make(&me, &signer, what),
+                };
+                events.push(ev);
+            }
+            match send(wire(&events)).await {
+                Ok(v) => {
+                    self.keep_roster_events(ws, &events)?;
+                    return Ok(v);
+                }
+                Err(e) if roster_moved(&e) => continue,
+                Err(e) => return self.guard(ws, Err(e)).await,
+            }
+        }
+        Err(Error::Conflict(
+            "other devices kept changing the practice's roster; try again".into(),
+        ))
     }
 
     /// Removes a member (by name or id prefix) from the practice and rotates the workspace key
@@ -135,7 +301,13 @@ impl Store {
     /// workspace's data. The owner must transfer ownership first.
     pub async fn leave(&self) -> Result<()> {
         let (ws, client) = self.connected()?;
-        self.guard(&ws, client.leave(&ws.id).await).await?;
+        self.with_roster(
+            &ws,
+            &client,
+            |_| vec![What::Leave {}],
+            |events| client.leave(&ws.id, events),
+        )
+        .await?;
         self.purge(&ws)?;
         Ok(())
     }
@@ -144,8 +316,13 @@ impl Store {
     pub async fn transfer_ownership(&self, member: &str) -> Result<()> {
         let (ws, client) = self.connected()?;
         let target = self.member_id(&ws, member)?;
-        self.guard(&ws, client.transfer(&ws.id, &target).await)
-            .await?;
+        self.with_roster(
+            &ws,
+            &client,
+            |_| vec![What::Transfer { member: target }],
+            |events| client.transfer(&ws.id, &target, events),
+        )
+        .await?;
         self.lock().execute(
             "UPDATE workspaces SET role = ?2 WHERE id = ?1",
             rusqlite::params![ws.id.to_hex(), Role::Admin.as_str()],
@@ -154,23 +331,59 @@ impl Store {
     }
 
     /// Opens any newer keys the relay holds sealed for this device, adds them to the ring and
-    /// re-seals the outbox with the newest. Returns whether a new key arrived.
+    /// re-seals the outbox with the newest. Returns whether a new key arrived. A key is taken
+    /// only if the practice's signed roster names it (its key check), and never in place of an
+    /// epoch this device holds: a relay cannot hand out a key it made.
     pub(crate) async fn refresh_keys(&self, ws: &Ws, client: &RelayClient) -> Result<bool> {
         // From the first epoch this device lacks: a rotation made while it had not fetched
         // the one before leaves a hole, and entries sealed with that key must still open.
         let after = ws.keys.whole_through();
         let resp = self.guard(ws, client.keys(&ws.id, after).await).await?;
-        let mut conn = self.lock();
-        let mut updated = load_ws(&conn, &ws.id.to_hex())?;
-        if resp.keys.iter().all(|env| updated.keys.holds(env.epoch)) {
+        let mut updated = load_ws(&self.lock(), &ws.id.to_hex())?;
+        let fresh: Vec<_> = resp
+            .keys
+            .iter()
+            .filter(|env| !updated.keys.holds(env.epoch))
+            .collect();
+        if fresh.is_empty() {
             return Ok(false);
         }
-        let secret = device_keys(&conn)?;
-        for env in &resp.keys {
-            updated.keys.insert(
-                env.epoch,
-                secret.unseal_key(&env.sealed, &ws.id, env.epoch)?,
-            );
+        let mut roster = self.held_roster(ws)?;
+        if fresh
+            .iter()
+            .any(|env| !roster.key_checks.contains_key(&env.epoch))
+        {
+            roster = self.refresh_roster(ws, client).await?;
+        }
+        let secret = device_keys(&self.lock())?;
+        let mut problems = Vec::new();
+        for env in fresh {
+            let key = match secret.unseal_key(&env.sealed, &ws.id, env.epoch) {
+                Ok(key) => key,
+                Err(e) => {
+                    problems.push(format!("the key served for epoch {}: {e}", env.epoch));
+                    continue;
+                }
+            };
+            match roster.key_checks.get(&env.epoch) {
+                Some(check) if *check == key_check(&ws.id, env.epoch, &key) => {
+                    updated.keys.insert(env.epoch, key);
+                }
+                _ => problems.push(format!(
+                    "the relay served a key for epoch {} that the practice's roster does not name",
+                    env.epoch
+                )),
+            }
+        }
+        let mut conn = self.lock();
+        if let Some(why) = problems.first() {
+            tracing::warn!("refused a key the relay served");
+            set_meta(&conn, &WsMeta::RosterProblem.key(&ws.id.to_hex()), why)?;
+        }
+        if updated.keys.current().0 == ws.keys.current().0
+            && updated.keys.iter().count() == ws.keys.iter().count()
+        {
+            return Ok(false);
         }
         let tx = conn.transaction()?;
         save_keys(&tx, &updated)?;
@@ -211,28 +424,65 @@ impl Store {
         // rotated since this device last synced), or what others seal with it would not
         // open here.
         self.refresh_keys(ws, client).await?;
-        for attempt in 0..2 {
+        let (me, signer) = {
+            let conn = self.lock();
+            (device_id(&conn)?, device_signer(&conn)?)
+        };
+        for _ in 0..ROSTER_RETRIES {
+            let roster = self.refresh_roster(ws, client).await?;
             let resp = self.guard(ws, client.members(&ws.id).await).await?;
+            let epoch = roster.newest_epoch().map_or(0, |e| e + 1);
+            if epoch != resp.key_epoch + 1 {
+                return Err(Error::Tampered(format!(
+                    "the relay says the practice's key is at epoch {} but its roster names epoch {}",
+                    resp.key_epoch,
+                    epoch.saturating_sub(1)
+                )));
+            }
             let key = WorkspaceKey::generate();
-            let epoch = resp.key_epoch + 1;
+            // Sealed only to devices of the verified roster: a device the relay lists but no
+            // entitled device admitted gets nothing.
             let mut wrapped = Vec::new();
-            for d in resp
-                .devices
-                .iter()
-                .filter(|d| !d.revoked && Some(d.member_id) != remove)
+            let mut sealed_to = Vec::new();
+            for (id, d) in roster
+                .active_devices()
+                .filter(|(_, d)| Some(d.member) != remove)
             {
                 wrapped.push(WrappedKey {
-                    device_id: d.device_id,
-                    sealed: seal_key_for(&d.device_key, &ws.id, epoch, &key)?,
+                    device_id: *id,
+                    sealed: seal_key_for(&hex::encode(d.box_key), &ws.id, epoch, &key)?,
                 });
+                sealed_to.push(*id);
             }
-            let rotation = KeyRotation { epoch, wrapped };
+            let mut whats = Vec::new();
+            if let Some(member) = remove {
+                whats.push(What::Remove { member });
+            }
+            whats.push(What::Rotate {
+                epoch,
+                key_check: hex::encode(key_check(&ws.id, epoch, &key)),
+                sealed_to,
+            });
+            let mut events: Vec<(u64, Vec<u8>)> = Vec::new();
+            for what in whats {
+                let ev = match events.last() {
+                    Some(prev) => roster.make_after(prev, &me, &signer, what),
+                    None => roster.make(&me, &signer, what),
+                };
+                events.push(ev);
+            }
+            let rotation = KeyRotation {
+                epoch,
+                wrapped,
+                roster: wire(&events),
+            };
             let sent = match remove {
                 Some(member) => client.remove_member(&ws.id, &member, &rotation).await,
                 None => client.rotate(&ws.id, &rotation).await,
             };
             match sent {
                 Ok(()) => {
+                    self.keep_roster_events(ws, &events)?;
                     let mut conn = self.lock();
                     let mut updated = load_ws(&conn, &ws.id.to_hex())?;
                     updated.keys.insert(epoch, key);
@@ -242,7 +492,8 @@ impl Store {
                     tx.commit()?;
                     return Ok(epoch);
                 }
-                Err(Error::Relay { status: 409, .. }) if attempt == 0 => continue,
+                // The roster or the device list changed meanwhile: make it again.
+                Err(Error::Relay { status: 409, .. }) => continue,
                 Err(e) => return self.guard(ws, Err(e)).await,
             }
         }
@@ -274,12 +525,12 @@ impl Store {
                 message,
             }) if code == codes::REVOKED => {
                 if !self.revocation_confirmed(ws).await {
-                    tracing::warn!("a revocation was not confirmed by the relay; nothing deleted");
+                    tracing::warn!("a revocation the signed roster does not hold; nothing deleted");
                     return Err(Error::Relay {
                         status: 401,
                         code,
                         message: format!(
-                            "{message} (the relay did not confirm it when asked again: nothing was deleted)"
+                            "{message} (the practice's signed roster does not say so: nothing was deleted)"
                         ),
                     });
                 }
@@ -294,8 +545,9 @@ impl Store {
         }
     }
 
-    /// Whether the relay says again, to a request of its own with this device's token, that
-    /// this device was revoked.
+    /// Whether the practice's signed roster, as this device verifies it, says that this
+    /// device was revoked or its member removed: a `401 revoked` alone (from the relay or
+    /// anything on the path) deletes nothing.
     async fn revocation_confirmed(&self, ws: &Ws) -> bool {
         let (Some(url), Some(token)) = (&ws.relay_url, &ws.token) else {
             return false;
@@ -303,10 +555,13 @@ impl Store {
         let Ok(client) = RelayClient::new(url, Some(token)) else {
             return false;
         };
-        matches!(
-            client.members(&ws.id).await,
-            Err(Error::Relay { status: 401, ref code, .. }) if code == codes::REVOKED
-        )
+        let Ok(me) = device_id(&self.lock()) else {
+            return false;
+        };
+        match self.refresh_roster(ws, &client).await {
+            Ok(roster) => roster.devices.get(&me).is_some_and(|d| d.revoked.is_some()),
+            Err(_) => false,
+        }
     }
 
     /// Writes what this device changed in workspace `ws` and never pushed (its outbox) to a
@@ -336,7 +591,10 @@ impl Store {
                 .keys
                 .open(Sealed::Change, &ws.id, &doc_id, envelope)
                 .ok()
-                .and_then(|plain| automerge::Change::from_bytes(plain).ok());
+                .and_then(|plain| {
+                    let (bytes, _) = crate::crypto::signing::split_signed(&plain)?;
+                    automerge::Change::from_bytes(bytes.to_vec()).ok()
+                });
             if let Some(change) = change {
                 by_doc.entry(doc_hex.clone()).or_default().push(change);
             }
@@ -457,6 +715,9 @@ impl Store {
             "doc_chunks",
             "outbox",
             "workspace_keys",
+            "roster",
+            "change_sigs",
+            "verified_devices",
             "held_changes",
             "set_aside",
         ] {
@@ -488,6 +749,14 @@ impl Store {
         tracing::info!("purged a workspace this device was removed from");
         Ok(())
     }
+}
+
+/// This device's id.
+pub(crate) fn device_id(conn: &rusqlite::Connection) -> Result<Id> {
+    device(conn)?
+        .id
+        .parse()
+        .map_err(|_| Error::invalid("the device id in this store is damaged"))
 }
 
 /// Every string in a JSON value, depth first.
@@ -529,8 +798,9 @@ fn reseal_outbox(tx: &rusqlite::Transaction, ws: &Ws) -> Result<()> {
             .parse()
             .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
         let plain = ws.keys.open(Sealed::Change, &ws.id, &doc_id, &envelope)?;
-        let change = automerge::Change::from_bytes(plain.clone())
-            .map_err(|_| Error::invalid("an outbox row in this store is damaged"))?;
+        let damaged = || Error::invalid("an outbox row in this store is damaged");
+        let (bytes, _) = crate::crypto::signing::split_signed(&plain).ok_or_else(damaged)?;
+        let change = automerge::Change::from_bytes(bytes.to_vec()).map_err(|_| damaged())?;
         let envelope = ws.keys.seal(Sealed::Change, &ws.id, &doc_id, &plain);
         // The entry's hash is bound to its envelope: a new envelope, a new hash.
         let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
@@ -540,29 +810,4 @@ fn reseal_outbox(tx: &rusqlite::Transaction, ws: &Ws) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn views(resp: &MembersResponse, names: &MemberLookup, me: &str) -> Vec<MemberView> {
-    resp.members
-        .iter()
-        .map(|m| MemberView {
-            member_id: m.member_id.to_hex(),
-            name: names
-                .name_of(&m.member_id.to_hex())
-                .unwrap_or_else(|| "a member not synced yet".into()),
-            role: m.role,
-            removed: m.removed,
-            devices: resp
-                .devices
-                .iter()
-                .filter(|d| d.member_id == m.member_id)
-                .map(|d| DeviceView {
-                    device_id: d.device_id.to_hex(),
-                    registered_at: time::format_ms(d.created_at.saturating_mul(1000)),
-                    revoked: d.revoked,
-                    this_device: d.device_id.to_hex() == me,
-                })
-                .collect(),
-        })
-        .collect()
 }

@@ -13,5 +13,7 @@ pub mod live;
 pub mod live_endpoint;
 pub mod members;
 mod push_pull;
+mod roster;
 pub mod set_aside;
 pub(crate) mod transport;
+mod verify;

@@ -22,26 +22,39 @@ use trellis_protocol::{Id, HASH_LEN};
 use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::non_empty;
+use crate::crypto::signing::{
+    change_message, fingerprint_digest, key_check, signed_payload, split_signed,
+};
+use crate::crypto::DeviceSigner;
 use crate::crypto::Sealed;
+use crate::crypto::Trailer;
 use crate::documents::{self, DocKind};
 use crate::events::SyncState;
 use crate::index::{self, Touched};
 use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
+use crate::roster::Roster;
+use crate::roster::{admit_message, What};
 use crate::storage::db::flush_to_disk;
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
-    current_ws, delete_meta, device, device_keys, get_meta, info, insert_workspace, set_meta, Ws,
-    WsMeta,
+    current_ws, delete_meta, device, device_keys, device_signer, ensure_creation, get_meta, info,
+    insert_workspace, set_meta, Ws, WsMeta,
 };
 use crate::store::{add_member, change_doc, Store};
+use crate::store::{keep_signature, kept_signature};
 use crate::sync::client::{normalize_url, RelayClient};
 use crate::sync::invite::InviteCode;
+use crate::sync::members::device_id;
+use crate::sync::roster::{roster_moved, wire, ROSTER_RETRIES};
 use crate::sync::set_aside;
+use crate::sync::verify;
 
 /// Outbox rows sent in one push.
 const PUSH_BATCH: usize = 500;
 /// Log entries asked for in one pull.
 const PULL_BATCH: usize = 500;
+/// How long an unused invite admits a device: 72 hours.
+pub const INVITE_TTL_SECONDS: u64 = 72 * 3600;
 
 impl Store {
     /// Creates a workspace and registers it on a relay at once, with this user as owner. Needs
@@ -146,7 +159,24 @@ impl Store {
                 }
             }
         };
-        let creds = register(&ws, &me.id, &device_key, &relay_url, signup_secret, &token).await?;
+        // The roster's first event, made and kept here before asking (a retry sends the same
+        // bytes, which the relay recognizes).
+        let create = {
+            let conn = self.lock();
+            let event = ensure_creation(&conn, &ws)?;
+            flush_to_disk(&conn)?;
+            event
+        };
+        let creds = register(
+            &ws,
+            &me.id,
+            &device_key,
+            &relay_url,
+            signup_secret,
+            &token,
+            &create,
+        )
+        .await?;
         {
             let mut conn = self.lock();
             let tx = conn.transaction()?;
@@ -170,13 +200,36 @@ impl Store {
 
     /// Asks the relay for a single-use invite to the current workspace and returns the code to
     /// hand over. `device: true` invites another device of this member; otherwise a new member
-    /// with `role` (owners and admins only). The code holds the workspace key: share it only
-    /// with the person it is for.
+    /// with `role` (owners and admins only). The invite is a signed roster event; it admits one
+    /// device, within 72 hours. The code holds the workspace key: share it only with the
+    /// person it is for.
     pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
         let mut ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
+        let admit = DeviceSigner::generate();
+        let (me, signer, box_public) = {
+            let conn = self.lock();
+            (
+                device_id(&conn)?,
+                device_signer(&conn)?,
+                device_keys(&conn)?.public_bytes(),
+            )
+        };
         let mut fetched = false;
-        let resp = loop {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let roster = self.refresh_roster(&ws, &client).await?;
+            let event = roster.make(
+                &me,
+                &signer,
+                What::Invite {
+                    admit: hex::encode(admit.public()),
+                    role,
+                    device,
+                    expires_ms: time::now_ms() + INVITE_TTL_SECONDS as i64 * 1000,
+                },
+            );
             // The code carries this device's keys: the relay refuses the invite if the practice
             // has a newer one (a device let in with an outdated key could never push), and
             // then this device fetches it and asks again.
@@ -186,8 +239,9 @@ impl Store {
                     &CreateInviteRequest {
                         role,
                         device,
-                        ttl_seconds: None,
+                        ttl_seconds: Some(INVITE_TTL_SECONDS),
                         key_epoch: Some(ws.keys.current().0),
+                        roster: wire(std::slice::from_ref(&event)),
                     },
                 )
                 .await;
@@ -199,17 +253,24 @@ impl Store {
                     self.refresh_keys(&ws, &client).await?;
                     ws = current_ws(&self.lock())?;
                 }
-                other => break self.guard(&ws, other).await?,
+                Err(e) if roster_moved(&e) && attempts < ROSTER_RETRIES => {}
+                other => {
+                    let resp = self.guard(&ws, other).await?;
+                    self.keep_roster_events(&ws, std::slice::from_ref(&event))?;
+                    return Ok(InviteCode {
+                        relay_url: ws.relay_url.clone().unwrap_or_default(),
+                        workspace_id: ws.id,
+                        workspace_name: ws.name.clone(),
+                        secret: resp.invite_secret,
+                        keys: ws.keys.clone(),
+                        admit: admit.secret_bytes(),
+                        inviter: me,
+                        inviter_fingerprint: fingerprint_digest(&signer.public(), &box_public),
+                    }
+                    .encode());
+                }
             }
-        };
-        Ok(InviteCode {
-            relay_url: ws.relay_url.clone().unwrap_or_default(),
-            workspace_id: ws.id,
-            workspace_name: ws.name.clone(),
-            secret: resp.invite_secret,
-            keys: ws.keys.clone(),
         }
-        .encode())
     }
 
     /// Joins the workspace an invite code names, registers this device on its relay and makes
@@ -267,8 +328,9 @@ impl Store {
                 invite_secret: invite.secret.clone(),
                 device_id,
                 member_id: proposed,
-                device_key,
+                device_key: device_key.clone(),
                 token: Some(token),
+                roster: Vec::new(),
             })
             .await?;
         let ws = Ws {
@@ -280,6 +342,15 @@ impl Store {
             relay_url: Some(relay_url),
             token: Some(creds.token),
             cursor: 0,
+        };
+        let admitted = self.admit_self(&ws, &invite, device_id, &device_key).await;
+        let ws = match admitted {
+            Ok(role) => Ws { role, ..ws },
+            Err(e) => {
+                // Nothing of this practice is kept but the verified roster's events, which a
+                // retry of the join extends.
+                return Err(e);
+            }
         };
         let mut conn = self.lock();
         let tx = Tx::new(conn.transaction()?, &self.docs);
@@ -295,6 +366,90 @@ impl Store {
         tx.commit()?;
         flush_to_disk(&conn)?;
         Ok(info(&ws, true))
+    }
+
+    /// After redeeming an invite: verifies the practice's roster against the code (the
+    /// inviting device made this invite, and the code's keys are the ones the roster names),
+    /// then appends this device's admission, signed by this device and by the invite's key.
+    /// Returns this device's role. Repeated after a lost answer, it finds the admission there.
+    async fn admit_self(
+        &self,
+        ws: &Ws,
+        invite: &InviteCode,
+        me: Id,
+        box_hex: &str,
+    ) -> Result<Role> {
+        let client = connected_client(ws)?;
+        let signer = device_signer(&self.lock())?;
+        let admit = invite.admit_key();
+        let admit_public = admit.public();
+        for _ in 0..ROSTER_RETRIES {
+            let roster = self.refresh_roster(ws, &client).await?;
+            let made_by_inviter = roster.invites.get(&admit_public).is_some_and(|i| {
+                i.by == invite.inviter
+                    && roster.devices.get(&i.by).is_some_and(|d| {
+                        fingerprint_digest(&d.sign, &d.box_key) == invite.inviter_fingerprint
+                    })
+            });
+            if !made_by_inviter {
+                return Err(Error::Tampered(
+                    "the practice's roster does not hold this invite as the device that made it \
+                     signed it"
+                        .into(),
+                ));
+            }
+            for (epoch, key) in invite.keys.iter() {
+                if roster.key_checks.get(&epoch) != Some(&key_check(&ws.id, epoch, key)) {
+                    return Err(Error::Tampered(format!(
+                        "the code's key for epoch {epoch} is not the one the practice's roster names"
+                    )));
+                }
+            }
+            let role_of = |r: &crate::roster::Roster| {
+                r.role_of(&me).ok_or_else(|| {
+                    Error::Conflict("this device's admission to the practice was refused".into())
+                })
+            };
+            if roster.devices.contains_key(&me) {
+                return role_of(&roster);
+            }
+            let mut box_key = [0u8; 32];
+            hex::decode_to_slice(box_hex, &mut box_key)
+                .map_err(|_| Error::invalid("the device key in this store is damaged"))?;
+            let admit_sig = admit.sign(&admit_message(
+                &ws.id,
+                &admit_public,
+                &ws.member_id,
+                &me,
+                &signer.public(),
+                &box_key,
+            ));
+            let event = roster.make(
+                &me,
+                &signer,
+                What::Admit {
+                    admit: hex::encode(admit_public),
+                    member: ws.member_id,
+                    sign: hex::encode(signer.public()),
+                    box_key: box_hex.to_string(),
+                    admit_sig: hex::encode(admit_sig),
+                },
+            );
+            match client
+                .append_roster(&ws.id, wire(std::slice::from_ref(&event)))
+                .await
+            {
+                Ok(()) => {
+                    self.keep_roster_events(ws, std::slice::from_ref(&event))?;
+                    return role_of(&self.held_roster(ws)?);
+                }
+                Err(e) if roster_moved(&e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Conflict(
+            "other devices kept changing the practice's roster; join again".into(),
+        ))
     }
 
     /// Pushes the current workspace's outbox, then pulls everything after its cursor.
@@ -330,6 +485,12 @@ impl Store {
         let pushed = self
             .push_outbox(&mut ws, &client, &mut report, &mut keys)
             .await?;
+        // A roster the relay moved past this device's (or lost, restored from a backup) is
+        // fetched, or handed back, before anything is pulled.
+        let held_head = self.held_roster(&ws)?.head();
+        if pushed.roster_head.is_some_and(|h| h != held_head) {
+            self.refresh_roster(&ws, &client).await?;
+        }
         let healing = get_meta(&self.lock(), &WsMeta::Healing.key(&ws.id.to_hex()))?.is_some();
         let mut rolled_back = pushed.rolled_back || healing;
         if !rolled_back {
@@ -464,8 +625,20 @@ impl Store {
                 keys.rotation_needed = pulled.rotation_needed;
             }
             let batch = pulled.batch;
+            let opened = open_batch(&ws, &batch);
+            // The roster the changes were signed under: fetched when the relay says it grew,
+            // or when a change names an event this device has not seen.
+            let mut roster = self.held_roster(&ws)?;
+            let trailers = opened
+                .iter()
+                .filter_map(|o| o.as_ref().ok().map(|(_, t)| t));
+            if pulled.roster_head.is_some_and(|h| h != roster.head())
+                || verify::names_newer_roster(&roster, trailers)
+            {
+                roster = self.refresh_roster(&ws, client).await?;
+            }
             let (applied, updated, aside) =
-                self.apply_pulled(&ws, &batch, present.as_deref_mut())?;
+                self.apply_opened(&ws, &roster, &batch, opened, present.as_deref_mut())?;
             report.pulled += applied;
             report.set_aside += aside;
             report.documents_updated += updated;
@@ -540,6 +713,7 @@ impl Store {
             tx.commit()?;
             report.pushed += rows.len() as u64;
             pushed.head = Some(resp.head);
+            pushed.roster_head = Some(resp.roster_head);
         }
     }
 
@@ -628,6 +802,7 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut queued = 0;
+        let mut unsigned = 0u64;
         for doc_hex in docs {
             let doc_id: Id = doc_hex
                 .parse()
@@ -639,9 +814,19 @@ impl Store {
                 if present.contains(&change.hash()) {
                     continue;
                 }
-                let envelope = ws
-                    .keys
-                    .seal(Sealed::Change, &ws.id, &doc_id, change.raw_bytes());
+                // Handed back with its author's signature; a change whose signature this
+                // device does not hold (it came in a checkpoint's snapshot) is left to its
+                // author's devices, which hold it.
+                let Some(trailer) = kept_signature(&tx, &ws_hex, &change.hash().0)? else {
+                    unsigned += 1;
+                    continue;
+                };
+                let envelope = ws.keys.seal(
+                    Sealed::Change,
+                    &ws.id,
+                    &doc_id,
+                    &signed_payload(change.raw_bytes(), &trailer),
+                );
                 let hash = ws.keys.entry_hash(&change.hash().0, &envelope);
                 tx.execute(
                     "INSERT INTO outbox (ws, doc_id, change_hash, envelope) VALUES (?1, ?2, ?3, ?4)",
@@ -652,6 +837,12 @@ impl Store {
         }
         delete_meta(&tx, &WsMeta::Healing.key(&ws_hex))?;
         tx.commit()?;
+        if unsigned > 0 {
+            tracing::warn!(
+                unsigned,
+                "changes the relay lacks were not handed back: this device holds no signature for them"
+            );
+        }
         Ok(queued)
     }
 
@@ -722,20 +913,64 @@ impl Store {
     /// of entries applied, of documents that changed, and of entries set aside: an entry that
     /// does not open, is not a change, does not match its hash or that automerge refuses is
     /// kept aside ([`set_aside`]) and never stops the rest.
+    #[cfg(feature = "fuzzing")]
     pub(crate) fn apply_pulled(
         &self,
         ws: &Ws,
+        roster: &Roster,
         batch: &PullBatch,
+        present: Option<&mut HashSet<ChangeHash>>,
+    ) -> Result<(u64, u64, u64)> {
+        let opened = open_batch(ws, batch);
+        self.apply_opened(ws, roster, batch, opened, present)
+    }
+
+    /// [`Store::apply_pulled`] for entries opened already ([`open_batch`]): checks their
+    /// signatures against `roster` and applies them.
+    fn apply_opened(
+        &self,
+        ws: &Ws,
+        roster: &Roster,
+        batch: &PullBatch,
+        opened: Vec<std::result::Result<(Change, Trailer), SetAsideReason>>,
         present: Option<&mut HashSet<ChangeHash>>,
     ) -> Result<(u64, u64, u64)> {
         let Some(last) = batch.entries.last() else {
             return Ok((0, 0, 0));
         };
+        let claims = batch
+            .entries
+            .iter()
+            .zip(&opened)
+            .map(|(e, o)| {
+                o.as_ref()
+                    .map_err(|r| *r)
+                    .map(|(change, trailer)| verify::Claim {
+                        trailer: *trailer,
+                        message: change_message(
+                            &ws.id,
+                            &e.doc_id,
+                            &trailer.signer,
+                            trailer.roster,
+                            &change.hash().0,
+                        ),
+                    })
+            })
+            .collect();
+        let checked = verify::check_claims(roster, claims);
         let mut by_doc: BTreeMap<Id, Vec<(Option<u64>, Change)>> = BTreeMap::new();
+        let mut signatures: Vec<([u8; 32], Trailer)> = Vec::new();
         let mut unusable: Vec<(&LogEntry, SetAsideReason)> = Vec::new();
-        for e in &batch.entries {
-            match open_entry(ws, e) {
-                Ok(c) => by_doc.entry(e.doc_id).or_default().push((Some(e.seq), c)),
+        for ((e, o), check) in batch.entries.iter().zip(opened).zip(checked) {
+            let usable = check.and(o).and_then(|(change, trailer)| {
+                verify::check_author(roster, &trailer.signer, &change)?;
+                Ok((change, trailer))
+            });
+            match usable {
+                Ok((c, trailer)) => {
+                    signatures.push((c.hash().0, trailer));
+                    by_doc.entry(e.doc_id).or_default().push((Some(e.seq), c));
+                }
                 Err(reason) => unusable.push((e, reason)),
             }
         }
@@ -761,6 +996,9 @@ impl Store {
                 "",
                 &e.bytes,
             )?;
+        }
+        for (hash, trailer) in &signatures {
+            keep_signature(&tx, &ws_hex, hash, trailer)?;
         }
         for (doc_id, mut changes) in by_doc {
             let doc_hex = doc_id.to_hex();
@@ -840,21 +1078,30 @@ impl Store {
     }
 }
 
-/// Opens a pulled entry: decrypts it with the practice's keys, reads the automerge change
-/// and checks that it is the change the entry's hash names.
-fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<Change, SetAsideReason> {
+/// Opens every entry of a pulled batch: decrypts it with the practice's keys, splits the
+/// change from its signed trailer, reads the automerge change and checks that it is the
+/// change the entry's hash names. Signatures are checked after ([`Store::apply_pulled`]).
+pub(crate) fn open_batch(
+    ws: &Ws,
+    batch: &PullBatch,
+) -> Vec<std::result::Result<(Change, Trailer), SetAsideReason>> {
+    batch.entries.iter().map(|e| open_entry(ws, e)).collect()
+}
+
+fn open_entry(ws: &Ws, e: &LogEntry) -> std::result::Result<(Change, Trailer), SetAsideReason> {
     let plain = ws
         .keys
         .open(Sealed::Change, &ws.id, &e.doc_id, &e.bytes)
         .map_err(|_| SetAsideReason::Unreadable)?;
-    let change = Change::from_bytes(plain).map_err(|_| SetAsideReason::NotAChange)?;
+    let (bytes, trailer) = split_signed(&plain).ok_or(SetAsideReason::Unsigned)?;
+    let change = Change::from_bytes(bytes.to_vec()).map_err(|_| SetAsideReason::NotAChange)?;
     if !ws
         .keys
         .entry_matches(&e.change_hash, &change.hash().0, &e.bytes)
     {
         return Err(SetAsideReason::HashMismatch);
     }
-    Ok(change)
+    Ok((change, trailer))
 }
 
 /// What a practice created with a relay that did not answer says about itself.
@@ -872,6 +1119,8 @@ struct Pushed {
     head: Option<u64>,
     /// Whether the relay's log turned out to be rolled back.
     rolled_back: bool,
+    /// The relay's roster head after the last push, if anything was pushed.
+    roster_head: Option<u64>,
 }
 
 /// What one sync learned about the workspace key.
@@ -925,6 +1174,7 @@ async fn register(
     relay_url: &str,
     signup_secret: &str,
     token: &str,
+    create: &(u64, Vec<u8>),
 ) -> Result<trellis_protocol::api::DeviceCredentials> {
     let device_id: Id = device_id
         .parse()
@@ -938,6 +1188,7 @@ async fn register(
                 device_id,
                 device_key: device_key.to_string(),
                 token: Some(token.to_string()),
+                roster: wire(std::slice::from_ref(create)),
             },
         )
         .await

@@ -1121,9 +1121,17 @@ impl World {
             }
             let st = store.status().map_err(|e| format!("dev{d}: status: {e}"))?;
             if st.pending_changes != 0 || st.gaps != 0 || st.set_aside != 0 {
+                let reasons: Vec<String> = store
+                    .set_aside()
+                    .map(|a| {
+                        a.iter()
+                            .map(|e| format!("{:?} {}", e.seq, e.reason.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 return Err(format!(
                     "dev{d} after the final sync: {} changes pending, {} documents with gaps, \
-                     {} entries set aside",
+                     {} entries set aside {reasons:?}",
                     st.pending_changes, st.gaps, st.set_aside
                 ));
             }

@@ -1,0 +1,100 @@
+//! Checking what other devices signed: pulled changes and checkpoint snapshots.
+//!
+//! A change carries its signer's trailer inside its envelope, a snapshot after it
+//! (`crate::crypto::signing`). The signer must be a device of the practice's verified roster
+//! (`crate::roster`); the roster it says it saw must be this device's (the same event at that
+//! seq: otherwise the relay shows devices different histories); a revoked signer must not have
+//! held its revocation when it signed; and the signature must verify. The signatures of
+//! a whole pulled batch are verified at once (batch verification), one by one only when the
+//! batch fails. A change must also be written under the signer's own automerge actor: a member
+//! cannot write under a colleague's name. A failed check sets the entry aside with its reason;
+//! it never stops the rest.
+
+use automerge::Change;
+use trellis_protocol::Id;
+
+use crate::crypto::signing::{self, Trailer, SIGNATURE_LEN};
+use crate::model::SetAsideReason;
+use crate::roster::Roster;
+
+/// A signature to check: who claims to have signed what, under which roster.
+pub(crate) struct Claim {
+    pub trailer: Trailer,
+    pub message: Vec<u8>,
+}
+
+/// Checks each claim against the roster; the signatures of those that pass the other checks
+/// are verified together.
+pub(crate) fn check_claims(
+    roster: &Roster,
+    claims: Vec<Result<Claim, SetAsideReason>>,
+) -> Vec<Result<(), SetAsideReason>> {
+    let placed: Vec<Result<(Claim, [u8; 32]), SetAsideReason>> = claims
+        .into_iter()
+        .map(|c| c.and_then(|c| placed(roster, &c).map(|key| (c, key))))
+        .collect();
+    let batch: Vec<(&[u8; 32], &[u8], &[u8; SIGNATURE_LEN])> = placed
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(c, key)| (key, c.message.as_slice(), &c.trailer.signature))
+        .collect();
+    let all_good = signing::verify_batch(&batch);
+    placed
+        .into_iter()
+        .map(|r| {
+            let (c, key) = r?;
+            if all_good || signing::verify(&key, &c.message, &c.trailer.signature) {
+                Ok(())
+            } else {
+                Err(SetAsideReason::Unsigned)
+            }
+        })
+        .collect()
+}
+
+/// The checks of one claim that need no signature: a signer the roster knows, the roster it
+/// names, and not signed after the signer's revocation. Returns the signer's key.
+fn placed(roster: &Roster, c: &Claim) -> Result<[u8; 32], SetAsideReason> {
+    let device = roster
+        .devices
+        .get(&c.trailer.signer)
+        .ok_or(SetAsideReason::Unsigned)?;
+    let same_roster = roster
+        .hash_at(c.trailer.roster.seq)
+        .is_some_and(|h| h[..16] == c.trailer.roster.hash);
+    if !same_roster {
+        return Err(SetAsideReason::Fork);
+    }
+    // Signed by a device that held its own revocation (or a later event): after it.
+    if device.revoked.is_some_and(|at| c.trailer.roster.seq >= at) {
+        return Err(SetAsideReason::AfterRemoval);
+    }
+    Ok(device.sign)
+}
+
+/// Whether `change`, signed by `signer`, is written under the signer's own actor. A change of
+/// a derived actor (a document's genesis, a counter's start: the same bytes on every device,
+/// `crate::documents`) is the first of its actor and belongs to no device.
+pub(crate) fn check_author(
+    roster: &Roster,
+    signer: &Id,
+    change: &Change,
+) -> Result<(), SetAsideReason> {
+    let actor = change.actor_id().to_bytes();
+    let device_of = |d: &Id| actor.len() >= 16 && actor[..16] == d.0;
+    if device_of(signer) {
+        return Ok(());
+    }
+    if change.seq() == 1 && !roster.devices.keys().any(device_of) {
+        return Ok(());
+    }
+    Err(SetAsideReason::WrongAuthor)
+}
+
+/// Whether any trailer names a roster newer than `roster`: the roster is fetched again first.
+pub(crate) fn names_newer_roster<'a>(
+    roster: &Roster,
+    mut trailers: impl Iterator<Item = &'a Trailer>,
+) -> bool {
+    trailers.any(|t| t.roster.seq > roster.head())
+}
