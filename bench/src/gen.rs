@@ -28,8 +28,9 @@ use crate::Result;
 
 /// Bump when the generated shape changes, so cached practices are made again (2: checkpoints
 /// carry index snapshots; 3: schema 8; 4: a visit's thank-you is a field of its activity; 5: the
-/// second data format, keyed document ids and padded envelopes, whose stores refuse older ones).
-pub const GEN_VERSION: u32 = 5;
+/// second data format, keyed document ids and padded envelopes, whose stores refuse older ones;
+/// 6: the third, signed changes and the signed roster).
+pub const GEN_VERSION: u32 = 6;
 
 /// Activities are spread over the two years before this day.
 pub const WINDOW_END: &str = "2026-11-01";

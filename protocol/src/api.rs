@@ -261,7 +261,8 @@ pub struct WrappedKey {
 pub struct KeyRotation {
     /// The new epoch: exactly the current one plus one.
     pub epoch: u32,
-    /// One sealed key per remaining (not revoked) device, each exactly once.
+    /// One sealed key per device it is sealed to: devices that remain (not revoked), each at
+    /// most once (devices seal to the practice's verified roster).
     pub wrapped: Vec<WrappedKey>,
     /// Signed roster events to append in the same transaction as this call (see
     /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when

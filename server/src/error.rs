@@ -245,7 +245,7 @@ impl From<Refusal> for AppError {
             Refusal::AlreadyOwner => AppError::conflict("that member is already the owner"),
             Refusal::StaleRotation => AppError::conflict(
                 "the key rotation does not match the workspace: its epoch must be the current \
-                 one plus one and it must seal the key to every remaining device exactly once; \
+                 one plus one and it must seal the key only to remaining devices, each once; \
                  fetch the members again and retry",
             ),
             Refusal::DeviceIdTaken => AppError::conflict(

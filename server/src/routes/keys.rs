@@ -2,9 +2,9 @@
 //! it.
 //!
 //! The relay never sees a workspace key. A rotating device makes the next key, seals it to the
-//! public key of every device that remains (listed by `GET .../members`), and sends the sealed
-//! copies; the relay checks that the epoch is the next one and that every remaining device gets
-//! exactly one copy, then stores them, with the rotation's roster events. Each device later
+//! public key of every device of the practice's signed roster that remains, and sends the
+//! sealed copies; the relay checks that the epoch is the next one and that only remaining
+//! devices get a copy, each one, then stores them, with the rotation's roster events. Each device later
 //! fetches its own copies and opens them with its private key. A removed member's devices get
 //! none, so changes made after the rotation are unreadable to them.
 //!
@@ -80,7 +80,7 @@ pub(crate) fn check_sealed_keys(rotation: &KeyRotation) -> Result<(), AppError> 
 
 /// Rotates the workspace key and appends the rotation's roster events: 204; 400 for a malformed
 /// body or events; 403 for a member; 409 if the epoch is not the current one plus one or the
-/// sealed keys do not name every remaining device exactly once (fetch the members and retry),
+/// sealed keys name a device that is not a remaining one, or one twice (fetch the members and retry),
 /// or `roster_moved`; nothing changes then.
 #[utoipa::path(
     post,
@@ -94,7 +94,7 @@ pub(crate) fn check_sealed_keys(rotation: &KeyRotation) -> Result<(), AppError> 
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
         (status = 429, response = inline(super::doc::RateLimited)),
-        (status = 409, description = "Wrong epoch, or the sealed keys do not name every remaining device once; or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "Wrong epoch, or the sealed keys name a device that is not remaining, or one twice; or `roster_moved`: the roster events do not start at the roster's next position (nothing changes)", body = trellis_protocol::api::ErrorBody),
         (status = 413, response = inline(super::doc::BodyTooLarge)),
         (status = 507, response = inline(super::doc::RosterFull))
     ),
