@@ -32,9 +32,10 @@ pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
     )?;
     let roster_problem =
         crate::storage::workspace::get_meta(c, &WsMeta::RosterProblem.key(&ws.id.to_hex()))?;
-    let roster_refused = crate::storage::workspace::load_roster(c, &ws.id)?
-        .refused()
-        .len() as u64;
+    let roster_refused =
+        crate::storage::workspace::get_meta(c, &WsMeta::RosterRefused.key(&ws.id.to_hex()))?
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
     Ok(Status {
         roster_problem,
         roster_refused,

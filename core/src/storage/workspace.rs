@@ -95,16 +95,19 @@ pub(crate) enum WsMeta {
     /// Why the relay's roster or keys last failed this device's checks (shown by `status`);
     /// deleted once a sync verifies them again.
     RosterProblem,
+    /// How many events of the verified roster were refused (shown by `status`).
+    RosterRefused,
 }
 
 impl WsMeta {
     /// Every kind.
-    pub(crate) const ALL: [WsMeta; 5] = [
+    pub(crate) const ALL: [WsMeta; 6] = [
         WsMeta::PendingSignup,
         WsMeta::PendingJoin,
         WsMeta::RepulledForHeld,
         WsMeta::Healing,
         WsMeta::RosterProblem,
+        WsMeta::RosterRefused,
     ];
 
     /// The key of this entry for workspace `ws` (hex id).
@@ -115,6 +118,7 @@ impl WsMeta {
             WsMeta::RepulledForHeld => "repulled_for_held",
             WsMeta::Healing => "healing",
             WsMeta::RosterProblem => "roster_problem",
+            WsMeta::RosterRefused => "roster_refused",
         };
         format!("{name}:{ws}")
     }

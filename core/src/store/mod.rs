@@ -47,6 +47,9 @@ pub struct Store {
     pub(crate) events: Events,
     /// Recently written documents, so a write need not load its document from the file.
     pub(crate) docs: DocCache,
+    /// Each workspace's roster as last verified, so that a pull does not verify every event
+    /// again: used while the file's newest roster event is still the one it ends with.
+    pub(crate) rosters: std::sync::Mutex<std::collections::HashMap<trellis_protocol::Id, Arc<crate::roster::Roster>>>,
 }
 
 /// How to open a [`Store`].
@@ -135,6 +138,7 @@ impl Store {
             background,
             events,
             docs: DocCache::default(),
+            rosters: Default::default(),
         })
     }
 

@@ -411,7 +411,7 @@ impl Store {
                 })
             };
             if roster.devices.contains_key(&me) {
-                return role_of(&roster);
+                return role_of(&*roster);
             }
             let mut box_key = [0u8; 32];
             hex::decode_to_slice(box_hex, &mut box_key)
@@ -441,7 +441,7 @@ impl Store {
             {
                 Ok(()) => {
                     self.keep_roster_events(ws, std::slice::from_ref(&event))?;
-                    return role_of(&self.held_roster(ws)?);
+                    return role_of(&*self.held_roster(ws)?);
                 }
                 Err(e) if roster_moved(&e) => continue,
                 Err(e) => return Err(e),

@@ -15,8 +15,10 @@ use trellis_protocol::api::{codes, RosterEvent};
 
 use crate::base::error::{Error, Result};
 use crate::roster::Roster;
+use std::sync::Arc;
+
 use crate::storage::workspace::{
-    delete_meta, load_roster, save_roster_events, set_meta, Ws, WsMeta,
+    delete_meta, load_roster, roster_mark, save_roster_events, set_meta, Ws, WsMeta,
 };
 use crate::store::Store;
 use crate::sync::client::RelayClient;
@@ -53,16 +55,63 @@ fn decode(events: Vec<RosterEvent>) -> Result<Vec<(u64, Vec<u8>)>> {
 }
 
 impl Store {
-    /// The roster of `ws` as this device holds it (verified), without asking the relay.
-    pub(crate) fn held_roster(&self, ws: &Ws) -> Result<Roster> {
-        load_roster(&self.lock(), &ws.id)
+    /// The roster of `ws` as this device holds it (verified), without asking the relay: the
+    /// one verified last while the file holds no newer event, else verified from the file.
+    pub(crate) fn held_roster(&self, ws: &Ws) -> Result<Arc<Roster>> {
+        let conn = self.lock();
+        let newest = roster_mark(&conn, &ws.id)?;
+        if let Some(cached) = self.cached_roster(&ws.id) {
+            if cached.mark() == newest {
+                return Ok(cached);
+            }
+        }
+        let roster = Arc::new(load_roster(&conn, &ws.id)?);
+        drop(conn);
+        self.cache_roster(&ws.id, &roster);
+        Ok(roster)
+    }
+
+    fn cached_roster(&self, ws: &trellis_protocol::Id) -> Option<Arc<Roster>> {
+        self.rosters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(ws)
+            .cloned()
+    }
+
+    fn cache_roster(&self, ws: &trellis_protocol::Id, roster: &Arc<Roster>) {
+        self.rosters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(*ws, Arc::clone(roster));
+    }
+
+    /// Keeps newly verified events of `roster` (those past what the file holds) and the count of
+    /// refused events `status` shows, and makes it the cached roster.
+    fn keep_roster(&self, ws: &Ws, roster: Roster, new: &[(u64, Vec<u8>)]) -> Result<Arc<Roster>> {
+        {
+            let conn = self.lock();
+            save_roster_events(&conn, &ws.id, new)?;
+            set_meta(
+                &conn,
+                &WsMeta::RosterRefused.key(&ws.id.to_hex()),
+                &roster.refused().len().to_string(),
+            )?;
+        }
+        let roster = Arc::new(roster);
+        self.cache_roster(&ws.id, &roster);
+        Ok(roster)
     }
 
     /// Fetches the roster events the relay holds past this device's, verifies and keeps them,
     /// and returns the roster. A relay that lost events this device holds gets them back. A
     /// relay whose events do not extend this device's is [`Error::Tampered`], recorded for
     /// `status`.
-    pub(crate) async fn refresh_roster(&self, ws: &Ws, client: &RelayClient) -> Result<Roster> {
+    pub(crate) async fn refresh_roster(
+        &self,
+        ws: &Ws,
+        client: &RelayClient,
+    ) -> Result<Arc<Roster>> {
         let result = self.refresh_roster_inner(ws, client).await;
         let key = WsMeta::RosterProblem.key(&ws.id.to_hex());
         match &result {
@@ -73,7 +122,7 @@ impl Store {
         result
     }
 
-    async fn refresh_roster_inner(&self, ws: &Ws, client: &RelayClient) -> Result<Roster> {
+    async fn refresh_roster_inner(&self, ws: &Ws, client: &RelayClient) -> Result<Arc<Roster>> {
         let mut roster = self.held_roster(ws)?;
         loop {
             let held = roster.head();
@@ -92,8 +141,9 @@ impl Store {
                 }
                 return Ok(roster);
             }
-            roster.extend(events.iter().cloned())?;
-            save_roster_events(&self.lock(), &ws.id, &events)?;
+            let mut next = (*roster).clone();
+            next.extend(events.iter().cloned())?;
+            roster = self.keep_roster(ws, next, &events)?;
             if roster.head() >= resp.head {
                 return Ok(roster);
             }
@@ -144,10 +194,19 @@ impl Store {
     }
 
     /// Keeps events this device made and the relay accepted.
+    /// Events a concurrent refresh fetched already are skipped.
     pub(crate) fn keep_roster_events(&self, ws: &Ws, events: &[(u64, Vec<u8>)]) -> Result<()> {
-        let conn = self.lock();
-        let mut roster = load_roster(&conn, &ws.id)?;
-        roster.extend(events.iter().cloned())?;
-        save_roster_events(&conn, &ws.id, events)
+        let held = self.held_roster(ws)?;
+        let new: Vec<(u64, Vec<u8>)> = events
+            .iter()
+            .filter(|(seq, _)| *seq > held.head())
+            .cloned()
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let mut roster = (*held).clone();
+        roster.extend(new.iter().cloned())?;
+        self.keep_roster(ws, roster, &new).map(drop)
     }
 }
