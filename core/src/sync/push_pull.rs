@@ -411,7 +411,7 @@ impl Store {
                 })
             };
             if roster.devices.contains_key(&me) {
-                return role_of(&*roster);
+                return role_of(&roster);
             }
             let mut box_key = [0u8; 32];
             hex::decode_to_slice(box_hex, &mut box_key)
