@@ -4,6 +4,7 @@
 //! The binaries are taken from the workspace's target directory (`target/debug`, or
 //! `$CARGO_TARGET_DIR/debug`); they are built once per test run with `cargo build` if needed.
 
+pub mod hostile;
 pub mod powercut;
 pub mod sim;
 

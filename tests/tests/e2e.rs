@@ -2,6 +2,7 @@
 //! (linking dominates a clean build). Each module tells one story across real processes; run
 //! one with `cargo test -p trellis-tests --test e2e checkpoint::` (tests/README.md lists them).
 
+mod adversary;
 mod checkpoint;
 mod convergence;
 mod crash;
