@@ -176,19 +176,24 @@ fn a_key_the_relay_made_is_never_taken() {
     // And nothing written under the new key is shown as if it had been read.
     assert!(!has_note(&sam, "Tuesday: sealed with the new key"));
 
-    // The relay hands over Dana's key after all: Sam's phone takes it (the roster names it)
-    // and reads on.
+    // The relay hands over Dana's key after all: Sam's phone takes it (the roster names it),
+    // applies what it set aside for want of it (Tuesday's visit is the last change of its
+    // document: nothing later pulls it in), and the warning goes.
     hostile.behave();
-    drop_by(&dana, "Wednesday: the spring fair");
-    dana.json(&["sync"]);
     let report = sam.json(&["sync"]);
     assert_eq!(report["new_key"], true, "{report}");
     let ring = sam.keys();
     let danas = dana.keys();
     assert!(ring.holds(1));
     assert_eq!(ring.current().1.as_bytes(), danas.current().1.as_bytes());
-    assert!(has_note(&sam, "Wednesday: the spring fair"));
     assert!(has_note(&sam, "Tuesday: sealed with the new key"));
+    let seen = status(&sam);
+    assert_eq!(seen["set_aside"], 0, "{seen}");
+    assert!(seen["roster_problem"].is_null(), "{seen}");
+    drop_by(&dana, "Wednesday: the spring fair");
+    dana.json(&["sync"]);
+    sam.json(&["sync"]);
+    assert!(has_note(&sam, "Wednesday: the spring fair"));
 }
 
 /// Story 2. A phantom device: the relay saw Dana's invite for Lee go by (its public key is in

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::base::error::Result;
 use crate::model::Status;
-use crate::storage::workspace::{Ws, WsMeta};
+use crate::storage::workspace::{get_meta, Ws, WsMeta};
 
 /// The sync status of workspace `ws`.
 pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
@@ -30,12 +30,13 @@ pub(crate) fn status(c: &Connection, ws: &Ws) -> Result<Status> {
         [ws.id.to_hex()],
         |r| r.get(0),
     )?;
-    let roster_problem =
-        crate::storage::workspace::get_meta(c, &WsMeta::RosterProblem.key(&ws.id.to_hex()))?;
-    let roster_refused =
-        crate::storage::workspace::get_meta(c, &WsMeta::RosterRefused.key(&ws.id.to_hex()))?
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+    let roster_problem = match get_meta(c, &WsMeta::RosterProblem.key(&ws.id.to_hex()))? {
+        Some(why) => Some(why),
+        None => get_meta(c, &WsMeta::KeyProblem.key(&ws.id.to_hex()))?,
+    };
+    let roster_refused = get_meta(c, &WsMeta::RosterRefused.key(&ws.id.to_hex()))?
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     Ok(Status {
         roster_problem,
         roster_refused,

@@ -276,8 +276,9 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '2');
 "#,
     // 15: the third data format: signed changes and snapshots, and the signed roster, kept as
     // verified (`roster`); each change's signature, to hand it back to a relay that lost it
-    // (`change_sigs`); devices checked face to face (`verified_devices`). Refused like format
-    // 2 before it ([`FORMAT_VERSION`]).
+    // (`change_sigs`); devices checked face to face (`verified_devices`); the hash an entry set
+    // aside was stored under, to apply it again once a key it lacked arrives. Refused like
+    // format 2 before it ([`FORMAT_VERSION`]).
     r#"
 CREATE TABLE roster (
     ws TEXT NOT NULL, seq INTEGER NOT NULL, event BLOB NOT NULL,
@@ -291,6 +292,7 @@ CREATE TABLE verified_devices (
     ws TEXT NOT NULL, device_id TEXT NOT NULL, fingerprint TEXT NOT NULL, at TEXT NOT NULL,
     PRIMARY KEY (ws, device_id)
 ) WITHOUT ROWID;
+ALTER TABLE set_aside ADD COLUMN hash BLOB;
 INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '3');
 "#,
 ];

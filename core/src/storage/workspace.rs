@@ -97,17 +97,21 @@ pub(crate) enum WsMeta {
     RosterProblem,
     /// How many events of the verified roster were refused (shown by `status`).
     RosterRefused,
+    /// Why a key the relay served was last refused (shown by `status`); deleted once the keys
+    /// it serves are taken again.
+    KeyProblem,
 }
 
 impl WsMeta {
     /// Every kind.
-    pub(crate) const ALL: [WsMeta; 6] = [
+    pub(crate) const ALL: [WsMeta; 7] = [
         WsMeta::PendingSignup,
         WsMeta::PendingJoin,
         WsMeta::RepulledForHeld,
         WsMeta::Healing,
         WsMeta::RosterProblem,
         WsMeta::RosterRefused,
+        WsMeta::KeyProblem,
     ];
 
     /// The key of this entry for workspace `ws` (hex id).
@@ -119,6 +123,7 @@ impl WsMeta {
             WsMeta::Healing => "healing",
             WsMeta::RosterProblem => "roster_problem",
             WsMeta::RosterRefused => "roster_refused",
+            WsMeta::KeyProblem => "key_problem",
         };
         format!("{name}:{ws}")
     }

@@ -468,6 +468,7 @@ impl Store {
                         reason,
                         "a checkpoint's snapshot of the document",
                         &sealed,
+                        None,
                     )?;
                     continue;
                 }

@@ -376,9 +376,13 @@ impl Store {
             }
         }
         let mut conn = self.lock();
-        if let Some(why) = problems.first() {
-            tracing::warn!("refused a key the relay served");
-            set_meta(&conn, &WsMeta::RosterProblem.key(&ws.id.to_hex()), why)?;
+        let key_problem = WsMeta::KeyProblem.key(&ws.id.to_hex());
+        match problems.first() {
+            Some(why) => {
+                tracing::warn!("refused a key the relay served");
+                set_meta(&conn, &key_problem, why)?;
+            }
+            None => delete_meta(&conn, &key_problem)?,
         }
         if updated.keys.current().0 == ws.keys.current().0
             && updated.keys.iter().count() == ws.keys.iter().count()

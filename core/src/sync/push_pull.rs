@@ -538,10 +538,15 @@ impl Store {
             report.repulled = true;
             self.note_repull(&ws)?;
         }
-        report.gaps = self.gaps(&ws)?;
         if keys.new_key {
             report.new_key = true;
+            // Entries that did not open for want of the key that just arrived open now.
+            let ws = current_ws(&self.lock())?;
+            let (applied, updated, _) = self.retry_unreadable(&ws)?;
+            report.pulled += applied;
+            report.documents_updated += updated;
         }
+        report.gaps = self.gaps(&ws)?;
         // The role as the relay said it during this sync (a transfer or promotion shows here).
         let ws = current_ws(&self.lock())?;
         if matches!(ws.role, Role::Owner | Role::Admin) {
@@ -638,7 +643,7 @@ impl Store {
                 roster = self.refresh_roster(&ws, client).await?;
             }
             let (applied, updated, aside) =
-                self.apply_opened(&ws, &roster, &batch, opened, present.as_deref_mut())?;
+                self.apply_opened(&ws, &roster, &batch, opened, present.as_deref_mut(), false)?;
             report.pulled += applied;
             report.set_aside += aside;
             report.documents_updated += updated;
@@ -646,6 +651,52 @@ impl Store {
                 return Ok(false);
             }
         }
+    }
+
+    /// Applies again the entries set aside as unreadable whose key epoch this device now holds.
+    fn retry_unreadable(&self, ws: &Ws) -> Result<(u64, u64, u64)> {
+        let rows: Vec<(i64, String, Vec<u8>, Vec<u8>)> = {
+            let conn = self.lock();
+            let mut st = conn.prepare(
+                "SELECT seq, doc_id, hash, bytes FROM set_aside
+                 WHERE ws = ?1 AND reason = ?2 AND seq IS NOT NULL AND hash IS NOT NULL
+                 ORDER BY seq",
+            )?;
+            let rows = st.query_map(
+                params![ws.id.to_hex(), SetAsideReason::Unreadable.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let entries: Vec<LogEntry> = rows
+            .into_iter()
+            .filter(|(_, _, _, bytes)| {
+                crate::crypto::envelope_epoch(bytes).is_some_and(|e| ws.keys.holds(e))
+            })
+            .filter_map(|(seq, doc, hash, bytes)| {
+                Some(LogEntry {
+                    seq: u64::try_from(seq).ok()?,
+                    doc_id: doc.parse().ok()?,
+                    change_hash: hash.try_into().ok()?,
+                    bytes,
+                })
+            })
+            .collect();
+        if entries.is_empty() {
+            return Ok((0, 0, 0));
+        }
+        tracing::info!(
+            entries = entries.len(),
+            "applying again entries that did not open before a key arrived"
+        );
+        let batch = PullBatch {
+            head: 0,
+            more: false,
+            entries,
+        };
+        let roster = self.held_roster(ws)?;
+        let opened = open_batch(ws, &batch);
+        self.apply_opened(ws, &roster, &batch, opened, None, true)
     }
 
     /// Pushes the outbox in batches until it is empty, deleting what the relay acknowledged.
@@ -922,7 +973,7 @@ impl Store {
         present: Option<&mut HashSet<ChangeHash>>,
     ) -> Result<(u64, u64, u64)> {
         let opened = open_batch(ws, batch);
-        self.apply_opened(ws, roster, batch, opened, present)
+        self.apply_opened(ws, roster, batch, opened, present, false)
     }
 
     /// [`Store::apply_pulled`] for entries opened already ([`open_batch`]): checks their
@@ -934,6 +985,7 @@ impl Store {
         batch: &PullBatch,
         opened: Vec<std::result::Result<(Change, Trailer), SetAsideReason>>,
         present: Option<&mut HashSet<ChangeHash>>,
+        again: bool,
     ) -> Result<(u64, u64, u64)> {
         let Some(last) = batch.entries.last() else {
             return Ok((0, 0, 0));
@@ -986,6 +1038,15 @@ impl Store {
         let mut updated = 0;
         let mut aside = unusable.len() as u64;
         let ws_hex = ws.id.to_hex();
+        if again {
+            // Entries set aside before, tried again: they leave the list unless set aside anew.
+            for e in &batch.entries {
+                tx.execute(
+                    "DELETE FROM set_aside WHERE ws = ?1 AND seq = ?2",
+                    params![ws_hex, e.seq as i64],
+                )?;
+            }
+        }
         for (e, reason) in unusable {
             set_aside::record(
                 &tx,
@@ -995,6 +1056,7 @@ impl Store {
                 reason,
                 "",
                 &e.bytes,
+                Some(e.change_hash.as_slice()),
             )?;
         }
         for (hash, trailer) in &signatures {
@@ -1029,6 +1091,7 @@ impl Store {
                         SetAsideReason::Refused,
                         &detail,
                         change.raw_bytes(),
+                        None,
                     )?;
                     tx.execute(
                         "DELETE FROM held_changes WHERE ws = ?1 AND doc_id = ?2 AND hash = ?3",

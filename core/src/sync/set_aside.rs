@@ -7,6 +7,10 @@
 //! the other changes of the batch and of its document are applied, and other devices are not
 //! affected. `status` counts them and [`Store::set_aside`] lists them; a device holding any
 //! does not cut a checkpoint (the checkpoint would not be the whole practice).
+//!
+//! An entry set aside because it did not open is tried again when a key the device lacked
+//! arrives (a relay that withheld a rotation's key, or served one the roster does not name,
+//! and later the real one): applied then, it leaves the list.
 
 use automerge::{Automerge, Change, PatchLog};
 use rusqlite::{params, Transaction};
@@ -16,8 +20,9 @@ use crate::base::time;
 use crate::model::{SetAsideEntry, SetAsideReason};
 use crate::store::Store;
 
-/// Keeps a pulled entry aside. Setting aside the same seq twice (a batch pulled again after
-/// a crash or a re-pull) keeps the first.
+/// Keeps a pulled entry aside (with the hash it was stored under, when it has one). Setting
+/// aside the same seq twice (a batch pulled again after a crash or a re-pull) keeps the first.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     tx: &Transaction,
     ws: &str,
@@ -26,6 +31,7 @@ pub(crate) fn record(
     reason: SetAsideReason,
     detail: &str,
     bytes: &[u8],
+    hash: Option<&[u8]>,
 ) -> Result<()> {
     tracing::warn!(
         seq,
@@ -33,8 +39,8 @@ pub(crate) fn record(
         "set aside a pulled entry this device cannot apply"
     );
     tx.execute(
-        "INSERT OR IGNORE INTO set_aside (ws, seq, doc_id, reason, detail, bytes, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO set_aside (ws, seq, doc_id, reason, detail, bytes, at, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             ws,
             seq.map(|s| s as i64),
@@ -42,7 +48,8 @@ pub(crate) fn record(
             reason.as_str(),
             detail,
             bytes,
-            time::now_rfc3339()
+            time::now_rfc3339(),
+            hash
         ],
     )?;
     Ok(())
