@@ -2,12 +2,16 @@
 // a screen's listener hears a drop-by and stops hearing when its handle is closed; two phones
 // with background sync exchange a visit through a relay process without calling sync(); a
 // removed clinician's phone gets the typed Removed error; the roster, ownership transfer and
-// leaving; a CSV import with progress and the exports.
+// leaving; fingerprints compared, a colleague's device recorded as verified (a mistyped one
+// refused) and the flag on her new device nobody verified; a CSV import with progress and the
+// exports.
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNotEquals
 import kotlin.test.assertNotNull
+import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.trellis.core.*
@@ -40,11 +44,25 @@ fun sharedPractice(relay: Relay, name: String): Pair<TrellisStore, TrellisStore>
     val code = runBlocking { a.createInvite(Role.MEMBER, false) }
     runBlocking { a.sync() }
     b.init("Sam")
-    runBlocking { b.join(code) }
-    runBlocking { b.sync() } // pushes Sam's introduction to the practice
+    join(a, b, code)
     runBlocking { a.sync() } // so Dana's phone knows Sam by name
     return a to b
 }
+
+/**
+ * [joiner] joins with [code]; the inviter's device syncs (it hands the practice's keys to the
+ * joiner's device), then the joiner's (it takes them and pushes its introduction).
+ */
+fun join(inviter: TrellisStore, joiner: TrellisStore, code: String): WorkspaceInfo {
+    val ws = runBlocking { joiner.join(code) }
+    runBlocking { inviter.sync() }
+    runBlocking { joiner.sync() }
+    return ws
+}
+
+/** The devices of the member called [name] in [store]'s roster (fetched from the relay). */
+fun devicesOf(store: TrellisStore, name: String): List<DeviceView> =
+    runBlocking { store.roster() }.filter { it.name == name }.flatMap { it.devices }
 
 fun listenerStories() {
     check("a screen's listener hears a drop-by and its thank-you, and nothing after close") {
@@ -121,8 +139,7 @@ fun membershipStories(relay: Relay) {
             // Alex joins; Dana hands the practice over to Alex and leaves it.
             val code = runBlocking { a.createInvite(Role.ADMIN, false) }
             c.init("Alex")
-            runBlocking { c.join(code) }
-            runBlocking { c.sync() }
+            join(a, c, code)
             runBlocking { a.sync() }
             runBlocking { a.transferOwnership("Alex") }
             assertEquals(Role.ADMIN, a.workspaces().single().role)
@@ -131,6 +148,57 @@ fun membershipStories(relay: Relay) {
             assertEquals(emptyList(), a.workspaces())
         } finally {
             listOf(a, b, c).forEach { it.close() }
+        }
+    }
+
+    check("two phones compare fingerprints; one records the other as verified, a mistyped one is refused") {
+        val (a, b) = sharedPractice(relay, "Fingerprint Practice")
+        val tablet = newStore("fingerprint-sam-tablet")
+        try {
+            val danas = a.fingerprint()
+            val sams = b.fingerprint()
+            assertTrue(Regex("""\d{5} \d{5} \d{5} \d{5}""").matches(danas), danas)
+            assertNotEquals(danas, sams)
+
+            // Each phone's roster shows its own fingerprint as the phone shows it, and the other's.
+            for ((store, me, colleague) in listOf(Triple(a, "Dana", "Sam"), Triple(b, "Sam", "Dana"))) {
+                val mine = if (me == "Dana") danas else sams
+                val theirs = if (me == "Dana") sams else danas
+                val own = devicesOf(store, me).single()
+                assertEquals(Triple(true, mine, false), Triple(own.thisDevice, own.fingerprint, own.verified))
+                val other = devicesOf(store, colleague).single()
+                assertEquals(Triple(false, theirs, false), Triple(other.thisDevice, other.fingerprint, other.verified))
+            }
+
+            // Dana mistypes one digit of what Sam's phone shows: Conflict, nothing recorded.
+            val wrong = sams.dropLast(1) + ((sams.last() - '0' + 1) % 10)
+            val refused = assertFailsWith<TrellisException.Conflict> { a.verifyMember("Sam", wrong) }
+            assertTrue(refused.reason.contains("fingerprint"), refused.reason)
+            assertFailsWith<TrellisException.InvalidInput> { a.verifyMember("Sam", "12345 67890") }
+            assertEquals(listOf(false), devicesOf(a, "Sam").map { it.verified })
+
+            // Typed right: Sam's device is verified on Dana's phone, and only there.
+            val sam = a.verifyMember("Sam", sams)
+            assertEquals("Sam", sam.name)
+            assertEquals(listOf(true), sam.devices.map { it.verified })
+            assertFalse(sam.unverifiedDevice)
+            assertEquals(listOf(true), devicesOf(a, "Sam").map { it.verified })
+            assertEquals(listOf(false), devicesOf(b, "Dana").map { it.verified })
+
+            // Sam adds a tablet: on Dana's phone he is flagged, the new device not verified.
+            tablet.init("Sam")
+            join(b, tablet, runBlocking { b.createInvite(Role.MEMBER, true) })
+            val flagged = runBlocking { a.roster() }.single { it.name == "Sam" }
+            assertTrue(flagged.unverifiedDevice, flagged.toString())
+            assertEquals(listOf(false, true), flagged.devices.map { it.verified }.sorted())
+            assertEquals(tablet.fingerprint(), flagged.devices.single { !it.verified }.fingerprint)
+
+            val status = a.status()
+            assertNull(status.rosterProblem)
+            assertEquals(0UL, status.rosterRefused)
+            assertEquals(0UL, status.setAside)
+        } finally {
+            listOf(a, b, tablet).forEach { it.close() }
         }
     }
 }

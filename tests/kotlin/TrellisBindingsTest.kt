@@ -148,6 +148,10 @@ fun localStories() {
             assertEquals("Maple Street Counseling", status.workspace)
             assertNull(status.relayUrl)
             assertTrue(status.pendingChanges > 0UL, "local changes wait in the outbox: $status")
+            // Nothing pulled, no roster fetched: nothing set aside, no roster problem.
+            assertEquals(0UL, status.setAside)
+            assertNull(status.rosterProblem)
+            assertEquals(0UL, status.rosterRefused)
         }
     }
 
@@ -261,6 +265,8 @@ fun syncStories() {
                 assertEquals(Role.MEMBER, joined.role)
                 assertEquals("Maple Street Counseling", joined.name)
 
+                // Dana's next sync (which also hands the practice's keys to Sam's phone) pushes
+                // the visit; Sam's next pulls it.
                 val visit = a.logDropBy(
                     NewDropBy(
                         organization = "Lincoln",
@@ -306,12 +312,13 @@ fun syncStories() {
                 runBlocking { a.createSharedWorkspace("Elm Therapy", relay.url, Relay.SIGNUP_SECRET) }
                 val code = runBlocking { a.createInvite(Role.MEMBER, false) }
                 b.init("Sam")
-                runBlocking { b.join(code) }
+                join(a, b, code)
                 c.init("Alex")
                 val e = assertFailsWith<TrellisException.Relay> { runBlocking { c.join(code) } }
                 assertEquals(410.toUShort(), e.status, e.reason)
                 assertEquals("gone", e.code)
                 assertEquals(emptyList(), c.workspaces())
+                assertEquals(listOf("Elm Therapy"), b.workspaces().map { it.name })
             } finally {
                 listOf(a, b, c).forEach { it.close() }
             }
@@ -341,6 +348,7 @@ fun syncStories() {
                     // The same code again: the invite was not burnt, and Sam joins once.
                     val joined = runBlocking { b.join(code, gate.url) }
                     assertEquals(Role.MEMBER, joined.role)
+                    runBlocking { a.sync() }
                     runBlocking { b.sync() }
                     assertEquals(listOf("Lincoln Middle School"), b.organizations().map { it.name })
                     runBlocking { a.sync() }

@@ -3,9 +3,11 @@
 A screen's listener hears a drop-by and stops hearing once its handle is closed; two phones
 with background sync exchange a visit through a relay process without calling sync(); a removed
 clinician's phone gets the typed Removed error; the roster, a transfer of ownership and leaving;
-a CSV import with progress, and the exports.
+fingerprints compared and a colleague's device recorded as verified (a mistyped one refused), and
+the flag on a colleague's new device nobody verified; a CSV import with progress, and the exports.
 """
 import asyncio
+import re
 import threading
 import time
 
@@ -52,10 +54,18 @@ def shared_practice(relay, new_store, name):
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
     asyncio.run(a.sync())
     b.init("Sam")
-    asyncio.run(b.join(code))
-    asyncio.run(b.sync())  # pushes Sam's introduction to the practice
+    join(a, b, code)
     asyncio.run(a.sync())  # so Dana's phone knows Sam by name
     return a, b
+
+
+def join(inviter, joiner, code):
+    """`joiner` joins with `code`; the inviter's device syncs (it hands the practice's keys to
+    the joiner's device), then the joiner's (it takes them and pushes its introduction)."""
+    ws = asyncio.run(joiner.join(code))
+    asyncio.run(inviter.sync())
+    asyncio.run(joiner.sync())
+    return ws
 
 
 def test_a_listener_hears_a_drop_by_and_its_thank_you_and_nothing_after_close(therapist):
@@ -117,13 +127,59 @@ def test_a_removed_clinician_gets_removed_and_ownership_moves_on(relay, new_stor
     c = new_store("roster-alex")
     code = asyncio.run(a.create_invite(t.Role.ADMIN, False))
     c.init("Alex")
-    asyncio.run(c.join(code))
-    asyncio.run(c.sync())
+    join(a, c, code)
     asyncio.run(a.sync())
     asyncio.run(a.transfer_ownership("Alex"))
     assert a.workspaces()[0].role == t.Role.ADMIN
     asyncio.run(a.leave())
     assert a.workspaces() == []
+
+
+def devices_of(store, name):
+    """The devices of the member called `name` in `store`'s roster (fetched from the relay)."""
+    return [d for m in asyncio.run(store.roster()) if m.name == name for d in m.devices]
+
+
+def test_two_devices_compare_fingerprints_and_one_records_the_other_as_verified(relay, new_store):
+    a, b = shared_practice(relay, new_store, "Fingerprint Practice")
+    danas, sams = a.fingerprint(), b.fingerprint()
+    assert re.fullmatch(r"\d{5} \d{5} \d{5} \d{5}", danas), danas
+    assert danas != sams
+
+    # Each phone's roster shows its own fingerprint as the phone shows it, and the other's.
+    for store, me, mine, colleague, theirs in ((a, "Dana", danas, "Sam", sams),
+                                              (b, "Sam", sams, "Dana", danas)):
+        [own] = devices_of(store, me)
+        assert (own.this_device, own.fingerprint, own.verified) == (True, mine, False)
+        [other] = devices_of(store, colleague)
+        assert (other.this_device, other.fingerprint, other.verified) == (False, theirs, False)
+
+    # Dana reads Sam's fingerprint off his phone and mistypes one digit: refused, nothing kept.
+    wrong = sams[:-1] + str((int(sams[-1]) + 1) % 10)
+    with pytest.raises(t.TrellisError.Conflict) as refused:
+        a.verify_member("Sam", wrong)
+    assert "fingerprint" in refused.value.reason
+    with pytest.raises(t.TrellisError.InvalidInput):
+        a.verify_member("Sam", "12345 67890")  # not 20 digits
+    assert [d.verified for d in devices_of(a, "Sam")] == [False]
+
+    # Typed again, as read aloud (no spaces): Sam's device is verified on Dana's phone only.
+    sam = a.verify_member("Sam", sams.replace(" ", ""))
+    assert (sam.name, [d.verified for d in sam.devices], sam.unverified_device) == ("Sam", [True], False)
+    assert [d.verified for d in devices_of(a, "Sam")] == [True]
+    assert [d.verified for d in devices_of(b, "Dana")] == [False]
+
+    # Sam adds a tablet: on Dana's phone he is flagged, the new device not verified.
+    tablet = new_store("fingerprint-sam-tablet")
+    tablet.init("Sam")
+    join(b, tablet, asyncio.run(b.create_invite(t.Role.MEMBER, True)))
+    [flagged] = [m for m in asyncio.run(a.roster()) if m.name == "Sam"]
+    assert flagged.unverified_device
+    assert sorted(d.verified for d in flagged.devices) == [False, True]
+    assert tablet.fingerprint() in {d.fingerprint for d in flagged.devices if not d.verified}
+
+    status = a.status()
+    assert (status.roster_problem, status.roster_refused, status.set_aside) == (None, 0, 0)
 
 
 class Progress(t.ImportProgress):

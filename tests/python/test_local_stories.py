@@ -61,6 +61,8 @@ def test_a_therapist_logs_a_drop_by_and_finds_it_again(therapist):
     status = store.status()
     assert status.workspace == "Maple Street Counseling" and status.relay_url is None
     assert status.pending_changes > 0
+    # Nothing pulled, no roster fetched: nothing set aside, no roster problem.
+    assert (status.set_aside, status.roster_problem, status.roster_refused) == (0, None, 0)
 
 
 def test_an_unknown_organization_is_not_found_with_candidates_and_records_nothing(therapist):

@@ -48,6 +48,8 @@ def test_a_drop_by_on_one_phone_reaches_the_other(relay, new_store):
     joined = asyncio.run(b.join(code))
     assert (joined.id, joined.role, joined.name) == (ws.id, t.Role.MEMBER, "Maple Street Counseling")
 
+    # Dana's next sync (which also hands the practice's keys to Sam's phone) pushes the visit;
+    # Sam's next pulls it.
     visit = a.log_drop_by(t.NewDropBy(
         organization="Lincoln", minutes=30, note="Met the new principal",
         left_behind=[t.LeftBehind(item="cards", qty=5)]))
@@ -78,11 +80,14 @@ def test_an_invite_works_once(relay, new_store):
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
     b.init("Sam")
     asyncio.run(b.join(code))
+    asyncio.run(a.sync())
+    asyncio.run(b.sync())
     c.init("Alex")
     with pytest.raises(t.TrellisError.Relay) as e:
         asyncio.run(c.join(code))
     assert (e.value.status, e.value.code) == (410, "gone"), e.value.reason
     assert c.workspaces() == []
+    assert [w.name for w in b.workspaces()] == ["Elm Therapy"]
 
 
 def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, new_store):
@@ -196,6 +201,7 @@ def joins_once_with_the_same_code(a, b, code, gate):
     assert b.workspaces() == []
     ws = asyncio.run(b.join(code, gate.url))
     assert ws.role == t.Role.MEMBER
+    asyncio.run(a.sync())
     asyncio.run(b.sync())
     assert [o.name for o in b.organizations()] == ["Lincoln Middle School"]
     asyncio.run(a.sync())
