@@ -3,7 +3,7 @@ import TrellisCore
 import TrellisUI
 
 /// Today: follow-ups due (mine first, then my colleagues'), this week's networking minutes
-/// against the goal, and inviting a colleague.
+/// against the goal, inviting a colleague, and the members with their fingerprints.
 struct TodayView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor: `TodayModel` is main-actor isolated and Xcode 15
@@ -50,6 +50,11 @@ private struct TodayContent: View {
             ToolbarItem(placement: .primaryAction) {
                 NavigationLink { InviteView(session: session) } label: {
                     Label("Invite a colleague", systemImage: "person.badge.plus")
+                }
+            }
+            ToolbarItem(placement: .topBarLeading) {
+                NavigationLink { MembersView(session: session) } label: {
+                    Label("Members and fingerprints", systemImage: "checkmark.shield")
                 }
             }
         }

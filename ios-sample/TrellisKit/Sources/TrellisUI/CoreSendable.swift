@@ -21,11 +21,13 @@ extension ContactDetail: @unchecked Sendable {}
 extension Count: @unchecked Sendable {}
 extension DataChanged: @unchecked Sendable {}
 extension Device: @unchecked Sendable {}
+extension DeviceView: @unchecked Sendable {}
 extension FollowUp: @unchecked Sendable {}
 extension FollowUpFilter: @unchecked Sendable {}
 extension FollowUpKind: @unchecked Sendable {}
 extension GeoPoint: @unchecked Sendable {}
 extension LeftBehind: @unchecked Sendable {}
+extension MemberView: @unchecked Sendable {}
 extension Nearby: @unchecked Sendable {}
 extension NewContact: @unchecked Sendable {}
 extension NewDropBy: @unchecked Sendable {}

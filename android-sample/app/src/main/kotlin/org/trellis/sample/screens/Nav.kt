@@ -6,6 +6,7 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.filled.Add
+import androidx.compose.material.icons.filled.Group
 import androidx.compose.material.icons.filled.GroupAdd
 import androidx.compose.material.icons.filled.Handshake
 import androidx.compose.material.icons.filled.People
@@ -89,6 +90,11 @@ private fun Tabs(session: TrellisSession) {
                     }
                 },
                 actions = {
+                    if (route != "members") {
+                        IconButton(onClick = { nav.navigate("members") }) {
+                            Icon(Icons.Filled.Group, contentDescription = "Members and fingerprints")
+                        }
+                    }
                     if (route != "invite") {
                         IconButton(onClick = { nav.navigate("invite") }) {
                             Icon(Icons.Filled.GroupAdd, contentDescription = "Invite a colleague")
@@ -129,6 +135,7 @@ private fun Tabs(session: TrellisSession) {
             composable("dropby") { DropByScreen(session, onDone = { nav.popBackStack() }) }
             composable("referrals") { ReferralsScreen(session) }
             composable("invite") { InviteScreen(session) }
+            composable("members") { MembersScreen(session) }
         }
     }
 }

@@ -11,6 +11,7 @@ import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.trellis.core.ChangeKind
+import org.trellis.core.MemberView
 import org.trellis.core.OrgKind
 import org.trellis.core.ReferralDirection
 import org.trellis.core.Role
@@ -23,6 +24,8 @@ import org.trellis.sample.ui.DropByModel
 import org.trellis.sample.ui.DropByState
 import org.trellis.sample.ui.JoinModel
 import org.trellis.sample.ui.JoinState
+import org.trellis.sample.ui.MembersModel
+import org.trellis.sample.ui.MembersState
 import org.trellis.sample.ui.PracticeModel
 import org.trellis.sample.ui.PracticeState
 import org.trellis.sample.ui.ReferralsModel
@@ -44,7 +47,7 @@ private fun ViewModel.store(block: suspend CoroutineScope.() -> Unit) {
 }
 
 /** Reloads with [refresh] now and whenever one of [kinds] changes, for as long as the view model lives. */
-private fun ViewModel.refreshOn(session: TrellisSession, vararg kinds: ChangeKind, refresh: () -> Unit) {
+private fun ViewModel.refreshOn(session: TrellisSession, vararg kinds: ChangeKind, refresh: suspend () -> Unit) {
     store {
         refresh()
         session.changes.filter { change -> change.kinds.any { it in kinds } }.collect { refresh() }
@@ -170,6 +173,28 @@ class ReferralsViewModel(session: TrellisSession) : ViewModel() {
     fun record(direction: ReferralDirection, partner: String, reason: String, note: String, done: (Boolean) -> Unit) = store {
         val ok = model.record(direction, partner, reason, note)
         withContext(Dispatchers.Main) { done(ok) }
+    }
+}
+
+/**
+ * Members and their devices with fingerprints, and verifying a colleague's face to face. The
+ * roster is fetched from the relay when the screen opens and whenever the practice changes.
+ */
+class MembersViewModel(session: TrellisSession) : ViewModel() {
+    private val model = MembersModel(session.store)
+    val state: StateFlow<MembersState> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.WORKSPACE) { model.refresh() }
+    }
+
+    /** Fetches the roster again (pull to refresh, or after a problem). */
+    fun refresh() = store { model.refresh() }
+
+    /** Records that [member]'s device showed [fingerprint]; [done] gets the problem (null when recorded), on the main thread. */
+    fun verify(member: MemberView, fingerprint: String, done: (String?) -> Unit) = store {
+        val problem = model.verify(member, fingerprint)
+        withContext(Dispatchers.Main) { done(problem) }
     }
 }
 

@@ -246,6 +246,62 @@ class StoriesTest {
     }
 
     @Test
+    fun aColleaguesFingerprintIsComparedAndHerDeviceVerified() = runBlocking {
+        val bin = TestRelay.binary() ?: return@runBlocking println("skipped: no trellis-relay built")
+        TestRelay.start(bin).use { relay ->
+            val a = Files.createTempDirectory("core-ui-fp-a").toFile()
+            val b = Files.createTempDirectory("core-ui-fp-b").toFile()
+            TrellisSession.open(a.resolve("t.sqlite3").path).use { dana ->
+                TrellisSession.open(b.resolve("t.sqlite3").path).use { sam ->
+                    val practice = PracticeModel(dana.store)
+                    practice.create("Dana", "Aspen Counseling", relay.url, TestRelay.SECRET)
+                    practice.invite(Role.MEMBER)
+                    val code = assertIs<PracticeState.Invite>(practice.state.value).code
+                    JoinModel(sam.store).join("Sam", code)
+                    // Dana's phone hands the practice's keys over at its next sync; Sam's takes
+                    // them and introduces him; Dana's learns his name.
+                    dana.store.sync()
+                    sam.store.sync()
+                    dana.store.sync()
+
+                    val members = MembersModel(dana.store)
+                    members.refresh()
+                    val s = members.state.value
+                    assertEquals(null, s.problem)
+                    assertEquals(null, s.rosterProblem)
+                    assertEquals(dana.store.fingerprint(), s.fingerprint)
+                    assertTrue(Regex("""\d{5} \d{5} \d{5} \d{5}""").matches(s.fingerprint), s.fingerprint)
+                    val me = s.members.single { it.name == "Dana" }
+                    assertEquals("this phone", MembersFormat.deviceStatus(me.devices.single()))
+                    assertFalse(MembersModel.canVerify(me))
+                    val samRow = s.members.single { it.name == "Sam" }
+                    val samsPhone = samRow.devices.single()
+                    assertEquals(sam.store.fingerprint(), samsPhone.fingerprint)
+                    assertEquals("not verified", MembersFormat.deviceStatus(samsPhone))
+                    assertTrue(MembersModel.canVerify(samRow))
+
+                    // A digit misread: refused with a reason, nothing recorded.
+                    val right = samsPhone.fingerprint
+                    val wrong = (if (right[0] == '9') "0" else "9") + right.drop(1)
+                    assertNotNull(members.verify(samRow, wrong))
+                    assertNotNull(members.state.value.problem)
+                    members.refresh()
+                    assertFalse(members.state.value.members.single { it.name == "Sam" }.devices.single().verified)
+
+                    // Read right, typed without the spaces: verified, and kept on Dana's phone.
+                    assertEquals(null, members.verify(samRow, right.replace(" ", "")))
+                    assertEquals("Sam's device is verified on this phone.", members.state.value.notice)
+                    members.refresh()
+                    val verified = members.state.value.members.single { it.name == "Sam" }
+                    assertEquals("verified", MembersFormat.deviceStatus(verified.devices.single()))
+                    assertFalse(MembersModel.canVerify(verified))
+                    assertEquals(null, MembersFormat.flag(verified))
+                }
+            }
+        }
+    }
+
+    @Test
     fun backgroundSyncStartsAndStopsWithTheApp() = runBlocking {
         session.startLiveSync()
         assertTrue(session.isLive)

@@ -11,7 +11,7 @@ import org.trellis.core.TrellisException
 /** The background-sync decisions WorkManager carries out: when to schedule, retries, backoff. */
 class SyncPolicyTest {
     private fun status(pending: ULong, relay: String?) =
-        Status("ws", "Maple Street Counseling", relay, pending, null, 0uL, 0uL, 0uL)
+        Status("ws", "Maple Street Counseling", relay, pending, null, 0uL, 0uL, 0uL, rosterProblem = null, rosterRefused = 0uL)
 
     @Test
     fun aRunIsScheduledOnlyWhenChangesWaitForARelay() {

@@ -1,0 +1,120 @@
+package org.trellis.sample.ui
+
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import org.trellis.core.DeviceView
+import org.trellis.core.MemberView
+import org.trellis.core.TrellisException
+import org.trellis.core.TrellisStore
+
+/** What the members screen shows. */
+data class MembersState(
+    /** The practice's signed roster, as this phone checked it: members and their devices. */
+    val members: List<MemberView> = emptyList(),
+    /** This phone's fingerprint, shown large for a colleague who compares it face to face. */
+    val fingerprint: String = "",
+    /** The roster is being fetched from the relay. */
+    val loading: Boolean = false,
+    /**
+     * Why the relay's copy of the practice's roster last failed this phone's checks (the core's
+     * sentence), or null: shown as a warning above the roster.
+     */
+    val rosterProblem: String? = null,
+    /** A problem to show (the roster could not be fetched, a fingerprint did not match). */
+    val problem: String? = null,
+    /** What the last verification did: "Sam's device is verified on this phone." */
+    val notice: String? = null,
+)
+
+/**
+ * Members and their devices, each with its fingerprint, and recording a face-to-face check:
+ * a colleague's phone shows its fingerprint, this member reads it and types it here. The core
+ * keeps the check on this phone only and flags the member when she later has a device nobody
+ * here verified (a new phone, or keys someone slipped in).
+ */
+class MembersModel(private val store: TrellisStore) {
+    private val _state = MutableStateFlow(MembersState())
+
+    /** The screen's state. */
+    val state: StateFlow<MembersState> = _state.asStateFlow()
+
+    /** Fetches the roster from the relay (the core checks it) and reads this phone's fingerprint. */
+    suspend fun refresh() {
+        _state.value = _state.value.copy(loading = true)
+        _state.value = try {
+            val fingerprint = store.fingerprint()
+            val members = store.roster()
+            _state.value.copy(
+                members = members,
+                fingerprint = fingerprint,
+                rosterProblem = store.status().rosterProblem,
+                loading = false,
+                problem = null,
+            )
+        } catch (e: TrellisException) {
+            // A roster the relay served that failed the checks is a problem too: say why.
+            val rosterProblem = runCatching { store.status().rosterProblem }.getOrNull()
+            _state.value.copy(loading = false, rosterProblem = rosterProblem, problem = Format.problem(e))
+        }
+    }
+
+    /**
+     * Records that a device of [member] showed [fingerprint] (as typed: spaces and dashes do
+     * not matter). Returns the problem to show, null when recorded; a fingerprint none of her
+     * devices has records nothing.
+     */
+    fun verify(member: MemberView, fingerprint: String): String? {
+        return try {
+            val updated = store.verifyMember(member.memberId, fingerprint.trim())
+            _state.value = _state.value.copy(
+                members = _state.value.members.map { if (it.memberId == updated.memberId) updated else it },
+                problem = null,
+                notice = "${updated.name}'s device is verified on this phone.",
+            )
+            null
+        } catch (e: TrellisException) {
+            val problem = Format.problem(e)
+            _state.value = _state.value.copy(problem = problem, notice = null)
+            problem
+        }
+    }
+
+    companion object {
+        /** Whether [member] has a device this phone can still verify (not this phone's, not revoked). */
+        fun canVerify(member: MemberView): Boolean =
+            !member.removed && member.devices.any { !it.thisDevice && !it.revoked && !it.verified }
+    }
+}
+
+/** The members screen's wording, pure functions of the core's records. */
+object MembersFormat {
+    /** What a device row says after its fingerprint: "this phone", "verified", "not verified", "revoked". */
+    fun deviceStatus(d: DeviceView): String = when {
+        d.revoked -> "revoked"
+        d.thisDevice -> "this phone"
+        d.verified -> "verified"
+        else -> "not verified"
+    }
+
+    /** The warning above the roster when the relay's copy of it failed this phone's checks. */
+    fun rosterWarning(problem: String): String =
+        "The relay's copy of the practice's roster failed this phone's checks: $problem"
+
+    /** The warning on a member flagged by the core, or null. */
+    fun flag(member: MemberView): String? = if (member.unverifiedDevice) {
+        "${member.name} has a new device nobody here verified: compare its fingerprint before trusting it."
+    } else {
+        null
+    }
+
+    /**
+     * A fingerprint as a screen reader should say it, digit by digit in its groups of five
+     * ("1 2 3 4 5, 6 7 8 9 0, …"), not as four large numbers.
+     */
+    fun spoken(fingerprint: String): String =
+        fingerprint.trim().split(Regex("\\s+")).filter { it.isNotEmpty() }.joinToString(", ") { group -> group.toList().joinToString(" ") }
+
+    /** "Device 3f2a9c01", the first 8 hex digits of its id. */
+    fun deviceName(d: DeviceView): String = "Device ${d.deviceId.take(8)}"
+}
