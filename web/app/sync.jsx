@@ -1,5 +1,7 @@
 // The sync line on every screen: a status region (read out when it changes) that says
-// "Offline" while offline, the changes waiting, when the last sync was, and "Sync now".
+// "Offline" while offline, the changes waiting, when the last sync was, entries set aside and
+// roster events refused, and "Sync now"; below it, a banner when the relay's copy of the
+// practice's roster failed this device's checks (the core's sentence says why).
 
 import { useEffect, useState } from 'preact/hooks';
 import { call, on } from './client.js';
@@ -39,17 +41,25 @@ export function SyncBar() {
   else parts.push(`Synced ${relative(status.last_sync_at)}${s?.live ? ', live' : ''}`);
   if (status?.pending_changes) parts.push(`${count(status.pending_changes, 'change')} waiting`);
   if (status?.set_aside) parts.push(`${count(status.set_aside, 'entry', 'entries')} set aside`);
+  if (status?.roster_refused) parts.push(`${count(status.roster_refused, 'roster event')} refused`);
 
   return (
-    <div class={offline ? 'sync offline' : 'sync'}>
-      <span role="status" aria-live="polite" class="sync-text">
-        {parts.join(' · ')}
-      </span>
-      {status?.relay_url && (
-        <button type="button" class="small" disabled={s?.syncing} onClick={() => call('syncNow').catch(() => {})}>
-          Sync now
-        </button>
+    <>
+      <div class={offline ? 'sync offline' : 'sync'}>
+        <span role="status" aria-live="polite" class="sync-text">
+          {parts.join(' · ')}
+        </span>
+        {status?.relay_url && (
+          <button type="button" class="small" disabled={s?.syncing} onClick={() => call('syncNow').catch(() => {})}>
+            Sync now
+          </button>
+        )}
+      </div>
+      {status?.roster_problem && (
+        <p class="banner" role="alert">
+          The relay's copy of the practice's roster failed this device's checks: {status.roster_problem}
+        </p>
       )}
-    </div>
+    </>
   );
 }

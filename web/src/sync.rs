@@ -1,6 +1,8 @@
 //! The store's network actions, each returning a `Promise`: sharing a workspace through a
-//! relay, invites, joining, sync. They run on the page's (or worker's) event loop through
-//! `fetch` (the core's browser transport, docs/WEB.md); local calls go on meanwhile.
+//! relay, invites, joining, the roster and its changes, sync. They run on the page's (or
+//! worker's) event loop through `fetch` (the core's browser transport, docs/WEB.md); local
+//! calls go on meanwhile. Beside the roster, two local calls: this device's fingerprint, and
+//! recording a colleague's checked face to face.
 
 use std::rc::Rc;
 
@@ -79,14 +81,32 @@ impl TrellisStore {
         })
     }
 
-    /// The roster as the relay knows it: members (removed ones included) with their devices
-    /// (`this_device` marks this one).
+    /// The roster, as the practice's signed roster holds it after fetching what the relay
+    /// added: members (removed ones included, `unverified_device` when one of her devices was
+    /// verified here and she has another nobody here verified) with their devices
+    /// (`this_device` marks this one; each with its `fingerprint` and whether this device
+    /// `verified` it).
     pub fn roster(&self) -> Promise {
         let store = Rc::clone(&self.store);
         future_to_promise(async move {
             let roster = store.roster().await.map_err(WebError::from)?;
             Ok(to_js(&roster)?)
         })
+    }
+
+    /// This device's fingerprint (`"12345 67890 12345 67890"`), for a colleague to compare
+    /// face to face with what her roster shows.
+    pub fn fingerprint(&self) -> WebResult<String> {
+        Ok(self.store.fingerprint()?)
+    }
+
+    /// Records that a device of `member` (name or id prefix) showed `fingerprint` face to
+    /// face; returns the member as `roster()` lists her. Rejects with `conflict`, recording
+    /// nothing, when no device of hers has that fingerprint (`invalid_input` when it is not 20
+    /// digits). Local: the check is this device's own.
+    #[wasm_bindgen(js_name = verifyMember)]
+    pub fn verify_member(&self, member: &str, fingerprint: &str) -> WebResult<JsValue> {
+        to_js(&self.store.verify_member(member, fingerprint)?)
     }
 
     /// Revokes a device (by id prefix): owners and admins any device, members their own. It

@@ -16,8 +16,13 @@
 // Two tabs of one browser share the store: the second follows the first and takes over when it
 // closes.
 // 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code),
-//    the colleague joins on the command line, and the owner later revokes her device: the
-//    colleague's next sync is refused.
+//    the colleague joins on the command line; face to face, the owner types the fingerprint the
+//    colleague's device shows (`trellis workspace fingerprint`) on the Members screen: a misheard
+//    one is refused, the right one marks the device verified (axe-core on that screen); the
+//    colleague adds a laptop, which the owner's screen flags as verified by nobody; the owner
+//    revokes the colleague's first device: its next sync is refused.
+// Every join is: invite, join, the inviter's device syncs (it hands the keys over), then the
+// joiner's.
 // At the end the relay's files hold no name or note of any of it in the clear.
 //
 // Needs TRELLIS_BIN_DIR (trellis-relay and trellis) and CHROMIUM; run by scripts/web.sh.
@@ -66,7 +71,9 @@ async function main() {
     await page.getByRole('button', { name: 'Join' }).click();
     await page.getByRole('heading', { name: 'Today' }).waitFor(SOON);
     const status = page.getByRole('status').filter({ hasText: /Synced|Offline|waiting|Syncing/ });
-    await status.filter({ hasText: 'Synced' }).waitFor(SOON);
+    // Dana's device syncs (it hands the practice's keys to Sam's), then Sam's.
+    await cli(dana, 'sync');
+    await syncNow(page);
     assert.equal(await page.locator('.practice').textContent(), 'Maple Street Counseling');
     // The service worker has the app shell before the story goes offline.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, SOON);
@@ -124,7 +131,8 @@ async function main() {
     await lee.getByLabel('Invite code').fill(forLee);
     await lee.getByRole('button', { name: 'Join' }).click();
     await lee.getByRole('heading', { name: 'Today' }).waitFor(SOON);
-    await lee.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
+    await cli(dana, 'sync');
+    await syncNow(lee);
     step('Lee joined on her desktop');
 
     // Live: both browsers hold the relay's live socket, so Dana's call, pushed on the command
@@ -300,13 +308,58 @@ async function main() {
     await cli(kim, 'init', '--name', 'Kim');
     const joined = await cli(kim, 'workspace', 'join', invite);
     assert.equal(joined.workspace.name, 'Riverside Family Therapy');
+    // Ada's browser syncs (it hands the practice's keys to Kim's device), then Kim's.
+    await syncNow(ada);
+    await cli(kim, 'sync');
     await cli(kim, 'log', 'call', '--minutes', '5', '--note', 'Intro call with the pediatric clinic');
     await cli(kim, 'sync');
     step('Ada started a practice in the browser and invited Kim, who joined on the command line');
 
+    // Face to face, Kim reads out the fingerprint her device shows; Ada types it on Members.
+    // Each side's roster shows the other's fingerprint as that device shows it.
+    const { fingerprint: kims } = await cli(kim, 'workspace', 'fingerprint');
+    assert.match(kims, /^\d{5} \d{5} \d{5} \d{5}$/);
     await ada.reload();
     await ada.getByRole('heading', { name: 'Members' }).waitFor(SOON);
-    const revoke = ada.getByRole('button', { name: /^Revoke Kim's device/ });
+    const kimRow = ada.getByRole('listitem').filter({ has: ada.getByText('Kim', { exact: true }) });
+    await kimRow.getByText(kims).waitFor(SOON);
+    const adas = (await ada.getByRole('region', { name: "This device's fingerprint" }).locator('.fingerprint').textContent()).trim();
+    const atKim = await cli(kim, 'workspace', 'members');
+    assert.equal(atKim.find((m) => m.name === 'Ada').devices[0].fingerprint, adas, "Kim's roster shows the fingerprint Ada's browser shows");
+    assert.equal(await kimRow.getByText('Not verified').count(), 1);
+    // A digit misheard: refused, nothing recorded.
+    const wrong = kims.slice(0, -1) + String((Number(kims.at(-1)) + 1) % 10);
+    await ada.getByLabel('Colleague', { exact: true }).selectOption({ label: 'Kim' });
+    await ada.getByLabel('Fingerprint', { exact: true }).fill(wrong);
+    await ada.getByRole('button', { name: 'Verify', exact: true }).click();
+    await ada.getByRole('alert').filter({ hasText: /fingerprint is none of this member's devices/ }).waitFor(SOON);
+    assert.equal(await kimRow.getByText('Verified', { exact: true }).count(), 0);
+    // Read again, typed right: Kim's device shows as verified, and stays so after a reload.
+    await ada.getByLabel('Fingerprint', { exact: true }).fill(kims.replaceAll(' ', ''));
+    await ada.getByRole('button', { name: 'Verify', exact: true }).click();
+    await ada.getByText("Kim's device is verified on this device.").waitFor(SOON);
+    await kimRow.getByText('Verified', { exact: true }).waitFor(SOON);
+    await ada.reload();
+    await kimRow.getByText('Verified', { exact: true }).waitFor(SOON);
+    await ada.waitForFunction(() => !document.body.textContent.includes('Loading…'), null, SOON);
+    await check(ada, 'members-verified', 'desktop');
+    step("face to face, Ada verified Kim's fingerprint in the browser (a misheard one refused)");
+
+    // Kim adds a laptop; on Ada's Members screen she is flagged: a device nobody there verified.
+    const { code: forLaptop } = await cli(kim, 'workspace', 'invite', '--device');
+    const kimLaptop = path.join(tmp, 'kim-laptop');
+    await cli(kimLaptop, 'init', '--name', 'Kim');
+    await cli(kimLaptop, 'workspace', 'join', forLaptop);
+    await cli(kim, 'sync');
+    await cli(kimLaptop, 'sync');
+    await ada.reload();
+    await ada.getByText('Kim has a new device nobody here verified').waitFor(SOON);
+    await ada.waitForFunction(() => !document.body.textContent.includes('Loading…'), null, SOON);
+    await check(ada, 'members-flagged', 'desktop');
+    step("Kim's new laptop, verified by nobody, is flagged on Ada's Members screen");
+
+    const kimsDevice = atKim.find((m) => m.name === 'Kim').devices.find((d) => d.this_device).device_id;
+    const revoke = ada.getByRole('button', { name: `Revoke Kim's device ${kimsDevice.slice(0, 8)}`, exact: true });
     await revoke.click();
     await ada.getByText(', revoked').waitFor(SOON);
     const refused = await cli(kim, 'sync').then(
@@ -361,6 +414,37 @@ async function main() {
     await relay.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/// Taps "Sync now" on `page` and waits for that sync to end: the button is disabled while a
+/// sync runs, so the tap is made in the page with a watch on the button already set, and the
+/// helper returns once the button was disabled and then enabled again (however quick the sync),
+/// with the status region saying "Synced".
+async function syncNow(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Sync now' && !b.disabled), null, SOON);
+  await page.evaluate(
+    (ms) =>
+      new Promise((resolve, reject) => {
+        const button = () => [...document.querySelectorAll('button')].find((b) => b.textContent === 'Sync now');
+        let ran = false;
+        const watch = new MutationObserver(() => {
+          const b = button();
+          if (b?.disabled) ran = true;
+          else if (ran) {
+            watch.disconnect();
+            resolve();
+          }
+        });
+        watch.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['disabled'] });
+        button().click();
+        setTimeout(() => {
+          watch.disconnect();
+          reject(new Error(`no sync ended within ${ms} ms of "Sync now"`));
+        }, ms);
+      }),
+    SOON.timeout,
+  );
+  await page.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
 }
 
 /// Retries `check` (which resolves to true when done) every half second for 20 s.

@@ -1,8 +1,9 @@
 // The browser story: two therapists' browsers (separate contexts, so separate storage) and a
 // real relay on loopback. A starts a practice, logs a drop-by at a new school and syncs; B
-// joins with the invite code and sees the drop-by after sync; B's reply reaches A. Along the
-// way: errors reach JavaScript with their stable code, and full-text search (SQLite's FTS5,
-// compiled into the wasm) finds the visit.
+// joins with the invite code, A syncs, and B sees the drop-by after sync; B's reply reaches A;
+// each roster shows the other device's fingerprint, and A records B's as checked face to face
+// (a mistyped one refused). Along the way: errors reach JavaScript with their stable code, and
+// full-text search (SQLite's FTS5, compiled into the wasm) finds the visit.
 //
 // The relay serves the app itself (the web build in web/dist/): the story checks its
 // Content-Security-Policy and other headers, that the module comes as application/wasm, that
@@ -163,13 +164,19 @@ async function main() {
     assert.ok(fromA.status.last_sync_at, 'the last sync is recorded');
     assert.ok(fromA.code.length > 20, 'an invite code');
 
-    // B: a colleague joins with the code and sees the drop-by after sync.
-    const fromB = await b.page.evaluate(async (code) => {
+    // B: a colleague joins with the code; A's device syncs (it hands the practice's keys to
+    // B's), then B's, and B sees the drop-by.
+    const joined = await b.page.evaluate(async (code) => {
       const store = window.trellis.TrellisStore.openInMemory();
       window.store = store;
       store.init('Sam');
       const badCode = await codeOf(() => store.join('not-a-code', null));
       const ws = await store.join(code, null);
+      return { badCode, ws };
+    }, fromA.code);
+    await a.page.evaluate(() => window.store.sync());
+    const fromB = await b.page.evaluate(async (code) => {
+      const store = window.store;
       const report = await store.sync();
       await settle(store);
       const activities = store.activities();
@@ -180,13 +187,13 @@ async function main() {
       // B's own visit, for A.
       store.logActivity({ kind: 'call', contacts: ['Rosa'], minutes: 5, note: 'Confirmed the date' });
       const back = await store.sync();
-      return { badCode, ws, report, activities, contacts, orgs, hits, reused, back };
+      return { report, activities, contacts, orgs, hits, reused, back };
     }, fromA.code);
     step('B joined, synced and sees the drop-by');
 
-    assert.equal(fromB.badCode.code, 'invalid_input', JSON.stringify(fromB.badCode));
-    assert.equal(fromB.ws.id, fromA.ws.id);
-    assert.equal(fromB.ws.role, 'member');
+    assert.equal(joined.badCode.code, 'invalid_input', JSON.stringify(joined.badCode));
+    assert.equal(joined.ws.id, fromA.ws.id);
+    assert.equal(joined.ws.role, 'member');
     assert.ok(fromB.report.pulled > 0, JSON.stringify(fromB.report));
     const seen = fromB.activities.find((x) => x.id === fromA.visit.id);
     assert.ok(seen, `B sees A's drop-by: ${JSON.stringify(fromB.activities)}`);
@@ -215,6 +222,42 @@ async function main() {
       JSON.stringify(backAtA.activities),
     );
     step("A sees B's call");
+
+    // Fingerprints: each device's own, as the other's roster shows it; A records B's as checked
+    // face to face (a mistyped one refused with code conflict, nothing recorded).
+    const samsFingerprint = await b.page.evaluate(() => window.store.fingerprint());
+    const checked = await a.page.evaluate(async (sams) => {
+      const store = window.store;
+      const mine = store.fingerprint();
+      const before = await store.roster();
+      const wrong = sams.slice(0, -1) + String((Number(sams.at(-1)) + 1) % 10);
+      const mistyped = await codeOf(() => store.verifyMember('Sam', wrong));
+      const notDigits = await codeOf(() => store.verifyMember('Sam', '12345'));
+      const afterWrong = await store.roster();
+      const sam = store.verifyMember('Sam', sams);
+      const after = await store.roster();
+      const status = store.status();
+      return { mine, before, mistyped, notDigits, afterWrong, sam, after, status };
+    }, samsFingerprint);
+    const danaAtB = await b.page.evaluate(async () => (await window.store.roster()).find((m) => m.name === 'Dana'));
+    const device = (roster, name) => roster.find((m) => m.name === name).devices[0];
+    assert.match(checked.mine, /^\d{5} \d{5} \d{5} \d{5}$/);
+    assert.equal(device(checked.before, 'Dana').fingerprint, checked.mine);
+    assert.equal(device(checked.before, 'Dana').this_device, true);
+    assert.equal(device(checked.before, 'Sam').fingerprint, samsFingerprint);
+    assert.equal(device(checked.before, 'Sam').verified, false);
+    assert.equal(danaAtB.devices[0].fingerprint, checked.mine, "B's roster shows A's fingerprint");
+    assert.equal(checked.mistyped.code, 'conflict', JSON.stringify(checked.mistyped));
+    assert.equal(checked.notDigits.code, 'invalid_input', JSON.stringify(checked.notDigits));
+    assert.equal(device(checked.afterWrong, 'Sam').verified, false, 'a mistyped fingerprint records nothing');
+    assert.equal(checked.sam.name, 'Sam');
+    assert.equal(checked.sam.devices[0].verified, true);
+    assert.equal(checked.sam.unverified_device, false);
+    assert.equal(device(checked.after, 'Sam').verified, true);
+    assert.equal(danaAtB.devices[0].verified, false, 'the check is kept on the device that made it');
+    assert.equal(checked.status.roster_problem, null);
+    assert.equal(checked.status.roster_refused, 0);
+    step("A verified B's fingerprint; a mistyped one was refused");
 
     // A durable store needs a dedicated worker: on the page it is refused with a clear code.
     // (The app's own worker holds one on OPFS; tests/app.mjs reloads the app and finds it.)

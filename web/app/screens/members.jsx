@@ -1,17 +1,20 @@
-// Members and invites: the roster as the relay knows it (members, their devices), an invite
-// for a colleague or for another device of mine (the code, a QR code and the share sheet), and
-// for owners and admins revoking a device or removing a member.
+// Members and invites: the practice's signed roster as this device checked it (members, their
+// devices, each device's fingerprint and whether this device verified it), this device's own
+// fingerprint for a colleague to compare, a small form to record a colleague's fingerprint
+// checked face to face, an invite for a colleague or for another device of mine (the code, a QR
+// code and the share sheet), and for owners and admins revoking a device or removing a member.
 
 import { useState } from 'preact/hooks';
 import { encode } from 'uqr';
 import { call, write } from '../client.js';
 import { day, label } from '../format.js';
-import { ErrorLine, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
+import { ErrorLine, Field, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
 
 export function Members() {
   const { workspace } = useApp();
   const connected = Boolean(workspace.relay_url);
   const [roster, error, reload] = useData(() => (connected ? call('roster') : Promise.resolve([])));
+  const [mine] = useData(() => (connected ? call('fingerprint') : Promise.resolve(null)));
   const [role, setRole] = useState('member');
   const [code, setCode] = useState(null);
   const [run, busy, actionError] = useAction();
@@ -23,23 +26,41 @@ export function Members() {
   return (
     <Screen title="Members" error={error} loading={connected && !roster}>
       {!connected && <p>This practice is on this device only. Connect it to a relay (Settings) to invite colleagues.</p>}
+      {mine && (
+        <section class="card" aria-labelledby="fingerprint-title">
+          <h2 id="fingerprint-title">This device's fingerprint</h2>
+          <p class="fingerprint own">{mine}</p>
+          <p class="muted">
+            A colleague who checks this device compares these digits, face to face, with what her Members screen shows for it.
+          </p>
+        </section>
+      )}
       {roster && (
         <ul class="list">
           {roster.map((m) => (
             <li key={m.member_id} class={m.removed ? 'removed' : ''}>
               <div>
                 <strong>{m.name}</strong> <span class="muted">{label(m.role)}{m.removed ? ', removed' : ''}</span>
-                <ul class="plain">
+                {m.unverified_device && (
+                  <p class="flag">
+                    {m.name} has a new device nobody here verified: compare its fingerprint before trusting it.
+                  </p>
+                )}
+                <ul class="plain devices">
                   {m.devices.map((d) => (
                     <li key={d.device_id}>
                       Device {d.device_id.slice(0, 8)}, joined {day(d.registered_at)}
                       {d.this_device && ' (this one)'}
-                      {d.revoked && ', revoked'}
+                      {d.revoked && ', revoked'}{' '}
+                      {d.verified && !d.revoked && <span class="badge">Verified</span>}
+                      {!d.verified && !d.revoked && !d.this_device && <span class="badge unverified">Not verified</span>}{' '}
                       {!d.revoked && !d.this_device && (manager || m.member_id === workspace.member_id) && (
                         <button type="button" class="small secondary" disabled={busy} aria-label={`Revoke ${m.name}'s device ${d.device_id.slice(0, 8)}`} onClick={() => act(() => call('revokeDevice', d.device_id))}>
                           Revoke
                         </button>
                       )}
+                      <br />
+                      <span class="fingerprint">{d.fingerprint}</span>
                     </li>
                   ))}
                 </ul>
@@ -54,6 +75,7 @@ export function Members() {
         </ul>
       )}
       <ErrorLine error={actionError} />
+      {roster && <Verify roster={roster} onVerified={reload} />}
       {connected && (
         <section class="card" aria-labelledby="invite-title">
           <h2 id="invite-title">Invite</h2>
@@ -72,6 +94,68 @@ export function Members() {
         </section>
       )}
     </Screen>
+  );
+}
+
+/// Recording a face-to-face check: the colleague whose device showed its fingerprint (another
+/// device of mine too), and the digits as read from it. The core compares them with the
+/// roster's and records the match on this device only; a mismatch records nothing.
+function Verify({ roster, onVerified }) {
+  const { workspace } = useApp();
+  const choices = roster.filter((m) => !m.removed && m.devices.some((d) => !d.revoked && !d.this_device));
+  const [member, setMember] = useState('');
+  const [typed, setTyped] = useState('');
+  const [done, setDone] = useState(null);
+  const [run, busy, error] = useAction();
+  if (!choices.length) return null;
+  const chosen = choices.some((m) => m.member_id === member) ? member : choices[0].member_id;
+
+  const submit = (e) => {
+    e.preventDefault();
+    setDone(null);
+    run(async () => {
+      const m = await write('verifyMember', chosen, typed);
+      setDone(`${m.name}'s device is verified on this device.`);
+      setTyped('');
+      onVerified();
+    });
+  };
+
+  return (
+    <section class="card" aria-labelledby="verify-title">
+      <h2 id="verify-title">Verify a colleague's device</h2>
+      <p class="muted">
+        Sit with her and type the fingerprint her device shows as its own (her Members screen, or <code>trellis workspace fingerprint</code>).
+      </p>
+      <form class="form" onSubmit={submit}>
+        <Select
+          label="Colleague"
+          options={choices.map((m) => [m.member_id, m.member_id === workspace.member_id ? `${m.name} (another device of mine)` : m.name])}
+          value={chosen}
+          onChange={setMember}
+        />
+        <Field
+          label="Fingerprint"
+          hint="20 digits, as 12345 67890 12345 67890"
+          value={typed}
+          onInput={(e) => setTyped(e.currentTarget.value)}
+          inputMode="numeric"
+          autocomplete="off"
+          spellcheck={false}
+        />
+        <div>
+          <button type="submit" disabled={busy || !typed.trim()}>
+            Verify
+          </button>
+        </div>
+      </form>
+      <ErrorLine error={error} />
+      {done && (
+        <p class="notice" role="status">
+          {done}
+        </p>
+      )}
+    </section>
   );
 }
 
