@@ -61,7 +61,11 @@ fn main() {
         std::hint::black_box(sign_change(&key, &me, &ws, &doc, mark, &[i; 32]));
     });
     let load = time(20_000, || {
-        std::hint::black_box(DeviceSigner::from_hex(&key.secret_hex()).map(|k| k.public()).ok());
+        std::hint::black_box(
+            DeviceSigner::from_hex(&key.secret_hex())
+                .map(|k| k.public())
+                .ok(),
+        );
     });
     let ten = signed(10, 3);
     let one_by_one = time(2_000, || {

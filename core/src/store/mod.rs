@@ -49,7 +49,9 @@ pub struct Store {
     pub(crate) docs: DocCache,
     /// Each workspace's roster as last verified, so that a pull does not verify every event
     /// again: used while the file's newest roster event is still the one it ends with.
-    pub(crate) rosters: std::sync::Mutex<std::collections::HashMap<trellis_protocol::Id, Arc<crate::roster::Roster>>>,
+    pub(crate) rosters: std::sync::Mutex<
+        std::collections::HashMap<trellis_protocol::Id, Arc<crate::roster::Roster>>,
+    >,
 }
 
 /// How to open a [`Store`].
