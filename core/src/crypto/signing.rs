@@ -220,16 +220,14 @@ pub fn change_message(
     roster: RosterMark,
     change_hash: &[u8; 32],
 ) -> Vec<u8> {
-    let label: &[u8] = b"trellis/signed-change/v3";
-    let mut m = Vec::with_capacity(label.len() + 16 * 4 + 8 + 32);
-    m.extend_from_slice(label);
-    m.extend_from_slice(workspace.as_bytes());
-    m.extend_from_slice(doc.as_bytes());
-    m.extend_from_slice(signer.as_bytes());
-    m.extend_from_slice(&roster.seq.to_le_bytes());
-    m.extend_from_slice(&roster.hash);
-    m.extend_from_slice(change_hash);
-    m
+    signed_message(
+        b"trellis/signed-change/v3",
+        workspace,
+        doc,
+        signer,
+        roster,
+        change_hash,
+    )
 }
 
 /// Signs a change made by this device.
@@ -283,15 +281,12 @@ impl<'a> SignedEntry<'a> {
             return None;
         }
         let (envelope, t) = bytes.split_at(at);
-        let signer = Id(t[..16].try_into().ok()?);
-        let seq = u64::from_le_bytes(t[16..24].try_into().ok()?);
-        let hash: [u8; 16] = t[24..40].try_into().ok()?;
-        let signature: [u8; SIGNATURE_LEN] = t[40..].try_into().ok()?;
+        let t = Trailer::from_bytes(t)?;
         Some(SignedEntry {
             envelope,
-            signer,
-            roster: RosterMark { seq, hash },
-            signature,
+            signer: t.signer,
+            roster: t.roster,
+            signature: t.signature,
         })
     }
 
@@ -319,18 +314,32 @@ pub fn entry_message(
     roster: RosterMark,
     envelope: &[u8],
 ) -> Vec<u8> {
+    // A change's own signature covers its hash (`change_message`); a signed envelope of a
+    // change has a label of its own, so neither passes for the other.
     let label: &[u8] = match what {
-        Sealed::Change => b"trellis/signed-change/v3",
+        Sealed::Change => b"trellis/signed-change-envelope/v3",
         Sealed::Snapshot => b"trellis/signed-snapshot/v3",
     };
-    let mut m = Vec::with_capacity(label.len() + 16 * 4 + 8 + envelope.len());
+    signed_message(label, workspace, doc, signer, roster, envelope)
+}
+
+/// `label || workspace || doc || signer || roster seq || roster hash || tail`.
+fn signed_message(
+    label: &[u8],
+    workspace: &Id,
+    doc: &Id,
+    signer: &Id,
+    roster: RosterMark,
+    tail: &[u8],
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(label.len() + 16 * 3 + 8 + 16 + tail.len());
     m.extend_from_slice(label);
     m.extend_from_slice(workspace.as_bytes());
     m.extend_from_slice(doc.as_bytes());
     m.extend_from_slice(signer.as_bytes());
     m.extend_from_slice(&roster.seq.to_le_bytes());
     m.extend_from_slice(&roster.hash);
-    m.extend_from_slice(envelope);
+    m.extend_from_slice(tail);
     m
 }
 
@@ -344,15 +353,16 @@ pub fn sign_entry(
     roster: RosterMark,
     envelope: &[u8],
 ) -> Vec<u8> {
-    let signature = key.sign(&entry_message(
-        what, workspace, doc, signer, roster, envelope,
-    ));
+    let trailer = Trailer {
+        signer: *signer,
+        roster,
+        signature: key.sign(&entry_message(
+            what, workspace, doc, signer, roster, envelope,
+        )),
+    };
     let mut out = Vec::with_capacity(envelope.len() + TRAILER_LEN);
     out.extend_from_slice(envelope);
-    out.extend_from_slice(signer.as_bytes());
-    out.extend_from_slice(&roster.seq.to_le_bytes());
-    out.extend_from_slice(&roster.hash);
-    out.extend_from_slice(&signature);
+    out.extend_from_slice(&trailer.to_bytes());
     out
 }
 
