@@ -8,6 +8,8 @@
 //!   keys, the signed roster, push replies, live notifications) and of every error
 //!   ([`api::ErrorBody`]).
 //! * [`batch`]: the compact binary codec of change batches (push requests, pull replies).
+//! * [`roles`]: the role ladder the relay enforces and every device checks in the signed
+//!   roster.
 //!
 //! # The sync protocol in one page
 //!
@@ -54,6 +56,7 @@
 pub mod api;
 pub mod batch;
 mod id;
+pub mod roles;
 pub mod snapshot;
 
 pub use id::{fill_random, random_secret, Id, IdError};

@@ -443,6 +443,38 @@ impl Device {
         signing::signed_payload(change_bytes, &trailer)
     }
 
+    /// Every change in the device's outbox, opened with `keys` and taken out of its signed
+    /// envelope: (document, change). For stories in which a member takes what a device made.
+    pub fn outbox_changes(
+        &self,
+        keys: &trellis_core::crypto::KeyRing,
+    ) -> Vec<(trellis_protocol::Id, automerge::Change)> {
+        use trellis_core::crypto::{signing::split_signed, Sealed};
+        let (_, ws) = self.credentials();
+        let ws: trellis_protocol::Id = ws.parse().expect("a workspace id");
+        let conn =
+            rusqlite::Connection::open(self.data.join("trellis.sqlite3")).expect("the store opens");
+        let mut st = conn
+            .prepare("SELECT doc_id, envelope FROM outbox ORDER BY id")
+            .expect("the outbox reads");
+        st.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })
+        .expect("the outbox reads")
+        .map(|r| {
+            let (doc, envelope) = r.expect("an outbox row");
+            let doc: trellis_protocol::Id = doc.parse().expect("a document id");
+            let plain = keys
+                .open(Sealed::Change, &ws, &doc, &envelope)
+                .expect("the device's own change opens");
+            let (bytes, _) = split_signed(&plain).expect("a signed change");
+            let change =
+                automerge::Change::from_bytes(bytes.to_vec()).expect("an automerge change");
+            (doc, change)
+        })
+        .collect()
+    }
+
     /// The device token and workspace id its store holds for the current workspace.
     pub fn credentials(&self) -> (String, String) {
         let conn =

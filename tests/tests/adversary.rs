@@ -31,28 +31,6 @@ fn held_roster_head(d: &Device) -> u64 {
     .unwrap() as u64
 }
 
-/// Every change in a device's outbox, opened with `keys`: (document, change).
-fn outbox_changes(d: &Device, keys: &trellis_core::crypto::KeyRing) -> Vec<(Id, Change)> {
-    let (_, ws) = d.credentials();
-    let ws: Id = ws.parse().unwrap();
-    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
-    let mut st = conn
-        .prepare("SELECT doc_id, envelope FROM outbox ORDER BY id")
-        .unwrap();
-    st.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-    })
-    .unwrap()
-    .map(|r| {
-        let (doc, envelope) = r.unwrap();
-        let doc: Id = doc.parse().unwrap();
-        let plain = keys.open(Sealed::Change, &ws, &doc, &envelope).unwrap();
-        let (bytes, _) = split_signed(&plain).unwrap();
-        (doc, Change::from_bytes(bytes.to_vec()).unwrap())
-    })
-    .collect()
-}
-
 /// The id of `name`'s member, as `workspace members` shows it on `d`.
 fn member_id(d: &Device, name: &str) -> Id {
     d.json(&["workspace", "members"])
@@ -638,7 +616,7 @@ fn a_member_who_writes_as_a_colleague_is_set_aside_as_wrong_author() {
     copy_dir(&dana.data, &scratch.data);
     drop_by(&scratch, "A visit Sam made up for Dana");
     let dana_id = Identity::of(&dana).device;
-    let made = outbox_changes(&scratch, &keys);
+    let made = scratch.outbox_changes(&keys);
     assert_eq!(made.len(), 1, "one change: the visit, in Dana's logbook");
     let (doc, change) = &made[0];
     assert_eq!(&change.actor_id().to_bytes()[..16], dana_id.as_bytes());
@@ -703,7 +681,8 @@ fn a_removed_member_and_the_relay_cannot_add_to_the_practice_after_his_removal()
     let sams_keys = sam.keys();
     let sam_me = Identity::of(&sam);
     let by_sam = |c: &Change| c.actor_id().to_bytes()[..16] == sam_me.device.0;
-    let (doc, change) = outbox_changes(&sam, &sams_keys)
+    let (doc, change) = sam
+        .outbox_changes(&sams_keys)
         .into_iter()
         .find(|(_, c)| by_sam(c))
         .expect("the visit, under Sam's actor");

@@ -4,9 +4,8 @@
 //! (unreadable bytes, other bytes under the hash of a colleague's change) never stop the
 //! practice's sync, and every drop-by reaches everyone.
 
-use automerge::Change;
 use sha2::{Digest, Sha256};
-use trellis_core::crypto::{KeyRing, Sealed};
+use trellis_core::crypto::Sealed;
 use trellis_protocol::batch::{self, PushEntry};
 use trellis_protocol::Id;
 use trellis_tests::{copy_dir, Device, Relay};
@@ -128,28 +127,6 @@ fn a_phone_copied_to_a_new_one_with_both_in_use_converges() {
     assert_eq!(notes(&sam), all);
 }
 
-/// Every outbox row of a device, opened: (doc id, automerge change).
-fn opened_outbox(d: &Device, keys: &KeyRing) -> Vec<(Id, Change)> {
-    let (_, ws) = d.credentials();
-    let ws: Id = ws.parse().unwrap();
-    let conn = rusqlite::Connection::open(d.data.join("trellis.sqlite3")).unwrap();
-    let mut st = conn
-        .prepare("SELECT doc_id, envelope FROM outbox ORDER BY id")
-        .unwrap();
-    st.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-    })
-    .unwrap()
-    .map(|r| {
-        let (doc, envelope) = r.unwrap();
-        let doc: Id = doc.parse().unwrap();
-        let plain = keys.open(Sealed::Change, &ws, &doc, &envelope).unwrap();
-        let (bytes, _) = trellis_core::crypto::signing::split_signed(&plain).unwrap();
-        (doc, Change::from_bytes(bytes.to_vec()).unwrap())
-    })
-    .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_stops_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -163,7 +140,7 @@ async fn junk_from_a_member_under_a_colleagues_predicted_hash_is_set_aside_and_s
     let scratch = Device::new(tmp.path().join("scratch"));
     copy_dir(&dana.data, &scratch.data);
     drop_by(&scratch, "a visit Sam imagines");
-    let made = opened_outbox(&scratch, &keys);
+    let made = scratch.outbox_changes(&keys);
     let (logbook, genesis) = made
         .iter()
         .find(|(_, c)| c.deps().is_empty())

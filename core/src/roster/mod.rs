@@ -3,8 +3,9 @@
 //!
 //! Each event ([`What`]) is signed by a device entitled to make it at that point: the device
 //! that created the workspace for the first event, owners and admins for invites, removals and
-//! key rotations, a member for her own devices, and a joining device (with the key its invite
-//! code carries) for its admission. Each event names the hash of the one before it, so the
+//! key rotations (the role ladder the relay also enforces, `trellis_protocol::roles`), a member
+//! for her own devices, and a joining device (with the key its invite code carries) for its
+//! admission. Each event names the hash of the one before it, so the
 //! relay, which stores and serves the events, can neither reorder, rewrite nor drop one from
 //! the middle without every device seeing the chain break; a device keeps what it verified
 //! and accepts only events that extend it.
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use trellis_protocol::api::Role;
+use trellis_protocol::roles;
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
@@ -582,27 +584,19 @@ impl Roster {
                     .members
                     .get(&target.member)
                     .map_or(Role::Member, |m| m.role);
-                let allowed = match role {
-                    Role::Owner => true,
-                    _ if member == target.member => true,
-                    Role::Admin => target_role == Role::Member,
-                    Role::Member => false,
-                };
-                if !allowed {
-                    return Err("its signer may not revoke that device".into());
-                }
-                let owners_last = target_role == Role::Owner
-                    && self
-                        .devices
-                        .iter()
-                        .filter(|(id, d)| {
-                            d.member == target.member && d.revoked.is_none() && *id != device
-                        })
-                        .count()
-                        == 0;
-                if owners_last {
-                    return Err("the owner's last device cannot be revoked".into());
-                }
+                let last_active_device = !self.devices.iter().any(|(id, d)| {
+                    d.member == target.member && d.revoked.is_none() && id != device
+                });
+                roles::may_revoke(
+                    role,
+                    member,
+                    roles::RevokeTarget {
+                        member: target.member,
+                        role: target_role,
+                        last_active_device,
+                    },
+                )
+                .map_err(denied)?;
                 if let Some(d) = self.devices.get_mut(device) {
                     d.revoked = Some(seq);
                 }
@@ -614,31 +608,18 @@ impl Roster {
                     .get(member)
                     .filter(|m| m.removed.is_none())
                     .ok_or("it names no member of the practice")?;
-                let allowed = match role {
-                    Role::Owner => *member != me,
-                    Role::Admin => target.role == Role::Member,
-                    Role::Member => false,
-                };
-                if !allowed {
-                    return Err("its signer may not remove that member".into());
-                }
+                roles::may_remove(role, me, target.role, *member).map_err(denied)?;
                 self.remove(member, seq);
             }
             What::Leave {} => {
                 let (me, role) = self.actor(&b.by)?;
-                if role == Role::Owner {
-                    return Err("the owner leaves only after handing ownership over".into());
-                }
+                roles::may_leave(role).map_err(denied)?;
                 self.remove(&me, seq);
             }
             What::Transfer { member } => {
                 let (me, role) = self.actor(&b.by)?;
-                if role != Role::Owner || *member == me {
-                    return Err("only the owner hands ownership to another member".into());
-                }
-                if self.members.get(member).is_none_or(|m| m.removed.is_some()) {
-                    return Err("it names no member of the practice".into());
-                }
+                let removed = self.members.get(member).is_none_or(|m| m.removed.is_some());
+                roles::may_transfer(role, me, *member, removed).map_err(denied)?;
                 for (id, role) in [(member, Role::Owner), (&me, Role::Admin)] {
                     if let Some(m) = self.members.get_mut(id) {
                         m.role = role;
@@ -649,9 +630,7 @@ impl Roster {
                 epoch, key_check, ..
             } => {
                 let (_, role) = self.actor(&b.by)?;
-                if !role.can_invite_members() {
-                    return Err("only owners and admins rotate the key".into());
-                }
+                roles::may_rotate(role).map_err(denied)?;
                 let next = self.newest_epoch().map_or(0, |e| e + 1);
                 if *epoch != next {
                     return Err(format!("it names epoch {epoch} where {next} was next"));
@@ -732,6 +711,11 @@ fn parse(bytes: &[u8]) -> Option<(Body, [u8; SIGNATURE_LEN])> {
     let body: Body = serde_json::from_slice(&bytes[..at]).ok()?;
     let sig: [u8; SIGNATURE_LEN] = bytes[at..].try_into().ok()?;
     Some((body, sig))
+}
+
+/// A refusal of the role ladder, as a refused event's reason.
+fn denied(d: roles::Denied) -> String {
+    d.reason().to_string()
 }
 
 fn h32(s: &str) -> std::result::Result<[u8; 32], String> {

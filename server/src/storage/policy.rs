@@ -3,11 +3,9 @@
 //! Every backend calls these with the rows it just read, so the relay enforces one set of
 //! rules whatever the database, and each rule is unit-tested here without one.
 //!
-//! * Owners and admins may revoke any device of the workspace; a member only her own.
-//! * The owner may remove anyone but herself; an admin may remove members only; a member may
-//!   remove no one. Anyone but the owner may leave. The owner must transfer ownership first.
-//! * Only owners and admins rotate the key; only the owner transfers ownership, to a current
-//!   member.
+//! * The role ladder (who revokes, removes, leaves, transfers, rotates) is
+//!   `trellis_protocol::roles`, which every device also checks in the signed roster; the
+//!   functions here apply it to the rows a backend read.
 //! * A key rotation names the next epoch (exactly the current one plus one) and seals the key
 //!   to each remaining device exactly once, and to nothing else.
 //! * An invite is redeemed once, before it expires, for the workspace it names, while its
@@ -33,6 +31,7 @@
 use std::collections::HashSet;
 
 use trellis_protocol::api::{KeyEnvelope, KeyRotation, Role};
+use trellis_protocol::roles::{self, Denied};
 use trellis_protocol::Id;
 
 use super::records::InviteRow;
@@ -41,50 +40,44 @@ use super::{
     StorageResult, MAX_DEVICES_PER_MEMBER, MAX_OPEN_CHECKPOINTS, MAX_ROSTER_EVENTS,
 };
 
-/// The device a revocation names: whose it is, and whether it is that member's last device
-/// not revoked yet.
-#[derive(Debug, Clone, Copy)]
-pub struct RevokeTarget {
-    /// The member the device belongs to.
-    pub member: Id,
-    /// That member's role.
-    pub role: Role,
-    /// Whether the device is not revoked yet and the member has no other such device.
-    pub last_active_device: bool,
+pub use trellis_protocol::roles::RevokeTarget;
+
+impl From<Denied> for Refusal {
+    fn from(denied: Denied) -> Refusal {
+        match denied {
+            Denied::OwnerOrAdminOnly => Refusal::OwnerOrAdminOnly,
+            Denied::OwnerOnly => Refusal::OwnerOnly,
+            Denied::NotOwnDevice => Refusal::NotOwnDevice,
+            Denied::AdminRevokesMembersOnly => Refusal::AdminRevokesMembersOnly,
+            Denied::OwnersLastDevice => Refusal::OwnersLastDevice,
+            Denied::AdminRemovesMembersOnly => Refusal::AdminRemovesMembersOnly,
+            Denied::OwnerMustTransfer => Refusal::OwnerMustTransfer,
+            Denied::MemberRemoved => Refusal::MemberRemoved,
+            Denied::AlreadyOwner => Refusal::AlreadyOwner,
+        }
+    }
 }
 
-/// Whether a device of `actor_member` with `actor_role` may revoke `target`: the owner any
-/// device, an admin her own and members' devices, a member her own; and nobody the owner's
-/// last device, which would lock the practice's owner out for good.
+/// Whether a device of `actor_member` with `actor_role` may revoke `target`
+/// ([`roles::may_revoke`]).
 pub fn may_revoke(actor_role: Role, actor_member: Id, target: RevokeTarget) -> Result<(), Refusal> {
-    match actor_role {
-        Role::Owner => {}
-        _ if actor_member == target.member => {}
-        Role::Admin if target.role == Role::Member => {}
-        Role::Admin => return Err(Refusal::AdminRevokesMembersOnly),
-        Role::Member => return Err(Refusal::NotOwnDevice),
-    }
-    if target.role == Role::Owner && target.last_active_device {
-        return Err(Refusal::OwnersLastDevice);
-    }
-    Ok(())
+    Ok(roles::may_revoke(actor_role, actor_member, target)?)
 }
 
-/// Whether `actor_member` with `actor_role` may remove `target_member`, whose role is
-/// `target_role`.
+/// Whether `actor_member` with `actor_role` may remove `target_member`
+/// ([`roles::may_remove`]).
 pub fn may_remove(
     actor_role: Role,
     actor_member: Id,
     target_role: Role,
     target_member: Id,
 ) -> Result<(), Refusal> {
-    match actor_role {
-        Role::Member => Err(Refusal::OwnerOrAdminOnly),
-        Role::Owner if target_member == actor_member => Err(Refusal::OwnerMustTransfer),
-        Role::Owner => Ok(()),
-        Role::Admin if target_role == Role::Member => Ok(()),
-        Role::Admin => Err(Refusal::AdminRemovesMembersOnly),
-    }
+    Ok(roles::may_remove(
+        actor_role,
+        actor_member,
+        target_role,
+        target_member,
+    )?)
 }
 
 /// Whether a member with `role` may cut a checkpoint (start one, upload its documents, complete
@@ -97,41 +90,30 @@ pub fn may_checkpoint(role: Role) -> Result<(), Refusal> {
     }
 }
 
-/// Whether a member with `role` may leave.
+/// Whether a member with `role` may leave ([`roles::may_leave`]).
 pub fn may_leave(role: Role) -> Result<(), Refusal> {
-    if role == Role::Owner {
-        Err(Refusal::OwnerMustTransfer)
-    } else {
-        Ok(())
-    }
+    Ok(roles::may_leave(role)?)
 }
 
-/// Whether a member with `role` may rotate the workspace key.
+/// Whether a member with `role` may rotate the workspace key ([`roles::may_rotate`]).
 pub fn may_rotate(role: Role) -> Result<(), Refusal> {
-    if role.can_invite_members() {
-        Ok(())
-    } else {
-        Err(Refusal::OwnerOrAdminOnly)
-    }
+    Ok(roles::may_rotate(role)?)
 }
 
-/// Whether `actor_member` with `actor_role` may hand ownership to `target_member` (whose
-/// `removed` flag is given).
+/// Whether `actor_member` with `actor_role` may hand ownership to `target_member`
+/// ([`roles::may_transfer`]).
 pub fn may_transfer(
     actor_role: Role,
     actor_member: Id,
     target_member: Id,
     target_removed: bool,
 ) -> Result<(), Refusal> {
-    if actor_role != Role::Owner {
-        Err(Refusal::OwnerOnly)
-    } else if target_member == actor_member {
-        Err(Refusal::AlreadyOwner)
-    } else if target_removed {
-        Err(Refusal::MemberRemoved)
-    } else {
-        Ok(())
-    }
+    Ok(roles::may_transfer(
+        actor_role,
+        actor_member,
+        target_member,
+        target_removed,
+    )?)
 }
 
 /// Whether `rotation` is the next epoch after `current_epoch` and seals the key to some of the
