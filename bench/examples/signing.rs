@@ -104,6 +104,7 @@ fn main() {
             &owner,
             What::Invite {
                 admit: hex::encode(invite.public()),
+                id: Id::random(),
                 role: trellis_protocol::api::Role::Member,
                 device: false,
                 expires_ms: i64::MAX,

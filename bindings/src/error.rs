@@ -90,6 +90,13 @@ pub enum TrellisError {
         /// What failed.
         reason: String,
     },
+    /// This device joined a practice and no device of the practice has handed it the keys
+    /// yet: show "waiting for a colleague's device to let this one in" and sync again later.
+    #[error("{reason}")]
+    AwaitingKeys {
+        /// What to do, in words for the user.
+        reason: String,
+    },
     /// This device was revoked or its member removed from the workspace (the relay said so
     /// twice); the workspace's data was deleted from this device. What it had not synced was
     /// kept in a file `reason` names. Show it and return to the workspace list.
@@ -138,6 +145,7 @@ impl From<trellis_core::Error> for TrellisError {
             },
             E::Corrupt(_) | E::Tampered(_) => TrellisError::Corrupt { reason },
             E::Removed { .. } => TrellisError::Removed { reason },
+            E::AwaitingKeys => TrellisError::AwaitingKeys { reason },
             E::Storage(_) | E::Document(_) => TrellisError::Storage { reason },
         }
     }

@@ -82,6 +82,18 @@ pub enum Command {
     SetAside,
 }
 
+/// `trellis workspace invite ...`
+#[derive(Debug, Subcommand)]
+pub enum InviteCmd {
+    /// Open invites of the current practice (not used, cancelled or expired)
+    List,
+    /// Cancel an open invite: its code then lets nobody in
+    Cancel {
+        /// The invite's id or a prefix of it (from `invite list`)
+        invite: String,
+    },
+}
+
 /// `trellis workspace ...`
 #[derive(Debug, Subcommand)]
 pub enum WorkspaceCmd {
@@ -105,9 +117,13 @@ pub enum WorkspaceCmd {
         #[arg(long, env = "TRELLIS_SIGNUP_SECRET", hide_env_values = true)]
         signup_secret: String,
     },
-    /// Print a single-use invite code, valid 72 hours (it carries the practice's key: share it
-    /// privately)
+    /// Print a single-use invite code, valid 72 hours (it carries no key, but whoever uses it
+    /// first joins: share it privately); `invite list` and `invite cancel ID` for open invites
+    #[command(args_conflicts_with_subcommands = true)]
     Invite {
+        /// List or cancel open invites instead
+        #[command(subcommand)]
+        action: Option<InviteCmd>,
         /// Role of the new member
         #[arg(long, default_value = "member", value_parser = ["member", "admin"])]
         role: String,

@@ -17,7 +17,7 @@ use clap::Parser;
 use serde_json::json;
 use trellis_core::{Error, Role, Store};
 
-use args::{Cli, Command, WorkspaceCmd};
+use args::{Cli, Command, InviteCmd, WorkspaceCmd};
 use output::{opt, short, table, Out};
 
 fn main() -> ExitCode {
@@ -53,6 +53,7 @@ fn error_code(e: &Error) -> &'static str {
         Error::Corrupt(_) => "corrupt",
         Error::Tampered(_) => "tampered",
         Error::Removed { .. } => "removed",
+        Error::AwaitingKeys => "awaiting_keys",
         Error::Storage(_) | Error::Document(_) => "storage",
     }
 }
@@ -108,6 +109,12 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
                     println!(
                         "Set aside {} entr(ies) that could not be applied (see `trellis set-aside`).",
                         r.set_aside
+                    );
+                }
+                if r.keys_granted > 0 {
+                    println!(
+                        "Handed the practice's keys to {} newly admitted device(s).",
+                        r.keys_granted
                     );
                 }
             });
@@ -203,7 +210,51 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                 )
             });
         }
-        WorkspaceCmd::Invite { role, device } => {
+        WorkspaceCmd::Invite {
+            action: Some(InviteCmd::List),
+            ..
+        } => {
+            let open = runtime()?.block_on(store.invites())?;
+            out.show(&open, |open| {
+                let rows: Vec<Vec<String>> = open
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            short(&i.invite_id),
+                            if i.device {
+                                "device".into()
+                            } else {
+                                i.role.as_str().into()
+                            },
+                            i.invited_by.clone(),
+                            i.expires_at.clone(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["ID", "FOR", "INVITED BY", "EXPIRES"],
+                    &rows,
+                    "No open invites.",
+                );
+            });
+        }
+        WorkspaceCmd::Invite {
+            action: Some(InviteCmd::Cancel { invite }),
+            ..
+        } => {
+            let cancelled = runtime()?.block_on(store.cancel_invite(&invite))?;
+            out.show(&cancelled, |i| {
+                println!(
+                    "Cancelled invite {}: its code lets nobody in now.",
+                    short(&i.invite_id)
+                )
+            });
+        }
+        WorkspaceCmd::Invite {
+            action: None,
+            role,
+            device,
+        } => {
             let role =
                 Role::parse(&role).ok_or_else(|| Error::invalid("role must be member or admin"))?;
             let code = runtime()?.block_on(store.create_invite(role, device))?;
@@ -212,6 +263,20 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
         WorkspaceCmd::Join { code, relay } => {
             let rt = runtime()?;
             let info = rt.block_on(store.join(&code, relay.as_deref()))?;
+            if info.awaiting_keys {
+                out.show(
+                    &json!({ "workspace": info, "sync": null, "awaiting_keys": true }),
+                    |_| {
+                        println!(
+                            "Joined as {}. This device waits for the practice's keys: the device \
+                             that made the invite (or an owner's or admin's) hands them over when \
+                             it next syncs. Then run `trellis sync`.",
+                            info.role.as_str()
+                        )
+                    },
+                );
+                return Ok(());
+            }
             let report = rt.block_on(store.sync());
             match report {
                 Ok(r) => out.show(&json!({ "workspace": info, "sync": r }), |_| {
@@ -240,7 +305,11 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                         vec![
                             if w.current { "*".into() } else { String::new() },
                             short(&w.id),
-                            w.name.clone(),
+                            if w.awaiting_keys {
+                                "(waiting for its keys)".into()
+                            } else {
+                                w.name.clone()
+                            },
                             w.role.as_str().into(),
                             w.relay_url.clone().unwrap_or_else(|| "local only".into()),
                         ]

@@ -222,7 +222,10 @@ async fn new_phone(p: &Practice) -> (Store, PathBuf, trellis_core::SyncReport) {
         .create_invite(Role::Member, false)
         .await
         .expect("invite");
-    phone.join(&code, None).await.expect("join");
+    let joined = phone.join(&code, None).await.expect("join");
+    assert!(joined.awaiting_keys);
+    // Dana's device hands the keys over at its next sync.
+    p.dana.sync().await.expect("dana syncs");
     let synced = phone.sync().await.expect("sync");
     (phone, phone_file, synced)
 }
@@ -426,6 +429,7 @@ async fn a_large_practice_bootstrapped_in_bulk_has_every_index_and_reads_like_a_
         .await
         .expect("invite");
     phone.join(&code, None).await.expect("join");
+    dana.sync().await.expect("dana hands the keys over");
     let synced = phone.sync().await.expect("sync");
     assert_eq!(synced.bootstrapped_docs, made.docs);
 

@@ -144,6 +144,7 @@ async fn two_phones(
     b.init("Sam").expect("init b");
     let over = b_relay.map(|r| format!("http://{r}"));
     b.join(&code, over.as_deref()).await.expect("join");
+    a.sync().await.expect("a hands the keys over");
     b.sync().await.expect("b syncs");
     assert_eq!(b.organizations().expect("orgs").len(), 1);
     (a, b)

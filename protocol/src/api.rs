@@ -144,12 +144,11 @@ pub struct CreateInviteRequest {
     /// refuses 0).
     #[serde(default)]
     pub ttl_seconds: Option<u64>,
-    /// The newest key epoch the invite code will carry. The relay refuses the invite with 409
-    /// `stale_key` when the workspace has moved to a newer key (the inviting device fetches it
-    /// and asks again): a code with an outdated key would let in a device that can never push.
-    /// Absent: the relay assumes the current epoch.
+    /// The invite's id, chosen by the inviting device so that the signed roster's invite
+    /// event can name it (any device of the practice then cancels it by that id). Absent: the
+    /// relay picks one. An id the workspace has used already is refused with 409.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_epoch: Option<u32>,
+    pub invite_id: Option<Id>,
     /// Signed roster events to append in the same transaction as this call (see
     /// [`RosterEvent`]); the call is refused with 409 `roster_moved`, and nothing applied, when
     /// their first `seq` is not the roster's next position.

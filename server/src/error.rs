@@ -251,9 +251,6 @@ impl From<Refusal> for AppError {
             Refusal::DeviceIdTaken => AppError::conflict(
                 "this device id is already registered in the workspace; propose a new one",
             ),
-            Refusal::InviteOutdated => AppError::gone(
-                "the workspace key was rotated after this invite was issued; ask for a new invite",
-            ),
             Refusal::TooManyDevices { limit } => AppError::QuotaExceeded(
                 format!(
                     "this member has {limit} devices already, the most a member may have; \

@@ -134,7 +134,7 @@ async fn an_oversized_control_body_is_413_json() {
         role: Role::Member,
         device: false,
         ttl_seconds: None,
-        key_epoch: None,
+        invite_id: None,
         roster: Vec::new(),
     })
     .unwrap();

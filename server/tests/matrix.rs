@@ -538,7 +538,7 @@ async fn replayed_requests_store_nothing_twice() {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )

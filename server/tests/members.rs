@@ -92,7 +92,7 @@ async fn invite(relay: &Relay, by: &Device, role: Role, device: bool) -> CreateI
                 role,
                 device,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )
@@ -295,7 +295,7 @@ async fn refused_as_revoked(relay: &Relay, device: &Device) {
                     role: Role::Member,
                     device: true,
                     ttl_seconds: None,
-                    key_epoch: None,
+                    invite_id: None,
                     roster: Vec::new(),
                 },
             )
@@ -899,11 +899,11 @@ async fn an_admin_removes_members_only_and_no_one_removes_the_owner() {
 }
 
 #[tokio::test]
-async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
+async fn a_removed_members_invites_are_gone_and_one_from_before_a_rotation_still_works() {
     let relay = Relay::start();
     let owner = signup(&relay).await;
     let admin = join(&relay, &owner, Role::Admin).await;
-    let stale = invite(&relay, &owner, Role::Member, false).await;
+    let before_rotation = invite(&relay, &owner, Role::Member, false).await;
     let from_admin = invite(&relay, &admin, Role::Member, false).await;
     let admin_device = invite(&relay, &admin, Role::Member, true).await;
 
@@ -913,7 +913,7 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
             .status,
         StatusCode::NO_CONTENT
     );
-    for invite in [&stale, &from_admin, &admin_device] {
+    for invite in [&from_admin, &admin_device] {
         let req = RedeemInviteRequest {
             workspace_id: owner.ws(),
             invite_secret: invite.invite_secret.clone(),
@@ -928,10 +928,34 @@ async fn invites_from_before_a_rotation_or_from_a_removed_member_are_gone() {
             .await
             .error(StatusCode::GONE, codes::GONE);
     }
-    // An invite issued after the rotation carries the current key, and works.
-    let fresh = invite(&relay, &owner, Role::Member, false).await;
-    let joined = redeem(&relay, owner.ws(), &fresh).await;
+    // A code carries no key: the owner's invite from before the rotation still admits a
+    // device, which a device of the practice then grants every key.
+    let joined = redeem(&relay, owner.ws(), &before_rotation).await;
     assert_eq!(joined.creds.role, Role::Member);
+}
+
+#[tokio::test]
+async fn an_invite_id_the_workspace_used_already_is_refused_and_stores_nothing() {
+    let relay = Relay::start();
+    let owner = signup(&relay).await;
+    let id = Id::random();
+    let ask = CreateInviteRequest {
+        role: Role::Member,
+        device: false,
+        ttl_seconds: None,
+        invite_id: Some(id),
+        roster: Vec::new(),
+    };
+    let path = format!("/v1/workspaces/{}/invites", owner.ws());
+    let made: CreateInviteResponse = relay
+        .post_json(&path, Some(owner.token()), &ask)
+        .await
+        .json(StatusCode::CREATED);
+    assert_eq!(made.invite_id, id);
+    relay
+        .post_json(&path, Some(owner.token()), &ask)
+        .await
+        .error(StatusCode::CONFLICT, codes::CONFLICT);
 }
 
 /// Pushes `entries` as `device`, saying they are sealed with key `epoch`.

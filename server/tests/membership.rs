@@ -24,7 +24,7 @@ fn member_invite(role: Role) -> CreateInviteRequest {
         role,
         device: false,
         ttl_seconds: None,
-        key_epoch: None,
+        invite_id: None,
         roster: Vec::new(),
     }
 }
@@ -129,7 +129,7 @@ async fn an_invite_expires() {
                 role: Role::Admin,
                 device: false,
                 ttl_seconds: Some(3600),
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )
@@ -155,7 +155,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: Some(365 * 24 * 3600),
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )
@@ -170,7 +170,7 @@ async fn invite_lifetimes_are_capped_and_never_zero() {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: Some(0),
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )
@@ -201,7 +201,7 @@ async fn a_member_cannot_invite_members_but_can_add_her_own_device() {
                 role: Role::Admin,
                 device: true,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )

@@ -86,7 +86,7 @@ async fn invite(
                 role,
                 device,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster,
             },
         )

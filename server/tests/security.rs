@@ -102,7 +102,7 @@ async fn practice_b(relay: &Relay) -> PracticeB {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )

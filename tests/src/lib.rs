@@ -348,11 +348,24 @@ impl Device {
     }
 
     /// Sets `other` up as another device of this device's member (named `name`), joined with a
-    /// device invite from this one.
+    /// device invite from this one: the join, a sync here (which hands the practice's keys to
+    /// the new device) and one of the new device. Returns the joined workspace and that sync's
+    /// report, as `{"workspace", "sync"}`.
     pub fn add_device(&self, other: &Device, name: &str) -> Value {
         let code = self.invite(&["--device"]);
         other.json(&["init", "--name", name]);
-        other.json(&["workspace", "join", &code])
+        self.let_in(other, &code)
+    }
+
+    /// `other` (set up already) joins with `code` from this device; this device syncs, which
+    /// hands the practice's keys to it, then `other` syncs. Returns the joined workspace and
+    /// that sync's report, as `{"workspace", "sync"}`.
+    pub fn let_in(&self, other: &Device, code: &str) -> Value {
+        let joined = other.json(&["workspace", "join", code]);
+        assert_eq!(joined["awaiting_keys"], true, "{joined}");
+        self.json(&["sync"]);
+        let synced = other.json(&["sync"]);
+        serde_json::json!({ "workspace": joined["workspace"], "sync": synced })
     }
 
     /// An invite code from this device (`extra`: e.g. `["--device"]` or `["--role", "admin"]`).
@@ -365,11 +378,13 @@ impl Device {
             .to_string()
     }
 
-    /// Sets another device up for `name` and joins it with a member invite from this one.
+    /// Sets another device up for `name` and joins it with a member invite from this one: the
+    /// join, a sync here (which hands the practice's keys to the new device) and one of the new
+    /// device. Returns the joined workspace and that sync's report, as `{"workspace", "sync"}`.
     pub fn invite_member(&self, who: &Device, name: &str) -> Value {
         let code = self.invite(&[]);
         who.json(&["init", "--name", name]);
-        who.json(&["workspace", "join", &code])
+        self.let_in(who, &code)
     }
 
     /// The notes of every activity the device lists, sorted.

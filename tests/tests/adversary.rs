@@ -250,6 +250,7 @@ fn a_phantom_device_the_relay_adds_is_shown_nowhere_and_sealed_nothing() {
     dana.json(&["sync"]);
     lee.json(&["sync"]);
     sam.json(&["sync"]);
+    dana.json(&["sync"]);
     let phantom_hex = phantom.device.to_hex();
     for d in [&dana, &sam, &lee] {
         let shown = members(d);
@@ -540,6 +541,7 @@ fn a_relay_that_shows_two_devices_two_rosters_sets_their_changes_aside_as_forks(
         &forger.signer,
         What::Invite {
             admit: hex(&DeviceSigner::generate().public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: trellis_core::time::now_ms() + 3_600_000,

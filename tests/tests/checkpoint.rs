@@ -401,7 +401,7 @@ fn a_member_cannot_cut_a_checkpoint_and_the_practices_history_stays_whole() {
     // Dana's new laptop starts from the log and finds everything.
     let code = dana.invite(&["--device"]);
     laptop.json(&["init", "--name", "Dana"]);
-    laptop.json(&["workspace", "join", &code]);
+    dana.let_in(&laptop, &code);
     assert_eq!(
         contacts(&laptop),
         vec![(

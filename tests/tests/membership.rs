@@ -242,7 +242,7 @@ fn an_admin_cannot_lock_the_owner_out_and_the_owner_keeps_her_last_device() {
     dana.json(&["sync"]);
     let code = dana.invite(&["--role", "admin"]);
     ari.json(&["init", "--name", "Ari"]);
-    ari.json(&["workspace", "join", &code]);
+    dana.let_in(&ari, &code);
     dana.invite_member(&sam, "Sam");
     // Dana logs a drop-by she has not synced yet.
     dana.json(&[
@@ -514,7 +514,12 @@ async fn a_join_or_a_connect_whose_answer_was_lost_is_simply_tried_again() {
     gate.next(Fault::LoseAnswer("/invites/redeem"));
     sam.json_err(&["workspace", "join", &code, "--relay", &gate.url]);
     // Trying again with the same code joins him: the invite was not burnt.
-    sam.json(&["workspace", "join", &code, "--relay", &gate.url]);
+    let joined = sam.json(&["workspace", "join", &code, "--relay", &gate.url]);
+    assert_eq!(joined["awaiting_keys"], true, "{joined}");
+    // Until Dana's device hands the keys over, Sam's sync says so and changes nothing.
+    let waiting = sam.json_err(&["sync"]);
+    assert_eq!(waiting["error"], "awaiting_keys", "{waiting}");
+    dana.json(&["sync"]);
     sam.json(&["sync"]);
     assert_eq!(
         sam.json(&["org", "list"])[0]["name"],

@@ -184,6 +184,8 @@ fn two_relay_processes_on_one_postgres_keep_two_therapists_in_step_and_survive_o
     let code = dana.invite(&[]);
     sam.json(&["init", "--name", "Sam"]);
     sam.json(&["workspace", "join", &code, "--relay", &relay_b.url]);
+    dana.json(&["sync"]);
+    sam.json(&["sync"]);
 
     // Offline, both log drop-bys; then they sync, each through their own relay process.
     drop_by(&dana, "dana: lunch with the counselors");

@@ -202,6 +202,10 @@ fn a_practices_whole_life_leaves_no_name_note_token_invite_or_key_on_the_relay()
     sam.json(&["workspace", "join", &sam_code]);
     laptop.json(&["init", "--name", "Dana Whitfield"]);
     laptop.json(&["workspace", "join", &laptop_code]);
+    // Dana's device hands both the practice's keys at its next sync.
+    dana.json(&["sync"]);
+    sam.json(&["sync"]);
+    laptop.json(&["sync"]);
     sam.json(&["contact", "add", "Pastor Grace Kim"]);
     sam.json(&[
         "contact",

@@ -56,6 +56,10 @@ fn two_therapists_and_a_laptop_log_offline_at_one_school_then_converge_through_a
     again.json(&["init", "--name", "Someone"]);
     let err = again.json_err(&["workspace", "join", &code_b]);
     assert_eq!(err["error"], "relay", "{err}");
+    // Dana's phone hands both devices the practice's keys at its next sync.
+    a_phone.json(&["sync"]);
+    b_phone.json(&["sync"]);
+    a_laptop.json(&["sync"]);
     assert_eq!(
         names(&b_phone.json(&["contact", "list"]), "name"),
         ["Rosa Jimenez"]

@@ -57,6 +57,7 @@ impl From<Error> for WebError {
             Error::Conflict(_) => ("conflict", None),
             Error::Network(_) => ("network", None),
             Error::Removed { .. } => ("removed", None),
+            Error::AwaitingKeys => ("awaiting_keys", None),
             // The same split as the mobile bindings: 401 and 403 mean a wrong secret, a revoked
             // device or a role that may not do this.
             Error::Relay { status, code, .. } if status == 401 || status == 403 => {

@@ -148,7 +148,7 @@ impl Client {
                 role: Role::Member,
                 device: false,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             })
             .send()

@@ -457,6 +457,10 @@ mirror_record! {
         role: Role [into],
         /// Whether actions apply to it.
         current: bool,
+        /// Whether this device joined it and waits for a device of the practice to hand it
+        /// the keys (its name and data arrive with them; `sync()` says `AwaitingKeys` until
+        /// then).
+        awaiting_keys: bool,
     }
 }
 
@@ -537,5 +541,7 @@ mirror_record! {
         rotated_to: Option<u32>,
         /// Documents still holding changes whose dependencies never arrived (0 when healthy).
         gaps: u64,
+        /// Devices admitted lately that this sync handed the practice's keys to.
+        keys_granted: u64,
     }
 }

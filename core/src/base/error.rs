@@ -59,6 +59,11 @@ pub enum Error {
         /// The file holding this device's changes the practice never received, if it had any.
         kept: Option<String>,
     },
+    /// This device joined the practice (its admission is in the roster) and no device of the
+    /// practice has handed it the keys yet: nothing of the practice can be read or written
+    /// here until one does.
+    #[error("this device joined the practice and is waiting for its keys: a device of the practice hands them over when it next syncs (the one that made the invite, or an owner's or an admin's); sync again after that")]
+    AwaitingKeys,
     /// The relay refused the request.
     #[error("the relay refused ({status} {code}): {message}")]
     Relay {

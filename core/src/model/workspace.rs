@@ -18,6 +18,9 @@ pub struct WorkspaceInfo {
     pub role: Role,
     /// Whether commands act on it.
     pub current: bool,
+    /// Whether this device joined it and waits for a device of the practice to hand it the
+    /// keys (its name and data arrive with them).
+    pub awaiting_keys: bool,
 }
 
 /// Sync state of the current workspace.
@@ -159,4 +162,6 @@ pub struct SyncReport {
     pub rotated_to: Option<u32>,
     /// Documents still holding changes whose dependencies never arrived (0 when healthy).
     pub gaps: u64,
+    /// Devices admitted lately that this sync handed the practice's keys to.
+    pub keys_granted: u64,
 }

@@ -58,6 +58,8 @@ pub enum What {
     Invite {
         /// The invite's public key (hex), its identity in the roster.
         admit: String,
+        /// The id the relay knows the invite by (to cancel it with).
+        id: Id,
         /// The new member's role (for a device invite: the inviting member's).
         role: Role,
         /// Whether it adds a device of the inviting member rather than a new member.
@@ -182,6 +184,8 @@ impl DeviceState {
 /// An invite as the verified roster holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteState {
+    /// The id the relay knows it by.
+    pub id: Id,
     /// The inviting device.
     pub by: Id,
     /// The inviting member.
@@ -468,6 +472,7 @@ impl Roster {
             }
             What::Invite {
                 admit,
+                id,
                 role,
                 device,
                 expires_ms,
@@ -491,6 +496,7 @@ impl Roster {
                 self.invites.insert(
                     key,
                     InviteState {
+                        id: *id,
                         by: b.by,
                         member,
                         role,

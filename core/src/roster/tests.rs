@@ -77,6 +77,7 @@ impl Practice {
             by,
             What::Invite {
                 admit: hex::encode(invite.public()),
+                id: Id::random(),
                 role,
                 device,
                 expires_ms: crate::base::time::now_ms() + 3_600_000,
@@ -147,6 +148,7 @@ fn a_member_cannot_invite_members_remove_colleagues_or_rotate_keys() {
     for what in [
         What::Invite {
             admit: hex::encode(key.public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: i64::MAX,
@@ -180,6 +182,7 @@ fn an_invite_admits_one_device_before_it_expires_unless_cancelled() {
         &dana,
         What::Invite {
             admit: hex::encode(invite.public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: crate::base::time::now_ms() + 60_000,
@@ -196,6 +199,7 @@ fn an_invite_admits_one_device_before_it_expires_unless_cancelled() {
         &dana,
         What::Invite {
             admit: hex::encode(old.public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: crate::base::time::now_ms() - 1,
@@ -208,6 +212,7 @@ fn an_invite_admits_one_device_before_it_expires_unless_cancelled() {
         &dana,
         What::Invite {
             admit: hex::encode(gone.public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: i64::MAX,
@@ -229,6 +234,7 @@ fn an_invite_admits_one_device_before_it_expires_unless_cancelled() {
         &dana,
         What::Invite {
             admit: hex::encode(real.public()),
+            id: Id::random(),
             role: Role::Member,
             device: false,
             expires_ms: i64::MAX,

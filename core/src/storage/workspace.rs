@@ -100,11 +100,15 @@ pub(crate) enum WsMeta {
     /// Why a key the relay served was last refused (shown by `status`); deleted once the keys
     /// it serves are taken again.
     KeyProblem,
+    /// The devices this device handed the keys to, or left to others (space-separated ids);
+    /// deleted when the relay is found rolled back, so devices it lost grants of get them
+    /// again.
+    KeysGranted,
 }
 
 impl WsMeta {
     /// Every kind.
-    pub(crate) const ALL: [WsMeta; 7] = [
+    pub(crate) const ALL: [WsMeta; 8] = [
         WsMeta::PendingSignup,
         WsMeta::PendingJoin,
         WsMeta::RepulledForHeld,
@@ -112,6 +116,7 @@ impl WsMeta {
         WsMeta::RosterProblem,
         WsMeta::RosterRefused,
         WsMeta::KeyProblem,
+        WsMeta::KeysGranted,
     ];
 
     /// The key of this entry for workspace `ws` (hex id).
@@ -124,6 +129,7 @@ impl WsMeta {
             WsMeta::RosterProblem => "roster_problem",
             WsMeta::RosterRefused => "roster_refused",
             WsMeta::KeyProblem => "key_problem",
+            WsMeta::KeysGranted => "keys_granted",
         };
         format!("{name}:{ws}")
     }
@@ -254,9 +260,16 @@ pub(crate) fn roster_mark(conn: &Connection, ws: &Id) -> Result<crate::crypto::R
     Ok(crate::crypto::RosterMark { seq, hash })
 }
 
+/// The current workspace; [`Error::AwaitingKeys`] when it is a join no device of the practice
+/// has handed the keys to yet.
 pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
     let id = get_meta(conn, "current_workspace")?.ok_or(Error::NoWorkspace)?;
-    load_ws(conn, &id)
+    match load_ws(conn, &id) {
+        Err(Error::NoWorkspace) if crate::sync::join::awaiting(conn, &id)? => {
+            Err(Error::AwaitingKeys)
+        }
+        other => other,
+    }
 }
 
 pub(crate) fn load_ws(conn: &Connection, id: &str) -> Result<Ws> {
@@ -315,5 +328,6 @@ pub(crate) fn info(ws: &Ws, current: bool) -> WorkspaceInfo {
         member_id: ws.member_id.to_hex(),
         role: ws.role,
         current,
+        awaiting_keys: false,
     }
 }

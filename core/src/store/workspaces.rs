@@ -81,12 +81,18 @@ impl Store {
         let ids: Vec<String> = st
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        ids.iter()
+        let mut all = ids
+            .iter()
             .map(|id| {
                 let ws = load_ws(&conn, id)?;
                 Ok(info(&ws, current.as_deref() == Some(id.as_str())))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        all.extend(crate::sync::join::awaiting_workspaces(
+            &conn,
+            current.as_deref(),
+        )?);
+        Ok(all)
     }
 
     /// Makes the workspace named or id-prefixed by `query` current.

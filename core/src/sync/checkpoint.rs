@@ -279,7 +279,7 @@ impl Store {
         let ws = &fresh;
         // The roster the snapshots were signed under (a checkpoint is cut by an owner or admin
         // whose device this one may not know yet).
-        let roster = self.refresh_roster(ws, client).await?;
+        let roster = self.refresh_roster(&ws.id, client).await?;
         let restore = self.enlarge_cache()?;
         // Into an empty workspace (a new device), every row is new: indexing them all once at
         // the end beats inserting each into every index. Not when documents are here already:

@@ -4,9 +4,10 @@
 
 use trellis_protocol::api::{
     CreateInviteRequest, CreateInviteResponse, CreateWorkspaceRequest, DeviceCredentials,
-    ErrorBody, KeyRotation, KeysResponse, MembersResponse, PushResponse, RedeemInviteRequest,
-    RosterAppend, RosterEvent, RosterResponse, TransferRequest, KEY_EPOCH_HEADER, LOG_ID_HEADER,
-    ROLE_HEADER, ROSTER_HEAD_HEADER, ROTATION_NEEDED_HEADER, SIGNUP_SECRET_HEADER,
+    ErrorBody, KeyGrant, KeyRotation, KeysResponse, MembersResponse, PushResponse,
+    RedeemInviteRequest, RosterAppend, RosterEvent, RosterResponse, TransferRequest,
+    KEY_EPOCH_HEADER, LOG_ID_HEADER, ROLE_HEADER, ROSTER_HEAD_HEADER, ROTATION_NEEDED_HEADER,
+    SIGNUP_SECRET_HEADER,
 };
 use trellis_protocol::batch::{self, PullBatch, PushEntry};
 use trellis_protocol::snapshot::{
@@ -209,6 +210,32 @@ impl RelayClient {
     pub(crate) async fn keys(&self, ws: &Id, after: u32) -> Result<KeysResponse> {
         let rq = self.authed(self.get(&format!("/workspaces/{ws}/keys?after={after}")));
         json(&self.send(rq).await?)
+    }
+
+    /// Every key sealed to this device, epoch 0 (which only a grant stores) included.
+    pub(crate) async fn all_keys(&self, ws: &Id) -> Result<KeysResponse> {
+        let rq = self.authed(self.get(&format!("/workspaces/{ws}/keys")));
+        json(&self.send(rq).await?)
+    }
+
+    /// Hands keys this device holds, sealed to another device of the workspace, to the relay.
+    pub(crate) async fn grant_keys(&self, ws: &Id, grant: &KeyGrant) -> Result<()> {
+        self.post_empty(&format!("/workspaces/{ws}/keys/grant"), Some(grant))
+            .await
+    }
+
+    /// Cancels an unused invite, with the roster event that says so.
+    pub(crate) async fn cancel_invite(
+        &self,
+        ws: &Id,
+        invite: &Id,
+        roster: Vec<RosterEvent>,
+    ) -> Result<()> {
+        self.post_empty(
+            &format!("/workspaces/{ws}/invites/{invite}/cancel"),
+            Some(&RosterAppend { roster }),
+        )
+        .await
     }
 
     pub(crate) async fn transfer(

@@ -1,13 +1,17 @@
-//! Invite codes: everything a new device needs to join a workspace, in one pasteable line.
+//! Invite codes: what a new device needs to join a workspace, in one pasteable line.
 //!
-//! A code carries the relay's URL, the workspace id and name, the single-use invite secret the
-//! relay checks, the workspace's keys (every epoch, so the new device can read the whole
-//! history), the invite's signing key (the new device signs its admission to the practice's
+//! A code carries the relay's URL, the workspace id, the single-use invite secret the relay
+//! checks, the invite's signing key (the new device signs its admission to the practice's
 //! roster with it: `crate::roster`), and the inviting device's id and fingerprint digest, so
-//! the new device accepts only a roster in which that device made this invite. The keys and
-//! the invite key never go to the relay: only the secret is sent when the code is redeemed.
-//! Anyone holding an unredeemed code can join, so it should travel the way a house key would
-//! (in person, a QR code, an encrypted message).
+//! the new device accepts only a roster in which that device made this invite. It carries no
+//! workspace key and not the practice's name: once the admission is in the roster, a device of
+//! the practice (the inviting one, or an owner's or admin's) seals every key to the new
+//! device's key as the roster names it, and the name arrives with the practice's data. A code
+//! someone else reads decrypts nothing, even with the relay's files; redeemed first by them,
+//! it lets in a device that the members list shows, with its fingerprint, and the invitee's
+//! own join then fails. So a code should still travel the way a house key would (in person, a
+//! QR code, an encrypted message), and one that went astray be cancelled before it is used.
+//! The invite key never goes to the relay: only the secret is sent when the code is redeemed.
 //!
 //! Format: `trellis3.` followed by URL-safe base64 (no padding) of a small JSON object. A code
 //! of an earlier format (`trellis1.`) is refused with an error that says to ask for a new one.
@@ -18,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
-use crate::crypto::{DeviceSigner, KeyRing, WorkspaceKey};
+use crate::crypto::DeviceSigner;
 
 const PREFIX: &str = "trellis3.";
 const OLD_PREFIX: &str = "trellis1.";
@@ -30,12 +34,8 @@ pub struct InviteCode {
     pub relay_url: String,
     /// The workspace to join.
     pub workspace_id: Id,
-    /// The practice's name, to show before joining.
-    pub workspace_name: String,
     /// The single-use secret the relay checks.
     pub secret: String,
-    /// The workspace's keys.
-    pub keys: KeyRing,
     /// The invite's signing key (its public half is the invite's identity in the roster).
     pub admit: [u8; 32],
     /// The inviting device.
@@ -55,9 +55,7 @@ impl InviteCode {
 struct Wire {
     r: String,
     w: Id,
-    n: String,
     s: String,
-    k: Vec<(u32, String)>,
     a: String,
     i: Id,
     f: String,
@@ -69,13 +67,7 @@ impl InviteCode {
         let wire = Wire {
             r: self.relay_url.clone(),
             w: self.workspace_id,
-            n: self.workspace_name.clone(),
             s: self.secret.clone(),
-            k: self
-                .keys
-                .iter()
-                .map(|(epoch, key)| (epoch, URL_SAFE_NO_PAD.encode(key.as_bytes())))
-                .collect(),
             a: URL_SAFE_NO_PAD.encode(self.admit),
             i: self.inviter,
             f: URL_SAFE_NO_PAD.encode(self.inviter_fingerprint),
@@ -97,11 +89,6 @@ impl InviteCode {
         let body = code.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad())?;
         let wire: Wire = serde_json::from_slice(&json).map_err(|_| bad())?;
-        let mut keys = Vec::new();
-        for (epoch, k) in &wire.k {
-            let bytes = URL_SAFE_NO_PAD.decode(k).map_err(|_| bad())?;
-            keys.push((*epoch, WorkspaceKey::from_slice(&bytes).map_err(|_| bad())?));
-        }
         if !(wire.r.starts_with("http://") || wire.r.starts_with("https://")) {
             return Err(bad());
         }
@@ -118,9 +105,7 @@ impl InviteCode {
             inviter_fingerprint: b32(&wire.f)?,
             relay_url: wire.r,
             workspace_id: wire.w,
-            workspace_name: wire.n,
             secret: wire.s,
-            keys: KeyRing::from_keys(keys).map_err(|_| bad())?,
         })
     }
 }
@@ -134,19 +119,15 @@ mod tests {
         let code = InviteCode {
             relay_url: "http://127.0.0.1:8787".into(),
             workspace_id: Id::random(),
-            workspace_name: "Maple Street Counseling".into(),
             secret: trellis_protocol::random_secret(),
-            keys: {
-                let mut ring = KeyRing::new(WorkspaceKey::generate());
-                ring.insert(1, WorkspaceKey::generate());
-                ring
-            },
             admit: [4; 32],
             inviter: Id::random(),
             inviter_fingerprint: [5; 32],
         };
         let line = code.encode();
         assert!(line.starts_with("trellis3.") && !line.contains(char::is_whitespace));
+        // Short enough for a QR code a phone reads at arm's length.
+        assert!(line.len() < 400, "{}", line.len());
         let old = InviteCode::decode(&line.replace("trellis3.", "trellis1.")).unwrap_err();
         assert!(old.to_string().contains("earlier version"), "{old}");
         assert_eq!(InviteCode::decode(&format!("  {line}\n")).unwrap(), code);

@@ -87,7 +87,7 @@ impl Store {
     /// relay added, with each device's fingerprint and whether this device verified it.
     pub async fn roster(&self) -> Result<Vec<MemberView>> {
         let (ws, client) = self.connected()?;
-        let roster = self.refresh_roster(&ws, &client).await?;
+        let roster = self.refresh_roster(&ws.id, &client).await?;
         self.views(&ws, &roster)
     }
 
@@ -109,7 +109,7 @@ impl Store {
                 Error::invalid("a fingerprint is 20 digits, as \"12345 67890 12345 67890\"")
             })?;
         let target = self.member_id(&ws, member)?;
-        let roster = self.held_roster(&ws)?;
+        let roster = self.held_roster(&ws.id)?;
         let device = roster
             .devices
             .iter()
@@ -198,7 +198,7 @@ impl Store {
     /// device loses access at once; rotate the key afterwards (`rotate_key`) if it was lost.
     pub async fn revoke_device(&self, device: &str) -> Result<()> {
         let (ws, client) = self.connected()?;
-        let roster = self.refresh_roster(&ws, &client).await?;
+        let roster = self.refresh_roster(&ws.id, &client).await?;
         let q = device.trim().to_lowercase();
         let hits: Vec<&Id> = roster
             .devices
@@ -254,7 +254,7 @@ impl Store {
             (device_id(&conn)?, device_signer(&conn)?)
         };
         for _ in 0..ROSTER_RETRIES {
-            let roster = self.refresh_roster(ws, client).await?;
+            let roster = self.refresh_roster(&ws.id, client).await?;
             let mut events: Vec<(u64, Vec<u8>)> = Vec::new();
             for what in make(&roster) {
                 let ev = match events.last() {
@@ -265,7 +265,7 @@ impl Store {
             }
             match send(wire(&events)).await {
                 Ok(v) => {
-                    self.keep_roster_events(ws, &events)?;
+                    self.keep_roster_events(&ws.id, &events)?;
                     return Ok(v);
                 }
                 Err(e) if roster_moved(&e) => continue,
@@ -348,12 +348,12 @@ impl Store {
         if fresh.is_empty() {
             return Ok(false);
         }
-        let mut roster = self.held_roster(ws)?;
+        let mut roster = self.held_roster(&ws.id)?;
         if fresh
             .iter()
             .any(|env| !roster.key_checks.contains_key(&env.epoch))
         {
-            roster = self.refresh_roster(ws, client).await?;
+            roster = self.refresh_roster(&ws.id, client).await?;
         }
         let secret = device_keys(&self.lock())?;
         let mut problems = Vec::new();
@@ -433,7 +433,7 @@ impl Store {
             (device_id(&conn)?, device_signer(&conn)?)
         };
         for _ in 0..ROSTER_RETRIES {
-            let roster = self.refresh_roster(ws, client).await?;
+            let roster = self.refresh_roster(&ws.id, client).await?;
             let resp = self.guard(ws, client.members(&ws.id).await).await?;
             let epoch = roster.newest_epoch().map_or(0, |e| e + 1);
             if epoch != resp.key_epoch + 1 {
@@ -486,7 +486,7 @@ impl Store {
             };
             match sent {
                 Ok(()) => {
-                    self.keep_roster_events(ws, &events)?;
+                    self.keep_roster_events(&ws.id, &events)?;
                     let mut conn = self.lock();
                     let mut updated = load_ws(&conn, &ws.id.to_hex())?;
                     updated.keys.insert(epoch, key);
@@ -562,7 +562,7 @@ impl Store {
         let Ok(me) = device_id(&self.lock()) else {
             return false;
         };
-        match self.refresh_roster(ws, &client).await {
+        match self.refresh_roster(&ws.id, &client).await {
             Ok(roster) => roster.devices.get(&me).is_some_and(|d| d.revoked.is_some()),
             Err(_) => false,
         }

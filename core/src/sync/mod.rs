@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub(crate) mod client;
 pub mod invite;
+pub mod join;
 /// Background sync on the relay's live WebSocket, for native builds (tokio, tokio-tungstenite).
 /// A browser build (`wasm32`) has no `live` module: the web app's worker opens the browser's
 /// `WebSocket` at [`crate::Store::live_endpoint`] and calls [`crate::Store::sync`] when the

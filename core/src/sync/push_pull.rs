@@ -1,4 +1,5 @@
-//! The sync client: connecting a workspace to a relay, invites, joining, and push/pull.
+//! The sync client: connecting a workspace to a relay, and push/pull (invites and joining are
+//! in `join`).
 //!
 //! Sync is cursor-based (`docs/DESIGN.md`): **push** sends the outbox in order and deletes the rows
 //! the relay acknowledged (a retry after a lost answer is harmless: the relay stores each change
@@ -13,39 +14,31 @@ use std::collections::{BTreeMap, HashSet};
 
 use automerge::{Automerge, Change, ChangeHash, PatchLog, ReadDoc};
 use rusqlite::params;
-use trellis_protocol::api::{
-    CreateInviteRequest, CreateWorkspaceRequest, RedeemInviteRequest, Role,
-};
+use trellis_protocol::api::{CreateWorkspaceRequest, Role};
 use trellis_protocol::batch::{LogEntry, PullBatch, PushEntry};
 use trellis_protocol::{Id, HASH_LEN};
 
 use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::non_empty;
-use crate::crypto::signing::{
-    change_message, fingerprint_digest, key_check, signed_payload, split_signed,
-};
-use crate::crypto::DeviceSigner;
+use crate::crypto::signing::{change_message, signed_payload, split_signed};
 use crate::crypto::Sealed;
 use crate::crypto::Trailer;
-use crate::documents::{self, DocKind};
+use crate::documents;
 use crate::events::SyncState;
 use crate::index::{self, Touched};
 use crate::model::{SetAsideReason, SyncReport, WorkspaceInfo};
 use crate::roster::Roster;
-use crate::roster::{admit_message, What};
 use crate::storage::db::flush_to_disk;
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
-    current_ws, delete_meta, device, device_keys, device_signer, ensure_creation, get_meta, info,
-    insert_workspace, set_meta, Ws, WsMeta,
+    current_ws, delete_meta, device, device_keys, ensure_creation, get_meta, info, set_meta, Ws,
+    WsMeta,
 };
-use crate::store::{add_member, change_doc, Store};
+use crate::store::Store;
 use crate::store::{keep_signature, kept_signature};
 use crate::sync::client::{normalize_url, RelayClient};
-use crate::sync::invite::InviteCode;
-use crate::sync::members::device_id;
-use crate::sync::roster::{roster_moved, wire, ROSTER_RETRIES};
+use crate::sync::roster::wire;
 use crate::sync::set_aside;
 use crate::sync::verify;
 
@@ -53,8 +46,6 @@ use crate::sync::verify;
 const PUSH_BATCH: usize = 500;
 /// Log entries asked for in one pull.
 const PULL_BATCH: usize = 500;
-/// How long an unused invite admits a device: 72 hours.
-pub const INVITE_TTL_SECONDS: u64 = 72 * 3600;
 
 impl Store {
     /// Creates a workspace and registers it on a relay at once, with this user as owner. Needs
@@ -198,260 +189,6 @@ impl Store {
         ))
     }
 
-    /// Asks the relay for a single-use invite to the current workspace and returns the code to
-    /// hand over. `device: true` invites another device of this member; otherwise a new member
-    /// with `role` (owners and admins only). The invite is a signed roster event; it admits one
-    /// device, within 72 hours. The code holds the workspace key: share it only with the
-    /// person it is for.
-    pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
-        let mut ws = current_ws(&self.lock())?;
-        let client = connected_client(&ws)?;
-        let admit = DeviceSigner::generate();
-        let (me, signer, box_public) = {
-            let conn = self.lock();
-            (
-                device_id(&conn)?,
-                device_signer(&conn)?,
-                device_keys(&conn)?.public_bytes(),
-            )
-        };
-        let mut fetched = false;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let roster = self.refresh_roster(&ws, &client).await?;
-            let event = roster.make(
-                &me,
-                &signer,
-                What::Invite {
-                    admit: hex::encode(admit.public()),
-                    role,
-                    device,
-                    expires_ms: time::now_ms() + INVITE_TTL_SECONDS as i64 * 1000,
-                },
-            );
-            // The code carries this device's keys: the relay refuses the invite if the practice
-            // has a newer one (a device let in with an outdated key could never push), and
-            // then this device fetches it and asks again.
-            let resp = client
-                .create_invite(
-                    &ws.id,
-                    &CreateInviteRequest {
-                        role,
-                        device,
-                        ttl_seconds: Some(INVITE_TTL_SECONDS),
-                        key_epoch: Some(ws.keys.current().0),
-                        roster: wire(std::slice::from_ref(&event)),
-                    },
-                )
-                .await;
-            match resp {
-                Err(Error::Relay {
-                    status: 409, code, ..
-                }) if code == trellis_protocol::api::codes::STALE_KEY && !fetched => {
-                    fetched = true;
-                    self.refresh_keys(&ws, &client).await?;
-                    ws = current_ws(&self.lock())?;
-                }
-                Err(e) if roster_moved(&e) && attempts < ROSTER_RETRIES => {}
-                other => {
-                    let resp = self.guard(&ws, other).await?;
-                    self.keep_roster_events(&ws, std::slice::from_ref(&event))?;
-                    return Ok(InviteCode {
-                        relay_url: ws.relay_url.clone().unwrap_or_default(),
-                        workspace_id: ws.id,
-                        workspace_name: ws.name.clone(),
-                        secret: resp.invite_secret,
-                        keys: ws.keys.clone(),
-                        admit: admit.secret_bytes(),
-                        inviter: me,
-                        inviter_fingerprint: fingerprint_digest(&signer.public(), &box_public),
-                    }
-                    .encode());
-                }
-            }
-        }
-    }
-
-    /// Joins the workspace an invite code names, registers this device on its relay and makes
-    /// it current. Run [`Store::sync`] next to receive the practice's data.
-    pub async fn join(&self, code: &str, relay_override: Option<&str>) -> Result<WorkspaceInfo> {
-        let invite = InviteCode::decode(code)?;
-        let relay_url = match relay_override {
-            Some(u) => normalize_url(u)?,
-            None => normalize_url(&invite.relay_url)?,
-        };
-        let (me, device_key) = {
-            let conn = self.lock();
-            let me = device(&conn)?;
-            let device_key = device_keys(&conn)?.public_hex();
-            let exists: i64 = conn.query_row(
-                "SELECT count(*) FROM workspaces WHERE id = ?1",
-                [invite.workspace_id.to_hex()],
-                |r| r.get(0),
-            )?;
-            if exists > 0 {
-                return Err(Error::Conflict(format!(
-                    "this device is already in workspace {}",
-                    invite.workspace_id
-                )));
-            }
-            (me, device_key)
-        };
-        let device_id: Id = me
-            .id
-            .parse()
-            .map_err(|_| Error::invalid("the device id in this store is damaged"))?;
-        // The token and the proposed member id are made here and kept before asking, so a
-        // join repeated after a lost answer (or cancelled half-way) sends the same ones and
-        // the relay answers as the first time instead of refusing a used invite.
-        let pending = WsMeta::PendingJoin.key(&invite.workspace_id.to_hex());
-        let (token, proposed) = {
-            let conn = self.lock();
-            let kept = get_meta(&conn, &pending)?.and_then(|v| {
-                let (token, member) = v.split_once(' ')?;
-                Some((token.to_string(), member.parse::<Id>().ok()?))
-            });
-            match kept {
-                Some(kept) => kept,
-                None => {
-                    let made = (trellis_protocol::random_secret(), Id::random());
-                    set_meta(&conn, &pending, &format!("{} {}", made.0, made.1.to_hex()))?;
-                    flush_to_disk(&conn)?;
-                    made
-                }
-            }
-        };
-        let creds = RelayClient::new(&relay_url, None)?
-            .redeem(&RedeemInviteRequest {
-                workspace_id: invite.workspace_id,
-                invite_secret: invite.secret.clone(),
-                device_id,
-                member_id: proposed,
-                device_key: device_key.clone(),
-                token: Some(token),
-                roster: Vec::new(),
-            })
-            .await?;
-        let ws = Ws {
-            id: invite.workspace_id,
-            name: invite.workspace_name.clone(),
-            keys: invite.keys.clone(),
-            member_id: creds.member_id,
-            role: creds.role,
-            relay_url: Some(relay_url),
-            token: Some(creds.token),
-            cursor: 0,
-        };
-        let admitted = self.admit_self(&ws, &invite, device_id, &device_key).await;
-        let ws = match admitted {
-            Ok(role) => Ws { role, ..ws },
-            Err(e) => {
-                // Nothing of this practice is kept but the verified roster's events, which a
-                // retry of the join extends.
-                return Err(e);
-            }
-        };
-        let mut conn = self.lock();
-        let tx = Tx::new(conn.transaction()?, &self.docs);
-        insert_workspace(&tx, &ws)?;
-        if creds.member_id == proposed {
-            // A new member introduces herself to the practice in the workspace document.
-            change_doc(&tx, &ws, &me, &ws.id, DocKind::Workspace, |t| {
-                add_member(t, &ws.member_id, &me.name, creds.role)
-            })?;
-        }
-        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
-        delete_meta(&tx, &pending)?;
-        tx.commit()?;
-        flush_to_disk(&conn)?;
-        Ok(info(&ws, true))
-    }
-
-    /// After redeeming an invite: verifies the practice's roster against the code (the
-    /// inviting device made this invite, and the code's keys are the ones the roster names),
-    /// then appends this device's admission, signed by this device and by the invite's key.
-    /// Returns this device's role. Repeated after a lost answer, it finds the admission there.
-    async fn admit_self(
-        &self,
-        ws: &Ws,
-        invite: &InviteCode,
-        me: Id,
-        box_hex: &str,
-    ) -> Result<Role> {
-        let client = connected_client(ws)?;
-        let signer = device_signer(&self.lock())?;
-        let admit = invite.admit_key();
-        let admit_public = admit.public();
-        for _ in 0..ROSTER_RETRIES {
-            let roster = self.refresh_roster(ws, &client).await?;
-            let made_by_inviter = roster.invites.get(&admit_public).is_some_and(|i| {
-                i.by == invite.inviter
-                    && roster.devices.get(&i.by).is_some_and(|d| {
-                        fingerprint_digest(&d.sign, &d.box_key) == invite.inviter_fingerprint
-                    })
-            });
-            if !made_by_inviter {
-                return Err(Error::Tampered(
-                    "the practice's roster does not hold this invite as the device that made it \
-                     signed it"
-                        .into(),
-                ));
-            }
-            for (epoch, key) in invite.keys.iter() {
-                if roster.key_checks.get(&epoch) != Some(&key_check(&ws.id, epoch, key)) {
-                    return Err(Error::Tampered(format!(
-                        "the code's key for epoch {epoch} is not the one the practice's roster names"
-                    )));
-                }
-            }
-            let role_of = |r: &crate::roster::Roster| {
-                r.role_of(&me).ok_or_else(|| {
-                    Error::Conflict("this device's admission to the practice was refused".into())
-                })
-            };
-            if roster.devices.contains_key(&me) {
-                return role_of(&roster);
-            }
-            let mut box_key = [0u8; 32];
-            hex::decode_to_slice(box_hex, &mut box_key)
-                .map_err(|_| Error::invalid("the device key in this store is damaged"))?;
-            let admit_sig = admit.sign(&admit_message(
-                &ws.id,
-                &admit_public,
-                &ws.member_id,
-                &me,
-                &signer.public(),
-                &box_key,
-            ));
-            let event = roster.make(
-                &me,
-                &signer,
-                What::Admit {
-                    admit: hex::encode(admit_public),
-                    member: ws.member_id,
-                    sign: hex::encode(signer.public()),
-                    box_key: box_hex.to_string(),
-                    admit_sig: hex::encode(admit_sig),
-                },
-            );
-            match client
-                .append_roster(&ws.id, wire(std::slice::from_ref(&event)))
-                .await
-            {
-                Ok(()) => {
-                    self.keep_roster_events(ws, std::slice::from_ref(&event))?;
-                    return role_of(&*self.held_roster(ws)?);
-                }
-                Err(e) if roster_moved(&e) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::Conflict(
-            "other devices kept changing the practice's roster; join again".into(),
-        ))
-    }
-
     /// Pushes the current workspace's outbox, then pulls everything after its cursor.
     /// Listeners hear `Syncing`, then `Idle`, `Offline` or `Error`.
     pub async fn sync(&self) -> Result<SyncReport> {
@@ -477,6 +214,17 @@ impl Store {
     }
 
     async fn sync_once(&self) -> Result<SyncReport> {
+        // A join waiting for keys is finished first, if they have arrived.
+        let awaiting = {
+            let conn = self.lock();
+            match current_ws(&conn) {
+                Err(Error::AwaitingKeys) => get_meta(&conn, "current_workspace")?,
+                _ => None,
+            }
+        };
+        if let Some(id) = awaiting.and_then(|id| id.parse::<Id>().ok()) {
+            self.finish_join(&id).await?;
+        }
         let ws = current_ws(&self.lock())?;
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
@@ -487,9 +235,9 @@ impl Store {
             .await?;
         // A roster the relay moved past this device's (or lost, restored from a backup) is
         // fetched, or handed back, before anything is pulled.
-        let held_head = self.held_roster(&ws)?.head();
+        let held_head = self.held_roster(&ws.id)?.head();
         if pushed.roster_head.is_some_and(|h| h != held_head) {
-            self.refresh_roster(&ws, &client).await?;
+            self.refresh_roster(&ws.id, &client).await?;
         }
         let healing = get_meta(&self.lock(), &WsMeta::Healing.key(&ws.id.to_hex()))?.is_some();
         let mut rolled_back = pushed.rolled_back || healing;
@@ -562,6 +310,9 @@ impl Store {
                 report.rotated_to = Some(epoch);
             }
         }
+        // Devices admitted since get every key (after a rotation, the new one too).
+        let ws = current_ws(&self.lock())?;
+        report.keys_granted = self.grant_keys(&ws, &client).await?;
 
         let conn = self.lock();
         conn.execute(
@@ -633,14 +384,14 @@ impl Store {
             let opened = open_batch(&ws, &batch);
             // The roster the changes were signed under: fetched when the relay says it grew,
             // or when a change names an event this device has not seen.
-            let mut roster = self.held_roster(&ws)?;
+            let mut roster = self.held_roster(&ws.id)?;
             let trailers = opened
                 .iter()
                 .filter_map(|o| o.as_ref().ok().map(|(_, t)| t));
             if pulled.roster_head.is_some_and(|h| h != roster.head())
                 || verify::names_newer_roster(&roster, trailers)
             {
-                roster = self.refresh_roster(&ws, client).await?;
+                roster = self.refresh_roster(&ws.id, client).await?;
             }
             let (applied, updated, aside) =
                 self.apply_opened(&ws, &roster, &batch, opened, present.as_deref_mut(), false)?;
@@ -694,7 +445,7 @@ impl Store {
             more: false,
             entries,
         };
-        let roster = self.held_roster(ws)?;
+        let roster = self.held_roster(&ws.id)?;
         let opened = open_batch(ws, &batch);
         self.apply_opened(ws, &roster, &batch, opened, None, true)
     }
@@ -822,6 +573,8 @@ impl Store {
                 [ws.id.to_hex()],
             )?;
             set_meta(&tx, &WsMeta::Healing.key(&ws.id.to_hex()), "1")?;
+            // The relay may have lost the keys handed to devices lately: hand them again.
+            delete_meta(&tx, &WsMeta::KeysGranted.key(&ws.id.to_hex()))?;
             tx.commit()?;
         }
         let mut present = HashSet::new();

@@ -12,13 +12,14 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use trellis_protocol::api::{codes, RosterEvent};
+use trellis_protocol::Id;
 
 use crate::base::error::{Error, Result};
 use crate::roster::Roster;
 use std::sync::Arc;
 
 use crate::storage::workspace::{
-    delete_meta, load_roster, roster_mark, save_roster_events, set_meta, Ws, WsMeta,
+    delete_meta, load_roster, roster_mark, save_roster_events, set_meta, WsMeta,
 };
 use crate::store::Store;
 use crate::sync::client::RelayClient;
@@ -57,21 +58,21 @@ fn decode(events: Vec<RosterEvent>) -> Result<Vec<(u64, Vec<u8>)>> {
 impl Store {
     /// The roster of `ws` as this device holds it (verified), without asking the relay: the
     /// one verified last while the file holds no newer event, else verified from the file.
-    pub(crate) fn held_roster(&self, ws: &Ws) -> Result<Arc<Roster>> {
+    pub(crate) fn held_roster(&self, ws: &Id) -> Result<Arc<Roster>> {
         let conn = self.lock();
-        let newest = roster_mark(&conn, &ws.id)?;
-        if let Some(cached) = self.cached_roster(&ws.id) {
+        let newest = roster_mark(&conn, ws)?;
+        if let Some(cached) = self.cached_roster(ws) {
             if cached.mark() == newest {
                 return Ok(cached);
             }
         }
-        let roster = Arc::new(load_roster(&conn, &ws.id)?);
+        let roster = Arc::new(load_roster(&conn, ws)?);
         drop(conn);
-        self.cache_roster(&ws.id, &roster);
+        self.cache_roster(ws, &roster);
         Ok(roster)
     }
 
-    fn cached_roster(&self, ws: &trellis_protocol::Id) -> Option<Arc<Roster>> {
+    fn cached_roster(&self, ws: &Id) -> Option<Arc<Roster>> {
         self.rosters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -79,7 +80,7 @@ impl Store {
             .cloned()
     }
 
-    fn cache_roster(&self, ws: &trellis_protocol::Id, roster: &Arc<Roster>) {
+    fn cache_roster(&self, ws: &Id, roster: &Arc<Roster>) {
         self.rosters
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -88,18 +89,18 @@ impl Store {
 
     /// Keeps newly verified events of `roster` (those past what the file holds) and the count of
     /// refused events `status` shows, and makes it the cached roster.
-    fn keep_roster(&self, ws: &Ws, roster: Roster, new: &[(u64, Vec<u8>)]) -> Result<Arc<Roster>> {
+    fn keep_roster(&self, ws: &Id, roster: Roster, new: &[(u64, Vec<u8>)]) -> Result<Arc<Roster>> {
         {
             let conn = self.lock();
-            save_roster_events(&conn, &ws.id, new)?;
+            save_roster_events(&conn, ws, new)?;
             set_meta(
                 &conn,
-                &WsMeta::RosterRefused.key(&ws.id.to_hex()),
+                &WsMeta::RosterRefused.key(&ws.to_hex()),
                 &roster.refused().len().to_string(),
             )?;
         }
         let roster = Arc::new(roster);
-        self.cache_roster(&ws.id, &roster);
+        self.cache_roster(ws, &roster);
         Ok(roster)
     }
 
@@ -109,11 +110,11 @@ impl Store {
     /// `status`.
     pub(crate) async fn refresh_roster(
         &self,
-        ws: &Ws,
+        ws: &Id,
         client: &RelayClient,
     ) -> Result<Arc<Roster>> {
         let result = self.refresh_roster_inner(ws, client).await;
-        let key = WsMeta::RosterProblem.key(&ws.id.to_hex());
+        let key = WsMeta::RosterProblem.key(&ws.to_hex());
         match &result {
             Err(Error::Tampered(why)) => set_meta(&self.lock(), &key, why)?,
             Ok(_) => delete_meta(&self.lock(), &key)?,
@@ -122,11 +123,11 @@ impl Store {
         result
     }
 
-    async fn refresh_roster_inner(&self, ws: &Ws, client: &RelayClient) -> Result<Arc<Roster>> {
+    async fn refresh_roster_inner(&self, ws: &Id, client: &RelayClient) -> Result<Arc<Roster>> {
         let mut roster = self.held_roster(ws)?;
         loop {
             let held = roster.head();
-            let resp = client.roster(&ws.id, held).await?;
+            let resp = client.roster(ws, held).await?;
             if resp.head < held {
                 self.restore_roster(ws, client, &roster, resp.head).await?;
                 continue;
@@ -154,13 +155,13 @@ impl Store {
     /// lost, after checking that the last one it kept is this device's.
     async fn restore_roster(
         &self,
-        ws: &Ws,
+        ws: &Id,
         client: &RelayClient,
         roster: &Roster,
         relay_head: u64,
     ) -> Result<()> {
         if relay_head > 0 {
-            let theirs = decode(client.roster(&ws.id, relay_head - 1).await?.events)?;
+            let theirs = decode(client.roster(ws, relay_head - 1).await?.events)?;
             let same = theirs
                 .first()
                 .zip(roster.events().get(relay_head as usize - 1))
@@ -183,7 +184,7 @@ impl Store {
             .map(|e| (e.seq, e.bytes.clone()))
             .collect();
         for chunk in missing.chunks(16) {
-            match client.append_roster(&ws.id, wire(chunk)).await {
+            match client.append_roster(ws, wire(chunk)).await {
                 Ok(()) => {}
                 // Another device handed them back first.
                 Err(e) if roster_moved(&e) => return Ok(()),
@@ -195,7 +196,7 @@ impl Store {
 
     /// Keeps events this device made and the relay accepted.
     /// Events a concurrent refresh fetched already are skipped.
-    pub(crate) fn keep_roster_events(&self, ws: &Ws, events: &[(u64, Vec<u8>)]) -> Result<()> {
+    pub(crate) fn keep_roster_events(&self, ws: &Id, events: &[(u64, Vec<u8>)]) -> Result<()> {
         let held = self.held_roster(ws)?;
         let new: Vec<(u64, Vec<u8>)> = events
             .iter()

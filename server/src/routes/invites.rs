@@ -56,9 +56,9 @@ pub fn router() -> Router<AppState> {
 pub struct Api;
 
 /// Issues an invite: 201 with the secret and the invite's id; 403 if a member invites a
-/// member; 400 for an owner invite, a zero TTL or malformed roster events; 409 `stale_key` when
-/// the code would carry an older key than the workspace's, `roster_moved` when the roster
-/// events do not start at the roster's next position (no invite is stored).
+/// member; 400 for an owner invite, a zero TTL or malformed roster events; 409 when the
+/// workspace used the invite id already, `roster_moved` when the roster events do not start at
+/// the roster's next position (no invite is stored).
 #[utoipa::path(
     post,
     path = "/v1/workspaces/{ws}/invites",
@@ -70,7 +70,7 @@ pub struct Api;
         (status = 400, description = "Malformed workspace id, body or roster events", body = trellis_protocol::api::ErrorBody),
         (status = 401, response = inline(super::doc::Unauthorized)),
         (status = 403, response = inline(super::doc::Forbidden)),
-        (status = 409, description = "`stale_key`: the workspace has a newer key than the code would carry; fetch the keys and ask again. `roster_moved`: the roster events do not start at the roster's next position. Nothing was stored", body = trellis_protocol::api::ErrorBody),
+        (status = 409, description = "The workspace used this invite id already; or `roster_moved`: the roster events do not start at the roster's next position. Nothing was stored", body = trellis_protocol::api::ErrorBody),
         (status = 429, response = inline(super::doc::RateLimited)),
         (status = 413, response = inline(super::doc::BodyTooLarge)),
         (status = 507, response = inline(super::doc::RosterFull))
@@ -113,7 +113,7 @@ async fn create_invite(
         .saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
     let roster = decode_events(req.roster)?;
     let secret = trellis_protocol::random_secret();
-    let invite_id = Id::random();
+    let invite_id = req.invite_id.unwrap_or_else(Id::random);
     state
         .storage
         .create_invite(NewInvite {
@@ -123,7 +123,6 @@ async fn create_invite(
             device: req.device,
             inviter_member_id: caller.device.member_id,
             expires_at,
-            key_epoch: req.key_epoch,
             invite_id,
             roster,
         })

@@ -148,9 +148,6 @@ pub enum Refusal {
     StaleRotation,
     /// The redeeming device's id is already registered in the workspace.
     DeviceIdTaken,
-    /// The workspace key was rotated after the invite was issued, so the key the invite code
-    /// carries is outdated.
-    InviteOutdated,
     /// The member already has the most devices a member may have ([`MAX_DEVICES_PER_MEMBER`]).
     TooManyDevices {
         /// The quota.
@@ -450,10 +447,8 @@ pub struct NewInvite {
     pub inviter_member_id: Id,
     /// Expiry, seconds since the Unix epoch.
     pub expires_at: i64,
-    /// The newest key epoch its code carries, when the inviter said: an epoch older than the
-    /// workspace's is refused with [`StorageError::StaleKey`].
-    pub key_epoch: Option<u32>,
-    /// The invite's id (made by the relay), by which it is cancelled.
+    /// The invite's id (chosen by the inviting device, or made by the relay), by which it is
+    /// cancelled; one the workspace has used already is [`StorageError::Conflict`].
     pub invite_id: Id,
     /// Roster events appended with it.
     pub roster: Vec<RosterEntry>,
@@ -617,7 +612,6 @@ pub trait Storage: Send + Sync + 'static {
     /// Redeems an invite atomically: marks it used and registers the device (and, for a member
     /// invite, the new member). [`StorageError::NotFound`] for an unknown secret or another
     /// workspace; [`StorageError::Gone`] if used, expired, or its issuer was removed;
-    /// [`Refusal::InviteOutdated`] if the workspace key was rotated since it was issued;
     /// [`StorageError::Conflict`] if the proposed member id already exists (removed members
     /// included); [`Refusal::DeviceIdTaken`] if the device id is registered in the workspace.
     /// A cancelled invite is [`StorageError::Gone`]. The roster events are appended with it.

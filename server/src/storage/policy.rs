@@ -233,8 +233,7 @@ pub fn check_grant(current_epoch: u32, keys: &[KeyEnvelope]) -> Result<(), Refus
 /// [`check_invite`]: the inviter's current role (`None` if the inviter was removed: the invite
 /// died with her, [`StorageError::Gone`]), whether the device id is registered in the
 /// workspace ([`Refusal::DeviceIdTaken`]) and, for a member invite, whether the proposed
-/// member id exists ([`StorageError::Conflict`]). A key rotated since the invite was issued is
-/// [`Refusal::InviteOutdated`]. A device invite joins the inviter with her role as it is now,
+/// member id exists ([`StorageError::Conflict`]). A device invite joins the inviter with her role as it is now,
 /// unless she has [`MAX_DEVICES_PER_MEMBER`] devices not revoked (`inviter_devices`) already
 /// ([`Refusal::TooManyDevices`]); a member invite makes a new member (the second value is then
 /// `true`).
@@ -247,9 +246,6 @@ pub fn redemption(
     inviter_devices: u64,
 ) -> StorageResult<(Redeemed, bool)> {
     let inviter_role = inviter_role.ok_or(StorageError::Gone)?;
-    if !invite.current_key {
-        return Err(Refusal::InviteOutdated.into());
-    }
     if device_taken {
         return Err(Refusal::DeviceIdTaken.into());
     }
@@ -607,7 +603,6 @@ mod tests {
             expires_at: 100,
             used: false,
             cancelled: false,
-            current_key: true,
         }
     }
 
@@ -770,17 +765,9 @@ mod tests {
     #[test]
     fn a_redemption_is_refused_in_the_order_the_relay_answers() {
         let r = redeeming(1, 50);
-        let outdated = InviteRow {
-            current_key: false,
-            ..invite(false)
-        };
         assert!(matches!(
-            redemption(&outdated, &r, None, true, true, 1),
+            redemption(&invite(false), &r, None, true, true, 1),
             Err(StorageError::Gone)
-        ));
-        assert!(matches!(
-            redemption(&outdated, &r, Some(Role::Owner), true, true, 1),
-            Err(StorageError::Refused(Refusal::InviteOutdated))
         ));
         assert!(matches!(
             redemption(&invite(false), &r, Some(Role::Owner), true, true, 1),

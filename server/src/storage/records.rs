@@ -195,13 +195,10 @@ pub struct InviteRow {
     pub used: bool,
     /// Whether it was cancelled.
     pub cancelled: bool,
-    /// Whether the workspace key is still the one of the epoch it was issued at.
-    pub current_key: bool,
 }
 
 impl InviteRow {
-    /// The row's columns: workspace, role, device, inviter, expiry, used at, cancelled at, and
-    /// whether its key epoch is the workspace's.
+    /// The row's columns: workspace, role, device, inviter, expiry, used at and cancelled at.
     #[allow(clippy::too_many_arguments)] // one per column, in the order the queries read them
     pub(crate) fn from_columns(
         workspace: Vec<u8>,
@@ -211,7 +208,6 @@ impl InviteRow {
         expires_at: i64,
         used_at: Option<i64>,
         cancelled_at: Option<i64>,
-        current_key: bool,
     ) -> StorageResult<InviteRow> {
         Ok(InviteRow {
             workspace_id: to_id(workspace)?,
@@ -221,7 +217,6 @@ impl InviteRow {
             expires_at,
             used: used_at.is_some(),
             cancelled: cancelled_at.is_some(),
-            current_key,
         })
     }
 }

@@ -450,7 +450,7 @@ impl Relay {
                     role,
                     device: false,
                     ttl_seconds: None,
-                    key_epoch: None,
+                    invite_id: None,
                     roster: Vec::new(),
                 },
             )
@@ -469,7 +469,7 @@ impl Relay {
                 role: Role::Member,
                 device: true,
                 ttl_seconds: None,
-                key_epoch: None,
+                invite_id: None,
                 roster: Vec::new(),
             },
         )

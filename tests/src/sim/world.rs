@@ -732,6 +732,23 @@ impl World {
                 Err(e) => return Ok(format!("dev{dev} could not join late: {e}")),
             }
         }
+        // The inviter's device hands the keys over at its next sync; the joiner's next sync
+        // takes them. Both go through the lossy network.
+        let mut handed = false;
+        for _ in 0..4 {
+            let _ = self.stores[inviter].sync().await;
+            match store.sync().await {
+                Ok(_) => {
+                    handed = true;
+                    break;
+                }
+                Err(Error::AwaitingKeys | Error::Network(_) | Error::Corrupt(_)) => {}
+                Err(e) => return Ok(format!("dev{dev} joined late but could not sync: {e}")),
+            }
+        }
+        if !handed {
+            return Ok(format!("dev{dev} joined late and still waits for its keys"));
+        }
         self.stores.push(Arc::new(store));
         self.models[0].devices.push(dev);
         self.outcome.devices += 1;

@@ -9,22 +9,24 @@ use trellis_protocol::Id;
 use super::members::{insert_device, lock_for, registered, NewDevice};
 use super::roster;
 use super::{b, exec, lock_workspace, one, opt, Tx};
-use crate::storage::records::{to_epoch, to_id, to_role, InviteRow};
+use crate::storage::records::{to_id, to_role, InviteRow};
 use crate::storage::{
     policy, DeviceAuth, NewInvite, Redeemed, Redemption, RosterEntry, StorageError, StorageResult,
 };
 
 pub(super) async fn create_invite(tx: &Tx<'_>, invite: &NewInvite) -> StorageResult<()> {
     lock_workspace(tx, &invite.workspace_id).await?;
-    let current = one(
+    // An id the workspace used already (the inviting device chose it) stores nothing.
+    let taken: bool = one(
         tx,
-        "SELECT key_epoch FROM workspaces WHERE id = $1",
-        &[&b(&invite.workspace_id)],
+        "SELECT EXISTS (SELECT 1 FROM invites WHERE workspace_id = $1 AND invite_id = $2)",
+        &[&b(&invite.workspace_id), &b(&invite.invite_id)],
     )
-    .await?;
-    policy::check_sealed_with(invite.key_epoch, to_epoch(current.try_get(0)?)?)?;
-    // The invite code carries the key of the current epoch; redeeming it after a rotation
-    // would let a device in with an outdated key.
+    .await?
+    .try_get(0)?;
+    if taken {
+        return Err(StorageError::Conflict);
+    }
     exec(
         tx,
         "INSERT INTO invites
@@ -55,9 +57,8 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
     let invite = opt(
         tx,
         "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
-                i.used_at, i.cancelled_at, i.key_epoch = w.key_epoch
-         FROM invites i JOIN workspaces w ON w.id = i.workspace_id
-         WHERE i.secret_hash = $1",
+                i.used_at, i.cancelled_at
+         FROM invites i WHERE i.secret_hash = $1",
         &[&r.secret_hash.as_bytes().as_slice()],
     )
     .await?
@@ -70,7 +71,6 @@ pub(super) async fn redeem_invite(tx: &Tx<'_>, r: &Redemption) -> StorageResult<
             row.try_get(4)?,
             row.try_get(5)?,
             row.try_get(6)?,
-            row.try_get(7)?,
         )
     })
     .transpose()?;

@@ -9,24 +9,29 @@ use trellis_protocol::Id;
 
 use super::members::{actor_role, insert_device, registered, NewDevice};
 use super::roster;
-use crate::storage::records::{to_epoch, to_id, to_role, InviteRow};
+use crate::storage::records::{to_id, to_role, InviteRow};
 use crate::storage::{
     policy, DeviceAuth, NewInvite, Redeemed, Redemption, RosterEntry, StorageError, StorageResult,
 };
 
 pub(super) fn create_invite(conn: &mut Connection, invite: &NewInvite) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: i64 = tx
-        .query_row(
-            "SELECT key_epoch FROM workspaces WHERE id = ?1",
-            [invite.workspace_id.as_bytes()],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or(StorageError::NotFound)?;
-    policy::check_sealed_with(invite.key_epoch, to_epoch(current)?)?;
-    // The invite code carries the key of the current epoch; redeeming it after a rotation
-    // would let a device in with an outdated key.
+    tx.query_row(
+        "SELECT 1 FROM workspaces WHERE id = ?1",
+        [invite.workspace_id.as_bytes()],
+        |_| Ok(()),
+    )
+    .optional()?
+    .ok_or(StorageError::NotFound)?;
+    // An id the workspace used already (the inviting device chose it) stores nothing.
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM invites WHERE workspace_id = ?1 AND invite_id = ?2)",
+        params![invite.workspace_id.as_bytes(), invite.invite_id.as_bytes()],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(StorageError::Conflict);
+    }
     tx.execute(
         "INSERT INTO invites
             (secret_hash, workspace_id, invite_id, role, device, inviter_member_id, expires_at,
@@ -53,20 +58,19 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
     let invite = tx
         .query_row(
             "SELECT i.workspace_id, i.role, i.device, i.inviter_member_id, i.expires_at,
-                    i.used_at, i.cancelled_at, i.key_epoch = w.key_epoch
-             FROM invites i JOIN workspaces w ON w.id = i.workspace_id
-             WHERE i.secret_hash = ?1",
+                    i.used_at, i.cancelled_at
+             FROM invites i WHERE i.secret_hash = ?1",
             [r.secret_hash.as_bytes()],
             |row| {
                 Ok((
                     (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?),
-                    (row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?),
+                    (row.get(4)?, row.get(5)?, row.get(6)?),
                 ))
             },
         )
         .optional()?
         .map(
-            |((ws, role, device, inviter), (expires_at, used_at, cancelled_at, current_key))| {
+            |((ws, role, device, inviter), (expires_at, used_at, cancelled_at))| {
                 InviteRow::from_columns(
                     ws,
                     role,
@@ -75,7 +79,6 @@ pub(super) fn redeem_invite(conn: &mut Connection, r: &Redemption) -> StorageRes
                     expires_at,
                     used_at,
                     cancelled_at,
-                    current_key,
                 )
             },
         )
