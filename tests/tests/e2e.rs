@@ -10,6 +10,7 @@ mod crash_burst;
 mod crash_sync;
 mod fuzz_regressions;
 mod gap;
+mod invites;
 mod membership;
 mod metadata;
 mod multiprocess;
