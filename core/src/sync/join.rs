@@ -593,6 +593,16 @@ impl Store {
             })
             .map(|(id, d)| (*id, d.box_key))
             .collect();
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // A device that missed a rotation fetches the newest key first: a device let in with
+        // fewer keys than the practice has could not push.
+        let mut ws = ws.clone();
+        if roster.newest_epoch().is_some_and(|e| !ws.keys.holds(e)) {
+            self.refresh_keys(&ws, client).await?;
+            ws = crate::storage::workspace::load_ws(&self.lock(), &ws.id.to_hex())?;
+        }
         let mut granted = 0;
         for (device, box_key) in due {
             let keys = ws
@@ -620,7 +630,7 @@ impl Store {
                 Err(Error::Relay {
                     status: 404 | 409, ..
                 }) => {}
-                Err(e) => return self.guard(ws, Err(e)).await,
+                Err(e) => return self.guard(&ws, Err(e)).await,
             }
             let conn = self.lock();
             let key = WsMeta::KeysGranted.key(&ws.id.to_hex());
