@@ -7,6 +7,7 @@ mod common;
 mod bootstrap_index;
 mod events;
 mod interop;
+mod leaked_codes;
 mod live;
 mod offline_phone;
 mod practices;
