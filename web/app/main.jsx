@@ -1,5 +1,6 @@
 // The app: starts the service worker and the store's worker, then shows the setup screen
-// until this browser is in a practice, and the practice's screens after that. Screens are
+// until this browser is in a practice, the waiting screen while a join waits for the
+// practice's keys, and the practice's screens after that. Screens are
 // chosen by the address's hash (#/today, #/log, #/contact/ID...): one page, nothing for the
 // relay to route.
 
@@ -8,6 +9,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, on, openStore } from './client.js';
 import { App } from './ui.jsx';
 import { Setup } from './screens/setup.jsx';
+import { Waiting } from './screens/waiting.jsx';
 import { Today } from './screens/today.jsx';
 import { DropBy } from './screens/dropby.jsx';
 import { Contacts, ContactPage, NewContact } from './screens/contacts.jsx';
@@ -143,6 +145,20 @@ function Main() {
       <App.Provider value={app}>
         <main id="main">
           <Setup />
+        </main>
+      </App.Provider>
+    );
+  }
+
+  if (boot.workspace.awaiting_keys) {
+    return (
+      <App.Provider value={app}>
+        <header class="top">
+          <span class="practice">Joining a practice</span>
+          <SyncBar />
+        </header>
+        <main id="main">
+          <Waiting />
         </main>
       </App.Provider>
     );

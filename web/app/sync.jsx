@@ -1,7 +1,9 @@
 // The sync line on every screen: a status region (read out when it changes) that says
 // "Offline" while offline, the changes waiting, when the last sync was, entries set aside and
 // roster events refused, and "Sync now"; below it, a banner when the relay's copy of the
-// practice's roster failed this device's checks (the core's sentence says why).
+// practice's roster failed this device's checks (the core's sentence says why). While a join
+// waits for its keys (the waiting screen) it says when this device last asked, and "Sync now"
+// asks again.
 
 import { useEffect, useState } from 'preact/hooks';
 import { call, on } from './client.js';
@@ -33,8 +35,16 @@ export function SyncBar() {
 
   const status = s?.status;
   const offline = !online || (s && !s.online);
+  const awaiting = Boolean(s?.awaiting_keys);
   const parts = [];
-  if (!status?.relay_url) parts.push('On this device only');
+  if (!s) {
+    // Not known yet: the worker answers in a moment.
+  } else if (awaiting) {
+    if (offline) parts.push('Offline');
+    else if (s.syncing) parts.push('Syncing…');
+    else if (s.error) parts.push(`Sync failed: ${s.error.message}`);
+    else parts.push(s.checked_at ? `Not let in yet, checked ${relative(s.checked_at)}` : 'Not let in yet');
+  } else if (!status?.relay_url) parts.push('On this device only');
   else if (offline) parts.push('Offline');
   else if (s?.syncing) parts.push('Syncing…');
   else if (s?.error) parts.push(`Sync failed: ${s.error.message}`);
@@ -49,7 +59,7 @@ export function SyncBar() {
         <span role="status" aria-live="polite" class="sync-text">
           {parts.join(' · ')}
         </span>
-        {status?.relay_url && (
+        {(status?.relay_url || awaiting) && (
           <button type="button" class="small" disabled={s?.syncing} onClick={() => call('syncNow').catch(() => {})}>
             Sync now
           </button>

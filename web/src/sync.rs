@@ -1,5 +1,5 @@
 //! The store's network actions, each returning a `Promise`: sharing a workspace through a
-//! relay, invites, joining, the roster and its changes, sync. They run on the page's (or
+//! relay, invites (making, listing, cancelling), joining, the roster and its changes, sync. They run on the page's (or
 //! worker's) event loop through `fetch` (the core's browser transport, docs/WEB.md); local
 //! calls go on meanwhile. Beside the roster, two local calls: this device's fingerprint, and
 //! recording a colleague's checked face to face.
@@ -39,7 +39,9 @@ impl TrellisStore {
 
     /// Asks the relay for a single-use invite code to the current workspace: for another
     /// device of this member when `device`, else for a new member with `role` (`"member"` or
-    /// `"admin"`). Resolves to the code; it holds the workspace key.
+    /// `"admin"`). Resolves to the code. It holds no key (this device, or an owner's or
+    /// admin's, hands the keys to the device it admits at its next sync), but whoever uses it
+    /// first joins: share it privately.
     #[wasm_bindgen(js_name = createInvite)]
     pub fn create_invite(&self, role: String, device: bool) -> Promise {
         let store = Rc::clone(&self.store);
@@ -54,8 +56,36 @@ impl TrellisStore {
         })
     }
 
+    /// The current workspace's open invites (not used, cancelled or expired), newest first, as
+    /// the practice's signed roster holds them: `{invite_id, role, device, invited_by,
+    /// made_here, expires_at}`.
+    pub fn invites(&self) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let open = store.invites().await.map_err(WebError::from)?;
+            Ok(to_js(&open)?)
+        })
+    }
+
+    /// Cancels the open invite whose id starts with `query` (owners and admins any, a member
+    /// her own); its code then admits nobody. Resolves to the invite as it was; `not_found`
+    /// when no open invite has that id, `ambiguous` when several do.
+    #[wasm_bindgen(js_name = cancelInvite)]
+    pub fn cancel_invite(&self, query: String) -> Promise {
+        let store = Rc::clone(&self.store);
+        future_to_promise(async move {
+            let invite = store.cancel_invite(&query).await.map_err(WebError::from)?;
+            Ok(to_js(&invite)?)
+        })
+    }
+
     /// Joins the workspace an invite code names (on its relay, or on `relayOverride`) and
-    /// makes it current; call `sync()` next. Resolves to the workspace.
+    /// makes it current. Resolves to the workspace, with `awaiting_keys` set (and no name yet)
+    /// until a device of the practice (the one that made the invite, or an owner's or admin's)
+    /// hands this one the keys at its next sync; until then `sync()` and every command on the
+    /// practice reject with code `awaiting_keys`, and the first `sync()` after the hand-over
+    /// finishes the join and pulls the practice. Repeated with the same code, it goes on where
+    /// it stopped.
     pub fn join(&self, code: String, relay_override: Option<String>) -> Promise {
         let store = Rc::clone(&self.store);
         future_to_promise(async move {
@@ -149,8 +179,11 @@ impl TrellisStore {
         to_js(&self.store.live_endpoint()?)
     }
 
-    /// Pushes the current workspace's unsent changes, then pulls everything new. Resolves to
-    /// what moved; offline it rejects with code `network` and loses nothing.
+    /// Pushes the current workspace's unsent changes, then pulls everything new, and hands the
+    /// practice's keys to devices admitted since (`keys_granted` in the report). Resolves to
+    /// what moved; offline it rejects with code `network` and loses nothing; on a join still
+    /// waiting for its keys with `awaiting_keys` (the first sync after they arrive finishes
+    /// the join).
     pub fn sync(&self) -> Promise {
         let store = Rc::clone(&self.store);
         future_to_promise(async move {

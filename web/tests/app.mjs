@@ -2,27 +2,33 @@
 // device (docs/WEB.md, "What was verified"):
 //
 // 1. On a phone-sized screen, a therapist joins a practice made with the CLI by pasting the
-//    invite code, goes offline (the browser offline and the relay down), logs a drop-by,
+//    invite code: the app waits for the practice's keys (a reload comes back to the waiting
+//    screen, and "Sync now" before Dana's device let her in keeps waiting) until Dana's device
+//    syncs and hers, at "Sync now", opens the practice. She goes offline (the browser offline
+//    and the relay down), logs a drop-by,
 //    reloads while offline (the service worker opens the app, and the visit is still there),
 //    comes back online, and the CLI device sees the visit.
-//    Both browsers then hold the relay's live socket, and a call Dana logs on the command
-//    line reaches them without a tap.
+//    Lee joins on her desktop the same way, and her browser opens the practice by itself once
+//    Dana's device synced (its own retry, no tap). Both browsers then hold the relay's live
+//    socket, and a call Dana logs on the command line reaches them without a tap.
 // 2. Two browser profiles (Sam's phone, Lee's desktop) and the CLI (Dana) edit the same
 //    contact while the relay is down (stage, notes, her phone, her role), then sync, and all
 //    three show the same contact.
-// 3. axe-core finds no serious or critical violation on any screen, at phone and desktop
-//    sizes; with SCREENSHOTS set to a directory, each main screen is saved there at both sizes
-//    (docs/screenshots/ holds the ones kept).
+// 3. axe-core finds no serious or critical violation on any screen (the setup and waiting
+//    screens too), at phone and desktop sizes; with SCREENSHOTS set to a directory, each main
+//    screen is saved there at both sizes (docs/screenshots/ holds the ones kept).
 // Two tabs of one browser share the store: the second follows the first and takes over when it
 // closes.
-// 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code),
-//    the colleague joins on the command line; face to face, the owner types the fingerprint the
+// 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code,
+//    and the invite listed as open), the colleague joins on the command line and waits for the
+//    keys until the owner's browser syncs; the owner cancels another open invite on the Members
+//    screen, and a join with its code fails; face to face, the owner types the fingerprint the
 //    colleague's device shows (`trellis workspace fingerprint`) on the Members screen: a misheard
 //    one is refused, the right one marks the device verified (axe-core on that screen); the
 //    colleague adds a laptop, which the owner's screen flags as verified by nobody; the owner
 //    revokes the colleague's first device: its next sync is refused.
-// Every join is: invite, join, the inviter's device syncs (it hands the keys over), then the
-// joiner's.
+// Every join is: invite, join (the joiner waits for the keys), the inviter's device syncs (it
+// hands the keys over), then the joiner's.
 // At the end the relay's files hold no name or note of any of it in the clear.
 //
 // Needs TRELLIS_BIN_DIR (trellis-relay and trellis) and CHROMIUM; run by scripts/web.sh.
@@ -41,6 +47,8 @@ const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isM
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 // Expect a user-visible state within this long (the relay and wasm are local; CI is slow).
 const SOON = { timeout: 20_000 };
+// The waiting screen's title.
+const WAITING = "Waiting for a colleague's device to let this one in";
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-app-'));
@@ -69,15 +77,32 @@ async function main() {
     await page.getByLabel('Your name').fill('Sam');
     await page.getByLabel('Invite code').fill(code);
     await page.getByRole('button', { name: 'Join' }).click();
-    await page.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    // Joined, but the code holds no key: the app waits for a device of the practice to let
+    // this one in, asking by itself and at "Sync now" (which keeps waiting for now).
+    await page.getByRole('heading', { name: WAITING, level: 1 }).waitFor(SOON);
+    const waitingStatus = page.getByRole('status').filter({ hasText: 'Not let in yet' });
+    await waitingStatus.waitFor(SOON);
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await waitingStatus.filter({ hasText: 'checked just now' }).waitFor(SOON);
+    assert.equal(await page.getByRole('heading', { name: WAITING, level: 1 }).count(), 1, 'still waiting');
+    await page.getByRole('region', { name: "This device's fingerprint" }).waitFor(SOON);
+    await check(page, 'waiting', 'phone');
+    // A reload comes back to the waiting screen.
+    await page.reload();
+    await page.getByRole('heading', { name: WAITING, level: 1 }).waitFor(SOON);
+    await waitingStatus.waitFor(SOON);
+    step('Sam joined from her phone with the code: the app waits for the keys, also after a reload');
+    // Dana's device syncs (it hands the practice's keys to Sam's), then Sam's: the practice opens.
+    const handed = await cli(dana, 'sync');
+    assert.equal(handed.keys_granted, 1, `Dana's sync handed the keys over: ${JSON.stringify(handed)}`);
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByRole('heading', { name: 'Today', level: 1 }).waitFor(SOON);
     const status = page.getByRole('status').filter({ hasText: /Synced|Offline|waiting|Syncing/ });
-    // Dana's device syncs (it hands the practice's keys to Sam's), then Sam's.
-    await cli(dana, 'sync');
-    await syncNow(page);
+    await status.filter({ hasText: 'Synced' }).waitFor(SOON);
     assert.equal(await page.locator('.practice').textContent(), 'Maple Street Counseling');
     // The service worker has the app shell before the story goes offline.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, SOON);
-    step('Sam joined from her phone with the code and synced');
+    step("Dana's device synced, then Sam's: the practice opened on her phone");
 
     // Offline: the phone has no signal, and the relay is down too.
     await phone.setOffline(true);
@@ -130,10 +155,14 @@ async function main() {
     await lee.getByLabel('Your name').fill('Lee');
     await lee.getByLabel('Invite code').fill(forLee);
     await lee.getByRole('button', { name: 'Join' }).click();
-    await lee.getByRole('heading', { name: 'Today' }).waitFor(SOON);
+    await lee.getByRole('heading', { name: WAITING, level: 1 }).waitFor(SOON);
+    await check(lee, 'waiting', 'desktop');
+    // Dana's device syncs; Lee's browser asks again by itself (no tap) and opens the practice.
     await cli(dana, 'sync');
-    await syncNow(lee);
-    step('Lee joined on her desktop');
+    await lee.getByRole('heading', { name: 'Today', level: 1 }).waitFor({ timeout: 60_000 });
+    await lee.getByRole('status').filter({ hasText: 'Synced' }).waitFor(SOON);
+    assert.equal(await lee.locator('.practice').textContent(), 'Maple Street Counseling');
+    step("Lee joined on her desktop: once Dana's device synced, her browser let itself in");
 
     // Live: both browsers hold the relay's live socket, so Dana's call, pushed on the command
     // line, shows in each without a tap (the timer would sync only every five minutes now).
@@ -304,16 +333,63 @@ async function main() {
     await ada.getByRole('button', { name: 'Invite a colleague' }).click();
     const invite = await ada.getByLabel('New invite code').inputValue();
     await ada.getByRole('img', { name: 'QR code of the invite code' }).waitFor(SOON);
+    const openInvites = ada.getByRole('list', { name: 'Open invites' });
+    await openInvites.getByRole('listitem').filter({ hasText: '(the code above)' }).waitFor(SOON);
     const kim = path.join(tmp, 'kim');
     await cli(kim, 'init', '--name', 'Kim');
+    // Kim joins on the command line and waits for the keys.
     const joined = await cli(kim, 'workspace', 'join', invite);
-    assert.equal(joined.workspace.name, 'Riverside Family Therapy');
+    assert.equal(joined.awaiting_keys, true, JSON.stringify(joined));
+    assert.equal(joined.workspace.name, '', 'no name before the keys');
+    const early = await cli(kim, 'sync').then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(early, "Kim's sync before Ada's device let her in is refused");
+    assert.match(early.stderr + early.stdout, /awaiting_keys|waiting for its keys/, early.stderr);
     // Ada's browser syncs (it hands the practice's keys to Kim's device), then Kim's.
     await syncNow(ada);
-    await cli(kim, 'sync');
+    const inKim = await cli(kim, 'sync');
+    assert.ok(inKim.pulled > 0, JSON.stringify(inKim));
+    const kimsWorkspaces = await cli(kim, 'workspace', 'list');
+    assert.equal(kimsWorkspaces.find((w) => w.current).name, 'Riverside Family Therapy');
+    // The invite was used: no longer open on Ada's Members screen.
+    await ada.getByText('No open invites.').waitFor(SOON);
     await cli(kim, 'log', 'call', '--minutes', '5', '--note', 'Intro call with the pediatric clinic');
     await cli(kim, 'sync');
-    step('Ada started a practice in the browser and invited Kim, who joined on the command line');
+    step("Ada started a practice in the browser and invited Kim, who joined on the command line and got the keys at Ada's sync");
+
+    // An invite that went astray: Ada makes one, sees it open, and cancels it on Members; a join
+    // with its code then fails.
+    await ada.getByRole('button', { name: 'Invite a colleague' }).click();
+    await ada.waitForFunction((old) => ![undefined, '', old].includes(document.getElementById('invite-code')?.value), invite, SOON);
+    const astray = await ada.getByLabel('New invite code').inputValue();
+    const astrayRow = openInvites.getByRole('listitem').filter({ hasText: '(the code above)' });
+    await astrayRow.waitFor(SOON);
+    await ada.waitForFunction(() => !document.body.textContent.includes('Loading…'), null, SOON);
+    await astrayRow.scrollIntoViewIfNeeded();
+    await check(ada, 'members-invites', 'desktop');
+    const cancelButton = astrayRow.getByRole('button', { name: /^Cancel invite [0-9a-f]{8}$/ });
+    const astrayId = (await cancelButton.getAttribute('aria-label')).slice('Cancel invite '.length);
+    const listed = await cli(kim, 'workspace', 'invite', 'list');
+    assert.deepEqual(
+      listed.map((i) => i.invite_id.slice(0, 8)),
+      [astrayId],
+      `the CLI lists the same open invite: ${JSON.stringify(listed)}`,
+    );
+    await cancelButton.click();
+    await ada.getByText('No open invites.').waitFor(SOON);
+    assert.equal(await ada.getByLabel('New invite code').count(), 0, 'the cancelled code is no longer shown');
+    const stranger = path.join(tmp, 'stranger');
+    await cli(stranger, 'init', '--name', 'Stranger');
+    const refusedJoin = await cli(stranger, 'workspace', 'join', astray).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(refusedJoin, 'a join with the cancelled code fails');
+    assert.match(refusedJoin.stderr + refusedJoin.stdout, /cancelled/, refusedJoin.stderr);
+    assert.deepEqual(await cli(stranger, 'workspace', 'list'), [], 'the refused join left no workspace');
+    step('Ada cancelled an open invite on Members: a join with its code fails');
 
     // Face to face, Kim reads out the fingerprint her device shows; Ada types it on Members.
     // Each side's roster shows the other's fingerprint as that device shows it.

@@ -1,6 +1,8 @@
 // The browser story: two therapists' browsers (separate contexts, so separate storage) and a
 // real relay on loopback. A starts a practice, logs a drop-by at a new school and syncs; B
-// joins with the invite code, A syncs, and B sees the drop-by after sync; B's reply reaches A;
+// joins with the invite code and waits for the practice's keys (its sync and its reads refused
+// with code awaiting_keys), A syncs and hands them over, and B sees the drop-by after sync;
+// B's reply reaches A; A lists its open invites and cancels one, whose code then admits nobody;
 // each roster shows the other device's fingerprint, and A records B's as checked face to face
 // (a mistyped one refused). Along the way: errors reach JavaScript with their stable code, and
 // full-text search (SQLite's FTS5, compiled into the wasm) finds the visit.
@@ -164,17 +166,25 @@ async function main() {
     assert.ok(fromA.status.last_sync_at, 'the last sync is recorded');
     assert.ok(fromA.code.length > 20, 'an invite code');
 
-    // B: a colleague joins with the code; A's device syncs (it hands the practice's keys to
-    // B's), then B's, and B sees the drop-by.
+    // A's open invites: the one just made, by this device.
+    const openAtA = await a.page.evaluate(() => window.store.invites());
+
+    // B: a colleague joins with the code and waits for the practice's keys: until a device of
+    // the practice hands them over, its sync and its reads are refused with awaiting_keys, and
+    // its workspace has no name yet. A's device syncs (it hands the keys to B's), then B's,
+    // which finishes the join, and B sees the drop-by.
     const joined = await b.page.evaluate(async (code) => {
       const store = window.trellis.TrellisStore.openInMemory();
       window.store = store;
       store.init('Sam');
       const badCode = await codeOf(() => store.join('not-a-code', null));
       const ws = await store.join(code, null);
-      return { badCode, ws };
+      const listed = store.workspaces();
+      const early = await codeOf(() => store.sync());
+      const read = await codeOf(() => store.activities());
+      return { badCode, ws, listed, early, read };
     }, fromA.code);
-    await a.page.evaluate(() => window.store.sync());
+    const granted = await a.page.evaluate(() => window.store.sync());
     const fromB = await b.page.evaluate(async (code) => {
       const store = window.store;
       const report = await store.sync();
@@ -191,9 +201,25 @@ async function main() {
     }, fromA.code);
     step('B joined, synced and sees the drop-by');
 
+    assert.equal(openAtA.length, 1, JSON.stringify(openAtA));
+    assert.equal(openAtA[0].made_here, true);
+    assert.equal(openAtA[0].device, false);
+    assert.equal(openAtA[0].role, 'member');
+    assert.equal(openAtA[0].invited_by, 'Dana');
+    assert.ok(new Date(openAtA[0].expires_at) > new Date(), openAtA[0].expires_at);
     assert.equal(joined.badCode.code, 'invalid_input', JSON.stringify(joined.badCode));
     assert.equal(joined.ws.id, fromA.ws.id);
     assert.equal(joined.ws.role, 'member');
+    assert.equal(joined.ws.awaiting_keys, true, JSON.stringify(joined.ws));
+    assert.equal(joined.ws.name, '', 'the name comes with the keys');
+    assert.deepEqual(
+      joined.listed.map((w) => [w.id, w.current, w.awaiting_keys]),
+      [[fromA.ws.id, true, true]],
+      'the pending join is listed, current and waiting',
+    );
+    assert.equal(joined.early.code, 'awaiting_keys', JSON.stringify(joined.early));
+    assert.equal(joined.read.code, 'awaiting_keys', JSON.stringify(joined.read));
+    assert.equal(granted.keys_granted, 1, `A handed the keys to B's device: ${JSON.stringify(granted)}`);
     assert.ok(fromB.report.pulled > 0, JSON.stringify(fromB.report));
     const seen = fromB.activities.find((x) => x.id === fromA.visit.id);
     assert.ok(seen, `B sees A's drop-by: ${JSON.stringify(fromB.activities)}`);
@@ -222,6 +248,49 @@ async function main() {
       JSON.stringify(backAtA.activities),
     );
     step("A sees B's call");
+
+    // Invites: A makes one for another member and one for another device of hers, and cancels
+    // the first by a prefix of its id; B's device lists the one left open (a member lists every
+    // open invite), and a join with the cancelled code is refused (no workspace kept on the
+    // joining device).
+    const cancelled = await a.page.evaluate(async () => {
+      const store = window.store;
+      const forColleague = await store.createInvite('admin', false);
+      const forDevice = await store.createInvite('member', true);
+      const open = await store.invites();
+      const target = open.find((i) => !i.device);
+      const none = await codeOf(() => store.cancelInvite('zzzz'));
+      const empty = await codeOf(() => store.cancelInvite('  '));
+      const gone = await store.cancelInvite(target.invite_id.slice(0, 8));
+      const after = await store.invites();
+      return { forColleague, forDevice, open, target, none, empty, gone, after };
+    });
+    const atB = await b.page.evaluate(() => window.store.invites());
+    const refusedJoin = await b.page.evaluate(async (code) => {
+      const other = window.trellis.TrellisStore.openInMemory();
+      other.init('Someone');
+      const refused = await codeOf(() => other.join(code, null));
+      return { refused, workspaces: other.workspaces() };
+    }, cancelled.forColleague);
+    assert.deepEqual(
+      cancelled.open.map((i) => [i.device, i.role, i.made_here]).sort(),
+      [[false, 'admin', true], [true, 'owner', true]],
+      JSON.stringify(cancelled.open),
+    );
+    assert.deepEqual(
+      atB.map((i) => [i.invite_id, i.made_here, i.invited_by]),
+      cancelled.after.map((i) => [i.invite_id, false, 'Dana']),
+      JSON.stringify(atB),
+    );
+    assert.equal(cancelled.none.code, 'not_found', JSON.stringify(cancelled.none));
+    assert.equal(cancelled.empty.code, 'invalid_input', JSON.stringify(cancelled.empty));
+    assert.equal(cancelled.gone.invite_id, cancelled.target.invite_id);
+    assert.deepEqual(cancelled.after.map((i) => i.device), [true], 'the cancelled invite is no longer open');
+    assert.ok(refusedJoin.refused, 'a join with a cancelled code is refused');
+    assert.equal(refusedJoin.refused.code, 'relay', JSON.stringify(refusedJoin.refused));
+    assert.match(refusedJoin.refused.message, /cancelled/, 'the relay answers 410: used, expired or cancelled');
+    assert.deepEqual(refusedJoin.workspaces, [], 'the refused join left no workspace');
+    step('A listed its open invites and cancelled one: a join with its code is refused');
 
     // Fingerprints: each device's own, as the other's roster shows it; A records B's as checked
     // face to face (a mistyped one refused with code conflict, nothing recorded).

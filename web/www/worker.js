@@ -3,11 +3,16 @@
 // named args[0]; "syncNow" syncs at once; "syncState" answers what the "status" event carries; any other op calls that method of the store (awaiting
 // a promise). It answers {id, result} or {id, error: {code, message}}. It also posts events:
 // {event: "status", data} whenever the sync state may have changed, and {event: "changed"} when
-// a sync brought changes from colleagues (the page reloads what it shows).
+// a sync brought changes from colleagues, handed the practice's keys to a device that joined,
+// or finished this device's own join (the page reloads what it shows).
 //
 // As the store's host it runs the background steps after every call, syncs a moment after a
 // write, when the relay's live socket announces a colleague's change, every half minute while
-// that socket is closed, and at once when the browser says it is back online. One tab
+// that socket is closed, and at once when the browser says it is back online. A join waiting
+// for its keys (no practice, no live socket yet) is tried again every few seconds, then less
+// often; for ten minutes after this device made an invite it syncs every few seconds, so the
+// colleague who joins with it gets the keys soon (the relay's live socket says nothing of a
+// join). One tab
 // of an origin holds the store (a Web Lock): "open" with args[1] false fails with code "busy"
 // when another tab has it, and with args[1] true waits until that tab closes.
 import init, { TrellisStore } from './pkg/trellis_web.js';
@@ -19,14 +24,24 @@ const EVERY_MS = 30_000;
 const EVERY_LIVE_MS = 300_000;
 const RETRY_OFFLINE_MS = 10_000;
 const LIVE_RETRY_MAX_MS = 60_000;
+// A join waiting for its keys: tried again after 3 s, then half as long again each time, up to
+// every half minute.
+const AWAIT_FIRST_MS = 3_000;
+// After this device made an invite: a sync every 5 s for 10 minutes, or until a sync hands the
+// keys to a device that joined.
+const WATCH_MS = 5_000;
+const WATCH_FOR_MS = 600_000;
 
 let store = null;
 let backgroundTimer = null;
 let syncTimer = null;
 let syncing = null;
 // What the page shows: whether the relay answered last time, an error other than "offline",
-// whether a sync is running now, and whether the live socket is open.
-const state = { online: true, syncing: false, error: null, live: false };
+// whether a sync is running now, whether the live socket is open, and when this device last
+// asked whether its join was let in.
+const state = { online: true, syncing: false, error: null, live: false, checked_at: null };
+let awaitDelay = AWAIT_FIRST_MS;
+let watchUntil = 0;
 let live = null;
 let liveRetry = null;
 let liveBackoff = 1000;
@@ -88,24 +103,37 @@ function background() {
   if (wait !== undefined) backgroundTimer = setTimeout(background, wait);
 }
 
+/// Whether the current workspace syncs with a relay: one connected to it, or a join waiting for
+/// its keys (its sync asks for them).
 function connected() {
   try {
     return Boolean(store?.status().relay_url);
-  } catch {
-    return false;
+  } catch (e) {
+    return e.code === 'awaiting_keys';
   }
 }
 
-/// The sync state the page shows: {online, syncing, error, status} (status is the store's, or
-/// null before there is a workspace).
+/// Whether the current workspace is a join waiting for its keys.
+function awaitingKeys() {
+  try {
+    store?.status();
+    return false;
+  } catch (e) {
+    return e.code === 'awaiting_keys';
+  }
+}
+
+/// The sync state the page shows: {online, syncing, error, live, checked_at, awaiting_keys,
+/// status} (status is the store's, or null before there is a workspace and while a join waits
+/// for its keys, when awaiting_keys is true).
 function syncState() {
   let status = null;
   try {
     status = store ? store.status() : null;
   } catch {
-    // No workspace yet: nothing to sync.
+    // No workspace yet (nothing to sync), or a join waiting for its keys.
   }
-  return { ...state, online: state.online && navigator.onLine, status };
+  return { ...state, online: state.online && navigator.onLine, status, awaiting_keys: !status && awaitingKeys() };
 }
 
 function announce() {
@@ -124,15 +152,26 @@ function sync() {
   syncing = (async () => {
     state.syncing = true;
     announce();
+    let awaiting = false;
     try {
+      const joining = awaitingKeys();
       const report = await store.sync();
       state.online = true;
       state.error = null;
-      if (report.pulled > 0) self.postMessage({ event: 'changed' });
+      state.checked_at = null;
+      awaitDelay = AWAIT_FIRST_MS;
+      if (report.keys_granted > 0) watchUntil = 0;
+      if (report.pulled > 0 || report.keys_granted > 0 || joining) self.postMessage({ event: 'changed' });
       return report;
     } catch (e) {
       if (e.code === 'network') state.online = false;
-      else state.error = { code: e.code, message: String(e.message ?? e) };
+      else if (e.code === 'awaiting_keys') {
+        // Not a failure: no device of the practice has let this one in yet.
+        awaiting = true;
+        state.online = true;
+        state.error = null;
+        state.checked_at = new Date().toISOString();
+      } else state.error = { code: e.code, message: String(e.message ?? e) };
       throw e;
     } finally {
       state.syncing = false;
@@ -148,13 +187,18 @@ function sync() {
       }
       const next = !state.online
         ? RETRY_OFFLINE_MS
-        : state.error
-          ? EVERY_MS
-          : waiting > 0
-            ? SOON_MS
-            : state.live
-              ? EVERY_LIVE_MS
-              : EVERY_MS;
+        : awaiting
+          ? awaitDelay
+          : state.error
+            ? EVERY_MS
+            : waiting > 0
+              ? SOON_MS
+              : Date.now() < watchUntil
+                ? WATCH_MS
+                : state.live
+                  ? EVERY_LIVE_MS
+                  : EVERY_MS;
+      if (awaiting) awaitDelay = Math.min(awaitDelay * 1.5, EVERY_MS);
       schedule(next);
       if (state.online) connectLive();
     }
@@ -200,9 +244,15 @@ self.onmessage = async ({ data: { id, op, args, write } }) => {
     } else if (op === 'choices') {
       result = TrellisStore.choices();
     } else {
-      // Another workspace, or one just connected: its own socket.
-      if (op === 'useWorkspace') closeLive();
+      // Another workspace, or one just joined: its own socket.
+      if (op === 'useWorkspace' || op === 'join') closeLive();
       result = await store[op](...args);
+      if (op === 'join') {
+        // A new join waits for its keys: tried again soon, then less often.
+        awaitDelay = AWAIT_FIRST_MS;
+        state.checked_at = null;
+      }
+      if (op === 'createInvite') watchUntil = Date.now() + WATCH_FOR_MS;
       if (write) schedule(SOON_MS);
     }
     // The answer first: the background steps and the status wait for it, not it for them.

@@ -2,12 +2,16 @@
 // devices, each device's fingerprint and whether this device verified it), this device's own
 // fingerprint for a colleague to compare, a small form to record a colleague's fingerprint
 // checked face to face, an invite for a colleague or for another device of mine (the code, a QR
-// code and the share sheet), and for owners and admins revoking a device or removing a member.
+// code and the share sheet), the open invites (every one for owners and admins, those made on
+// this device for a member) each with "Cancel", and for owners and admins revoking a device or
+// removing a member. A code holds no key: this device (or an owner's or admin's) hands the
+// practice's keys to the device that joined with it at its next sync, which the store's worker
+// makes every few seconds for a while after an invite.
 
 import { useState } from 'preact/hooks';
 import { encode } from 'uqr';
 import { call, write } from '../client.js';
-import { day, label } from '../format.js';
+import { day, label, when } from '../format.js';
 import { ErrorLine, Field, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
 
 export function Members() {
@@ -15,12 +19,32 @@ export function Members() {
   const connected = Boolean(workspace.relay_url);
   const [roster, error, reload] = useData(() => (connected ? call('roster') : Promise.resolve([])));
   const [mine] = useData(() => (connected ? call('fingerprint') : Promise.resolve(null)));
+  const [invites, invitesError, reloadInvites] = useData(() => (connected ? call('invites') : Promise.resolve([])));
   const [role, setRole] = useState('member');
   const [code, setCode] = useState(null);
   const [run, busy, actionError] = useAction();
   const manager = workspace.role === 'owner' || workspace.role === 'admin';
 
-  const invite = (device) => run(async () => setCode({ code: await write('createInvite', role, device), device }));
+  const invite = (device) =>
+    run(async () => {
+      setCode(null);
+      const known = new Set((invites ?? []).map((i) => i.invite_id));
+      const made = await write('createInvite', role, device);
+      // Which open invite the new code is, to say so in the list (and hide the code if it is
+      // cancelled): the one made here that was not open before.
+      const open = await call('invites').catch(() => []);
+      const fresh = open.filter((i) => i.made_here && !known.has(i.invite_id));
+      setCode({ code: made, device, id: fresh.length === 1 ? fresh[0].invite_id : null });
+      reloadInvites();
+    });
+  const cancel = (i) =>
+    run(async () => {
+      await write('cancelInvite', i.invite_id);
+      if (code?.id === i.invite_id) setCode(null);
+      reloadInvites();
+    });
+  // Owners and admins cancel any invite; a member those she made (this device's).
+  const shownInvites = (invites ?? []).filter((i) => manager || i.made_here);
   const act = (fn) => run(async () => (await fn(), reload()));
 
   return (
@@ -91,6 +115,38 @@ export function Members() {
             Add another device of mine
           </button>
           {code && <Invite {...code} />}
+        </section>
+      )}
+      {connected && invites && (manager || shownInvites.length > 0) && (
+        <section class="card" aria-labelledby="open-invites-title">
+          <h2 id="open-invites-title">Open invites</h2>
+          <p class="muted">
+            Each code lets in the first device that uses it, within 72 hours. Cancel one that went astray or is no longer needed: its code then lets
+            nobody in.
+          </p>
+          {shownInvites.length === 0 ? (
+            <p>No open invites.</p>
+          ) : (
+            <ul class="list" aria-labelledby="open-invites-title">
+              {shownInvites.map((i) => (
+                <li key={i.invite_id}>
+                  <div>
+                    <strong>{i.device ? `Another device of ${i.invited_by}` : `A new ${i.role === 'admin' ? 'admin' : 'member'}`}</strong>
+                    {code?.id === i.invite_id && ' (the code above)'}
+                    <br />
+                    <span class="muted">
+                      Invite {i.invite_id.slice(0, 8)}, by {i.invited_by}
+                      {i.made_here ? ' on this device' : ''}, until {when(i.expires_at)}
+                    </span>
+                  </div>
+                  <button type="button" class="small secondary" disabled={busy} aria-label={`Cancel invite ${i.invite_id.slice(0, 8)}`} onClick={() => cancel(i)}>
+                    Cancel
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <ErrorLine error={invitesError} />
         </section>
       )}
     </Screen>
@@ -169,8 +225,9 @@ function Invite({ code, device }) {
   return (
     <div class="invite">
       <p>
-        {device ? 'On your other device, open Trellis and paste or scan this code.' : 'Send this to your colleague over a channel you trust.'} It works once and holds
-        the practice's key: treat it like a password.
+        {device ? 'On your other device, open Trellis and paste or scan this code.' : 'Send this to your colleague over a channel you trust.'} It works once,
+        within 72 hours, and holds no key: once a device has joined with it, this one hands it the practice's keys when it next syncs (every few seconds
+        for ten minutes while Trellis is open here, or "Sync now"). Whoever uses it first joins, so treat it like a password, and cancel it below if it went astray.
       </p>
       <label for="invite-code">New invite code</label>
       <textarea id="invite-code" readOnly rows={3} value={code} onFocus={(e) => e.currentTarget.select()} />

@@ -1,5 +1,7 @@
 // A browser in no practice yet: your name, then join a practice with an invite code (pasted,
 // or read from its QR code with the camera where the browser can), or start one on this relay.
+// A join waits for the practice's keys (the waiting screen, screens/waiting.jsx) until the
+// inviting device, or an owner's or admin's, hands them over at its next sync.
 
 import { useState } from 'preact/hooks';
 import { call, write } from '../client.js';
@@ -27,6 +29,8 @@ export function Setup() {
       await ensureDevice();
       // The relay that serves this app is the only one it may talk to.
       await write('join', code.trim(), location.origin);
+      // Rejected with awaiting_keys unless a device of the practice let this one in already:
+      // then the waiting screen, which the store's worker keeps asking for.
       await call('syncNow').catch(() => {});
       await reload();
     });
