@@ -650,6 +650,48 @@ fn a_member_who_writes_as_a_colleague_is_set_aside_as_wrong_author() {
     assert_eq!(notes(&dana), expected);
 }
 
+/// Story 6b. A hostile member signs his own change but names a colleague as its author: Sam
+/// changes his own store so that it writes Dana's member id as `logged_by`, logs a visit and
+/// syncs. The change is under his actor and signed by his device, but it says Dana logged it:
+/// Dana's phone and Lee's set it aside as `wrong_author`, and it is never listed.
+#[test]
+fn a_member_who_names_a_colleague_as_the_author_of_his_visit_is_set_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let lee = Device::new(tmp.path().join("lee"));
+    found(&dana, "Dana", PRACTICE, &relay.url);
+    join(&dana, &sam, "Sam", &relay.url, &[]);
+    join(&dana, &lee, "Lee", &relay.url, &[]);
+    for d in [&dana, &sam, &lee] {
+        d.json(&["sync"]);
+    }
+    let dana_member = member_id(&dana, "Dana");
+    {
+        let conn = rusqlite::Connection::open(sam.data.join("trellis.sqlite3")).unwrap();
+        conn.execute(
+            "UPDATE workspaces SET member_id = ?1",
+            [dana_member.to_hex()],
+        )
+        .unwrap();
+    }
+    drop_by(&sam, "A visit Sam says Dana made");
+    sam.json(&["sync"]);
+
+    for d in [&dana, &lee] {
+        let report = d.json(&["sync"]);
+        assert_eq!(report["set_aside"], 1, "{report}");
+        assert_eq!(set_aside_reasons(d), ["wrong_author"]);
+        assert!(!has_note(d, "A visit Sam says Dana made"));
+    }
+    // Dana's own visits go on reaching everyone.
+    drop_by(&dana, "Tuesday: brochures");
+    dana.json(&["sync"]);
+    lee.json(&["sync"]);
+    assert_eq!(notes(&lee), ["Tuesday: brochures"]);
+}
+
 /// Story 7. A removed member colluding with the relay: after Dana removes Sam, the relay puts
 /// into its log (straight into its SQLite file, while stopped) a visit signed by Sam's key
 /// under a roster that holds his removal. Dana's and Lee's phones set it aside as

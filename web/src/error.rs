@@ -20,6 +20,7 @@ pub const CODES: &[&str] = &[
     "corrupt",
     "storage",
     "removed",
+    "awaiting_keys",
 ];
 
 /// An error on its way to JavaScript.

@@ -6,8 +6,9 @@
 //! seq: otherwise the relay shows devices different histories); a revoked signer must not have
 //! held its revocation when it signed; and the signature must verify. The signatures of
 //! a whole pulled batch are verified at once (batch verification), one by one only when the
-//! batch fails. A change must also be written under the signer's own automerge actor: a member
-//! cannot write under a colleague's name. A failed check sets the entry aside with its reason;
+//! batch fails. A change must also be written under the signer's own automerge actor, and name
+//! no other member as the author of what it writes (`logged_by` and the like): a member cannot
+//! write under a colleague's name. A failed check sets the entry aside with its reason;
 //! it never stops the rest.
 
 use automerge::Change;
@@ -72,9 +73,14 @@ fn placed(roster: &Roster, c: &Claim) -> Result<[u8; 32], SetAsideReason> {
     Ok(device.sign)
 }
 
-/// Whether `change`, signed by `signer`, is written under the signer's own actor. A change of
-/// a derived actor (a document's genesis, a counter's start: the same bytes on every device,
-/// `crate::documents`) is the first of its actor and belongs to no device.
+/// The keys under which an entry names the member who wrote it (an activity's `logged_by`, a
+/// referral's `recorded_by`, a follow-up's `created_by`, a note's `author`).
+const AUTHOR_KEYS: [&str; 4] = ["logged_by", "recorded_by", "created_by", "author"];
+
+/// Whether `change`, signed by `signer`, is the signer's own: written under the signer's own
+/// actor, and naming no other member than the signer's as the author of what it writes. A
+/// change of a derived actor (a document's genesis, a counter's start: the same bytes on every
+/// device, `crate::documents`) is the first of its actor and belongs to no device.
 pub(crate) fn check_author(
     roster: &Roster,
     signer: &Id,
@@ -83,12 +89,31 @@ pub(crate) fn check_author(
     let actor = change.actor_id().to_bytes();
     let device_of = |d: &Id| actor.len() >= 16 && actor[..16] == d.0;
     if device_of(signer) {
-        return Ok(());
+        let member = roster.devices.get(signer).map(|d| d.member.to_hex());
+        return match member {
+            Some(member) if !names_another_author(change, &member) => Ok(()),
+            _ => Err(SetAsideReason::WrongAuthor),
+        };
     }
     if change.seq() == 1 && !roster.devices.keys().any(device_of) {
         return Ok(());
     }
     Err(SetAsideReason::WrongAuthor)
+}
+
+/// Whether `change` puts, under one of [`AUTHOR_KEYS`], anything but `member`.
+fn names_another_author(change: &Change, member: &str) -> bool {
+    use automerge::legacy::{Key, OpType};
+    change
+        .decode()
+        .operations
+        .iter()
+        .any(|op| match (&op.key, &op.action) {
+            (Key::Map(key), OpType::Put(value)) if AUTHOR_KEYS.contains(&key.as_str()) => {
+                !matches!(value, automerge::ScalarValue::Str(s) if s.as_str() == member)
+            }
+            _ => false,
+        })
 }
 
 /// Whether any trailer names a roster newer than `roster`: the roster is fetched again first.
