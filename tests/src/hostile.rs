@@ -579,6 +579,14 @@ pub fn found(device: &Device, name: &str, practice: &str, relay_url: &str) {
     device.json(&["sync"]);
 }
 
+/// Founds the practice for Dana on the relay at `relay_url` with [`found`], logs her Monday
+/// visit and syncs it.
+pub fn found_with_visit(dana: &Device, practice: &str, relay_url: &str) {
+    found(dana, "Dana", practice, relay_url);
+    drop_by(dana, "Monday: met the counselor");
+    dana.json(&["sync"]);
+}
+
 /// Logs a drop-by at Lincoln Middle School.
 pub fn drop_by(device: &Device, note: &str) {
     device.json(&["log", "drop-by", "--org", "Lincoln", "--note", note]);

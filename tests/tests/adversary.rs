@@ -15,8 +15,8 @@ use trellis_core::Role;
 use trellis_protocol::batch::PushEntry;
 use trellis_protocol::Id;
 use trellis_tests::hostile::{
-    after_of, drop_by, event_body, found, from_b64url, join, members, roster_events,
-    set_aside_reasons, set_roster_events, status, Api, HostileRelay, Identity, Rule,
+    after_of, drop_by, event_body, found, found_with_visit, from_b64url, join, members,
+    roster_events, set_aside_reasons, set_roster_events, status, Api, HostileRelay, Identity, Rule,
 };
 use trellis_tests::{copy_dir, Device, Relay};
 
@@ -921,9 +921,7 @@ fn an_invite_code_used_twice_admits_nobody_the_second_time() {
     let dana = Device::new(tmp.path().join("dana"));
     let lee = Device::new(tmp.path().join("lee"));
     let kim = Device::new(tmp.path().join("kim"));
-    found(&dana, "Dana", PRACTICE, &relay.url);
-    drop_by(&dana, "Monday: met the counselor");
-    dana.json(&["sync"]);
+    found_with_visit(&dana, PRACTICE, &relay.url);
 
     let code = dana.invite(&[]);
     lee.json(&["init", "--name", "Lee"]);

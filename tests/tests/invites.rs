@@ -6,7 +6,9 @@
 
 use serde_json::{json, Value};
 use trellis_core::crypto::{seal_key_for, WorkspaceKey};
-use trellis_tests::hostile::{b64url, drop_by, found, from_b64url, HostileRelay, Identity, Rule};
+use trellis_tests::hostile::{
+    b64url, found, found_with_visit, from_b64url, HostileRelay, Identity, Rule,
+};
 use trellis_tests::{Device, Relay};
 
 const PRACTICE: &str = "Maple Street Counseling";
@@ -42,9 +44,7 @@ fn a_code_carries_no_key_and_the_join_finishes_whichever_device_syncs_first() {
     let dana = Device::new(tmp.path().join("dana"));
     let ari = Device::new(tmp.path().join("ari"));
     let sam = Device::new(tmp.path().join("sam"));
-    found(&dana, "Dana", PRACTICE, &relay.url);
-    drop_by(&dana, "Monday: met the counselor");
-    dana.json(&["sync"]);
+    found_with_visit(&dana, PRACTICE, &relay.url);
 
     // The code names the relay, the practice's id, a secret and the inviting device; not the
     // practice's name, and none of its keys in any spelling.
@@ -214,9 +214,7 @@ fn a_device_revoked_before_it_got_its_keys_never_gets_them_and_forgets_the_join(
     let relay = Relay::start(&tmp.path().join("relay"), 0);
     let dana = Device::new(tmp.path().join("dana"));
     let stranger = Device::new(tmp.path().join("stranger"));
-    found(&dana, "Dana", PRACTICE, &relay.url);
-    drop_by(&dana, "Monday: met the counselor");
-    dana.json(&["sync"]);
+    found_with_visit(&dana, PRACTICE, &relay.url);
 
     // The code reached someone else first: the members list shows a device Dana does not
     // know, and she revokes it before her device syncs.
@@ -241,9 +239,7 @@ fn a_key_the_relay_hands_a_joiner_is_refused_and_the_practices_own_arrives_later
     let hostile = HostileRelay::start(&relay.url);
     let dana = Device::new(tmp.path().join("dana"));
     let sam = Device::new(tmp.path().join("sam"));
-    found(&dana, "Dana", PRACTICE, &hostile.url);
-    drop_by(&dana, "Monday: met the counselor");
-    dana.json(&["sync"]);
+    found_with_visit(&dana, PRACTICE, &hostile.url);
 
     let code = dana.invite(&[]);
     sam.json(&["init", "--name", "Sam"]);

@@ -88,17 +88,13 @@ pub(crate) fn check_author(
 ) -> Result<(), SetAsideReason> {
     let actor = change.actor_id().to_bytes();
     let device_of = |d: &Id| actor.len() >= 16 && actor[..16] == d.0;
-    if device_of(signer) {
-        let member = roster.devices.get(signer).map(|d| d.member.to_hex());
-        return match member {
-            Some(member) if !names_another_author(change, &member) => Ok(()),
-            _ => Err(SetAsideReason::WrongAuthor),
-        };
+    let own_actor =
+        device_of(signer) || (change.seq() == 1 && !roster.devices.keys().any(device_of));
+    let member = roster.devices.get(signer).map(|d| d.member.to_hex());
+    match member {
+        Some(member) if own_actor && !names_another_author(change, &member) => Ok(()),
+        _ => Err(SetAsideReason::WrongAuthor),
     }
-    if change.seq() == 1 && !roster.devices.keys().any(device_of) {
-        return Ok(());
-    }
-    Err(SetAsideReason::WrongAuthor)
 }
 
 /// Whether `change` puts, under one of [`AUTHOR_KEYS`], anything but `member`.
