@@ -9,8 +9,8 @@
 //! Files, one concern each: [`store`] (the object, and its actions on organizations, contacts,
 //! notes and activities), [`relationships`] (follow-ups, stages, cadence, archive and delete,
 //! nearby, referrals), [`practice`] (goals, leave-behind stock, pitches, memberships),
-//! [`reports`], [`sync`] (the network actions, async on the shared tokio runtime of
-//! `runtime.rs`), [`members`] (roster, revoke, remove, leave, transfer, key rotation,
+//! [`reports`], [`sync`] (the network actions, invites and joining, async on the shared tokio
+//! runtime of `runtime.rs`), [`members`] (roster, revoke, remove, leave, transfer, key rotation,
 //! checkpoints), [`interop`] (import and export), [`live`] (listeners and background sync),
 //! [`types`] (records and enums), [`error`] (the one public error).
 

@@ -1,4 +1,11 @@
-//! The store's network actions: sharing a workspace through a relay, invites, joining, sync.
+//! The store's network actions: sharing a workspace through a relay, invites (made, listed,
+//! cancelled), joining, sync.
+//!
+//! A join takes a sync on each side: `join(code)` admits this device and answers with
+//! `awaiting_keys` set (every command on the practice, `sync()` included, is `AwaitingKeys`
+//! until then); the inviting device (or an owner's or admin's) hands the practice's keys over
+//! at its next `sync()` (`SyncReport.keys_granted`); this device's next `sync()` takes them and
+//! pulls the practice.
 //!
 //! The core's sync client uses reqwest, which needs a tokio reactor: each method runs its work
 //! on the bindings' one shared runtime ([`crate::runtime`]), whatever awaits it on the foreign
@@ -9,7 +16,7 @@
 use crate::error::TrellisError;
 use crate::runtime::run;
 use crate::store::TrellisStore;
-use crate::types::{Role, SyncReport, WorkspaceInfo};
+use crate::types::{invite_view, InviteView, Role, SyncReport, WorkspaceInfo};
 
 #[uniffi::export]
 impl TrellisStore {
@@ -49,16 +56,40 @@ impl TrellisStore {
 
     /// Asks the relay for a single-use invite to the current workspace and returns the code
     /// to hand over. `device = true` invites another device of this member; otherwise a new
-    /// member with `role` (owners and admins only). The code holds the workspace key: share
-    /// it only with the person it is for.
+    /// member with `role` (owners and admins only). The invite admits one device within 72
+    /// hours and can be cancelled until then (`cancel_invite`). The code holds no key: this
+    /// device (or an owner's or admin's) hands the keys to the device it admitted at its next
+    /// `sync()`. Still, share it only with the person it is for.
     pub async fn create_invite(&self, role: Role, device: bool) -> Result<String, TrellisError> {
         let store = self.store()?;
         run(async move { Ok(store.create_invite(role.into(), device).await?) }).await
     }
 
+    /// The current workspace's open invites (not used, cancelled or expired), newest first,
+    /// as the practice's signed roster holds them once fetched from the relay.
+    pub async fn invites(&self) -> Result<Vec<InviteView>, TrellisError> {
+        let store = self.store()?;
+        run(async move {
+            let open = store.invites().await?;
+            Ok(open.into_iter().map(|i| invite_view!(i)).collect())
+        })
+        .await
+    }
+
+    /// Cancels the open invite whose id starts with `query` (owners and admins any, a member
+    /// her own) and returns it as it was; its code then admits nobody. `NotFound` when no
+    /// open invite matches, `Ambiguous` when several do.
+    pub async fn cancel_invite(&self, query: String) -> Result<InviteView, TrellisError> {
+        let store = self.store()?;
+        run(async move { Ok(invite_view!(store.cancel_invite(&query).await?)) }).await
+    }
+
     /// Joins the workspace an invite code names, registers this device on its relay (or on
-    /// `relay_override`, e.g. a LAN address) and makes it current. Call `sync()` next to
-    /// receive the practice's data.
+    /// `relay_override`, e.g. a LAN address) and makes it current. The answer has
+    /// `awaiting_keys` set and no name yet: the practice's keys come from one of its devices
+    /// when it next syncs, and until then `sync()` (and every command on the practice) fails
+    /// with `AwaitingKeys`. The `sync()` after that takes the keys and pulls the practice.
+    /// Repeated (after a lost answer, or with the same code later), it goes on where it stopped.
     #[uniffi::method(default(relay_override = None))]
     pub async fn join(
         &self,
@@ -73,8 +104,11 @@ impl TrellisStore {
         .await
     }
 
-    /// Pushes the current workspace's unsent changes, then pulls everything new. Offline it
-    /// fails with `Network` and loses nothing: the changes stay queued for the next try.
+    /// Pushes the current workspace's unsent changes, then pulls everything new, and hands
+    /// the practice's keys to devices admitted since (`keys_granted`). Right after a join it
+    /// first takes the keys a device of the practice handed over, or fails with
+    /// `AwaitingKeys` while none has. Offline it fails with `Network` and loses nothing: the
+    /// changes stay queued for the next try.
     pub async fn sync(&self) -> Result<SyncReport, TrellisError> {
         let store = self.store()?;
         run(async move { Ok(store.sync().await?.into()) }).await

@@ -7,6 +7,8 @@ import TrellisUI
 /// verified it, the core's flag on a member with a device nobody here verified, and "Verify":
 /// type the fingerprint a colleague's phone shows, read across the table. A mistyped one is
 /// refused and nothing is recorded. A roster that failed this phone's checks shows a warning.
+/// Last, the open invites this member may cancel (owners and admins: all; a member: her own
+/// device invites), each with "Cancel": a code that went astray then lets nobody in.
 struct MembersView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView).
@@ -75,6 +77,20 @@ private struct MembersContent: View {
                     if MembersModel.canVerify(member) { verifyRow(member) }
                 } header: {
                     Text("\(member.name) (\(MembersFormat.role(member)))")
+                }
+            }
+            Section("Open invites") {
+                if model.invites.isEmpty && !model.loading { Text("No open invites.") }
+                ForEach(model.invites, id: \.inviteId) { (invite: InviteView) in
+                    HStack {
+                        Text(MembersFormat.invite(invite))
+                        Spacer()
+                        Button("Cancel", role: .destructive) {
+                            Task { _ = await model.cancel(invite) }
+                        }
+                        .buttonStyle(.borderless)
+                        .accessibilityLabel("Cancel \(MembersFormat.inviteName(invite))")
+                    }
                 }
             }
         }

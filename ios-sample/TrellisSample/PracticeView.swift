@@ -57,8 +57,9 @@ struct StartPracticeView: View {
 }
 
 /// Inviting a colleague: a single-use code from the relay, shared with the share sheet or
-/// shown as a QR code to scan across the table. The code holds the practice's key.
-struct InviteView: View {
+/// shown as a QR code to scan across the table. The code holds no key: this phone lets the
+/// colleague's in at its next sync after the join.
+struct InviteColleagueView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor (see TodayView).
     @State private var model: PracticeModel? = nil
@@ -77,7 +78,7 @@ struct InviteView: View {
                             .frame(maxWidth: .infinity)
                             .accessibilityLabel("QR code of the invite to \(practice)")
                     }
-                    Text("Single use. It holds the practice's key: share it only with the colleague it is for.")
+                    Text("Single use, for 72 hours. It holds no key: once your colleague joins with it, this phone lets theirs in when it next syncs. Share it only with the colleague it is for; an invite that went astray can be cancelled on Members.")
                     ShareLink("Share invite", item: PracticeModel.shareText(practice: practice, code: code))
                     Button("Make another") { model?.dismiss() }
                 }

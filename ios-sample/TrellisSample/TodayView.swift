@@ -48,7 +48,7 @@ private struct TodayContent: View {
         .toolbar {
             ToolbarItem(placement: .bottomBar) { SyncStatusView(session: session) }
             ToolbarItem(placement: .primaryAction) {
-                NavigationLink { InviteView(session: session) } label: {
+                NavigationLink { InviteColleagueView(session: session) } label: {
                     Label("Invite a colleague", systemImage: "person.badge.plus")
                 }
             }

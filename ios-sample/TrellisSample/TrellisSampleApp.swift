@@ -97,7 +97,8 @@ enum AppStore {
     }
 }
 
-/// Join or start a practice first if this phone is in none, then the tabs.
+/// Join or start a practice first if this phone is in none (or still waits to be let into the
+/// one it joined: the join screen shows the wait), then the tabs.
 struct RootView: View {
     let session: TrellisSession
     @State private var inPractice = false

@@ -6,9 +6,9 @@
 //! digits, as in the core; nothing is computed here.
 //!
 //! Files by concern: [`enums`] (the core's closed sets of names), [`records`] (organizations,
-//! contacts, notes, activities, workspaces and sync), [`practice`] (follow-ups, referrals,
-//! goals, leave-behind stock, memberships, losing touch, nearby), [`live`] (change events,
-//! sync states, the roster, checkpoints, imports) and [`reports`].
+//! contacts, notes, activities, workspaces, sync and open invites), [`practice`] (follow-ups,
+//! referrals, goals, leave-behind stock, memberships, losing touch, nearby), [`live`] (change
+//! events, sync states, the roster, checkpoints, imports) and [`reports`].
 
 /// Restates one of the core's closed enums and converts both ways. A variant added to the core
 /// and not here fails the build instead of being dropped.

@@ -26,6 +26,7 @@ extension FollowUp: @unchecked Sendable {}
 extension FollowUpFilter: @unchecked Sendable {}
 extension FollowUpKind: @unchecked Sendable {}
 extension GeoPoint: @unchecked Sendable {}
+extension InviteView: @unchecked Sendable {}
 extension LeftBehind: @unchecked Sendable {}
 extension MemberView: @unchecked Sendable {}
 extension Nearby: @unchecked Sendable {}

@@ -21,7 +21,8 @@ public enum Format {
         goal <= 0 ? 1 : min(max(Double(minutes) / Double(goal), 0), 1)
     }
 
-    private static func date(_ rfc3339: String) -> Date? {
+    /// An RFC 3339 time from the core (with or without fractional seconds).
+    static func date(_ rfc3339: String) -> Date? {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: rfc3339) { return d }
@@ -94,7 +95,8 @@ public enum Format {
         switch e {
         case .NotInitialized(let reason), .NoWorkspace(let reason), .NotConnected(let reason),
              .InvalidInput(let reason), .Conflict(let reason), .NotAuthorized(let reason),
-             .Corrupt(let reason), .Storage(let reason), .Removed(let reason), .Closed(let reason):
+             .Corrupt(let reason), .Storage(let reason), .AwaitingKeys(let reason), .Removed(let reason),
+             .Closed(let reason):
             return reason
         case .NotFound(let reason, _), .Ambiguous(let reason, _):
             return reason

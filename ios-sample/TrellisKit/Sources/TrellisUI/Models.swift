@@ -382,30 +382,101 @@ private func setUpDevice(_ store: TrellisStore, name: String) async throws {
     }
 }
 
-/// Joining a practice by pasting an invite code.
+/// Joining a practice by pasting an invite code. The code holds no key: after the join this
+/// phone waits until a colleague's device (the one that made the invite, or an owner's or an
+/// admin's) lets it in, which that device does when it next syncs; `syncNow()` then takes the
+/// keys and pulls the practice. The same screen logic as the Android sample's tested `JoinModel`.
 @MainActor
 @Observable
 public final class JoinModel {
     public enum Phase: Equatable {
         case idle, joining, joined(WorkspaceInfo), failed(String)
+        /// Joined, and waiting for a colleague's device to let this phone in. The workspace has
+        /// no name yet: it arrives with the keys.
+        case awaitingKeys(WorkspaceInfo)
     }
 
+    /// What the waiting screen says, with no name of anyone in it.
+    public nonisolated static let waitingText = "Waiting for a colleague's device to let this one in"
+    /// What the waiting screen says under `waitingText`.
+    public nonisolated static let waitingHint =
+        "The colleague who invited you lets this phone in when their device next syncs. Then tap Sync now."
+
     public private(set) var phase: Phase = .idle
+    /// While waiting: "Sync now" is under way.
+    public private(set) var checking = false
+    /// While waiting: why the last check failed (offline); the join is kept.
+    public private(set) var problem: String?
     private let store: TrellisStore
 
     public init(store: TrellisStore) { self.store = store }
 
-    /// Sets up this phone for `name` if needed, joins with `code` and pulls the practice.
+    /// Sets up this phone for `name` if needed, joins with `code`, then tries a first sync:
+    /// usually no device has let this one in yet, and the phase is `.awaitingKeys`.
     public func join(name: String, code: String) async {
         phase = .joining
+        problem = nil
+        let ws: WorkspaceInfo
         do {
-            try await setUpDevice(store, name: name)
-            let ws = try await store.join(code: code.trimmingCharacters(in: .whitespacesAndNewlines), relayOverride: nil)
-            _ = try await store.sync()
-            phase = .joined(ws)
+            try await setUpDevice(store, name: name.trimmingCharacters(in: .whitespacesAndNewlines))
+            ws = try await store.join(code: code.trimmingCharacters(in: .whitespacesAndNewlines), relayOverride: nil)
         } catch {
             phase = .failed(Format.problem(error))
+            return
         }
+        phase = .awaitingKeys(ws)
+        await syncNow()
+    }
+
+    /// Picks up a join this phone started earlier and still waits for keys (the app was closed
+    /// meanwhile). Returns whether there was one.
+    public func resume() async -> Bool {
+        guard let ws = await Self.awaiting(store) else { return false }
+        if case .awaitingKeys = phase { return true }
+        phase = .awaitingKeys(ws)
+        return true
+    }
+
+    /// "Sync now" while waiting: syncs, which takes the keys if a colleague's device has handed
+    /// them over and pulls the practice (`.joined`); else keeps waiting. Offline, `problem` says
+    /// so and the join is kept; a refusal that ends the join (this phone revoked meanwhile) is
+    /// `.failed`.
+    public func syncNow() async {
+        guard case .awaitingKeys(let waiting) = phase, !checking else { return }
+        checking = true
+        problem = nil
+        do {
+            _ = try await store.sync()
+            await moveOnIfLetIn(waiting)
+        } catch {
+            switch error as? TrellisError {
+            case .AwaitingKeys:
+                break // not let in yet: keep waiting
+            case .Network:
+                problem = Format.problem(error)
+            default:
+                phase = .failed(Format.problem(error))
+            }
+        }
+        checking = false
+    }
+
+    /// Whether the join finished without this model (a background sync took the keys): read
+    /// from the phone's own store, no network. Moves on to `.joined` if so.
+    public func recheck() async {
+        guard case .awaitingKeys(let waiting) = phase, !checking else { return }
+        await moveOnIfLetIn(waiting)
+    }
+
+    private func moveOnIfLetIn(_ waiting: WorkspaceInfo) async {
+        let id = waiting.id
+        let listed: WorkspaceInfo? = try? await offMain { [store] in try store.workspaces().first(where: { $0.id == id }) }
+        if let ws = listed, !ws.awaitingKeys { phase = .joined(ws) }
+    }
+
+    /// The current practice when this phone joined it and still waits for its keys, else nil.
+    public nonisolated static func awaiting(_ store: TrellisStore) async -> WorkspaceInfo? {
+        try? await offMain { [store] in try store.workspaces().first(where: { $0.current && $0.awaitingKeys }) }
     }
 }
 
@@ -415,7 +486,8 @@ public final class JoinModel {
 public final class PracticeModel {
     public enum Phase: Equatable {
         case idle, working, created(WorkspaceInfo), failed(String)
-        /// A single-use invite code to share (share sheet, QR code); it holds the practice's key.
+        /// A single-use invite code to share (share sheet, QR code). It holds no key: this phone
+        /// lets the colleague's in at its next sync after the join.
         case invite(code: String, practice: String)
     }
 

@@ -36,8 +36,9 @@ public final class TrellisSession {
     public private(set) var syncState: SyncState
     /// Bumped for each kind of data that changed: a view reloads with `.task(id:)`.
     public private(set) var version: [ChangeKind: Int] = [:]
-    /// Whether this phone is in a practice yet (read when the store opens and after each
-    /// change to the practice).
+    /// Whether this phone is in a practice it holds the keys of (read when the store opens and
+    /// after each change to the practice). A join still waiting for a colleague's device to let
+    /// this phone in is not yet: the join screen shows the wait.
     public private(set) var hasPractice: Bool
 
     @ObservationIgnored private var subscription: SubscriptionHandle?
@@ -69,7 +70,7 @@ public final class TrellisSession {
             return Opened(
                 store: store,
                 lastSyncAt: try? store.status().lastSyncAt,
-                hasPractice: !((try? store.workspaces()) ?? []).isEmpty
+                hasPractice: Self.inPractice((try? store.workspaces()) ?? [])
             )
         }
         let session = TrellisSession(opened)
@@ -103,8 +104,14 @@ public final class TrellisSession {
 
     private func refreshPractice() async {
         let load = practiceLoads.start()
-        let inPractice = (try? await offMain { [store] in !(try store.workspaces()).isEmpty }) ?? hasPractice
+        let inPractice = (try? await offMain { [store] in Self.inPractice(try store.workspaces()) }) ?? hasPractice
         if practiceLoads.isLatest(load) { hasPractice = inPractice }
+    }
+
+    /// Whether `workspaces` (the store's list) puts this phone in a practice it holds the keys
+    /// of: some practice, and the current one not a join still waiting for them.
+    private nonisolated static func inPractice(_ workspaces: [WorkspaceInfo]) -> Bool {
+        !workspaces.isEmpty && !workspaces.contains { $0.current && $0.awaitingKeys }
     }
 
     /// A number that moves whenever one of `kinds` changes.

@@ -51,6 +51,10 @@ public enum SyncPolicy {
             switch error as? TrellisError {
             case .Network, .Closed:
                 return .retry(after: backoff(attempt: attempt))
+            // Joined, and no device of the practice has let this one in yet: it will at its next
+            // sync, so try again later.
+            case .AwaitingKeys:
+                return .retry(after: backoff(attempt: attempt))
             case .Relay(_, let status, _) where status >= 500 || status == 429:
                 return .retry(after: backoff(attempt: attempt))
             case .NotInitialized, .NoWorkspace, .NotConnected:

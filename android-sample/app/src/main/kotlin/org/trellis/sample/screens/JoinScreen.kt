@@ -25,12 +25,14 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.semantics.LiveRegionMode
 import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.heading
 import androidx.compose.ui.semantics.liveRegion
 import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
 import androidx.lifecycle.createSavedStateHandle
+import org.trellis.sample.ui.JoinModel
 import org.trellis.sample.ui.JoinState
 import org.trellis.sample.ui.TrellisSession
 import org.trellis.sample.viewmodels.JoinViewModel
@@ -49,7 +51,8 @@ fun WelcomeScreen(session: TrellisSession, onInPractice: () -> Unit) {
 /**
  * Joining a practice: your name and the invite code a colleague sent (paste it, or scan their
  * QR code with the camera and paste what it reads). The join runs in the view model, so turning
- * the phone while it talks to the relay does not cancel it.
+ * the phone while it talks to the relay does not cancel it. Once joined, the phone waits for a
+ * colleague's device to let it in ([WaitingForKeys]).
  */
 @Composable
 fun JoinScreen(session: TrellisSession, onJoined: () -> Unit, onStartInstead: () -> Unit) {
@@ -60,6 +63,11 @@ fun JoinScreen(session: TrellisSession, onJoined: () -> Unit, onStartInstead: ()
     val context = LocalContext.current
     LaunchedEffect(state) {
         if (state is JoinState.Joined) onJoined()
+    }
+    val waiting = state as? JoinState.AwaitingKeys
+    if (waiting != null) {
+        WaitingForKeys(waiting, onSyncNow = vm::syncNow)
+        return
     }
     Column(
         Modifier.padding(24.dp).verticalScroll(rememberScrollState()),
@@ -82,6 +90,35 @@ fun JoinScreen(session: TrellisSession, onJoined: () -> Unit, onStartInstead: ()
             ) { Text("Join") }
         }
         TextButton(onClick = onStartInstead) { Text("No invite? Start a new practice") }
+    }
+}
+
+/**
+ * Joined, and waiting for a colleague's device (the one that made the invite, or an owner's or
+ * admin's) to let this phone in, which it does when it next syncs. "Sync now" looks again; the
+ * screen also moves on by itself when a background sync takes the keys. No name of anyone here:
+ * the practice's name arrives with its keys.
+ */
+@Composable
+private fun WaitingForKeys(state: JoinState.AwaitingKeys, onSyncNow: () -> Unit) {
+    Column(
+        Modifier.padding(24.dp).verticalScroll(rememberScrollState()),
+        verticalArrangement = Arrangement.spacedBy(12.dp),
+    ) {
+        Text(
+            JoinModel.WAITING_TEXT,
+            style = MaterialTheme.typography.headlineSmall,
+            modifier = Modifier.semantics { heading() },
+        )
+        Text(JoinModel.WAITING_HINT, style = MaterialTheme.typography.bodyMedium)
+        state.problem?.let {
+            Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.semantics { liveRegion = LiveRegionMode.Polite })
+        }
+        if (state.checking) {
+            CircularProgressIndicator(Modifier.semantics { contentDescription = "Checking whether this phone was let in" })
+        } else {
+            Button(onClick = onSyncNow, modifier = Modifier.fillMaxWidth()) { Text("Sync now") }
+        }
     }
 }
 

@@ -22,6 +22,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.semantics.LiveRegionMode
 import androidx.compose.ui.semantics.contentDescription
@@ -32,6 +33,8 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import androidx.lifecycle.viewmodel.compose.viewModel
+import java.time.Instant
+import org.trellis.core.InviteView
 import org.trellis.core.MemberView
 import org.trellis.sample.ui.MembersFormat
 import org.trellis.sample.ui.MembersModel
@@ -43,7 +46,9 @@ import org.trellis.sample.viewmodels.MembersViewModel
  * with what her phone shows for you), each device's fingerprint with whether this phone
  * verified it, the core's flag on a member with a device nobody here verified, and "Verify":
  * type the fingerprint a colleague's phone shows, read across the table. A mistyped one is
- * refused and nothing is recorded. The roster's check failing shows as a warning on top.
+ * refused and nothing is recorded. The roster's check failing shows as a warning on top. Last,
+ * the open invites this member may cancel (owners and admins: all; a member: her own device
+ * invites), each with "Cancel": a code that went astray then lets nobody in.
  */
 @Composable
 fun MembersScreen(session: TrellisSession) {
@@ -111,6 +116,34 @@ fun MembersScreen(session: TrellisSession) {
                     }
                 },
             )
+        }
+        item { Heading("Open invites") }
+        if (state.invites.isEmpty() && !state.loading) {
+            item { Text("No open invites.", style = MaterialTheme.typography.bodyMedium) }
+        }
+        items(state.invites, key = { it.inviteId }) { invite ->
+            InviteRow(invite, onCancel = { vm.cancel(invite) })
+        }
+    }
+}
+
+/**
+ * An open invite, named by its id only ("Invite 3f2a9c01 · a new member · made on this phone ·
+ * expires in 3 days"), and its Cancel button.
+ */
+@Composable
+private fun InviteRow(invite: InviteView, onCancel: () -> Unit) {
+    Card(Modifier.fillMaxWidth()) {
+        Row(
+            Modifier.padding(16.dp),
+            horizontalArrangement = Arrangement.spacedBy(8.dp),
+            verticalAlignment = Alignment.CenterVertically,
+        ) {
+            Text(MembersFormat.invite(invite, Instant.now()), Modifier.weight(1f), style = MaterialTheme.typography.bodyMedium)
+            OutlinedButton(
+                onClick = onCancel,
+                modifier = Modifier.semantics { contentDescription = "Cancel ${MembersFormat.inviteName(invite)}" },
+            ) { Text("Cancel") }
         }
     }
 }

@@ -48,16 +48,22 @@ private val tabs = listOf(
     Tab("referrals", "Referrals", Icons.Filled.Handshake),
 )
 
+/**
+ * Whether this phone is in a practice it holds the keys of. A join still waiting for a
+ * colleague's device to let this phone in is not yet: the join screen shows the wait.
+ */
 private fun hasPractice(session: TrellisSession): Boolean = try {
-    session.store.workspaces().isNotEmpty()
+    val all = session.store.workspaces()
+    all.isNotEmpty() && all.none { it.current && it.awaitingKeys }
 } catch (e: TrellisException) {
     false
 }
 
 /**
- * The app's screens: join a practice (or start one) first if this phone is in none, then the
- * tabs. Each screen's state lives in its view model (viewmodels/ViewModels.kt), scoped to its
- * navigation entry, so it survives rotation.
+ * The app's screens: join a practice (or start one) first if this phone is in none (or still
+ * waits to be let into the one it joined), then the tabs. Each screen's state lives in its
+ * view model (viewmodels/ViewModels.kt), scoped to its navigation entry, so it survives
+ * rotation.
  */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable

@@ -105,8 +105,9 @@ private val roles = listOf(Role.MEMBER to "Member", Role.ADMIN to "Admin (can in
 
 /**
  * Inviting a colleague: a single-use code from the relay, shared through the share sheet
- * (messages, mail) or shown as a QR code to scan across the table. The code holds the
- * practice's key: share it only with the person it is for.
+ * (messages, mail) or shown as a QR code to scan across the table. The code holds no key:
+ * this phone lets the colleague's in at its next sync after the join. Still, share it only with
+ * the person it is for (it lets one device in); Members lists it until then, with Cancel.
  */
 @Composable
 fun InviteScreen(session: TrellisSession) {
@@ -149,7 +150,7 @@ fun InviteScreen(session: TrellisSession) {
                 contentDescription = "QR code of the invite to ${invite.practice}",
                 modifier = Modifier.size(280.dp).align(Alignment.CenterHorizontally),
             )
-            Text("Single use. It holds the practice's key: share it only with the colleague it is for.")
+            Text("Single use, for 72 hours. It holds no key: once your colleague joins with it, this phone lets theirs in when it next syncs. Share it only with the colleague it is for; an invite that went astray can be cancelled on Members.")
             Button(
                 onClick = {
                     val send = Intent(Intent.ACTION_SEND).setType("text/plain").putExtra(Intent.EXTRA_TEXT, invite.text)

@@ -11,10 +11,12 @@ import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.trellis.core.ChangeKind
+import org.trellis.core.InviteView
 import org.trellis.core.MemberView
 import org.trellis.core.OrgKind
 import org.trellis.core.ReferralDirection
 import org.trellis.core.Role
+import org.trellis.core.SyncState
 import org.trellis.sample.ui.ContactModel
 import org.trellis.sample.ui.ContactPage
 import org.trellis.sample.ui.ContactsModel
@@ -177,8 +179,9 @@ class ReferralsViewModel(session: TrellisSession) : ViewModel() {
 }
 
 /**
- * Members and their devices with fingerprints, and verifying a colleague's face to face. The
- * roster is fetched from the relay when the screen opens and whenever the practice changes.
+ * Members and their devices with fingerprints, verifying a colleague's face to face, and the
+ * open invites this member may cancel. The roster and the invites are fetched from the relay
+ * when the screen opens and whenever the practice changes.
  */
 class MembersViewModel(session: TrellisSession) : ViewModel() {
     private val model = MembersModel(session.store)
@@ -196,18 +199,35 @@ class MembersViewModel(session: TrellisSession) : ViewModel() {
         val problem = model.verify(member, fingerprint)
         withContext(Dispatchers.Main) { done(problem) }
     }
+
+    /** Cancels [invite] (its code then admits nobody); the result shows as the state's notice or problem. */
+    fun cancel(invite: InviteView) = store { model.cancel(invite) }
 }
 
 /**
  * Joining a practice. The join runs in the view model's scope, so rotating the phone while it
  * talks to the relay neither cancels it nor loses its result; the name and code typed are kept
- * in the SavedStateHandle.
+ * in the SavedStateHandle. After the join the phone waits for a colleague's device to let it
+ * in: "Sync now" tries again, and a sync that succeeds in the background (live sync runs while
+ * the app is open) ends the wait too. A join the app was closed in the middle of is picked up
+ * when the screen opens.
  */
 class JoinViewModel(private val session: TrellisSession, private val saved: SavedStateHandle) : ViewModel() {
     private val model = JoinModel(session.store)
     val state: StateFlow<JoinState> = model.state
     val name: StateFlow<String> = saved.getStateFlow(NAME, "")
     val code: StateFlow<String> = saved.getStateFlow(CODE, "")
+
+    init {
+        store {
+            model.resume()
+            // A background sync that went through may have taken the keys: look again.
+            session.syncState.filter { it is SyncState.Idle }.collect {
+                model.recheck()
+                if (model.state.value is JoinState.Joined) session.startLiveSync()
+            }
+        }
+    }
 
     fun setName(value: String) {
         saved[NAME] = value
@@ -223,6 +243,16 @@ class JoinViewModel(private val session: TrellisSession, private val saved: Save
         val code = code.value
         store {
             model.join(name, code)
+            if (model.state.value is JoinState.Joined) session.startLiveSync()
+        }
+    }
+
+    /** "Sync now" on the waiting screen. */
+    fun syncNow() {
+        val waiting = state.value as? JoinState.AwaitingKeys ?: return
+        if (waiting.checking) return
+        store {
+            model.syncNow()
             if (model.state.value is JoinState.Joined) session.startLiveSync()
         }
     }

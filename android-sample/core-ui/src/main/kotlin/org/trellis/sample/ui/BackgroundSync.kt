@@ -57,6 +57,9 @@ object SyncPolicy {
         is SyncOutcome.Failed -> when (val e = outcome.error) {
             // Offline, the relay unreachable or busy: the changes stay queued; try later.
             is TrellisException.Network, is TrellisException.Closed -> SyncDecision.Retry(backoffSeconds(attempt))
+            // Joined, and no device of the practice has let this one in yet: it will at its
+            // next sync, so try again later.
+            is TrellisException.AwaitingKeys -> SyncDecision.Retry(backoffSeconds(attempt))
             is TrellisException.Relay ->
                 if (e.status.toInt() >= 500 || e.status.toInt() == 429) {
                     SyncDecision.Retry(backoffSeconds(attempt))

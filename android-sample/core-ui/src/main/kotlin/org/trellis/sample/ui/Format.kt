@@ -97,6 +97,7 @@ object Format {
         is TrellisException.Relay -> e.reason
         is TrellisException.Corrupt -> e.reason
         is TrellisException.Storage -> e.reason
+        is TrellisException.AwaitingKeys -> e.reason
         is TrellisException.Removed -> e.reason
         is TrellisException.Closed -> e.reason
     }

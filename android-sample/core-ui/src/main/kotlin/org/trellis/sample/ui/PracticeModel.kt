@@ -20,8 +20,10 @@ sealed interface PracticeState {
     data class Created(val workspace: WorkspaceInfo) : PracticeState
 
     /**
-     * An invite code to share (share sheet, QR code); it holds the practice's key. [text] is
-     * what to share: the code with a line saying what it is for.
+     * An invite code to share (share sheet, QR code). It holds no key: once a colleague's
+     * phone joins with it, this phone lets that one in at its next sync (until then the
+     * invite is listed on the members screen, and can be cancelled there). [text] is what to
+     * share: the code with a line saying what it is for.
      */
     data class Invite(val code: String, val role: Role, val practice: String) : PracticeState {
         val text: String get() = PracticeModel.shareText(practice, code)

@@ -8,6 +8,7 @@ import kotlin.test.assertFalse
 import kotlin.test.assertTrue
 import org.junit.Test
 import org.trellis.core.DeviceView
+import org.trellis.core.InviteView
 import org.trellis.core.MemberView
 import org.trellis.core.Role
 import org.trellis.core.SyncState
@@ -85,8 +86,52 @@ class FormatTest {
     }
 
     @Test
+    fun openInvitesReadWithoutAnyonesNameAndEachMemberSeesTheOnesSheMayCancel() {
+        val now = Instant.parse("2026-03-09T12:00:00Z")
+        fun invite(id: String, device: Boolean = false, role: Role = Role.MEMBER, by: String = "Dana", here: Boolean = true, expires: String = "2026-03-12T12:00:00Z") =
+            InviteView(inviteId = id, role = role, device = device, invitedBy = by, madeHere = here, expiresAt = expires)
+        assertEquals(
+            "Invite 3f2a9c01 · a new member · made on this phone · expires in 3 days",
+            MembersFormat.invite(invite("3f2a9c01aa55"), now),
+        )
+        assertEquals(
+            "Invite 0b1c2d3e · another device · made on another device · expires in 5 h",
+            MembersFormat.invite(invite("0b1c2d3eff", device = true, here = false, expires = "2026-03-09T17:30:00Z"), now),
+        )
+        assertEquals("a new admin", MembersFormat.inviteFor(invite("a", role = Role.ADMIN)))
+        assertEquals("expires in 1 min", MembersFormat.expires("2026-03-09T12:00:20Z", now))
+        assertEquals("expires in 40 min", MembersFormat.expires("2026-03-09T12:40:00+00:00", now))
+        assertEquals("expired", MembersFormat.expires("2026-03-09T11:59:00Z", now))
+        assertEquals("Invite 3f2a9c01 cancelled: its code lets nobody in now.", MembersFormat.cancelled(invite("3f2a9c01aa55")))
+        // No name in any of it: the wording names invites by their id only.
+        assertFalse(MembersFormat.invite(invite("3f2a9c01", by = "Dana"), now).contains("Dana"))
+
+        fun me(role: Role, name: String = "Sam") = MemberView(
+            memberId = "m1", name = name, role = role, removed = false, unverifiedDevice = false,
+            devices = listOf(
+                DeviceView(
+                    deviceId = "d1", registeredAt = "2026-03-01T10:00:00Z", revoked = false, thisDevice = true,
+                    fingerprint = "12345 67890 12345 67890", verified = false,
+                ),
+            ),
+        )
+        val open = listOf(
+            invite("a", by = "Dana", here = false), // a new member, invited by the owner
+            invite("b", device = true, by = "Dana", here = false), // the owner's tablet
+            invite("c", device = true, by = "Sam", here = false), // Sam's tablet, invited from his laptop
+            invite("d", device = true, by = "Sam", here = true), // Sam's tablet, invited from this phone
+        )
+        assertEquals(listOf("a", "b", "c", "d"), MembersModel.cancellable(open, listOf(me(Role.OWNER))).map { it.inviteId })
+        assertEquals(listOf("a", "b", "c", "d"), MembersModel.cancellable(open, listOf(me(Role.ADMIN))).map { it.inviteId })
+        assertEquals(listOf("c", "d"), MembersModel.cancellable(open, listOf(me(Role.MEMBER))).map { it.inviteId })
+        // Before the roster names this phone: only what it made.
+        assertEquals(listOf("d"), MembersModel.cancellable(open, emptyList()).map { it.inviteId })
+    }
+
+    @Test
     fun everyErrorHasASentence() {
         assertEquals("Offline: no route", Format.problem(TrellisException.Network("no route")))
         assertEquals("gone", Format.problem(TrellisException.Removed("gone")))
+        assertEquals("waiting for keys", Format.problem(TrellisException.AwaitingKeys("waiting for keys")))
     }
 }

@@ -1,9 +1,11 @@
 package org.trellis.sample.ui
 
 import java.nio.file.Files
+import java.time.Instant
 import java.time.LocalDate
 import java.time.ZoneId
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
@@ -19,6 +21,7 @@ import org.trellis.core.NewOrg
 import org.trellis.core.OrgKind
 import org.trellis.core.ReferralDirection
 import org.trellis.core.Role
+import org.trellis.core.TrellisException
 import org.trellis.core.TrellisStore
 
 /** The screens' models against the real library: what a therapist does in the app. */
@@ -215,10 +218,33 @@ class StoriesTest {
                     assertEquals("Birch Counseling", invite.practice)
                     assertTrue(invite.text.endsWith(invite.code))
 
-                    // Sam scans or pastes the code.
+                    // Sam scans or pastes the code: his phone is admitted and waits for a
+                    // colleague's device to let it in (the code holds no key).
                     val join = JoinModel(sam.store)
                     join.join("Sam", "\n ${invite.code} \n")
+                    val waiting = assertIs<JoinState.AwaitingKeys>(join.state.value)
+                    assertTrue(waiting.workspace.awaitingKeys)
+                    assertEquals("", waiting.workspace.name)
+                    assertFalse(waiting.checking)
+                    assertEquals(null, waiting.problem)
+                    assertEquals("Waiting for a colleague's device to let this one in", JoinModel.WAITING_TEXT)
+                    assertFailsWith<TrellisException.AwaitingKeys> { sam.store.sync() }
+                    // "Sync now" before Dana's phone synced: still waiting, nothing to show as a problem.
+                    join.syncNow()
+                    assertEquals(waiting, join.state.value)
+                    // The app closed and opened again meanwhile: the join is picked up where it was.
+                    val reopened = JoinModel(sam.store)
+                    assertTrue(reopened.resume())
+                    assertEquals(waiting.workspace.id, assertIs<JoinState.AwaitingKeys>(reopened.state.value).workspace.id)
+                    assertFalse(JoinModel(dana.store).resume())
+
+                    // Dana's phone syncs and lets Sam's in; "Sync now" on Sam's takes the keys
+                    // and pulls the practice.
+                    assertEquals(1uL, dana.store.sync().keysGranted)
+                    join.syncNow()
                     assertEquals("Birch Counseling", assertIs<JoinState.Joined>(join.state.value).workspace.name)
+                    assertEquals(null, JoinModel.awaiting(sam.store))
+                    assertEquals(listOf("Birch Counseling"), sam.store.workspaces().map { it.name })
 
                     // Dana logs a visit with no sync running: a background run is due and pushes it.
                     dana.store.addOrg(NewOrg("Birch Middle School", OrgKind.SCHOOL))
@@ -240,6 +266,39 @@ class StoriesTest {
                     today.refresh()
                     val theirs = today.state.value.upcoming.single()
                     assertEquals("Dana's", today.state.value.owner(theirs))
+
+                    // Dana invites a second colleague; the code goes astray. Members lists the
+                    // open invite (Sam's, used, is gone) and Dana cancels it: it lets nobody in.
+                    practice.invite(Role.MEMBER)
+                    val astray = assertIs<PracticeState.Invite>(practice.state.value).code
+                    val members = MembersModel(dana.store)
+                    members.refresh()
+                    assertEquals(null, members.state.value.problem)
+                    val open = members.state.value.invites.single()
+                    assertTrue(open.madeHere)
+                    assertFalse(open.device)
+                    assertEquals(Role.MEMBER, open.role)
+                    assertTrue(MembersFormat.invite(open, Instant.now()).startsWith("${MembersFormat.inviteName(open)} · a new member · made on this phone · expires in "))
+                    // Sam, a member, sees no invite of Dana's to cancel.
+                    val samsView = MembersModel(sam.store)
+                    samsView.refresh()
+                    assertEquals(null, samsView.state.value.problem)
+                    assertEquals(emptyList(), samsView.state.value.invites)
+
+                    assertEquals(null, members.cancel(open))
+                    assertEquals(emptyList(), members.state.value.invites)
+                    assertEquals(MembersFormat.cancelled(open), members.state.value.notice)
+                    members.refresh()
+                    assertEquals(emptyList(), members.state.value.invites)
+                    assertNotNull(members.cancel(open)) // twice: no such open invite
+
+                    val c = Files.createTempDirectory("core-ui-c").toFile()
+                    TrellisSession.open(c.resolve("t.sqlite3").path).use { stranger ->
+                        val refused = JoinModel(stranger.store)
+                        refused.join("Alex", astray)
+                        assertTrue(assertIs<JoinState.Failed>(refused.state.value).problem.isNotBlank())
+                        assertEquals(emptyList(), stranger.store.workspaces())
+                    }
                 }
             }
         }
@@ -257,11 +316,17 @@ class StoriesTest {
                     practice.create("Dana", "Aspen Counseling", relay.url, TestRelay.SECRET)
                     practice.invite(Role.MEMBER)
                     val code = assertIs<PracticeState.Invite>(practice.state.value).code
-                    JoinModel(sam.store).join("Sam", code)
+                    val join = JoinModel(sam.store)
+                    join.join("Sam", code)
+                    assertTrue(assertIs<JoinState.AwaitingKeys>(join.state.value).workspace.awaitingKeys)
+                    assertFailsWith<TrellisException.AwaitingKeys> { sam.store.sync() }
                     // Dana's phone hands the practice's keys over at its next sync; Sam's takes
-                    // them and introduces him; Dana's learns his name.
-                    dana.store.sync()
+                    // them (a background sync here, not the waiting screen's button, which then
+                    // sees the join done) and introduces him; Dana's learns his name.
+                    assertEquals(1uL, dana.store.sync().keysGranted)
                     sam.store.sync()
+                    join.recheck()
+                    assertEquals("Aspen Counseling", assertIs<JoinState.Joined>(join.state.value).workspace.name)
                     dana.store.sync()
 
                     val members = MembersModel(dana.store)

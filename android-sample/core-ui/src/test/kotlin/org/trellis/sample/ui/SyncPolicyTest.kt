@@ -41,5 +41,7 @@ class SyncPolicyTest {
         assertIs<SyncDecision.Stop>(SyncPolicy.afterAttempt(SyncOutcome.Failed(TrellisException.Relay("gone", 410u, "gone")), 0))
         assertIs<SyncDecision.Stop>(SyncPolicy.afterAttempt(SyncOutcome.Failed(TrellisException.NotAuthorized("revoked")), 0))
         assertEquals(SyncDecision.Done, SyncPolicy.afterAttempt(SyncOutcome.Failed(TrellisException.NotConnected("local")), 0))
+        // Joined, not let in yet: a colleague's device hands the keys over at its next sync.
+        assertEquals(SyncDecision.Retry(60), SyncPolicy.afterAttempt(SyncOutcome.Failed(TrellisException.AwaitingKeys("waiting")), 1))
     }
 }
