@@ -50,14 +50,23 @@ fun sharedPractice(relay: Relay, name: String): Pair<TrellisStore, TrellisStore>
 }
 
 /**
- * [joiner] joins with [code]; the inviter's device syncs (it hands the practice's keys to the
- * joiner's device), then the joiner's (it takes them and pushes its introduction).
+ * [joiner] joins with [code] and waits for its keys (no name yet; its sync is AwaitingKeys);
+ * the inviter's device syncs and hands the practice's keys to the joiner's device (one device
+ * let in); the joiner's syncs, takes them and pushes its introduction, and lists the practice
+ * by name. Returns the practice as the joiner lists it then.
  */
-fun join(inviter: TrellisStore, joiner: TrellisStore, code: String): WorkspaceInfo {
-    val ws = runBlocking { joiner.join(code) }
-    runBlocking { inviter.sync() }
+fun join(inviter: TrellisStore, joiner: TrellisStore, code: String, relayOverride: String? = null): WorkspaceInfo {
+    val waiting = runBlocking { joiner.join(code, relayOverride) }
+    assertTrue(waiting.awaitingKeys, waiting.toString())
+    assertEquals("", waiting.name)
+    assertFailsWith<TrellisException.AwaitingKeys> { runBlocking { joiner.sync() } }
+    assertEquals(1UL, runBlocking { inviter.sync() }.keysGranted)
     runBlocking { joiner.sync() }
-    return ws
+    val joined = joiner.workspaces().single { it.id == waiting.id }
+    assertFalse(joined.awaitingKeys, joined.toString())
+    assertTrue(joined.current)
+    assertEquals(inviter.workspaces().single { it.id == waiting.id }.name, joined.name)
+    return joined
 }
 
 /** The devices of the member called [name] in [store]'s roster (fetched from the relay). */

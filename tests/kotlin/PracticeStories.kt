@@ -303,9 +303,7 @@ fun practiceSyncStories(relay: Relay) {
             a.restock("Brochures", 20u)
             val code = runBlocking { a.createInvite(Role.MEMBER, false) }
             b.init("Sam")
-            runBlocking { b.join(code) }
-            runBlocking { a.sync() }
-            runBlocking { b.sync() }
+            join(a, b, code)
             assertEquals(listOf("brochures" to 20L), b.stock().map { it.item to it.stock })
 
             // Offline on both phones: Dana leaves 3; Sam restocks 10 and leaves 5.

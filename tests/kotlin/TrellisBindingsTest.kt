@@ -7,6 +7,7 @@ import java.net.ServerSocket
 import java.nio.file.Files
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
@@ -260,13 +261,19 @@ fun syncStories() {
                 assertTrue(code.isNotBlank())
 
                 b.init("Sam")
+                // The code holds no key: Sam's phone is admitted and waits for one of the
+                // practice's devices to let it in. Until then nothing of the practice opens.
                 val joined = runBlocking { b.join(code) }
                 assertEquals(ws.id, joined.id)
                 assertEquals(Role.MEMBER, joined.role)
-                assertEquals("Maple Street Counseling", joined.name)
+                assertTrue(joined.awaitingKeys)
+                assertEquals("", joined.name)
+                assertEquals(listOf(joined), b.workspaces())
+                assertFailsWith<TrellisException.AwaitingKeys> { runBlocking { b.sync() } }
+                assertFailsWith<TrellisException.AwaitingKeys> { b.activities() }
 
-                // Dana's next sync (which also hands the practice's keys to Sam's phone) pushes
-                // the visit; Sam's next pulls it.
+                // Dana's next sync hands the practice's keys to Sam's phone and pushes the
+                // visit; Sam's next takes the keys and pulls it.
                 val visit = a.logDropBy(
                     NewDropBy(
                         organization = "Lincoln",
@@ -276,12 +283,17 @@ fun syncStories() {
                     )
                 )
                 val pushed = runBlocking { a.sync() }
+                assertEquals(1UL, pushed.keysGranted, pushed.toString())
                 assertTrue(pushed.pushed > 0UL, pushed.toString())
                 assertEquals(0UL, a.status().pendingChanges)
-                assertEquals(emptyList(), b.activities())
                 val pulled = runBlocking { b.sync() }
                 assertTrue(pulled.pulled > 0UL, pulled.toString())
+                assertEquals(0UL, pulled.keysGranted)
                 assertEquals(pushed.cursor, a.status().cursor)
+                val practice = b.workspaces().single()
+                assertEquals("Maple Street Counseling", practice.name)
+                assertFalse(practice.awaitingKeys)
+                assertEquals(0UL, runBlocking { a.sync() }.keysGranted) // once is enough
 
                 val seen = b.activities()
                 assertEquals(1, seen.size, seen.toString())
@@ -303,7 +315,7 @@ fun syncStories() {
             }
         }
 
-        check("an invite works once") {
+        check("an invite works once; an open one is listed and cancelled, and its code lets nobody in") {
             val a = newStore("owner")
             val b = newStore("first")
             val c = newStore("second")
@@ -319,6 +331,31 @@ fun syncStories() {
                 assertEquals("gone", e.code)
                 assertEquals(emptyList(), c.workspaces())
                 assertEquals(listOf("Elm Therapy"), b.workspaces().map { it.name })
+
+                // Dana invites an admin; the code goes astray. She finds it among the open
+                // invites (Sam's, used, is not there) and cancels it by an id prefix.
+                assertEquals(emptyList(), runBlocking { a.invites() })
+                val astray = runBlocking { a.createInvite(Role.ADMIN, false) }
+                val open = runBlocking { a.invites() }.single()
+                assertEquals(Role.ADMIN, open.role)
+                assertFalse(open.device)
+                assertTrue(open.madeHere)
+                assertEquals("Dana", open.invitedBy)
+                assertTrue(Regex("[0-9a-f]{32}").matches(open.inviteId), open.inviteId)
+                // Good for 72 hours.
+                val expires = java.time.OffsetDateTime.parse(open.expiresAt).toInstant()
+                assertTrue(expires.isAfter(java.time.Instant.now().plusSeconds(71 * 3600)), open.expiresAt)
+                // Sam's phone sees it too, and may not cancel what Dana made.
+                assertEquals(listOf(open.inviteId), runBlocking { b.invites() }.map { it.inviteId })
+                assertFalse(runBlocking { b.invites() }.single().madeHere)
+                assertFailsWith<TrellisException> { runBlocking { b.cancelInvite(open.inviteId) } }
+                assertEquals(open, runBlocking { a.cancelInvite(open.inviteId.take(8)) })
+                assertEquals(emptyList(), runBlocking { a.invites() })
+                assertFailsWith<TrellisException.NotFound> { runBlocking { a.cancelInvite(open.inviteId) } }
+                val refused = assertFailsWith<TrellisException.Relay> { runBlocking { c.join(astray) } }
+                assertEquals(410.toUShort(), refused.status, refused.reason)
+                assertEquals(emptyList(), c.workspaces())
+                assertEquals(2, runBlocking { a.roster() }.size) // Dana and Sam: nobody else got in
             } finally {
                 listOf(a, b, c).forEach { it.close() }
             }
@@ -346,10 +383,9 @@ fun syncStories() {
                     gate.release()
                     assertEquals(emptyList(), b.workspaces())
                     // The same code again: the invite was not burnt, and Sam joins once.
-                    val joined = runBlocking { b.join(code, gate.url) }
+                    val joined = join(a, b, code, gate.url)
                     assertEquals(Role.MEMBER, joined.role)
-                    runBlocking { a.sync() }
-                    runBlocking { b.sync() }
+                    assertEquals("Maple Street Counseling", joined.name)
                     assertEquals(listOf("Lincoln Middle School"), b.organizations().map { it.name })
                     runBlocking { a.sync() }
                     val sams = runBlocking { a.roster() }.filter { it.name == "Sam" }

@@ -3,6 +3,7 @@
 Run with PYTHONPATH pointing at the folder holding the generated trellis_ffi.py and
 libtrellis_ffi.so (scripts/bindings.sh does this).
 """
+import asyncio
 import os
 import pathlib
 import queue
@@ -31,6 +32,24 @@ def new_store(tmp_path):
     yield make
     for store in opened:
         store.close()
+
+
+def join(inviter, joiner, code, relay_override=None):
+    """`joiner` joins with `code` and waits for its keys (no name yet; its sync raises
+    AwaitingKeys); the inviter's device syncs and hands the practice's keys to the joiner's
+    device (one device let in); the joiner's syncs, takes them and pushes its introduction, and
+    lists the practice by name. Returns the practice as the joiner lists it then."""
+    waiting = asyncio.run(joiner.join(code, relay_override))
+    assert waiting.awaiting_keys and waiting.name == "", waiting
+    with pytest.raises(t.TrellisError.AwaitingKeys):
+        asyncio.run(joiner.sync())
+    assert asyncio.run(inviter.sync()).keys_granted == 1
+    asyncio.run(joiner.sync())
+    [joined] = [w for w in joiner.workspaces() if w.id == waiting.id]
+    assert not joined.awaiting_keys and joined.current, joined
+    [theirs] = [w for w in inviter.workspaces() if w.id == waiting.id]
+    assert joined.name == theirs.name
+    return joined
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import trellis_ffi as t
-from conftest import SIGNUP_SECRET
+from conftest import SIGNUP_SECRET, join
 
 
 class Heard(t.TrellisListener):
@@ -57,15 +57,6 @@ def shared_practice(relay, new_store, name):
     join(a, b, code)
     asyncio.run(a.sync())  # so Dana's phone knows Sam by name
     return a, b
-
-
-def join(inviter, joiner, code):
-    """`joiner` joins with `code`; the inviter's device syncs (it hands the practice's keys to
-    the joiner's device), then the joiner's (it takes them and pushes its introduction)."""
-    ws = asyncio.run(joiner.join(code))
-    asyncio.run(inviter.sync())
-    asyncio.run(joiner.sync())
-    return ws
 
 
 def test_a_listener_hears_a_drop_by_and_its_thank_you_and_nothing_after_close(therapist):

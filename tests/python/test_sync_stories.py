@@ -4,12 +4,14 @@ The async methods return awaitables; asyncio.run drives them (uniffi polls the R
 its tokio runtime).
 """
 import asyncio
+import datetime
+import re
 import socket
 
 import pytest
 
 import trellis_ffi as t
-from conftest import SIGNUP_SECRET
+from conftest import SIGNUP_SECRET, join
 
 
 def test_an_unreachable_relay_is_a_network_error_and_the_practice_waits_once(new_store):
@@ -45,19 +47,30 @@ def test_a_drop_by_on_one_phone_reaches_the_other(relay, new_store):
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
 
     b.init("Sam")
+    # The code holds no key: Sam's phone is admitted and waits for one of the practice's
+    # devices to let it in. Until then nothing of the practice opens.
     joined = asyncio.run(b.join(code))
-    assert (joined.id, joined.role, joined.name) == (ws.id, t.Role.MEMBER, "Maple Street Counseling")
+    assert (joined.id, joined.role, joined.name) == (ws.id, t.Role.MEMBER, "")
+    assert joined.awaiting_keys
+    assert b.workspaces() == [joined]
+    with pytest.raises(t.TrellisError.AwaitingKeys):
+        asyncio.run(b.sync())
+    with pytest.raises(t.TrellisError.AwaitingKeys):
+        b.activities()
 
-    # Dana's next sync (which also hands the practice's keys to Sam's phone) pushes the visit;
-    # Sam's next pulls it.
+    # Dana's next sync hands the practice's keys to Sam's phone and pushes the visit; Sam's
+    # next takes the keys and pulls it.
     visit = a.log_drop_by(t.NewDropBy(
         organization="Lincoln", minutes=30, note="Met the new principal",
         left_behind=[t.LeftBehind(item="cards", qty=5)]))
     pushed = asyncio.run(a.sync())
+    assert pushed.keys_granted == 1, pushed
     assert pushed.pushed > 0 and a.status().pending_changes == 0
-    assert b.activities() == []
     pulled = asyncio.run(b.sync())
-    assert pulled.pulled > 0
+    assert pulled.pulled > 0 and pulled.keys_granted == 0
+    [practice] = b.workspaces()
+    assert (practice.name, practice.awaiting_keys) == ("Maple Street Counseling", False)
+    assert asyncio.run(a.sync()).keys_granted == 0  # once is enough
 
     [seen] = b.activities()
     assert seen.id == visit.id
@@ -73,21 +86,44 @@ def test_a_drop_by_on_one_phone_reaches_the_other(relay, new_store):
     assert {x.logged_by for x in a.activities()} == {"Dana", "Sam"}
 
 
-def test_an_invite_works_once(relay, new_store):
+def test_an_invite_works_once_and_an_open_one_is_cancelled_so_its_code_lets_nobody_in(relay, new_store):
     a, b, c = new_store("owner"), new_store("first"), new_store("second")
     a.init("Dana")
     asyncio.run(a.create_shared_workspace("Elm Therapy", relay.url, SIGNUP_SECRET))
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
     b.init("Sam")
-    asyncio.run(b.join(code))
-    asyncio.run(a.sync())
-    asyncio.run(b.sync())
+    join(a, b, code)
     c.init("Alex")
     with pytest.raises(t.TrellisError.Relay) as e:
         asyncio.run(c.join(code))
     assert (e.value.status, e.value.code) == (410, "gone"), e.value.reason
     assert c.workspaces() == []
     assert [w.name for w in b.workspaces()] == ["Elm Therapy"]
+
+    # Dana invites an admin; the code goes astray. She finds it among the open invites (Sam's,
+    # used, is not there) and cancels it by an id prefix.
+    assert asyncio.run(a.invites()) == []
+    astray = asyncio.run(a.create_invite(t.Role.ADMIN, False))
+    [open_invite] = asyncio.run(a.invites())
+    assert (open_invite.role, open_invite.device, open_invite.made_here, open_invite.invited_by) == (
+        t.Role.ADMIN, False, True, "Dana")
+    assert re.fullmatch(r"[0-9a-f]{32}", open_invite.invite_id), open_invite.invite_id
+    expires = datetime.datetime.fromisoformat(open_invite.expires_at.replace("Z", "+00:00"))
+    assert expires > datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=71)
+    # Sam's phone sees it too, and may not cancel what Dana made.
+    [seen] = asyncio.run(b.invites())
+    assert (seen.invite_id, seen.made_here) == (open_invite.invite_id, False)
+    with pytest.raises(t.TrellisError):
+        asyncio.run(b.cancel_invite(open_invite.invite_id))
+    assert asyncio.run(a.cancel_invite(open_invite.invite_id[:8])) == open_invite
+    assert asyncio.run(a.invites()) == []
+    with pytest.raises(t.TrellisError.NotFound):
+        asyncio.run(a.cancel_invite(open_invite.invite_id))
+    with pytest.raises(t.TrellisError.Relay) as refused:
+        asyncio.run(c.join(astray))
+    assert refused.value.status == 410, refused.value.reason
+    assert c.workspaces() == []
+    assert len(asyncio.run(a.roster())) == 2  # Dana and Sam: nobody else got in
 
 
 def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, new_store):
@@ -98,9 +134,7 @@ def test_two_phones_using_the_same_brochures_offline_add_up_after_sync(relay, ne
     a.restock("Brochures", 20)
     code = asyncio.run(a.create_invite(t.Role.MEMBER, False))
     b.init("Sam")
-    asyncio.run(b.join(code))
-    asyncio.run(a.sync())
-    asyncio.run(b.sync())
+    join(a, b, code)
     assert [(s.item, s.stock) for s in b.stock()] == [("brochures", 20)]
 
     # Offline on both phones: Dana leaves 3; Sam restocks 10 and leaves 5.
@@ -199,10 +233,8 @@ def joins_once_with_the_same_code(a, b, code, gate):
     """Sam's phone, after a join that did not finish, holds nothing; the same code again
     joins him once (the invite was not burnt) and he sees the practice."""
     assert b.workspaces() == []
-    ws = asyncio.run(b.join(code, gate.url))
-    assert ws.role == t.Role.MEMBER
-    asyncio.run(a.sync())
-    asyncio.run(b.sync())
+    ws = join(a, b, code, gate.url)
+    assert (ws.role, ws.name) == (t.Role.MEMBER, "Maple Street Counseling")
     assert [o.name for o in b.organizations()] == ["Lincoln Middle School"]
     asyncio.run(a.sync())
     sams = [m for m in asyncio.run(a.roster()) if m.name == "Sam"]
