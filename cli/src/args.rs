@@ -68,6 +68,9 @@ pub enum Command {
     /// The practice's goals
     #[command(subcommand)]
     Goal(GoalCmd),
+    /// Your profile card: specialties, ages, panels, openings, pitch; as a vCard or QR code
+    #[command(subcommand)]
+    Profile(crate::profile::ProfileCmd),
     /// Import contacts from vCard or CSV
     #[command(subcommand)]
     Import(crate::interop::ImportCmd),

@@ -150,7 +150,7 @@ pub fn export(store: &Store, json: bool, cmd: ExportCmd) -> Result<(), Error> {
 
 /// Writes `bytes` to a temporary file in `path`'s directory, flushes it to disk and renames it
 /// over `path`: readers see the old file or the whole new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let failed =
         |e: std::io::Error| Error::invalid(format!("cannot write {}: {e}", path.display()));
     let dir = match path.parent() {

@@ -5,6 +5,7 @@
 mod args;
 mod interop;
 mod output;
+mod profile;
 mod records;
 mod relationships;
 mod reports;
@@ -96,6 +97,7 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
         Command::Pitch(cmd) => settings::pitch(&store, out, cmd)?,
         Command::Membership(cmd) => settings::membership(&store, out, cmd)?,
         Command::Goal(cmd) => settings::goal(&store, out, cmd)?,
+        Command::Profile(cmd) => profile::run(&store, out, cmd)?,
         Command::Import(cmd) => interop::import(&store, out.json, cmd)?,
         Command::Export(cmd) => interop::export(&store, out.json, cmd)?,
         Command::Sync => {

@@ -11,4 +11,5 @@ mod leaked_codes;
 mod live;
 mod offline_phone;
 mod practices;
+mod profiles;
 mod storage_faults;

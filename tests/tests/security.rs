@@ -193,6 +193,21 @@ fn a_practices_whole_life_leaves_no_name_note_token_invite_or_key_on_the_relay()
         "--note",
         "Offered a parent night on anxiety",
     ]);
+    // Her profile card: the pitch and the facets colleagues match on.
+    dana.json(&[
+        "profile",
+        "set",
+        "--specialty",
+        "school-issues",
+        "--panel",
+        "tricare",
+        "--zip3",
+        "021",
+        "--openings",
+        "waitlist:6",
+        "--pitch",
+        "Teens who dread the school bus",
+    ]);
     dana.json(&["sync"]);
 
     // Sam joins as a member, her laptop as a device; both write and sync.
@@ -292,6 +307,10 @@ fn a_practices_whole_life_leaves_no_name_note_token_invite_or_key_on_the_relay()
         "Offered a parent night on anxiety",
         "Runs the Thursday grief circle",
         "Asked for the spring calendar",
+        "Teens who dread the school bus",
+        "school-issues",
+        "tricare",
+        "waitlist",
     ]
     .iter()
     .map(|s| (format!("plaintext {s:?}"), s.as_bytes().to_vec()))

@@ -262,6 +262,16 @@ pub(crate) struct WorkspaceDoc {
     pub pitches: BTreeMap<String, String>,
     pub memberships: BTreeMap<String, MembershipDoc>,
     pub reasons: BTreeMap<String, String>,
+    pub cards: BTreeMap<String, CardDoc>,
+}
+
+/// A member's profile card: its JSON ([`crate::model::Card`]) and who wrote it (taken only
+/// when that is the member the card is under).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct CardDoc {
+    pub author: String,
+    pub card: String,
 }
 
 /// A leave-behind item in the catalog (its stock lives in per-device counters).

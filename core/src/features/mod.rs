@@ -6,6 +6,7 @@ pub(crate) mod followups;
 pub mod interop;
 pub mod lifecycle;
 pub(crate) mod lists;
+pub(crate) mod profile;
 pub(crate) mod records;
 pub(crate) mod referrals;
 pub mod reports;

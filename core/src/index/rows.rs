@@ -105,6 +105,7 @@ pub(crate) fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
             "pitches",
             "memberships",
             "reasons",
+            "cards",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), params![ws])?;
         }
@@ -118,6 +119,16 @@ pub(super) fn index_workspace(tx: &Connection, ws: &str, doc: &WorkspaceDoc) -> 
             "INSERT INTO members (ws, id, name, role) VALUES (?1, ?2, ?3, ?4)",
             params![ws, id, m.name, m.role],
         )?;
+    }
+    // A card counts only under the member who wrote it (the author a change may put is its
+    // signer's member: `crate::sync::verify`), and only if it reads as a card.
+    for (member, c) in &doc.cards {
+        if c.author == *member && serde_json::from_str::<crate::model::Card>(&c.card).is_ok() {
+            tx.execute(
+                "INSERT INTO cards (ws, member_id, card) VALUES (?1, ?2, ?3)",
+                params![ws, member, c.card],
+            )?;
+        }
     }
     if !doc.name.is_empty() {
         tx.execute(

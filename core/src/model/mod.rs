@@ -16,7 +16,7 @@ pub const NOTE_PRIVACY_HINT: &str =
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident ($label:literal) { $($(#[$vmeta:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $s)] $variant),+
         }
@@ -53,12 +53,14 @@ macro_rules! string_enum {
 }
 
 mod followups;
+mod profile;
 mod records;
 mod referrals;
 mod settings;
 mod workspace;
 
 pub use followups::*;
+pub use profile::*;
 pub use records::*;
 pub use referrals::*;
 pub use settings::*;

@@ -295,6 +295,13 @@ CREATE TABLE verified_devices (
 ALTER TABLE set_aside ADD COLUMN hash BLOB;
 INSERT OR REPLACE INTO meta (key, value) VALUES ('data_format', '3');
 "#,
+    // 16: members' profile cards, indexed from the workspace document.
+    r#"
+CREATE TABLE cards (
+    ws TEXT NOT NULL, member_id TEXT NOT NULL, card TEXT NOT NULL,
+    PRIMARY KEY (ws, member_id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version from which documents, envelopes and keys are in the current data
@@ -349,7 +356,7 @@ pub(crate) fn ensure_secondary_indexes(conn: &mut Connection) -> Result<()> {
 
 /// The schema version from which the index last changed shape: a store migrated across it has
 /// its index rebuilt from the documents when opened.
-const INDEX_VERSION: u32 = 8;
+const INDEX_VERSION: u32 = 16;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;

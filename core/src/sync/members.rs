@@ -722,6 +722,7 @@ impl Store {
             "roster",
             "change_sigs",
             "verified_devices",
+            "cards",
             "held_changes",
             "set_aside",
         ] {
