@@ -16,7 +16,7 @@
 use crate::error::TrellisError;
 use crate::runtime::run;
 use crate::store::TrellisStore;
-use crate::types::{invite_view, InviteView, Role, SyncReport, WorkspaceInfo};
+use crate::types::{InviteView, Role, SyncReport, WorkspaceInfo};
 
 #[uniffi::export]
 impl TrellisStore {
@@ -71,7 +71,7 @@ impl TrellisStore {
         let store = self.store()?;
         run(async move {
             let open = store.invites().await?;
-            Ok(open.into_iter().map(|i| invite_view!(i)).collect())
+            Ok(open.into_iter().map(InviteView::from).collect())
         })
         .await
     }
@@ -81,7 +81,7 @@ impl TrellisStore {
     /// open invite matches, `Ambiguous` when several do.
     pub async fn cancel_invite(&self, query: String) -> Result<InviteView, TrellisError> {
         let store = self.store()?;
-        run(async move { Ok(invite_view!(store.cancel_invite(&query).await?)) }).await
+        run(async move { Ok(store.cancel_invite(&query).await?.into()) }).await
     }
 
     /// Joins the workspace an invite code names, registers this device on its relay (or on

@@ -59,5 +59,5 @@ pub use sync::invite::InviteCode;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sync::live;
 pub use sync::live_endpoint::LiveEndpoint;
-pub use sync::{checkpoint, invite, members, set_aside};
+pub use sync::{checkpoint, invite, join, members, set_aside};
 pub use trellis_protocol::api::Role;

@@ -546,43 +546,21 @@ mirror_record! {
     }
 }
 
-/// An open invite of the current workspace: made, and neither used, cancelled nor expired, as
-/// the practice's signed roster holds it (`invites()`, `cancel_invite()`).
-///
-/// Restated field for field like the records of `mirror_record!`, but converted by
-/// `invite_view!` (below) instead of a `From`: the core hands its `InviteView` out only from
-/// `Store::invites` and `Store::cancel_invite`, and its module (`sync::join`) is not exported
-/// by path, so there is no type to write `From` for.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct InviteView {
-    /// Its id, 32 hex digits (cancel it with a prefix of it).
-    pub invite_id: String,
-    /// The role it gives (for a device invite: the inviting member's).
-    pub role: Role,
-    /// Whether it adds another device of the inviting member rather than a new member.
-    pub device: bool,
-    /// The inviting member's name.
-    pub invited_by: String,
-    /// Whether this device made it.
-    pub made_here: bool,
-    /// When it stops admitting anyone (RFC 3339).
-    pub expires_at: String,
+mirror_record! {
+    /// An open invite of the current workspace: made, and neither used, cancelled nor expired,
+    /// as the practice's signed roster holds it (`invites()`, `cancel_invite()`).
+    InviteView from trellis_core::join::InviteView {
+        /// Its id, 32 hex digits (cancel it with a prefix of it).
+        invite_id: String,
+        /// The role it gives (for a device invite: the inviting member's).
+        role: Role [into],
+        /// Whether it adds another device of the inviting member rather than a new member.
+        device: bool,
+        /// The inviting member's name.
+        invited_by: String,
+        /// Whether this device made it.
+        made_here: bool,
+        /// When it stops admitting anyone (RFC 3339).
+        expires_at: String,
+    }
 }
-
-/// Converts the core's `InviteView` (the value of an expression whose type the core does not
-/// name publicly) into [`InviteView`], field by field. A field the core adds is not caught
-/// here as `mirror_record!` would catch it: the core re-exporting the type would allow that.
-macro_rules! invite_view {
-    ($core:expr) => {{
-        let v = $core;
-        $crate::types::InviteView {
-            invite_id: v.invite_id,
-            role: v.role.into(),
-            device: v.device,
-            invited_by: v.invited_by,
-            made_here: v.made_here,
-            expires_at: v.expires_at,
-        }
-    }};
-}
-pub(crate) use invite_view;
