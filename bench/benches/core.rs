@@ -32,7 +32,14 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 fn open(path: &Path, durability: Durability) -> Store {
-    Store::open_with(path, StoreOptions { durability }).expect("the benchmark store opens")
+    Store::open_with(
+        path,
+        StoreOptions {
+            durability,
+            ..Default::default()
+        },
+    )
+    .expect("the benchmark store opens")
 }
 
 /// A drop-by as a phone logs it: an organization and a contact by id, a 100–300 character

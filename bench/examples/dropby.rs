@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         &path,
         StoreOptions {
             durability: Durability::Normal,
+            ..Default::default()
         },
     )?;
     let pairs: Vec<(String, String)> = store

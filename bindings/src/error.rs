@@ -127,7 +127,7 @@ impl From<trellis_core::Error> for TrellisError {
         let reason = e.to_string();
         match e {
             E::NotInitialized => TrellisError::NotInitialized { reason },
-            E::NoWorkspace => TrellisError::NoWorkspace { reason },
+            E::NoWorkspace | E::NoRegion => TrellisError::NoWorkspace { reason },
             E::NotConnected(_) => TrellisError::NotConnected { reason },
             E::NotFound { candidates, .. } => TrellisError::NotFound { reason, candidates },
             E::Ambiguous { candidates, .. } => TrellisError::Ambiguous { reason, candidates },

@@ -71,6 +71,10 @@ pub enum Command {
     /// Your profile card: specialties, ages, panels, openings, pitch; as a vCard or QR code
     #[command(subcommand)]
     Profile(crate::profile::ProfileCmd),
+    /// Regions: shared spaces of therapists of many practices, with their own members,
+    /// moderators, invites and key (`region` commands act on the current region)
+    #[command(subcommand)]
+    Region(RegionCmd),
     /// Import contacts from vCard or CSV
     #[command(subcommand)]
     Import(crate::interop::ImportCmd),
@@ -83,6 +87,59 @@ pub enum Command {
     Status,
     /// Entries pulled from the relay that this device could not apply and keeps aside
     SetAside,
+}
+
+/// `trellis region ...`
+#[derive(Debug, Subcommand)]
+pub enum RegionCmd {
+    /// Create a region on a relay, with you as its owner, and make it the current region
+    Create {
+        /// The region's name ("Pioneer Valley therapists")
+        name: String,
+        /// Relay URL
+        #[arg(long)]
+        relay: String,
+        /// The relay operator's signup secret
+        #[arg(long, env = "TRELLIS_SIGNUP_SECRET", hide_env_values = true)]
+        signup_secret: String,
+    },
+    /// Print a single-use invite code to the current region, valid 72 hours (owners and
+    /// moderators); `invite list` and `invite cancel ID` for open invites
+    #[command(args_conflicts_with_subcommands = true)]
+    Invite {
+        /// List or cancel open invites instead
+        #[command(subcommand)]
+        action: Option<InviteCmd>,
+        /// Role of the new member
+        #[arg(long, default_value = "member", value_parser = ["member", "moderator"])]
+        role: String,
+    },
+    /// Join a region with an invite code (it becomes the current region)
+    Join {
+        /// The invite code
+        code: String,
+        /// Reach the relay at this URL instead of the one in the code
+        #[arg(long)]
+        relay: Option<String>,
+    },
+    /// Regions on this device
+    List,
+    /// Make another region current
+    Use {
+        /// Region name or id prefix
+        region: String,
+    },
+    /// Members of the current region and their devices, with fingerprints
+    Members,
+    /// Remove a member from the current region and rotate its key (owners and moderators)
+    Remove {
+        /// Member name or id prefix
+        member: String,
+    },
+    /// Leave the current region; this device deletes its data (your practice stays)
+    Leave,
+    /// Push and pull the current region (`trellis sync` does it too)
+    Sync,
 }
 
 /// `trellis workspace invite ...`

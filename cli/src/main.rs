@@ -16,9 +16,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use serde_json::json;
-use trellis_core::{Error, Role, Store};
+use trellis_core::{Error, Role, Scope, Store, StoreOptions, SyncReport};
 
-use args::{Cli, Command, InviteCmd, WorkspaceCmd};
+use args::{Cli, Command, InviteCmd, RegionCmd, WorkspaceCmd};
 use output::{opt, short, table, Out};
 
 fn main() -> ExitCode {
@@ -44,6 +44,7 @@ fn error_code(e: &Error) -> &'static str {
     match e {
         Error::NotInitialized => "not_initialized",
         Error::NoWorkspace => "no_workspace",
+        Error::NoRegion => "no_region",
         Error::NotConnected(_) => "not_connected",
         Error::NotFound { .. } => "not_found",
         Error::Ambiguous { .. } => "ambiguous",
@@ -76,7 +77,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn run(cli: Cli, out: Out) -> Result<(), Error> {
-    let store = Store::open(data_dir(cli.data)?.join("trellis.sqlite3"))?;
+    let path = data_dir(cli.data)?.join("trellis.sqlite3");
+    let store = Store::open(&path)?;
+    // The same file, acting on regions instead of practices.
+    let regions = || {
+        Store::open_with(
+            &path,
+            StoreOptions {
+                scope: Scope::Region,
+                ..Default::default()
+            },
+        )
+    };
     match cli.command {
         Command::Init { name } => {
             let device = store.init(&name)?;
@@ -101,26 +113,35 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
         Command::Import(cmd) => interop::import(&store, out.json, cmd)?,
         Command::Export(cmd) => interop::export(&store, out.json, cmd)?,
         Command::Sync => {
-            let report = runtime()?.block_on(store.sync())?;
-            out.show(&report, |r| {
-                println!(
-                    "Pushed {} change(s), pulled {} change(s), {} document(s) updated; cursor {}.",
-                    r.pushed, r.pulled, r.documents_updated, r.cursor
-                );
-                if r.set_aside > 0 {
-                    println!(
-                        "Set aside {} entr(ies) that could not be applied (see `trellis set-aside`).",
-                        r.set_aside
-                    );
-                }
-                if r.keys_granted > 0 {
-                    println!(
-                        "Handed the practice's keys to {} newly admitted device(s).",
-                        r.keys_granted
-                    );
+            let rt = runtime()?;
+            let report = rt.block_on(store.sync())?;
+            // The current region too, when this device has one; its failure does not undo
+            // the practice's sync, and is said beside it.
+            let region_store = regions()?;
+            let region = match region_store.workspaces()?.is_empty() {
+                true => None,
+                false => Some(rt.block_on(region_store.sync())),
+            };
+            let mut value = serde_json::to_value(report)
+                .map_err(|e| Error::invalid(format!("the report could not be written: {e}")))?;
+            match &region {
+                Some(Ok(r)) => value["region"] = json!(r),
+                Some(Err(e)) => value["region"] = json!({ "error": e.to_string() }),
+                None => {}
+            }
+            out.show(&value, |_| {
+                print_sync(&report, "practice");
+                match &region {
+                    Some(Ok(r)) => {
+                        print!("Region: ");
+                        print_sync(r, "region");
+                    }
+                    Some(Err(e)) => eprintln!("The region did not sync: {e}"),
+                    None => {}
                 }
             });
         }
+        Command::Region(cmd) => region(&regions()?, out, cmd)?,
         Command::Status => {
             let s = store.status()?;
             out.show(&s, |s| {
@@ -181,7 +202,67 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
     Ok(())
 }
 
+/// Prints what one sync moved (`of`: "practice" or "region").
+fn print_sync(r: &SyncReport, of: &str) {
+    println!(
+        "Pushed {} change(s), pulled {} change(s), {} document(s) updated; cursor {}.",
+        r.pushed, r.pulled, r.documents_updated, r.cursor
+    );
+    if r.set_aside > 0 {
+        println!(
+            "Set aside {} entr(ies) that could not be applied (see `trellis set-aside`).",
+            r.set_aside
+        );
+    }
+    if r.keys_granted > 0 {
+        println!(
+            "Handed the {of}'s keys to {} newly admitted device(s).",
+            r.keys_granted
+        );
+    }
+}
+
+/// `trellis region ...`: the workspace commands, run on a store that acts on regions.
+fn region(store: &Store, out: Out, cmd: RegionCmd) -> Result<(), Error> {
+    let as_workspace = match cmd {
+        RegionCmd::Create {
+            name,
+            relay,
+            signup_secret,
+        } => WorkspaceCmd::Create {
+            name,
+            relay: Some(relay),
+            signup_secret: Some(signup_secret),
+        },
+        RegionCmd::Invite { action, role } => WorkspaceCmd::Invite {
+            action,
+            role: if role == "moderator" {
+                "admin".into()
+            } else {
+                role
+            },
+            device: false,
+        },
+        RegionCmd::Join { code, relay } => WorkspaceCmd::Join { code, relay },
+        RegionCmd::List => WorkspaceCmd::List,
+        RegionCmd::Use { region } => WorkspaceCmd::Use { workspace: region },
+        RegionCmd::Members => WorkspaceCmd::Members,
+        RegionCmd::Remove { member } => WorkspaceCmd::Remove { member },
+        RegionCmd::Leave => WorkspaceCmd::Leave,
+        RegionCmd::Sync => {
+            let report = runtime()?.block_on(store.sync())?;
+            out.show(&report, |r| print_sync(r, "region"));
+            return Ok(());
+        }
+    };
+    workspace(store, out, as_workspace)
+}
+
 fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
+    let of = match store.scope() {
+        Scope::Practice => "practice",
+        Scope::Region => "region",
+    };
     match cmd {
         WorkspaceCmd::Create {
             name,
@@ -270,7 +351,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                     &json!({ "workspace": info, "sync": null, "awaiting_keys": true }),
                     |_| {
                         println!(
-                            "Joined as {}. This device waits for the practice's keys: the device \
+                            "Joined as {}. This device waits for the {of}'s keys: the device \
                              that made the invite (or an owner's or admin's) hands them over when \
                              it next syncs. Then run `trellis sync`.",
                             info.role.as_str()
@@ -394,25 +475,25 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
         WorkspaceCmd::Remove { member } => {
             runtime()?.block_on(store.remove_member(&member))?;
             out.show(&json!({ "removed": member }), |_| {
-                println!("Removed {member}; the practice key was rotated.")
+                println!("Removed {member}; the {of}'s key was rotated.")
             });
         }
         WorkspaceCmd::Leave => {
             runtime()?.block_on(store.leave())?;
             out.show(&json!({ "left": true }), |_| {
-                println!("You left the practice; its data was deleted from this device.")
+                println!("You left the {of}; its data was deleted from this device.")
             });
         }
         WorkspaceCmd::Transfer { member } => {
             runtime()?.block_on(store.transfer_ownership(&member))?;
             out.show(&json!({ "owner": member }), |_| {
-                println!("{member} now owns the practice; you are an admin.")
+                println!("{member} now owns the {of}; you are an admin.")
             });
         }
         WorkspaceCmd::RotateKey => {
             let epoch = runtime()?.block_on(store.rotate_key())?;
             out.show(&json!({ "epoch": epoch }), |_| {
-                println!("The practice key was rotated (epoch {epoch}).")
+                println!("The {of}'s key was rotated (epoch {epoch}).")
             });
         }
         WorkspaceCmd::Checkpoint => {

@@ -419,7 +419,7 @@ fn pull_member_changes(data: &[u8]) -> Vec<crate::SetAsideEntry> {
     store
         .create_workspace("Fuzz practice")
         .expect("a local practice is made");
-    let ws = current_ws(&store.lock()).expect("the practice is current");
+    let ws = current_ws(&store.lock(), store.scope).expect("the practice is current");
     // Entries are signed by this device (its roster's only one) under several actors of its
     // own; a key byte with its top bit set signs with a key the roster does not hold.
     let (signer, me, mark, roster) = {

@@ -53,7 +53,7 @@ pub use features::settings::DEFAULT_LOW_AT;
 pub use features::{interop, lifecycle, reports};
 pub use model::*;
 pub use storage::db::{Durability, SCHEMA_VERSION};
-pub use storage::workspace::Device;
+pub use storage::workspace::{Device, Scope};
 pub use store::{Store, StoreOptions};
 pub use sync::invite::InviteCode;
 #[cfg(not(target_arch = "wasm32"))]

@@ -15,6 +15,7 @@ mod membership;
 mod metadata;
 mod multiprocess;
 mod practices_sync;
+mod regions;
 mod relay_access;
 mod restore;
 mod rotations;

@@ -9,6 +9,7 @@ use wasm_bindgen::JsValue;
 pub const CODES: &[&str] = &[
     "not_initialized",
     "no_workspace",
+    "no_region",
     "not_connected",
     "not_found",
     "ambiguous",
@@ -51,6 +52,7 @@ impl From<Error> for WebError {
         let (code, relay) = match e {
             Error::NotInitialized => ("not_initialized", None),
             Error::NoWorkspace => ("no_workspace", None),
+            Error::NoRegion => ("no_region", None),
             Error::NotConnected(_) => ("not_connected", None),
             Error::NotFound { .. } => ("not_found", None),
             Error::Ambiguous { .. } => ("ambiguous", None),

@@ -17,6 +17,9 @@ pub enum Error {
     /// There is no workspace to act on.
     #[error("no workspace yet: create one with `trellis workspace create NAME` or join one with `trellis workspace join CODE`")]
     NoWorkspace,
+    /// There is no region to act on.
+    #[error("no region yet: create one with `trellis region create NAME` or join one with `trellis region join CODE`")]
+    NoRegion,
     /// The workspace has no relay.
     #[error("workspace {0} is local only: connect it to a relay first")]
     NotConnected(String),

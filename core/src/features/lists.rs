@@ -153,7 +153,7 @@ impl Store {
     pub fn search(&self, query: &str) -> Result<Vec<SearchHit>> {
         let fts = fts_query(query)?;
         // After a bootstrap of a large practice, what the catch-up has not written yet.
-        let ws = current_ws(&self.lock())?.id.to_hex();
+        let ws = current_ws(&self.lock(), self.scope)?.id.to_hex();
         self.finish_search_catch_up(&ws)?;
         self.read(|c, ws| {
             // Ranking every match of a common prefix costs tens of milliseconds in a large
@@ -219,7 +219,7 @@ impl Store {
 
     /// The current workspace's id, if there is one.
     pub fn current_workspace_id(&self) -> Result<Option<String>> {
-        get_meta(&self.lock(), "current_workspace")
+        get_meta(&self.lock(), self.scope.current_key())
     }
 }
 

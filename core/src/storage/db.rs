@@ -302,6 +302,10 @@ CREATE TABLE cards (
     PRIMARY KEY (ws, member_id)
 ) WITHOUT ROWID;
 "#,
+    // 17: a workspace is a practice or a region (`Scope`).
+    r#"
+ALTER TABLE workspaces ADD COLUMN kind TEXT NOT NULL DEFAULT 'practice';
+"#,
 ];
 
 /// The schema version from which documents, envelopes and keys are in the current data

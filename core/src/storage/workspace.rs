@@ -21,6 +21,45 @@ pub struct Device {
     pub name: String,
 }
 
+/// Which workspaces a [`crate::Store`] acts on: practices (the default), or regions, the shared
+/// spaces that span practices. Both are workspaces alike (relay, roster, keys, sync); each
+/// scope has its own current one, and lists only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// A practice: contacts, visits, referrals, its members.
+    #[default]
+    Practice,
+    /// A region: therapists of many practices.
+    Region,
+}
+
+impl Scope {
+    /// The `meta` key naming the current workspace of this scope.
+    pub(crate) fn current_key(self) -> &'static str {
+        match self {
+            Scope::Practice => "current_workspace",
+            Scope::Region => "current_region",
+        }
+    }
+
+    /// The `kind` of its workspaces' rows.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            Scope::Practice => "practice",
+            Scope::Region => "region",
+        }
+    }
+
+    /// The scope of a row's `kind`.
+    pub(crate) fn of_kind(kind: &str) -> Scope {
+        if kind == "region" {
+            Scope::Region
+        } else {
+            Scope::Practice
+        }
+    }
+}
+
 /// A workspace as loaded for an operation.
 #[derive(Debug, Clone)]
 pub(crate) struct Ws {
@@ -135,10 +174,10 @@ impl WsMeta {
     }
 }
 
-pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
+pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws, scope: Scope) -> Result<()> {
     conn.execute(
-        "INSERT INTO workspaces (id, name, key, member_id, role, relay_url, token, cursor, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO workspaces (id, name, key, member_id, role, relay_url, token, cursor, created_at, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             ws.id.to_hex(),
             ws.name,
@@ -148,7 +187,8 @@ pub(crate) fn insert_workspace(conn: &Connection, ws: &Ws) -> Result<()> {
             ws.relay_url,
             ws.token,
             ws.cursor as i64,
-            crate::base::time::now_rfc3339()
+            crate::base::time::now_rfc3339(),
+            scope.kind()
         ],
     )?;
     save_keys(conn, ws)
@@ -260,10 +300,13 @@ pub(crate) fn roster_mark(conn: &Connection, ws: &Id) -> Result<crate::crypto::R
     Ok(crate::crypto::RosterMark { seq, hash })
 }
 
-/// The current workspace; [`Error::AwaitingKeys`] when it is a join no device of the practice
-/// has handed the keys to yet.
-pub(crate) fn current_ws(conn: &Connection) -> Result<Ws> {
-    let id = get_meta(conn, "current_workspace")?.ok_or(Error::NoWorkspace)?;
+/// The current workspace of `scope`; [`Error::AwaitingKeys`] when it is a join no device of the
+/// practice has handed the keys to yet.
+pub(crate) fn current_ws(conn: &Connection, scope: Scope) -> Result<Ws> {
+    let id = get_meta(conn, scope.current_key())?.ok_or(match scope {
+        Scope::Practice => Error::NoWorkspace,
+        Scope::Region => Error::NoRegion,
+    })?;
     match load_ws(conn, &id) {
         Err(Error::NoWorkspace) if crate::sync::join::awaiting(conn, &id)? => {
             Err(Error::AwaitingKeys)

@@ -23,7 +23,7 @@ use crate::events::{Events, Listener, Subscription};
 use crate::index::{self, catch_up, catch_up::CatchUp};
 use crate::storage::db::{self, lock, Durability};
 use crate::storage::docstore::{self, DocCache};
-use crate::storage::workspace::{current_ws, Ws};
+use crate::storage::workspace::{current_ws, Scope, Ws};
 
 pub(crate) use write::{add_member, change_doc, change_doc_after, keep_signature, kept_signature};
 
@@ -52,6 +52,8 @@ pub struct Store {
     pub(crate) rosters: std::sync::Mutex<
         std::collections::HashMap<trellis_protocol::Id, Arc<crate::roster::Roster>>,
     >,
+    /// Practices or regions.
+    pub(crate) scope: Scope,
 }
 
 /// How to open a [`Store`].
@@ -59,6 +61,9 @@ pub struct Store {
 pub struct StoreOptions {
     /// How hard each commit works to survive a crash; [`Durability::Normal`] by default.
     pub durability: Durability,
+    /// Which workspaces the store acts on: practices by default, or regions. Two stores of
+    /// different scopes may be open on one file at once.
+    pub scope: Scope,
 }
 
 /// Who runs a store's background work: the search catch-up (`index::catch_up`), WAL
@@ -141,7 +146,13 @@ impl Store {
             events,
             docs: DocCache::default(),
             rosters: Default::default(),
+            scope: options.scope,
         })
+    }
+
+    /// Which workspaces this store acts on.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 
     /// Runs one step of the background work of a store without threads (a browser's): delivers
@@ -185,7 +196,7 @@ impl Store {
     /// [`Store::search`] writes what is left first, so a search never misses anything.
     pub fn search_backlog(&self) -> Result<u64> {
         let conn = self.lock();
-        let ws = current_ws(&conn)?;
+        let ws = current_ws(&conn, self.scope)?;
         let n: i64 = conn.query_row(
             "SELECT count(*) FROM search_pending WHERE ws = ?1",
             [ws.id.to_hex()],

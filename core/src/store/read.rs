@@ -14,7 +14,7 @@ impl Store {
     /// to end.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection, &Ws) -> Result<T>) -> Result<T> {
         let conn = self.lock_reader();
-        let ws = current_ws(&conn)?;
+        let ws = current_ws(&conn, self.scope)?;
         f(&conn, &ws)
     }
 }

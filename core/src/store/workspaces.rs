@@ -60,14 +60,14 @@ impl Store {
             conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
             &self.docs,
         );
-        insert_workspace(&tx, ws)?;
+        insert_workspace(&tx, ws, self.scope)?;
         crate::storage::workspace::ensure_creation(&tx, ws)?;
         change_doc(&tx, ws, me, &ws.id, DocKind::Workspace, |t| {
             use automerge::transaction::Transactable;
             t.put(automerge::ROOT, "name", ws.name.as_str())?;
             add_member(t, &ws.member_id, &me.name, Role::Owner)
         })?;
-        set_meta(&tx, "current_workspace", &ws.id.to_hex())?;
+        set_meta(&tx, self.scope.current_key(), &ws.id.to_hex())?;
         tx.commit()?;
         crate::storage::db::flush_to_disk(&conn)?;
         Ok(info(ws, true))
@@ -76,10 +76,11 @@ impl Store {
     /// Every workspace on this device.
     pub fn workspaces(&self) -> Result<Vec<WorkspaceInfo>> {
         let conn = self.lock();
-        let current = get_meta(&conn, "current_workspace")?;
-        let mut st = conn.prepare("SELECT id FROM workspaces ORDER BY created_at")?;
+        let current = get_meta(&conn, self.scope.current_key())?;
+        let mut st =
+            conn.prepare("SELECT id FROM workspaces WHERE kind = ?1 ORDER BY created_at")?;
         let ids: Vec<String> = st
-            .query_map([], |r| r.get(0))?
+            .query_map([self.scope.kind()], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut all = ids
             .iter()
@@ -90,6 +91,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         all.extend(crate::sync::join::awaiting_workspaces(
             &conn,
+            self.scope,
             current.as_deref(),
         )?);
         Ok(all)
@@ -105,7 +107,7 @@ impl Store {
             .collect();
         match hits.as_slice() {
             [one] => {
-                set_meta(&self.lock(), "current_workspace", &one.id)?;
+                set_meta(&self.lock(), self.scope.current_key(), &one.id)?;
                 Ok(WorkspaceInfo {
                     current: true,
                     ..(*one).clone()

@@ -30,7 +30,7 @@ impl Store {
                 &self.docs,
             );
             let me = device(&tx)?;
-            let ws = current_ws(&tx)?;
+            let ws = current_ws(&tx, self.scope)?;
             self.mark(&ws);
             let out = f(&tx, &ws, &me)?;
             tx.commit()?;

@@ -183,7 +183,7 @@ impl Store {
                 "this device set aside entries it could not apply (see `set-aside`): it cannot make a checkpoint".into(),
             ));
         }
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let pending: i64 = self.lock().query_row(
             "SELECT count(*) FROM outbox WHERE ws = ?1",
             [ws.id.to_hex()],
@@ -275,7 +275,7 @@ impl Store {
         // The checkpoint may be sealed with a key this device has not fetched yet (it was
         // cut after a rotation): fetch the keys first, or its snapshots would not open.
         self.refresh_keys(ws, client).await?;
-        let fresh = current_ws(&self.lock())?;
+        let fresh = current_ws(&self.lock(), self.scope)?;
         let ws = &fresh;
         // The roster the snapshots were signed under (a checkpoint is cut by an owner or admin
         // whose device this one may not know yet).

@@ -40,7 +40,7 @@ use crate::storage::db::flush_to_disk;
 use crate::storage::docstore::Tx;
 use crate::storage::workspace::{
     current_ws, delete_meta, device, device_keys, device_signer, get_meta, info, insert_workspace,
-    set_meta, Ws, WsMeta,
+    set_meta, Scope, Ws, WsMeta,
 };
 use crate::store::{add_member, change_doc, Store};
 use crate::sync::client::{normalize_url, RelayClient};
@@ -82,6 +82,13 @@ struct PendingJoin {
     relay_url: String,
     /// Set once the relay redeemed the invite and the roster holds this device's admission.
     admitted: Option<Admitted>,
+    /// A practice's join or a region's ([`Scope::kind`]).
+    #[serde(default = "practice")]
+    kind: String,
+}
+
+fn practice() -> String {
+    Scope::Practice.kind().to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,9 +117,10 @@ pub(crate) fn awaiting(conn: &rusqlite::Connection, ws: &str) -> Result<bool> {
     Ok(load_pending(conn, &id)?.is_some_and(|p| p.admitted.is_some()))
 }
 
-/// The joins on this device waiting for keys, as workspaces to list (no name yet).
+/// The joins of `scope` on this device waiting for keys, as workspaces to list (no name yet).
 pub(crate) fn awaiting_workspaces(
     conn: &rusqlite::Connection,
+    scope: Scope,
     current: Option<&str>,
 ) -> Result<Vec<WorkspaceInfo>> {
     let mut st = conn.prepare("SELECT key, value FROM meta WHERE key LIKE 'pending_join:%'")?;
@@ -126,6 +134,9 @@ pub(crate) fn awaiting_workspaces(
         let Ok(pending) = serde_json::from_str::<PendingJoin>(&value) else {
             continue;
         };
+        if pending.kind != scope.kind() {
+            continue;
+        }
         if let Some(admitted) = pending.admitted {
             out.push(WorkspaceInfo {
                 id: id.to_string(),
@@ -149,7 +160,7 @@ impl Store {
     /// The code carries no key: this device (or an owner's or admin's) hands the keys to the
     /// device it admitted at its next sync.
     pub async fn create_invite(&self, role: Role, device: bool) -> Result<String> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let client = connected(&ws)?;
         let admit = DeviceSigner::generate();
         let invite_id = Id::random();
@@ -211,7 +222,7 @@ impl Store {
     /// The current workspace's open invites (not used, cancelled or expired), newest first, as
     /// the practice's signed roster holds them after fetching what the relay added.
     pub async fn invites(&self) -> Result<Vec<InviteView>> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let client = connected(&ws)?;
         let roster = self.refresh_roster(&ws.id, &client).await?;
         self.open_invites(&ws, &roster)
@@ -245,7 +256,7 @@ impl Store {
     /// her own): a signed roster event, sent with the relay's cancellation (both or neither).
     /// Its code then admits nobody. Returns the invite as it was.
     pub async fn cancel_invite(&self, query: &str) -> Result<InviteView> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let client = connected(&ws)?;
         let (me, signer) = {
             let conn = self.lock();
@@ -347,6 +358,7 @@ impl Store {
                         member: Id::random(),
                         relay_url: relay_url.clone(),
                         admitted: None,
+                        kind: self.scope.kind().to_string(),
                     };
                     save_pending(&conn, &ws_id, &made)?;
                     flush_to_disk(&conn)?;
@@ -377,14 +389,14 @@ impl Store {
             });
             let conn = self.lock();
             save_pending(&conn, &ws_id, &pending)?;
-            set_meta(&conn, "current_workspace", &ws_id.to_hex())?;
+            set_meta(&conn, self.scope.current_key(), &ws_id.to_hex())?;
             flush_to_disk(&conn)?;
         }
         match self.finish_join(&ws_id).await {
             Err(Error::AwaitingKeys) => {
                 let conn = self.lock();
-                let current = get_meta(&conn, "current_workspace")?;
-                awaiting_workspaces(&conn, current.as_deref())?
+                let current = get_meta(&conn, self.scope.current_key())?;
+                awaiting_workspaces(&conn, self.scope, current.as_deref())?
                     .into_iter()
                     .find(|w| w.id == ws_id.to_hex())
                     .ok_or(Error::AwaitingKeys)
@@ -525,7 +537,7 @@ impl Store {
         let known: Vec<String> = roster.devices.keys().map(Id::to_hex).collect();
         let mut conn = self.lock();
         let tx = Tx::new(conn.transaction()?, &self.docs);
-        insert_workspace(&tx, &ws)?;
+        insert_workspace(&tx, &ws, self.scope)?;
         if admitted.member_id == pending.member {
             // A new member introduces herself to the practice in the workspace document.
             change_doc(&tx, &ws, &this_device, &ws.id, DocKind::Workspace, |t| {
@@ -538,7 +550,7 @@ impl Store {
             &known.join(" "),
         )?;
         delete_meta(&tx, &WsMeta::PendingJoin.key(&ws.id.to_hex()))?;
-        let current = get_meta(&tx, "current_workspace")?.as_deref() == Some(&ws.id.to_hex());
+        let current = get_meta(&tx, self.scope.current_key())?.as_deref() == Some(&ws.id.to_hex());
         tx.commit()?;
         flush_to_disk(&conn)?;
         Ok(info(&ws, current))
@@ -551,8 +563,8 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM roster WHERE ws = ?1", [ws.to_hex()])?;
         delete_meta(&tx, &WsMeta::PendingJoin.key(&ws.to_hex()))?;
-        if get_meta(&tx, "current_workspace")?.as_deref() == Some(&ws.to_hex()) {
-            delete_meta(&tx, "current_workspace")?;
+        if get_meta(&tx, self.scope.current_key())?.as_deref() == Some(&ws.to_hex()) {
+            delete_meta(&tx, self.scope.current_key())?;
         }
         tx.commit()?;
         Ok(())

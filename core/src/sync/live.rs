@@ -200,7 +200,7 @@ async fn run(store: Arc<Store>, wake: Arc<Wake>, mut stopped: watch::Receiver<bo
 
 /// The current workspace, if it is connected to a relay.
 fn target(store: &Store) -> Option<Target> {
-    let ws = current_ws(&store.lock()).ok()?;
+    let ws = current_ws(&store.lock(), store.scope).ok()?;
     Some(Target {
         ws: ws.id.to_hex(),
         url: ws.relay_url?,
@@ -257,7 +257,7 @@ async fn connected(
                         tracing::warn!("unreadable live message ignored");
                         continue;
                     };
-                    let cursor = current_ws(&store.lock()).map(|w| w.cursor).unwrap_or(0);
+                    let cursor = current_ws(&store.lock(), store.scope).map(|w| w.cursor).unwrap_or(0);
                     if live.head > cursor && sync(store).await {
                         return Ended::Backoff;
                     }

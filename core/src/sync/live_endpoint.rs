@@ -41,7 +41,7 @@ impl Store {
     /// a browser's socket (they hold this device's token: keep them in the worker that holds
     /// the store). Fails with `NotConnected` for a workspace kept on this device only.
     pub fn live_endpoint(&self) -> Result<LiveEndpoint> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let (Some(relay_url), Some(token)) = (ws.relay_url.as_deref(), ws.token.as_deref()) else {
             return Err(Error::NotConnected(ws.name.clone()));
         };

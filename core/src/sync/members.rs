@@ -38,7 +38,7 @@ use crate::read::members::MemberLookup;
 use crate::roster::{Roster, What};
 use crate::storage::workspace::{
     current_ws, delete_meta, device, device_keys, device_signer, get_meta, load_ws, save_keys,
-    set_meta, Ws, WsMeta,
+    set_meta, Scope, Ws, WsMeta,
 };
 use crate::store::Store;
 use crate::sync::client::RelayClient;
@@ -103,7 +103,7 @@ impl Store {
     /// compared face to face and matched. Fails, recording nothing, when no device of hers
     /// has that fingerprint.
     pub fn verify_member(&self, member: &str, fingerprint: &str) -> Result<MemberView> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let typed =
             crate::crypto::signing::normalize_fingerprint(fingerprint).ok_or_else(|| {
                 Error::invalid("a fingerprint is 20 digits, as \"12345 67890 12345 67890\"")
@@ -508,7 +508,7 @@ impl Store {
 
     /// The current workspace and a client for its relay.
     pub(crate) fn connected(&self) -> Result<(Ws, RelayClient)> {
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let client = match (&ws.relay_url, &ws.token) {
             (Some(url), Some(token)) => RelayClient::new(url, Some(token))?,
             _ => return Err(Error::NotConnected(ws.id.to_hex())),
@@ -728,22 +728,30 @@ impl Store {
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), [&id])?;
         }
+        let kind: String = tx
+            .query_row("SELECT kind FROM workspaces WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|_| Scope::Practice.kind().to_string());
+        let scope = Scope::of_kind(&kind);
         tx.execute("DELETE FROM workspaces WHERE id = ?1", [&id])?;
         for entry in WsMeta::ALL {
             delete_meta(&tx, &entry.key(&id))?;
         }
-        if get_meta(&tx, "current_workspace")?.as_deref() == Some(id.as_str()) {
+        // The next workspace of the same kind becomes current (a region's purge leaves the
+        // current practice as it was).
+        if get_meta(&tx, scope.current_key())?.as_deref() == Some(id.as_str()) {
             let next: Option<String> = tx
                 .query_row(
-                    "SELECT id FROM workspaces ORDER BY created_at LIMIT 1",
-                    [],
+                    "SELECT id FROM workspaces WHERE kind = ?1 ORDER BY created_at LIMIT 1",
+                    [&kind],
                     |r| r.get(0),
                 )
                 .ok();
             match next {
-                Some(n) => set_meta(&tx, "current_workspace", &n)?,
+                Some(n) => set_meta(&tx, scope.current_key(), &n)?,
                 None => {
-                    delete_meta(&tx, "current_workspace")?;
+                    delete_meta(&tx, scope.current_key())?;
                 }
             }
         }

@@ -67,7 +67,7 @@ impl Store {
         // its token made) and connects it instead of making a second one.
         let resume = {
             let conn = self.lock();
-            match current_ws(&conn) {
+            match current_ws(&conn, self.scope) {
                 Ok(ws) => {
                     ws.token.is_none()
                         && ws.name == name
@@ -80,7 +80,7 @@ impl Store {
             self.create_workspace(&name)?;
         }
         let undo = |store: &Store| -> Result<()> {
-            let ws = current_ws(&store.lock())?;
+            let ws = current_ws(&store.lock(), store.scope)?;
             store.purge(&ws)
         };
         match self.connect_workspace(&relay_url, signup_secret).await {
@@ -126,7 +126,7 @@ impl Store {
         let relay_url = normalize_url(relay_url)?;
         let (ws, me) = {
             let conn = self.lock();
-            (current_ws(&conn)?, device(&conn)?)
+            (current_ws(&conn, self.scope)?, device(&conn)?)
         };
         if ws.token.is_some() {
             return Err(Error::Conflict(format!(
@@ -217,15 +217,15 @@ impl Store {
         // A join waiting for keys is finished first, if they have arrived.
         let awaiting = {
             let conn = self.lock();
-            match current_ws(&conn) {
-                Err(Error::AwaitingKeys) => get_meta(&conn, "current_workspace")?,
+            match current_ws(&conn, self.scope) {
+                Err(Error::AwaitingKeys) => get_meta(&conn, self.scope.current_key())?,
                 _ => None,
             }
         };
         if let Some(id) = awaiting.and_then(|id| id.parse::<Id>().ok()) {
             self.finish_join(&id).await?;
         }
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         let client = connected_client(&ws)?;
         let mut report = SyncReport::default();
         let mut keys = KeyCheck::default();
@@ -254,7 +254,7 @@ impl Store {
                 }
             }
             // After a push that left the cursor at the relay's head there is nothing to pull.
-            let cursor = current_ws(&self.lock())?.cursor;
+            let cursor = current_ws(&self.lock(), self.scope)?.cursor;
             if pushed.head != Some(cursor) {
                 rolled_back = self
                     .pull_to_head(&ws, &client, &mut report, &mut keys, None)
@@ -263,7 +263,7 @@ impl Store {
         }
         if rolled_back {
             self.heal_rollback(&client, &mut report, &mut keys).await?;
-            ws = current_ws(&self.lock())?;
+            ws = current_ws(&self.lock(), self.scope)?;
         }
         if self.gaps(&ws)? > 0 && self.held_since_last_repull(&ws)? {
             // Changes are waiting for dependencies that the log should have delivered before
@@ -289,14 +289,14 @@ impl Store {
         if keys.new_key {
             report.new_key = true;
             // Entries that did not open for want of the key that just arrived open now.
-            let ws = current_ws(&self.lock())?;
+            let ws = current_ws(&self.lock(), self.scope)?;
             let (applied, updated, _) = self.retry_unreadable(&ws)?;
             report.pulled += applied;
             report.documents_updated += updated;
         }
         report.gaps = self.gaps(&ws)?;
         // The role as the relay said it during this sync (a transfer or promotion shows here).
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         if matches!(ws.role, Role::Owner | Role::Admin) {
             // Someone left or a device was revoked since the last rotation: as an owner or
             // admin, make the next key now so later changes are beyond what they held. The
@@ -311,7 +311,7 @@ impl Store {
             }
         }
         // Devices admitted since get every key (after a rotation, the new one too).
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         report.keys_granted = self.grant_keys(&ws, &client).await?;
 
         let conn = self.lock();
@@ -319,7 +319,7 @@ impl Store {
             "UPDATE workspaces SET last_sync_at = ?2 WHERE id = ?1",
             params![ws.id.to_hex(), time::now_rfc3339()],
         )?;
-        report.cursor = current_ws(&conn)?.cursor;
+        report.cursor = current_ws(&conn, self.scope)?.cursor;
         Ok(report)
     }
 
@@ -336,7 +336,7 @@ impl Store {
     ) -> Result<bool> {
         let mut ws = ws.clone();
         loop {
-            let cursor = current_ws(&self.lock())?.cursor;
+            let cursor = current_ws(&self.lock(), self.scope)?.cursor;
             let pulled = match client.pull(&ws.id, cursor, PULL_BATCH).await {
                 Err(Error::Relay {
                     status: 410, code, ..
@@ -375,7 +375,7 @@ impl Store {
                     keys.new_key = true;
                 }
                 keys.checked = true;
-                ws = current_ws(&self.lock())?;
+                ws = current_ws(&self.lock(), self.scope)?;
             }
             if pulled.rotation_needed.is_some() {
                 keys.rotation_needed = pulled.rotation_needed;
@@ -478,7 +478,7 @@ impl Store {
                         keys.new_key = true;
                     }
                     keys.checked = true;
-                    *ws = current_ws(&self.lock())?;
+                    *ws = current_ws(&self.lock(), self.scope)?;
                     continue;
                 }
                 other => self.guard(ws, other).await?,
@@ -564,7 +564,7 @@ impl Store {
         tracing::warn!(
             "the relay's log was rolled back; pulling it again and pushing back what it lost"
         );
-        let ws = current_ws(&self.lock())?;
+        let ws = current_ws(&self.lock(), self.scope)?;
         {
             let mut conn = self.lock();
             let tx = conn.transaction()?;
@@ -586,7 +586,7 @@ impl Store {
                 "the relay's log moved back again during this sync; sync again".into(),
             ));
         }
-        let mut ws = current_ws(&self.lock())?;
+        let mut ws = current_ws(&self.lock(), self.scope)?;
         report.repushed = self.queue_missing(&ws, &present)?;
         report.relay_rolled_back = true;
         self.push_outbox(&mut ws, client, report, keys).await?;

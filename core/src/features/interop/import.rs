@@ -159,7 +159,7 @@ fn check(rec: &Record) -> Result<()> {
 /// therapist has, and importing it again would bring back a second copy.
 fn all_contacts(store: &Store) -> Result<Vec<Contact>> {
     let conn = store.lock();
-    let ws = current_ws(&conn)?;
+    let ws = current_ws(&conn, store.scope)?;
     let mut st = conn.prepare(&format!("{CONTACT_SELECT} WHERE c.ws = ?1"))?;
     let rows = st.query_map([ws.id.to_hex()], contact_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -168,7 +168,7 @@ fn all_contacts(store: &Store) -> Result<Vec<Contact>> {
 /// Every contact's notes, oldest first, keyed by contact id; one query for the whole export.
 pub(super) fn notes_by_contact(store: &Store) -> Result<HashMap<String, Vec<NoteEntry>>> {
     let conn = store.lock();
-    let ws = current_ws(&conn)?;
+    let ws = current_ws(&conn, store.scope)?;
     let mut st = conn.prepare(
         "SELECT n.contact_id, n.id, n.at, coalesce(m.name, 'a former member'), n.text
          FROM contact_notes n LEFT JOIN members m ON m.ws = n.ws AND m.id = n.author_id
