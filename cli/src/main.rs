@@ -263,6 +263,13 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
         Scope::Practice => "practice",
         Scope::Region => "region",
     };
+    // A region's admins are its moderators.
+    let role_name = |r: Role| -> &'static str {
+        match (store.scope(), r) {
+            (Scope::Region, Role::Admin) => "moderator",
+            _ => r.as_str(),
+        }
+    };
     match cmd {
         WorkspaceCmd::Create {
             name,
@@ -307,7 +314,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             if i.device {
                                 "device".into()
                             } else {
-                                i.role.as_str().into()
+                                role_name(i.role).into()
                             },
                             i.invited_by.clone(),
                             i.expires_at.clone(),
@@ -354,7 +361,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             "Joined as {}. This device waits for the {of}'s keys: the device \
                              that made the invite (or an owner's or admin's) hands them over when \
                              it next syncs. Then run `trellis sync`.",
-                            info.role.as_str()
+                            role_name(info.role)
                         )
                     },
                 );
@@ -366,7 +373,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                     println!(
                         "Joined {} as {}; pulled {} change(s).",
                         info.name,
-                        info.role.as_str(),
+                        role_name(info.role),
                         r.pulled
                     )
                 }),
@@ -393,7 +400,7 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             } else {
                                 w.name.clone()
                             },
-                            w.role.as_str().into(),
+                            role_name(w.role).into(),
                             w.relay_url.clone().unwrap_or_else(|| "local only".into()),
                         ]
                     })
@@ -419,9 +426,9 @@ fn workspace(store: &Store, out: Out, cmd: WorkspaceCmd) -> Result<(), Error> {
                             },
                             if i == 0 {
                                 if m.removed {
-                                    format!("{} (removed)", m.role.as_str())
+                                    format!("{} (removed)", role_name(m.role))
                                 } else {
-                                    m.role.as_str().into()
+                                    role_name(m.role).into()
                                 }
                             } else {
                                 String::new()
