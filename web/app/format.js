@@ -46,3 +46,77 @@ export function isoDay(days = 0) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
+
+// A profile card's closed lists as words. The lists themselves come from the core
+// (`choices()`); these are only the names `label()` would word wrongly (acronyms, languages,
+// age ranges). A name not here is worded by `label()`.
+const CARD_WORDS = {
+  specialties: {
+    'trauma-ptsd': 'Trauma and PTSD',
+    adhd: 'ADHD',
+    ocd: 'OCD',
+    'grief-loss': 'Grief and loss',
+    'self-harm': 'Self-harm',
+    'school-issues': 'School problems',
+    identity: 'Gender and sexual identity',
+    perinatal: 'Perinatal and postpartum',
+  },
+  populations: { lgbtq: 'LGBTQ+' },
+  age_bands: { '0-5': 'Ages 0–5', '6-12': 'Ages 6–12', '13-17': 'Ages 13–17', '18-25': 'Ages 18–25', '26-64': 'Ages 26–64', '65+': 'Ages 65+' },
+  modalities: {
+    cbt: 'CBT',
+    dbt: 'DBT',
+    emdr: 'EMDR',
+    act: 'ACT',
+    erp: 'ERP',
+    pcit: 'PCIT',
+    'tf-cbt': 'TF-CBT',
+    gottman: 'Gottman method',
+    eft: 'EFT',
+    'solution-focused': 'Solution-focused',
+  },
+  panels: { bcbs: 'Blue Cross Blue Shield', kaiser: 'Kaiser Permanente', tricare: 'TRICARE', united: 'UnitedHealthcare' },
+  languages: {
+    ar: 'Arabic',
+    asl: 'American Sign Language',
+    de: 'German',
+    en: 'English',
+    es: 'Spanish',
+    fa: 'Persian',
+    fr: 'French',
+    he: 'Hebrew',
+    hi: 'Hindi',
+    ht: 'Haitian Creole',
+    it: 'Italian',
+    ja: 'Japanese',
+    ko: 'Korean',
+    pl: 'Polish',
+    pt: 'Portuguese',
+    ru: 'Russian',
+    so: 'Somali',
+    tl: 'Tagalog',
+    uk: 'Ukrainian',
+    ur: 'Urdu',
+    vi: 'Vietnamese',
+    zh: 'Chinese',
+  },
+  credentials: { psyd: 'PsyD', phd: 'PhD' },
+};
+
+/// A name of one of a card's lists (`kind`: "specialties", "languages", "credentials"...) as
+/// words: "trauma-ptsd" → "Trauma and PTSD", "es" → "Spanish", "lcsw" → "LCSW".
+export function cardWord(kind, name) {
+  const word = CARD_WORDS[kind]?.[name];
+  if (word) return word;
+  if (kind === 'credentials' || kind === 'telehealth') return name.toUpperCase();
+  return label(name);
+}
+
+/// A card's openings as words: "Accepting new clients", "Waitlist, about 3 weeks", "Full".
+export function openingsText(openings) {
+  if (!openings) return 'Not said';
+  if (openings.status === 'accepting') return 'Accepting new clients';
+  if (openings.status === 'waitlist') return `Waitlist, about ${count(openings.weeks, 'week')}`;
+  if (openings.status === 'full') return 'Full: not taking new clients';
+  return label(openings.status);
+}

@@ -19,6 +19,7 @@ import { Referrals } from './screens/referrals.jsx';
 import { Search } from './screens/search.jsx';
 import { Reports } from './screens/reports.jsx';
 import { Members } from './screens/members.jsx';
+import { CardPage, MyCard } from './screens/card.jsx';
 import { Settings } from './screens/settings.jsx';
 import { SyncBar } from './sync.jsx';
 
@@ -41,6 +42,7 @@ const NAV = [
   ['referrals', 'Referrals'],
   ['search', 'Search'],
   ['reports', 'Reports'],
+  ['card', 'My card'],
   ['members', 'Members'],
   ['settings', 'Settings'],
 ];
@@ -58,6 +60,7 @@ const SCREENS = {
   referrals: Referrals,
   search: Search,
   reports: Reports,
+  card: ({ id }) => (id ? <CardPage id={id} /> : <MyCard />),
   members: Members,
   settings: Settings,
 };

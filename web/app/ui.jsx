@@ -1,9 +1,10 @@
 // Pieces every screen uses: the app's shared state (who I am, the practice, the closed lists,
 // a counter that moves when the data changed), loading a screen's data, labelled fields, error
-// lines and a small bar chart.
+// lines, a small bar chart and a QR code.
 
 import { createContext } from 'preact';
-import { useContext, useEffect, useId, useState } from 'preact/hooks';
+import { useContext, useEffect, useId, useMemo, useState } from 'preact/hooks';
+import { encode } from 'uqr';
 
 /// `{me, workspace, choices, version, refresh, navigate, notify}` (main.jsx provides it).
 export const App = createContext(null);
@@ -145,5 +146,27 @@ export function Bars({ rows, goal, unit = '', title }) {
         {goal ? ` (goal ${goal}${unit})` : ''}
       </figcaption>
     </figure>
+  );
+}
+
+/// A QR code of `text` as SVG (drawn here: no `data:` image, which the page's policy refuses),
+/// named `label` for screen readers; a sentence instead when the text is too long for one.
+export function QrCode({ text, label, class: extra = '' }) {
+  const qr = useMemo(() => {
+    try {
+      return encode(text, { ecc: 'L', border: 2 });
+    } catch {
+      return null;
+    }
+  }, [text]);
+  if (!qr) return <p class="muted">Too long for a QR code.</p>;
+  const size = qr.size;
+  const path = [];
+  qr.data.forEach((row, y) => row.forEach((on, x) => on && path.push(`M${x} ${y}h1v1h-1z`)));
+  return (
+    <svg class={`qr ${extra}`.trim()} viewBox={`0 0 ${size} ${size}`} role="img" aria-label={label} shape-rendering="crispEdges">
+      <rect width={size} height={size} class="qr-bg" />
+      <path d={path.join('')} class="qr-fg" />
+    </svg>
   );
 }

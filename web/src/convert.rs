@@ -2,16 +2,17 @@
 //!
 //! Records go out in the core's serde shape (snake_case fields, kebab-case names of kinds,
 //! RFC 3339 times: the JSON `trellis --json` prints) and come in as plain objects of the input
-//! shapes below, which restate the core's `New*` inputs field for field (the core's input types
-//! have no serde, as it knows nothing of JavaScript). Unknown fields are refused, so a typo is
+//! shapes below, which restate the core's `New*` inputs (and its `CardUpdate`) field for field
+//! (the core's input types have no serde, as it knows nothing of JavaScript). Unknown fields are refused, so a typo is
 //! an `invalid_input` error instead of a value silently left out. Nothing is computed here.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use trellis_core::{
-    ActivityKind, ContactCategory, ContactChanges, FollowUpKind, LeftBehind, NewActivity,
-    NewContact, NewFollowUp, NewOrg, NewReferral, OrgChanges, OrgKind, ReferralChannel,
-    ReferralDirection, ReferralStatus, Stage,
+    ActivityKind, AgeBand, CardUpdate, ContactCategory, ContactChanges, Credential, FeeRange,
+    FollowUpKind, Language, LeftBehind, Modality, NewActivity, NewContact, NewFollowUp, NewOrg,
+    NewReferral, Openings, OrgChanges, OrgKind, Panel, Population, ReferralChannel,
+    ReferralDirection, ReferralStatus, Specialty, Stage,
 };
 use wasm_bindgen::JsValue;
 
@@ -312,6 +313,91 @@ impl From<ReferralInput> for NewReferral {
     }
 }
 
+/// What to change in this member's profile card: the input of `TrellisStore.setProfile`, field
+/// for field the core's `CardUpdate`. A field left out (or `null`, for a list or the openings)
+/// stays; a list given replaces the card's (`[]` empties it); `self_pay`, `zip3` and `pitch`
+/// set with a value and clear with `null`. Values are the card's own shapes: kebab-case names
+/// of the closed lists, states as postal codes, `self_pay` as `{min, max}`, `openings` as
+/// `{status: "accepting" | "waitlist" | "full", weeks?}`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardInput {
+    /// What she treats.
+    #[serde(default)]
+    pub specialties: Option<Vec<Specialty>>,
+    /// Who she sees.
+    #[serde(default)]
+    pub populations: Option<Vec<Population>>,
+    /// The ages she sees.
+    #[serde(default)]
+    pub age_bands: Option<Vec<AgeBand>>,
+    /// How she works.
+    #[serde(default)]
+    pub modalities: Option<Vec<Modality>>,
+    /// Insurance panels.
+    #[serde(default)]
+    pub panels: Option<Vec<Panel>>,
+    /// The self-pay range (`null` clears it).
+    #[serde(default, deserialize_with = "given")]
+    pub self_pay: Option<Option<FeeRange>>,
+    /// Languages.
+    #[serde(default)]
+    pub languages: Option<Vec<Language>>,
+    /// The first three digits of the ZIP code (`null` clears it).
+    #[serde(default, deserialize_with = "given")]
+    pub zip3: Option<Option<String>>,
+    /// Telehealth states, as postal codes.
+    #[serde(default)]
+    pub telehealth: Option<Vec<String>>,
+    /// Licenses and degrees.
+    #[serde(default)]
+    pub credentials: Option<Vec<Credential>>,
+    /// Whether she takes new clients; giving it confirms it as of now.
+    #[serde(default)]
+    pub openings: Option<Openings>,
+    /// The pitch (`null`, or blank, clears it).
+    #[serde(default, deserialize_with = "given")]
+    pub pitch: Option<Option<String>>,
+}
+
+/// A field that was given, `null` included: `Some(None)` for `null`, where a field left out is
+/// `None` (its `#[serde(default)]`).
+fn given<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl TryFrom<CardInput> for CardUpdate {
+    type Error = WebError;
+
+    /// The openings and the fee range go through the core's own parsers, as the CLI's do: the
+    /// ranges they hold (a waitlist of 1 to 104 weeks; MIN ≤ MAX ≤ 10000) are the core's, and
+    /// the card's serde shapes alone do not check them.
+    fn try_from(c: CardInput) -> WebResult<CardUpdate> {
+        let openings = c
+            .openings
+            .map(|o| Openings::parse(&o.as_text()))
+            .transpose()?;
+        let self_pay = match c.self_pay {
+            Some(Some(f)) => Some(Some(FeeRange::parse(&format!("{}-{}", f.min, f.max))?)),
+            other => other,
+        };
+        Ok(CardUpdate {
+            specialties: c.specialties,
+            populations: c.populations,
+            age_bands: c.age_bands,
+            modalities: c.modalities,
+            panels: c.panels,
+            self_pay,
+            languages: c.languages,
+            zip3: c.zip3,
+            telehealth: c.telehealth,
+            credentials: c.credentials,
+            openings,
+            pitch: c.pitch,
+        })
+    }
+}
+
 /// Reads one of the core's named values (a stage, a category, a filter...) from its name as
 /// the CLI spells it (`"school-counselor"`); `what` names it in the error.
 pub fn name_of<T: DeserializeOwned>(name: &str, what: &str) -> WebResult<T> {
@@ -447,5 +533,50 @@ mod tests {
         let e = from_json::<ReferralInput>(r#"{"partner": "Rosa", "reason": "x"}"#, "referral")
             .unwrap_err();
         assert!(e.message.contains("direction"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_card_keeps_what_is_left_out_clears_with_null_and_refuses_what_the_cli_refuses() {
+        let card = |json: &str| -> WebResult<CardUpdate> {
+            CardUpdate::try_from(from_json::<CardInput>(json, "card")?)
+        };
+        let u = card(
+            r#"{"specialties": ["anxiety", "trauma-ptsd"], "age_bands": ["13-17"],
+                "languages": ["es"], "self_pay": {"min": 80, "max": 150}, "zip3": null,
+                "openings": {"status": "waitlist", "weeks": 3}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            u.specialties,
+            Some(vec![Specialty::Anxiety, Specialty::TraumaPtsd])
+        );
+        assert_eq!(u.age_bands, Some(vec![AgeBand::Teen]));
+        assert_eq!(u.self_pay, Some(Some(FeeRange { min: 80, max: 150 })));
+        assert_eq!(u.zip3, Some(None), "null clears");
+        assert_eq!(u.pitch, None, "left out stays");
+        assert_eq!(u.panels, None);
+        assert_eq!(u.openings, Some(Openings::Waitlist { weeks: 3 }));
+        assert_eq!(card(r#"{"panels": []}"#).unwrap().panels, Some(vec![]));
+        assert_eq!(card(r#"{"self_pay": null}"#).unwrap().self_pay, Some(None));
+        assert_eq!(card("{}").unwrap(), CardUpdate::default());
+
+        for bad in [
+            r#"{"zip": "010"}"#,
+            r#"{"specialties": ["Rosa Jimenez"]}"#,
+            r#"{"openings": {"status": "waitlist", "weeks": 0}}"#,
+            r#"{"openings": {"status": "maybe"}}"#,
+            r#"{"self_pay": {"min": 200, "max": 100}}"#,
+            r#"{"self_pay": {"min": 80}}"#,
+        ] {
+            let e = card(bad).unwrap_err();
+            assert_eq!(e.code, "invalid_input", "{bad}");
+            assert!(!e.message.contains("Jimenez"), "{}", e.message);
+        }
+        let e = card(r#"{"specialties": ["Rosa Jimenez"]}"#).unwrap_err();
+        assert!(
+            e.message.contains("anxiety"),
+            "the accepted names: {}",
+            e.message
+        );
     }
 }

@@ -8,7 +8,8 @@
 //! in the wrong crate.
 //!
 //! Files, one concern each: [`store`] (the class, records and lists), [`practice`]
-//! (follow-ups, referrals, goals, reports, stock, pitches, the forms' closed lists), [`sync`] (the
+//! (follow-ups, referrals, goals, reports, stock, pitches, the forms' closed lists), [`profile`]
+//! (profile cards: writing this member's, reading the practice's, the vCard), [`sync`] (the
 //! network actions, returning promises), [`convert`] (JavaScript values to and from the core's
 //! types, and the input shapes), [`error`] (the one error and its codes), `opfs` (a durable
 //! store on OPFS, in a dedicated worker; browser builds only). How the browser runs it is in
@@ -23,6 +24,7 @@ pub mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 pub mod practice;
+pub mod profile;
 pub mod store;
 pub mod sync;
 

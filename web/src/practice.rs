@@ -1,11 +1,13 @@
 //! The practice's work beyond records: follow-ups, referrals, goals and reports, leave-behind
-//! stock, pitches, and the closed lists a form offers (kinds, categories, stages). Each method
-//! is one call of [`trellis_core::Store`], converted like the rest (`convert.rs`).
+//! stock, pitches, and the closed lists a form offers (kinds, categories, stages, a profile
+//! card's vocabularies). Each method is one call of [`trellis_core::Store`], converted like the
+//! rest (`convert.rs`).
 
 use serde::Serialize;
 use trellis_core::{
-    ActivityKind, ContactCategory, FollowUpFilter, FollowUpKind, OrgKind, ReferralChannel,
-    ReferralDirection, ReferralStatus, Stage, NOTE_PRIVACY_HINT,
+    ActivityKind, AgeBand, ContactCategory, Credential, FollowUpFilter, FollowUpKind, Language,
+    Modality, OrgKind, Panel, Population, ReferralChannel, ReferralDirection, ReferralStatus,
+    Specialty, Stage, NOTE_PRIVACY_HINT, US_STATES,
 };
 use wasm_bindgen::prelude::*;
 
@@ -24,6 +26,14 @@ struct Choices {
     referral_directions: &'static [ReferralDirection],
     referral_statuses: &'static [ReferralStatus],
     referral_channels: &'static [ReferralChannel],
+    specialties: &'static [Specialty],
+    populations: &'static [Population],
+    age_bands: &'static [AgeBand],
+    modalities: &'static [Modality],
+    panels: &'static [Panel],
+    languages: &'static [Language],
+    credentials: &'static [Credential],
+    us_states: &'static [&'static str],
     note_privacy_hint: &'static str,
 }
 
@@ -38,7 +48,9 @@ struct Member {
 impl TrellisStore {
     /// The closed lists of names a form offers (`org_kinds`, `contact_categories`, `stages`,
     /// `activity_kinds`, `followup_kinds`, `referral_directions`, `referral_statuses`,
-    /// `referral_channels`) in display order, and `note_privacy_hint`, the sentence shown by
+    /// `referral_channels`; for a profile card `specialties`, `populations`, `age_bands`,
+    /// `modalities`, `panels`, `languages`, `credentials` and `us_states`, the telehealth
+    /// states as postal codes) in display order, and `note_privacy_hint`, the sentence shown by
     /// every note field.
     pub fn choices() -> WebResult<JsValue> {
         to_js(&Choices {
@@ -50,6 +62,14 @@ impl TrellisStore {
             referral_directions: ReferralDirection::ALL,
             referral_statuses: ReferralStatus::ALL,
             referral_channels: ReferralChannel::ALL,
+            specialties: Specialty::ALL,
+            populations: Population::ALL,
+            age_bands: AgeBand::ALL,
+            modalities: Modality::ALL,
+            panels: Panel::ALL,
+            languages: Language::ALL,
+            credentials: Credential::ALL,
+            us_states: US_STATES,
             note_privacy_hint: NOTE_PRIVACY_HINT,
         })
     }

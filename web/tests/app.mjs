@@ -16,7 +16,9 @@
 //    three show the same contact.
 // 3. axe-core finds no serious or critical violation on any screen (the setup and waiting
 //    screens too), at phone and desktop sizes; with SCREENSHOTS set to a directory, each main
-//    screen is saved there at both sizes (docs/screenshots/ holds the ones kept).
+//    screen is saved there at both sizes (docs/screenshots/ holds the ones kept). Sam's card
+//    says nothing yet: My card asks whether he is taking new clients, he answers in one tap,
+//    and Dana's command line sees it.
 // Two tabs of one browser share the store: the second follows the first and takes over when it
 // closes.
 // 4. An owner starts a practice in the browser, invites a colleague (the code and its QR code,
@@ -26,7 +28,12 @@
 //    colleague's device shows (`trellis workspace fingerprint`) on the Members screen: a misheard
 //    one is refused, the right one marks the device verified (axe-core on that screen); the
 //    colleague adds a laptop, which the owner's screen flags as verified by nobody; the owner
-//    revokes the colleague's first device: its next sync is refused.
+//    writes her profile card on My card and the colleague's `trellis profile show` reads it
+//    after a sync; a ZIP of five digits is refused with the core's sentence, what she typed
+//    stays, and nothing is stored; her vCard downloads (a Blob) as the CLI writes it, beside its
+//    QR code; the colleague's card, set on the command line, shows in the browser after "Sync
+//    now" (from Members and from the list of cards); the owner revokes the colleague's first
+//    device: its next sync is refused.
 // Every join is: invite, join (the joiner waits for the keys), the inviter's device syncs (it
 // hands the keys over), then the joiner's.
 // At the end the relay's files hold no name or note of any of it in the clear.
@@ -49,6 +56,8 @@ const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const SOON = { timeout: 20_000 };
 // The waiting screen's title.
 const WAITING = "Waiting for a colleague's device to let this one in";
+// Ada's pitch on her profile card.
+const PITCH = 'I help teens with anxiety get back to school.';
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trellis-app-'));
@@ -273,6 +282,7 @@ async function main() {
         ['referrals', 'Referrals'],
         ['search', 'Search'],
         ['reports', 'Reports'],
+        ['card', 'My card'],
         ['members', 'Members'],
         ['settings', 'Settings'],
       ]) {
@@ -285,6 +295,25 @@ async function main() {
       await check(p, 'contact', size);
       step(`axe-core: no serious or critical violation on any screen (${size})`);
     }
+
+    // Sam's card says nothing yet: My card asks whether he is taking new clients, and he
+    // answers in one tap on his phone; Dana's command line sees it after a sync.
+    await page.goto(`${origin}/#/card`);
+    const nudge = page.getByRole('region', { name: 'Are you still taking new clients?' });
+    await nudge.getByRole('button', { name: 'Yes, accepting' }).click();
+    await page.getByText('Openings confirmed.').waitFor(SOON);
+    await nudge.waitFor({ state: 'detached', ...SOON });
+    assert.equal(await page.getByRole('radio', { name: 'Accepting new clients' }).isChecked(), true);
+    const specialties = page.locator('summary', { hasText: 'Specialties' });
+    await specialties.click();
+    await page.getByRole('group', { name: 'Specialties' }).getByRole('checkbox', { name: 'Anxiety', exact: true }).waitFor(SOON);
+    await specialties.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+    await check(page, 'card-open', 'phone');
+    await eventually("Dana sees Sam's openings", async () => {
+      await cli(dana, 'sync');
+      return (await cli(dana, 'profile', 'show', 'Sam')).card.openings?.status === 'accepting';
+    });
+    step("Sam answered My card's nudge in one tap: Dana's command line shows him accepting");
 
     // Two tabs of one browser: the second follows the first, which holds the store, and takes
     // over when it closes.
@@ -434,6 +463,97 @@ async function main() {
     await check(ada, 'members-flagged', 'desktop');
     step("Kim's new laptop, verified by nobody, is flagged on Ada's Members screen");
 
+    // Ada writes her profile card in the browser; Kim's command line reads it after a sync.
+    await ada.getByRole('link', { name: 'My card' }).click();
+    await ada.getByRole('heading', { name: 'My card', level: 1 }).waitFor(SOON);
+    const adasNudge = ada.getByRole('region', { name: 'Are you still taking new clients?' });
+    await adasNudge.waitFor(SOON);
+    const pick = async (group, names) => {
+      await ada.locator('summary', { hasText: group }).click();
+      for (const name of names) await ada.getByRole('group', { name: group }).getByRole('checkbox', { name, exact: true }).check();
+    };
+    await pick('Specialties', ['Anxiety', 'School problems']);
+    await pick('Age bands', ['Ages 13–17']);
+    await pick('Modalities', ['CBT']);
+    await pick('Insurance panels', ['Aetna', 'Blue Cross Blue Shield']);
+    await pick('Languages', ['English', 'Spanish']);
+    await pick('Credentials', ['LCSW']);
+    await pick('Telehealth states', ['MA']);
+    await ada.getByRole('radio', { name: 'Waitlist' }).check();
+    await ada.getByLabel('Weeks on the waitlist').fill('3');
+    const zip = ada.getByLabel('ZIP code (first 3 digits)');
+    await zip.fill('010');
+    await ada.getByLabel('From ($)').fill('80');
+    await ada.getByLabel('To ($)').fill('150');
+    const pitch = ada.getByLabel('Your pitch');
+    await pitch.fill(PITCH);
+    await ada.getByRole('button', { name: 'Save card' }).click();
+    await ada.getByText('Card saved.').waitFor(SOON);
+    await adasNudge.waitFor({ state: 'detached', ...SOON });
+    await ada.evaluate(() => scrollTo(0, 0));
+    await check(ada, 'card-saved', 'desktop');
+    await syncNow(ada);
+    await cli(kim, 'sync');
+    const adasCard = await cli(kim, 'profile', 'show', 'Ada');
+    assert.equal(adasCard.name, 'Ada');
+    assert.equal(adasCard.mine, false);
+    assert.deepEqual(adasCard.card.specialties, ['anxiety', 'school-issues']);
+    assert.deepEqual(adasCard.card.age_bands, ['13-17']);
+    assert.deepEqual(adasCard.card.modalities, ['cbt']);
+    assert.deepEqual(adasCard.card.panels, ['aetna', 'bcbs']);
+    assert.deepEqual(adasCard.card.languages, ['en', 'es']);
+    assert.deepEqual(adasCard.card.credentials, ['lcsw']);
+    assert.deepEqual(adasCard.card.telehealth, ['MA']);
+    assert.equal(adasCard.card.zip3, '010');
+    assert.deepEqual(adasCard.card.self_pay, { min: 80, max: 150 });
+    assert.deepEqual(adasCard.card.openings, { status: 'waitlist', weeks: 3 });
+    assert.equal(adasCard.card.pitch, PITCH);
+    assert.equal(adasCard.openings_stale, false);
+    step("Ada wrote her card in the browser: Kim's command line shows it after a sync");
+
+    // A ZIP finer than three digits: the core's refusal on screen, what she typed still there,
+    // and nothing stored (Kim's device, after both sync, still has the card as it was).
+    await zip.fill('01002');
+    await pitch.fill('A pitch that is not stored');
+    await ada.getByRole('button', { name: 'Save card' }).click();
+    await ada.getByRole('alert').filter({ hasText: '"01002" is not the first three digits of a ZIP code' }).waitFor(SOON);
+    assert.equal(await zip.inputValue(), '01002');
+    assert.equal(await pitch.inputValue(), 'A pitch that is not stored');
+    await syncNow(ada);
+    await cli(kim, 'sync');
+    assert.deepEqual(await cli(kim, 'profile', 'show', 'Ada'), adasCard, 'the refused card stored nothing');
+    step('a ZIP of five digits: refused with the core\'s sentence, kept on screen, nothing stored');
+
+    // Her card as a vCard: the Blob download is the vCard Kim's command line writes of it; its
+    // QR code is on screen.
+    await ada.getByRole('button', { name: 'Undo changes' }).click();
+    assert.equal(await zip.inputValue(), '010');
+    const [download] = await Promise.all([ada.waitForEvent('download', SOON), ada.getByRole('link', { name: 'Download vCard' }).click()]);
+    assert.equal(download.suggestedFilename(), 'Ada.vcf');
+    const vcardFile = path.join(tmp, 'ada.vcf');
+    await cli(kim, 'profile', 'card', 'Ada', '--vcard', vcardFile);
+    assert.equal(fs.readFileSync(await download.path(), 'utf8'), fs.readFileSync(vcardFile, 'utf8'));
+    await ada.getByRole('img', { name: 'QR code of your vCard' }).waitFor(SOON);
+    step("Ada's vCard downloaded from the browser is the one Kim's command line writes; its QR code is shown");
+
+    // Kim writes hers on the command line; after "Sync now" Ada sees it, from Members and from
+    // the list of cards.
+    await cli(kim, 'profile', 'set', '--openings', 'accepting', '--specialty', 'anxiety');
+    await cli(kim, 'sync');
+    await syncNow(ada);
+    await ada.getByRole('list', { name: "Colleagues' cards" }).getByRole('link', { name: 'Kim' }).waitFor(SOON);
+    await ada.getByRole('link', { name: 'Members' }).click();
+    await ada.getByRole('link', { name: "Kim's card" }).click();
+    await ada.getByRole('heading', { name: "Kim's card", level: 1 }).waitFor(SOON);
+    const facts = ada.locator('dl.facts');
+    await facts.getByText('Accepting new clients', { exact: true }).waitFor(SOON);
+    await facts.getByText('Anxiety', { exact: true }).waitFor(SOON);
+    await ada.getByRole('img', { name: "QR code of Kim's vCard" }).waitFor(SOON);
+    await check(ada, 'card-colleague', 'desktop');
+    step("Kim's card, set on the command line, shows in Ada's browser after \"Sync now\"");
+    await ada.getByRole('link', { name: 'Members' }).click();
+    await ada.getByRole('heading', { name: 'Members', level: 1 }).waitFor(SOON);
+
     const kimsDevice = atKim.find((m) => m.name === 'Kim').devices.find((d) => d.this_device).device_id;
     const revoke = ada.getByRole('button', { name: `Revoke Kim's device ${kimsDevice.slice(0, 8)}`, exact: true });
     await revoke.click();
@@ -459,6 +579,7 @@ async function main() {
       'Riverside Family Therapy',
       'sent two teens our way',
       'Intro call with the pediatric clinic',
+      PITCH,
       '555-0142',
       'Head counselor',
     ];

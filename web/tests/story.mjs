@@ -4,8 +4,9 @@
 // with code awaiting_keys), A syncs and hands them over, and B sees the drop-by after sync;
 // B's reply reaches A; A lists its open invites and cancels one, whose code then admits nobody;
 // each roster shows the other device's fingerprint, and A records B's as checked face to face
-// (a mistyped one refused). Along the way: errors reach JavaScript with their stable code, and
-// full-text search (SQLite's FTS5, compiled into the wasm) finds the visit.
+// (a mistyped one refused); A writes her profile card and B reads it (refused cards stored
+// nothing). Along the way: errors reach JavaScript with their stable code, and full-text search
+// (SQLite's FTS5, compiled into the wasm) finds the visit.
 //
 // The relay serves the app itself (the web build in web/dist/): the story checks its
 // Content-Security-Policy and other headers, that the module comes as application/wasm, that
@@ -327,6 +328,70 @@ async function main() {
     assert.equal(checked.status.roster_problem, null);
     assert.equal(checked.status.roster_refused, 0);
     step("A verified B's fingerprint; a mistyped one was refused");
+
+    // Profile cards from JavaScript: A writes hers (an unknown field, a ZIP of five digits and
+    // a waitlist of no weeks refused, nothing stored), syncs; B reads it by name, in the list
+    // of cards and as a vCard; choices() holds the closed lists a card picks from.
+    const cards = await a.page.evaluate(async () => {
+      const store = window.store;
+      const empty = store.profile();
+      const written = store.setProfile({
+        specialties: ['anxiety', 'school-issues'],
+        age_bands: ['13-17'],
+        telehealth: ['ma'],
+        zip3: '010',
+        self_pay: { min: 80, max: 150 },
+        openings: { status: 'waitlist', weeks: 3 },
+        pitch: 'I help teens with anxiety get back to school.',
+      });
+      const pending = store.status().pending_changes;
+      const unknown = await codeOf(() => store.setProfile({ zip: '010' }));
+      const badZip = await codeOf(() => store.setProfile({ zip3: '01002', openings: { status: 'full' } }));
+      const noWeeks = await codeOf(() => store.setProfile({ openings: { status: 'waitlist', weeks: 0 } }));
+      const after = store.profile();
+      const pendingAfter = store.status().pending_changes;
+      const cleared = store.setProfile({ self_pay: null });
+      const report = await store.sync();
+      return { empty, written, pending, unknown, badZip, noWeeks, after, pendingAfter, cleared, report };
+    });
+    const cardsAtB = await b.page.evaluate(async () => {
+      const store = window.store;
+      await store.sync();
+      const choices = window.trellis.TrellisStore.choices();
+      return {
+        dana: store.profile('Dana'),
+        all: store.profiles(),
+        vcard: store.profileVcard('Dana'),
+        mine: store.profile(undefined),
+        choices: Object.fromEntries(
+          ['specialties', 'populations', 'age_bands', 'modalities', 'panels', 'languages', 'credentials', 'us_states'].map((k) => [k, choices[k]]),
+        ),
+      };
+    });
+    assert.equal(cards.empty.mine, true);
+    assert.equal(cards.empty.openings_stale, true, 'an empty card asks whether she has room');
+    assert.deepEqual(cards.written.card.specialties, ['anxiety', 'school-issues']);
+    assert.deepEqual(cards.written.card.telehealth, ['MA']);
+    assert.deepEqual(cards.written.card.openings, { status: 'waitlist', weeks: 3 });
+    assert.equal(cards.written.openings_stale, false, 'just confirmed');
+    for (const refused of [cards.unknown, cards.badZip, cards.noWeeks]) assert.equal(refused.code, 'invalid_input', JSON.stringify(refused));
+    assert.match(cards.unknown.message, /zip/);
+    assert.match(cards.badZip.message, /first three digits of a ZIP code/);
+    assert.deepEqual(cards.after, cards.written, 'a refused card stores nothing');
+    assert.equal(cards.pendingAfter, cards.pending, 'and writes no change');
+    assert.equal(cards.cleared.card.self_pay, null, 'null clears');
+    assert.equal(cards.cleared.card.zip3, '010', 'a field left out stays');
+    assert.equal(cardsAtB.dana.mine, false);
+    assert.equal(cardsAtB.dana.name, 'Dana');
+    assert.deepEqual(cardsAtB.dana.card, cards.cleared.card);
+    assert.deepEqual(cardsAtB.all.map((p) => p.name), ['Dana'], 'only cards written are listed');
+    assert.equal(cardsAtB.mine.name, 'Sam');
+    assert.match(cardsAtB.vcard, /^BEGIN:VCARD\r\nVERSION:4\.0\r\n/);
+    assert.match(cardsAtB.vcard, /X-TRELLIS-OPENINGS:waitlist:3/);
+    assert.ok(cardsAtB.choices.specialties.includes('trauma-ptsd') && cardsAtB.choices.age_bands.includes('65+'), JSON.stringify(cardsAtB.choices));
+    assert.equal(cardsAtB.choices.us_states.length, 51);
+    for (const [k, list] of Object.entries(cardsAtB.choices)) assert.ok(list.length > 0, k);
+    step("A wrote her card (refused ones stored nothing); B reads it, in the list and as a vCard");
 
     // A durable store needs a dedicated worker: on the page it is refused with a clear code.
     // (The app's own worker holds one on OPFS; tests/app.mjs reloads the app and finds it.)

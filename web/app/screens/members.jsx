@@ -1,18 +1,17 @@
 // Members and invites: the practice's signed roster as this device checked it (members, their
-// devices, each device's fingerprint and whether this device verified it), this device's own
-// fingerprint for a colleague to compare, a small form to record a colleague's fingerprint
-// checked face to face, an invite for a colleague or for another device of mine (the code, a QR
-// code and the share sheet), the open invites (every one for owners and admins, those made on
-// this device for a member) each with "Cancel", and for owners and admins revoking a device or
-// removing a member. A code holds no key: this device (or an owner's or admin's) hands the
-// practice's keys to the device that joined with it at its next sync, which the store's worker
-// makes every few seconds for a while after an invite.
+// devices, each device's fingerprint and whether this device verified it; each member's profile
+// card a link away), this device's own fingerprint for a colleague to compare, a small form to
+// record a colleague's fingerprint checked face to face, an invite for a colleague or for
+// another device of mine (the code, a QR code and the share sheet), the open invites (every one
+// for owners and admins, those made on this device for a member) each with "Cancel", and for
+// owners and admins revoking a device or removing a member. A code holds no key: this device
+// (or an owner's or admin's) hands the practice's keys to the device that joined with it at its
+// next sync, which the store's worker makes every few seconds for a while after an invite.
 
 import { useState } from 'preact/hooks';
-import { encode } from 'uqr';
 import { call, write } from '../client.js';
 import { day, label, when } from '../format.js';
-import { ErrorLine, Field, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
+import { ErrorLine, Field, QrCode, Screen, Select, useAction, useApp, useData } from '../ui.jsx';
 
 export function Members() {
   const { workspace } = useApp();
@@ -65,6 +64,14 @@ export function Members() {
             <li key={m.member_id} class={m.removed ? 'removed' : ''}>
               <div>
                 <strong>{m.name}</strong> <span class="muted">{label(m.role)}{m.removed ? ', removed' : ''}</span>
+                {!m.removed && (
+                  <>
+                    {' '}
+                    <a href={m.member_id === workspace.member_id ? '#/card' : `#/card/${encodeURIComponent(m.member_id)}`} aria-label={`${m.name}'s card`}>
+                      Card
+                    </a>
+                  </>
+                )}
                 {m.unverified_device && (
                   <p class="flag">
                     {m.name} has a new device nobody here verified: compare its fingerprint before trusting it.
@@ -218,10 +225,6 @@ function Verify({ roster, onVerified }) {
 /// A fresh invite: its code to copy or share, and as a QR code to scan from this screen.
 function Invite({ code, device }) {
   const [copied, setCopied] = useState(false);
-  const qr = encode(code, { ecc: 'L', border: 2 });
-  const size = qr.size;
-  const path = [];
-  qr.data.forEach((row, y) => row.forEach((on, x) => on && path.push(`M${x} ${y}h1v1h-1z`)));
   return (
     <div class="invite">
       <p>
@@ -241,10 +244,7 @@ function Invite({ code, device }) {
           </button>
         )}
       </div>
-      <svg class="qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label="QR code of the invite code" shape-rendering="crispEdges">
-        <rect width={size} height={size} class="qr-bg" />
-        <path d={path.join('')} class="qr-fg" />
-      </svg>
+      <QrCode text={code} label="QR code of the invite code" />
     </div>
   );
 }
