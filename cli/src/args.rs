@@ -75,6 +75,9 @@ pub enum Command {
     /// moderators, invites and key (`region` commands act on the current region)
     #[command(subcommand)]
     Region(RegionCmd),
+    /// The referral exchange of the current region: post a need, see the needs that fit you
+    #[command(subcommand)]
+    Exchange(crate::exchange::ExchangeCmd),
     /// Import contacts from vCard or CSV
     #[command(subcommand)]
     Import(crate::interop::ImportCmd),

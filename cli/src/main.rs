@@ -3,6 +3,7 @@
 //! (as JSON `{"error", "message"}` with `--json`) and the exit code is 1.
 
 mod args;
+mod exchange;
 mod interop;
 mod output;
 mod profile;
@@ -142,6 +143,7 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
             });
         }
         Command::Region(cmd) => region(&regions()?, out, cmd)?,
+        Command::Exchange(cmd) => exchange::run(&regions()?, out, cmd)?,
         Command::Status => {
             let s = store.status()?;
             out.show(&s, |s| {

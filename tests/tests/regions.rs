@@ -144,3 +144,152 @@ fn three_practices_share_a_region_and_a_moderator_removes_a_member_who_keeps_her
         );
     }
 }
+
+/// A region with three practices, each member's card written in her own practice: Dana posts
+/// a need; Sam's card fits it and Lee's does not, and each device ranks it so; a post whose
+/// text names a contact Dana knows is refused and nothing is stored; the relay's files hold no
+/// facet of the need.
+#[test]
+fn a_need_posted_to_the_region_is_ranked_on_each_device_against_its_own_card() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let lee = Device::new(tmp.path().join("lee"));
+    dana.found_practice_with_school(&relay, "Dana", "Maple Street Counseling");
+    sam.found_practice(&relay, "Sam", "Oak Hill Therapy");
+    lee.found_practice(&relay, "Lee", "Elm Family Practice");
+    sam.json(&[
+        "profile",
+        "set",
+        "--age-band",
+        "13-17",
+        "--age-band",
+        "18-25",
+        "--specialty",
+        "anxiety",
+        "--modality",
+        "cbt",
+        "--panel",
+        "aetna",
+        "--telehealth",
+        "MA",
+        "--openings",
+        "accepting",
+    ]);
+    lee.json(&[
+        "profile",
+        "set",
+        "--age-band",
+        "26-64",
+        "--panel",
+        "aetna",
+        "--telehealth",
+        "MA",
+        "--openings",
+        "accepting",
+    ]);
+    dana.json(&[
+        "region",
+        "create",
+        REGION,
+        "--relay",
+        &relay.url,
+        "--signup-secret",
+        SIGNUP_SECRET,
+    ]);
+    for who in [&sam, &lee] {
+        let code = dana.json(&["region", "invite"])["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        who.json(&["region", "join", &code]);
+    }
+    dana.json(&["sync"]);
+    for d in [&sam, &lee] {
+        d.json(&["sync"]);
+    }
+
+    let posted = dana.json(&[
+        "exchange",
+        "post",
+        "--service",
+        "individual",
+        "--age-band",
+        "13-17",
+        "--specialty",
+        "anxiety",
+        "--modality",
+        "cbt",
+        "--panel",
+        "aetna",
+        "--telehealth",
+        "MA",
+        "--urgency",
+        "soon",
+        "--text",
+        "Prefers evening sessions",
+    ]);
+    assert_eq!(posted["status"], "open", "{posted}");
+    // Refused, nothing stored: the text names Rosa, a contact Dana's practice knows.
+    let refused = dana.json_err(&[
+        "exchange",
+        "post",
+        "--service",
+        "individual",
+        "--age-band",
+        "13-17",
+        "--text",
+        "Rosa at the front office sent her",
+    ]);
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("names a contact"),
+        "{refused}"
+    );
+    assert!(!refused["message"].as_str().unwrap().contains("Rosa"));
+    assert_eq!(
+        dana.json(&["exchange", "list", "--mine"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    dana.json(&["sync"]);
+    for d in [&sam, &lee] {
+        d.json(&["sync"]);
+    }
+
+    let for_sam = sam.json(&["exchange", "list"]);
+    assert_eq!(for_sam[0]["id"], posted["id"], "{for_sam}");
+    assert_eq!(for_sam[0]["fits"], true, "{for_sam}");
+    assert_eq!(for_sam[0]["author"], "Dana", "{for_sam}");
+    assert_eq!(
+        sam.json(&["exchange", "list", "--fits-me"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let for_lee = lee.json(&["exchange", "list"]);
+    assert_eq!(for_lee[0]["fits"], false, "{for_lee}");
+    assert_eq!(
+        lee.json(&["exchange", "list", "--fits-me"]),
+        serde_json::json!([])
+    );
+    let shown = lee.json(&["exchange", "show", &posted["id"].as_str().unwrap()[..8]]);
+    assert_eq!(shown["age_band"], "13-17", "{shown}");
+    assert_eq!(shown["service"], "individual", "{shown}");
+    assert_eq!(shown["text"], "Prefers evening sessions", "{shown}");
+    assert_eq!(shown["replies"], 0, "{shown}");
+    assert!(shown["expires_at"].as_str().is_some(), "{shown}");
+
+    for needle in ["Prefers evening sessions", "aetna", "telehealth", "13-17"] {
+        assert!(
+            !any_file_holds(&relay.data, needle.as_bytes()),
+            "{needle} on the relay"
+        );
+    }
+}

@@ -9,6 +9,7 @@
 //! | `contact` | random | `name`, `org_id`, `category`, `phones[]`, `emails[]`, `needs`, `created_at`, `notes[]` of `{id, at, author, text}` |
 //! | `logbook` | derived from (member, month) under the workspace's secret (`crypto/doc_ids.rs`) | `activities: {activity_id: {...}}`, `followups: {followup_id: {...}}` |
 //! | `ledger` | derived from the month under the workspace's secret | `referrals: {referral_id: {...}}` |
+//! | `post` | random, in a region | `author`, `need` (JSON), `created_ms`, `expires_ms`, `status`, `replies: {}` |
 //!
 //! **The thank-you a visit calls for** is part of its activity: `thank_you_due_ms`, and once
 //! edited `thank_you_done_ms` and `thank_you_assigned_to`, each its own register as the fields of
@@ -55,6 +56,7 @@ pub(crate) enum DocKind {
     Contact,
     Logbook,
     Ledger,
+    Post,
 }
 
 impl DocKind {
@@ -65,6 +67,7 @@ impl DocKind {
             DocKind::Contact => "contact",
             DocKind::Logbook => "logbook",
             DocKind::Ledger => "ledger",
+            DocKind::Post => "post",
         }
     }
 
@@ -75,6 +78,7 @@ impl DocKind {
             DocKind::Contact,
             DocKind::Logbook,
             DocKind::Ledger,
+            DocKind::Post,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -102,6 +106,7 @@ impl DocKind {
             ],
             DocKind::Logbook => &[("activities", ObjType::Map), ("followups", ObjType::Map)],
             DocKind::Ledger => &[("referrals", ObjType::Map)],
+            DocKind::Post => &[("replies", ObjType::Map)],
         }
     }
 }
@@ -263,6 +268,19 @@ pub(crate) struct WorkspaceDoc {
     pub memberships: BTreeMap<String, MembershipDoc>,
     pub reasons: BTreeMap<String, String>,
     pub cards: BTreeMap<String, CardDoc>,
+}
+
+/// A need posted to a region (one document each): its author (a member id, which a change may
+/// put only when signed by that member's device), the need's JSON ([`crate::model::Need`]),
+/// when it was posted and when it closes, and its status.
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct PostDoc {
+    pub author: String,
+    pub need: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub status: String,
 }
 
 /// A member's profile card: its JSON ([`crate::model::Card`]) and who wrote it (taken only

@@ -2,6 +2,7 @@
 //! of [`Store`](crate::Store) methods that read through the read layer and write through
 //! [`Store::write`](crate::Store) and `change_doc`.
 
+pub(crate) mod exchange;
 pub(crate) mod followups;
 pub mod interop;
 pub mod lifecycle;

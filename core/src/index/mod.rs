@@ -34,7 +34,7 @@ pub(crate) use search::{catch_up_search, defer_search, write_queued_search};
 pub(crate) use touched::{touched, touched_by_change, Touched};
 
 pub(crate) use rows::clear;
-use rows::{clear_entry, index_contact, index_entry, index_org, index_workspace};
+use rows::{clear_entry, index_contact, index_entry, index_org, index_post, index_workspace};
 use search::{flush_deferred_search, search_contact, search_org, FullText};
 
 /// The sections whose entries are indexed one by one.
@@ -87,6 +87,7 @@ pub(crate) fn reindex(tx: &Connection, ws: &str, doc_id: &str, doc: &Automerge) 
             }
             Ok(())
         }
+        Some(DocKind::Post) => index_post(tx, ws, doc_id, &documents::read(doc)),
         // A document whose genesis has not arrived yet: nothing to show.
         None => Ok(()),
     }

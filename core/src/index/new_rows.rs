@@ -6,9 +6,13 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::base::error::Result;
-use crate::documents::{self, ActivityDoc, ContactDoc, DocKind, FollowUpDoc, OrgDoc, ReferralDoc};
+use crate::documents::{
+    self, ActivityDoc, ContactDoc, DocKind, FollowUpDoc, OrgDoc, PostDoc, ReferralDoc,
+};
 
-use super::rows::{index_activity, index_contact, index_followup, index_org, index_referral};
+use super::rows::{
+    index_activity, index_contact, index_followup, index_org, index_post, index_referral,
+};
 use super::search::{search_activity, search_contact, search_org, FullText};
 use super::ENTRY_SECTIONS;
 
@@ -23,6 +27,8 @@ pub(crate) enum NewRows {
     Org(OrgDoc),
     /// A contact's rows.
     Contact(ContactDoc),
+    /// A post's row.
+    Post(PostDoc),
     /// A logbook's or ledger's entries, in the order [`reindex`] visits them.
     Entries(Vec<NewEntry>),
     /// Nothing to show (a document whose genesis has not arrived).
@@ -51,6 +57,7 @@ pub(crate) fn read_new(ws: &str, doc_id: &str, doc: &Automerge) -> Result<Option
         Some(DocKind::Workspace) => return Ok(None),
         Some(DocKind::Organization) => NewRows::Org(documents::read(doc)),
         Some(DocKind::Contact) => NewRows::Contact(documents::read(doc)),
+        Some(DocKind::Post) => NewRows::Post(documents::read(doc)),
         Some(DocKind::Logbook | DocKind::Ledger) => {
             let mut entries = Vec::new();
             for section in ENTRY_SECTIONS {
@@ -106,6 +113,7 @@ pub(crate) fn write_new(
     match rows {
         NewRows::Org(o) => index_org(tx, ws, doc_id, o)?,
         NewRows::Contact(c) => index_contact(tx, ws, doc_id, c)?,
+        NewRows::Post(p) => index_post(tx, ws, doc_id, p)?,
         NewRows::Entries(entries) => {
             for entry in entries {
                 match entry {
@@ -128,6 +136,7 @@ pub(super) fn write_search(tx: &Connection, ws: &str, doc_id: &str, rows: &NewRo
     match rows {
         NewRows::Org(o) => search_org(tx, ws, doc_id, o),
         NewRows::Contact(c) => search_contact(tx, ws, doc_id, c),
+        NewRows::Post(_) => Ok(()),
         NewRows::Entries(entries) => {
             for entry in entries {
                 if let NewEntry::Activity(key, a) = entry {

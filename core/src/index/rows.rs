@@ -6,7 +6,7 @@ use rusqlite::{params, Connection};
 
 use crate::base::error::Result;
 use crate::documents::{
-    self, ActivityDoc, ContactDoc, FollowUpDoc, OrgDoc, ReferralDoc, WorkspaceDoc,
+    self, ActivityDoc, ContactDoc, FollowUpDoc, OrgDoc, PostDoc, ReferralDoc, WorkspaceDoc,
 };
 
 use super::search::{clear_entry_search, queue_search, search_activity, FullText};
@@ -89,6 +89,7 @@ pub(crate) fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
         "DELETE FROM activities WHERE ws = ?1 AND logbook_id = ?2",
         "DELETE FROM followups WHERE ws = ?1 AND logbook_id = ?2",
         "DELETE FROM referrals WHERE ws = ?1 AND ledger_id = ?2",
+        "DELETE FROM posts WHERE ws = ?1 AND id = ?2",
         "DELETE FROM search WHERE rowid IN
             (SELECT rowid FROM search_rows WHERE ws = ?1 AND doc_id = ?2)",
         "DELETE FROM search_rows WHERE ws = ?1 AND doc_id = ?2",
@@ -110,6 +111,31 @@ pub(crate) fn clear(tx: &Connection, ws: &str, doc_id: &str) -> Result<()> {
             tx.execute(&format!("DELETE FROM {table} WHERE ws = ?1"), params![ws])?;
         }
     }
+    Ok(())
+}
+
+/// A post's row, when it reads as one and names its author.
+pub(super) fn index_post(tx: &Connection, ws: &str, doc_id: &str, p: &PostDoc) -> Result<()> {
+    if p.author.is_empty() || serde_json::from_str::<crate::model::Need>(&p.need).is_err() {
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT INTO posts (ws, id, author, need, created_ms, expires_ms, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        ws,
+        doc_id,
+        p.author,
+        p.need,
+        p.created_ms,
+        p.expires_ms,
+        if p.status.is_empty() {
+            "open"
+        } else {
+            &p.status
+        }
+    ])?;
     Ok(())
 }
 

@@ -52,6 +52,7 @@ macro_rules! string_enum {
     };
 }
 
+mod exchange;
 mod followups;
 mod profile;
 mod records;
@@ -59,6 +60,7 @@ mod referrals;
 mod settings;
 mod workspace;
 
+pub use exchange::*;
 pub use followups::*;
 pub use profile::*;
 pub use records::*;

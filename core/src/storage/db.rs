@@ -306,6 +306,14 @@ CREATE TABLE cards (
     r#"
 ALTER TABLE workspaces ADD COLUMN kind TEXT NOT NULL DEFAULT 'practice';
 "#,
+    // 18: needs posted to a region, one document each.
+    r#"
+CREATE TABLE posts (
+    ws TEXT NOT NULL, id TEXT NOT NULL, author TEXT NOT NULL, need TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, status TEXT NOT NULL,
+    PRIMARY KEY (ws, id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version from which documents, envelopes and keys are in the current data
@@ -360,7 +368,7 @@ pub(crate) fn ensure_secondary_indexes(conn: &mut Connection) -> Result<()> {
 
 /// The schema version from which the index last changed shape: a store migrated across it has
 /// its index rebuilt from the documents when opened.
-const INDEX_VERSION: u32 = 16;
+const INDEX_VERSION: u32 = 18;
 
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;

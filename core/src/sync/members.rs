@@ -723,6 +723,7 @@ impl Store {
             "change_sigs",
             "verified_devices",
             "cards",
+            "posts",
             "held_changes",
             "set_aside",
         ] {

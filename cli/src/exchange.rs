@@ -1,0 +1,223 @@
+//! `trellis exchange post|list|show`: needs posted to the current region, in closed facets,
+//! ranked on this device against your own profile card.
+
+use clap::{Args, Subcommand};
+use trellis_core::{
+    AgeBand, Error, Language, Modality, Need, NewPost, Panel, Payer, Post, PostFilter, Service,
+    Specialty, Store, Urgency, When,
+};
+
+use crate::output::{short, table, Out};
+
+/// `trellis exchange ...`
+#[derive(Debug, Subcommand)]
+pub enum ExchangeCmd {
+    /// Post a need to the current region (facets from closed lists; no client's identity)
+    Post(Box<PostArgs>),
+    /// The region's posts: open ones first, those that fit your card first
+    List {
+        /// Only the open posts that fit your card
+        #[arg(long)]
+        fits_me: bool,
+        /// Only your own posts
+        #[arg(long)]
+        mine: bool,
+    },
+    /// One post
+    Show {
+        /// The post's id or a prefix of it
+        post: String,
+    },
+}
+
+/// `trellis exchange post` options.
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// individual, couples, family, group, medication-evaluation or testing
+    #[arg(long)]
+    service: String,
+    /// 0-5, 6-12, 13-17, 18-25, 26-64 or 65+
+    #[arg(long)]
+    age_band: String,
+    /// What it is about (e.g. anxiety, trauma-ptsd)
+    #[arg(long = "specialty", value_name = "S")]
+    specialties: Vec<String>,
+    /// How it should be treated (e.g. cbt, emdr)
+    #[arg(long = "modality", value_name = "M")]
+    modalities: Vec<String>,
+    /// An insurance panel (e.g. aetna), or self-pay
+    #[arg(long, value_name = "P")]
+    panel: Option<String>,
+    /// In person around this 3-digit ZIP
+    #[arg(long, value_name = "NNN", conflicts_with = "telehealth")]
+    zip3: Option<String>,
+    /// By telehealth in this state (e.g. MA)
+    #[arg(long, value_name = "ST")]
+    telehealth: Option<String>,
+    /// The sessions' language (e.g. es)
+    #[arg(long, value_name = "L")]
+    language: Option<String>,
+    /// weekday-daytime, weekday-evening, weekend or any
+    #[arg(long, value_name = "W")]
+    when: Option<String>,
+    /// routine, soon or urgent
+    #[arg(long, default_value = "routine")]
+    urgency: String,
+    /// Days it stays open (default 7, at most 30)
+    #[arg(long, value_name = "DAYS")]
+    expires: Option<u32>,
+    /// A short text: no names, dates, phone numbers, emails or places (refused otherwise)
+    #[arg(long, value_name = "T")]
+    text: Option<String>,
+}
+
+/// Runs `trellis exchange ...` on a store that acts on regions.
+pub fn run(store: &Store, out: Out, cmd: ExchangeCmd) -> Result<(), Error> {
+    match cmd {
+        ExchangeCmd::Post(a) => {
+            let post = store.post_need(&new_post(*a)?)?;
+            out.show(&post, |p| {
+                println!(
+                    "Posted {} to the region, open until {}.",
+                    short(&p.id),
+                    &p.expires_at[..10.min(p.expires_at.len())]
+                );
+                if let Some(n) = &p.notice {
+                    println!("{n}");
+                }
+            });
+        }
+        ExchangeCmd::List { fits_me, mine } => {
+            let posts = store.posts(PostFilter { fits_me, mine })?;
+            out.show(&posts, |posts| {
+                let rows: Vec<Vec<String>> = posts
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            short(&p.id),
+                            if p.fits { "fits".into() } else { String::new() },
+                            p.need.service.as_str().into(),
+                            p.need.age_band.as_str().into(),
+                            facets(&p.need),
+                            p.need.urgency.as_str().into(),
+                            p.status.clone(),
+                            p.author.clone(),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "ID",
+                        "",
+                        "SERVICE",
+                        "AGES",
+                        "NEED",
+                        "URGENCY",
+                        "STATUS",
+                        "POSTED BY",
+                    ],
+                    &rows,
+                    "No posts in this region.",
+                );
+            });
+        }
+        ExchangeCmd::Show { post } => {
+            let p = store.post(&post)?;
+            out.show(&p, show);
+        }
+    }
+    Ok(())
+}
+
+fn new_post(a: PostArgs) -> Result<NewPost, Error> {
+    let payer = match a.panel.as_deref() {
+        None => None,
+        Some(p) if p.trim().eq_ignore_ascii_case("self-pay") => Some(Payer::SelfPay),
+        Some(p) => Some(Payer::Panel(Panel::parse(p)?)),
+    };
+    Ok(NewPost {
+        need: Need {
+            service: Service::parse(&a.service)?,
+            age_band: AgeBand::parse(&a.age_band)?,
+            specialties: a
+                .specialties
+                .iter()
+                .map(|s| Specialty::parse(s))
+                .collect::<Result<_, _>>()?,
+            modalities: a
+                .modalities
+                .iter()
+                .map(|s| Modality::parse(s))
+                .collect::<Result<_, _>>()?,
+            payer,
+            zip3: a.zip3,
+            telehealth: a
+                .telehealth
+                .as_deref()
+                .map(trellis_core::parse_state)
+                .transpose()?,
+            language: a.language.as_deref().map(Language::parse).transpose()?,
+            when: a.when.as_deref().map(When::parse).transpose()?,
+            urgency: Urgency::parse(&a.urgency)?,
+            text: a.text,
+        },
+        expires_days: a.expires,
+    })
+}
+
+fn facets(n: &Need) -> String {
+    let mut parts: Vec<String> = n
+        .specialties
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .chain(n.modalities.iter().map(|m| m.as_str().to_string()))
+        .collect();
+    match n.payer {
+        Some(Payer::Panel(p)) => parts.push(p.as_str().into()),
+        Some(Payer::SelfPay) => parts.push("self-pay".into()),
+        None => {}
+    }
+    if let Some(z) = &n.zip3 {
+        parts.push(format!("ZIP {z}xx"));
+    }
+    if let Some(st) = &n.telehealth {
+        parts.push(format!("telehealth {st}"));
+    }
+    if let Some(l) = n.language {
+        parts.push(l.as_str().into());
+    }
+    parts.join(", ")
+}
+
+fn show(p: &Post) {
+    println!("Post {} by {} ({})", short(&p.id), p.author, p.status);
+    println!(
+        "  {} for ages {}, {}",
+        p.need.service,
+        p.need.age_band,
+        p.need.urgency.as_str()
+    );
+    println!("  {}", facets(&p.need));
+    if let Some(w) = p.need.when {
+        println!("  When: {w}");
+    }
+    if let Some(t) = &p.need.text {
+        println!("  \"{t}\"");
+    }
+    println!(
+        "  Posted {}, open until {}",
+        &p.posted_at[..10.min(p.posted_at.len())],
+        &p.expires_at[..10.min(p.expires_at.len())]
+    );
+    println!(
+        "  {}",
+        if p.fits {
+            "Fits your card."
+        } else {
+            "Does not fit your card."
+        }
+    );
+    if let Some(n) = &p.notice {
+        println!("  {n}");
+    }
+}
