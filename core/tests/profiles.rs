@@ -123,3 +123,69 @@ async fn colleagues_read_each_others_cards_and_a_bad_card_stores_nothing() {
         assert!(vcf.contains(line), "{line} in {vcf}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_first_cards_written_offline_on_two_phones_both_survive_the_sync() {
+    let dir = TempDir::new().expect("temp dir");
+    let url = format!("http://{}", common::relay(&dir, SECRET).await);
+    let dana = Store::open(dir.path().join("dana.sqlite3")).expect("open");
+    dana.init("Dana Whitfield").expect("init");
+    dana.create_shared_workspace("Maple Street Counseling", &url, SECRET)
+        .await
+        .expect("practice");
+    let sam = Store::open(dir.path().join("sam.sqlite3")).expect("open");
+    sam.init("Sam Okafor").expect("init");
+    let code = dana
+        .create_invite(Role::Member, false)
+        .await
+        .expect("invite");
+    sam.join(&code, None).await.expect("join");
+    dana.sync().await.expect("sync");
+    sam.sync().await.expect("sync");
+
+    // Both write their first card before either syncs.
+    for (store, modality) in [(&dana, Modality::Cbt), (&sam, Modality::Emdr)] {
+        store
+            .set_profile(&CardUpdate {
+                modalities: Some(vec![modality]),
+                openings: Some(Openings::Accepting),
+                ..Default::default()
+            })
+            .expect("card");
+    }
+    // Out of range, refused by the core whatever the app let through.
+    for bad in [
+        CardUpdate {
+            openings: Some(Openings::Waitlist { weeks: 0 }),
+            ..Default::default()
+        },
+        CardUpdate {
+            self_pay: Some(Some(trellis_core::FeeRange { min: 150, max: 80 })),
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            dana.set_profile(&bad),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    for _ in 0..2 {
+        dana.sync().await.expect("sync");
+        sam.sync().await.expect("sync");
+    }
+    for store in [&dana, &sam] {
+        let cards: Vec<(String, Vec<Modality>)> = store
+            .profiles()
+            .expect("cards")
+            .into_iter()
+            .map(|p| (p.name, p.card.modalities))
+            .collect();
+        assert_eq!(
+            cards,
+            [
+                ("Dana Whitfield".to_string(), vec![Modality::Cbt]),
+                ("Sam Okafor".to_string(), vec![Modality::Emdr]),
+            ]
+        );
+    }
+}

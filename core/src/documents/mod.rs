@@ -267,7 +267,16 @@ pub(crate) struct WorkspaceDoc {
     pub pitches: BTreeMap<String, String>,
     pub memberships: BTreeMap<String, MembershipDoc>,
     pub reasons: BTreeMap<String, String>,
-    pub cards: BTreeMap<String, CardDoc>,
+    /// Every other key at the root: each member's card sits under `card:<member id>`, a key
+    /// of its own (two members writing their first cards offline create two objects, where a
+    /// shared `cards` map made on two devices at once would keep only one of them).
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, serde_json::Value>,
+}
+
+/// The root key of a member's card in the workspace document.
+pub(crate) fn card_key(member: &str) -> String {
+    format!("card:{member}")
 }
 
 /// A need posted to a region (one document each): its author (a member id, which a change may

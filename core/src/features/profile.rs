@@ -1,5 +1,5 @@
 //! Profile cards: each member keeps her own card in the practice's workspace document
-//! (`cards/<member id>`, the card's JSON and its author), colleagues read it from the index,
+//! (under the root key `card:<member id>`: the card's JSON and its author), colleagues read it from the index,
 //! and it goes out as a vCard 4.0 to hand over at a drop-by.
 //!
 //! A card is written whole (the last write of her devices wins) and only by its member: the
@@ -15,7 +15,9 @@ use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::base::validate::check_len;
 use crate::documents::DocKind;
-use crate::model::{parse_state, parse_zip3, Card, CardUpdate, Profile, OPENINGS_FRESH_DAYS};
+use crate::model::{
+    parse_state, parse_zip3, Card, CardUpdate, Openings, Profile, OPENINGS_FRESH_DAYS,
+};
 use crate::read::members::MemberLookup;
 use crate::storage::workspace::Ws;
 use crate::store::{change_doc, Store};
@@ -27,6 +29,18 @@ impl Store {
     /// Changes this member's card: each field given replaces hers, the others stay. Setting
     /// the openings confirms them as of now. Nothing is stored when any field is refused.
     pub fn set_profile(&self, update: &CardUpdate) -> Result<Profile> {
+        if let Some(Openings::Waitlist { weeks }) = update.openings {
+            if !(1..=104).contains(&weeks) {
+                return Err(Error::invalid("a waitlist is 1 to 104 weeks"));
+            }
+        }
+        if let Some(Some(f)) = update.self_pay {
+            if f.min > f.max || f.max > 10_000 {
+                return Err(Error::invalid(
+                    "a self-pay range goes from its lowest fee to its highest, at most 10000",
+                ));
+            }
+        }
         let telehealth = update
             .telehealth
             .as_ref()
@@ -60,14 +74,11 @@ impl Store {
             );
             let json = serde_json::to_string(&card).expect("a card always serializes");
             let member = ws.member_id.to_hex();
+            let key = crate::documents::card_key(&member);
             change_doc(tx, ws, me, &ws.id, DocKind::Workspace, |t| {
-                let cards = match t.get(ROOT, "cards")? {
+                let entry = match t.get(ROOT, key.as_str())? {
                     Some((_, o)) => o,
-                    None => t.put_object(ROOT, "cards", ObjType::Map)?,
-                };
-                let entry = match t.get(&cards, member.as_str())? {
-                    Some((_, o)) => o,
-                    None => t.put_object(&cards, member.as_str(), ObjType::Map)?,
+                    None => t.put_object(ROOT, key.as_str(), ObjType::Map)?,
                 };
                 t.put(&entry, "author", member.as_str())?;
                 t.put(&entry, "card", json.as_str())?;

@@ -148,8 +148,14 @@ pub(super) fn index_workspace(tx: &Connection, ws: &str, doc: &WorkspaceDoc) -> 
     }
     // A card counts only under the member who wrote it (the author a change may put is its
     // signer's member: `crate::sync::verify`), and only if it reads as a card.
-    for (member, c) in &doc.cards {
-        if c.author == *member && serde_json::from_str::<crate::model::Card>(&c.card).is_ok() {
+    for (key, value) in &doc.rest {
+        let Some(member) = key.strip_prefix("card:") else {
+            continue;
+        };
+        let Ok(c) = serde_json::from_value::<documents::CardDoc>(value.clone()) else {
+            continue;
+        };
+        if c.author == member && serde_json::from_str::<crate::model::Card>(&c.card).is_ok() {
             tx.execute(
                 "INSERT INTO cards (ws, member_id, card) VALUES (?1, ?2, ?3)",
                 params![ws, member, c.card],
