@@ -8,11 +8,12 @@
 //!
 //! Files, one concern each: [`store`] (the object, and its actions on organizations, contacts,
 //! notes and activities), [`relationships`] (follow-ups, stages, cadence, archive and delete,
-//! nearby, referrals), [`practice`] (goals, leave-behind stock, pitches, memberships),
-//! [`reports`], [`sync`] (the network actions, invites and joining, async on the shared tokio
-//! runtime of `runtime.rs`), [`members`] (roster, revoke, remove, leave, transfer, key rotation,
-//! checkpoints), [`interop`] (import and export), [`live`] (listeners and background sync),
-//! [`types`] (records and enums), [`error`] (the one public error).
+//! nearby, referrals), [`settings`] (goals, leave-behind stock, pitches, memberships),
+//! [`profile`] (profile cards and their closed lists), [`reports`], [`sync`] (the network
+//! actions, invites and joining, async on the shared tokio runtime of `runtime.rs`),
+//! [`members`] (roster, revoke, remove, leave, transfer, key rotation, checkpoints),
+//! [`interop`] (import and export), [`live`] (listeners and background sync), [`types`]
+//! (records and enums), [`error`] (the one public error).
 
 uniffi::setup_scaffolding!();
 
@@ -20,6 +21,7 @@ pub mod error;
 pub mod interop;
 pub mod live;
 pub mod members;
+pub mod profile;
 pub mod relationships;
 pub mod reports;
 mod runtime;
@@ -30,6 +32,7 @@ pub mod types;
 
 pub use error::TrellisError;
 pub use live::{LiveSyncHandle, SubscriptionHandle, TrellisListener};
+pub use profile::profile_choices;
 pub use store::TrellisStore;
 pub use types::*;
 

@@ -6,8 +6,9 @@ import TrellisUI
 /// with what her phone shows for you), each device's fingerprint and whether this phone
 /// verified it, the core's flag on a member with a device nobody here verified, and "Verify":
 /// type the fingerprint a colleague's phone shows, read across the table. A mistyped one is
-/// refused and nothing is recorded. A roster that failed this phone's checks shows a warning.
-/// Last, the open invites this member may cancel (owners and admins: all; a member: her own
+/// refused and nothing is recorded. A member whose profile card has synced here shows its
+/// headline ("Taking new clients · Anxiety, ADHD"), and "Card" opens it. A roster that failed
+/// this phone's checks shows a warning. Last, the open invites this member may cancel (owners and admins: all; a member: her own
 /// device invites), each with "Cancel": a code that went astray then lets nobody in.
 struct MembersView: View {
     let session: TrellisSession
@@ -60,6 +61,17 @@ private struct MembersContent: View {
                 Section {
                     if let flag = MembersFormat.flag(member) {
                         Label(flag, systemImage: "exclamationmark.shield").foregroundStyle(.red)
+                    }
+                    if let card = model.cards[member.memberId], let headline = ProfileFormat.headline(card) {
+                        NavigationLink {
+                            CardView(session: session, member: member.memberId)
+                        } label: {
+                            VStack(alignment: .leading, spacing: 2) {
+                                Text("Card").font(.subheadline)
+                                Text(headline).font(.caption).foregroundStyle(.secondary)
+                            }
+                        }
+                        .accessibilityLabel("\(member.name)'s card: \(headline)")
                     }
                     ForEach(member.devices, id: \.deviceId) { (device: DeviceView) in
                         VStack(alignment: .leading, spacing: 2) {

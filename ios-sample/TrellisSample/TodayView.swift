@@ -3,7 +3,8 @@ import TrellisCore
 import TrellisUI
 
 /// Today: follow-ups due (mine first, then my colleagues'), this week's networking minutes
-/// against the goal, inviting a colleague, and the members with their fingerprints.
+/// against the goal, inviting a colleague, the members with their fingerprints and cards, and
+/// my own card.
 struct TodayView: View {
     let session: TrellisSession
     /// Made in `.task`, on the main actor: `TodayModel` is main-actor isolated and Xcode 15
@@ -55,6 +56,11 @@ private struct TodayContent: View {
             ToolbarItem(placement: .topBarLeading) {
                 NavigationLink { MembersView(session: session) } label: {
                     Label("Members and fingerprints", systemImage: "checkmark.shield")
+                }
+            }
+            ToolbarItem(placement: .topBarLeading) {
+                NavigationLink { MyCardView(session: session) } label: {
+                    Label("My card", systemImage: "person.text.rectangle")
                 }
             }
         }

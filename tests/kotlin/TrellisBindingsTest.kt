@@ -62,6 +62,7 @@ fun main() {
         practiceStories()
         listenerStories()
         interopStories()
+        profileLocalStories()
         syncStories()
     } catch (t: Throwable) { // e.g. UnsatisfiedLinkError when the .so is not found
         failed++
@@ -401,6 +402,7 @@ fun syncStories() {
         practiceSyncStories(relay)
         liveStories(relay)
         membershipStories(relay)
+        profileStories(relay)
     }
 }
 

@@ -6,9 +6,10 @@
 //! digits, as in the core; nothing is computed here.
 //!
 //! Files by concern: [`enums`] (the core's closed sets of names), [`records`] (organizations,
-//! contacts, notes, activities, workspaces, sync and open invites), [`practice`] (follow-ups,
-//! referrals, goals, leave-behind stock, memberships, losing touch, nearby), [`live`] (change
-//! events, sync states, the roster, checkpoints, imports) and [`reports`].
+//! contacts, notes, activities, workspaces, sync and open invites), [`relationships`]
+//! (follow-ups, referrals, goals, leave-behind stock, memberships, losing touch, nearby),
+//! [`profile`] (profile cards and their closed vocabularies), [`live`] (change events, sync
+//! states, the roster, checkpoints, imports) and [`reports`].
 
 /// Restates one of the core's closed enums and converts both ways. A variant added to the core
 /// and not here fails the build instead of being dropped.
@@ -73,12 +74,14 @@ macro_rules! mirror_record {
 
 mod enums;
 mod live;
+mod profile;
 mod records;
 mod relationships;
 mod reports;
 
 pub use enums::*;
 pub use live::*;
+pub use profile::*;
 pub use records::*;
 pub use relationships::*;
 pub use reports::*;

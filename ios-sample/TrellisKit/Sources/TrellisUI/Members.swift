@@ -7,14 +7,16 @@ import TrellisCore
 private struct MembersLocal: Sendable {
     let fingerprint: String
     let rosterProblem: String?
+    let cards: [Profile]
 }
 
 /// Members and their devices, each with its fingerprint, and recording a face-to-face check: a
 /// colleague's phone shows its fingerprint, this member reads it and types it here. The core
 /// keeps the check on this phone only, and flags the member when she later has a device nobody
-/// here verified (a new phone, or keys someone slipped in). Below them, the open invites this
-/// member may cancel (a code that went astray admits nobody once cancelled). The same screen
-/// logic as the Android sample's tested `MembersModel`.
+/// here verified (a new phone, or keys someone slipped in). Each member's row also offers her
+/// profile card, read from this phone's store. Below them, the open invites this member may
+/// cancel (a code that went astray admits nobody once cancelled). The same screen logic as the
+/// Android sample's tested `MembersModel`.
 @MainActor
 @Observable
 public final class MembersModel {
@@ -25,6 +27,8 @@ public final class MembersModel {
     public private(set) var invites: [InviteView] = []
     /// This phone's fingerprint, shown large for a colleague who compares it.
     public private(set) var fingerprint = ""
+    /// The profile cards written in the practice that reached this phone, by member id.
+    public private(set) var cards: [String: Profile] = [:]
     /// Why the relay's copy of the roster last failed this phone's checks, or nil.
     public private(set) var rosterProblem: String?
     /// The roster is being fetched from the relay.
@@ -39,7 +43,7 @@ public final class MembersModel {
     public init(store: TrellisStore) { self.store = store }
 
     /// Fetches the roster and the open invites from the relay (the core checks the roster) and
-    /// reads this phone's fingerprint and whether the roster's check failed.
+    /// reads this phone's fingerprint, whether the roster's check failed, and the cards.
     public func refresh() async {
         let load = loads.start()
         loading = true
@@ -52,26 +56,38 @@ public final class MembersModel {
             invites = Self.cancellable(openInvites, members: roster)
             fingerprint = local.fingerprint
             rosterProblem = local.rosterProblem
+            cards = Self.byMember(local.cards)
             problem = nil
         } catch {
             // Offline, or the roster the relay served failed the checks: say why, and still show
-            // this phone's own fingerprint (it is local).
+            // this phone's own fingerprint and the cards (they are local).
             let local = try? await readLocal()
             guard loads.isLatest(load) else { return }
             problem = Format.problem(error)
             if let local {
                 fingerprint = local.fingerprint
                 rosterProblem = local.rosterProblem
+                cards = Self.byMember(local.cards)
             }
         }
         loading = false
     }
 
-    /// This phone's fingerprint and the roster's last check, from the phone's own store.
+    /// This phone's fingerprint, the roster's last check and the cards, from the phone's own
+    /// store.
     private func readLocal() async throws -> MembersLocal {
         try await offMain { [store] () -> MembersLocal in
-            MembersLocal(fingerprint: try store.fingerprint(), rosterProblem: try store.status().rosterProblem)
+            MembersLocal(
+                fingerprint: try store.fingerprint(),
+                rosterProblem: try store.status().rosterProblem,
+                cards: try store.profiles()
+            )
         }
+    }
+
+    /// Cards by member id.
+    private nonisolated static func byMember(_ cards: [Profile]) -> [String: Profile] {
+        Dictionary(cards.map { ($0.memberId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Records that a device of `member` showed `typed` (spaces and dashes do not matter).

@@ -36,8 +36,10 @@ import androidx.lifecycle.viewmodel.compose.viewModel
 import java.time.Instant
 import org.trellis.core.InviteView
 import org.trellis.core.MemberView
+import org.trellis.core.Profile
 import org.trellis.sample.ui.MembersFormat
 import org.trellis.sample.ui.MembersModel
+import org.trellis.sample.ui.ProfileFormat
 import org.trellis.sample.ui.TrellisSession
 import org.trellis.sample.viewmodels.MembersViewModel
 
@@ -46,12 +48,14 @@ import org.trellis.sample.viewmodels.MembersViewModel
  * with what her phone shows for you), each device's fingerprint with whether this phone
  * verified it, the core's flag on a member with a device nobody here verified, and "Verify":
  * type the fingerprint a colleague's phone shows, read across the table. A mistyped one is
- * refused and nothing is recorded. The roster's check failing shows as a warning on top. Last,
- * the open invites this member may cancel (owners and admins: all; a member: her own device
- * invites), each with "Cancel": a code that went astray then lets nobody in.
+ * refused and nothing is recorded. A member whose profile card has synced here shows its
+ * headline ("Taking new clients · Anxiety, ADHD"), and "Card" opens it ([onOpenCard], with her
+ * member id). The roster's check failing shows as a warning on top. Last, the open invites
+ * this member may cancel (owners and admins: all; a member: her own device invites), each with
+ * "Cancel": a code that went astray then lets nobody in.
  */
 @Composable
-fun MembersScreen(session: TrellisSession) {
+fun MembersScreen(session: TrellisSession, onOpenCard: (String) -> Unit) {
     val vm: MembersViewModel = viewModel { MembersViewModel(session) }
     val state by vm.state.collectAsStateWithLifecycle()
     // Which member's "Verify" form is open and what was typed there, kept across rotation.
@@ -99,6 +103,8 @@ fun MembersScreen(session: TrellisSession) {
         items(state.members, key = { it.memberId }) { member ->
             MemberCard(
                 member = member,
+                card = state.cards[member.memberId],
+                onOpenCard = { onOpenCard(member.memberId) },
                 open = verifying == member.memberId,
                 typed = typed,
                 onType = { typed = it },
@@ -151,6 +157,8 @@ private fun InviteRow(invite: InviteView, onCancel: () -> Unit) {
 @Composable
 private fun MemberCard(
     member: MemberView,
+    card: Profile?,
+    onOpenCard: () -> Unit,
     open: Boolean,
     typed: String,
     onType: (String) -> Unit,
@@ -163,6 +171,16 @@ private fun MemberCard(
             val role = member.role.name.lowercase() + if (member.removed) ", removed" else ""
             Text("${member.name} ($role)", style = MaterialTheme.typography.titleMedium)
             MembersFormat.flag(member)?.let { Text(it, color = MaterialTheme.colorScheme.error) }
+            // Her profile card, once it has synced to this phone: its headline, and "Card".
+            card?.let { ProfileFormat.headline(it) }?.let { headline ->
+                Row(verticalAlignment = Alignment.CenterVertically) {
+                    Text(headline, Modifier.weight(1f), style = MaterialTheme.typography.bodyMedium)
+                    TextButton(
+                        onClick = onOpenCard,
+                        modifier = Modifier.semantics { contentDescription = "${member.name}'s card" },
+                    ) { Text("Card") }
+                }
+            }
             member.devices.forEach { d ->
                 // One element for TalkBack: the device, its state and its fingerprint digit by digit.
                 Column(

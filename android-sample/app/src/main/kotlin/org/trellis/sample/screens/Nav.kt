@@ -6,6 +6,7 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.filled.Add
+import androidx.compose.material.icons.filled.Badge
 import androidx.compose.material.icons.filled.Group
 import androidx.compose.material.icons.filled.GroupAdd
 import androidx.compose.material.icons.filled.Handshake
@@ -61,7 +62,8 @@ private fun hasPractice(session: TrellisSession): Boolean = try {
 
 /**
  * The app's screens: join a practice (or start one) first if this phone is in none (or still
- * waits to be let into the one it joined), then the tabs. Each screen's state lives in its
+ * waits to be let into the one it joined), then the tabs, with My card, Members (and from
+ * there a colleague's card) and Invite in the top bar. Each screen's state lives in its
  * view model (viewmodels/ViewModels.kt), scoped to its navigation entry, so it survives
  * rotation.
  */
@@ -96,6 +98,11 @@ private fun Tabs(session: TrellisSession) {
                     }
                 },
                 actions = {
+                    if (route != "card") {
+                        IconButton(onClick = { nav.navigate("card") }) {
+                            Icon(Icons.Filled.Badge, contentDescription = "My card")
+                        }
+                    }
                     if (route != "members") {
                         IconButton(onClick = { nav.navigate("members") }) {
                             Icon(Icons.Filled.Group, contentDescription = "Members and fingerprints")
@@ -141,7 +148,11 @@ private fun Tabs(session: TrellisSession) {
             composable("dropby") { DropByScreen(session, onDone = { nav.popBackStack() }) }
             composable("referrals") { ReferralsScreen(session) }
             composable("invite") { InviteScreen(session) }
-            composable("members") { MembersScreen(session) }
+            composable("members") { MembersScreen(session, onOpenCard = { nav.navigate("card/$it") }) }
+            composable("card") { MyCardScreen(session) }
+            composable("card/{member}") { entry ->
+                CardScreen(session, entry.arguments?.getString("member") ?: "")
+            }
         }
     }
 }

@@ -13,10 +13,15 @@ import kotlinx.coroutines.withContext
 import org.trellis.core.ChangeKind
 import org.trellis.core.InviteView
 import org.trellis.core.MemberView
+import org.trellis.core.Openings
 import org.trellis.core.OrgKind
+import org.trellis.core.Profile
+import org.trellis.core.ProfileChoices
 import org.trellis.core.ReferralDirection
 import org.trellis.core.Role
 import org.trellis.core.SyncState
+import org.trellis.sample.ui.CardDraft
+import org.trellis.sample.ui.CardModel
 import org.trellis.sample.ui.ContactModel
 import org.trellis.sample.ui.ContactPage
 import org.trellis.sample.ui.ContactsModel
@@ -28,6 +33,8 @@ import org.trellis.sample.ui.JoinModel
 import org.trellis.sample.ui.JoinState
 import org.trellis.sample.ui.MembersModel
 import org.trellis.sample.ui.MembersState
+import org.trellis.sample.ui.MyCardModel
+import org.trellis.sample.ui.MyCardState
 import org.trellis.sample.ui.PracticeModel
 import org.trellis.sample.ui.PracticeState
 import org.trellis.sample.ui.ReferralsModel
@@ -179,9 +186,10 @@ class ReferralsViewModel(session: TrellisSession) : ViewModel() {
 }
 
 /**
- * Members and their devices with fingerprints, verifying a colleague's face to face, and the
- * open invites this member may cancel. The roster and the invites are fetched from the relay
- * when the screen opens and whenever the practice changes.
+ * Members and their devices with fingerprints, verifying a colleague's face to face, each
+ * member's profile card, and the open invites this member may cancel. The roster and the
+ * invites are fetched from the relay when the screen opens and whenever the practice changes
+ * (a card synced in is a practice change too).
  */
 class MembersViewModel(session: TrellisSession) : ViewModel() {
     private val model = MembersModel(session.store)
@@ -304,5 +312,50 @@ class PracticeViewModel(private val session: TrellisSession, private val saved: 
         const val YOUR_NAME = "practice.yourName"
         const val PRACTICE = "practice.name"
         const val RELAY = "practice.relay"
+    }
+}
+
+/**
+ * My profile card: the form, saving it, and the nudge's answers ("Are you still taking new
+ * clients?"). The form lives in the view model, so turning the phone keeps what was ticked and
+ * typed; a card saved on another of my devices reloads it unless it has unsaved edits.
+ */
+class MyCardViewModel(session: TrellisSession) : ViewModel() {
+    private val model = MyCardModel(session.store)
+    val state: StateFlow<MyCardState> = model.state
+
+    /** Every closed list, in the core's order, for the pickers. */
+    val choices: ProfileChoices = model.choices
+
+    init {
+        refreshOn(session, ChangeKind.WORKSPACE) { model.load() }
+    }
+
+    /** Changes the form (at once, for the controls). */
+    fun edit(change: (CardDraft) -> CardDraft) = model.edit(change)
+
+    /** Puts the form back as the card is stored. */
+    fun discard() = model.discard()
+
+    /** Saves the form; the result shows as the state's notice or problem. */
+    fun save() = store { model.save() }
+
+    /** Answers the nudge: [openings] confirmed as of now. */
+    fun confirmOpenings(openings: Openings) = store { model.confirmOpenings(openings) }
+}
+
+/** A colleague's card, opened from Members; reloaded when a sync brings a change. */
+class CardViewModel(session: TrellisSession, member: String) : ViewModel() {
+    private val model = CardModel(session.store, member)
+    val state: StateFlow<Result<Profile>?> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.WORKSPACE) { model.refresh() }
+    }
+
+    /** The card as a vCard 4.0; [done] gets it (null when it cannot be read), on the main thread. */
+    fun vcard(done: (String?) -> Unit) = store {
+        val text = model.vcard()
+        withContext(Dispatchers.Main) { done(text) }
     }
 }

@@ -9,6 +9,7 @@ import kotlinx.coroutines.flow.asStateFlow
 import org.trellis.core.DeviceView
 import org.trellis.core.InviteView
 import org.trellis.core.MemberView
+import org.trellis.core.Profile
 import org.trellis.core.Role
 import org.trellis.core.TrellisException
 import org.trellis.core.TrellisStore
@@ -24,6 +25,11 @@ data class MembersState(
     val invites: List<InviteView> = emptyList(),
     /** This phone's fingerprint, shown large for a colleague who compares it face to face. */
     val fingerprint: String = "",
+    /**
+     * The profile cards written in the practice that reached this phone, by member id: each
+     * member's row offers hers (`CardModel` opens it).
+     */
+    val cards: Map<String, Profile> = emptyMap(),
     /** The roster is being fetched from the relay. */
     val loading: Boolean = false,
     /**
@@ -41,8 +47,9 @@ data class MembersState(
  * Members and their devices, each with its fingerprint, and recording a face-to-face check:
  * a colleague's phone shows its fingerprint, this member reads it and types it here. The core
  * keeps the check on this phone only and flags the member when she later has a device nobody
- * here verified (a new phone, or keys someone slipped in). Below them, the open invites this
- * member may cancel (a code that went astray admits nobody once cancelled).
+ * here verified (a new phone, or keys someone slipped in). Each member's row also offers her
+ * profile card, read from this phone's store. Below them, the open invites this member may
+ * cancel (a code that went astray admits nobody once cancelled).
  */
 class MembersModel(private val store: TrellisStore) {
     private val _state = MutableStateFlow(MembersState())
@@ -52,7 +59,7 @@ class MembersModel(private val store: TrellisStore) {
 
     /**
      * Fetches the roster and the open invites from the relay (the core checks the roster) and
-     * reads this phone's fingerprint.
+     * reads this phone's fingerprint and the practice's profile cards.
      */
     suspend fun refresh() {
         _state.value = _state.value.copy(loading = true)
@@ -64,16 +71,22 @@ class MembersModel(private val store: TrellisStore) {
                 members = members,
                 invites = invites,
                 fingerprint = fingerprint,
+                cards = cards(),
                 rosterProblem = store.status().rosterProblem,
                 loading = false,
                 problem = null,
             )
         } catch (e: TrellisException) {
-            // A roster the relay served that failed the checks is a problem too: say why.
+            // A roster the relay served that failed the checks is a problem too: say why. The
+            // cards are on this phone: still shown offline.
             val rosterProblem = runCatching { store.status().rosterProblem }.getOrNull()
-            _state.value.copy(loading = false, rosterProblem = rosterProblem, problem = Format.problem(e))
+            val cards = runCatching { cards() }.getOrDefault(_state.value.cards)
+            _state.value.copy(loading = false, rosterProblem = rosterProblem, cards = cards, problem = Format.problem(e))
         }
     }
+
+    /** The cards that reached this phone, by member id. */
+    private fun cards(): Map<String, Profile> = store.profiles().associateBy { it.memberId }
 
     /**
      * Records that a device of [member] showed [fingerprint] (as typed: spaces and dashes do
