@@ -3,8 +3,8 @@
 
 use clap::{Args, Subcommand};
 use trellis_core::{
-    AgeBand, Error, Language, Modality, Need, NewPost, Panel, Payer, Post, PostFilter, Service,
-    Specialty, Store, Urgency, When,
+    AgeBand, Error, Fit, Language, Modality, Need, NewPost, Panel, Payer, Post, PostFilter,
+    ReplyInput, Service, Specialty, Store, Urgency, When,
 };
 
 use crate::output::{short, table, Out};
@@ -25,6 +25,25 @@ pub enum ExchangeCmd {
     },
     /// One post
     Show {
+        /// The post's id or a prefix of it
+        post: String,
+    },
+    /// Reply to a colleague's open post, sealed to her devices only (with your card)
+    Reply {
+        /// The post's id or a prefix of it
+        post: String,
+        /// yes, waitlist or no
+        #[arg(long)]
+        fit: String,
+        /// Within about how many weeks (needed with waitlist)
+        #[arg(long, value_name = "N")]
+        weeks: Option<u32>,
+        /// A short note ("not a fit: try ..."), checked like a post's text
+        #[arg(long, value_name = "T")]
+        note: Option<String>,
+    },
+    /// The replies to one of your posts, with each responder's card
+    Replies {
         /// The post's id or a prefix of it
         post: String,
     },
@@ -124,6 +143,53 @@ pub fn run(store: &Store, out: Out, cmd: ExchangeCmd) -> Result<(), Error> {
         ExchangeCmd::Show { post } => {
             let p = store.post(&post)?;
             out.show(&p, show);
+        }
+        ExchangeCmd::Reply {
+            post,
+            fit,
+            weeks,
+            note,
+        } => {
+            let p = store.reply(
+                &post,
+                &ReplyInput {
+                    fit: Fit::parse(&fit)?,
+                    weeks,
+                    note,
+                },
+            )?;
+            out.show(&p, |p| {
+                println!(
+                    "Replied to {}; only {}'s devices can read it.",
+                    short(&p.id),
+                    p.author
+                )
+            });
+        }
+        ExchangeCmd::Replies { post } => {
+            let replies = store.replies(&post)?;
+            out.show(&replies, |replies| {
+                let rows: Vec<Vec<String>> = replies
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.member.clone(),
+                            r.fit.as_str().into(),
+                            r.weeks.map(|w| w.to_string()).unwrap_or_else(|| "-".into()),
+                            r.note.clone().unwrap_or_else(|| "-".into()),
+                            r.card
+                                .openings
+                                .map(|o| o.as_text())
+                                .unwrap_or_else(|| "-".into()),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["MEMBER", "FIT", "WEEKS", "NOTE", "OPENINGS"],
+                    &rows,
+                    "No replies yet.",
+                );
+            });
         }
     }
     Ok(())

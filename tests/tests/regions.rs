@@ -286,7 +286,64 @@ fn a_need_posted_to_the_region_is_ranked_on_each_device_against_its_own_card() {
     assert_eq!(shown["replies"], 0, "{shown}");
     assert!(shown["expires_at"].as_str().is_some(), "{shown}");
 
-    for needle in ["Prefers evening sessions", "aetna", "telehealth", "13-17"] {
+    // Sam can see the client; Lee cannot and says so. Only Dana's devices read the replies.
+    let id = posted["id"].as_str().unwrap()[..8].to_string();
+    sam.json(&[
+        "exchange",
+        "reply",
+        &id,
+        "--fit",
+        "yes",
+        "--weeks",
+        "1",
+        "--note",
+        "Tuesday evenings are open",
+    ]);
+    lee.json(&[
+        "exchange",
+        "reply",
+        &id,
+        "--fit",
+        "no",
+        "--note",
+        "Adults only here, sorry",
+    ]);
+    let own = dana.json_err(&["exchange", "reply", &id, "--fit", "yes"]);
+    assert!(
+        own["message"].as_str().unwrap().contains("own post"),
+        "{own}"
+    );
+    for d in [&sam, &lee, &dana] {
+        d.json(&["sync"]);
+    }
+    let replies = dana.json(&["exchange", "replies", &id]);
+    assert_eq!(names(&replies, "member"), ["Lee", "Sam"], "{replies}");
+    assert_eq!(replies[0]["member"], "Sam", "yes first: {replies}");
+    assert_eq!(replies[0]["fit"], "yes", "{replies}");
+    assert_eq!(replies[0]["weeks"], 1, "{replies}");
+    assert_eq!(replies[0]["note"], "Tuesday evenings are open", "{replies}");
+    assert_eq!(
+        replies[0]["card"]["openings"]["status"], "accepting",
+        "{replies}"
+    );
+    assert_eq!(replies[1]["fit"], "no", "{replies}");
+    assert_eq!(dana.json(&["exchange", "show", &id])["replies"], 2);
+    for d in [&sam, &lee] {
+        let refused = d.json_err(&["exchange", "replies", &id]);
+        assert!(
+            refused["message"].as_str().unwrap().contains("sealed"),
+            "{refused}"
+        );
+    }
+
+    for needle in [
+        "Prefers evening sessions",
+        "Tuesday evenings are open",
+        "Adults only here",
+        "aetna",
+        "telehealth",
+        "13-17",
+    ] {
         assert!(
             !any_file_holds(&relay.data, needle.as_bytes()),
             "{needle} on the relay"

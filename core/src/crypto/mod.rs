@@ -44,6 +44,8 @@ pub use signing::{DeviceSigner, RosterMark, SignedEntry, Trailer};
 const ENTRY_HEADER_LEN: usize = 1 + 4 + 24;
 /// The label of a key sealed to a device (see the module docs).
 const SEALED_KEY_LABEL: &[u8; 14] = b"trellis/key/v2";
+/// What a reply sealed to one device starts with, before its workspace and post.
+const SEALED_REPLY_LABEL: &[u8; 16] = b"trellis/reply/v1";
 
 /// One epoch's symmetric workspace key.
 #[derive(Clone, PartialEq, Eq)]
@@ -199,6 +201,20 @@ impl DeviceKeys {
         hex::encode(self.0.public_key().as_bytes())
     }
 
+    /// Opens a reply sealed to this device by [`seal_reply_for`] for `post` of `workspace`.
+    pub fn unseal_reply(&self, sealed_b64: &str, workspace: &Id, post: &Id) -> Result<Vec<u8>> {
+        let sealed = URL_SAFE_NO_PAD
+            .decode(sealed_b64)
+            .map_err(|_| Error::Corrupt("a sealed reply is not base64".into()))?;
+        let plain = self.0.unseal(&sealed).map_err(|_| {
+            Error::Corrupt("a sealed reply does not open with this device's key".into())
+        })?;
+        plain
+            .strip_prefix(&reply_prefix(workspace, post)[..])
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| Error::Corrupt("a reply was sealed for another post".into()))
+    }
+
     /// Opens the key of `workspace` at `epoch` sealed to this device by [`seal_key_for`]; a box
     /// sealed for another workspace or epoch, or of the first format (the bare key), is refused.
     pub fn unseal_key(&self, sealed_b64: &str, workspace: &Id, epoch: u32) -> Result<WorkspaceKey> {
@@ -217,6 +233,32 @@ impl DeviceKeys {
             })?;
         WorkspaceKey::from_slice(key)
     }
+}
+
+/// Seals a reply to the post `post` of `workspace` to one device's X25519 public key, as
+/// URL-safe base64: only that device opens it ([`DeviceKeys::unseal_reply`]), and the post and
+/// workspace it was sealed for are bound inside, so it cannot be moved to another post.
+pub fn seal_reply_for(
+    device_public: &[u8; 32],
+    workspace: &Id,
+    post: &Id,
+    reply: &[u8],
+) -> Result<String> {
+    let public = crypto_box::PublicKey::from(*device_public);
+    let mut plain = reply_prefix(workspace, post).to_vec();
+    plain.extend_from_slice(reply);
+    let sealed = public
+        .seal(&mut crypto_box::aead::OsRng, &plain)
+        .map_err(|_| Error::Corrupt("sealing a reply failed".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(sealed))
+}
+
+fn reply_prefix(workspace: &Id, post: &Id) -> [u8; 48] {
+    let mut prefix = [0u8; 48];
+    prefix[..16].copy_from_slice(SEALED_REPLY_LABEL);
+    prefix[16..32].copy_from_slice(workspace.as_bytes());
+    prefix[32..].copy_from_slice(post.as_bytes());
+    prefix
 }
 
 /// Seals the key of `workspace` at `epoch` to a device's public key (64 hex digits), as

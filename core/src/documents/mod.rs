@@ -290,6 +290,19 @@ pub(crate) struct PostDoc {
     pub created_ms: i64,
     pub expires_ms: i64,
     pub status: String,
+    /// Replies by member id: `{author, at_ms, sealed}`, `sealed` the JSON of one sealed box
+    /// per device of the post's author.
+    pub replies: BTreeMap<String, ReplyDoc>,
+}
+
+/// A reply in a post: who sent it (a member id, which a change may put only when signed by
+/// that member's device), when, and its content sealed to each device of the post's author.
+#[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct ReplyDoc {
+    pub author: String,
+    pub at_ms: i64,
+    pub sealed: String,
 }
 
 /// A member's profile card: its JSON ([`crate::model::Card`]) and who wrote it (taken only

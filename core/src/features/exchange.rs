@@ -7,7 +7,7 @@
 //! ([`crate::model::check_need`]): a refusal stores nothing.
 
 use automerge::transaction::Transactable;
-use automerge::ROOT;
+use automerge::{ReadDoc, ROOT};
 use rusqlite::{params, Connection, OptionalExtension};
 use trellis_protocol::Id;
 
@@ -15,11 +15,11 @@ use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::documents::DocKind;
 use crate::model::{
-    check_need, fit, Card, Need, NewPost, Post, PostFilter, DEFAULT_POST_DAYS, MAX_POST_DAYS,
-    PART2_NOTICE,
+    check_need, check_text, fit, Card, Fit, Need, NewPost, Post, PostFilter, Reply, ReplyInput,
+    DEFAULT_POST_DAYS, MAX_POST_DAYS, PART2_NOTICE,
 };
 use crate::read::members::MemberLookup;
-use crate::storage::workspace::{get_meta, Scope, Ws};
+use crate::storage::workspace::{device, device_keys, get_meta, Scope, Ws};
 use crate::store::{change_doc, Store};
 
 impl Store {
@@ -105,6 +105,161 @@ impl Store {
         }
     }
 
+    /// Replies to an open post of a colleague: yes, waitlist (within `weeks`) or no, with a
+    /// short note (checked as a post's text is), and this member's card from her current
+    /// practice, all sealed to each device of the post's author as the region's verified
+    /// roster names them: the relay and the other members see only that she replied. A second
+    /// reply replaces the first.
+    pub fn reply(&self, query: &str, input: &ReplyInput) -> Result<Post> {
+        let post = self.post(query)?;
+        if post.mine {
+            return Err(Error::invalid("this is your own post"));
+        }
+        if post.status != "open" {
+            return Err(Error::invalid(format!(
+                "this post is {}; only an open post takes replies",
+                post.status
+            )));
+        }
+        let weeks = match (input.fit, input.weeks) {
+            (Fit::Waitlist, Some(w)) if (1..=104).contains(&w) => Some(w),
+            (Fit::Waitlist, _) => {
+                return Err(Error::invalid(
+                    "say within how many weeks (1 to 104) a waitlist would reach them",
+                ))
+            }
+            (Fit::Yes, Some(w)) if (1..=104).contains(&w) => Some(w),
+            (Fit::Yes, None) => None,
+            (Fit::Yes, Some(_)) => return Err(Error::invalid("weeks go from 1 to 104")),
+            (Fit::No, _) => None,
+        };
+        let note = input
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let (card, name) = {
+            let conn = self.lock();
+            if let Some(n) = &note {
+                check_text(n, &known_names(&conn)?)?;
+            }
+            (own_card(&conn)?, device(&conn)?.name)
+        };
+        let ws = crate::storage::workspace::current_ws(&self.lock(), self.scope)?;
+        let post_id: Id = post
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("a post id in this store is damaged"))?;
+        let author: Id = post
+            .author_id
+            .parse()
+            .map_err(|_| Error::invalid("a member id in this store is damaged"))?;
+        let content = serde_json::to_vec(&serde_json::json!({
+            "fit": input.fit,
+            "weeks": weeks,
+            "note": note,
+            "name": name,
+            "card": card,
+        }))
+        .expect("a reply always serializes");
+        let roster = self.held_roster(&ws.id)?;
+        let mut sealed = serde_json::Map::new();
+        for (id, d) in roster.active_devices().filter(|(_, d)| d.member == author) {
+            let b64 = crate::crypto::seal_reply_for(&d.box_key, &ws.id, &post_id, &content)?;
+            sealed.insert(id.to_hex(), serde_json::Value::String(b64));
+        }
+        if sealed.is_empty() {
+            return Err(Error::Conflict(
+                "the post's author has no device in the region any more".into(),
+            ));
+        }
+        let sealed = serde_json::Value::Object(sealed).to_string();
+        self.write(|tx, ws, me| {
+            let member = ws.member_id.to_hex();
+            change_doc(tx, ws, me, &post_id, DocKind::Post, |t| {
+                let replies = match t.get(ROOT, "replies")? {
+                    Some((_, o)) => o,
+                    None => t.put_object(ROOT, "replies", automerge::ObjType::Map)?,
+                };
+                let entry = match t.get(&replies, member.as_str())? {
+                    Some((_, o)) => o,
+                    None => t.put_object(&replies, member.as_str(), automerge::ObjType::Map)?,
+                };
+                t.put(&entry, "author", member.as_str())?;
+                t.put(&entry, "at_ms", time::now_ms())?;
+                t.put(&entry, "sealed", sealed.as_str())?;
+                Ok(())
+            })?;
+            let card = own_card(tx)?;
+            posts(tx, ws, &card)?
+                .into_iter()
+                .find(|p| p.id == post.id)
+                .ok_or_else(|| Error::invalid("the post is gone"))
+        })
+    }
+
+    /// The replies to one of this member's posts, opened with this device's key: yes first,
+    /// then waitlists, then the rest, each with the responder's card.
+    pub fn replies(&self, query: &str) -> Result<Vec<Reply>> {
+        let post = self.post(query)?;
+        if !post.mine {
+            return Err(Error::invalid(
+                "replies are sealed to the devices of the post's author; this is a colleague's post",
+            ));
+        }
+        let conn = self.lock();
+        let ws = crate::storage::workspace::current_ws(&conn, self.scope)?;
+        let me = device(&conn)?.id;
+        let keys = device_keys(&conn)?;
+        let post_id: Id = post
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("a post id in this store is damaged"))?;
+        let doc = automerge::Automerge::load(&crate::storage::docstore::stored_bytes(
+            &conn,
+            &ws.id.to_hex(),
+            &post.id,
+        )?)?;
+        let read: crate::documents::PostDoc = crate::documents::read(&doc);
+        let names = MemberLookup::load(&conn, &ws)?;
+        let mut out = Vec::new();
+        for (member, r) in &read.replies {
+            if r.author != *member {
+                continue;
+            }
+            let Some(b64) = serde_json::from_str::<serde_json::Value>(&r.sealed)
+                .ok()
+                .and_then(|v| v.get(&me).and_then(|s| s.as_str()).map(str::to_string))
+            else {
+                continue;
+            };
+            let Ok(plain) = keys.unseal_reply(&b64, &ws.id, &post_id) else {
+                continue;
+            };
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&plain) else {
+                continue;
+            };
+            let Ok(fit) = serde_json::from_value::<Fit>(v["fit"].clone()) else {
+                continue;
+            };
+            out.push(Reply {
+                member_id: member.clone(),
+                member: names
+                    .name_of(member)
+                    .or_else(|| v["name"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| "a member not synced yet".into()),
+                fit,
+                weeks: v["weeks"].as_u64().and_then(|w| u32::try_from(w).ok()),
+                note: v["note"].as_str().map(str::to_string),
+                card: serde_json::from_value(v["card"].clone()).unwrap_or_default(),
+                at: time::format_ms(r.at_ms),
+            });
+        }
+        out.sort_by(|a, b| a.fit.cmp(&b.fit).then(a.at.cmp(&b.at)));
+        Ok(out)
+    }
+
     fn in_region(&self) -> Result<()> {
         match self.scope {
             Scope::Region => Ok(()),
@@ -147,7 +302,8 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
     let me = ws.member_id.to_hex();
     let now = time::now_ms();
     let mut st = c.prepare_cached(
-        "SELECT id, author, need, created_ms, expires_ms, status FROM posts WHERE ws = ?1",
+        "SELECT id, author, need, created_ms, expires_ms, status, replies FROM posts
+         WHERE ws = ?1",
     )?;
     let rows = st.query_map(params![ws.id.to_hex()], |r| {
         Ok((
@@ -157,11 +313,12 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
             r.get::<_, i64>(3)?,
             r.get::<_, i64>(4)?,
             r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, author, need, created, expires, status) = row?;
+        let (id, author, need, created, expires, status, replies) = row?;
         let Ok(need) = serde_json::from_str::<Need>(&need) else {
             continue;
         };
@@ -184,7 +341,7 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
             expires_at: time::format_ms(expires),
             fits,
             score,
-            replies: 0,
+            replies: u64::try_from(replies).unwrap_or(0),
             id,
         });
     }

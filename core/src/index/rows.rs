@@ -120,8 +120,8 @@ pub(super) fn index_post(tx: &Connection, ws: &str, doc_id: &str, p: &PostDoc) -
         return Ok(());
     }
     tx.prepare_cached(
-        "INSERT INTO posts (ws, id, author, need, created_ms, expires_ms, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO posts (ws, id, author, need, created_ms, expires_ms, status, replies)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         ws,
@@ -134,7 +134,9 @@ pub(super) fn index_post(tx: &Connection, ws: &str, doc_id: &str, p: &PostDoc) -
             "open"
         } else {
             &p.status
-        }
+        },
+        // A reply counts only under the member who sent it.
+        p.replies.iter().filter(|(k, r)| **k == r.author).count() as i64
     ])?;
     Ok(())
 }

@@ -134,6 +134,48 @@ pub struct PostFilter {
     pub mine: bool,
 }
 
+string_enum! {
+    /// How a reply answers a post.
+    Fit("fit") {
+        /// I can see them.
+        Yes = "yes",
+        /// Yes, after a wait.
+        Waitlist = "waitlist",
+        /// Not a fit (the note may say who to try).
+        No = "no",
+    }
+}
+
+/// A reply to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyInput {
+    /// Yes, waitlist or no.
+    pub fit: Fit,
+    /// Within about how many weeks (1 to 104).
+    pub weeks: Option<u32>,
+    /// A short note ("try …"), checked as a post's text is.
+    pub note: Option<String>,
+}
+
+/// A reply as the post's author reads it: sealed to her devices only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The responder's member id in the region.
+    pub member_id: String,
+    /// Her name.
+    pub member: String,
+    /// Yes, waitlist or no.
+    pub fit: Fit,
+    /// Within about how many weeks.
+    pub weeks: Option<u32>,
+    /// Her note.
+    pub note: Option<String>,
+    /// Her profile card, to call her.
+    pub card: Card,
+    /// When she replied (RFC 3339).
+    pub at: String,
+}
+
 /// A post as a device shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
@@ -230,6 +272,15 @@ pub fn check_need(need: &Need, known: &[String]) -> Result<()> {
             "a substance-use need carries no free text at all (42 CFR Part 2); the facets say enough",
         );
     }
+    check_text(text, known)
+}
+
+/// Checks a free text that goes with a post or a reply: short, and holding no name of a
+/// contact or organization this device knows (`known`, lower case), no date, phone number or
+/// email address, and none of a few identifying words. The error says which rule, never
+/// repeating the text.
+pub fn check_text(text: &str, known: &[String]) -> Result<()> {
+    let refuse = |why: &str| Err(Error::invalid(format!("nothing was posted: {why}")));
     if text.chars().count() > MAX_POST_TEXT_CHARS {
         return refuse(&format!(
             "the text is longer than {MAX_POST_TEXT_CHARS} characters; the facets carry the rest"
