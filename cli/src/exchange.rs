@@ -3,8 +3,8 @@
 
 use clap::{Args, Subcommand};
 use trellis_core::{
-    AgeBand, Error, Fit, Language, Modality, Need, NewPost, Panel, Payer, Post, PostFilter,
-    ReplyInput, Service, Specialty, Store, Urgency, When,
+    AgeBand, Error, Fit, Language, Modality, Need, NewPost, Outcome, Panel, Payer, Post,
+    PostFilter, ReplyInput, Service, Specialty, Store, Urgency, When,
 };
 
 use crate::output::{short, table, Out};
@@ -46,6 +46,19 @@ pub enum ExchangeCmd {
     Replies {
         /// The post's id or a prefix of it
         post: String,
+    },
+    /// Close one of your posts: connected (--with the colleague), not-placed or withdrawn.
+    /// A connection counts as a referral sent in your practice (with a thank-you due) and as
+    /// one received in hers, once her device syncs
+    Close {
+        /// The post's id or a prefix of it
+        post: String,
+        /// connected, not-placed or withdrawn
+        #[arg(long)]
+        outcome: String,
+        /// The colleague the client was connected with (name or id prefix)
+        #[arg(long, value_name = "MEMBER")]
+        with: Option<String>,
     },
 }
 
@@ -90,8 +103,9 @@ pub struct PostArgs {
     text: Option<String>,
 }
 
-/// Runs `trellis exchange ...` on a store that acts on regions.
-pub fn run(store: &Store, out: Out, cmd: ExchangeCmd) -> Result<(), Error> {
+/// Runs `trellis exchange ...` on a store that acts on regions (`practice`: the store of the
+/// practices, where a connection is recorded).
+pub fn run(practice: &Store, store: &Store, out: Out, cmd: ExchangeCmd) -> Result<(), Error> {
     match cmd {
         ExchangeCmd::Post(a) => {
             let post = store.post_need(&new_post(*a)?)?;
@@ -165,6 +179,29 @@ pub fn run(store: &Store, out: Out, cmd: ExchangeCmd) -> Result<(), Error> {
                     p.author
                 )
             });
+        }
+        ExchangeCmd::Close {
+            post,
+            outcome,
+            with,
+        } => {
+            let p = store.close_post(&post, Outcome::parse(&outcome)?, with.as_deref())?;
+            let recorded = match practice.record_exchange(store) {
+                Ok(n) => n,
+                Err(Error::NoWorkspace) => 0,
+                Err(e) => return Err(e),
+            };
+            out.show(
+                &serde_json::json!({ "post": p, "referrals_recorded": recorded }),
+                |_| {
+                    println!("Closed {} as {}.", short(&p.id), p.status);
+                    if let Some(w) = &p.closed_with {
+                        println!(
+                            "Recorded a referral sent to {w} in your practice, and a thank-you due in two days."
+                        );
+                    }
+                },
+            );
         }
         ExchangeCmd::Replies { post } => {
             let replies = store.replies(&post)?;

@@ -336,6 +336,57 @@ fn a_need_posted_to_the_region_is_ranked_on_each_device_against_its_own_card() {
         );
     }
 
+    // Dana connects the client with Sam: a referral sent to Sam in her practice (Sam becomes
+    // a contact, a thank-you due), and, once Sam's device syncs, one received from Dana in his.
+    let closed = dana.json(&[
+        "exchange",
+        "close",
+        &id,
+        "--outcome",
+        "connected",
+        "--with",
+        "Sam",
+    ]);
+    assert_eq!(closed["referrals_recorded"], 1, "{closed}");
+    assert_eq!(closed["post"]["status"], "connected", "{closed}");
+    let reciprocity = dana.json(&["report", "reciprocity"]);
+    let sam_row = reciprocity
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["partner"] == "Sam")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(sam_row["sent"], 1, "{reciprocity}");
+    let thanks = dana.json(&["followup", "list"]);
+    assert!(
+        thanks
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "thank-you" && f["contact"] == "Sam"),
+        "{thanks}"
+    );
+    // Closing again, or a repeated sync, records nothing more.
+    let again = dana.json_err(&["exchange", "close", &id, "--outcome", "withdrawn"]);
+    assert!(
+        again["message"].as_str().unwrap().contains("already"),
+        "{again}"
+    );
+    dana.json(&["sync"]);
+    let synced = sam.json(&["sync"]);
+    assert_eq!(synced["region"]["referrals_recorded"], 1, "{synced}");
+    assert_eq!(sam.json(&["sync"])["region"]["referrals_recorded"], 0);
+    let reciprocity = sam.json(&["report", "reciprocity"]);
+    assert_eq!(reciprocity[0]["partner"], "Dana", "{reciprocity}");
+    assert_eq!(reciprocity[0]["received"], 1, "{reciprocity}");
+    // Lee sees the outcome; her practice records nothing.
+    let seen = lee.json(&["sync"]);
+    assert_eq!(seen["region"]["referrals_recorded"], 0, "{seen}");
+    let shown = lee.json(&["exchange", "show", &id]);
+    assert_eq!(shown["status"], "connected", "{shown}");
+    assert_eq!(shown["closed_with"], "Sam", "{shown}");
+
     for needle in [
         "Prefers evening sessions",
         "Tuesday evenings are open",

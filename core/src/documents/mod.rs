@@ -170,7 +170,7 @@ pub(crate) fn thank_you_id(activity_id: &str) -> String {
     derive_id(&[b"trellis/thank-you", activity_id.as_bytes()]).to_hex()
 }
 
-fn derive_id(parts: &[&[u8]]) -> Id {
+pub(crate) fn derive_id(parts: &[&[u8]]) -> Id {
     let mut h = Sha256::new();
     for p in parts {
         h.update((p.len() as u32).to_le_bytes());
@@ -290,6 +290,8 @@ pub(crate) struct PostDoc {
     pub created_ms: i64,
     pub expires_ms: i64,
     pub status: String,
+    /// Whom the author connected the client with, when closed as connected (a member id).
+    pub closed_with: String,
     /// Replies by member id: `{author, at_ms, sealed}`, `sealed` the JSON of one sealed box
     /// per device of the post's author.
     pub replies: BTreeMap<String, ReplyDoc>,

@@ -15,8 +15,9 @@ use crate::base::error::{Error, Result};
 use crate::base::time;
 use crate::documents::DocKind;
 use crate::model::{
-    check_need, check_text, fit, Card, Fit, Need, NewPost, Post, PostFilter, Reply, ReplyInput,
-    DEFAULT_POST_DAYS, MAX_POST_DAYS, PART2_NOTICE,
+    check_need, check_text, fit, Card, ContactCategory, Fit, FollowUpKind, Need, NewContact,
+    NewFollowUp, NewPost, NewReferral, Outcome, Post, PostFilter, ReferralDirection,
+    ReferralStatus, Reply, ReplyInput, DEFAULT_POST_DAYS, MAX_POST_DAYS, PART2_NOTICE,
 };
 use crate::read::members::MemberLookup;
 use crate::storage::workspace::{device, device_keys, get_meta, Scope, Ws};
@@ -260,6 +261,151 @@ impl Store {
         Ok(out)
     }
 
+    /// Closes one of this member's posts: connected (with the member, by name or id prefix,
+    /// the client was connected with), not placed, or withdrawn. Responders see the outcome;
+    /// [`Store::record_exchange`] then counts a connection in both practices.
+    pub fn close_post(&self, query: &str, outcome: Outcome, with: Option<&str>) -> Result<Post> {
+        let post = self.post(query)?;
+        if !post.mine {
+            return Err(Error::invalid("only the author of a post closes it"));
+        }
+        if !matches!(post.status.as_str(), "open" | "expired") {
+            return Err(Error::invalid(format!(
+                "this post is {} already",
+                post.status
+            )));
+        }
+        let post_id: Id = post
+            .id
+            .parse()
+            .map_err(|_| Error::invalid("a post id in this store is damaged"))?;
+        self.write(|tx, ws, me| {
+            let with_id = match (outcome, with) {
+                (Outcome::Connected, Some(q)) => {
+                    let id = MemberLookup::load(tx, ws)?.resolve_member(q)?;
+                    if id == ws.member_id.to_hex() {
+                        return Err(Error::invalid(
+                            "connect the client with a colleague, not yourself",
+                        ));
+                    }
+                    Some(id)
+                }
+                (Outcome::Connected, None) => {
+                    return Err(Error::invalid(
+                        "say whom the client was connected with: --with MEMBER",
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(Error::invalid(
+                        "--with goes only with the outcome connected",
+                    ))
+                }
+                (_, None) => None,
+            };
+            change_doc(tx, ws, me, &post_id, DocKind::Post, |t| {
+                t.put(ROOT, "status", outcome.as_str())?;
+                if let Some(m) = &with_id {
+                    t.put(ROOT, "closed_with", m.as_str())?;
+                }
+                Ok(())
+            })?;
+            let card = own_card(tx)?;
+            posts(tx, ws, &card)?
+                .into_iter()
+                .find(|p| p.id == post.id)
+                .ok_or_else(|| Error::invalid("the post is gone"))
+        })
+    }
+
+    /// On a store of the practice: records in it the connections `region` (a store of the
+    /// region on the same device) holds that involve this member and that it has not recorded
+    /// yet: a post of hers closed as connected is a referral sent to that colleague (and a
+    /// thank-you due in two days); a colleague's post closed as connected with her is a
+    /// referral received. The colleague becomes a contact (a therapist) when she is none yet.
+    /// Each referral's id comes from the post, so her other devices record the same one.
+    /// Returns how many it recorded.
+    pub fn record_exchange(&self, region: &Store) -> Result<u64> {
+        if self.scope != Scope::Practice || region.scope != Scope::Region {
+            return Err(Error::invalid(
+                "record_exchange runs on a practice's store, given the region's",
+            ));
+        }
+        let region_ws = match crate::storage::workspace::current_ws(&region.lock(), Scope::Region) {
+            Ok(ws) => ws,
+            Err(Error::NoRegion | Error::AwaitingKeys) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let me = region_ws.member_id.to_hex();
+        let mut recorded = 0;
+        for p in region.posts(PostFilter::default())? {
+            if p.status != Outcome::Connected.as_str() {
+                continue;
+            }
+            let (direction, partner) = match (&p.closed_with_id, &p.closed_with) {
+                (Some(_), Some(name)) if p.mine => (ReferralDirection::Sent, name.clone()),
+                (Some(id), _) if *id == me => (ReferralDirection::Received, p.author.clone()),
+                _ => continue,
+            };
+            let referral_id = crate::documents::derive_id(&[
+                b"trellis/exchange-referral",
+                p.id.as_bytes(),
+                direction.as_str().as_bytes(),
+            ])
+            .to_hex();
+            let known: bool = self.read(|c, ws| {
+                Ok(c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM referrals WHERE ws = ?1 AND id = ?2)",
+                    params![ws.id.to_hex(), referral_id],
+                    |r| r.get(0),
+                )?)
+            })?;
+            if known {
+                continue;
+            }
+            let contact = match self
+                .contacts()?
+                .into_iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&partner))
+            {
+                Some(c) => c,
+                None => self.add_contact(&NewContact {
+                    name: partner.clone(),
+                    category: Some(ContactCategory::Therapist),
+                    ..Default::default()
+                })?,
+            };
+            let reason = p
+                .need
+                .specialties
+                .first()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| p.need.service.as_str().to_string());
+            self.add_referral_as(
+                &NewReferral {
+                    direction,
+                    partner: contact.id.clone(),
+                    reason,
+                    status: Some(ReferralStatus::Scheduled),
+                    channel: None,
+                    on: None,
+                    note: Some("Connected through the regional referral exchange.".into()),
+                },
+                referral_id,
+            )?;
+            if direction == ReferralDirection::Sent {
+                self.add_followup(&NewFollowUp {
+                    kind: Some(FollowUpKind::ThankYou),
+                    contact: Some(contact.id.clone()),
+                    organization: None,
+                    due: Some(time::format_ms(time::now_ms() + 2 * 24 * 3600 * 1000)),
+                    note: Some("Thank her for taking the referral from the exchange.".into()),
+                })?;
+            }
+            recorded += 1;
+        }
+        Ok(recorded)
+    }
+
     fn in_region(&self) -> Result<()> {
         match self.scope {
             Scope::Region => Ok(()),
@@ -302,8 +448,8 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
     let me = ws.member_id.to_hex();
     let now = time::now_ms();
     let mut st = c.prepare_cached(
-        "SELECT id, author, need, created_ms, expires_ms, status, replies FROM posts
-         WHERE ws = ?1",
+        "SELECT id, author, need, created_ms, expires_ms, status, replies, closed_with
+         FROM posts WHERE ws = ?1",
     )?;
     let rows = st.query_map(params![ws.id.to_hex()], |r| {
         Ok((
@@ -314,11 +460,12 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
             r.get::<_, i64>(4)?,
             r.get::<_, String>(5)?,
             r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, author, need, created, expires, status, replies) = row?;
+        let (id, author, need, created, expires, status, replies, closed_with) = row?;
         let Ok(need) = serde_json::from_str::<Need>(&need) else {
             continue;
         };
@@ -342,6 +489,12 @@ fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
             fits,
             score,
             replies: u64::try_from(replies).unwrap_or(0),
+            closed_with: closed_with.as_deref().map(|m| {
+                names
+                    .name_of(m)
+                    .unwrap_or_else(|| "a member not synced yet".into())
+            }),
+            closed_with_id: closed_with,
             id,
         });
     }

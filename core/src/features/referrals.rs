@@ -33,6 +33,12 @@ enum Partner {
 impl Store {
     /// Records a referral received from, or sent to, a contact or organization.
     pub fn add_referral(&self, new: &NewReferral) -> Result<Referral> {
+        self.add_referral_as(new, Id::random().to_hex())
+    }
+
+    /// [`Store::add_referral`] under a given id: recorded twice (by two devices that derive
+    /// the same id), it is one referral.
+    pub(crate) fn add_referral_as(&self, new: &NewReferral, id: String) -> Result<Referral> {
         let reason = checked_name(&new.reason)?;
         let note = optional_text(new.note.as_deref(), "note")?;
         let day = match &new.on {
@@ -41,7 +47,6 @@ impl Store {
         };
         let day_s = day.to_string();
         let month = day_s[..7].to_string();
-        let id = Id::random().to_hex();
         self.write(|tx, ws, me| {
             let partner = resolve_partner(tx, ws, &new.partner)?;
             let (contact_id, org_id) = match &partner {

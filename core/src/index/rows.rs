@@ -120,8 +120,9 @@ pub(super) fn index_post(tx: &Connection, ws: &str, doc_id: &str, p: &PostDoc) -
         return Ok(());
     }
     tx.prepare_cached(
-        "INSERT INTO posts (ws, id, author, need, created_ms, expires_ms, status, replies)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO posts
+            (ws, id, author, need, created_ms, expires_ms, status, replies, closed_with)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         ws,
@@ -136,7 +137,8 @@ pub(super) fn index_post(tx: &Connection, ws: &str, doc_id: &str, p: &PostDoc) -
             &p.status
         },
         // A reply counts only under the member who sent it.
-        p.replies.iter().filter(|(k, r)| **k == r.author).count() as i64
+        p.replies.iter().filter(|(k, r)| **k == r.author).count() as i64,
+        (!p.closed_with.is_empty()).then_some(p.closed_with.as_str())
     ])?;
     Ok(())
 }

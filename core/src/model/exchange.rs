@@ -146,6 +146,18 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How the author closes a post.
+    Outcome("outcome") {
+        /// The client was connected with a colleague (`--with`).
+        Connected = "connected",
+        /// Nobody could take the client.
+        NotPlaced = "not-placed",
+        /// The author withdrew it.
+        Withdrawn = "withdrawn",
+    }
+}
+
 /// A reply to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyInput {
@@ -204,6 +216,10 @@ pub struct Post {
     pub notice: Option<String>,
     /// Replies received (the author's devices only see them).
     pub replies: u64,
+    /// When closed as connected: the member the author connected the client with.
+    pub closed_with_id: Option<String>,
+    /// Her name.
+    pub closed_with: Option<String>,
 }
 
 /// Whether a need fits a card, and how well. It fits when nothing on the card rules it out:

@@ -311,7 +311,7 @@ ALTER TABLE workspaces ADD COLUMN kind TEXT NOT NULL DEFAULT 'practice';
 CREATE TABLE posts (
     ws TEXT NOT NULL, id TEXT NOT NULL, author TEXT NOT NULL, need TEXT NOT NULL,
     created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, status TEXT NOT NULL,
-    replies INTEGER NOT NULL,
+    replies INTEGER NOT NULL, closed_with TEXT,
     PRIMARY KEY (ws, id)
 ) WITHOUT ROWID;
 "#,
