@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every instrument of the performance suite (docs/PERFORMANCE.md) at a tiny size and checks
 # that each prints its table, every row with figures in it: the core suite (its percentile
-# tables, then criterion's estimates), the sync comparison with samod, the bootstrap and the
-# relay load. Built in the dev profile, against the dev relay, and nothing is timed: the
+# tables, then criterion's estimates), the sync comparison with samod, the bootstrap, the
+# relay load and the exchange's ranking. Built in the dev profile, against the dev relay, and nothing is timed: the
 # figures are printed, never compared with a goal. This is what keeps the documented commands
 # from rotting between measurements; the measurements themselves are the commands in
 # docs/PERFORMANCE.md, in the release profile, on a quiet machine.
@@ -97,5 +97,8 @@ row bootstrap "50 contacts / 500 activities" "bootstrap a new device from Dana's
 run relay-load "$target/debug/relay-load" \
     --devices 4 --workspaces 2 --listeners 6 --changes 200 --max-seconds 60
 row relay-load "1 (SQLite)" 4 2 6 1 "as fast as answered" 0 200
+
+run exchange "$target/debug/examples/exchange" 50
+row exchange "rank 50 open posts against the card, median of 10"
 
 echo "--- every instrument printed its table"
