@@ -9,8 +9,10 @@
 //! Files, one concern each: [`store`] (the object, and its actions on organizations, contacts,
 //! notes and activities), [`relationships`] (follow-ups, stages, cadence, archive and delete,
 //! nearby, referrals), [`settings`] (goals, leave-behind stock, pitches, memberships),
-//! [`profile`] (profile cards and their closed lists), [`reports`], [`sync`] (the network
-//! actions, invites and joining, async on the shared tokio runtime of `runtime.rs`),
+//! [`profile`] (profile cards and their closed lists), [`exchange`] (the region store and the
+//! referral exchange: posts, replies, closing, recording connections), [`reports`], [`sync`]
+//! (the network actions, invites and joining, async on the shared tokio runtime of
+//! `runtime.rs`),
 //! [`members`] (roster, revoke, remove, leave, transfer, key rotation, checkpoints),
 //! [`interop`] (import and export), [`live`] (listeners and background sync), [`types`]
 //! (records and enums), [`error`] (the one public error).
@@ -18,6 +20,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod error;
+pub mod exchange;
 pub mod interop;
 pub mod live;
 pub mod members;
@@ -31,6 +34,7 @@ pub mod sync;
 pub mod types;
 
 pub use error::TrellisError;
+pub use exchange::part2_notice;
 pub use live::{LiveSyncHandle, SubscriptionHandle, TrellisListener};
 pub use profile::profile_choices;
 pub use store::TrellisStore;

@@ -28,6 +28,13 @@ pub struct TrellisStore {
 }
 
 impl TrellisStore {
+    /// Wraps an open core store (practices or regions).
+    pub(crate) fn wrap(store: trellis_core::Store) -> Arc<Self> {
+        Arc::new(TrellisStore {
+            inner: RwLock::new(Some(Arc::new(store))),
+        })
+    }
+
     /// The open core store, or [`TrellisError::Closed`].
     pub(crate) fn store(&self) -> Result<Arc<trellis_core::Store>, TrellisError> {
         self.inner
@@ -51,9 +58,7 @@ impl TrellisStore {
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, TrellisError> {
         let store = trellis_core::Store::open(path)?;
-        Ok(Arc::new(TrellisStore {
-            inner: RwLock::new(Some(Arc::new(store))),
-        }))
+        Ok(TrellisStore::wrap(store))
     }
 
     /// Releases the database. Later calls on this object fail with `TrellisError.Closed`;

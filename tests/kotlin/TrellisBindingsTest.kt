@@ -403,6 +403,7 @@ fun syncStories() {
         liveStories(relay)
         membershipStories(relay)
         profileStories(relay)
+        exchangeStories(relay)
     }
 }
 

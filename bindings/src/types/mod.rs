@@ -8,7 +8,8 @@
 //! Files by concern: [`enums`] (the core's closed sets of names), [`records`] (organizations,
 //! contacts, notes, activities, workspaces, sync and open invites), [`relationships`]
 //! (follow-ups, referrals, goals, leave-behind stock, memberships, losing touch, nearby),
-//! [`profile`] (profile cards and their closed vocabularies), [`live`] (change events, sync
+//! [`profile`] (profile cards and their closed vocabularies), [`exchange`] (needs, posts,
+//! replies and their closed lists), [`live`] (change events, sync
 //! states, the roster, checkpoints, imports) and [`reports`].
 
 /// Restates one of the core's closed enums and converts both ways. A variant added to the core
@@ -73,6 +74,7 @@ macro_rules! mirror_record {
 }
 
 mod enums;
+mod exchange;
 mod live;
 mod profile;
 mod records;
@@ -80,6 +82,7 @@ mod relationships;
 mod reports;
 
 pub use enums::*;
+pub use exchange::*;
 pub use live::*;
 pub use profile::*;
 pub use records::*;
