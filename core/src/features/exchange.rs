@@ -60,11 +60,7 @@ impl Store {
                 t.put(ROOT, "status", "open")?;
                 Ok(())
             })?;
-            let card = own_card(tx)?;
-            posts(tx, ws, &card)?
-                .into_iter()
-                .find(|p| p.id == id.to_hex())
-                .ok_or_else(|| Error::invalid("the post was not kept; try again"))
+            post_by_id(tx, ws, &own_card(tx)?, &id.to_hex())
         })
     }
 
@@ -192,11 +188,7 @@ impl Store {
                 t.put(&entry, "sealed", sealed.as_str())?;
                 Ok(())
             })?;
-            let card = own_card(tx)?;
-            posts(tx, ws, &card)?
-                .into_iter()
-                .find(|p| p.id == post.id)
-                .ok_or_else(|| Error::invalid("the post is gone"))
+            post_by_id(tx, ws, &own_card(tx)?, &post.id)
         })
     }
 
@@ -309,11 +301,7 @@ impl Store {
                 }
                 Ok(())
             })?;
-            let card = own_card(tx)?;
-            posts(tx, ws, &card)?
-                .into_iter()
-                .find(|p| p.id == post.id)
-                .ok_or_else(|| Error::invalid("the post is gone"))
+            post_by_id(tx, ws, &own_card(tx)?, &post.id)
         })
     }
 
@@ -444,14 +432,25 @@ fn own_card(c: &Connection) -> Result<Card> {
 }
 
 fn posts(c: &Connection, ws: &Ws, card: &Card) -> Result<Vec<Post>> {
+    posts_where(c, ws, card, None)
+}
+
+/// One post, by its full id (without reading the others).
+fn post_by_id(c: &Connection, ws: &Ws, card: &Card, id: &str) -> Result<Post> {
+    posts_where(c, ws, card, Some(id))?
+        .pop()
+        .ok_or_else(|| Error::invalid("the post was not kept; try again"))
+}
+
+fn posts_where(c: &Connection, ws: &Ws, card: &Card, only: Option<&str>) -> Result<Vec<Post>> {
     let names = MemberLookup::load(c, ws)?;
     let me = ws.member_id.to_hex();
     let now = time::now_ms();
     let mut st = c.prepare_cached(
         "SELECT id, author, need, created_ms, expires_ms, status, replies, closed_with
-         FROM posts WHERE ws = ?1",
+         FROM posts WHERE ws = ?1 AND (?2 IS NULL OR id = ?2)",
     )?;
-    let rows = st.query_map(params![ws.id.to_hex()], |r| {
+    let rows = st.query_map(params![ws.id.to_hex(), only], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
