@@ -9,7 +9,9 @@
 //!
 //! Files, one concern each: [`store`] (the class, records and lists), [`practice`]
 //! (follow-ups, referrals, goals, reports, stock, pitches, the forms' closed lists), [`profile`]
-//! (profile cards: writing this member's, reading the practice's, the vCard), [`sync`] (the
+//! (profile cards: writing this member's, reading the practice's, the vCard), [`exchange`]
+//! (the regional referral exchange on a region's store, and recording its connections),
+//! [`sync`] (the
 //! network actions, returning promises), [`convert`] (JavaScript values to and from the core's
 //! types, and the input shapes), [`error`] (the one error and its codes), `opfs` (a durable
 //! store on OPFS, in a dedicated worker; browser builds only). How the browser runs it is in
@@ -21,6 +23,7 @@
 
 pub mod convert;
 pub mod error;
+pub mod exchange;
 #[cfg(target_arch = "wasm32")]
 pub mod opfs;
 pub mod practice;

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 use trellis_core::{
-    ActivityKind, AgeBand, ContactCategory, Credential, FollowUpFilter, FollowUpKind, Language,
-    Modality, OrgKind, Panel, Population, ReferralChannel, ReferralDirection, ReferralStatus,
-    Specialty, Stage, NOTE_PRIVACY_HINT, US_STATES,
+    ActivityKind, AgeBand, ContactCategory, Credential, Fit, FollowUpFilter, FollowUpKind,
+    Language, Modality, OrgKind, Outcome, Panel, Population, ReferralChannel, ReferralDirection,
+    ReferralStatus, Service, Specialty, Stage, Urgency, When, MAX_POST_TEXT_CHARS,
+    NOTE_PRIVACY_HINT, PART2_NOTICE, US_STATES,
 };
 use wasm_bindgen::prelude::*;
 
@@ -35,6 +36,13 @@ struct Choices {
     credentials: &'static [Credential],
     us_states: &'static [&'static str],
     note_privacy_hint: &'static str,
+    services: &'static [Service],
+    urgencies: &'static [Urgency],
+    whens: &'static [When],
+    fits: &'static [Fit],
+    outcomes: &'static [Outcome],
+    part2_notice: &'static str,
+    max_post_text_chars: usize,
 }
 
 /// A member of the practice as (id, name).
@@ -50,8 +58,10 @@ impl TrellisStore {
     /// `activity_kinds`, `followup_kinds`, `referral_directions`, `referral_statuses`,
     /// `referral_channels`; for a profile card `specialties`, `populations`, `age_bands`,
     /// `modalities`, `panels`, `languages`, `credentials` and `us_states`, the telehealth
-    /// states as postal codes) in display order, and `note_privacy_hint`, the sentence shown by
-    /// every note field.
+    /// states as postal codes; for the exchange's needs `services`, `urgencies`, `whens`, and
+    /// for replies and closing `fits` and `outcomes`) in display order, `note_privacy_hint`,
+    /// the sentence shown by every note field, `part2_notice`, the notice a substance-use need
+    /// carries, and `max_post_text_chars`, the longest text of a need.
     pub fn choices() -> WebResult<JsValue> {
         to_js(&Choices {
             org_kinds: OrgKind::ALL,
@@ -71,6 +81,13 @@ impl TrellisStore {
             credentials: Credential::ALL,
             us_states: US_STATES,
             note_privacy_hint: NOTE_PRIVACY_HINT,
+            services: Service::ALL,
+            urgencies: Urgency::ALL,
+            whens: When::ALL,
+            fits: Fit::ALL,
+            outcomes: Outcome::ALL,
+            part2_notice: PART2_NOTICE,
+            max_post_text_chars: MAX_POST_TEXT_CHARS,
         })
     }
 

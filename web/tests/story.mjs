@@ -393,6 +393,32 @@ async function main() {
     for (const [k, list] of Object.entries(cardsAtB.choices)) assert.ok(list.length > 0, k);
     step("A wrote her card (refused ones stored nothing); B reads it, in the list and as a vCard");
 
+    // The exchange's bindings: its closed lists in choices(); a need is for a region's store (a
+    // practice's refuses it), and one that is not a need is refused before the core sees it.
+    const exchange = await b.page.evaluate(async () => {
+      const choices = window.trellis.TrellisStore.choices();
+      const need = { service: 'individual', age_band: '26-64', urgency: 'soon', payer: 'self-pay' };
+      return {
+        lists: ['services', 'urgencies', 'whens', 'fits', 'outcomes'].map((k) => choices[k]),
+        notice: choices.part2_notice,
+        max: choices.max_post_text_chars,
+        onPractice: await codeOf(() => window.store.postNeed(need)),
+        notANeed: await codeOf(() => window.store.postNeed({ ...need, service: 'massage' })),
+        badFilter: await codeOf(() => window.store.posts({ fits: true })),
+      };
+    });
+    assert.deepEqual(exchange.lists[3], ['yes', 'waitlist', 'no']);
+    assert.deepEqual(exchange.lists[4], ['connected', 'not-placed', 'withdrawn']);
+    for (const list of exchange.lists) assert.ok(list.length > 0);
+    assert.match(exchange.notice, /42 CFR Part 2/);
+    assert.equal(exchange.max, 280);
+    assert.equal(exchange.onPractice.code, 'invalid_input', JSON.stringify(exchange.onPractice));
+    assert.match(exchange.onPractice.message, /posted to a region/);
+    assert.equal(exchange.notANeed.code, 'invalid_input');
+    assert.doesNotMatch(exchange.notANeed.message, /massage/, 'the value given is not echoed');
+    assert.equal(exchange.badFilter.code, 'invalid_input');
+    step('the exchange\'s lists in choices(); a need on a practice\'s store and a malformed one refused');
+
     // A durable store needs a dedicated worker: on the page it is refused with a clear code.
     // (The app's own worker holds one on OPFS; tests/app.mjs reloads the app and finds it.)
     const onPage = await a.page.evaluate(() =>
