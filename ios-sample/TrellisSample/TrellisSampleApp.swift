@@ -114,6 +114,8 @@ struct RootView: View {
                     .tabItem { Label("Log a drop-by", systemImage: "plus.circle") }
                 NavigationStack { ReferralsView(session: session) }
                     .tabItem { Label("Referrals", systemImage: "arrow.left.arrow.right") }
+                NavigationStack { ExchangeView(session: session) }
+                    .tabItem { Label("Exchange", systemImage: "globe") }
             }
         } else {
             WelcomeView(session: session) { inPractice = true }

@@ -26,6 +26,7 @@ extension DataChanged: @unchecked Sendable {}
 extension Device: @unchecked Sendable {}
 extension DeviceView: @unchecked Sendable {}
 extension FeeRange: @unchecked Sendable {}
+extension Fit: @unchecked Sendable {}
 extension FollowUp: @unchecked Sendable {}
 extension FollowUpFilter: @unchecked Sendable {}
 extension FollowUpKind: @unchecked Sendable {}
@@ -36,16 +37,22 @@ extension LeftBehind: @unchecked Sendable {}
 extension MemberView: @unchecked Sendable {}
 extension Modality: @unchecked Sendable {}
 extension Nearby: @unchecked Sendable {}
+extension Need: @unchecked Sendable {}
 extension NewContact: @unchecked Sendable {}
 extension NewDropBy: @unchecked Sendable {}
 extension NewOrg: @unchecked Sendable {}
+extension NewPost: @unchecked Sendable {}
 extension NewReferral: @unchecked Sendable {}
 extension NoteEntry: @unchecked Sendable {}
 extension Openings: @unchecked Sendable {}
 extension OrgKind: @unchecked Sendable {}
 extension Organization: @unchecked Sendable {}
+extension Outcome: @unchecked Sendable {}
 extension Panel: @unchecked Sendable {}
+extension Payer: @unchecked Sendable {}
 extension Population: @unchecked Sendable {}
+extension Post: @unchecked Sendable {}
+extension PostFilter: @unchecked Sendable {}
 extension Profile: @unchecked Sendable {}
 extension ProfileCard: @unchecked Sendable {}
 extension ProfileChoices: @unchecked Sendable {}
@@ -53,9 +60,12 @@ extension Referral: @unchecked Sendable {}
 extension ReferralChannel: @unchecked Sendable {}
 extension ReferralDirection: @unchecked Sendable {}
 extension ReferralStatus: @unchecked Sendable {}
+extension Reply: @unchecked Sendable {}
+extension ReplyInput: @unchecked Sendable {}
 extension Role: @unchecked Sendable {}
 extension SearchHit: @unchecked Sendable {}
 extension SelfPayChange: @unchecked Sendable {}
+extension Service: @unchecked Sendable {}
 extension Specialty: @unchecked Sendable {}
 extension Stage: @unchecked Sendable {}
 extension Status: @unchecked Sendable {}
@@ -63,6 +73,8 @@ extension StockItem: @unchecked Sendable {}
 extension SyncReport: @unchecked Sendable {}
 extension SyncState: @unchecked Sendable {}
 extension TimeReport: @unchecked Sendable {}
+extension Urgency: @unchecked Sendable {}
 extension WeekMinutes: @unchecked Sendable {}
+extension When: @unchecked Sendable {}
 extension WorkspaceInfo: @unchecked Sendable {}
 #endif

@@ -20,6 +20,7 @@ final class ListenerBridge: TrellisListener, @unchecked Sendable {
 /// What opening the store finds, read off the main actor.
 private struct Opened: Sendable {
     let store: TrellisStore
+    let region: TrellisStore
     let lastSyncAt: String?
     let hasPractice: Bool
 }
@@ -32,6 +33,8 @@ public final class TrellisSession {
     /// The store. The models call it through `offMain` (its synchronous calls block) or await
     /// its async calls; nothing on the main actor waits for it.
     public let store: TrellisStore
+    /// The same file acting on regions (`TrellisStore.openRegion`): the Exchange screen's.
+    public let region: TrellisStore
     /// The latest sync state.
     public private(set) var syncState: SyncState
     /// Bumped for each kind of data that changed: a view reloads with `.task(id:)`.
@@ -50,6 +53,7 @@ public final class TrellisSession {
 
     private init(_ opened: Opened) {
         store = opened.store
+        region = opened.region
         syncState = .idle(lastSyncAt: opened.lastSyncAt)
         hasPractice = opened.hasPractice
     }
@@ -66,9 +70,18 @@ public final class TrellisSession {
             var values = URLResourceValues()
             values.isExcludedFromBackup = true
             try dir.setResourceValues(values)
-            let store = try TrellisStore.open(path: dir.appendingPathComponent("store.sqlite3").path)
+            let path = dir.appendingPathComponent("store.sqlite3").path
+            let store = try TrellisStore.open(path: path)
+            let region: TrellisStore
+            do {
+                region = try TrellisStore.openRegion(path: path)
+            } catch {
+                store.close()
+                throw error
+            }
             return Opened(
                 store: store,
+                region: region,
                 lastSyncAt: try? store.status().lastSyncAt,
                 hasPractice: Self.inPractice((try? store.workspaces()) ?? [])
             )
@@ -154,6 +167,9 @@ public final class TrellisSession {
         stopLiveSync()
         subscription?.close()
         subscription = nil
-        _ = try? await offMain { [store] in store.close() }
+        _ = try? await offMain { [store, region] in
+            region.close()
+            store.close()
+        }
     }
 }

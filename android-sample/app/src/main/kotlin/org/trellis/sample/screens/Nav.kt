@@ -11,6 +11,7 @@ import androidx.compose.material.icons.filled.Group
 import androidx.compose.material.icons.filled.GroupAdd
 import androidx.compose.material.icons.filled.Handshake
 import androidx.compose.material.icons.filled.People
+import androidx.compose.material.icons.filled.Public
 import androidx.compose.material.icons.filled.Today
 import androidx.compose.material3.CircularProgressIndicator
 import androidx.compose.material3.ExperimentalMaterial3Api
@@ -47,6 +48,7 @@ private val tabs = listOf(
     Tab("today", "Today", Icons.Filled.Today),
     Tab("contacts", "Contacts", Icons.Filled.People),
     Tab("referrals", "Referrals", Icons.Filled.Handshake),
+    Tab("exchange", "Exchange", Icons.Filled.Public),
 )
 
 /**
@@ -147,6 +149,7 @@ private fun Tabs(session: TrellisSession) {
             }
             composable("dropby") { DropByScreen(session, onDone = { nav.popBackStack() }) }
             composable("referrals") { ReferralsScreen(session) }
+            composable("exchange") { ExchangeScreen(session) }
             composable("invite") { InviteScreen(session) }
             composable("members") { MembersScreen(session, onOpenCard = { nav.navigate("card/$it") }) }
             composable("card") { MyCardScreen(session) }

@@ -29,6 +29,8 @@ import org.trellis.sample.ui.ContactsState
 import org.trellis.sample.ui.DropByDraft
 import org.trellis.sample.ui.DropByModel
 import org.trellis.sample.ui.DropByState
+import org.trellis.sample.ui.ExchangeModel
+import org.trellis.sample.ui.ExchangeState
 import org.trellis.sample.ui.JoinModel
 import org.trellis.sample.ui.JoinState
 import org.trellis.sample.ui.MembersModel
@@ -183,6 +185,37 @@ class ReferralsViewModel(session: TrellisSession) : ViewModel() {
         val ok = model.record(direction, partner, reason, note)
         withContext(Dispatchers.Main) { done(ok) }
     }
+}
+
+/**
+ * The regional referral exchange: the region's posts (fits first), posting a need, replying,
+ * reading the replies to one's own and closing it. Posts and replies travel with the region's
+ * sync ("Sync region"); a post closed as connected is recorded in the practice at once.
+ */
+class ExchangeViewModel(session: TrellisSession) : ViewModel() {
+    private val model = ExchangeModel(session.store, session.region)
+    val state: StateFlow<ExchangeState> = model.state
+
+    init {
+        refreshOn(session, ChangeKind.WORKSPACE, ChangeKind.REFERRALS) { model.refresh() }
+    }
+
+    /** Syncs the region and records what it brought. */
+    fun sync() = store { model.sync() }
+
+    /** Posts [need]; [done] gets whether it was posted, on the main thread. */
+    fun post(need: org.trellis.core.Need, done: (Boolean) -> Unit) = store {
+        val ok = model.post(need)
+        withContext(Dispatchers.Main) { done(ok) }
+    }
+
+    fun reply(postId: String, fit: org.trellis.core.Fit, note: String?) = store { model.reply(postId, fit, null, note) }
+
+    fun openReplies(postId: String) = store { model.openReplies(postId) }
+
+    fun closeReplies() = model.closeReplies()
+
+    fun close(postId: String, outcome: org.trellis.core.Outcome, with: String?) = store { model.close(postId, outcome, with) }
 }
 
 /**

@@ -14,7 +14,7 @@ import org.trellis.core.TrellisListener
 import org.trellis.core.TrellisStore
 
 /**
- * The app's one open store, with what every screen needs from it: a flow of data changes (to
+ * The app's one open store (and its region store on the same file, for the exchange), with what every screen needs from it: a flow of data changes (to
  * reload) and the sync state (for the status line), both fed by one listener, and the
  * background sync, started while the app is in the foreground.
  *
@@ -22,7 +22,11 @@ import org.trellis.core.TrellisStore
  * store's event thread; flows hand them to whoever collects (Compose collects on the main
  * thread).
  */
-class TrellisSession private constructor(val store: TrellisStore) : AutoCloseable {
+class TrellisSession private constructor(
+    val store: TrellisStore,
+    /** The same file acting on regions (`TrellisStore.openRegion`): the Exchange screen's. */
+    val region: TrellisStore,
+) : AutoCloseable {
     private val _changes = MutableSharedFlow<DataChanged>(extraBufferCapacity = 64)
     private val _sync = MutableStateFlow<SyncState>(SyncState.Idle(lastSync()))
 
@@ -70,11 +74,21 @@ class TrellisSession private constructor(val store: TrellisStore) : AutoCloseabl
     override fun close() {
         stopLiveSync()
         subscription.close()
+        region.close()
         store.close()
     }
 
     companion object {
-        /** Opens (or creates) the store at [path]. */
-        fun open(path: String): TrellisSession = TrellisSession(TrellisStore.open(path))
+        /** Opens (or creates) the store at [path], and its region store. */
+        fun open(path: String): TrellisSession {
+            val store = TrellisStore.open(path)
+            val region = try {
+                TrellisStore.openRegion(path)
+            } catch (e: org.trellis.core.TrellisException) {
+                store.close()
+                throw e
+            }
+            return TrellisSession(store, region)
+        }
     }
 }
