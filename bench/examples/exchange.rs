@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use trellis_core::{
     AgeBand, CardUpdate, Language, Modality, Need, NewContact, NewPost, Openings, Panel, Payer,
-    PostFilter, Scope, Service, Specialty, Store, StoreOptions, Urgency,
+    PostFilter, Scope, Service, Specialty, Store, Urgency,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,13 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         openings: Some(Openings::Accepting),
         ..Default::default()
     })?;
-    let region = Store::open_with(
-        &path,
-        StoreOptions {
-            scope: Scope::Region,
-            ..Default::default()
-        },
-    )?;
+    let region = practice.with_scope(Scope::Region);
     region.create_workspace("Pioneer Valley therapists")?;
 
     let mut post_ms = Vec::with_capacity(n);

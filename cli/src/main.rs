@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use serde_json::json;
-use trellis_core::{Error, Role, Scope, Store, StoreOptions, SyncReport};
+use trellis_core::{Error, Role, Scope, Store, SyncReport};
 
 use args::{Cli, Command, InviteCmd, RegionCmd, WorkspaceCmd};
 use output::{opt, short, table, Out};
@@ -78,18 +78,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 fn run(cli: Cli, out: Out) -> Result<(), Error> {
-    let path = data_dir(cli.data)?.join("trellis.sqlite3");
-    let store = Store::open(&path)?;
-    // The same file, acting on regions instead of practices.
-    let regions = || {
-        Store::open_with(
-            &path,
-            StoreOptions {
-                scope: Scope::Region,
-                ..Default::default()
-            },
-        )
-    };
+    let store = Store::open(data_dir(cli.data)?.join("trellis.sqlite3"))?;
+    // The same store, acting on regions instead of practices.
+    let regions = || -> Result<Store, Error> { Ok(store.with_scope(Scope::Region)) };
     match cli.command {
         Command::Init { name } => {
             let device = store.init(&name)?;

@@ -39,12 +39,12 @@ pub struct Store {
     /// writer is inside a transaction, so a screen never waits behind a pull applying a large
     /// batch or a bootstrap. `None` where a second connection would not see the same database
     /// (a browser's store, a store in memory): reads then take the writer's.
-    reader: Option<Mutex<Connection>>,
+    reader: Option<Arc<Mutex<Connection>>>,
     /// The search catch-up thread, or its steps (see [`crate::index::catch_up`]).
-    catch_up: CatchUp,
+    catch_up: Arc<CatchUp>,
     /// Who runs the background work.
     background: Background,
-    pub(crate) events: Events,
+    pub(crate) events: Arc<Events>,
     /// Recently written documents, so a write need not load its document from the file.
     pub(crate) docs: DocCache,
     /// Each workspace's roster as last verified, so that a pull does not verify every event
@@ -128,7 +128,7 @@ impl Store {
         }
         let in_memory = path.as_os_str() == ":memory:" || path.as_os_str().is_empty();
         let reader = if threads && !in_memory {
-            Some(Mutex::new(db::open_reader(path)?))
+            Some(Arc::new(Mutex::new(db::open_reader(path)?)))
         } else {
             None
         };
@@ -141,13 +141,30 @@ impl Store {
         Ok(Store {
             conn,
             reader,
-            catch_up,
+            catch_up: Arc::new(catch_up),
             background,
-            events,
+            events: Arc::new(events),
             docs: DocCache::default(),
             rosters: Default::default(),
             scope: options.scope,
         })
+    }
+
+    /// The same store acting on `scope`'s workspaces (a practice's store gives the store of the
+    /// regions, and back): one connection, its background work and its listeners shared, so
+    /// both see every write at once. Open a region's store this way rather than a second time
+    /// on the file: in a browser, two stores on one file would not see each other's writes.
+    pub fn with_scope(&self, scope: Scope) -> Store {
+        Store {
+            conn: Arc::clone(&self.conn),
+            reader: self.reader.clone(),
+            catch_up: Arc::clone(&self.catch_up),
+            background: self.background,
+            events: Arc::clone(&self.events),
+            docs: DocCache::default(),
+            rosters: Default::default(),
+            scope,
+        }
     }
 
     /// Which workspaces this store acts on.
