@@ -12,8 +12,8 @@ use crate::common;
 
 const SECRET: &str = "profiles-secret";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn colleagues_read_each_others_cards_and_a_bad_card_stores_nothing() {
+/// Dana's practice on a relay, and Sam let in as a member (his device holds the keys).
+async fn colleagues() -> (TempDir, Store, Store) {
     let dir = TempDir::new().expect("temp dir");
     let url = format!("http://{}", common::relay(&dir, SECRET).await);
     let dana = Store::open(dir.path().join("dana.sqlite3")).expect("open");
@@ -30,6 +30,12 @@ async fn colleagues_read_each_others_cards_and_a_bad_card_stores_nothing() {
     sam.join(&code, None).await.expect("join");
     dana.sync().await.expect("dana hands the keys over");
     sam.sync().await.expect("sam syncs");
+    (dir, dana, sam)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn colleagues_read_each_others_cards_and_a_bad_card_stores_nothing() {
+    let (_dir, dana, sam) = colleagues().await;
 
     // Before she writes one, Dana's card is empty and asks her to say whether she has room.
     let empty = dana.profile(None).expect("own card");
@@ -126,22 +132,7 @@ async fn colleagues_read_each_others_cards_and_a_bad_card_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_first_cards_written_offline_on_two_phones_both_survive_the_sync() {
-    let dir = TempDir::new().expect("temp dir");
-    let url = format!("http://{}", common::relay(&dir, SECRET).await);
-    let dana = Store::open(dir.path().join("dana.sqlite3")).expect("open");
-    dana.init("Dana Whitfield").expect("init");
-    dana.create_shared_workspace("Maple Street Counseling", &url, SECRET)
-        .await
-        .expect("practice");
-    let sam = Store::open(dir.path().join("sam.sqlite3")).expect("open");
-    sam.init("Sam Okafor").expect("init");
-    let code = dana
-        .create_invite(Role::Member, false)
-        .await
-        .expect("invite");
-    sam.join(&code, None).await.expect("join");
-    dana.sync().await.expect("sync");
-    sam.sync().await.expect("sync");
+    let (_dir, dana, sam) = colleagues().await;
 
     // Both write their first card before either syncs.
     for (store, modality) in [(&dana, Modality::Cbt), (&sam, Modality::Emdr)] {
