@@ -4,4 +4,5 @@
 
 pub mod db;
 pub(crate) mod docstore;
+pub(crate) mod pending_join;
 pub(crate) mod workspace;

@@ -308,7 +308,7 @@ pub(crate) fn current_ws(conn: &Connection, scope: Scope) -> Result<Ws> {
         Scope::Region => Error::NoRegion,
     })?;
     match load_ws(conn, &id) {
-        Err(Error::NoWorkspace) if crate::sync::join::awaiting(conn, &id)? => {
+        Err(Error::NoWorkspace) if crate::storage::pending_join::awaiting(conn, &id)? => {
             Err(Error::AwaitingKeys)
         }
         other => other,

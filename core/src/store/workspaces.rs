@@ -89,7 +89,7 @@ impl Store {
                 Ok(info(&ws, current.as_deref() == Some(id.as_str())))
             })
             .collect::<Result<Vec<_>>>()?;
-        all.extend(crate::sync::join::awaiting_workspaces(
+        all.extend(crate::storage::pending_join::awaiting_workspaces(
             &conn,
             self.scope,
             current.as_deref(),

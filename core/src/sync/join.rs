@@ -38,9 +38,12 @@ use crate::read::members::MemberLookup;
 use crate::roster::{admit_message, Roster, What};
 use crate::storage::db::flush_to_disk;
 use crate::storage::docstore::Tx;
+use crate::storage::pending_join::{
+    awaiting_workspaces, load_pending, save_pending, Admitted, PendingJoin,
+};
 use crate::storage::workspace::{
     current_ws, delete_meta, device, device_keys, device_signer, get_meta, info, insert_workspace,
-    set_meta, Scope, Ws, WsMeta,
+    set_meta, Ws, WsMeta,
 };
 use crate::store::{add_member, change_doc, Store};
 use crate::sync::client::{normalize_url, RelayClient};
@@ -67,89 +70,6 @@ pub struct InviteView {
     pub made_here: bool,
     /// When it stops admitting anyone (RFC 3339).
     pub expires_at: String,
-}
-
-/// A join this device started and has not finished: kept before the relay is asked, so a
-/// repeated join sends the same token and proposed member id, and the relay answers as the
-/// first time instead of refusing a used invite.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct PendingJoin {
-    /// The token this device proposed.
-    token: String,
-    /// The member id it proposed (used when the invite makes a new member).
-    member: Id,
-    /// The relay.
-    relay_url: String,
-    /// Set once the relay redeemed the invite and the roster holds this device's admission.
-    admitted: Option<Admitted>,
-    /// A practice's join or a region's ([`Scope::kind`]).
-    #[serde(default = "practice")]
-    kind: String,
-}
-
-fn practice() -> String {
-    Scope::Practice.kind().to_string()
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Admitted {
-    /// The member this device belongs to.
-    member_id: Id,
-    /// Her role.
-    role: Role,
-}
-
-fn load_pending(conn: &rusqlite::Connection, ws: &Id) -> Result<Option<PendingJoin>> {
-    Ok(get_meta(conn, &WsMeta::PendingJoin.key(&ws.to_hex()))?
-        .and_then(|v| serde_json::from_str(&v).ok()))
-}
-
-fn save_pending(conn: &rusqlite::Connection, ws: &Id, pending: &PendingJoin) -> Result<()> {
-    let json = serde_json::to_string(pending).expect("a pending join always serializes");
-    set_meta(conn, &WsMeta::PendingJoin.key(&ws.to_hex()), &json)
-}
-
-/// The workspace a join is waiting for keys of, if the current one is such a join.
-pub(crate) fn awaiting(conn: &rusqlite::Connection, ws: &str) -> Result<bool> {
-    let Ok(id) = ws.parse::<Id>() else {
-        return Ok(false);
-    };
-    Ok(load_pending(conn, &id)?.is_some_and(|p| p.admitted.is_some()))
-}
-
-/// The joins of `scope` on this device waiting for keys, as workspaces to list (no name yet).
-pub(crate) fn awaiting_workspaces(
-    conn: &rusqlite::Connection,
-    scope: Scope,
-    current: Option<&str>,
-) -> Result<Vec<WorkspaceInfo>> {
-    let mut st = conn.prepare("SELECT key, value FROM meta WHERE key LIKE 'pending_join:%'")?;
-    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (key, value) = row?;
-        let Some(id) = key.strip_prefix("pending_join:") else {
-            continue;
-        };
-        let Ok(pending) = serde_json::from_str::<PendingJoin>(&value) else {
-            continue;
-        };
-        if pending.kind != scope.kind() {
-            continue;
-        }
-        if let Some(admitted) = pending.admitted {
-            out.push(WorkspaceInfo {
-                id: id.to_string(),
-                name: String::new(),
-                relay_url: Some(pending.relay_url),
-                member_id: admitted.member_id.to_hex(),
-                role: admitted.role,
-                current: current == Some(id),
-                awaiting_keys: true,
-            });
-        }
-    }
-    Ok(out)
 }
 
 impl Store {
