@@ -692,6 +692,59 @@ fn a_member_who_names_a_colleague_as_the_author_of_his_visit_is_set_aside() {
     assert_eq!(notes(&lee), ["Tuesday: brochures"]);
 }
 
+/// Story 6c. A hostile member rewrites a colleague's profile card: Sam changes his own store
+/// so that it writes Dana's card ("full", with a pitch of his), and syncs. Dana's phone and
+/// Lee's set the change aside as `wrong_author`; Dana's card stays hers.
+#[test]
+fn a_member_who_rewrites_a_colleagues_card_is_set_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), 0);
+    let dana = Device::new(tmp.path().join("dana"));
+    let sam = Device::new(tmp.path().join("sam"));
+    let lee = Device::new(tmp.path().join("lee"));
+    found(&dana, "Dana", PRACTICE, &relay.url);
+    join(&dana, &sam, "Sam", &relay.url, &[]);
+    join(&dana, &lee, "Lee", &relay.url, &[]);
+    dana.json(&[
+        "profile",
+        "set",
+        "--openings",
+        "accepting",
+        "--pitch",
+        "Teens and families",
+    ]);
+    for d in [&dana, &sam, &lee] {
+        d.json(&["sync"]);
+    }
+    let dana_member = member_id(&dana, "Dana");
+    {
+        let conn = rusqlite::Connection::open(sam.data.join("trellis.sqlite3")).unwrap();
+        conn.execute(
+            "UPDATE workspaces SET member_id = ?1",
+            [dana_member.to_hex()],
+        )
+        .unwrap();
+    }
+    sam.json(&[
+        "profile",
+        "set",
+        "--openings",
+        "full",
+        "--pitch",
+        "Call Sam instead",
+    ]);
+    sam.json(&["sync"]);
+
+    for d in [&dana, &lee] {
+        let report = d.json(&["sync"]);
+        assert_eq!(report["set_aside"], 1, "{report}");
+        assert_eq!(set_aside_reasons(d), ["wrong_author"]);
+        let card = d.json(&["profile", "show", "Dana"]);
+        assert_eq!(card["card"]["openings"]["status"], "accepting", "{card}");
+        assert_eq!(card["card"]["pitch"], "Teens and families", "{card}");
+    }
+}
+
 /// Story 7. A removed member colluding with the relay: after Dana removes Sam, the relay puts
 /// into its log (straight into its SQLite file, while stopped) a visit signed by Sam's key
 /// under a roster that holds his removal. Dana's and Lee's phones set it aside as

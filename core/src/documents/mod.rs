@@ -267,8 +267,8 @@ pub(crate) struct WorkspaceDoc {
     pub pitches: BTreeMap<String, String>,
     pub memberships: BTreeMap<String, MembershipDoc>,
     pub reasons: BTreeMap<String, String>,
-    /// Every other key at the root: each member's card sits under `card:<member id>`, a key
-    /// of its own (two members writing their first cards offline create two objects, where a
+    /// Every other key at the root: each member's card (its JSON) sits under `card:<member id>`,
+    /// a key of its own (two members writing their first cards offline create two objects, where a
     /// shared `cards` map made on two devices at once would keep only one of them).
     #[serde(flatten)]
     pub rest: BTreeMap<String, serde_json::Value>,
@@ -305,15 +305,6 @@ pub(crate) struct ReplyDoc {
     pub author: String,
     pub at_ms: i64,
     pub sealed: String,
-}
-
-/// A member's profile card: its JSON ([`crate::model::Card`]) and who wrote it (taken only
-/// when that is the member the card is under).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct CardDoc {
-    pub author: String,
-    pub card: String,
 }
 
 /// A leave-behind item in the catalog (its stock lives in per-device counters).

@@ -1,13 +1,13 @@
 //! Profile cards: each member keeps her own card in the practice's workspace document
-//! (under the root key `card:<member id>`: the card's JSON and its author), colleagues read it from the index,
+//! (the card's JSON under the root key `card:<member id>`), colleagues read it from the index,
 //! and it goes out as a vCard 4.0 to hand over at a drop-by.
 //!
-//! A card is written whole (the last write of her devices wins) and only by its member: the
-//! card's `author` is the member id, which a change may put only when its signer is that
-//! member's device (`crate::sync::verify`), and the index takes a card only under its author.
+//! A card is written whole (the last write of her devices wins) and only by its member: a
+//! change that writes another member's `card:` key is set aside as `wrong_author`
+//! (`crate::sync::verify`).
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, ROOT};
+use automerge::ROOT;
 use calcard::vcard::{VCard, VCardEntry, VCardProperty, VCardValue, VCardVersion};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -76,12 +76,7 @@ impl Store {
             let member = ws.member_id.to_hex();
             let key = crate::documents::card_key(&member);
             change_doc(tx, ws, me, &ws.id, DocKind::Workspace, |t| {
-                let entry = match t.get(ROOT, key.as_str())? {
-                    Some((_, o)) => o,
-                    None => t.put_object(ROOT, key.as_str(), ObjType::Map)?,
-                };
-                t.put(&entry, "author", member.as_str())?;
-                t.put(&entry, "card", json.as_str())?;
+                t.put(ROOT, key.as_str(), json.as_str())?;
                 Ok(())
             })?;
             profile(tx, ws, &member)?

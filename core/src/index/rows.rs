@@ -150,19 +150,16 @@ pub(super) fn index_workspace(tx: &Connection, ws: &str, doc: &WorkspaceDoc) -> 
             params![ws, id, m.name, m.role],
         )?;
     }
-    // A card counts only under the member who wrote it (the author a change may put is its
-    // signer's member: `crate::sync::verify`), and only if it reads as a card.
+    // A card sits under its member's key (only her devices may write it:
+    // `crate::sync::verify`), and counts only if it reads as a card.
     for (key, value) in &doc.rest {
-        let Some(member) = key.strip_prefix("card:") else {
+        let (Some(member), Some(card)) = (key.strip_prefix("card:"), value.as_str()) else {
             continue;
         };
-        let Ok(c) = serde_json::from_value::<documents::CardDoc>(value.clone()) else {
-            continue;
-        };
-        if c.author == member && serde_json::from_str::<crate::model::Card>(&c.card).is_ok() {
+        if serde_json::from_str::<crate::model::Card>(card).is_ok() {
             tx.execute(
                 "INSERT INTO cards (ws, member_id, card) VALUES (?1, ?2, ?3)",
-                params![ws, member, c.card],
+                params![ws, member, card],
             )?;
         }
     }

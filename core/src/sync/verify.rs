@@ -97,14 +97,23 @@ pub(crate) fn check_author(
     }
 }
 
-/// Whether `change` puts, under one of [`AUTHOR_KEYS`], anything but `member`.
+/// Whether `change` puts, under one of [`AUTHOR_KEYS`], anything but `member`, or writes a
+/// member's profile card (the root key `card:<member id>`) other than `member`'s.
 fn names_another_author(change: &Change, member: &str) -> bool {
-    use automerge::legacy::{Key, OpType};
+    use automerge::legacy::{Key, ObjectId, OpType};
+    let own_card = crate::documents::card_key(member);
     change
         .decode()
         .operations
         .iter()
         .any(|op| match (&op.key, &op.action) {
+            (Key::Map(key), _)
+                if matches!(op.obj, ObjectId::Root)
+                    && key.starts_with("card:")
+                    && *key != own_card =>
+            {
+                true
+            }
             (Key::Map(key), OpType::Put(value)) if AUTHOR_KEYS.contains(&key.as_str()) => {
                 !matches!(value, automerge::ScalarValue::Str(s) if s.as_str() == member)
             }
