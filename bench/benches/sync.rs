@@ -219,6 +219,8 @@ impl TrellisSide {
         let b = open("Sam")?;
         let code = a.create_invite(Role::Member, false).await?;
         b.join(&code, None).await?;
+        // A's sync hands Sam's device the keys.
+        a.sync().await?;
         b.sync().await?;
         a.sync().await?;
         Ok(TrellisSide {
@@ -336,11 +338,18 @@ impl TrellisSide {
             self.proxy.counters.take();
             let t = Instant::now();
             c.join(&code, None).await?;
+            let joined_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let joined = self.proxy.counters.take();
+            // A's device hands the keys over at its next sync: neither the new device's time
+            // nor its traffic.
+            self.a.sync().await?;
+            self.proxy.counters.take();
+            let t = Instant::now();
             c.sync().await?;
             // The first page as the app lists it (a page, not the whole list).
             let first_page = c.contacts_page(None, 50)?.len();
-            ms.push(t.elapsed().as_secs_f64() * 1000.0);
-            traffic.push(self.proxy.counters.take());
+            ms.push(joined_ms + t.elapsed().as_secs_f64() * 1000.0);
+            traffic.push(joined.plus(self.proxy.counters.take()));
             if first_page == 0 || c.contacts()?.len() != self.contact_ids.len() {
                 return Err("the new device does not show every contact".into());
             }

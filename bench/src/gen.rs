@@ -367,6 +367,11 @@ pub fn generate(params: Params, dir: &Path) -> Result<Practice> {
         let code = rt.block_on(stores[0].create_invite(Role::Member, false))?;
         rt.block_on(s.join(&code, None))?;
     }
+    // Dana's device hands the others the keys; each takes them.
+    rt.block_on(stores[0].sync())?;
+    for s in &stores[1..] {
+        rt.block_on(s.sync())?;
+    }
 
     let mut rng = Rng::new(params.seed);
     let n = params.contacts;

@@ -39,6 +39,18 @@ pub struct Counters {
     connections: AtomicU64,
 }
 
+impl Traffic {
+    /// What crossed in both.
+    pub fn plus(self, other: Traffic) -> Traffic {
+        Traffic {
+            up: self.up + other.up,
+            down: self.down + other.down,
+            requests: self.requests + other.requests,
+            connections: self.connections + other.connections,
+        }
+    }
+}
+
 impl Counters {
     /// Returns what crossed since the last call, and starts counting from zero.
     pub fn take(&self) -> Traffic {
