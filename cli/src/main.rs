@@ -114,21 +114,14 @@ fn run(cli: Cli, out: Out) -> Result<(), Error> {
                 true => None,
                 false => Some(rt.block_on(region_store.sync())),
             };
-            // Connections the region's posts hold that this practice has not counted yet.
-            let recorded = match &region {
-                Some(Ok(_)) => store.record_exchange(&region_store)?,
-                _ => 0,
-            };
-            if recorded > 0 {
+            // The region's sync recorded its connections in the practice: push them.
+            if matches!(&region, Some(Ok(r)) if r.referrals_recorded > 0) {
                 rt.block_on(store.sync())?;
             }
             let mut value = serde_json::to_value(report)
                 .map_err(|e| Error::invalid(format!("the report could not be written: {e}")))?;
             match &region {
-                Some(Ok(r)) => {
-                    value["region"] = json!(r);
-                    value["region"]["referrals_recorded"] = json!(recorded);
-                }
+                Some(Ok(r)) => value["region"] = json!(r),
                 Some(Err(e)) => value["region"] = json!({ "error": e.to_string() }),
                 None => {}
             }

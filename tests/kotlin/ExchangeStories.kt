@@ -131,12 +131,12 @@ fun exchangeStories(relay: Relay) {
             assertEquals(ReferralDirection.SENT, sent.direction)
             assertEquals("Sam", sent.contact)
 
-            // Sam's practice records it as received after his region sync.
+            // Sam's region sync records it as received in his practice, once.
             assertEquals(emptyList(), sam.referrals())
             sync(danaRegion)
-            sync(samRegion)
+            assertEquals(1UL, sync(samRegion).referralsRecorded)
             assertEquals("connected", samRegion.post(post.id).status)
-            assertEquals(1UL, sam.recordExchange(samRegion))
+            assertEquals(0UL, sam.recordExchange(samRegion))
             val received = sam.referrals().single()
             assertEquals(ReferralDirection.RECEIVED, received.direction)
             assertEquals("Dana", received.contact)

@@ -543,6 +543,9 @@ mirror_record! {
         gaps: u64,
         /// Devices admitted lately that this sync handed the practice's keys to.
         keys_granted: u64,
+        /// On a region's store: connections this sync recorded as referrals in the practice
+        /// (push them with the practice's next sync).
+        referrals_recorded: u64,
     }
 }
 

@@ -305,13 +305,26 @@ impl Store {
         })
     }
 
+    /// On a region's store: [`Store::record_exchange`] in this member's current practice,
+    /// through the same connection (0 without a practice). Every sync of a region does it.
+    pub(crate) fn record_in_practice(&self) -> Result<u64> {
+        let practice = self.with_scope(Scope::Practice);
+        let current = crate::storage::workspace::current_ws(&practice.lock(), Scope::Practice);
+        match current {
+            Ok(_) => practice.record_exchange(self),
+            Err(Error::NoWorkspace | Error::AwaitingKeys) => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
     /// On a store of the practice: records in it the connections `region` (a store of the
     /// region on the same device) holds that involve this member and that it has not recorded
     /// yet: a post of hers closed as connected is a referral sent to that colleague (and a
     /// thank-you due in two days); a colleague's post closed as connected with her is a
     /// referral received. The colleague becomes a contact (a therapist) when she is none yet.
     /// Each referral's id comes from the post, so her other devices record the same one.
-    /// Returns how many it recorded.
+    /// Returns how many it recorded. A region's [`Store::sync`] does it on its own; call it
+    /// after [`Store::close_post`] to record a connection before the next sync.
     pub fn record_exchange(&self, region: &Store) -> Result<u64> {
         if self.scope != Scope::Practice || region.scope != Scope::Region {
             return Err(Error::invalid(

@@ -164,4 +164,8 @@ pub struct SyncReport {
     pub gaps: u64,
     /// Devices admitted lately that this sync handed the practice's keys to.
     pub keys_granted: u64,
+    /// On a region's store: connections its posts hold that this sync recorded as referrals
+    /// in this member's practice (see [`crate::Store::record_exchange`]); push them with the
+    /// practice's next sync.
+    pub referrals_recorded: u64,
 }

@@ -196,8 +196,16 @@ impl Store {
         // The full-text rows a bootstrap leaves for later (also after a failure mid-bootstrap)
         // and those the pulled entries queue are written once the sync is done.
         let hold = self.hold_search_catch_up();
-        let result = self.sync_once().await;
+        let mut result = self.sync_once().await;
         drop(hold);
+        // A region's posts closed as connected that involve this member become referrals in
+        // her practice (on this same connection), whoever hosts the store.
+        if let (Ok(report), crate::storage::workspace::Scope::Region) = (&mut result, self.scope) {
+            match self.record_in_practice() {
+                Ok(n) => report.referrals_recorded = n,
+                Err(e) => result = Err(e),
+            }
+        }
         let state = match &result {
             Ok(_) => SyncState::Idle {
                 last_sync_at: self.status().ok().and_then(|s| s.last_sync_at),

@@ -109,14 +109,13 @@ public final class ExchangeModel {
         return true
     }
 
-    /// Syncs the region, records in the practice the connections it brought, and syncs the
-    /// practice (when it is on a relay) if it recorded any.
+    /// Syncs the region (the core records in the practice the connections it brought), and
+    /// syncs the practice (when it is on a relay) if it recorded any.
     public func sync() async {
         do {
-            _ = try await region.sync()
-            let (count, shared) = try await offMain { [store, region] in
-                (try store.recordExchange(region: region),
-                 try store.workspaces().contains { $0.current && $0.relayUrl != nil })
+            let count = try await region.sync().referralsRecorded
+            let shared = try await offMain { [store] in
+                try store.workspaces().contains { $0.current && $0.relayUrl != nil }
             }
             recorded = count
             if count > 0, shared { _ = try await store.sync() }

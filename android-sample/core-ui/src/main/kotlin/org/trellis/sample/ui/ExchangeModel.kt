@@ -83,14 +83,13 @@ class ExchangeModel(private val practice: TrellisStore, private val region: Trel
     }
 
     /**
-     * Syncs the region (posts and replies in and out), records in the practice the
-     * connections it brought, and syncs the practice (when shared on a relay) when it
+     * Syncs the region (posts and replies in and out; the core records in the practice the
+     * connections it brought) and syncs the practice (when shared on a relay) when it
      * recorded any.
      */
     suspend fun sync(): Boolean {
         try {
-            region.sync()
-            val recorded = practice.recordExchange(region)
+            val recorded = region.sync().referralsRecorded
             // A practice kept on this phone only has nothing to push them to.
             val shared = practice.workspaces().any { it.current && it.relayUrl != null }
             if (recorded > 0UL && shared) practice.sync()
